@@ -1,0 +1,36 @@
+// The shape of a `par` subcommand. Each lives in src/cli/commands/<name>.ts and is listed
+// in src/cli/registry.ts. Commands write only through `io`, so tests can capture output.
+
+import type { Diagnostic } from "../core/diagnostics.js";
+import type { FlagSpec, ParsedArgs } from "./args.js";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdout is a terminal (live progress lines are drawn only then). */
+  isTty: boolean;
+  cwd: string;
+}
+
+export interface CommandContext {
+  args: ParsedArgs;
+  io: Io;
+  /** Prints diagnostics (text or JSON per --json) with source excerpts; returns them. */
+  report(diagnostics: readonly Diagnostic[]): void;
+  /** Source texts read so far, by file name, for excerpts. */
+  sources: Map<string, string>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage line after `par NAME`, e.g. "FILE... [--json]". */
+  usage: string;
+  flags: FlagSpec[];
+  /** More help text (examples). */
+  details?: string;
+  /** Returns the exit code: 0 ok, 1 errors in the input, 2 usage errors. */
+  run(ctx: CommandContext): Promise<number> | number;
+}
+
+export const JSON_FLAG: FlagSpec = { name: "json", kind: "bool", doc: "print machine-readable JSON" };

@@ -1,0 +1,175 @@
+// The graph IR: ops and tensors of one model instance, with every op's signature
+// resolved. Stored on @dagrejs/graphlib (nodes = graph inputs and ops, edges = tensors);
+// the order of insertion (source order) makes every traversal deterministic.
+
+import { Graph as GraphLib, alg } from "@dagrejs/graphlib";
+import type { SourcePos } from "../core/diagnostics.js";
+import { tensorBytes, volume, type TensorType } from "../core/tensor.js";
+import type { Attrs, OpSignature, ParamSpec } from "../ops/contract.js";
+import { getOp } from "../ops/registry.js";
+
+export interface TensorInfo {
+  id: string;
+  type: TensorType;
+  /** The producing op and output index; absent for graph inputs. */
+  producer?: { op: string; output: number };
+  consumers: { op: string; input: number }[];
+  pos?: SourcePos;
+}
+
+export interface OpNode {
+  /** Stable, readable, unique name ("layer3.attn.qkv"); strategies address ops by it. */
+  name: string;
+  op: string;
+  attrs: Attrs;
+  /** Tensor ids, in the op's input order. */
+  inputs: string[];
+  /** Tensor ids, in the op's output order. */
+  outputs: string[];
+  sig: OpSignature;
+  pos?: SourcePos;
+}
+
+export interface ParamInfo {
+  /** "<op name>.<param name>", e.g. "layer0.fc.weight". */
+  id: string;
+  op: string;
+  index: number;
+  spec: ParamSpec;
+}
+
+/** The tensor id of output `index` of op `opName` with `count` outputs. */
+export function outputTensorId(opName: string, index: number, count: number): string {
+  return count === 1 ? opName : `${opName}:${index}`;
+}
+
+export class Graph {
+  readonly ops = new Map<string, OpNode>();
+  readonly tensors = new Map<string, TensorInfo>();
+  /** Graph input tensor ids, in declaration order. */
+  readonly inputs: string[] = [];
+  private readonly lib = new GraphLib({ directed: true, multigraph: true });
+
+  constructor(
+    readonly name: string,
+    /** Model parameter values this instance was elaborated with (batch = 64, ...). */
+    readonly modelParams: Record<string, number> = {},
+  ) {}
+
+  addInput(id: string, type: TensorType, pos?: SourcePos): TensorInfo {
+    if (this.tensors.has(id) || this.ops.has(id)) throw new Error(`graph ${this.name}: duplicate name ${id}`);
+    const t: TensorInfo = { id, type, consumers: [] };
+    if (pos) t.pos = pos;
+    this.tensors.set(id, t);
+    this.inputs.push(id);
+    this.lib.setNode(id, { kind: "input" });
+    return t;
+  }
+
+  /** Adds an op whose inputs already exist; creates its output tensors from its signature. */
+  addOp(node: Omit<OpNode, "outputs">): OpNode {
+    if (this.ops.has(node.name) || this.tensors.has(node.name)) throw new Error(`graph ${this.name}: duplicate name ${node.name}`);
+    const outputs = node.sig.outputs.map((_, i) => outputTensorId(node.name, i, node.sig.outputs.length));
+    const full: OpNode = { ...node, outputs };
+    this.ops.set(node.name, full);
+    this.lib.setNode(node.name, { kind: "op" });
+    node.inputs.forEach((tid, i) => {
+      const t = this.tensors.get(tid);
+      if (!t) throw new Error(`graph ${this.name}: op ${node.name} reads unknown tensor ${tid}`);
+      t.consumers.push({ op: node.name, input: i });
+      this.lib.setEdge(t.producer ? t.producer.op : tid, node.name, tid, `${tid}->${node.name}#${i}`);
+    });
+    outputs.forEach((tid, i) => {
+      const t: TensorInfo = { id: tid, type: node.sig.outputs[i], producer: { op: node.name, output: i }, consumers: [] };
+      if (node.pos) t.pos = node.pos;
+      this.tensors.set(tid, t);
+    });
+    return full;
+  }
+
+  tensor(id: string): TensorInfo {
+    const t = this.tensors.get(id);
+    if (!t) throw new Error(`graph ${this.name}: no tensor ${id}`);
+    return t;
+  }
+
+  op(name: string): OpNode {
+    const o = this.ops.get(name);
+    if (!o) throw new Error(`graph ${this.name}: no op ${name}`);
+    return o;
+  }
+
+  /** Ops in a deterministic topological order (Kahn's algorithm, ties by insertion order). */
+  topoOrder(): OpNode[] {
+    const indeg = new Map<string, number>();
+    for (const o of this.ops.values()) indeg.set(o.name, o.inputs.filter((t) => this.tensor(t).producer).length);
+    const order: OpNode[] = [];
+    const ready = [...this.ops.values()].filter((o) => indeg.get(o.name) === 0);
+    const seen = new Set<string>();
+    // Insertion order of ops; a ready op runs before any later-inserted ready op.
+    const rank = new Map([...this.ops.keys()].map((k, i) => [k, i]));
+    while (ready.length) {
+      ready.sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
+      const o = ready.shift()!;
+      if (seen.has(o.name)) continue;
+      seen.add(o.name);
+      order.push(o);
+      for (const tid of o.outputs) {
+        for (const c of this.tensor(tid).consumers) {
+          const n = indeg.get(c.op)! - 1;
+          indeg.set(c.op, n);
+          if (n === 0) ready.push(this.op(c.op));
+        }
+      }
+    }
+    return order;
+  }
+
+  /** Cycles among ops (each as a list of op names); empty for a valid graph. */
+  cycles(): string[][] {
+    return alg.findCycles(this.lib);
+  }
+
+  params(): ParamInfo[] {
+    const out: ParamInfo[] = [];
+    for (const o of this.topoOrder()) {
+      o.sig.params.forEach((spec, index) => out.push({ id: `${o.name}.${spec.name}`, op: o.name, index, spec }));
+    }
+    return out;
+  }
+
+  parameterCount(): number {
+    return this.params().reduce((n, p) => n + volume(p.spec.shape), 0);
+  }
+
+  /** FLOPs of one training iteration (forward + backward) over the whole graph. */
+  flops(): { forward: number; backward: number; total: number } {
+    let forward = 0;
+    let backward = 0;
+    for (const o of this.ops.values()) {
+      const f = o.sig.flops(o.sig.space.map((d) => d.size));
+      forward += f.forward;
+      backward += f.backward;
+    }
+    return { forward, backward, total: forward + backward };
+  }
+
+  /** Bytes of every op output (the activations a training step keeps for backward). */
+  activationBytes(): number {
+    let b = 0;
+    for (const o of this.ops.values()) for (const t of o.outputs) b += tensorBytes(this.tensor(t).type);
+    return b;
+  }
+
+  /** Ops that are training losses. */
+  lossOps(): OpNode[] {
+    return [...this.ops.values()].filter((o) => getOp(o.op)?.isLoss);
+  }
+
+  /** Tensors no op consumes (the model's outputs). */
+  outputs(): string[] {
+    const out: string[] = [];
+    for (const o of this.ops.values()) for (const t of o.outputs) if (this.tensor(t).consumers.length === 0) out.push(t);
+    return out;
+  }
+}

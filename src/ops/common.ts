@@ -1,0 +1,52 @@
+// Helpers shared by op entries: conventional parallel-dim names for activations and
+// identity axis maps. Layouts follow PyTorch/ONNX: NCHW for images, [batch, seq, feature]
+// for sequences.
+
+import type { TensorType } from "../core/tensor.js";
+import type { AxisMap, DimClass, ParallelDim } from "./contract.js";
+
+/**
+ * Names of an activation's axes as parallel dims, by rank:
+ * 1: sample · 2: sample, channel · 3: sample, length, channel ·
+ * 4: sample, channel, height, width (NCHW) · 5: sample, channel, depth, height, width.
+ * Higher ranks: sample, attr1, attr2, ...
+ */
+export function activationDimNames(rank: number): string[] {
+  switch (rank) {
+    case 0: return [];
+    case 1: return ["sample"];
+    case 2: return ["sample", "channel"];
+    case 3: return ["sample", "length", "channel"];
+    case 4: return ["sample", "channel", "height", "width"];
+    case 5: return ["sample", "channel", "depth", "height", "width"];
+    default: return ["sample", ...Array.from({ length: rank - 1 }, (_, i) => `attr${i + 1}`)];
+  }
+}
+
+/** Parallel dims over every axis of an activation; `channelClass` is "parameter" when weights carry it. */
+export function activationSpace(t: TensorType, channelClass: DimClass = "attribute"): ParallelDim[] {
+  return activationDimNames(t.shape.length).map((name, i) => ({
+    name,
+    cls: name === "sample" ? "sample" : name === "channel" ? channelClass : "attribute",
+    size: t.shape[i],
+  }));
+}
+
+/** Axis i ↔ iteration dim i. */
+export function identityMaps(rank: number): AxisMap[] {
+  return Array.from({ length: rank }, (_, i) => ({ kind: "iter", dim: i }) as AxisMap);
+}
+
+export function product(xs: readonly number[]): number {
+  let p = 1;
+  for (const x of xs) p *= x;
+  return p;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function fmtShape(s: readonly number[]): string {
+  return `[${s.join(", ")}]`;
+}

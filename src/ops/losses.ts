@@ -1,0 +1,53 @@
+// Training losses. A loss's output is a scalar, so its sample (and length) dims are
+// reductions: each task returns its share of the mean, and the shares sum to the whole.
+
+import { checkInputs } from "./attrs.js";
+import type { AxisMap, OpEntry } from "./contract.js";
+import { activationDimNames, fmtShape, product } from "./common.js";
+
+export const softmaxCrossEntropy: OpEntry = {
+  name: "softmax_cross_entropy",
+  family: "loss",
+  doc: "Mean cross-entropy of softmax(logits) against integer class labels; logits [batch, ..., classes], labels [batch, ...].",
+  inputs: [{ name: "logits" }, { name: "labels", dtype: "int" }],
+  attrs: [],
+  outputNames: ["loss"],
+  isLoss: true,
+  infer(inputs, _attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [logits, labels] = inputs;
+    const lead = logits.shape.slice(0, -1);
+    if (logits.shape.length < 2 || labels.shape.length !== lead.length || labels.shape.some((s, i) => s !== lead[i])) {
+      ctx.diagnostics.error("PAR2107", `\`softmax_cross_entropy\` needs labels shaped like logits without the class axis: logits ${fmtShape(logits.shape)}, labels ${fmtShape(labels.shape)}`, {
+        pos: ctx.pos,
+        expected: `labels ${fmtShape(lead)}`,
+      });
+      return undefined;
+    }
+    const classes = logits.shape[logits.shape.length - 1];
+    const names = activationDimNames(lead.length + 1).slice(0, lead.length);
+    const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
+    return {
+      outputs: [{ dtype: logits.dtype, shape: [], dims: [] }],
+      params: [],
+      space: lead.map((size, i) => ({ name: names[i], cls: i === 0 ? "sample" : "attribute", size })),
+      inputMaps: [[...lead.map((_, i) => iter(i)), { kind: "full" }], lead.map((_, i) => iter(i))],
+      paramMaps: [],
+      outputMaps: [[]],
+      // log-softmax (~5 per logit) and the gather; backward softmax - onehot (~3 per logit).
+      flops: (e) => ({ forward: 5 * classes * product(e), backward: 3 * classes * product(e) }),
+    };
+  },
+  forward(tf, { inputs, shard }) {
+    const [logits, labels] = inputs;
+    const classes = logits.shape[logits.shape.length - 1];
+    const total = product(shard.spaceSizes);
+    const flat = tf.reshape(logits, [-1, classes]);
+    const logp = tf.logSoftmax(flat);
+    const onehot = tf.oneHot(tf.cast(tf.reshape(labels, [-1]), "int32"), classes);
+    // Divide by the global count so that per-shard values add up to the mean.
+    return [tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), total)];
+  },
+};
+
+export const LOSS_OPS: OpEntry[] = [softmaxCrossEntropy];
