@@ -11,6 +11,8 @@ export interface DeviceSpec {
   kind: string;
   /** Peak FLOP/s per dtype (dense math). */
   peakFlops: Partial<Record<DType, number>>;
+  /** f32 matmul peak with TF32 tensor cores enabled (Ampere and later), when the device has them. */
+  peakTf32Flops?: number;
   /** Memory capacity in bytes. */
   memoryBytes: number;
   /** Memory bandwidth in bytes/s. */
@@ -54,6 +56,8 @@ export interface Mesh {
   name: string;
   devices: MeshDevice[];
   root: MeshGroup;
+  /** Where the figures of a built-in mesh come from (papers, datasheets, measurement). */
+  source?: string;
 }
 
 export interface RouteHop {

@@ -48,7 +48,6 @@ export class Graph {
   readonly tensors = new Map<string, TensorInfo>();
   /** Graph input tensor ids, in declaration order. */
   readonly inputs: string[] = [];
-  private readonly lib = new GraphLib({ directed: true, multigraph: true });
 
   constructor(
     readonly name: string,
@@ -62,7 +61,6 @@ export class Graph {
     if (pos) t.pos = pos;
     this.tensors.set(id, t);
     this.inputs.push(id);
-    this.lib.setNode(id, { kind: "input" });
     return t;
   }
 
@@ -72,12 +70,10 @@ export class Graph {
     const outputs = node.sig.outputs.map((_, i) => outputTensorId(node.name, i, node.sig.outputs.length));
     const full: OpNode = { ...node, outputs };
     this.ops.set(node.name, full);
-    this.lib.setNode(node.name, { kind: "op" });
     node.inputs.forEach((tid, i) => {
       const t = this.tensors.get(tid);
       if (!t) throw new Error(`graph ${this.name}: op ${node.name} reads unknown tensor ${tid}`);
       t.consumers.push({ op: node.name, input: i });
-      this.lib.setEdge(t.producer ? t.producer.op : tid, node.name, tid, `${tid}->${node.name}#${i}`);
     });
     outputs.forEach((tid, i) => {
       const t: TensorInfo = { id: tid, type: node.sig.outputs[i], producer: { op: node.name, output: i }, consumers: [] };
@@ -101,24 +97,54 @@ export class Graph {
 
   /** Ops in a deterministic topological order (Kahn's algorithm, ties by insertion order). */
   topoOrder(): OpNode[] {
-    const indeg = new Map<string, number>();
-    for (const o of this.ops.values()) indeg.set(o.name, o.inputs.filter((t) => this.tensor(t).producer).length);
+    const ops = [...this.ops.values()];
+    const rank = new Map(ops.map((o, i) => [o.name, i]));
+    // Fast path: addOp accepts only existing inputs, so insertion order is normally
+    // topological, and then it is exactly Kahn's order with insertion-order ties.
+    const producerRank = (tid: string) => {
+      const p = this.tensor(tid).producer;
+      return p ? rank.get(p.op)! : -1;
+    };
+    if (ops.every((o, i) => o.inputs.every((t) => producerRank(t) < i))) return ops;
+    // General case: Kahn's algorithm with a min-heap on insertion rank (O(n log n)).
+    const indeg = ops.map((o) => o.inputs.filter((t) => this.tensor(t).producer).length);
+    const heap: number[] = [];
+    const push = (x: number) => {
+      heap.push(x);
+      for (let i = heap.length - 1; i > 0; ) {
+        const p = (i - 1) >> 1;
+        if (heap[p] <= heap[i]) break;
+        [heap[p], heap[i]] = [heap[i], heap[p]];
+        i = p;
+      }
+    };
+    const pop = (): number => {
+      const top = heap[0];
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        for (let i = 0; ; ) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && heap[l] < heap[m]) m = l;
+          if (r < heap.length && heap[r] < heap[m]) m = r;
+          if (m === i) break;
+          [heap[m], heap[i]] = [heap[i], heap[m]];
+          i = m;
+        }
+      }
+      return top;
+    };
+    indeg.forEach((d, i) => d === 0 && push(i));
     const order: OpNode[] = [];
-    const ready = [...this.ops.values()].filter((o) => indeg.get(o.name) === 0);
-    const seen = new Set<string>();
-    // Insertion order of ops; a ready op runs before any later-inserted ready op.
-    const rank = new Map([...this.ops.keys()].map((k, i) => [k, i]));
-    while (ready.length) {
-      ready.sort((a, b) => rank.get(a.name)! - rank.get(b.name)!);
-      const o = ready.shift()!;
-      if (seen.has(o.name)) continue;
-      seen.add(o.name);
+    while (heap.length) {
+      const o = ops[pop()];
       order.push(o);
       for (const tid of o.outputs) {
         for (const c of this.tensor(tid).consumers) {
-          const n = indeg.get(c.op)! - 1;
-          indeg.set(c.op, n);
-          if (n === 0) ready.push(this.op(c.op));
+          const r = rank.get(c.op)!;
+          if (--indeg[r] === 0) push(r);
         }
       }
     }
@@ -127,7 +153,17 @@ export class Graph {
 
   /** Cycles among ops (each as a list of op names); empty for a valid graph. */
   cycles(): string[][] {
-    return alg.findCycles(this.lib);
+    // Built on demand: keeping a graphlib copy in step on every addOp dominated elaboration time.
+    const lib = new GraphLib({ directed: true, multigraph: true });
+    for (const id of this.inputs) lib.setNode(id, { kind: "input" });
+    for (const o of this.ops.values()) {
+      lib.setNode(o.name, { kind: "op" });
+      o.inputs.forEach((tid, i) => {
+        const t = this.tensor(tid);
+        lib.setEdge(t.producer ? t.producer.op : tid, o.name, tid, `${tid}->${o.name}#${i}`);
+      });
+    }
+    return alg.findCycles(lib);
   }
 
   params(): ParamInfo[] {

@@ -42,8 +42,8 @@ export function resolveAttrs(entry: OpEntry, given: Attrs, ctx: InferContext): A
       ok = false;
       continue;
     }
-    let v = value;
-    if (spec.kind === "float" && typeof v === "number") v = v; // ints are valid floats
+    // A single int where a list is expected means "the same for every axis" (kernel = 3).
+    const v = spec.kind === "ints" && typeof value === "number" ? [value] : value;
     if (!kindMatches(spec, v)) {
       ctx.diagnostics.error("PAR2103", `attribute \`${name}\` of \`${entry.name}\` must be ${describeKind(spec)}, got ${JSON.stringify(value)}`, {
         pos: ctx.pos,

@@ -70,7 +70,13 @@ export type AxisMap =
    * Sliding window (conv, pool): output position o along iteration dim `dim` reads input
    * positions o*stride - padLo + j*dilation for j in [0, kernel); `size` is the input extent.
    */
-  | { kind: "window"; dim: number; stride: number; dilation: number; kernel: number; padLo: number; size: number };
+  | { kind: "window"; dim: number; stride: number; dilation: number; kernel: number; padLo: number; size: number }
+  /**
+   * Blocks (attention heads): iteration index i along `dim` owns tensor indices
+   * [i*blockSize, (i+1)*blockSize), so a box [lo, hi) touches [lo*blockSize, hi*blockSize).
+   * The tensor axis has size `blockSize` × the iteration dim's size.
+   */
+  | { kind: "block"; dim: number; blockSize: number };
 
 export type InitSpec =
   | { kind: "zeros" }

@@ -1,9 +1,13 @@
 // Elementwise ops. Unary ops are one line each in UNARY; binary ops broadcast NumPy-style
 // (right-aligned; a size-1 axis of an input is read whole by every task).
+//
+// FLOPs per element are documented estimates: +, -, *, max, compare count 1; a divide
+// or square root counts 4; exp, log, tanh, sigmoid, erf count 4-5 (polynomial
+// approximations). Backward counts the gradient formula, not the recomputed forward.
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AxisMap, OpEntry, TF } from "./contract.js";
+import type { AttrSpec, Attrs, AxisMap, InferContext, OpEntry, TF } from "./contract.js";
 import { activationSpace, fmtShape, identityMaps, product } from "./common.js";
 
 interface UnaryDef {
@@ -12,11 +16,49 @@ interface UnaryDef {
   /** FLOPs per element, forward and backward (documented estimates). */
   fwd: number;
   bwd: number;
-  fn: (tf: TF, x: Tensor) => Tensor;
+  fn: (tf: TF, x: Tensor, attrs: Attrs) => Tensor;
+  /** Attributes of a parameterised unary op (leaky_relu's alpha, clip's bounds). */
+  attrs?: AttrSpec[];
+  /** Checks between attributes that AttrSpec cannot express; reports and returns false. */
+  check?: (attrs: Attrs, ctx: InferContext) => boolean;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+
+function checkClip(attrs: Attrs, ctx: InferContext): boolean {
+  const lo = attrs.min as number;
+  const hi = attrs.max as number;
+  if (lo > hi) {
+    ctx.diagnostics.error("PAR2130", `\`clip\` needs min ≤ max, got min = ${lo}, max = ${hi}`, { pos: ctx.pos, expected: "min ≤ max", hint: "swap the two bounds" });
+    return false;
+  }
+  return true;
 }
 
 const UNARY: UnaryDef[] = [
   { name: "relu", doc: "max(x, 0)", fwd: 1, bwd: 1, fn: (tf, x) => tf.relu(x) },
+  // erf form, as torch.nn.GELU() by default: x·Φ(x) = x/2·(1 + erf(x/√2)).
+  { name: "gelu", doc: "x·Φ(x) = x/2·(1 + erf(x/√2)) (exact, torch's default)", fwd: 8, bwd: 12, fn: (tf, x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1)) },
+  { name: "tanh", doc: "tanh(x)", fwd: 4, bwd: 3, fn: (tf, x) => tf.tanh(x) },
+  { name: "sigmoid", doc: "1 / (1 + exp(-x))", fwd: 4, bwd: 3, fn: (tf, x) => tf.sigmoid(x) },
+  { name: "exp", doc: "exp(x)", fwd: 4, bwd: 1, fn: (tf, x) => tf.exp(x) },
+  { name: "log", doc: "natural log (x > 0)", fwd: 4, bwd: 4, fn: (tf, x) => tf.log(x) },
+  { name: "sqrt", doc: "√x (x ≥ 0)", fwd: 4, bwd: 5, fn: (tf, x) => tf.sqrt(x) },
+  { name: "rsqrt", doc: "1/√x (x > 0)", fwd: 5, bwd: 7, fn: (tf, x) => tf.rsqrt(x) },
+  { name: "neg", doc: "-x", fwd: 1, bwd: 1, fn: (tf, x) => tf.neg(x) },
+  { name: "abs", doc: "|x|", fwd: 1, bwd: 2, fn: (tf, x) => tf.abs(x) },
+  { name: "square", doc: "x²", fwd: 1, bwd: 2, fn: (tf, x) => tf.square(x) },
+  {
+    name: "leaky_relu", doc: "x for x > 0, alpha·x otherwise", fwd: 2, bwd: 2, fn: (tf, x, a) => tf.leakyRelu(x, a.alpha as number),
+    attrs: [{ name: "alpha", kind: "float", default: 0.01, doc: "slope for x < 0 (torch default 0.01)" }],
+  },
+  {
+    name: "clip", doc: "min(max(x, min), max)", fwd: 2, bwd: 2, fn: (tf, x, a) => tf.clipByValue(x, a.min as number, a.max as number),
+    attrs: [{ name: "min", kind: "float", doc: "lower bound" }, { name: "max", kind: "float", doc: "upper bound" }], check: checkClip,
+  },
+  { name: "erf", doc: "the error function", fwd: 5, bwd: 6, fn: (tf, x) => tf.erf(x) },
+  // A copy rather than the input itself, so that the output is a tensor of its own.
+  { name: "identity", doc: "x (a copy)", fwd: 0, bwd: 0, fn: (tf, x) => tf.clone(x) },
 ];
 
 function unaryEntry(def: UnaryDef): OpEntry {
@@ -25,10 +67,11 @@ function unaryEntry(def: UnaryDef): OpEntry {
     family: "elementwise",
     doc: def.doc,
     inputs: [{ name: "x" }],
-    attrs: [],
+    attrs: def.attrs ?? [],
     outputNames: ["y"],
-    infer(inputs, _attrs, ctx) {
+    infer(inputs, attrs, ctx) {
       if (!checkInputs(this, inputs, ctx)) return undefined;
+      if (def.check && !def.check(attrs, ctx)) return undefined;
       const [x] = inputs;
       return {
         outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
@@ -40,7 +83,7 @@ function unaryEntry(def: UnaryDef): OpEntry {
         flops: (e) => ({ forward: def.fwd * product(e), backward: def.bwd * product(e) }),
       };
     },
-    forward: (tf, { inputs }) => [def.fn(tf, inputs[0])],
+    forward: (tf, { inputs, attrs }) => [def.fn(tf, inputs[0], attrs)],
   };
 }
 
@@ -54,7 +97,26 @@ interface BinaryDef {
 
 const BINARY: BinaryDef[] = [
   { name: "add", doc: "a + b (broadcasting)", fwd: 1, bwd: 0, fn: (tf, a, b) => tf.add(a, b) },
+  { name: "sub", doc: "a - b (broadcasting)", fwd: 1, bwd: 1, fn: (tf, a, b) => tf.sub(a, b) },
+  // Backward: da = dy·b, db = dy·a.
+  { name: "mul", doc: "a · b (broadcasting)", fwd: 1, bwd: 2, fn: (tf, a, b) => tf.mul(a, b) },
+  // Backward: da = dy/b, db = -dy·a/b².
+  { name: "div", doc: "a / b (broadcasting)", fwd: 4, bwd: 7, fn: (tf, a, b) => tf.div(a, b) },
+  // exp(b·log a); backward da = dy·b·a^(b-1), db = dy·y·log a.
+  { name: "pow", doc: "a ^ b (broadcasting; a > 0 unless b is an integer)", fwd: 9, bwd: 14, fn: (tf, a, b) => tf.pow(a, b) },
+  // Backward: a compare and a select per input. tfjs's Maximum/Minimum gradients do not
+  // sum over broadcast axes, so both operands are broadcast explicitly first.
+  { name: "maximum", doc: "max(a, b) (broadcasting)", fwd: 1, bwd: 2, fn: (tf, a, b) => tf.maximum(...broadcastBoth(tf, a, b)) },
+  { name: "minimum", doc: "min(a, b) (broadcasting)", fwd: 1, bwd: 2, fn: (tf, a, b) => tf.minimum(...broadcastBoth(tf, a, b)) },
 ];
+
+/** Both operands broadcast to their common shape (the kernel validated it in infer). */
+function broadcastBoth(tf: TF, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  const r = broadcastShapes(a.shape, b.shape);
+  if ("axis" in r) throw new RangeError(`cannot broadcast [${a.shape.join(", ")}] with [${b.shape.join(", ")}]`);
+  const at = (t: Tensor): Tensor => (t.shape.length === r.shape.length && t.shape.every((s, i) => s === r.shape[i]) ? t : tf.broadcastTo(t, r.shape));
+  return [at(a), at(b)];
+}
 
 /** NumPy broadcasting of two shapes, or undefined with the offending axis. */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): { shape: number[] } | { axis: number } {
@@ -70,7 +132,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): { s
 }
 
 /** Axis maps of an input broadcast to an output of rank `rank`. */
-function broadcastMaps(input: readonly number[], out: readonly number[]): AxisMap[] {
+export function broadcastMaps(input: readonly number[], out: readonly number[]): AxisMap[] {
   const offset = out.length - input.length;
   return input.map((size, i): AxisMap => (size === out[i + offset] ? { kind: "iter", dim: i + offset } : { kind: "full" }));
 }

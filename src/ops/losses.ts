@@ -50,4 +50,43 @@ export const softmaxCrossEntropy: OpEntry = {
   },
 };
 
-export const LOSS_OPS: OpEntry[] = [softmaxCrossEntropy];
+export const mse: OpEntry = {
+  name: "mse",
+  family: "loss",
+  doc: "Mean squared error mean((pred - target)²) over every element (torch.nn.MSELoss, reduction 'mean').",
+  inputs: [{ name: "pred" }, { name: "target" }],
+  attrs: [],
+  outputNames: ["loss"],
+  isLoss: true,
+  infer(inputs, _attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [pred, target] = inputs;
+    if (pred.shape.length !== target.shape.length || pred.shape.some((s, i) => s !== target.shape[i])) {
+      ctx.diagnostics.error("PAR2107", `\`mse\` needs pred and target of the same shape: pred ${fmtShape(pred.shape)}, target ${fmtShape(target.shape)}`, {
+        pos: ctx.pos,
+        expected: `target ${fmtShape(pred.shape)}`,
+      });
+      return undefined;
+    }
+    const names = activationDimNames(pred.shape.length);
+    const maps = pred.shape.map((_, i): AxisMap => ({ kind: "iter", dim: i }));
+    return {
+      outputs: [{ dtype: pred.dtype, shape: [], dims: [] }],
+      params: [],
+      // Every axis is summed into the scalar: all dims give partial sums.
+      space: pred.shape.map((size, i) => ({ name: names[i], cls: i === 0 ? "sample" : "attribute", size })),
+      inputMaps: [maps, maps],
+      paramMaps: [],
+      outputMaps: [[]],
+      // subtract, square, add; backward 2(p - t)/N for both inputs.
+      flops: (e) => ({ forward: 3 * product(e), backward: 3 * product(e) }),
+    };
+  },
+  forward(tf, { inputs, shard }) {
+    const [pred, target] = inputs;
+    // Divide by the global count so that per-shard values add up to the mean.
+    return [tf.div(tf.sum(tf.squaredDifference(pred, target)), product(shard.spaceSizes))];
+  },
+};
+
+export const LOSS_OPS: OpEntry[] = [softmaxCrossEntropy, mse];

@@ -18,6 +18,8 @@ export function axisRange(map: AxisMap, box: Region, axisSize: number): [number,
       const last = (box.hi[map.dim] - 1) * map.stride - map.padLo + (map.kernel - 1) * map.dilation;
       return [Math.max(0, first), Math.min(map.size, last + 1)];
     }
+    case "block":
+      return [box.lo[map.dim] * map.blockSize, box.hi[map.dim] * map.blockSize];
   }
 }
 

@@ -5,8 +5,17 @@ import type { OpEntry } from "./contract.js";
 import { ELEMENTWISE_OPS } from "./elementwise.js";
 import { linear } from "./linear.js";
 import { LOSS_OPS } from "./losses.js";
+import { SHAPE_OPS } from "./shape-ops.js";
+import { REDUCE_OPS } from "./reduce.js";
+import { DROPOUT_OPS } from "./dropout.js";
+import { MATMUL_OPS } from "./matmul.js";
+import { CONV_OPS } from "./conv.js";
+import { POOL_OPS } from "./pool.js";
+import { NORM_OPS } from "./norm.js";
+import { RECURRENT_OPS } from "./recurrent.js";
+import { ATTENTION_OPS } from "./attention.js";
 
-const ALL: OpEntry[] = [linear, ...ELEMENTWISE_OPS, ...LOSS_OPS];
+const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS];
 
 const BY_NAME = new Map<string, OpEntry>();
 for (const e of ALL) {

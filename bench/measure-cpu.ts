@@ -1,0 +1,31 @@
+// Measures this machine (matmul FLOP/s, copy bandwidth, kernel launch time, shared-memory
+// link) on the tfjs wasm backend and writes src/core/cpu-measured.json, which the `cpu`
+// catalog entry and the `local` mesh read. Run after `npm run build`:
+//   node dist/bench/measure-cpu.js [OUT.json]
+
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { writeFileAtomic } from "../src/core/files.js";
+import { measureCpu } from "../src/core/measure-cpu.js";
+
+/** The repository root: the nearest folder above this module holding package.json (works from bench/ and dist/bench/). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("no package.json above " + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+tf.env().set("PROD", true);
+if (!(await tf.setBackend("wasm"))) throw new Error("the tfjs wasm backend failed to initialise");
+await tf.ready();
+const measured = await measureCpu(tf as unknown as Parameters<typeof measureCpu>[0]);
+const out = process.argv[2] ? resolve(process.argv[2]) : join(repoRoot(), "src", "core", "cpu-measured.json");
+writeFileAtomic(out, JSON.stringify(measured, null, 2) + "\n");
+process.stdout.write(`wrote ${out}\n${JSON.stringify(measured, null, 2)}\n`);

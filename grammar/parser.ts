@@ -1,0 +1,378 @@
+// The .par grammar as a chevrotain CstParser: no embedded actions, only the grammar, so
+// the CST types and railroad diagrams can be generated from it (grammar/diagrams.ts).
+// Error recovery is on, so one run reports several mistakes. The parser is built once
+// (self-analysis is the expensive part) and reused for every file.
+
+import { CstParser, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import * as T from "./tokens.js";
+
+/**
+ * Parser errors carry a JSON payload instead of prose: the front end turns the expected
+ * token sets into words and picks a diagnostic code (src/frontend/parse.ts).
+ */
+export interface SyntaxErrorPayload {
+  kind: "mismatch" | "noViableAlt" | "earlyExit" | "redundant";
+  rule: string;
+  /** Token type names the parser could accept here. */
+  expected: string[];
+}
+
+function firstTokens(paths: TokenType[][]): string[] {
+  return paths.filter((p) => p.length > 0).map((p) => p[0].name);
+}
+
+const errorPayloads: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, ruleName }) => JSON.stringify({ kind: "mismatch", rule: ruleName, expected: [expected.name] }),
+  buildNotAllInputParsedMessage: ({ ruleName }) => JSON.stringify({ kind: "redundant", rule: ruleName, expected: ["Model", "Block", "Mesh", "Strategy"] }),
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, ruleName }) =>
+    JSON.stringify({ kind: "noViableAlt", rule: ruleName, expected: expectedPathsPerAlt.flatMap(firstTokens) }),
+  buildEarlyExitMessage: ({ expectedIterationPaths, ruleName }) =>
+    JSON.stringify({ kind: "earlyExit", rule: ruleName, expected: firstTokens(expectedIterationPaths) }),
+};
+
+/** Two tokens written with nothing between them (pattern pieces, `GB/s`). */
+function adjacent(a: IToken, b: IToken): boolean {
+  return a.endOffset !== undefined && a.endOffset + 1 === b.startOffset;
+}
+
+export class ParParser extends CstParser {
+  constructor(over: object = {}) {
+    super(T.PARSER_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "full", errorMessageProvider: errorPayloads, ...over });
+    this.performSelfAnalysis();
+  }
+
+  // ------------------------------------------------------------ top level
+  program = this.RULE("program", () => {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.modelDecl) },
+        { ALT: () => this.SUBRULE(this.blockDecl) },
+        { ALT: () => this.SUBRULE(this.meshDecl) },
+        { ALT: () => this.SUBRULE(this.strategyDecl) },
+        { ALT: () => this.CONSUME(T.Semicolon) },
+      ]);
+    });
+  });
+
+  modelDecl = this.RULE("modelDecl", () => {
+    this.CONSUME(T.Model);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.paramList));
+    this.SUBRULE(this.body);
+  });
+
+  blockDecl = this.RULE("blockDecl", () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.paramList));
+    this.SUBRULE(this.body);
+  });
+
+  paramList = this.RULE("paramList", () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.CONSUME(T.RParen);
+  });
+
+  param = this.RULE("param", () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expr);
+    });
+  });
+
+  // ------------------------------------------------------------ statements
+  body = this.RULE("body", () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.statement) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  statement = this.RULE("statement", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.inputStmt) },
+      { ALT: () => this.SUBRULE(this.repeatStmt) },
+      { ALT: () => this.SUBRULE(this.forStmt) },
+      { ALT: () => this.SUBRULE(this.returnStmt) },
+      { ALT: () => this.SUBRULE(this.assignStmt) },
+    ]);
+  });
+
+  inputStmt = this.RULE("inputStmt", () => {
+    this.CONSUME(T.Input);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+  });
+
+  typeExpr = this.RULE("typeExpr", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.dimDecl) });
+    this.CONSUME(T.RBracket);
+  });
+
+  /** `784`, `batch`, or `tokens: seq * 2`. */
+  dimDecl = this.RULE("dimDecl", () => {
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier);
+      this.CONSUME(T.Colon);
+    });
+    this.SUBRULE(this.expr);
+  });
+
+  assignStmt = this.RULE("assignStmt", () => {
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.Identifier) });
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expr);
+  });
+
+  repeatStmt = this.RULE("repeatStmt", () => {
+    this.CONSUME(T.Repeat);
+    this.SUBRULE(this.expr);
+    this.OPTION(() => {
+      this.CONSUME(T.As);
+      this.CONSUME(T.Identifier);
+    });
+    this.SUBRULE(this.body);
+  });
+
+  forStmt = this.RULE("forStmt", () => {
+    this.CONSUME(T.For);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.In);
+    this.SUBRULE(this.binary);
+    this.CONSUME(T.DotDot);
+    this.SUBRULE2(this.binary);
+    this.SUBRULE(this.body);
+  });
+
+  returnStmt = this.RULE("returnStmt", () => {
+    this.CONSUME(T.Return);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+  });
+
+  // ------------------------------------------------------------ expressions
+  // Kept flat for speed (each rule level costs a CST node per operand): one operator loop,
+  // precedence and associativity are applied when building the AST.
+
+  /** A range `a..b` binds loosest. */
+  expr = this.RULE("expr", () => {
+    this.SUBRULE(this.binary);
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.SUBRULE2(this.binary);
+    });
+  });
+
+  /** Operands joined by `+ - * / // %`. */
+  binary = this.RULE("binary", () => {
+    this.SUBRULE(this.unary);
+    this.MANY(() => {
+      this.CONSUME(T.BinaryOp);
+      this.SUBRULE2(this.unary);
+    });
+  });
+
+  /** Prefix minus signs, then a primary expression. */
+  unary = this.RULE("unary", () => {
+    this.MANY(() => this.CONSUME(T.Minus));
+    this.OR([
+      { ALT: () => this.SUBRULE(this.number) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Identifier);
+          this.OPTION(() => this.SUBRULE(this.argList));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expr);
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.listExpr) },
+    ]);
+  });
+
+  /**
+   * `64`, `0.5`, or a quantity `20 GB/s`. The unit must sit on the number's line and must
+   * not start a statement or attribute (`n = 64` then `y = ...` on the next line), and
+   * its `/` part is written without spaces, so `a / b` stays a division.
+   */
+  number = this.RULE("number", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.IntLiteral) }, { ALT: () => this.CONSUME(T.FloatLiteral) }]);
+    this.OPTION({
+      GATE: () => {
+        const num = this.LA(0);
+        const unit = this.LA(1);
+        const after = this.LA(2).tokenType;
+        return num.startLine === unit.startLine && after !== T.Equals && after !== T.Colon && after !== T.LParen;
+      },
+      DEF: () => {
+        this.CONSUME(T.Identifier, { LABEL: "unit" });
+        this.OPTION2({
+          GATE: () => adjacent(this.LA(0), this.LA(1)) && this.LA(2).tokenType === T.Identifier && adjacent(this.LA(1), this.LA(2)),
+          DEF: () => {
+            this.CONSUME(T.Slash);
+            this.CONSUME2(T.Identifier, { LABEL: "perUnit" });
+          },
+        });
+      },
+    });
+  });
+
+  listExpr = this.RULE("listExpr", () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.CONSUME(T.RBracket);
+  });
+
+  /** Arguments in any order here; "positional after named" is reported when building the AST, with a hint. */
+  argList = this.RULE("argList", () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        this.OR([{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE(this.expr) }]);
+      },
+    });
+    this.CONSUME(T.RParen);
+  });
+
+  namedArg = this.RULE("namedArg", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expr);
+  });
+
+  // ------------------------------------------------------------ meshes
+  meshDecl = this.RULE("meshDecl", () => {
+    this.CONSUME(T.Mesh);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.meshBody);
+  });
+
+  meshBody = this.RULE("meshBody", () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.deviceDecl) },
+        { ALT: () => this.SUBRULE(this.linkDecl) },
+        { ALT: () => this.SUBRULE(this.groupDecl) },
+        { ALT: () => this.CONSUME(T.Semicolon) },
+      ]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  /** `device P100 x 4`, `device mygpu(flops = 10 TFLOP/s) x 2`; the `x` is an ordinary name. */
+  deviceDecl = this.RULE("deviceDecl", () => {
+    this.CONSUME(T.Device);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.attrList));
+    this.OPTION2({
+      // `x` on the device's line: a group labelled `x` may start the next line.
+      GATE: () => this.LA(1).image === "x" && this.LA(1).startLine === this.LA(0).endLine,
+      DEF: () => {
+        this.CONSUME2(T.Identifier);
+        this.SUBRULE(this.expr);
+      },
+    });
+  });
+
+  linkDecl = this.RULE("linkDecl", () => {
+    this.CONSUME(T.Link);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.attrList));
+  });
+
+  /** `node x 4 { ... }`: LABEL, the name `x`, a count, a nested body. */
+  groupDecl = this.RULE("groupDecl", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME2(T.Identifier);
+    this.SUBRULE(this.expr);
+    this.SUBRULE(this.meshBody);
+  });
+
+  attrList = this.RULE("attrList", () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.namedArg) });
+    this.CONSUME(T.RParen);
+  });
+
+  // ------------------------------------------------------------ strategies
+  strategyDecl = this.RULE("strategyDecl", () => {
+    this.CONSUME(T.Strategy);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.For);
+    this.CONSUME2(T.Identifier);
+    this.CONSUME(T.On);
+    this.CONSUME3(T.Identifier);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.rule) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  rule = this.RULE("rule", () => {
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.pattern) });
+    this.CONSUME(T.Colon);
+    this.AT_LEAST_ONE_SEP2({ SEP: T.Comma, DEF: () => this.SUBRULE(this.setting) });
+  });
+
+  setting = this.RULE("setting", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.settingValue);
+  });
+
+  /**
+   * A setting's value has no binary operators: the next rule may start with the glob `*`
+   * on the next line, which must not read as a multiplication (`sample = 4` / `* : ...`).
+   */
+  settingValue = this.RULE("settingValue", () => {
+    this.SUBRULE(this.unary);
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.SUBRULE2(this.unary);
+    });
+  });
+
+  /** A quoted name, or glob pieces written without spaces between them (`layer*.attn.qkv`). */
+  pattern = this.RULE("pattern", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.patternPiece);
+          this.MANY({ GATE: () => adjacent(this.LA(0), this.LA(1)), DEF: () => this.SUBRULE2(this.patternPiece) });
+        },
+      },
+    ]);
+  });
+
+  patternPiece = this.RULE("patternPiece", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.CONSUME(T.IntLiteral) },
+      { ALT: () => this.CONSUME(T.FloatLiteral) },
+      { ALT: () => this.CONSUME(T.Star) },
+      { ALT: () => this.CONSUME(T.Question) },
+      { ALT: () => this.CONSUME(T.Dot) },
+    ]);
+  });
+}
+
+/** The one parser instance (construction runs the grammar analysis). */
+export const parParser = new ParParser();
+
+export type { CstNode };

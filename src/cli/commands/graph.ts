@@ -1,0 +1,56 @@
+// `par graph FILE [--model M] [--set NAME=VALUE ...] [--dot] [--out FILE]`: the elaborated
+// graph of one model, as Graphviz DOT (--dot) or a plain op listing.
+
+import { Diagnostics } from "../../core/diagnostics.js";
+import { writeFileAtomic } from "../../core/files.js";
+import { formatType } from "../../core/tensor.js";
+import { loadProgram } from "../../frontend/load.js";
+import { graphToDot } from "../../ir/dot.js";
+import type { Graph } from "../../ir/graph.js";
+import { UsageError } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+import { resolve } from "node:path";
+
+function listing(graph: Graph): string {
+  const lines = [`model ${graph.name}: ${graph.ops.size} ops`];
+  for (const id of graph.inputs) lines.push(`  input ${id}: ${formatType(graph.tensor(id).type)}`);
+  for (const op of graph.ops.values()) {
+    const outs = op.outputs.map((t) => formatType(graph.tensor(t).type)).join(", ");
+    lines.push(`  ${op.name} = ${op.op}(${op.inputs.join(", ")}) -> ${outs}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export const graphCommand: Command = {
+  name: "graph",
+  summary: "print a model's elaborated op graph (Graphviz DOT with --dot)",
+  usage: "FILE [--model M] [--set NAME=VALUE ...] [--dot] [--out FILE]",
+  flags: [
+    MODEL_FLAG,
+    SET_FLAG,
+    { name: "dot", kind: "bool", doc: "print Graphviz DOT (render with `dot -Tsvg`)" },
+    { name: "out", kind: "string", value: "FILE", doc: "write to FILE instead of stdout" },
+  ],
+  details: "example:\n  par graph models/mlp.par --dot --out mlp.dot && dot -Tsvg mlp.dot > mlp.svg",
+  run(ctx: CommandContext): number {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
+    const [file] = ctx.args.positionals;
+    const diagnostics = new Diagnostics();
+    const checked = loadProgram(file, { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
+    ctx.report(diagnostics.items);
+    if (!checked || diagnostics.hasErrors()) return 1;
+    const graphs = [...checked.models.values()];
+    if (graphs.length !== 1) {
+      throw new UsageError(
+        graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`,
+        graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined,
+      );
+    }
+    const text = ctx.args.flags.dot === true ? graphToDot(graphs[0]) : listing(graphs[0]);
+    const out = ctx.args.flags.out;
+    if (typeof out === "string") writeFileAtomic(resolve(ctx.io.cwd, out), text);
+    else ctx.io.out(text);
+    return 0;
+  },
+};

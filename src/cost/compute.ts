@@ -1,0 +1,256 @@
+// Compute costs of one task (one op on one box of its iteration space, on one device).
+//
+// Roofline (Williams, Waterman & Patterson, CACM 2009):
+//   time = max(FLOPs / (peak FLOP/s × efficiency), bytes / memory bandwidth) + launch overhead
+// FLOPs come from the op's signature (`sig.flops(extent)`); bytes are the volumes of the
+// regions the task touches (inputs it reads, weight shards it holds, outputs it writes)
+// times the dtype size. Backward moves about twice the forward bytes (it reads the forward
+// operands and the output gradient, writes input and weight gradients) and is charged one
+// launch like forward.
+//
+// Efficiency: datasheet peaks are not reached by real kernels. Large cuBLAS GEMMs reach
+// 70–80 % of peak, cuDNN convolutions 50–65 %, small or skinny ones far less; FlexFlow
+// sidesteps the question by profiling each task once. We take 0.6 by default (documented in
+// docs/simulator.md) and let a measured table override the roofline wherever it has an entry.
+//
+// Measured table (`par-measured-costs`, version 1), JSON:
+//   { "format": "par-measured-costs", "version": 1, "device": "cpu", "backend": "wasm",
+//     "entries": [ { "op": "linear", "inputs": [[64, 784]], "attrs": { "out": 128, "bias": true },
+//                    "extent": [64, 128, 784], "forwardMs": 0.41, "backwardMs": 0.9 } ] }
+// An entry matches a task of op kind `op` whose full input shapes are `inputs`, whose
+// attributes (defaults filled in) equal `attrs`, and whose box extent is `extent`; it applies
+// to devices whose kind equals the table's `device`.
+
+import { readFileSync } from "node:fs";
+import type { DeviceSpec, Mesh } from "../core/mesh.js";
+import { dtypeBytes, isFloat, type DType } from "../core/tensor.js";
+import type { Graph, OpNode } from "../ir/graph.js";
+import type { AttrValue, AxisMap, Attrs } from "../ops/contract.js";
+import { getOp } from "../ops/registry.js";
+import { CommModel } from "./comm.js";
+import { optimizerStateFactor, type Optimizer } from "./memory.js";
+
+/** Fraction of the datasheet peak FLOP/s a kernel reaches (see the header comment). */
+export const DEFAULT_EFFICIENCY = 0.6;
+
+export interface TaskTime {
+  /** Seconds. */
+  forward: number;
+  backward: number;
+}
+
+/** Elements of a tensor region addressed by `maps` for a task box of `extent` (no allocation). */
+export function mappedVolume(maps: readonly AxisMap[], shape: readonly number[], extent: readonly number[]): number {
+  let v = 1;
+  for (let a = 0; a < maps.length; a++) {
+    const m = maps[a];
+    if (m.kind === "iter") v *= extent[m.dim];
+    else if (m.kind === "full") v *= shape[a];
+    else if (m.kind === "block") v *= extent[m.dim] * m.blockSize;
+    // A window of e outputs reads (e−1)·stride + (kernel−1)·dilation + 1 inputs, at most the axis.
+    else v *= Math.min(m.size, (extent[m.dim] - 1) * m.stride + (m.kernel - 1) * m.dilation + 1);
+  }
+  return v;
+}
+
+/** Bytes one task of `op` reads and writes in forward: its input, weight and output regions. */
+export function taskBytes(op: OpNode, inputTypes: readonly { dtype: DType; shape: number[] }[], extent: readonly number[]): number {
+  const sig = op.sig;
+  let bytes = 0;
+  sig.inputMaps.forEach((maps, i) => (bytes += mappedVolume(maps, inputTypes[i].shape, extent) * dtypeBytes(inputTypes[i].dtype)));
+  sig.paramMaps.forEach((maps, i) => (bytes += mappedVolume(maps, sig.params[i].shape, extent) * dtypeBytes(sig.params[i].dtype ?? opDtype(op, inputTypes))));
+  sig.outputMaps.forEach((maps, i) => (bytes += mappedVolume(maps, sig.outputs[i].shape, extent) * dtypeBytes(sig.outputs[i].dtype)));
+  return bytes;
+}
+
+/** The dtype an op computes in: its first float input's (a loss's output is f32 anyway). */
+export function opDtype(op: OpNode, inputTypes: readonly { dtype: DType }[]): DType {
+  for (const t of inputTypes) if (isFloat(t.dtype)) return t.dtype;
+  for (const t of op.sig.outputs) if (isFloat(t.dtype)) return t.dtype;
+  return "f32";
+}
+
+/** Peak FLOP/s of `spec` in `dtype`; integer math and missing entries fall back to f32. */
+export function peakFlops(spec: DeviceSpec, dtype: DType): number {
+  const p = spec.peakFlops[dtype] ?? spec.peakFlops.f32;
+  if (!p) throw new Error(`device ${spec.kind} has no peak FLOP/s for ${dtype} or f32`);
+  return p;
+}
+
+/** The roofline time of `flops` FLOPs moving `bytes` bytes on `spec`. */
+export function rooflineTime(flops: number, bytes: number, spec: DeviceSpec, dtype: DType, efficiency = DEFAULT_EFFICIENCY): number {
+  return Math.max(flops / (peakFlops(spec, dtype) * efficiency), bytes / spec.memoryBandwidth) + spec.launchOverhead;
+}
+
+// ------------------------------------------------------------------ measured tables
+
+export interface MeasuredEntry {
+  op: string;
+  inputs: number[][];
+  attrs: Attrs;
+  extent: number[];
+  forwardMs: number;
+  backwardMs: number;
+}
+
+export interface MeasuredCosts {
+  format: "par-measured-costs";
+  version: 1;
+  /** Device kind the entries were measured on ("cpu", "V100"). */
+  device: string;
+  /** Backend used ("wasm", "cuda"), for people. */
+  backend: string;
+  entries: MeasuredEntry[];
+}
+
+function isNumArray(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((v) => typeof v === "number" && Number.isFinite(v));
+}
+
+/** Validates a parsed `par-measured-costs` document; throws with the offending field. */
+export function parseMeasuredCosts(doc: unknown, where = "measured costs"): MeasuredCosts {
+  const fail = (msg: string): never => {
+    throw new Error(`${where}: ${msg}`);
+  };
+  if (typeof doc !== "object" || doc === null) return fail("not a JSON object");
+  const d = doc as Record<string, unknown>;
+  if (d.format !== "par-measured-costs") fail(`"format" must be "par-measured-costs", got ${JSON.stringify(d.format)}`);
+  if (d.version !== 1) fail(`"version" must be 1, got ${JSON.stringify(d.version)}`);
+  if (typeof d.device !== "string") fail(`"device" must be a device kind string`);
+  if (typeof d.backend !== "string") fail(`"backend" must be a string`);
+  if (!Array.isArray(d.entries)) return fail(`"entries" must be an array`);
+  d.entries.forEach((e: unknown, i: number) => {
+    const x = e as Record<string, unknown>;
+    if (typeof x !== "object" || x === null) fail(`entries[${i}] is not an object`);
+    if (typeof x.op !== "string") fail(`entries[${i}].op must be an op name`);
+    if (!Array.isArray(x.inputs) || !x.inputs.every(isNumArray)) fail(`entries[${i}].inputs must be a list of shapes`);
+    if (typeof x.attrs !== "object" || x.attrs === null || Array.isArray(x.attrs)) fail(`entries[${i}].attrs must be an object`);
+    if (!isNumArray(x.extent)) fail(`entries[${i}].extent must be a list of numbers`);
+    for (const f of ["forwardMs", "backwardMs"]) {
+      if (typeof x[f] !== "number" || !(x[f] as number >= 0)) fail(`entries[${i}].${f} must be a number ≥ 0`);
+    }
+  });
+  return d as unknown as MeasuredCosts;
+}
+
+export function loadMeasuredCosts(path: string): MeasuredCosts {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read measured costs ${path}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseMeasuredCosts(doc, path);
+}
+
+/** Attributes with the op's defaults filled in, keys sorted: two spellings of one config compare equal. */
+function canonicalAttrs(op: string, attrs: Attrs): string {
+  const full: Record<string, AttrValue> = {};
+  for (const spec of getOp(op)?.attrs ?? []) if (spec.default !== undefined) full[spec.name] = spec.default;
+  Object.assign(full, attrs);
+  return JSON.stringify(Object.keys(full).sort().map((k) => [k, full[k]]));
+}
+
+export function measuredKey(op: string, inputs: readonly (readonly number[])[], attrs: Attrs, extent: readonly number[]): string {
+  return `${op}|${JSON.stringify(inputs)}|${canonicalAttrs(op, attrs)}|${extent.join(",")}`;
+}
+
+// ------------------------------------------------------------------ the cost model
+
+export interface CostModelOptions {
+  /** Fraction of peak FLOP/s reached (default DEFAULT_EFFICIENCY). */
+  efficiency?: number;
+  /** Measured tables; an entry overrides the roofline on devices of the table's kind. */
+  measured?: MeasuredCosts[];
+  /** Optimizer whose update the simulator charges per weight shard (default "sgd"). */
+  optimizer?: Optimizer;
+  /** A comm model to share (its route table and collective cache). */
+  comm?: CommModel;
+}
+
+/**
+ * All costs of one (graph, mesh) pair, shaped as the simulator's `SimCosts` (which it
+ * satisfies structurally: src/sim never imports src/cost). Compute times are cached per
+ * (op, task extent, device kind): a strategy's tasks repeat few distinct extents.
+ */
+export class CostModel {
+  readonly efficiency: number;
+  readonly optimizer: Optimizer;
+  readonly comm: CommModel;
+  private readonly measured = new Map<string, TaskTime>();
+  private readonly measuredDevices = new Set<string>();
+  private readonly cache = new Map<string, TaskTime>();
+  private readonly inputTypes = new Map<string, { dtype: DType; shape: number[] }[]>();
+
+  constructor(readonly graph: Graph, readonly mesh: Mesh, options: CostModelOptions = {}) {
+    this.efficiency = options.efficiency ?? DEFAULT_EFFICIENCY;
+    if (!(this.efficiency > 0 && this.efficiency <= 1)) throw new RangeError(`efficiency must be in (0, 1], got ${this.efficiency}`);
+    this.optimizer = options.optimizer ?? "sgd";
+    this.comm = options.comm ?? new CommModel(mesh);
+    for (const table of options.measured ?? []) {
+      this.measuredDevices.add(table.device);
+      for (const e of table.entries) {
+        this.measured.set(`${table.device}#${measuredKey(e.op, e.inputs, e.attrs, e.extent)}`, { forward: e.forwardMs / 1000, backward: e.backwardMs / 1000 });
+      }
+    }
+  }
+
+  private typesOf(op: OpNode): { dtype: DType; shape: number[] }[] {
+    let t = this.inputTypes.get(op.name);
+    if (!t) this.inputTypes.set(op.name, (t = op.inputs.map((id) => this.graph.tensor(id).type)));
+    return t;
+  }
+
+  /** Forward and backward seconds of one task of `op` with box `extent` on `device`. */
+  compute(op: OpNode, extent: readonly number[], device: number): TaskTime {
+    const spec = this.mesh.devices[device].spec;
+    const key = `${op.name}|${extent.join(",")}|${spec.kind}`;
+    let t = this.cache.get(key);
+    if (t) return t;
+    const types = this.typesOf(op);
+    if (this.measuredDevices.has(spec.kind)) {
+      t = this.measured.get(`${spec.kind}#${measuredKey(op.op, types.map((x) => x.shape), op.attrs, extent)}`);
+    }
+    if (!t) {
+      const f = op.sig.flops(extent);
+      const bytes = taskBytes(op, types, extent);
+      const dtype = opDtype(op, types);
+      t = {
+        forward: rooflineTime(f.forward, bytes, spec, dtype, this.efficiency),
+        backward: rooflineTime(f.backward, 2 * bytes, spec, dtype, this.efficiency),
+      };
+    }
+    this.cache.set(key, t);
+    return t;
+  }
+
+  /** Adding `count` partial sums of `bytes` each on `device`: read them all, write one (memory bound). */
+  partialSum(bytes: number, count: number, device: number): number {
+    const spec = this.mesh.devices[device].spec;
+    return (count + 1) * bytes / spec.memoryBandwidth + spec.launchOverhead;
+  }
+
+  transfer(bytes: number, src: number, dst: number): number {
+    return this.comm.transfer(bytes, src, dst);
+  }
+
+  allReduce(bytes: number, devices: readonly number[]): number {
+    return this.comm.allReduce(bytes, devices);
+  }
+
+  /**
+   * Optimizer step on a weight shard of `bytes`: memory bound; reads weight and gradient,
+   * writes the weight, and reads+writes each state buffer (sgd none, momentum 1, adam 2).
+   */
+  update(bytes: number, device: number): number {
+    const spec = this.mesh.devices[device].spec;
+    const traffic = (3 + 2 * optimizerStateFactor(this.optimizer)) * bytes;
+    return traffic / spec.memoryBandwidth + spec.launchOverhead;
+  }
+}

@@ -1,0 +1,35 @@
+// Diagnostic codes raised by the semantic checker and the elaborator (AST → Graph).
+// Shape and attribute problems of a single op call are the op entry's codes (src/ops/codes.ts).
+import type { CodeTable } from "../core/codes.js";
+
+export const CHECK_CODES: CodeTable = {
+  PAR2001: { title: "undefined name" },
+  PAR2002: { title: "duplicate top-level name (model, block, mesh or strategy)" },
+  PAR2003: { title: "duplicate parameter name" },
+  PAR2004: { title: "duplicate input name" },
+  PAR2005: { title: "unknown op or block" },
+  PAR2006: { title: "wrong number of arguments in a block call" },
+  PAR2007: { title: "unknown named argument in a block call" },
+  PAR2008: { title: "a tensor is used where an integer is expected" },
+  PAR2009: { title: "an integer is used where a tensor is expected" },
+  PAR2010: { title: "a tensor dim is not a positive integer" },
+  PAR2011: { title: "inexact division (`/` needs an exact quotient; use `//` to floor)" },
+  PAR2012: { title: "division or remainder by zero" },
+  PAR2013: { title: "integer overflow (a value beyond ±2^53)" },
+  PAR2014: { title: "override of a model parameter that does not exist" },
+  PAR2015: { title: "the graph has a cycle" },
+  PAR2016: { title: "a value is never used" },
+  PAR2017: { title: "`return` outside a block, or not the block's last statement" },
+  PAR2018: { title: "a block call yields a different number of values than the targets need" },
+  PAR2019: { title: "recursion between blocks" },
+  PAR2020: { title: "a repeat count or range bound is not a non-negative integer" },
+  PAR2021: { title: "the model elaborates to too many ops or steps" },
+  PAR2022: { title: "a model parameter has no default and no override" },
+  PAR2023: { title: "a value of the wrong kind (float, string, bool, list, range) in an integer expression" },
+  PAR2024: { title: "an op call yields a different number of outputs than the targets need" },
+  PAR2025: { title: "no model of that name" },
+  PAR2026: { title: "an argument is given twice" },
+  PAR2027: { title: "`input` inside a block (inputs belong to models)" },
+  PAR2028: { title: "an op attribute value is not an int, float, string, bool or int list" },
+  PAR2029: { title: "a block has the name of a built-in op" },
+};

@@ -1,0 +1,519 @@
+// CST → AST. The CST comes from a recovering parser, so any part may be missing after a
+// syntax error: converters return undefined for incomplete pieces and their parents drop
+// them (the parser has already reported the error; no cascades here). The few syntax
+// rules the grammar leaves open (dtype names, `x` in groups, argument order, escapes,
+// number ranges) are checked here with PAR1xxx codes.
+
+import type { CstNode, IToken } from "chevrotain";
+import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
+import type * as C from "../../grammar/cst.js";
+import { isInvalid } from "../../grammar/tokens.js";
+import type * as A from "./ast.js";
+
+const DTYPES: readonly A.DType[] = ["f32", "f16", "bf16", "i32", "i64", "bool"];
+
+interface Ctx {
+  file: string;
+  text: string;
+  diagnostics: Diagnostics;
+}
+
+// ------------------------------------------------------------------ spans and tokens
+
+function present(t: IToken | undefined): t is IToken {
+  return t !== undefined && !t.isInsertedInRecovery && Number.isFinite(t.startOffset) && !isInvalid(t);
+}
+
+function tokenSpan(t: IToken): A.Span {
+  return { line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset, endOffset: (t.endOffset ?? t.startOffset) + 1 };
+}
+
+function nodeSpan(n: CstNode): A.Span | undefined {
+  const l = n.location;
+  if (!l || !Number.isFinite(l.startOffset) || !Number.isFinite(l.endOffset) || l.endOffset === undefined) return undefined;
+  return { line: l.startLine ?? 1, column: l.startColumn ?? 1, offset: l.startOffset, endOffset: l.endOffset + 1 };
+}
+
+function join(a: A.Span, b: A.Span): A.Span {
+  return { line: a.line, column: a.column, offset: a.offset, endOffset: b.endOffset };
+}
+
+function first(ts: IToken[] | undefined, i = 0): IToken | undefined {
+  const t = ts?.[i];
+  return present(t) ? t : undefined;
+}
+
+function byOffset<T extends { span: A.Span }>(xs: T[]): T[] {
+  return xs.sort((a, b) => a.span.offset - b.span.offset);
+}
+
+function defined<T>(xs: (T | undefined)[]): T[] {
+  return xs.filter((x): x is T => x !== undefined);
+}
+
+function error(ctx: Ctx, code: string, message: string, at: A.Span, extras: { expected?: string; hint?: string | undefined } = {}): void {
+  ctx.diagnostics.error(code, message, {
+    pos: { file: ctx.file, line: at.line, column: at.column, offset: at.offset, length: Math.max(1, at.endOffset - at.offset) },
+    expected: extras.expected,
+    hint: extras.hint,
+  });
+}
+
+// ------------------------------------------------------------------ program
+
+/** Builds the AST of one parser run; comments are attached afterwards (`attachComments`). */
+export function cstToAst(cst: C.ProgramCstNode, text: string, file: string, diagnostics: Diagnostics): A.Program {
+  const ctx: Ctx = { file, text, diagnostics };
+  const ch = cst.children;
+  const items: A.TopItem[] = byOffset(
+    defined<A.TopItem>([
+      ...(ch.modelDecl ?? []).map((n) => modelOrBlock(ctx, n, "model")),
+      ...(ch.blockDecl ?? []).map((n) => modelOrBlock(ctx, n, "block")),
+      ...(ch.meshDecl ?? []).map((n) => meshDecl(ctx, n)),
+      ...(ch.strategyDecl ?? []).map((n) => strategyDecl(ctx, n)),
+    ]),
+  );
+  return { span: { line: 1, column: 1, offset: 0, endOffset: text.length }, file, items };
+}
+
+function modelOrBlock(ctx: Ctx, n: C.ModelDeclCstNode | C.BlockDeclCstNode, kind: "model" | "block"): A.ModelDecl | A.BlockDecl | undefined {
+  const name = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  const body = n.children.body?.[0];
+  if (!name || !span || !body) return undefined;
+  const params = defined((n.children.paramList?.[0]?.children.param ?? []).map((p) => param(ctx, p)));
+  return { kind, span, name: name.image, nameSpan: tokenSpan(name), params, body: statements(ctx, body) };
+}
+
+function param(ctx: Ctx, n: C.ParamCstNode): A.Param | undefined {
+  const name = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  if (!name || !span) return undefined;
+  if (!n.children.Equals) return { span, name: name.image };
+  const value = expr(ctx, n.children.expr?.[0]);
+  return value ? { span, name: name.image, default: value } : undefined;
+}
+
+// ------------------------------------------------------------------ statements
+
+function statements(ctx: Ctx, body: C.BodyCstNode): A.Stmt[] {
+  return byOffset(defined((body.children.statement ?? []).map((s) => statement(ctx, s))));
+}
+
+function statement(ctx: Ctx, n: C.StatementCstNode): A.Stmt | undefined {
+  const c = n.children;
+  if (c.inputStmt) return inputStmt(ctx, c.inputStmt[0]);
+  if (c.assignStmt) return assignStmt(ctx, c.assignStmt[0]);
+  if (c.repeatStmt) return repeatStmt(ctx, c.repeatStmt[0]);
+  if (c.forStmt) return forStmt(ctx, c.forStmt[0]);
+  if (c.returnStmt) return returnStmt(ctx, c.returnStmt[0]);
+  return undefined;
+}
+
+function inputStmt(ctx: Ctx, n: C.InputStmtCstNode): A.InputStmt | undefined {
+  const name = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  const t = n.children.typeExpr?.[0];
+  const type = t && typeExpr(ctx, t);
+  if (!name || !span || !type) return undefined;
+  return { kind: "input", span, name: name.image, type };
+}
+
+function typeExpr(ctx: Ctx, n: C.TypeExprCstNode): A.TypeExpr | undefined {
+  const dt = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  if (!dt || !span || !first(n.children.RBracket)) return undefined;
+  if (!DTYPES.includes(dt.image as A.DType)) {
+    error(ctx, "PAR1006", `unknown dtype \`${dt.image}\``, tokenSpan(dt), {
+      expected: DTYPES.map((d) => `\`${d}\``).join(", "),
+      hint: didYouMean(dt.image, DTYPES),
+    });
+    return undefined;
+  }
+  const dims = (n.children.dimDecl ?? []).map((d) => dimDecl(ctx, d));
+  if (dims.some((d) => d === undefined)) return undefined;
+  return { span, dtype: dt.image as A.DType, dims: dims as A.DimDecl[] };
+}
+
+function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
+  const span = nodeSpan(n);
+  const size = expr(ctx, n.children.expr?.[0]);
+  if (!span || !size) return undefined;
+  const name = first(n.children.Identifier);
+  return name ? { span, name: name.image, size } : { span, size };
+}
+
+function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined {
+  const span = nodeSpan(n);
+  const value = expr(ctx, n.children.expr?.[0]);
+  const targets = (n.children.Identifier ?? []).filter(present).map((t): A.Ident => ({ kind: "ident", span: tokenSpan(t), name: t.image }));
+  if (!span || !value || targets.length === 0 || !first(n.children.Equals)) return undefined;
+  return { kind: "assign", span, targets, value };
+}
+
+function repeatStmt(ctx: Ctx, n: C.RepeatStmtCstNode): A.RepeatStmt | undefined {
+  const span = nodeSpan(n);
+  const count = expr(ctx, n.children.expr?.[0]);
+  const body = n.children.body?.[0];
+  if (!span || !count || !body) return undefined;
+  const stmt: A.RepeatStmt = { kind: "repeat", span, count, body: statements(ctx, body) };
+  if (n.children.As) {
+    const label = first(n.children.Identifier);
+    if (!label) return undefined;
+    stmt.label = label.image;
+  }
+  return stmt;
+}
+
+function forStmt(ctx: Ctx, n: C.ForStmtCstNode): A.ForStmt | undefined {
+  const span = nodeSpan(n);
+  const variable = first(n.children.Identifier);
+  const [a, b] = n.children.binary ?? [];
+  const start = a && binary(ctx, a);
+  const end = b && binary(ctx, b);
+  const body = n.children.body?.[0];
+  if (!span || !variable || !start || !end || !body) return undefined;
+  return { kind: "for", span, variable: variable.image, range: { kind: "range", span: join(start.span, end.span), start, end }, body: statements(ctx, body) };
+}
+
+function returnStmt(ctx: Ctx, n: C.ReturnStmtCstNode): A.ReturnStmt | undefined {
+  const span = nodeSpan(n);
+  const values = (n.children.expr ?? []).map((e) => expr(ctx, e));
+  if (!span || values.length === 0 || values.some((v) => v === undefined)) return undefined;
+  return { kind: "return", span, values: values as A.Expr[] };
+}
+
+// ------------------------------------------------------------------ expressions
+
+function expr(ctx: Ctx, n: C.ExprCstNode | undefined): A.Expr | undefined {
+  if (!n) return undefined;
+  const [a, b] = n.children.binary ?? [];
+  const start = a && binary(ctx, a);
+  if (!start || !n.children.DotDot) return start;
+  const end = b && binary(ctx, b);
+  return end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
+}
+
+const BINDING: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "//": 2, "%": 2 };
+
+/**
+ * The grammar reads `a op b op c` as a flat list; build the tree here: `* / // %` bind
+ * tighter than `+ -`, and all are left-associative (operator precedence, one stack).
+ */
+function binary(ctx: Ctx, n: C.BinaryCstNode): A.Expr | undefined {
+  const operands = (n.children.unary ?? []).map((u) => unary(ctx, u));
+  const ops = n.children.BinaryOp ?? [];
+  if (operands.length === 0 || operands.some((o) => o === undefined) || ops.length !== operands.length - 1 || !ops.every(present)) return undefined;
+  const values: A.Expr[] = [operands[0] as A.Expr];
+  const pending: IToken[] = [];
+  const reduce = (): void => {
+    const right = values.pop() as A.Expr;
+    const left = values.pop() as A.Expr;
+    const op = pending.pop() as IToken;
+    values.push({ kind: "binary", span: join(left.span, right.span), op: op.image as A.Binary["op"], left, right });
+  };
+  // The CST keeps operators apart from operands; both are in source order.
+  for (let i = 0; i < ops.length; i++) {
+    while (pending.length > 0 && BINDING[pending[pending.length - 1].image] >= BINDING[ops[i].image]) reduce();
+    pending.push(ops[i]);
+    values.push(operands[i + 1] as A.Expr);
+  }
+  while (pending.length > 0) reduce();
+  return values[0];
+}
+
+function unary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
+  let e = primary(ctx, n);
+  const minuses = n.children.Minus ?? [];
+  if (!minuses.every(present)) return undefined;
+  for (let i = minuses.length - 1; i >= 0 && e; i--) e = { kind: "unary", span: join(tokenSpan(minuses[i]), e.span), op: "-", operand: e };
+  return e;
+}
+
+function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
+  const c = n.children;
+  if (c.number) return number(ctx, c.number[0]);
+  if (c.Identifier) return nameOrCall(ctx, n);
+  if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined;
+  if (c.listExpr) {
+    const span = nodeSpan(c.listExpr[0]);
+    const elements = (c.listExpr[0].children.expr ?? []).map((e) => expr(ctx, e));
+    if (!span || !first(c.listExpr[0].children.RBracket) || elements.some((e) => e === undefined)) return undefined;
+    return { kind: "list", span, elements: elements as A.Expr[] };
+  }
+  const s = first(c.StringLiteral);
+  if (s) {
+    const value = unquote(ctx, s);
+    return value === undefined ? undefined : { kind: "string", span: tokenSpan(s), value };
+  }
+  const t = first(c.True) ?? first(c.False);
+  if (t) return { kind: "bool", span: tokenSpan(t), value: t.image === "true" };
+  return undefined;
+}
+
+function number(ctx: Ctx, n: C.NumberCstNode): A.Expr | undefined {
+  const c = n.children;
+  const int = first(c.IntLiteral);
+  const num = int ?? first(c.FloatLiteral);
+  if (!num) return undefined;
+  const value = Number(num.image.replace(/_/g, ""));
+  if (int && !Number.isSafeInteger(value)) {
+    error(ctx, "PAR1005", `integer \`${num.image}\` is too large`, tokenSpan(num), { expected: `an integer up to ${Number.MAX_SAFE_INTEGER}` });
+    return undefined;
+  }
+  const unit = first(c.unit);
+  if (!c.unit) return int ? { kind: "int", span: tokenSpan(num), value } : { kind: "float", span: tokenSpan(num), value, text: num.image };
+  const per = first(c.perUnit);
+  if (!unit || (c.Slash && !per)) return undefined;
+  const last = per ?? unit;
+  return { kind: "quantity", span: join(tokenSpan(num), tokenSpan(last)), value, text: num.image, unit: per ? `${unit.image}/${per.image}` : unit.image };
+}
+
+function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
+  const name = first(n.children.Identifier);
+  if (!name) return undefined;
+  const argList = n.children.argList?.[0];
+  if (!argList) return { kind: "ident", span: tokenSpan(name), name: name.image };
+  const end = first(argList.children.RParen);
+  if (!end) return undefined;
+  const args = argList.children.expr ?? [];
+  const named = argList.children.namedArg ?? [];
+  const firstNamed = Math.min(...named.map((a) => a.location?.startOffset ?? Infinity));
+  for (const a of args) {
+    const at = nodeSpan(a);
+    if (at && at.offset > firstNamed) {
+      error(ctx, "PAR1007", `positional argument after a named argument in the call to \`${name.image}\``, at, {
+        expected: "positional arguments first, then `name = value` attributes",
+        hint: `move it before the named arguments: \`${name.image}(x, out = 4)\``,
+      });
+    }
+  }
+  const posArgs = args.map((a) => expr(ctx, a));
+  const namedArgs = named.map((a) => namedArg(ctx, a));
+  if (posArgs.some((a) => a === undefined) || namedArgs.some((a) => a === undefined)) return undefined;
+  return {
+    kind: "call",
+    span: join(tokenSpan(name), tokenSpan(end)),
+    callee: name.image,
+    calleeSpan: tokenSpan(name),
+    args: posArgs as A.Expr[],
+    named: namedArgs as A.NamedArg[],
+  };
+}
+
+function namedArg(ctx: Ctx, n: C.NamedArgCstNode): A.NamedArg | undefined {
+  const name = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  const value = expr(ctx, n.children.expr?.[0]);
+  return name && span && value ? { span, name: name.image, value } : undefined;
+}
+
+function namedArgs(ctx: Ctx, list: C.AttrListCstNode | undefined): A.NamedArg[] | undefined {
+  if (!list) return [];
+  if (!first(list.children.RParen)) return undefined;
+  const args = (list.children.namedArg ?? []).map((a) => namedArg(ctx, a));
+  return args.some((a) => a === undefined) ? undefined : (args as A.NamedArg[]);
+}
+
+/** The value of a string token: `\"` and `\\` are the only escapes. */
+function unquote(ctx: Ctx, t: IToken): string | undefined {
+  const body = t.image.slice(1, -1);
+  let out = "";
+  let ok = true;
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch !== "\\") {
+      out += ch;
+      continue;
+    }
+    const next = body[++i];
+    if (next === '"' || next === "\\") {
+      out += next;
+      continue;
+    }
+    ok = false;
+    const offset = t.startOffset + 1 + i - 1;
+    error(ctx, "PAR1008", `unknown escape sequence \`\\${next}\` in a string`, { line: t.startLine ?? 1, column: (t.startColumn ?? 1) + 1 + i - 1, offset, endOffset: offset + 2 }, {
+      expected: '`\\"` or `\\\\`',
+      hint: "strings allow only the escapes \\\" and \\\\",
+    });
+  }
+  return ok ? out : undefined;
+}
+
+// ------------------------------------------------------------------ meshes
+
+function meshDecl(ctx: Ctx, n: C.MeshDeclCstNode): A.MeshDecl | undefined {
+  const name = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  const body = n.children.meshBody?.[0];
+  if (!name || !span || !body) return undefined;
+  return { kind: "mesh", span, name: name.image, nameSpan: tokenSpan(name), body: meshItems(ctx, body) };
+}
+
+function meshItems(ctx: Ctx, n: C.MeshBodyCstNode): A.MeshItem[] {
+  const c = n.children;
+  return byOffset(
+    defined<A.MeshItem>([
+      ...(c.deviceDecl ?? []).map((d) => deviceDecl(ctx, d)),
+      ...(c.linkDecl ?? []).map((d) => linkDecl(ctx, d)),
+      ...(c.groupDecl ?? []).map((d) => groupDecl(ctx, d)),
+    ]),
+  );
+}
+
+function deviceDecl(ctx: Ctx, n: C.DeviceDeclCstNode): A.DeviceDecl | undefined {
+  const span = nodeSpan(n);
+  const kind = first(n.children.Identifier);
+  const attrs = namedArgs(ctx, n.children.attrList?.[0]);
+  if (!span || !kind || !attrs) return undefined;
+  // Without `x N` the device is single; the implicit 1 points at the `device` keyword.
+  const count: A.Expr | undefined = n.children.expr ? expr(ctx, n.children.expr[0]) : { kind: "int", span: tokenSpan(n.children.Device[0]), value: 1 };
+  return count ? { kind: "device", span, deviceKind: kind.image, attrs, count } : undefined;
+}
+
+function linkDecl(ctx: Ctx, n: C.LinkDeclCstNode): A.LinkDecl | undefined {
+  const span = nodeSpan(n);
+  const name = first(n.children.Identifier);
+  const attrs = namedArgs(ctx, n.children.attrList?.[0]);
+  return span && name && attrs ? { kind: "link", span, name: name.image, attrs } : undefined;
+}
+
+function groupDecl(ctx: Ctx, n: C.GroupDeclCstNode): A.GroupDecl | undefined {
+  const span = nodeSpan(n);
+  const label = first(n.children.Identifier, 0);
+  const times = first(n.children.Identifier, 1);
+  const count = expr(ctx, n.children.expr?.[0]);
+  const body = n.children.meshBody?.[0];
+  if (!span || !label || !times || !count || !body) return undefined;
+  if (times.image !== "x") {
+    error(ctx, "PAR1003", `found \`${times.image}\`, expected \`x\` between the group label and its count`, tokenSpan(times), {
+      expected: "`x`",
+      hint: `a group is written \`${label.image} x COUNT { ... }\``,
+    });
+    return undefined;
+  }
+  return { kind: "group", span, label: label.image, count, body: meshItems(ctx, body) };
+}
+
+// ------------------------------------------------------------------ strategies
+
+function strategyDecl(ctx: Ctx, n: C.StrategyDeclCstNode): A.StrategyDecl | undefined {
+  const span = nodeSpan(n);
+  const [name, model, mesh] = [0, 1, 2].map((i) => first(n.children.Identifier, i));
+  if (!span || !name || !model || !mesh) return undefined;
+  const rules = byOffset(defined((n.children.rule ?? []).map((r) => rule(ctx, r))));
+  return {
+    kind: "strategy",
+    span,
+    name: name.image,
+    nameSpan: tokenSpan(name),
+    model: model.image,
+    modelSpan: tokenSpan(model),
+    mesh: mesh.image,
+    meshSpan: tokenSpan(mesh),
+    rules,
+  };
+}
+
+function rule(ctx: Ctx, n: C.RuleCstNode): A.StrategyRule | undefined {
+  const span = nodeSpan(n);
+  const patterns = (n.children.pattern ?? []).map((p) => pattern(ctx, p));
+  const settings = (n.children.setting ?? []).map((a) => setting(ctx, a));
+  if (!span || patterns.length === 0 || settings.length === 0 || patterns.some((p) => !p) || settings.some((s) => !s)) return undefined;
+  return { span, patterns: patterns as A.OpPattern[], settings: settings as A.NamedArg[] };
+}
+
+function setting(ctx: Ctx, n: C.SettingCstNode): A.NamedArg | undefined {
+  const name = first(n.children.Identifier);
+  const span = nodeSpan(n);
+  const v = n.children.settingValue?.[0];
+  const [a, b] = v?.children.unary ?? [];
+  const start = a && unary(ctx, a);
+  let value: A.Expr | undefined = start;
+  if (start && v?.children.DotDot) {
+    const end = b && unary(ctx, b);
+    value = end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
+  }
+  return name && span && value ? { span, name: name.image, value } : undefined;
+}
+
+function pattern(ctx: Ctx, n: C.PatternCstNode): A.OpPattern | undefined {
+  const span = nodeSpan(n);
+  if (!span) return undefined;
+  const s = first(n.children.StringLiteral);
+  if (s) {
+    const text = unquote(ctx, s);
+    return text === undefined ? undefined : { span, text };
+  }
+  const pieces = (n.children.patternPiece ?? []).map((p) => Object.values(p.children)[0]?.[0] as IToken | undefined);
+  if (pieces.length === 0 || !pieces.every(present)) return undefined;
+  return { span, text: (pieces as IToken[]).map((t) => t.image).join("") };
+}
+
+// ------------------------------------------------------------------ comments
+
+type Target = A.Node & A.Commented;
+
+/** Every node that can carry comments, in source order (parents before their children). */
+function commentTargets(program: A.Program): Target[] {
+  const out: Target[] = [];
+  const stmts = (body: A.Stmt[]): void => {
+    for (const s of body) {
+      out.push(s);
+      if (s.kind === "repeat" || s.kind === "for") stmts(s.body);
+    }
+  };
+  const meshItems = (body: A.MeshItem[]): void => {
+    for (const m of body) {
+      out.push(m);
+      if (m.kind === "group") meshItems(m.body);
+    }
+  };
+  for (const item of program.items) {
+    out.push(item);
+    if (item.kind === "model" || item.kind === "block") stmts(item.body);
+    else if (item.kind === "mesh") meshItems(item.body);
+    else out.push(...item.rules);
+  }
+  return out.sort((a, b) => a.span.offset - b.span.offset);
+}
+
+/**
+ * A comment with code before it on its line trails the node that ends last on that line
+ * before it; any other comment leads the next node that starts after it; comments after
+ * the last node go to `Program.endComments`. A trailing-position comment with no node
+ * ending on its line (e.g. after an opening `{`) leads the next node instead.
+ */
+export function attachComments(program: A.Program, comments: IToken[], text: string): void {
+  if (comments.length === 0) return;
+  const byStart = commentTargets(program);
+  const byEnd = [...byStart].sort((a, b) => a.span.endOffset - b.span.endOffset);
+  for (const c of comments) {
+    const body = c.image.slice(1).trimEnd();
+    const lineStart = text.lastIndexOf("\n", c.startOffset - 1) + 1;
+    if (text.slice(lineStart, c.startOffset).trim() !== "") {
+      const i = lastIndex(byEnd, (t) => t.span.endOffset <= c.startOffset);
+      const t = i >= 0 ? byEnd[i] : undefined;
+      if (t && t.trailingComment === undefined && !text.slice(t.span.endOffset, c.startOffset).includes("\n")) {
+        t.trailingComment = body;
+        continue;
+      }
+    }
+    const next = byStart[lastIndex(byStart, (t) => t.span.offset <= c.startOffset) + 1];
+    if (next) (next.leadingComments ??= []).push(body);
+    else (program.endComments ??= []).push(body);
+  }
+}
+
+/** Index of the last element satisfying a predicate that holds on a prefix (binary search), or -1. */
+function lastIndex<T>(xs: T[], pred: (x: T) => boolean): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pred(xs[mid])) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}

@@ -1,0 +1,22 @@
+// Reading a .par file for a command: read → parse → check, diagnostics into one sink and
+// the source text kept for excerpts.
+
+import type { Diagnostics } from "../core/diagnostics.js";
+import { readSource } from "../cli/read-source.js";
+import { check, type CheckedProgram, type CheckOptions } from "./check.js";
+import { parse } from "./parse.js";
+
+export interface LoadContext {
+  /** Source texts by file name (for diagnostic excerpts); the file read is added. */
+  sources: Map<string, string>;
+  diagnostics: Diagnostics;
+}
+
+/** Parses and checks `path`; undefined when it could not be read or parsed. */
+export function loadProgram(path: string, ctx: LoadContext, options: CheckOptions = {}): CheckedProgram | undefined {
+  const text = readSource(path, ctx);
+  if (text === undefined) return undefined;
+  const program = parse(text, path, ctx.diagnostics);
+  if (!program) return undefined;
+  return check(program, ctx.diagnostics, options);
+}

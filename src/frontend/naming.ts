@@ -1,0 +1,54 @@
+// Op naming: stable, readable, unique names that strategies address ops by
+// ("layer3.attn.qkv"). A name already taken gets `_2`, `_3`, ... in claim order, which the
+// elaborator makes source order, so names do not shift when unrelated code changes.
+
+export class NameTable {
+  private readonly used = new Set<string>();
+  /** Next suffix to try per base name, so that claiming stays O(1) amortized. */
+  private readonly nextSuffix = new Map<string, number>();
+
+  has(name: string): boolean {
+    return this.used.has(name);
+  }
+
+  /** Reserves `base` if free, else the first free `base_2`, `base_3`, ... and returns it. */
+  claim(base: string): string {
+    if (!this.used.has(base)) {
+      this.used.add(base);
+      return base;
+    }
+    let n = this.nextSuffix.get(base) ?? 2;
+    while (this.used.has(`${base}_${n}`)) n++;
+    const name = `${base}_${n}`;
+    this.nextSuffix.set(base, n + 1);
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** The name of an anonymous input dim: axis i is `d<i>`. */
+export function anonymousDimName(axis: number): string {
+  return `d${axis}`;
+}
+
+/** Prefix of the names made in iteration `i` of `repeat N as label` / `for label in ...`. */
+export function loopPrefix(label: string, i: number): string {
+  return `${label}${i}.`;
+}
+
+/** The label `repeat` uses when none is given. */
+export const DEFAULT_REPEAT_LABEL = "layer";
+
+/**
+ * A strategy glob as an anchored regular expression: `*` matches any run of characters
+ * (dots included), `?` exactly one; everything else is literal.
+ */
+export function globToRegExp(pattern: string): RegExp {
+  let src = "";
+  for (const ch of pattern) {
+    if (ch === "*") src += ".*";
+    else if (ch === "?") src += ".";
+    else src += ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
+  }
+  return new RegExp(`^${src}$`, "s");
+}

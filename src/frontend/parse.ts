@@ -1,0 +1,223 @@
+// Text → AST: lex, parse (with recovery, so several mistakes are reported at once), build
+// the AST, attach comments. Every problem becomes a PAR1xxx diagnostic (codes in
+// syntax-codes.ts); no input makes this throw.
+
+import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { didYouMean, Diagnostics } from "../core/diagnostics.js";
+import type { ProgramCstNode } from "../../grammar/cst.js";
+import { parParser, type SyntaxErrorPayload } from "../../grammar/parser.js";
+import * as T from "../../grammar/tokens.js";
+import type { Program, TopItem } from "./ast.js";
+import { attachComments, cstToAst } from "./cst-to-ast.js";
+
+const TOP_KEYWORDS = new Set<TokenType>([T.Model, T.Block, T.Mesh, T.Strategy]);
+const LABELS = new Map<string, string>(T.PARSER_TOKENS.map((t) => [t.name, t.LABEL ?? t.name]));
+const EXPR_START = ["IntLiteral", "FloatLiteral", "StringLiteral", "True", "False", "Identifier", "LParen", "LBracket", "Minus"];
+const OPENERS: Record<string, string> = { LBrace: "RBrace", LParen: "RParen", LBracket: "RBracket" };
+const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLiteral, T.Star, T.Question, T.Dot]);
+const NAMED_VALUE_RULES = new Set(["argList", "attrList", "paramList", "expr", "param"]);
+
+/**
+ * Parses `text` (named `file` in diagnostics). Returns the program, possibly partial after
+ * recovered errors; undefined when errors left nothing usable. Check `diagnostics`.
+ */
+export function parse(text: string, file: string, diagnostics: Diagnostics): Program | undefined {
+  try {
+    return parseUnguarded(text, file, diagnostics);
+  } catch (e) {
+    reportParserFailure(e, file, diagnostics);
+    return undefined;
+  }
+}
+
+/** The last line of defence: deep nesting overflows the stack; anything else is a bug in par. */
+export function reportParserFailure(e: unknown, file: string, diagnostics: Diagnostics): void {
+  const pos = { file, line: 1, column: 1 };
+  if (e instanceof RangeError) {
+    diagnostics.error("PAR1009", "the input is nested too deeply to parse", { pos, hint: "split deeply nested expressions into several statements" });
+  } else {
+    const msg = e instanceof Error ? e.message : String(e);
+    diagnostics.error("PAR1010", `the parser failed unexpectedly: ${msg}`, { pos, hint: "this is a bug in par; please report it with the input file" });
+  }
+}
+
+function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): Program | undefined {
+  const errorsBefore = diagnostics.errors.length;
+  const lexed = T.parLexer.tokenize(text);
+  for (const e of lexed.errors) {
+    const found = text.substr(e.offset, Math.max(1, e.length));
+    diagnostics.error("PAR1001", `unexpected character${found.length > 1 ? "s" : ""} \`${found}\``, {
+      pos: { file, line: e.line ?? 1, column: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) },
+      hint: found.startsWith("'") ? 'strings use double quotes: "name"' : undefined,
+    });
+  }
+  const tokens = withInvalidTokens(lexed.tokens, lexed.groups.invalid ?? [], file, diagnostics);
+  const items: TopItem[] = [];
+  const seenItems = new Set<number>();
+  // Chevrotain's own re-sync may already have read past a stray top-level token, so a
+  // rerun can meet declarations and errors seen before: keep each once.
+  const seenErrors = new Set<string>();
+  const keep = (found: Diagnostics): void => {
+    for (const d of found.items) {
+      const key = `${d.code}:${d.pos?.offset ?? ""}`;
+      if (!seenErrors.has(key)) diagnostics.add(d);
+      seenErrors.add(key);
+    }
+  };
+  // A stray token at the top level ends a parser run; resume at the next declaration
+  // keyword so that later declarations are still read (and their errors reported).
+  let start = 0;
+  do {
+    parParser.input = start === 0 ? tokens : tokens.slice(start);
+    const cst = parParser.program() as ProgramCstNode;
+    const errors = [...parParser.errors];
+    const found = new Diagnostics();
+    let resume = tokens.length;
+    let lastLine = -1;
+    for (const e of errors) {
+      const payload = decode(e);
+      // Recovery often trips again on the rest of a broken line: one error per line.
+      const line = Number.isFinite(e.token.startLine) ? (e.token.startLine as number) : Infinity;
+      if (line !== lastLine || payload.kind === "redundant") reportSyntaxError(e, payload, tokens, text, file, found);
+      lastLine = line;
+      if (payload.kind === "redundant") {
+        const at = tokens.indexOf(e.token);
+        resume = tokens.findIndex((t, i) => i > at && TOP_KEYWORDS.has(t.tokenType));
+        if (resume <= start) resume = tokens.length;
+      }
+    }
+    for (const item of cstToAst(cst, text, file, found).items) {
+      if (!seenItems.has(item.span.offset)) items.push(item);
+      seenItems.add(item.span.offset);
+    }
+    keep(found);
+    start = resume;
+  } while (start < tokens.length);
+  const program: Program = { span: { line: 1, column: 1, offset: 0, endOffset: text.length }, file, items };
+  attachComments(program, lexed.groups.comments ?? [], text);
+  if (items.length === 0 && diagnostics.errors.length > errorsBefore) return undefined;
+  return program;
+}
+
+/**
+ * Reports malformed numbers and unterminated strings, and hands them to the parser as the
+ * token they were meant to be (marked invalid, so the AST drops them): one typo, one error.
+ */
+function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, diagnostics: Diagnostics): IToken[] {
+  if (invalid.length === 0) return tokens;
+  const replaced = invalid.map((t) => {
+    const asString = t.tokenType === T.UnterminatedString;
+    const pos = { file, line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset, length: t.image.length };
+    if (asString) {
+      diagnostics.error("PAR1002", "unterminated string: the line ends before the closing `\"`", { pos, expected: '`"`', hint: 'close the string on the same line; write `\\"` for a quote inside it' });
+    } else {
+      diagnostics.error("PAR1005", `malformed number \`${t.image}\``, { pos, expected: "a number such as `64`, `1_000`, `0.5` or `1e-5`", hint: numberHint(t.image) });
+    }
+    const type = asString ? T.StringLiteral : T.IntLiteral;
+    const copy: IToken = { ...t, tokenType: type, tokenTypeIdx: type.tokenTypeIdx as number };
+    T.markInvalid(copy);
+    return copy;
+  });
+  return [...tokens, ...replaced].sort((a, b) => a.startOffset - b.startOffset);
+}
+
+function numberHint(image: string): string | undefined {
+  const unit = /^[\d_.]+([A-Za-z]+)$/.exec(image);
+  if (unit && !/^[eE]$/.test(unit[1])) return `put a space between a number and its unit: \`${image.slice(0, image.length - unit[1].length)} ${unit[1]}\``;
+  if (/__|_$|_\./.test(image)) return "underscores go only between digits: `1_000`";
+  if (/[eE]$/.test(image)) return "an exponent needs digits: `1e5`, `2.5e-3`";
+  return "names cannot start with a digit";
+}
+
+function decode(e: IRecognitionException): SyntaxErrorPayload {
+  let p: SyntaxErrorPayload;
+  try {
+    p = JSON.parse(e.message) as SyntaxErrorPayload;
+  } catch {
+    p = { kind: "mismatch", rule: "", expected: [] };
+  }
+  // The top rule's "expected end of file" means a token no declaration can start with.
+  if (p.expected.length === 1 && p.expected[0] === "EOF") return { kind: "redundant", rule: p.rule, expected: ["Model", "Block", "Mesh", "Strategy"] };
+  return p;
+}
+
+function words(names: readonly string[]): string {
+  const set = new Set(names);
+  let parts: string[] = [];
+  if (EXPR_START.filter((n) => set.has(n)).length >= 6) {
+    for (const n of EXPR_START) set.delete(n);
+    parts.push("an expression");
+  }
+  parts = [...parts, ...[...set].map((n) => (n === "EOF" ? "end of file" : LABELS.get(n) ?? n))];
+  parts = [...new Set(parts)];
+  if (parts.length <= 1) return parts[0] ?? "something else";
+  return `${parts.slice(0, -1).join(", ")} or ${parts[parts.length - 1]}`;
+}
+
+function reportSyntaxError(e: IRecognitionException, p: SyntaxErrorPayload, tokens: IToken[], text: string, file: string, diagnostics: Diagnostics): void {
+  const tok = e.token;
+  const expected = words(p.expected);
+  if (tok.tokenType === EOF || !Number.isFinite(tok.startOffset)) {
+    const opener = unclosedOpener(tokens);
+    const closer = opener && OPENERS[opener.tokenType.name];
+    if (opener && closer && p.expected.includes(closer)) {
+      const close = LABELS.get(closer) ?? closer;
+      diagnostics.error("PAR1004", `the file ends before ${close} closes the ${LABELS.get(opener.tokenType.name)} opened here`, {
+        pos: { file, line: opener.startLine ?? 1, column: opener.startColumn ?? 1, offset: opener.startOffset, length: 1 },
+        expected: close,
+        hint: `add ${close} at the end of the declaration that starts on line ${opener.startLine}`,
+      });
+      return;
+    }
+    const end = endPosition(text);
+    diagnostics.error("PAR1003", `found end of file, expected ${expected}`, { pos: { file, ...end, offset: text.length, length: 1 }, expected });
+    return;
+  }
+  const found = `\`${tok.image}\``;
+  const message = p.kind === "redundant" ? `found ${found} at the top level, expected a declaration` : `found ${found}, expected ${expected}`;
+  diagnostics.error("PAR1003", message, {
+    pos: { file, line: tok.startLine ?? 1, column: tok.startColumn ?? 1, offset: tok.startOffset, length: Math.max(1, tok.image.length) },
+    expected,
+    hint: hintFor(p, tok, tokens),
+  });
+}
+
+/** A hint for the mistakes people make most: `=` vs `:`, reserved words, spaced patterns. */
+function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string | undefined {
+  const type = tok.tokenType;
+  if (type === T.Equals && p.expected.includes("Colon")) {
+    if (p.rule === "inputStmt") return "an input's type follows a `:`: `input x : f32[batch, 784]`";
+    if (p.rule === "rule") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`";
+    return "use `:` here";
+  }
+  if (type === T.Colon && NAMED_VALUE_RULES.has(p.rule)) return "named values use `=`, not `:`: `out = 4`";
+  if (T.KEYWORDS.includes(type) && p.expected.includes("Identifier")) return `\`${tok.image}\` is a reserved word and cannot be used as a name`;
+  if (p.kind === "redundant") {
+    const close = type === T.Identifier ? didYouMean(tok.image, ["model", "block", "mesh", "strategy"]) : undefined;
+    return close ?? "the top level holds only `model`, `block`, `mesh` and `strategy` declarations";
+  }
+  const prev = tokens[tokens.indexOf(tok) - 1];
+  if (p.rule === "rule" && PATTERN_PIECES.has(type) && prev && PATTERN_PIECES.has(prev.tokenType)) {
+    return "write a pattern without spaces (`layer*.attn`) and separate patterns with `,`";
+  }
+  if (p.rule === "assignStmt" && prev?.tokenType === T.Identifier && type === T.Identifier) {
+    return didYouMean(prev.image, ["input", "repeat", "return"]);
+  }
+  return undefined;
+}
+
+/** The innermost `{`, `(` or `[` left open at the end of the tokens. */
+function unclosedOpener(tokens: IToken[]): IToken | undefined {
+  const stack: IToken[] = [];
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (name in OPENERS) stack.push(t);
+    else if (stack.length > 0 && OPENERS[stack[stack.length - 1].tokenType.name] === name) stack.pop();
+  }
+  return stack[stack.length - 1];
+}
+
+function endPosition(text: string): { line: number; column: number } {
+  const lines = text.split("\n");
+  return { line: lines.length, column: lines[lines.length - 1].length + 1 };
+}

@@ -1,0 +1,233 @@
+// One device's interpreter of its Plan program. It holds the device's buffers (typed
+// arrays: kernels get tfjs tensors made from them, copies and sums work on the arrays),
+// runs kernels through the op registry and exchanges data only through `Comm`, so it
+// runs the same in one thread (memory-comm.ts) or one per worker.
+
+import type { Tensor } from "@tensorflow/tfjs-core";
+import { Diagnostics, ParError } from "../core/diagnostics.js";
+import { intersect, regionShape, regionVolume, type Region } from "../core/region.js";
+import type { TensorType } from "../core/tensor.js";
+import type { Instruction, Plan, PlanBuffer, PlanOp, PlanTensor } from "../codegen/plan.js";
+import type { OpEntry, OpSignature, ShardContext, TF } from "../ops/contract.js";
+import { backwardOf } from "../ops/autodiff.js";
+import { isFirstAlongReductions, spaceSizes, taskRegions } from "../ops/regions.js";
+import { getOp } from "../ops/registry.js";
+import type { Comm } from "./comm.js";
+import { synthesize } from "./data.js";
+import { initRegion } from "./init.js";
+import { applyUpdate } from "./optimizer.js";
+import { extract, insert, type BufferData } from "./regions.js";
+
+interface Buffer {
+  spec: PlanBuffer;
+  data: BufferData;
+  shape: number[];
+}
+
+interface OpRuntime {
+  op: PlanOp;
+  entry: OpEntry;
+  sig: OpSignature;
+  inputShapes: number[][];
+}
+
+function fail(code: string, message: string): never {
+  throw new ParError([{ code, severity: "error", message }]);
+}
+
+/** The plan's tensor as the op contract's TensorType (dims are only names). */
+function tensorType(t: PlanTensor): TensorType {
+  return { dtype: t.dtype, shape: [...t.shape], dims: t.shape.map((_, i) => `${t.id}.d${i}`) };
+}
+
+/** Re-infers every op's signature from the plan (once per plan and executor). */
+export function planSignatures(plan: Plan): Map<string, OpRuntime> {
+  const tensors = new Map(plan.tensors.map((t) => [t.id, t]));
+  const out = new Map<string, OpRuntime>();
+  for (const op of plan.ops) {
+    const entry = getOp(op.op);
+    if (!entry) fail("PAR5051", `op ${op.name}: unknown op kind ${op.op}`);
+    const inputs = op.inputs.map((id) => {
+      const t = tensors.get(id);
+      if (!t) fail("PAR5051", `op ${op.name}: unknown input tensor ${id}`);
+      return tensorType(t);
+    });
+    const diagnostics = new Diagnostics();
+    const sig = entry.infer(inputs, op.attrs, { opName: op.name, diagnostics });
+    if (!sig) fail("PAR5051", `op ${op.name}: ${diagnostics.items.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+    out.set(op.name, { op, entry, sig, inputShapes: inputs.map((t) => t.shape) });
+  }
+  return out;
+}
+
+export class DeviceExecutor {
+  private readonly buffers = new Map<string, Buffer>();
+  private readonly instructions: Instruction[];
+  private readonly ops: Map<string, OpRuntime>;
+  private readonly tensors: Map<string, PlanTensor>;
+
+  constructor(
+    readonly plan: Plan,
+    readonly device: number,
+    private readonly tf: TF,
+    private readonly comm: Comm,
+  ) {
+    const program = plan.programs.find((p) => p.device === device);
+    if (!program) fail("PAR5050", `plan ${plan.model}/${plan.strategy} has no program for device ${device}`);
+    this.instructions = program.instructions;
+    this.tensors = new Map(plan.tensors.map((t) => [t.id, t]));
+    this.ops = planSignatures(plan);
+    const inits = new Map(plan.params.map((p) => [p.tensor, p.init]));
+    for (const spec of program.buffers) {
+      const n = regionVolume(spec.region);
+      let data: BufferData = spec.dtype === "i32" ? new Int32Array(n) : new Float32Array(n);
+      if (spec.kind === "param") {
+        const init = inits.get(spec.tensor);
+        const t = this.tensors.get(spec.tensor);
+        if (!init || !t) fail("PAR5052", `buffer ${spec.id}: no param ${spec.tensor} in the plan`);
+        data = initRegion(init, plan.seed, spec.tensor, t.shape, spec.region);
+      }
+      this.buffers.set(spec.id, { spec, data, shape: regionShape(spec.region) });
+    }
+  }
+
+  /** The current contents of a buffer (live: later steps change it). */
+  buffer(id: string): BufferData {
+    return this.buf(id).data;
+  }
+
+  bufferSpecs(): PlanBuffer[] {
+    return [...this.buffers.values()].map((b) => b.spec);
+  }
+
+  private buf(id: string): Buffer {
+    const b = this.buffers.get(id);
+    if (!b) fail("PAR5052", `device ${this.device}: no buffer ${id}`);
+    return b;
+  }
+
+  private tensorOf(b: Buffer): Tensor {
+    return this.tf.tensor(b.data, b.shape, b.spec.dtype === "i32" ? "int32" : "float32");
+  }
+
+  private store(b: Buffer, t: Tensor, accumulate: boolean, what: string): void {
+    const v = t.dataSync() as ArrayLike<number>;
+    if (v.length !== b.data.length) fail("PAR5053", `device ${this.device}: ${what} has ${v.length} elements for buffer ${b.spec.id} of ${b.data.length}`);
+    if (accumulate) for (let i = 0; i < v.length; i++) b.data[i] += v[i];
+    else b.data.set(v);
+  }
+
+  private shard(rt: OpRuntime, box: Region): ShardContext {
+    const r = taskRegions(rt.sig, rt.inputShapes, box);
+    return {
+      box,
+      spaceSizes: spaceSizes(rt.sig),
+      inputRegions: r.inputs,
+      outputRegions: r.outputs,
+      firstAlongReductions: isFirstAlongReductions(rt.sig, box),
+    };
+  }
+
+  private kernel(ins: Extract<Instruction, { kind: "forward" | "backward" }>): void {
+    const rt = this.ops.get(ins.op);
+    if (!rt) fail("PAR5051", `device ${this.device}: no op ${ins.op} in the plan`);
+    const tf = this.tf;
+    tf.tidy(() => {
+      const args = {
+        inputs: ins.inputs.map((id) => this.tensorOf(this.buf(id))),
+        params: ins.params.map((id) => this.tensorOf(this.buf(id))),
+        attrs: rt.op.attrs,
+        sig: rt.sig,
+        shard: this.shard(rt, ins.box),
+      };
+      if (ins.kind === "forward") {
+        const ys = rt.entry.forward(tf, args);
+        ins.outputs.forEach((id, i) => this.store(this.buf(id), ys[i], false, `${ins.op} output ${i}`));
+        return;
+      }
+      const g = backwardOf(rt.entry, tf, {
+        ...args,
+        outputs: ins.outputs.map((id) => this.tensorOf(this.buf(id))),
+        dOutputs: ins.dOutputs.map((id) => this.tensorOf(this.buf(id))),
+      });
+      ins.dInputs.forEach((id, i) => {
+        const d = g.dInputs[i];
+        if (id !== null && d) this.store(this.buf(id), d, true, `${ins.op} d input ${i}`);
+      });
+      ins.dParams.forEach((id, i) => this.store(this.buf(id), g.dParams[i], true, `${ins.op} d param ${i}`));
+    });
+  }
+
+  /** Runs this device's program once: one training step. `step` is 0-based. */
+  async step(step: number): Promise<{ loss: number }> {
+    let loss = 0;
+    // Tags are unique within a step; prefixing the step keeps a fast device's next step
+    // from meeting a slow device's messages of this one.
+    const tagOf = (tag: string) => `${step}:${tag}`;
+    for (const ins of this.instructions) {
+      switch (ins.kind) {
+        case "feed": {
+          const b = this.buf(ins.buf);
+          const t = this.tensors.get(b.spec.tensor)!;
+          const teacherId = t.feed && t.feed.kind !== "uniform" ? t.feed.teacher : null;
+          const teacher = teacherId === null ? undefined : this.tensors.get(teacherId);
+          if (teacherId !== null && !teacher) fail("PAR5054", `tensor ${t.id}: teacher ${teacherId} is not in the plan`);
+          b.data.set(synthesize(t, teacher, this.plan.seed, step, b.spec.region));
+          break;
+        }
+        case "zero":
+          this.buf(ins.buf).data.fill(0);
+          break;
+        case "fill":
+          this.buf(ins.buf).data.fill(ins.value);
+          break;
+        case "copy": {
+          const src = this.buf(ins.src);
+          const dst = this.buf(ins.dst);
+          const r = intersect(ins.region, src.spec.region);
+          if (r) insert(dst.data, dst.spec.region, r, extract(src.data, src.spec.region, r), ins.accumulate === true);
+          break;
+        }
+        case "forward":
+        case "backward":
+          this.kernel(ins);
+          break;
+        case "send": {
+          const src = this.buf(ins.src);
+          this.comm.send(ins.to, tagOf(ins.tag), extract(src.data, src.spec.region, ins.region));
+          break;
+        }
+        case "recv": {
+          const dst = this.buf(ins.dst);
+          const data = await this.comm.recv(ins.from, tagOf(ins.tag));
+          if (data.length !== regionVolume(ins.region)) fail("PAR5053", `device ${this.device}: message ${ins.tag} from ${ins.from} has ${data.length} elements, region needs ${regionVolume(ins.region)}`);
+          insert(dst.data, dst.spec.region, ins.region, data, ins.accumulate === true);
+          break;
+        }
+        case "allreduce": {
+          const b = this.buf(ins.buf);
+          const sum = await this.comm.allreduce(ins.group, tagOf(ins.tag), Float32Array.from(b.data));
+          if (sum.length !== b.data.length) fail("PAR5053", `device ${this.device}: all-reduce ${ins.tag} returned ${sum.length} elements for ${b.data.length}`);
+          b.data.set(sum);
+          break;
+        }
+        case "update": {
+          const p = this.buf(ins.param).data as Float32Array;
+          const g = this.buf(ins.grad).data as Float32Array;
+          const state = {
+            ...(ins.m ? { m: this.buf(ins.m).data as Float32Array } : {}),
+            ...(ins.v ? { v: this.buf(ins.v).data as Float32Array } : {}),
+          };
+          applyUpdate(this.plan.optimizer, p, g, state, step);
+          break;
+        }
+        case "loss": {
+          const d = this.buf(ins.buf).data;
+          for (let i = 0; i < d.length; i++) loss += d[i];
+          break;
+        }
+      }
+    }
+    return { loss };
+  }
+}

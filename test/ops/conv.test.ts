@@ -1,0 +1,192 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Diagnostics } from "../../src/core/diagnostics.js";
+import type { TensorType } from "../../src/core/tensor.js";
+import { conv2d } from "../../src/ops/conv.js";
+import { resolveAttrs } from "../../src/ops/attrs.js";
+import { autodiffBackward } from "../../src/ops/autodiff.js";
+import { taskRegions, windowPadding } from "../../src/ops/regions.js";
+import type { Attrs, AxisMap, TF } from "../../src/ops/contract.js";
+import { BACKENDS, useBackend } from "../support/tf.js";
+import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
+import { assertProperty, degreeFor } from "../support/property.js";
+
+const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
+const ctx = () => ({ opName: "conv", diagnostics: new Diagnostics() });
+/** Attributes with the entry's defaults filled in, as the checker hands them over. */
+function attrs(given: Attrs): Attrs {
+  const c = ctx();
+  const a = resolveAttrs(conv2d, given, c);
+  if (!a) throw new Error(c.diagnostics.items.map((d) => d.message).join("; "));
+  return a;
+}
+function errors(x: TensorType, given: Attrs): string[] {
+  const c = ctx();
+  const a = resolveAttrs(conv2d, given, c);
+  if (a) expect(conv2d.infer([x], a, c)).toBeUndefined();
+  return c.diagnostics.items.map((d) => d.code);
+}
+
+describe("conv2d: shapes, FLOPs, regions", () => {
+  it("infers NCHW output, torch weight layout and the SOAP dims", () => {
+    const sig = inferOrThrow(conv2d, [f32(2, 3, 8, 8)], attrs({ out: 4, kernel: [3], padding: [1] }));
+    expect(sig.outputs[0].shape).toEqual([2, 4, 8, 8]);
+    expect(sig.params.map((p) => p.shape)).toEqual([[4, 3, 3, 3], [4]]);
+    expect(sig.params[0].init).toEqual({ kind: "uniform", bound: 1 / Math.sqrt(27) });
+    expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.size}`)).toEqual(["sample:sample:2", "channel:parameter:4", "height:attribute:8", "width:attribute:8", "in_channel:reduction:3"]);
+    // 2·kh·kw per (output element × input channel).
+    expect(sig.flops([2, 4, 8, 8, 3])).toEqual({ forward: 2 * 9 * 2 * 4 * 64 * 3, backward: 4 * 9 * 2 * 4 * 64 * 3 });
+  });
+
+  it("stride, dilation and rectangular kernels: (H + 2p - d(k-1) - 1)/s + 1", () => {
+    const sig = inferOrThrow(conv2d, [f32(1, 2, 11, 9)], attrs({ out: 3, kernel: [3, 2], stride: [2, 1], padding: [2, 1], dilation: [2, 3], bias: false }));
+    // H: (11 + 4 - 4 - 1)/2 + 1 = 6; W: (9 + 2 - 3 - 1)/1 + 1 = 8
+    expect(sig.outputs[0].shape).toEqual([1, 3, 6, 8]);
+    expect(sig.params.map((p) => p.shape)).toEqual([[3, 2, 3, 2]]);
+  });
+
+  it("a height shard reads its halo; border tasks pad, inner ones do not", () => {
+    const sig = inferOrThrow(conv2d, [f32(1, 2, 8, 8)], attrs({ out: 2, kernel: [3], padding: [1] }));
+    const top = { lo: [0, 0, 0, 0, 0], hi: [1, 2, 4, 8, 2] };
+    const bottom = { lo: [0, 0, 4, 0, 0], hi: [1, 2, 8, 8, 2] };
+    expect(taskRegions(sig, [[1, 2, 8, 8]], top).inputs[0]).toEqual({ lo: [0, 0, 0, 0], hi: [1, 2, 5, 8] });
+    expect(taskRegions(sig, [[1, 2, 8, 8]], bottom).inputs[0]).toEqual({ lo: [0, 0, 3, 0], hi: [1, 2, 8, 8] });
+    const hmap = sig.inputMaps[0][2] as Extract<AxisMap, { kind: "window" }>;
+    expect(windowPadding(hmap, top)).toEqual([1, 0]);
+    expect(windowPadding(hmap, bottom)).toEqual([0, 1]);
+    // stride 2: output rows [2, 4) read input rows 2·2-1 .. 3·2-1+2 = [3, 8)
+    const s2 = inferOrThrow(conv2d, [f32(1, 1, 9, 9)], attrs({ out: 1, kernel: [3], stride: [2], padding: [1] }));
+    expect(taskRegions(s2, [[1, 1, 9, 9]], { lo: [0, 0, 2, 0, 0], hi: [1, 1, 4, 5, 1] }).inputs[0]).toEqual({ lo: [0, 0, 3, 0], hi: [1, 1, 8, 9] });
+  });
+
+  it("channel and in_channel shards: weight row/column blocks", () => {
+    const sig = inferOrThrow(conv2d, [f32(2, 6, 5, 5)], attrs({ out: 4, kernel: [3] }));
+    const r = taskRegions(sig, [[2, 6, 5, 5]], { lo: [0, 2, 0, 0, 3], hi: [2, 4, 3, 3, 6] });
+    expect(r.inputs[0]).toEqual({ lo: [0, 3, 0, 0], hi: [2, 6, 5, 5] });
+    expect(r.params[0]).toEqual({ lo: [2, 3, 0, 0], hi: [4, 6, 3, 3] });
+    expect(r.params[1]).toEqual({ lo: [2], hi: [4] });
+  });
+
+  it("grouped conv: one output channel per group maps a channel block to its input groups", () => {
+    const g = inferOrThrow(conv2d, [f32(1, 6, 4, 4)], attrs({ out: 3, kernel: [1], groups: 3 }));
+    expect(g.space.map((d) => d.splittable ?? true)).toEqual([true, true, true, true, false]);
+    expect(taskRegions(g, [[1, 6, 4, 4]], { lo: [0, 1, 0, 0, 0], hi: [1, 3, 4, 4, 2] }).inputs[0]).toEqual({ lo: [0, 2, 0, 0], hi: [1, 6, 4, 4] });
+    const dw = inferOrThrow(conv2d, [f32(1, 4, 4, 4)], attrs({ out: 4, kernel: [3], groups: 4 }));
+    expect(dw.inputMaps[0][1]).toEqual({ kind: "iter", dim: 1 });
+    expect(dw.params[0].shape).toEqual([4, 1, 3, 3]);
+    // Several output channels per group: the channel dim stays whole.
+    const multi = inferOrThrow(conv2d, [f32(1, 4, 4, 4)], attrs({ out: 8, kernel: [3], groups: 2 }));
+    expect(multi.space[1].splittable).toBe(false);
+    expect(multi.inputMaps[0][1]).toEqual({ kind: "full" });
+  });
+
+  it("rejects bad inputs and attributes with coded diagnostics", () => {
+    expect(errors(f32(3, 8, 8), { out: 2, kernel: [3] })).toEqual(["PAR2108"]);
+    expect(errors(f32(1, 3, 8, 8), { out: 2, kernel: [3, 3, 3] })).toEqual(["PAR2110"]);
+    expect(errors(f32(1, 3, 8, 8), { out: 2, kernel: [3], groups: 2 })).toEqual(["PAR2111"]);
+    expect(errors(f32(1, 3, 8, 8), { out: 2, kernel: [3], padding: [3] })).toEqual(["PAR2112"]);
+    expect(errors(f32(1, 3, 2, 8), { out: 2, kernel: [3] })).toEqual(["PAR2109"]);
+    expect(errors(f32(1, 3, 8, 8), { kernel: [3] })).toEqual(["PAR2102"]);
+    expect(errors(f32(1, 3, 8, 8), { out: 2, kernel: [0] })).toEqual(["PAR2104"]);
+  });
+
+  it("FLOPs of the shards sum to the whole (no halo recompute: FLOPs follow output positions)", () => {
+    const sig = inferOrThrow(conv2d, [f32(3, 5, 9, 7)], attrs({ out: 6, kernel: [3], padding: [1], stride: [2] }));
+    const whole = sig.flops(sig.space.map((d) => d.size));
+    expect(shardFlops(sig, [2, 3, 2, 3, 2])).toEqual(whole);
+  });
+});
+
+interface ConvCase {
+  n: number; c: number; h: number; w: number; k: number; kw: number; s: number; p: number; d: number; g: "one" | "depthwise" | "perOut1" | "multi"; out: number; bias: boolean; seed: number;
+}
+
+/** A valid conv instance from raw random numbers (or undefined to skip). */
+function convCase(c: ConvCase): { x: TensorType; a: Attrs } | undefined {
+  let C = c.c;
+  let out = c.out;
+  let groups = 1;
+  if (c.g === "depthwise") { groups = C; out = C; }
+  else if (c.g === "perOut1") { groups = out; C = out * 2; }
+  else if (c.g === "multi") { groups = 2; C = 2 * Math.max(1, Math.floor(c.c / 2)); out = 4; }
+  const extH = c.d * (c.k - 1) + 1;
+  const extW = c.d * (c.kw - 1) + 1;
+  const p = Math.min(c.p, extH - 1, extW - 1);
+  if (c.h + 2 * p < extH || c.w + 2 * p < extW) return undefined;
+  return { x: f32(c.n, C, c.h, c.w), a: attrs({ out, kernel: [c.k, c.kw], stride: [c.s], padding: [p], dilation: [c.d], groups, bias: c.bias }) };
+}
+
+const convArb = fc.record({
+  n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 6 }),
+  k: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), p: fc.integer({ min: 0, max: 2 }), d: fc.integer({ min: 1, max: 2 }),
+  g: fc.constantFrom("one" as const, "one" as const, "depthwise" as const, "perOut1" as const, "multi" as const), out: fc.integer({ min: 1, max: 3 }), bias: fc.boolean(), seed: fc.nat(),
+});
+
+for (const backend of BACKENDS) {
+  describe(`conv2d on ${backend}`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+
+    it("shape inference agrees with the kernel", () => {
+      for (const [x, a] of [
+        [f32(2, 3, 8, 8), { out: 4, kernel: [3], padding: [1] }],
+        [f32(1, 2, 11, 9), { out: 3, kernel: [3, 2], stride: [2, 1], padding: [2, 1], dilation: [2, 3] }],
+        [f32(1, 4, 5, 5), { out: 4, kernel: [3], groups: 4, stride: [2] }],
+      ] as const) {
+        const { inferred, actual } = kernelShapes(tf, conv2d, [x], attrs({ ...a }));
+        expect(actual).toEqual(inferred);
+      }
+    });
+
+    it("sharded equals whole (forward and backward), random partitions incl. halos and groups", () => {
+      const arb = convArb.chain((raw) => {
+        const cs = convCase(raw);
+        if (!cs) return fc.constant(undefined);
+        const sig = inferOrThrow(conv2d, [cs.x], cs.a);
+        return fc.tuple(fc.constant(cs), fc.constant(raw.seed), fc.tuple(...sig.space.map((d) => (d.splittable === false ? fc.constant(1) : degreeFor(d.size, 3)))));
+      });
+      assertProperty(
+        fc.property(arb, (t) => {
+          if (!t) return;
+          const [cs, seed, degrees] = t;
+          const res = checkShardedEqualsWhole(tf, { entry: conv2d, inputs: [cs.x], attrs: cs.a, degrees, seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+  });
+}
+
+describe("conv2d explicit backward equals autodiff (cpu)", () => {
+  let tf: TF;
+  beforeAll(async () => {
+    tf = await useBackend("cpu");
+  });
+
+  it("on the whole op, random configurations", () => {
+    assertProperty(
+      fc.property(convArb, (raw) => {
+        const cs = convCase(raw);
+        if (!cs) return;
+        const sig = inferOrThrow(conv2d, [cs.x], cs.a);
+        tf.tidy(() => {
+          const next = rng(raw.seed);
+          const x = randomTensor(tf, cs.x, next);
+          const ps = sig.params.map((p) => randomTensor(tf, { dtype: "f32", shape: p.shape, dims: p.dims }, next));
+          const dy = randomTensor(tf, sig.outputs[0], next);
+          const args = { inputs: [x], params: ps, attrs: cs.a, sig, shard: wholeShard(sig, [cs.x]) };
+          const ys = conv2d.forward(tf, args);
+          const bargs = { ...args, outputs: ys, dOutputs: [dy] };
+          const mine = conv2d.backward!(tf, bargs);
+          const auto = autodiffBackward(conv2d, tf, bargs);
+          expect(compare(auto.dInputs[0]!.dataSync(), mine.dInputs[0]!.dataSync(), "dx").ok).toBe(true);
+          mine.dParams.forEach((d, i) => expect(compare(auto.dParams[i].dataSync(), d.dataSync(), `d${sig.params[i].name}`).ok).toBe(true));
+        });
+      }),
+      30,
+    );
+  });
+});

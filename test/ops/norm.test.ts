@@ -1,0 +1,264 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Diagnostics } from "../../src/core/diagnostics.js";
+import type { TensorType } from "../../src/core/tensor.js";
+import { batchnorm, batchnormApply, layernorm, moments } from "../../src/ops/norm.js";
+import { resolveAttrs } from "../../src/ops/attrs.js";
+import { autodiffBackward, backwardOf } from "../../src/ops/autodiff.js";
+import { getOp } from "../../src/ops/registry.js";
+import { partition as partitionBoxes } from "../../src/core/region.js";
+import { taskRegions } from "../../src/ops/regions.js";
+import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
+import { BACKENDS, useBackend } from "../support/tf.js";
+import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
+import { assertProperty, degreeFor } from "../support/property.js";
+
+const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
+function attrs(entry: OpEntry, given: Attrs): Attrs {
+  const c = { opName: "n", diagnostics: new Diagnostics() };
+  const a = resolveAttrs(entry, given, c);
+  if (!a) throw new Error(c.diagnostics.items.map((d) => d.message).join("; "));
+  return a;
+}
+function errors(entry: OpEntry, ins: TensorType[], given: Attrs): string[] {
+  const c = { opName: "n", diagnostics: new Diagnostics() };
+  const a = resolveAttrs(entry, given, c);
+  if (a) expect(entry.infer(ins, a, c)).toBeUndefined();
+  return c.diagnostics.items.map((d) => d.code);
+}
+/** A shape [N, C, spatial...] of rank 2..4 from random sizes. */
+const cfShape = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
+  .map(([n, c, sp, h, w]) => [n, c, h, w].slice(0, 2 + sp));
+const degreesFor = (shape: number[]) => fc.tuple(...shape.map((s) => degreeFor(s, 3)));
+
+describe("batchnorm family: shapes, FLOPs, regions", () => {
+  it("batchnorm: params weight/bias [C] (ones/zeros), only channel splittable, expands to moments + apply", () => {
+    const a = attrs(batchnorm, {});
+    expect(a.eps).toBe(1e-5);
+    const sig = inferOrThrow(batchnorm, [f32(4, 3, 5, 5)], a);
+    expect(sig.outputs[0].shape).toEqual([4, 3, 5, 5]);
+    expect(sig.params.map((p) => `${p.name}:${p.shape}:${p.init.kind}`)).toEqual(["weight:3:ones", "bias:3:zeros"]);
+    expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.splittable}`)).toEqual(["sample:sample:false", "channel:parameter:true", "height:attribute:false", "width:attribute:false"]);
+    expect(sig.flops([4, 3, 5, 5])).toEqual({ forward: 7 * 300, backward: 12 * 300 });
+    const ex = batchnorm.expand!([f32(4, 3, 5, 5)], a);
+    expect(ex).toEqual([
+      { suffix: "moments", op: "moments", inputs: [0], attrs: {} },
+      { suffix: "", op: "batchnorm_apply", inputs: [0, { op: 0, output: 0 }], attrs: { eps: 1e-5 } },
+    ]);
+    for (const e of ex) expect(getOp(e.op)).toBeDefined();
+    // The sub-ops together carry the composite's parameters.
+    const m = inferOrThrow(moments, [f32(4, 3, 5, 5)], {});
+    const ap = inferOrThrow(batchnormApply, [f32(4, 3, 5, 5), m.outputs[0]], attrs(batchnormApply, {}));
+    expect([...m.params, ...ap.params].map((p) => p.shape)).toEqual(sig.params.map((p) => p.shape));
+    const total = (s: typeof sig) => s.flops(s.space.map((d) => d.size));
+    expect(total(m).forward + total(ap).forward).toBe(total(sig).forward);
+  });
+
+  it("moments: [2, C]; sample and spatial dims are summed over (partial sums)", () => {
+    const sig = inferOrThrow(moments, [f32(4, 3, 5, 6)], {});
+    expect(sig.outputs[0].shape).toEqual([2, 3]);
+    expect(sig.space.map((d) => `${d.name}:${d.cls}`)).toEqual(["sample:sample", "channel:attribute", "height:reduction", "width:reduction"]);
+    const r = taskRegions(sig, [[4, 3, 5, 6]], { lo: [2, 1, 0, 3], hi: [4, 2, 5, 6] });
+    expect(r.inputs[0]).toEqual({ lo: [2, 1, 0, 3], hi: [4, 2, 5, 6] });
+    expect(r.outputs[0]).toEqual({ lo: [0, 1], hi: [2, 2] });
+    expect(shardFlops(sig, [2, 3, 2, 3])).toEqual(sig.flops([4, 3, 5, 6]));
+  });
+
+  it("batchnorm_apply: reads the moments' channel block whole along axis 0", () => {
+    const sig = inferOrThrow(batchnormApply, [f32(4, 3, 5), f32(2, 3)], attrs(batchnormApply, {}));
+    expect(sig.space.map((d) => d.name)).toEqual(["sample", "channel", "length"]);
+    const r = taskRegions(sig, [[4, 3, 5], [2, 3]], { lo: [1, 1, 2], hi: [3, 3, 4] });
+    expect(r.inputs[1]).toEqual({ lo: [0, 1], hi: [2, 3] });
+    expect(r.params[0]).toEqual({ lo: [1], hi: [3] });
+    expect(shardFlops(sig, [3, 2, 2])).toEqual(sig.flops([4, 3, 5]));
+  });
+
+  it("rejects bad ranks and mismatched moments", () => {
+    expect(errors(batchnorm, [f32(5)], {})).toEqual(["PAR2108"]);
+    expect(errors(moments, [f32(5)], {})).toEqual(["PAR2108"]);
+    expect(errors(batchnormApply, [f32(4, 3), f32(2, 4)], {})).toEqual(["PAR2107"]);
+    expect(errors(batchnormApply, [f32(4, 3)], {})).toEqual(["PAR2105"]);
+    expect(errors(batchnorm, [f32(4, 3)], { momentum: 0.1 })).toEqual(["PAR2101"]);
+  });
+});
+
+describe("layernorm: shapes, FLOPs, regions", () => {
+  it("weight/bias over the last `axes` dims, which are not splittable", () => {
+    const sig = inferOrThrow(layernorm, [f32(2, 7, 8)], attrs(layernorm, {}));
+    expect(sig.params.map((p) => `${p.name}:${p.shape}:${p.init.kind}`)).toEqual(["weight:8:ones", "bias:8:zeros"]);
+    expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.splittable}`)).toEqual(["sample:sample:true", "length:attribute:true", "channel:parameter:false"]);
+    const two = inferOrThrow(layernorm, [f32(2, 3, 4, 5)], attrs(layernorm, { axes: 2 }));
+    expect(two.params[0].shape).toEqual([4, 5]);
+    expect(two.space.map((d) => d.splittable)).toEqual([true, true, false, false]);
+    const r = taskRegions(two, [[2, 3, 4, 5]], { lo: [1, 1, 0, 0], hi: [2, 3, 4, 5] });
+    expect(r.params[0]).toEqual({ lo: [0, 0], hi: [4, 5] });
+    expect(sig.flops([2, 7, 8])).toEqual({ forward: 7 * 112, backward: 10 * 112 });
+    expect(shardFlops(sig, [2, 3, 1])).toEqual(sig.flops([2, 7, 8]));
+  });
+
+  it("rejects axes beyond the rank", () => {
+    expect(errors(layernorm, [f32(2, 3)], { axes: 3 })).toEqual(["PAR2113"]);
+    expect(errors(layernorm, [f32(2, 3)], { axes: 0 })).toEqual(["PAR2104"]);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`normalisation on ${backend}`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+
+    it("shape inference agrees with the kernels", () => {
+      const cases: [OpEntry, TensorType[], Attrs][] = [
+        [batchnorm, [f32(2, 3, 4, 4)], attrs(batchnorm, {})],
+        [batchnorm, [f32(5, 3)], attrs(batchnorm, {})],
+        [moments, [f32(2, 3, 4)], {}],
+        [batchnormApply, [f32(2, 3, 4, 4), f32(2, 3)], attrs(batchnormApply, {})],
+        [layernorm, [f32(2, 3, 4)], attrs(layernorm, { axes: 2 })],
+      ];
+      for (const [e, ins, a] of cases) {
+        const { inferred, actual } = kernelShapes(tf, e, ins, a);
+        expect(actual).toEqual(inferred);
+      }
+    });
+
+    it("batchnorm normalises each channel to mean 0, variance 1 (then w, b)", () => {
+      const x = tf.randomNormal([6, 2, 3, 3], 3, 2, "float32", 7);
+      const sig = inferOrThrow(batchnorm, [f32(6, 2, 3, 3)], attrs(batchnorm, {}));
+      const y = batchnorm.forward(tf, { inputs: [x], params: [tf.ones([2]), tf.zeros([2])], attrs: { eps: 1e-5 }, sig, shard: wholeShard(sig, [f32(6, 2, 3, 3)]) })[0];
+      const { mean, variance } = tf.moments(y, [0, 2, 3]);
+      for (const v of mean.dataSync()) expect(Math.abs(v)).toBeLessThan(1e-4);
+      for (const v of variance.dataSync()) expect(Math.abs(v - 1)).toBeLessThan(1e-3);
+    });
+
+    it("moments: sharded over sample/channel/spatial equals whole", () => {
+      const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreesFor(s)));
+      assertProperty(
+        fc.property(arb, ([shape, seed, degrees]) => {
+          const res = checkShardedEqualsWhole(tf, { entry: moments, inputs: [f32(...shape)], attrs: {}, degrees, seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+
+    it("batchnorm_apply: sharded equals whole, every dim", () => {
+      const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreesFor(s)));
+      assertProperty(
+        fc.property(arb, ([shape, seed, degrees]) => {
+          // Moments from random data would give negative variances: feed real ones.
+          const res = tf.tidy(() => {
+            const next = rng(seed + 1);
+            return checkShardedEqualsWhole(tf, { entry: positiveMomentsApply(tf, shape, next), inputs: [f32(...shape), f32(2, shape[1])], attrs: { eps: 1e-5 }, degrees, seed });
+          });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+
+    it("batchnorm: a channel split equals whole", () => {
+      const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreeFor(s[1], 3)));
+      assertProperty(
+        fc.property(arb, ([shape, seed, dc]) => {
+          const degrees = shape.map((_, i) => (i === 1 ? dc : 1));
+          const res = checkShardedEqualsWhole(tf, { entry: batchnorm, inputs: [f32(...shape)], attrs: { eps: 1e-5 }, degrees, seed, tolerance: { abs: 1e-4, rel: 1e-4 } });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+
+    it("expand (moments → apply), sharded, equals batchnorm's forward and its autodiff gradients", () => {
+      const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreesFor(s)));
+      assertProperty(
+        fc.property(arb, ([shape, seed, degrees]) => {
+          tf.tidy(() => {
+            const xt = f32(...shape);
+            const a = attrs(batchnorm, {});
+            const next = rng(seed);
+            const x = randomTensor(tf, xt, next);
+            const w = randomTensor(tf, f32(shape[1]), next);
+            const b = randomTensor(tf, f32(shape[1]), next);
+            const dy = randomTensor(tf, xt, next);
+            const bsig = inferOrThrow(batchnorm, [xt], a);
+            const bargs = { inputs: [x], params: [w, b], attrs: a, sig: bsig, shard: wholeShard(bsig, [xt]) };
+            const y = batchnorm.forward(tf, bargs)[0];
+            const g = autodiffBackward(batchnorm, tf, { ...bargs, outputs: [y], dOutputs: [dy] });
+
+            // The composite: moments sharded by `degrees` (partials summed), apply whole.
+            const msig = inferOrThrow(moments, [xt], {});
+            const m = shardedForward(tf, moments, msig, [x], [], {}, degrees);
+            const [, step] = batchnorm.expand!([xt], a);
+            const asig = inferOrThrow(batchnormApply, [xt, msig.outputs[0]], step.attrs);
+            const aargs = { inputs: [x, m], params: [w, b], attrs: step.attrs, sig: asig, shard: wholeShard(asig, [xt, msig.outputs[0]]) };
+            const y2 = batchnormApply.forward(tf, aargs)[0];
+            const ga = backwardOf(batchnormApply, tf, { ...aargs, outputs: [y2], dOutputs: [dy] });
+            const gm = backwardOf(moments, tf, { inputs: [x], params: [], attrs: {}, sig: msig, shard: wholeShard(msig, [xt]), outputs: [m], dOutputs: [ga.dInputs[1]!] });
+            const dx = tf.add(ga.dInputs[0]!, gm.dInputs[0]!);
+            const tol = { abs: 1e-4, rel: 1e-4 };
+            expect(compare(y.dataSync(), y2.dataSync(), "y", tol).ok).toBe(true);
+            expect(compare(g.dInputs[0]!.dataSync(), dx.dataSync(), "dx", tol).ok).toBe(true);
+            expect(compare(g.dParams[0].dataSync(), ga.dParams[0].dataSync(), "dw", tol).ok).toBe(true);
+            expect(compare(g.dParams[1].dataSync(), ga.dParams[1].dataSync(), "db", tol).ok).toBe(true);
+          });
+        }),
+        20,
+      );
+    });
+
+    it("layernorm: sharded equals whole (non-normalised dims split)", () => {
+      const arb = fc
+        .record({ shape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }), axes: fc.integer({ min: 1, max: 2 }), seed: fc.nat() })
+        .chain((c) => {
+          const axes = Math.min(c.axes, c.shape.length);
+          return fc.tuple(fc.constant({ ...c, axes }), fc.tuple(...c.shape.map((s, i) => (i >= c.shape.length - axes ? fc.constant(1) : degreeFor(s, 3)))));
+        });
+      assertProperty(
+        fc.property(arb, ([c, degrees]) => {
+          const res = checkShardedEqualsWhole(tf, { entry: layernorm, inputs: [f32(...c.shape)], attrs: { axes: c.axes, eps: 1e-5 }, degrees, seed: c.seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+  });
+}
+
+/**
+ * batchnorm_apply whose moments input is replaced by real moments of random data (shifted
+ * by the harness's uniform [-1, 1) "moments" scaled down), so the variance stays positive.
+ */
+function positiveMomentsApply(tf: TF, shape: number[], next: () => number): OpEntry {
+  const c = shape[1];
+  const mean = Array.from({ length: c }, () => next() - 0.5);
+  const variance = Array.from({ length: c }, () => 0.5 + next());
+  const base = tf.keep(tf.tensor2d([...mean, ...mean.map((m, i) => m * m + variance[i])], [2, c]));
+  return {
+    ...batchnormApply,
+    // The harness's random moments (in [-1, 1)) become small perturbations of real ones.
+    forward: (tf2, args) => batchnormApply.forward(tf2, { ...args, inputs: [args.inputs[0], tf2.add(tf2.mul(args.inputs[1], 0.05), sliceChannels(tf2, base, args))] }),
+  };
+}
+
+function sliceChannels(tf: TF, base: import("@tensorflow/tfjs-core").Tensor, args: { shard: { inputRegions: { lo: number[]; hi: number[] }[] } }) {
+  const r = args.shard.inputRegions[1];
+  return tf.slice(base, [0, r.lo[1]], [2, r.hi[1] - r.lo[1]]);
+}
+
+/** Runs every task of a partition and sums the outputs (for ops with one output). */
+function shardedForward(tf: TF, entry: OpEntry, sig: ReturnType<typeof inferOrThrow>, xs: import("@tensorflow/tfjs-core").Tensor[], ws: import("@tensorflow/tfjs-core").Tensor[], a: Attrs, degrees: number[]) {
+  const sizes = sig.space.map((d) => d.size);
+  const shapes = xs.map((x) => x.shape as number[]);
+  let total = tf.zeros(sig.outputs[0].shape);
+  for (const box of partitionBoxes(sizes, degrees)) {
+    const r = taskRegions(sig, shapes, box);
+    const ins = xs.map((x, i) => tf.slice(x, r.inputs[i].lo, r.inputs[i].hi.map((h, k) => h - r.inputs[i].lo[k])));
+    const y = entry.forward(tf, { inputs: ins, params: ws, attrs: a, sig, shard: { box, spaceSizes: sizes, inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: true } })[0];
+    const o = r.outputs[0];
+    total = tf.add(total, tf.pad(y, o.lo.map((l, k) => [l, sig.outputs[0].shape[k] - o.hi[k]] as [number, number])));
+  }
+  return total;
+}
+
