@@ -68,22 +68,13 @@ export interface BodyCstNode extends CstNode {
 
 export type BodyCstChildren = {
   LBrace: IToken[];
-  statement?: StatementCstNode[];
-  Semicolon?: IToken[];
-  RBrace: IToken[];
-};
-
-export interface StatementCstNode extends CstNode {
-  name: "statement";
-  children: StatementCstChildren;
-}
-
-export type StatementCstChildren = {
   inputStmt?: InputStmtCstNode[];
   repeatStmt?: RepeatStmtCstNode[];
   forStmt?: ForStmtCstNode[];
   returnStmt?: ReturnStmtCstNode[];
   assignStmt?: AssignStmtCstNode[];
+  Semicolon?: IToken[];
+  RBrace: IToken[];
 };
 
 export interface InputStmtCstNode extends CstNode {
@@ -156,8 +147,7 @@ export type ForStmtCstChildren = {
   For: IToken[];
   Identifier: IToken[];
   In: IToken[];
-  binary: (BinaryCstNode)[];
-  DotDot: IToken[];
+  expr: ExprCstNode[];
   body: BodyCstNode[];
 };
 
@@ -178,18 +168,9 @@ export interface ExprCstNode extends CstNode {
 }
 
 export type ExprCstChildren = {
-  binary: (BinaryCstNode)[];
-  DotDot?: IToken[];
-};
-
-export interface BinaryCstNode extends CstNode {
-  name: "binary";
-  children: BinaryCstChildren;
-}
-
-export type BinaryCstChildren = {
   unary: (UnaryCstNode)[];
-  BinaryOp?: IToken[];
+  BinaryOp?: (IToken)[];
+  DotDot?: IToken[];
 };
 
 export interface UnaryCstNode extends CstNode {
@@ -199,7 +180,9 @@ export interface UnaryCstNode extends CstNode {
 
 export type UnaryCstChildren = {
   Minus?: IToken[];
-  number?: NumberCstNode[];
+  IntLiteral?: IToken[];
+  FloatLiteral?: IToken[];
+  unit?: UnitCstNode[];
   StringLiteral?: IToken[];
   True?: IToken[];
   False?: IToken[];
@@ -211,17 +194,14 @@ export type UnaryCstChildren = {
   listExpr?: ListExprCstNode[];
 };
 
-export interface NumberCstNode extends CstNode {
-  name: "number";
-  children: NumberCstChildren;
+export interface UnitCstNode extends CstNode {
+  name: "unit";
+  children: UnitCstChildren;
 }
 
-export type NumberCstChildren = {
-  IntLiteral?: IToken[];
-  FloatLiteral?: IToken[];
-  unit?: IToken[];
+export type UnitCstChildren = {
+  Identifier: (IToken)[];
   Slash?: IToken[];
-  perUnit?: IToken[];
 };
 
 export interface ListExprCstNode extends CstNode {
@@ -367,15 +347,6 @@ export interface SettingCstNode extends CstNode {
 export type SettingCstChildren = {
   Identifier: IToken[];
   Equals: IToken[];
-  settingValue: SettingValueCstNode[];
-};
-
-export interface SettingValueCstNode extends CstNode {
-  name: "settingValue";
-  children: SettingValueCstChildren;
-}
-
-export type SettingValueCstChildren = {
   unary: (UnaryCstNode)[];
   DotDot?: IToken[];
 };
@@ -411,7 +382,6 @@ export interface ParCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   paramList(children: ParamListCstChildren, param?: IN): OUT;
   param(children: ParamCstChildren, param?: IN): OUT;
   body(children: BodyCstChildren, param?: IN): OUT;
-  statement(children: StatementCstChildren, param?: IN): OUT;
   inputStmt(children: InputStmtCstChildren, param?: IN): OUT;
   typeExpr(children: TypeExprCstChildren, param?: IN): OUT;
   dimDecl(children: DimDeclCstChildren, param?: IN): OUT;
@@ -420,9 +390,8 @@ export interface ParCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   forStmt(children: ForStmtCstChildren, param?: IN): OUT;
   returnStmt(children: ReturnStmtCstChildren, param?: IN): OUT;
   expr(children: ExprCstChildren, param?: IN): OUT;
-  binary(children: BinaryCstChildren, param?: IN): OUT;
   unary(children: UnaryCstChildren, param?: IN): OUT;
-  number(children: NumberCstChildren, param?: IN): OUT;
+  unit(children: UnitCstChildren, param?: IN): OUT;
   listExpr(children: ListExprCstChildren, param?: IN): OUT;
   argList(children: ArgListCstChildren, param?: IN): OUT;
   namedArg(children: NamedArgCstChildren, param?: IN): OUT;
@@ -435,7 +404,6 @@ export interface ParCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   strategyDecl(children: StrategyDeclCstChildren, param?: IN): OUT;
   rule(children: RuleCstChildren, param?: IN): OUT;
   setting(children: SettingCstChildren, param?: IN): OUT;
-  settingValue(children: SettingValueCstChildren, param?: IN): OUT;
   pattern(children: PatternCstChildren, param?: IN): OUT;
   patternPiece(children: PatternPieceCstChildren, param?: IN): OUT;
 }

@@ -36,8 +36,8 @@ function adjacent(a: IToken, b: IToken): boolean {
 }
 
 export class ParParser extends CstParser {
-  constructor(over: object = {}) {
-    super(T.PARSER_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "full", errorMessageProvider: errorPayloads, ...over });
+  constructor() {
+    super(T.PARSER_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "onlyOffset", errorMessageProvider: errorPayloads });
     this.performSelfAnalysis();
   }
 
@@ -83,22 +83,20 @@ export class ParParser extends CstParser {
   });
 
   // ------------------------------------------------------------ statements
+  /** Statements; `;` is an optional separator. */
   body = this.RULE("body", () => {
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.statement) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+      this.OR([
+        { ALT: () => this.SUBRULE(this.inputStmt) },
+        { ALT: () => this.SUBRULE(this.repeatStmt) },
+        { ALT: () => this.SUBRULE(this.forStmt) },
+        { ALT: () => this.SUBRULE(this.returnStmt) },
+        { ALT: () => this.SUBRULE(this.assignStmt) },
+        { ALT: () => this.CONSUME(T.Semicolon) },
+      ]);
     });
     this.CONSUME(T.RBrace);
-  });
-
-  statement = this.RULE("statement", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.inputStmt) },
-      { ALT: () => this.SUBRULE(this.repeatStmt) },
-      { ALT: () => this.SUBRULE(this.forStmt) },
-      { ALT: () => this.SUBRULE(this.returnStmt) },
-      { ALT: () => this.SUBRULE(this.assignStmt) },
-    ]);
   });
 
   inputStmt = this.RULE("inputStmt", () => {
@@ -144,9 +142,7 @@ export class ParParser extends CstParser {
     this.CONSUME(T.For);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.In);
-    this.SUBRULE(this.binary);
-    this.CONSUME(T.DotDot);
-    this.SUBRULE2(this.binary);
+    this.SUBRULE(this.expr);
     this.SUBRULE(this.body);
   });
 
@@ -159,21 +155,23 @@ export class ParParser extends CstParser {
   // Kept flat for speed (each rule level costs a CST node per operand): one operator loop,
   // precedence and associativity are applied when building the AST.
 
-  /** A range `a..b` binds loosest. */
+  /**
+   * Operands joined by `+ - * / // %`, optionally a range `a..b` (binding loosest). The
+   * tree (precedence, associativity, the range's two sides) is built with the AST.
+   */
   expr = this.RULE("expr", () => {
-    this.SUBRULE(this.binary);
-    this.OPTION(() => {
-      this.CONSUME(T.DotDot);
-      this.SUBRULE2(this.binary);
-    });
-  });
-
-  /** Operands joined by `+ - * / // %`. */
-  binary = this.RULE("binary", () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
       this.CONSUME(T.BinaryOp);
       this.SUBRULE2(this.unary);
+    });
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.SUBRULE3(this.unary);
+      this.MANY2(() => {
+        this.CONSUME2(T.BinaryOp);
+        this.SUBRULE4(this.unary);
+      });
     });
   });
 
@@ -181,14 +179,19 @@ export class ParParser extends CstParser {
   unary = this.RULE("unary", () => {
     this.MANY(() => this.CONSUME(T.Minus));
     this.OR([
-      { ALT: () => this.SUBRULE(this.number) },
+      {
+        ALT: () => {
+          this.OR2([{ ALT: () => this.CONSUME(T.IntLiteral) }, { ALT: () => this.CONSUME(T.FloatLiteral) }]);
+          this.OPTION({ GATE: () => this.unitFollows(), DEF: () => this.SUBRULE(this.unit) });
+        },
+      },
       { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
       {
         ALT: () => {
           this.CONSUME(T.Identifier);
-          this.OPTION(() => this.SUBRULE(this.argList));
+          this.OPTION2(() => this.SUBRULE(this.argList));
         },
       },
       {
@@ -203,28 +206,23 @@ export class ParParser extends CstParser {
   });
 
   /**
-   * `64`, `0.5`, or a quantity `20 GB/s`. The unit must sit on the number's line and must
-   * not start a statement or attribute (`n = 64` then `y = ...` on the next line), and
-   * its `/` part is written without spaces, so `a / b` stays a division.
+   * A number is a quantity (`20 GB/s`) when a name follows on its line that does not start
+   * a statement or attribute (`n = 64` then `y = ...` on the next line).
    */
-  number = this.RULE("number", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.IntLiteral) }, { ALT: () => this.CONSUME(T.FloatLiteral) }]);
+  private unitFollows(): boolean {
+    const unit = this.LA(1);
+    const after = this.LA(2).tokenType;
+    return this.LA(0).startLine === unit.startLine && after !== T.Equals && after !== T.Colon && after !== T.LParen;
+  }
+
+  /** `GB`, `us`, `GB/s`: the `/` part is written without spaces, so `a / b` stays a division. */
+  unit = this.RULE("unit", () => {
+    this.CONSUME(T.Identifier);
     this.OPTION({
-      GATE: () => {
-        const num = this.LA(0);
-        const unit = this.LA(1);
-        const after = this.LA(2).tokenType;
-        return num.startLine === unit.startLine && after !== T.Equals && after !== T.Colon && after !== T.LParen;
-      },
+      GATE: () => adjacent(this.LA(0), this.LA(1)) && this.LA(2).tokenType === T.Identifier && adjacent(this.LA(1), this.LA(2)),
       DEF: () => {
-        this.CONSUME(T.Identifier, { LABEL: "unit" });
-        this.OPTION2({
-          GATE: () => adjacent(this.LA(0), this.LA(1)) && this.LA(2).tokenType === T.Identifier && adjacent(this.LA(1), this.LA(2)),
-          DEF: () => {
-            this.CONSUME(T.Slash);
-            this.CONSUME2(T.Identifier, { LABEL: "perUnit" });
-          },
-        });
+        this.CONSUME(T.Slash);
+        this.CONSUME2(T.Identifier);
       },
     });
   });
@@ -329,17 +327,13 @@ export class ParParser extends CstParser {
     this.AT_LEAST_ONE_SEP2({ SEP: T.Comma, DEF: () => this.SUBRULE(this.setting) });
   });
 
-  setting = this.RULE("setting", () => {
-    this.CONSUME(T.Identifier);
-    this.CONSUME(T.Equals);
-    this.SUBRULE(this.settingValue);
-  });
-
   /**
    * A setting's value has no binary operators: the next rule may start with the glob `*`
    * on the next line, which must not read as a multiplication (`sample = 4` / `* : ...`).
    */
-  settingValue = this.RULE("settingValue", () => {
+  setting = this.RULE("setting", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
     this.SUBRULE(this.unary);
     this.OPTION(() => {
       this.CONSUME(T.DotDot);

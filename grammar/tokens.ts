@@ -117,7 +117,7 @@ export const ALL_TOKENS: TokenType[] = [
 /** The parser's token vocabulary: what can reach it (no skipped or grouped tokens). */
 export const PARSER_TOKENS: TokenType[] = ALL_TOKENS.filter((t) => t !== WhiteSpace && t !== Comment && t !== UnterminatedString && t !== MalformedNumber);
 
-export const parLexer = new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: false });
+export const parLexer = new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: true });
 
 // Invalid tokens (malformed numbers, unterminated strings) are handed to the parser in
 // place of the token they were meant to be, so one typo does not cascade into parse

@@ -15,6 +15,7 @@ const DTYPES: readonly A.DType[] = ["f32", "f16", "bf16", "i32", "i64", "bool"];
 interface Ctx {
   file: string;
   text: string;
+  lineStarts: number[];
   diagnostics: Diagnostics;
 }
 
@@ -28,10 +29,36 @@ function tokenSpan(t: IToken): A.Span {
   return { line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset, endOffset: (t.endOffset ?? t.startOffset) + 1 };
 }
 
-function nodeSpan(n: CstNode): A.Span | undefined {
+function isNode(x: IToken | CstNode): x is CstNode {
+  return (x as CstNode).children !== undefined;
+}
+
+/** The parser tracks only node offsets (cheaper); lines and columns come from this table. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function offsetSpan(ctx: Ctx, offset: number, endOffset: number): A.Span {
+  let lo = 0;
+  let hi = ctx.lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ctx.lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - ctx.lineStarts[lo] + 1, offset, endOffset };
+}
+
+function nodeSpan(ctx: Ctx, n: CstNode): A.Span | undefined {
   const l = n.location;
-  if (!l || !Number.isFinite(l.startOffset) || !Number.isFinite(l.endOffset) || l.endOffset === undefined) return undefined;
-  return { line: l.startLine ?? 1, column: l.startColumn ?? 1, offset: l.startOffset, endOffset: l.endOffset + 1 };
+  if (!l || !Number.isFinite(l.startOffset) || l.endOffset === undefined || !Number.isFinite(l.endOffset)) return undefined;
+  return offsetSpan(ctx, l.startOffset, l.endOffset + 1);
+}
+
+function startOf(x: IToken | CstNode): number {
+  return (isNode(x) ? x.location?.startOffset : x.startOffset) ?? Infinity;
 }
 
 function join(a: A.Span, b: A.Span): A.Span {
@@ -63,7 +90,7 @@ function error(ctx: Ctx, code: string, message: string, at: A.Span, extras: { ex
 
 /** Builds the AST of one parser run; comments are attached afterwards (`attachComments`). */
 export function cstToAst(cst: C.ProgramCstNode, text: string, file: string, diagnostics: Diagnostics): A.Program {
-  const ctx: Ctx = { file, text, diagnostics };
+  const ctx: Ctx = { file, text, lineStarts: lineStarts(text), diagnostics };
   const ch = cst.children;
   const items: A.TopItem[] = byOffset(
     defined<A.TopItem>([
@@ -78,7 +105,7 @@ export function cstToAst(cst: C.ProgramCstNode, text: string, file: string, diag
 
 function modelOrBlock(ctx: Ctx, n: C.ModelDeclCstNode | C.BlockDeclCstNode, kind: "model" | "block"): A.ModelDecl | A.BlockDecl | undefined {
   const name = first(n.children.Identifier);
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const body = n.children.body?.[0];
   if (!name || !span || !body) return undefined;
   const params = defined((n.children.paramList?.[0]?.children.param ?? []).map((p) => param(ctx, p)));
@@ -87,7 +114,7 @@ function modelOrBlock(ctx: Ctx, n: C.ModelDeclCstNode | C.BlockDeclCstNode, kind
 
 function param(ctx: Ctx, n: C.ParamCstNode): A.Param | undefined {
   const name = first(n.children.Identifier);
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   if (!name || !span) return undefined;
   if (!n.children.Equals) return { span, name: name.image };
   const value = expr(ctx, n.children.expr?.[0]);
@@ -97,22 +124,21 @@ function param(ctx: Ctx, n: C.ParamCstNode): A.Param | undefined {
 // ------------------------------------------------------------------ statements
 
 function statements(ctx: Ctx, body: C.BodyCstNode): A.Stmt[] {
-  return byOffset(defined((body.children.statement ?? []).map((s) => statement(ctx, s))));
-}
-
-function statement(ctx: Ctx, n: C.StatementCstNode): A.Stmt | undefined {
-  const c = n.children;
-  if (c.inputStmt) return inputStmt(ctx, c.inputStmt[0]);
-  if (c.assignStmt) return assignStmt(ctx, c.assignStmt[0]);
-  if (c.repeatStmt) return repeatStmt(ctx, c.repeatStmt[0]);
-  if (c.forStmt) return forStmt(ctx, c.forStmt[0]);
-  if (c.returnStmt) return returnStmt(ctx, c.returnStmt[0]);
-  return undefined;
+  const c = body.children;
+  return byOffset(
+    defined<A.Stmt>([
+      ...(c.inputStmt ?? []).map((s) => inputStmt(ctx, s)),
+      ...(c.assignStmt ?? []).map((s) => assignStmt(ctx, s)),
+      ...(c.repeatStmt ?? []).map((s) => repeatStmt(ctx, s)),
+      ...(c.forStmt ?? []).map((s) => forStmt(ctx, s)),
+      ...(c.returnStmt ?? []).map((s) => returnStmt(ctx, s)),
+    ]),
+  );
 }
 
 function inputStmt(ctx: Ctx, n: C.InputStmtCstNode): A.InputStmt | undefined {
   const name = first(n.children.Identifier);
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const t = n.children.typeExpr?.[0];
   const type = t && typeExpr(ctx, t);
   if (!name || !span || !type) return undefined;
@@ -121,7 +147,7 @@ function inputStmt(ctx: Ctx, n: C.InputStmtCstNode): A.InputStmt | undefined {
 
 function typeExpr(ctx: Ctx, n: C.TypeExprCstNode): A.TypeExpr | undefined {
   const dt = first(n.children.Identifier);
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   if (!dt || !span || !first(n.children.RBracket)) return undefined;
   if (!DTYPES.includes(dt.image as A.DType)) {
     error(ctx, "PAR1006", `unknown dtype \`${dt.image}\``, tokenSpan(dt), {
@@ -136,7 +162,7 @@ function typeExpr(ctx: Ctx, n: C.TypeExprCstNode): A.TypeExpr | undefined {
 }
 
 function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const size = expr(ctx, n.children.expr?.[0]);
   if (!span || !size) return undefined;
   const name = first(n.children.Identifier);
@@ -144,7 +170,7 @@ function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
 }
 
 function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const value = expr(ctx, n.children.expr?.[0]);
   const targets = (n.children.Identifier ?? []).filter(present).map((t): A.Ident => ({ kind: "ident", span: tokenSpan(t), name: t.image }));
   if (!span || !value || targets.length === 0 || !first(n.children.Equals)) return undefined;
@@ -152,7 +178,7 @@ function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined 
 }
 
 function repeatStmt(ctx: Ctx, n: C.RepeatStmtCstNode): A.RepeatStmt | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const count = expr(ctx, n.children.expr?.[0]);
   const body = n.children.body?.[0];
   if (!span || !count || !body) return undefined;
@@ -166,18 +192,20 @@ function repeatStmt(ctx: Ctx, n: C.RepeatStmtCstNode): A.RepeatStmt | undefined 
 }
 
 function forStmt(ctx: Ctx, n: C.ForStmtCstNode): A.ForStmt | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const variable = first(n.children.Identifier);
-  const [a, b] = n.children.binary ?? [];
-  const start = a && binary(ctx, a);
-  const end = b && binary(ctx, b);
+  const range = expr(ctx, n.children.expr?.[0]);
   const body = n.children.body?.[0];
-  if (!span || !variable || !start || !end || !body) return undefined;
-  return { kind: "for", span, variable: variable.image, range: { kind: "range", span: join(start.span, end.span), start, end }, body: statements(ctx, body) };
+  if (!span || !variable || !range || !body) return undefined;
+  if (range.kind !== "range") {
+    error(ctx, "PAR1003", "found a single value, expected a range `a..b` after `in`", range.span, { expected: "a range such as `0..3`", hint: `write \`for ${variable.image} in 0..N { ... }\`` });
+    return undefined;
+  }
+  return { kind: "for", span, variable: variable.image, range, body: statements(ctx, body) };
 }
 
 function returnStmt(ctx: Ctx, n: C.ReturnStmtCstNode): A.ReturnStmt | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const values = (n.children.expr ?? []).map((e) => expr(ctx, e));
   if (!span || values.length === 0 || values.some((v) => v === undefined)) return undefined;
   return { kind: "return", span, values: values as A.Expr[] };
@@ -187,11 +215,20 @@ function returnStmt(ctx: Ctx, n: C.ReturnStmtCstNode): A.ReturnStmt | undefined 
 
 function expr(ctx: Ctx, n: C.ExprCstNode | undefined): A.Expr | undefined {
   if (!n) return undefined;
-  const [a, b] = n.children.binary ?? [];
-  const start = a && binary(ctx, a);
-  if (!start || !n.children.DotDot) return start;
-  const end = b && binary(ctx, b);
-  return end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
+  const operands = n.children.unary ?? [];
+  const ops = n.children.BinaryOp ?? [];
+  const dots = first(n.children.DotDot);
+  if (n.children.DotDot && !dots) return undefined;
+  if (!dots) return binary(ctx, operands, ops);
+  // A range: split the flat operand list at the `..`.
+  const before = (x: CstNode | IToken): boolean => startOf(x) < dots.startOffset;
+  const start = binary(ctx, operands.filter(before), ops.filter(before));
+  const end = binary(
+    ctx,
+    operands.filter((x) => !before(x)),
+    ops.filter((x) => !before(x)),
+  );
+  return start && end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
 }
 
 const BINDING: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "//": 2, "%": 2 };
@@ -200,9 +237,8 @@ const BINDING: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "//": 
  * The grammar reads `a op b op c` as a flat list; build the tree here: `* / // %` bind
  * tighter than `+ -`, and all are left-associative (operator precedence, one stack).
  */
-function binary(ctx: Ctx, n: C.BinaryCstNode): A.Expr | undefined {
-  const operands = (n.children.unary ?? []).map((u) => unary(ctx, u));
-  const ops = n.children.BinaryOp ?? [];
+function binary(ctx: Ctx, unaries: C.UnaryCstNode[], ops: IToken[]): A.Expr | undefined {
+  const operands = unaries.map((u) => unary(ctx, u));
   if (operands.length === 0 || operands.some((o) => o === undefined) || ops.length !== operands.length - 1 || !ops.every(present)) return undefined;
   const values: A.Expr[] = [operands[0] as A.Expr];
   const pending: IToken[] = [];
@@ -232,11 +268,11 @@ function unary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
 
 function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const c = n.children;
-  if (c.number) return number(ctx, c.number[0]);
+  if (c.IntLiteral || c.FloatLiteral) return number(ctx, n);
   if (c.Identifier) return nameOrCall(ctx, n);
   if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined;
   if (c.listExpr) {
-    const span = nodeSpan(c.listExpr[0]);
+    const span = nodeSpan(ctx, c.listExpr[0]);
     const elements = (c.listExpr[0].children.expr ?? []).map((e) => expr(ctx, e));
     if (!span || !first(c.listExpr[0].children.RBracket) || elements.some((e) => e === undefined)) return undefined;
     return { kind: "list", span, elements: elements as A.Expr[] };
@@ -251,7 +287,7 @@ function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   return undefined;
 }
 
-function number(ctx: Ctx, n: C.NumberCstNode): A.Expr | undefined {
+function number(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const c = n.children;
   const int = first(c.IntLiteral);
   const num = int ?? first(c.FloatLiteral);
@@ -261,10 +297,11 @@ function number(ctx: Ctx, n: C.NumberCstNode): A.Expr | undefined {
     error(ctx, "PAR1005", `integer \`${num.image}\` is too large`, tokenSpan(num), { expected: `an integer up to ${Number.MAX_SAFE_INTEGER}` });
     return undefined;
   }
-  const unit = first(c.unit);
   if (!c.unit) return int ? { kind: "int", span: tokenSpan(num), value } : { kind: "float", span: tokenSpan(num), value, text: num.image };
-  const per = first(c.perUnit);
-  if (!unit || (c.Slash && !per)) return undefined;
+  const u = c.unit[0].children;
+  const unit = first(u.Identifier, 0);
+  const per = first(u.Identifier, 1);
+  if (!unit || (u.Slash && !per)) return undefined;
   const last = per ?? unit;
   return { kind: "quantity", span: join(tokenSpan(num), tokenSpan(last)), value, text: num.image, unit: per ? `${unit.image}/${per.image}` : unit.image };
 }
@@ -278,9 +315,9 @@ function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   if (!end) return undefined;
   const args = argList.children.expr ?? [];
   const named = argList.children.namedArg ?? [];
-  const firstNamed = Math.min(...named.map((a) => a.location?.startOffset ?? Infinity));
+  const firstNamed = Math.min(...named.map(startOf));
   for (const a of args) {
-    const at = nodeSpan(a);
+    const at = nodeSpan(ctx, a);
     if (at && at.offset > firstNamed) {
       error(ctx, "PAR1007", `positional argument after a named argument in the call to \`${name.image}\``, at, {
         expected: "positional arguments first, then `name = value` attributes",
@@ -303,7 +340,7 @@ function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
 
 function namedArg(ctx: Ctx, n: C.NamedArgCstNode): A.NamedArg | undefined {
   const name = first(n.children.Identifier);
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const value = expr(ctx, n.children.expr?.[0]);
   return name && span && value ? { span, name: name.image, value } : undefined;
 }
@@ -345,7 +382,7 @@ function unquote(ctx: Ctx, t: IToken): string | undefined {
 
 function meshDecl(ctx: Ctx, n: C.MeshDeclCstNode): A.MeshDecl | undefined {
   const name = first(n.children.Identifier);
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const body = n.children.meshBody?.[0];
   if (!name || !span || !body) return undefined;
   return { kind: "mesh", span, name: name.image, nameSpan: tokenSpan(name), body: meshItems(ctx, body) };
@@ -363,7 +400,7 @@ function meshItems(ctx: Ctx, n: C.MeshBodyCstNode): A.MeshItem[] {
 }
 
 function deviceDecl(ctx: Ctx, n: C.DeviceDeclCstNode): A.DeviceDecl | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const kind = first(n.children.Identifier);
   const attrs = namedArgs(ctx, n.children.attrList?.[0]);
   if (!span || !kind || !attrs) return undefined;
@@ -373,14 +410,14 @@ function deviceDecl(ctx: Ctx, n: C.DeviceDeclCstNode): A.DeviceDecl | undefined 
 }
 
 function linkDecl(ctx: Ctx, n: C.LinkDeclCstNode): A.LinkDecl | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const name = first(n.children.Identifier);
   const attrs = namedArgs(ctx, n.children.attrList?.[0]);
   return span && name && attrs ? { kind: "link", span, name: name.image, attrs } : undefined;
 }
 
 function groupDecl(ctx: Ctx, n: C.GroupDeclCstNode): A.GroupDecl | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const label = first(n.children.Identifier, 0);
   const times = first(n.children.Identifier, 1);
   const count = expr(ctx, n.children.expr?.[0]);
@@ -399,7 +436,7 @@ function groupDecl(ctx: Ctx, n: C.GroupDeclCstNode): A.GroupDecl | undefined {
 // ------------------------------------------------------------------ strategies
 
 function strategyDecl(ctx: Ctx, n: C.StrategyDeclCstNode): A.StrategyDecl | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const [name, model, mesh] = [0, 1, 2].map((i) => first(n.children.Identifier, i));
   if (!span || !name || !model || !mesh) return undefined;
   const rules = byOffset(defined((n.children.rule ?? []).map((r) => rule(ctx, r))));
@@ -417,7 +454,7 @@ function strategyDecl(ctx: Ctx, n: C.StrategyDeclCstNode): A.StrategyDecl | unde
 }
 
 function rule(ctx: Ctx, n: C.RuleCstNode): A.StrategyRule | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   const patterns = (n.children.pattern ?? []).map((p) => pattern(ctx, p));
   const settings = (n.children.setting ?? []).map((a) => setting(ctx, a));
   if (!span || patterns.length === 0 || settings.length === 0 || patterns.some((p) => !p) || settings.some((s) => !s)) return undefined;
@@ -426,12 +463,11 @@ function rule(ctx: Ctx, n: C.RuleCstNode): A.StrategyRule | undefined {
 
 function setting(ctx: Ctx, n: C.SettingCstNode): A.NamedArg | undefined {
   const name = first(n.children.Identifier);
-  const span = nodeSpan(n);
-  const v = n.children.settingValue?.[0];
-  const [a, b] = v?.children.unary ?? [];
+  const span = nodeSpan(ctx, n);
+  const [a, b] = n.children.unary ?? [];
   const start = a && unary(ctx, a);
   let value: A.Expr | undefined = start;
-  if (start && v?.children.DotDot) {
+  if (start && n.children.DotDot) {
     const end = b && unary(ctx, b);
     value = end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
   }
@@ -439,7 +475,7 @@ function setting(ctx: Ctx, n: C.SettingCstNode): A.NamedArg | undefined {
 }
 
 function pattern(ctx: Ctx, n: C.PatternCstNode): A.OpPattern | undefined {
-  const span = nodeSpan(n);
+  const span = nodeSpan(ctx, n);
   if (!span) return undefined;
   const s = first(n.children.StringLiteral);
   if (s) {

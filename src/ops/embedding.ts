@@ -91,8 +91,9 @@ export const embedding: OpEntry = {
     const [w] = params;
     const [rows, cols] = [w.shape[0] as number, w.shape[1] as number];
     const { idx, mask } = localIndices(tf, args);
-    // tfjs' oneHot wants depth ≥ 2; with one row every (owned) token hits it.
-    let onehot = rows === 1 ? tf.ones([idx.shape[0] as number, 1]) : tf.oneHot(idx, rows, 1, 0, "float32");
+    // tfjs' oneHot wants depth ≥ 2 (with one row every owned token hits it), and wasm's
+    // OneHot writes integer bits into a float32 output, so build it int32 and cast.
+    let onehot = rows === 1 ? tf.ones([idx.shape[0] as number, 1]) : tf.cast(tf.oneHot(idx, rows), "float32");
     if (mask) onehot = tf.mul(onehot, mask);
     const dw = tf.matMul(onehot, tf.reshape(dOutputs[0], [-1, cols]), true, false);
     return { dInputs: [null], dParams: [dw] };

@@ -12,10 +12,12 @@ import { MATMUL_OPS } from "./matmul.js";
 import { CONV_OPS } from "./conv.js";
 import { POOL_OPS } from "./pool.js";
 import { NORM_OPS } from "./norm.js";
+import { EMBEDDING_OPS } from "./embedding.js";
 import { RECURRENT_OPS } from "./recurrent.js";
 import { ATTENTION_OPS } from "./attention.js";
+import { AFFINE_OPS } from "./affine.js";
 
-const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS];
+const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...EMBEDDING_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS, ...AFFINE_OPS];
 
 const BY_NAME = new Map<string, OpEntry>();
 for (const e of ALL) {

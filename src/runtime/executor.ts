@@ -60,6 +60,11 @@ export function planSignatures(plan: Plan): Map<string, OpRuntime> {
   return out;
 }
 
+export interface InstructionObserver {
+  before?(index: number, ins: Instruction): void;
+  after?(index: number, ins: Instruction): void;
+}
+
 export class DeviceExecutor {
   private readonly buffers = new Map<string, Buffer>();
   private readonly instructions: Instruction[];
@@ -71,6 +76,8 @@ export class DeviceExecutor {
     readonly device: number,
     private readonly tf: TF,
     private readonly comm: Comm,
+    /** Called around every instruction (index in the program): the worker runtime times instructions and names the failing one. */
+    private readonly observer?: InstructionObserver,
   ) {
     const program = plan.programs.find((p) => p.device === device);
     if (!program) fail("PAR5050", `plan ${plan.model}/${plan.strategy} has no program for device ${device}`);
@@ -164,7 +171,10 @@ export class DeviceExecutor {
     // Tags are unique within a step; prefixing the step keeps a fast device's next step
     // from meeting a slow device's messages of this one.
     const tagOf = (tag: string) => `${step}:${tag}`;
+    let index = -1;
     for (const ins of this.instructions) {
+      index++;
+      this.observer?.before?.(index, ins);
       switch (ins.kind) {
         case "feed": {
           const b = this.buf(ins.buf);
@@ -227,6 +237,7 @@ export class DeviceExecutor {
           break;
         }
       }
+      this.observer?.after?.(index, ins);
     }
     return { loss };
   }

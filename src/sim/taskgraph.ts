@@ -416,9 +416,27 @@ interface OpInfo {
   producers: ({ op: number; output: number } | undefined)[];
   /** Per output: consumers (op rank, input index). */
   consumers: { op: number; input: number }[][];
+  /** Layouts by degrees; shared by every builder of the same graph (see graphCaches). */
   layouts: Map<string, Layout>;
   /** Dtype of the weights (params without their own dtype take the op's float dtype). */
   paramDtypes: DType[];
+}
+
+/**
+ * Layouts and edge overlaps depend only on the graph and the degrees, so they are kept per
+ * Graph object across builders: a search that simulates many strategies of one graph (or
+ * a full re-simulation) computes each region intersection once.
+ */
+interface GraphCaches {
+  layouts: Map<string, Map<string, Layout>>;
+  overlaps: Map<string, EdgeOverlaps>;
+}
+const graphCaches = new WeakMap<Graph, GraphCaches>();
+
+function cachesFor(graph: Graph): GraphCaches {
+  let c = graphCaches.get(graph);
+  if (!c) graphCaches.set(graph, (c = { layouts: new Map(), overlaps: new Map() }));
+  return c;
 }
 
 /**
@@ -431,11 +449,13 @@ export class TaskGraphBuilder {
   readonly ops: OpInfo[] = [];
   readonly rankOf = new Map<string, number>();
   readonly blocks: (OpBlock | undefined)[] = [];
-  private readonly overlapCache = new Map<string, EdgeOverlaps>();
+  private readonly overlapCache: Map<string, EdgeOverlaps>;
   private readonly classOf: Int32Array;
 
   constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts) {
     this.links = new Links(mesh);
+    const caches = cachesFor(graph);
+    this.overlapCache = caches.overlaps;
     const n = mesh.devices.length;
     this.classOf = new Int32Array(n);
     for (let d = 0; d < n; d++) this.classOf[d] = costs.computeClass ? costs.computeClass(d) : d;
@@ -454,7 +474,7 @@ export class TaskGraphBuilder {
           return p ? { op: this.rankOf.get(p.op)!, output: p.output } : undefined;
         }),
         consumers: node.outputs.map((id) => graph.tensor(id).consumers.map((c) => ({ op: this.rankOf.get(c.op)!, input: c.input }))),
-        layouts: new Map(),
+        layouts: caches.layouts.get(node.name) ?? caches.layouts.set(node.name, new Map()).get(node.name)!,
         paramDtypes: node.sig.params.map((p) => p.dtype ?? floatIn),
       });
     }
@@ -465,7 +485,8 @@ export class TaskGraphBuilder {
     let l = info.layouts.get(k);
     if (!l) {
       l = makeLayout(info.node, info.inputShapes, degrees);
-      if (info.layouts.size > 256) info.layouts.clear();
+      // Bounded: a long search visits many degree vectors per op.
+      if (info.layouts.size > 64) info.layouts.clear();
       info.layouts.set(k, l);
     }
     return l;
@@ -476,7 +497,7 @@ export class TaskGraphBuilder {
     let e = this.overlapCache.get(k);
     if (!e) {
       e = makeOverlaps(pl, output, cl, input);
-      if (this.overlapCache.size > 50_000) this.overlapCache.clear();
+      if (this.overlapCache.size > 20_000) this.overlapCache.clear();
       this.overlapCache.set(k, e);
     }
     return e;

@@ -9,6 +9,7 @@ import { taskRegions, windowPadding } from "../../src/ops/regions.js";
 import type { Attrs, AxisMap, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
+import { cpuVersusWasm } from "./backend-agreement.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -36,6 +37,12 @@ describe("conv2d: shapes, FLOPs, regions", () => {
     expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.size}`)).toEqual(["sample:sample:2", "channel:parameter:4", "height:attribute:8", "width:attribute:8", "in_channel:reduction:3"]);
     // 2·kh·kw per (output element × input channel).
     expect(sig.flops([2, 4, 8, 8, 3])).toEqual({ forward: 2 * 9 * 2 * 4 * 64 * 3, backward: 4 * 9 * 2 * 4 * 64 * 3 });
+  });
+
+  it("accepts a scalar for a spatial attribute (kernel = 3 means [3, 3])", () => {
+    const a = attrs({ out: 2, kernel: 3, stride: 2, padding: 1 });
+    expect(a).toMatchObject({ kernel: [3], stride: [2], padding: [1], dilation: [1], groups: 1, bias: true });
+    expect(inferOrThrow(conv2d, [f32(1, 1, 8, 8)], a).outputs[0].shape).toEqual([1, 2, 4, 4]);
   });
 
   it("stride, dilation and rectangular kernels: (H + 2p - d(k-1) - 1)/s + 1", () => {
@@ -130,11 +137,12 @@ for (const backend of BACKENDS) {
     });
 
     it("shape inference agrees with the kernel", () => {
-      for (const [x, a] of [
+      const cases: [TensorType, Attrs][] = [
         [f32(2, 3, 8, 8), { out: 4, kernel: [3], padding: [1] }],
         [f32(1, 2, 11, 9), { out: 3, kernel: [3, 2], stride: [2, 1], padding: [2, 1], dilation: [2, 3] }],
         [f32(1, 4, 5, 5), { out: 4, kernel: [3], groups: 4, stride: [2] }],
-      ] as const) {
+      ];
+      for (const [x, a] of cases) {
         const { inferred, actual } = kernelShapes(tf, conv2d, [x], attrs({ ...a }));
         expect(actual).toEqual(inferred);
       }
@@ -188,5 +196,20 @@ describe("conv2d explicit backward equals autodiff (cpu)", () => {
       }),
       30,
     );
+  });
+});
+
+describe("conv2d: wasm agrees with cpu on the whole op", () => {
+  it("padding, stride, dilation, groups", async () => {
+    const cases: [TensorType, Attrs][] = [
+      [f32(2, 3, 7, 6), { out: 4, kernel: [3], padding: [1] }],
+      [f32(1, 2, 11, 9), { out: 3, kernel: [3, 2], stride: [2, 1], padding: [2, 1], dilation: [2, 3] }],
+      [f32(2, 4, 6, 6), { out: 4, kernel: [3], groups: 4, stride: [2], padding: [1] }],
+      [f32(1, 4, 5, 5), { out: 6, kernel: [2], groups: 2, bias: false }],
+      [f32(2, 8, 16, 16), { out: 8, kernel: [3], stride: [2], padding: [1] }],
+    ];
+    for (const [x, a] of cases) {
+      expect(await cpuVersusWasm(conv2d, [x], attrs({ ...a }))).toEqual([]);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { isFirstAlongReductions, taskRegions } from "../../src/ops/regions.js";
 import type { Attrs, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops } from "../support/sharded.js";
+import { cpuVersusWasm } from "./backend-agreement.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 
 const i32 = (...shape: number[]): TensorType => ({ dtype: "i32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -117,5 +118,11 @@ describe("embedding explicit backward equals autodiff (cpu)", () => {
       }),
       30,
     );
+  });
+});
+
+describe("embedding: wasm agrees with cpu on the whole op", () => {
+  it("forward and weight gradient", async () => {
+    expect(await cpuVersusWasm(embedding, [i32(3, 4)], { vocab: 6, dim: 5 }, 3, 6)).toEqual([]);
   });
 });

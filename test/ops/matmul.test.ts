@@ -7,6 +7,7 @@ import { taskRegions } from "../../src/ops/regions.js";
 import type { TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, inferOrThrow, kernelShapes, shardFlops } from "../support/sharded.js";
+import { cpuVersusWasm } from "./backend-agreement.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -126,3 +127,11 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("matmul: wasm agrees with cpu on the whole op", () => {
+  it("shared, broadcast and transposed", async () => {
+    expect(await cpuVersusWasm(matmul, [f32(2, 3, 4), f32(4, 5)], {})).toEqual([]);
+    expect(await cpuVersusWasm(matmul, [f32(1, 3, 4), f32(2, 4, 5)], {})).toEqual([]);
+    expect(await cpuVersusWasm(batchMatmul, [f32(2, 2, 3, 4), f32(2, 2, 5, 4)], { transpose_b: true })).toEqual([]);
+  });
+});

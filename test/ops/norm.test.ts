@@ -11,6 +11,7 @@ import { taskRegions } from "../../src/ops/regions.js";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
+import { cpuVersusWasm } from "./backend-agreement.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -148,10 +149,9 @@ for (const backend of BACKENDS) {
       assertProperty(
         fc.property(arb, ([shape, seed, degrees]) => {
           // Moments from random data would give negative variances: feed real ones.
-          const res = tf.tidy(() => {
-            const next = rng(seed + 1);
-            return checkShardedEqualsWhole(tf, { entry: positiveMomentsApply(tf, shape, next), inputs: [f32(...shape), f32(2, shape[1])], attrs: { eps: 1e-5 }, degrees, seed });
-          });
+          const { entry, base } = positiveMomentsApply(tf, shape, rng(seed + 1));
+          const res = checkShardedEqualsWhole(tf, { entry, inputs: [f32(...shape), f32(2, shape[1])], attrs: { eps: 1e-5 }, degrees, seed });
+          base.dispose();
           expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
         }),
         30,
@@ -230,16 +230,17 @@ for (const backend of BACKENDS) {
  * batchnorm_apply whose moments input is replaced by real moments of random data (shifted
  * by the harness's uniform [-1, 1) "moments" scaled down), so the variance stays positive.
  */
-function positiveMomentsApply(tf: TF, shape: number[], next: () => number): OpEntry {
+function positiveMomentsApply(tf: TF, shape: number[], next: () => number): { entry: OpEntry; base: import("@tensorflow/tfjs-core").Tensor } {
   const c = shape[1];
   const mean = Array.from({ length: c }, () => next() - 0.5);
   const variance = Array.from({ length: c }, () => 0.5 + next());
-  const base = tf.keep(tf.tensor2d([...mean, ...mean.map((m, i) => m * m + variance[i])], [2, c]));
-  return {
+  const base = tf.tensor2d([...mean, ...mean.map((m, i) => m * m + variance[i])], [2, c]);
+  const entry: OpEntry = {
     ...batchnormApply,
     // The harness's random moments (in [-1, 1)) become small perturbations of real ones.
     forward: (tf2, args) => batchnormApply.forward(tf2, { ...args, inputs: [args.inputs[0], tf2.add(tf2.mul(args.inputs[1], 0.05), sliceChannels(tf2, base, args))] }),
   };
+  return { entry, base };
 }
 
 function sliceChannels(tf: TF, base: import("@tensorflow/tfjs-core").Tensor, args: { shard: { inputRegions: { lo: number[]; hi: number[] }[] } }) {
@@ -262,3 +263,11 @@ function shardedForward(tf: TF, entry: OpEntry, sig: ReturnType<typeof inferOrTh
   return total;
 }
 
+
+describe("normalisation: wasm agrees with cpu on the whole op", () => {
+  it("batchnorm, moments, layernorm", async () => {
+    expect(await cpuVersusWasm(batchnorm, [f32(3, 2, 4, 4)], { eps: 1e-5 })).toEqual([]);
+    expect(await cpuVersusWasm(moments, [f32(3, 2, 4)], {})).toEqual([]);
+    expect(await cpuVersusWasm(layernorm, [f32(2, 3, 6)], { axes: 2, eps: 1e-5 })).toEqual([]);
+  });
+});

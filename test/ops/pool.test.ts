@@ -9,6 +9,7 @@ import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
 import { autodiffBackward } from "../../src/ops/autodiff.js";
+import { cpuVersusWasm } from "./backend-agreement.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -83,12 +84,13 @@ for (const backend of BACKENDS) {
     });
 
     it("shape inference agrees with the kernel", () => {
-      for (const [entry, x, a] of [
+      const cases: [OpEntry, TensorType, Attrs][] = [
         [pool2d, f32(2, 3, 8, 7), { mode: "max", kernel: [2] }],
         [pool2d, f32(1, 2, 9, 9), { mode: "avg", kernel: [3, 2], stride: [2, 1], padding: [1] }],
         [globalPool, f32(2, 3, 4, 5), {}],
         [globalPool, f32(2, 3, 6), {}],
-      ] as const) {
+      ];
+      for (const [entry, x, a] of cases) {
         const { inferred, actual } = kernelShapes(tf, entry, [x], attrs(entry, { ...a }));
         expect(actual).toEqual(inferred);
       }
@@ -172,5 +174,19 @@ describe("pool2d max: explicit backward equals autodiff (cpu)", () => {
       }),
       30,
     );
+  });
+});
+
+describe("pooling: wasm agrees with cpu on the whole op", () => {
+  it("max and avg, with padding and strides; global pool", async () => {
+    const cases: [OpEntry, TensorType, Attrs][] = [
+      [pool2d, f32(2, 3, 7, 6), { mode: "max", kernel: [3], stride: [2], padding: [1] }],
+      [pool2d, f32(1, 2, 5, 5), { mode: "max", kernel: [1] }],
+      [pool2d, f32(2, 3, 7, 6), { mode: "avg", kernel: [3, 2], stride: [2, 1], padding: [1] }],
+      [globalPool, f32(2, 3, 4, 5), {}],
+    ];
+    for (const [entry, x, a] of cases) {
+      expect(await cpuVersusWasm(entry, [x], attrs(entry, { ...a }))).toEqual([]);
+    }
   });
 });

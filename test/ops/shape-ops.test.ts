@@ -28,6 +28,18 @@ describe("shape ops: shapes, regions, errors", () => {
     expect(sigOf(reshape, [f32(1)], { shape: [] }).space).toEqual([]);
   });
 
+  it("reshape that merges (or unmerges) leading axes splits sample in blocks", () => {
+    const sig = sigOf(reshape, [f32(4, 3, 5)], { shape: [12, 5] });
+    expect(dimSummary(sig)).toEqual(["sample:sample:4"]);
+    const r = taskRegions(sig, [[4, 3, 5]], { lo: [1], hi: [3] });
+    expect(r.inputs[0]).toEqual({ lo: [1, 0, 0], hi: [3, 3, 5] });
+    expect(r.outputs[0]).toEqual({ lo: [3, 0], hi: [9, 5] });
+    const back = sigOf(reshape, [f32(12, 5)], { shape: [4, 3, 5] });
+    expect(dimSummary(back)).toEqual(["sample:sample:4"]);
+    expect(taskRegions(back, [[12, 5]], { lo: [1], hi: [3] }).inputs[0]).toEqual({ lo: [3, 0], hi: [9, 5] });
+    expect(dimSummary(sigOf(flatten, [f32(2, 3, 4)], { axis: 2 }))).toEqual(["sample:sample:2"]);
+  });
+
   it("reshape errors: two -1, zero, wrong count, indivisible -1", () => {
     expect(errorCodes(reshape, [f32(4, 6)], { shape: [-1, -1] })).toEqual(["PAR2132"]);
     expect(errorCodes(reshape, [f32(4, 6)], { shape: [0, 24] })).toEqual(["PAR2132"]);
@@ -134,12 +146,13 @@ const CASES: { name: string; entry: OpEntry; arb: fc.Arbitrary<{ inputs: TensorT
   {
     name: "reshape",
     entry: reshape,
-    arb: fc.tuple(shapeArb(1, 3, 4), fc.integer({ min: 0, max: 3 }), fc.boolean()).map(([s, keep, hole]) => {
-      // Keep a prefix, then merge the rest (optionally through a -1).
+    arb: fc.tuple(shapeArb(1, 3, 4), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.boolean()).map(([s, keep, hole, inverse]) => {
+      // Keep a prefix, then merge the rest (optionally through a -1); or the inverse.
       const k = Math.min(keep, s.length);
       const rest = s.slice(k).reduce((a, b) => a * b, 1);
-      const shape = [...s.slice(0, k), hole ? -1 : rest];
-      return { inputs: [f32(...s)], attrs: { shape } };
+      const merged = [...s.slice(0, k), rest];
+      if (inverse) return { inputs: [f32(...merged)], attrs: { shape: s } };
+      return { inputs: [f32(...s)], attrs: { shape: hole ? [...s.slice(0, k), -1] : merged } };
     }),
   },
   { name: "flatten", entry: flatten, arb: fc.tuple(shapeArb(1, 4, 4), fc.integer({ min: 0, max: 4 })).map(([s, a]) => ({ inputs: [f32(...s)], attrs: { axis: Math.min(a, s.length) } })) },
@@ -237,6 +250,12 @@ for (const backend of BACKENDS) {
         );
       });
     }
+
+    it("block-split reshapes: sharded equals whole (uneven sample split)", () => {
+      expectShardedEqualsWhole(tf, reshape, [f32(4, 3, 5)], { shape: [12, 5] }, [3], 1);
+      expectShardedEqualsWhole(tf, reshape, [f32(12, 5)], { shape: [4, 3, 5] }, [3], 2);
+      expectShardedEqualsWhole(tf, flatten, [f32(5, 2, 3)], { axis: 2 }, [2], 3);
+    });
 
     it("reshape and transpose accept integer tensors (no gradient)", () => {
       expectKernelShapes(tf, reshape, [i32(2, 3)], { shape: [3, 2] });

@@ -119,9 +119,18 @@ export function wholeShard(sig: OpSignature, inputs: readonly TensorType[]): Sha
   return { box, spaceSizes: spaceSizes(sig), inputRegions: regions.inputs, outputRegions: regions.outputs, firstAlongReductions: true };
 }
 
+/** Runs fn in a tfjs scope (disposing its tensors) and returns its plain-data result. */
+function withScope<T>(tf: TF, fn: () => T): T {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = fn();
+  });
+  return out as T;
+}
+
 export function checkShardedEqualsWhole(tf: TF, c: ShardedCase): ShardedResult {
   const sig = inferOrThrow(c.entry, c.inputs, c.attrs);
-  return tf.tidy(() => {
+  return withScope(tf, () => {
     const next = rng(c.seed);
     const xs = c.inputs.map((t) => randomTensor(tf, t, next, c.intHigh ?? 2));
     const ws = sig.params.map((p) => randomTensor(tf, { dtype: p.dtype ?? "f32", shape: p.shape, dims: p.dims }, next));
@@ -166,7 +175,7 @@ export function checkShardedEqualsWhole(tf: TF, c: ShardedCase): ShardedResult {
 /** Shape inference agrees with what the kernel returns on the whole op. */
 export function kernelShapes(tf: TF, entry: OpEntry, inputs: TensorType[], attrs: Attrs, seed = 1, intHigh = 2): { inferred: number[][]; actual: number[][] } {
   const sig = inferOrThrow(entry, inputs, attrs);
-  return tf.tidy(() => {
+  return withScope(tf, () => {
     const next = rng(seed);
     const xs = inputs.map((t) => randomTensor(tf, t, next, intHigh));
     const ws = sig.params.map((p) => randomTensor(tf, { dtype: p.dtype ?? "f32", shape: p.shape, dims: p.dims }, next));

@@ -1,0 +1,163 @@
+// `par simulate FILE [--model M] [--mesh NAME|FILE] [--strategy NAME|FILE|dp|mp|expert|megatron]
+//  [--optimizer sgd|momentum|adam] [--costs FILE] [--json] [--trace OUT.json] [--set k=v]`:
+// simulates one training iteration of a model under a strategy on a mesh and prints the
+// iteration time, the compute/communication split, bytes per link class, peak memory per
+// device (and devices over capacity) and the ten most expensive ops.
+
+import { resolve } from "node:path";
+import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
+import { Diagnostics, didYouMean } from "../../core/diagnostics.js";
+import { writeFileAtomic } from "../../core/files.js";
+import type { Mesh } from "../../core/mesh.js";
+import { formatBytes, formatSeconds } from "../../core/units.js";
+import { CostModel, loadMeasuredCosts } from "../../cost/compute.js";
+import { OPTIMIZERS, peakMemory, type Optimizer } from "../../cost/memory.js";
+import type { CheckedProgram } from "../../frontend/check.js";
+import { loadProgram } from "../../frontend/load.js";
+import { baseline, BASELINE_KINDS, type BaselineKind } from "../../ir/baselines.js";
+import type { Graph } from "../../ir/graph.js";
+import type { Strategy } from "../../ir/strategy.js";
+import { readStrategyFile } from "../../ir/strategy-json.js";
+import { resolveStrategyDecl } from "../../ir/strategy-par.js";
+import { validateStrategy } from "../../ir/strategy-validate.js";
+import { simulate, type Timeline } from "../../sim/simulate.js";
+import { toChromeTrace } from "../../sim/trace.js";
+import { UsageError } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+
+interface OpCost {
+  op: string;
+  kind: string;
+  /** Summed durations of the op's compute tasks (device-seconds). */
+  computeSeconds: number;
+  /** Summed durations of its transfers, partial-sum moves and weight all-reduces. */
+  commSeconds: number;
+}
+
+function topOps(graph: Graph, t: Timeline, n: number): OpCost[] {
+  const by = new Map<string, OpCost>();
+  for (const task of t.tasks) {
+    let c = by.get(task.op);
+    if (!c) by.set(task.op, (c = { op: task.op, kind: graph.op(task.op).op, computeSeconds: 0, commSeconds: 0 }));
+    if (task.device >= 0) c.computeSeconds += task.end - task.start;
+    else c.commSeconds += task.end - task.start;
+  }
+  return [...by.values()].sort((a, b) => b.computeSeconds + b.commSeconds - (a.computeSeconds + a.commSeconds) || (a.op < b.op ? -1 : 1)).slice(0, n);
+}
+
+function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+  if (spec === undefined) {
+    if (checked.meshes.size === 1) return [...checked.meshes.values()][0];
+    if (checked.meshes.size > 1) throw new UsageError(`the file declares ${checked.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...checked.meshes.keys()].join(", ")}`);
+    return builtinMesh("local");
+  }
+  const inFile = checked.meshes.get(spec);
+  if (inFile) return inFile;
+  const builtin = builtinMesh(spec);
+  if (builtin) return builtin;
+  if (/\.par$/.test(spec)) {
+    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
+    if (!other || diagnostics.hasErrors()) return undefined;
+    if (other.meshes.size !== 1) throw new UsageError(`${spec} declares ${other.meshes.size} meshes; --mesh FILE needs exactly one`);
+    return [...other.meshes.values()][0];
+  }
+  throw new UsageError(`unknown mesh ${spec}`, didYouMean(spec, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
+}
+
+function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: CheckedProgram, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
+  if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
+  const decl = checked.strategies.find((s) => s.name === spec);
+  if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
+  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics);
+  if (/\.par$/.test(spec)) {
+    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
+    if (!other || diagnostics.hasErrors()) return undefined;
+    const decls = other.strategies.filter((s) => s.model === graph.name);
+    if (decls.length !== 1) throw new UsageError(`${spec} has ${decls.length} strategies for model ${graph.name}; name one with --strategy NAME`);
+    return resolveStrategyDecl(decls[0], graph, mesh, spec, diagnostics);
+  }
+  throw new UsageError(`unknown strategy ${spec}`, didYouMean(spec, [...checked.strategies.map((s) => s.name), ...BASELINE_KINDS]) ?? `baselines: ${BASELINE_KINDS.join(", ")}; or a strategy .json/.par file`);
+}
+
+export const simulateCommand: Command = {
+  name: "simulate",
+  summary: "simulate one training iteration of a model under a strategy on a mesh",
+  usage: "FILE [--model M] [--mesh NAME|FILE] [--strategy NAME|FILE|dp|mp|expert|megatron] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
+  flags: [
+    MODEL_FLAG,
+    { name: "mesh", kind: "string", value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else `local`)" },
+    { name: "strategy", kind: "string", value: "NAME|FILE", doc: "a strategy declared in FILE, a strategy .json/.par file, or a baseline: dp, mp, expert, megatron (default dp)" },
+    { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
+    { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "a measured-costs table (par-measured-costs JSON) overriding the roofline" },
+    { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace (chrome://tracing, ui.perfetto.dev)" },
+    SET_FLAG,
+    JSON_FLAG,
+  ],
+  details: "examples:\n  par simulate models/mlp.par --mesh p100x16 --strategy dp\n  par simulate models/resnet50.par --mesh p100x16 --strategy expert --trace resnet.json --json",
+  run(ctx: CommandContext): number {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
+    const [file] = ctx.args.positionals;
+    const optimizer = (typeof ctx.args.flags.optimizer === "string" ? ctx.args.flags.optimizer : "sgd") as Optimizer;
+    if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`unknown optimizer ${optimizer}`, `one of ${OPTIMIZERS.join(", ")}`);
+    const diagnostics = new Diagnostics();
+    const checked = loadProgram(file, { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
+    if (!checked || diagnostics.hasErrors()) {
+      ctx.report(diagnostics.items);
+      return 1;
+    }
+    const graphs = [...checked.models.values()];
+    if (graphs.length !== 1) {
+      throw new UsageError(graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`, graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined);
+    }
+    const graph = graphs[0];
+    const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, ctx, diagnostics);
+    const strategy = mesh && pickStrategy(typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp", graph, mesh, checked, file, ctx, diagnostics);
+    if (!mesh || !strategy || diagnostics.hasErrors() || !validateStrategy(graph, mesh, strategy, diagnostics)) {
+      ctx.report(diagnostics.items);
+      return 1;
+    }
+    ctx.report(diagnostics.items);
+    const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p)));
+    const costs = new CostModel(graph, mesh, { optimizer, measured });
+    const memory = peakMemory(graph, strategy, mesh, optimizer);
+    const t = simulate(graph, mesh, strategy, costs);
+    const top = topOps(graph, t, 10);
+    const trace = ctx.args.flags.trace;
+    if (typeof trace === "string") writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");
+    if (ctx.args.flags.json === true) {
+      const out = {
+        model: graph.name,
+        mesh: mesh.name,
+        strategy: strategy.name,
+        devices: mesh.devices.length,
+        iterationTimeMs: t.iterationTime * 1e3,
+        computeMs: t.computeTime * 1e3,
+        commMs: t.commTime * 1e3,
+        bytesTransferred: t.bytesByLinkClass,
+        peakMemoryBytes: memory.peakBytes,
+        overCapacity: memory.overCapacity,
+        topOps: top.map((o) => ({ op: o.op, kind: o.kind, computeMs: o.computeSeconds * 1e3, commMs: o.commSeconds * 1e3 })),
+        tasks: t.tasks.length,
+      };
+      ctx.io.out(JSON.stringify(out, null, 2) + "\n");
+      return 0;
+    }
+    const lines: string[] = [];
+    lines.push(`${graph.name} / ${strategy.name} on ${mesh.name} (${mesh.devices.length} devices, ${t.tasks.length} tasks)`);
+    lines.push(`iteration time  ${formatSeconds(t.iterationTime)}`);
+    lines.push(`compute         ${formatSeconds(t.computeTime)} summed over devices (busiest device ${formatSeconds(Math.max(...t.deviceBusy))})`);
+    lines.push(`communication   ${formatSeconds(t.commTime)} summed over links`);
+    const classes = Object.keys(t.bytesByLinkClass).sort();
+    lines.push(`bytes moved     ${classes.length ? classes.map((c) => `${c} ${formatBytes(t.bytesByLinkClass[c])}`).join(", ") : "none"}`);
+    lines.push("peak memory per device:");
+    for (const d of memory.devices) {
+      lines.push(`  device ${String(d.device).padStart(3)}  ${formatBytes(d.total).padStart(10)} of ${formatBytes(d.capacity)}${d.total > d.capacity ? "  OVER CAPACITY" : ""}`);
+    }
+    if (memory.overCapacity.length) lines.push(`${memory.overCapacity.length} device(s) over capacity: ${memory.overCapacity.map((o) => o.device).join(", ")}`);
+    lines.push("most expensive ops (compute + communication, summed over tasks):");
+    for (const o of top) lines.push(`  ${o.op.padEnd(24)} ${o.kind.padEnd(22)} compute ${formatSeconds(o.computeSeconds).padStart(10)}  comm ${formatSeconds(o.commSeconds).padStart(10)}`);
+    ctx.io.out(lines.join("\n") + "\n");
+    return 0;
+  },
+};

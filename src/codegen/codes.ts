@@ -1,0 +1,16 @@
+// Diagnostic codes of plan files (PAR5001–PAR5049): reading, validating and writing plans.
+import type { CodeTable } from "../core/codes.js";
+
+export const CODEGEN_CODES: CodeTable = {
+  PAR5001: { title: "plan file does not match the plan schema" },
+  PAR5002: { title: "not a par plan (wrong or missing `format`)" },
+  PAR5003: { title: "plan format version this par does not read" },
+  PAR5004: { title: "an instruction names a buffer its device does not declare" },
+  PAR5005: { title: "a send has no matching recv (or a recv no send, or they disagree on devices or region)" },
+  PAR5006: { title: "an op of the plan is not in the op registry" },
+  PAR5007: { title: "a param has an init its kind does not allow, or no tensor" },
+  PAR5008: { title: "a name is declared twice (tensor, op, buffer on one device, or device program)" },
+  PAR5009: { title: "a reference to an unknown tensor, op or device" },
+  PAR5010: { title: "the programs cannot run to completion (deadlock)" },
+  PAR5011: { title: "the plan file is not valid JSON" },
+};

@@ -1,0 +1,200 @@
+// The published JSON Schema of plan files (format "par-plan", version 1), kept here as
+// data so that the compiled validator and the published copy docs/plan.schema.json cannot
+// drift apart (a test compares them byte for byte with `planSchemaText()`).
+// docs/runtime.md documents every field and instruction.
+
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { PLAN_FORMAT, PLAN_VERSION } from "./plan.js";
+
+export const PLAN_SCHEMA_ID = "urn:par:schema:plan:v1";
+
+const ints = { type: "array", items: { type: "integer", minimum: 0 } } as const;
+const str = { type: "string", minLength: 1 } as const;
+const region = {
+  type: "object",
+  required: ["lo", "hi"],
+  additionalProperties: false,
+  description: "A half-open box [lo, hi) in global coordinates of a tensor or iteration space.",
+  properties: { lo: ints, hi: ints },
+} as const;
+const ref = (name: string) => ({ $ref: `#/$defs/${name}` });
+
+/** One schema object per instruction kind, closed (additionalProperties: false). */
+function instruction(kind: string, description: string, props: Record<string, unknown>, optional: string[] = []): Record<string, unknown> {
+  return {
+    type: "object",
+    description,
+    required: ["kind", ...Object.keys(props).filter((k) => !optional.includes(k))],
+    additionalProperties: false,
+    properties: { kind: { const: kind }, ...props },
+  };
+}
+
+export const PLAN_SCHEMA = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: PLAN_SCHEMA_ID,
+  title: "par plan",
+  description: "A lowered training step: per device, buffers and an ordered program of instructions. See docs/runtime.md.",
+  type: "object",
+  required: ["format", "version", "model", "mesh", "strategy", "seed", "optimizer", "devices", "tensors", "ops", "params", "losses", "programs"],
+  additionalProperties: false,
+  properties: {
+    $schema: { type: "string", description: "Optional pointer to this schema, for editors; ignored by par." },
+    format: { const: PLAN_FORMAT, description: "Always \"par-plan\"." },
+    version: { const: PLAN_VERSION, description: "Format version; par rejects versions it does not know." },
+    model: str,
+    mesh: str,
+    strategy: str,
+    seed: { type: "integer", description: "Seeds parameter initialisation and synthetic data." },
+    optimizer: ref("optimizer"),
+    devices: {
+      type: "array",
+      items: { type: "object", required: ["index", "kind"], additionalProperties: false, properties: { index: { type: "integer", minimum: 0 }, kind: str } },
+    },
+    tensors: { type: "array", items: ref("tensor") },
+    ops: { type: "array", items: ref("op") },
+    params: { type: "array", items: ref("param") },
+    losses: { type: "array", items: str },
+    programs: { type: "array", items: ref("program") },
+  },
+  $defs: {
+    region,
+    optimizer: {
+      type: "object",
+      required: ["kind", "learningRate"],
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ["sgd", "momentum", "adam"] },
+        learningRate: { type: "number", exclusiveMinimum: 0 },
+        momentum: { type: "number", minimum: 0, maximum: 1 },
+        beta1: { type: "number", minimum: 0, exclusiveMaximum: 1 },
+        beta2: { type: "number", minimum: 0, exclusiveMaximum: 1 },
+        epsilon: { type: "number", exclusiveMinimum: 0 },
+      },
+    },
+    feed: {
+      oneOf: [
+        { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { const: "uniform" } } },
+        {
+          type: "object",
+          required: ["kind", "classes", "teacher"],
+          additionalProperties: false,
+          properties: { kind: { const: "classes" }, classes: { type: "integer", minimum: 1 }, teacher: { type: ["string", "null"] } },
+        },
+        { type: "object", required: ["kind", "teacher"], additionalProperties: false, properties: { kind: { const: "target" }, teacher: { type: ["string", "null"] } } },
+      ],
+    },
+    tensor: {
+      type: "object",
+      required: ["id", "shape", "dtype", "role"],
+      additionalProperties: false,
+      properties: {
+        id: str,
+        shape: { type: "array", items: { type: "integer", minimum: 1 } },
+        dtype: { enum: ["f32", "i32"] },
+        role: { enum: ["input", "activation", "param"] },
+        feed: ref("feed"),
+      },
+    },
+    op: {
+      type: "object",
+      required: ["name", "op", "attrs", "inputs", "outputs", "params", "degrees"],
+      additionalProperties: false,
+      properties: {
+        name: str,
+        op: str,
+        attrs: {
+          type: "object",
+          additionalProperties: { anyOf: [{ type: "number" }, { type: "string" }, { type: "boolean" }, { type: "array", items: { type: "number" } }] },
+        },
+        inputs: { type: "array", items: str },
+        outputs: { type: "array", items: str },
+        params: { type: "array", items: str },
+        degrees: { type: "array", items: { type: "integer", minimum: 1 } },
+      },
+    },
+    init: {
+      oneOf: [
+        { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { enum: ["zeros", "ones"] } } },
+        { type: "object", required: ["kind", "bound"], additionalProperties: false, properties: { kind: { const: "uniform" }, bound: { type: "number", minimum: 0 } } },
+        { type: "object", required: ["kind", "std"], additionalProperties: false, properties: { kind: { const: "normal" }, std: { type: "number", minimum: 0 } } },
+      ],
+    },
+    param: { type: "object", required: ["tensor", "init"], additionalProperties: false, properties: { tensor: str, init: ref("init") } },
+    buffer: {
+      type: "object",
+      required: ["id", "tensor", "kind", "region", "dtype"],
+      additionalProperties: false,
+      properties: {
+        id: str,
+        tensor: str,
+        kind: { enum: ["value", "grad", "param", "param_grad", "opt_m", "opt_v"] },
+        region: ref("region"),
+        dtype: { enum: ["f32", "i32"] },
+      },
+    },
+    instruction: {
+      type: "object",
+      required: ["kind"],
+      properties: { kind: { enum: ["feed", "zero", "fill", "copy", "forward", "backward", "send", "recv", "allreduce", "update", "loss"] } },
+      oneOf: [
+        instruction("feed", "Fill a graph input's buffer with this step's synthetic data.", { buf: str }),
+        instruction("zero", "Set a buffer to zero.", { buf: str }),
+        instruction("fill", "Set every element of a buffer to `value`.", { buf: str, value: { type: "number" } }),
+        instruction("copy", "Copy (or add) the overlap of `src` and `region` into `dst`.", { src: str, dst: str, region: ref("region"), accumulate: { type: "boolean" } }, ["accumulate"]),
+        instruction("forward", "Run task `task` of op `op` over `box`.", {
+          op: str,
+          task: { type: "integer", minimum: 0 },
+          box: ref("region"),
+          inputs: { type: "array", items: str },
+          params: { type: "array", items: str },
+          outputs: { type: "array", items: str },
+        }),
+        instruction("backward", "Gradients of task `task`: ADDED into dInputs (null: not needed) and dParams.", {
+          op: str,
+          task: { type: "integer", minimum: 0 },
+          box: ref("region"),
+          inputs: { type: "array", items: str },
+          params: { type: "array", items: str },
+          outputs: { type: "array", items: str },
+          dOutputs: { type: "array", items: str },
+          dInputs: { type: "array", items: { type: ["string", "null"], minLength: 1 } },
+          dParams: { type: "array", items: str },
+        }),
+        instruction("send", "Send `region` of `src` to device `to`; never blocks.", { to: { type: "integer", minimum: 0 }, tag: str, src: str, region: ref("region") }),
+        instruction("recv", "Receive `region` from `from` into `dst` (add when `accumulate`).", { from: { type: "integer", minimum: 0 }, tag: str, dst: str, region: ref("region"), accumulate: { type: "boolean" } }, ["accumulate"]),
+        instruction("allreduce", "Sum `buf` over `group`; every member gets the sum.", { group: { type: "array", minItems: 2, items: { type: "integer", minimum: 0 } }, tag: str, buf: str }),
+        instruction("update", "Apply the optimizer to `param` with gradient `grad`.", { param: str, grad: str, m: str, v: str }, ["m", "v"]),
+        instruction("loss", "This device's share of the loss is in `buf`.", { buf: str }),
+      ],
+    },
+    program: {
+      type: "object",
+      required: ["device", "buffers", "instructions"],
+      additionalProperties: false,
+      properties: {
+        device: { type: "integer", minimum: 0 },
+        buffers: { type: "array", items: ref("buffer") },
+        instructions: { type: "array", items: ref("instruction") },
+      },
+    },
+  },
+} as const;
+
+/** The published schema file's exact text. */
+export function planSchemaText(): string {
+  return JSON.stringify(PLAN_SCHEMA, null, 2) + "\n";
+}
+
+let compiled: ValidateFunction | undefined;
+
+export function planValidator(): ValidateFunction {
+  if (!compiled) {
+    // allowUnionTypes: `teacher` and dInputs entries are string-or-null.
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    compiled = ajv.compile(PLAN_SCHEMA);
+  }
+  return compiled;
+}
+
+export type PlanSchemaError = ErrorObject;

@@ -1,0 +1,31 @@
+// Diagnostic codes of the model importers (ONNX, TensorFlow.js / Keras model.json).
+import type { CodeTable } from "../core/codes.js";
+
+export const IMPORT_CODES: CodeTable = {
+  // Reading the file.
+  PAR6001: { title: "model file exceeds the importer's size limit" },
+  PAR6002: { title: "not a valid ONNX model (truncated or corrupt protobuf)" },
+  PAR6003: { title: "ONNX model has no graph, or the graph has no outputs" },
+  PAR6004: { title: "unsupported ONNX opset (par imports opsets 11 to 17)" },
+  PAR6005: { title: "model has more nodes or layers than the importer's limit" },
+  PAR6006: { title: "tensor too large: a dim above 2^31 or more than 2^34 elements" },
+  PAR6007: { title: "tensor data is external, of an unsupported type, or does not match its dims" },
+  // Graph structure.
+  PAR6010: { title: "model uses operators par cannot import" },
+  PAR6011: { title: "a node reads a tensor name that nothing produces (dangling name)" },
+  PAR6012: { title: "the model's nodes form a cycle" },
+  PAR6013: { title: "a tensor name is produced more than once" },
+  // Shapes and operands.
+  PAR6014: { title: "an input dim is symbolic or unknown and no --input/--batch binds it" },
+  PAR6015: { title: "--input names no model input, or its shape contradicts the model" },
+  PAR6016: { title: "operator attribute or operand form par cannot represent" },
+  PAR6017: { title: "an operand that must be constant (a shape, axes, pads) does not fold to a constant" },
+  PAR6018: { title: "Gather neither indexes an embedding table nor folds to a slice or a constant" },
+  PAR6019: { title: "constant folding exceeded its element limit" },
+  PAR6020: { title: "the par operator rejected the imported node (see the preceding diagnostic)" },
+  PAR6021: { title: "cannot add a training loss to the imported graph" },
+  // Keras / TensorFlow.js LayersModel.
+  PAR6030: { title: "not a valid TensorFlow.js LayersModel model.json" },
+  PAR6031: { title: "a Keras layer's inbound node names no known layer" },
+  PAR6032: { title: "weight shard missing, too short, or listing weights of unexpected shape" },
+};

@@ -1,0 +1,174 @@
+// Per-device peak memory kept up to date under one-op changes, for the search's inner loop.
+//
+// It counts exactly what src/cost/memory.ts `peakMemory` counts (weights, gradients and
+// optimizer state per distinct weight shard; each task's output regions; graph-input
+// shards; received copies of remote input regions), keyed the same way, so its totals equal
+// `peakMemory(...).peakBytes` (a test checks it). peakMemory deduplicates pieces per
+// device by key, and some keys are shared between ops (two ops reading the same batch
+// shard, two consumers receiving the same remote region), so each device keeps a
+// reference count per key: a piece is charged while at least one op holds it.
+// Changing op X re-derives the entries of X and of X's consumers (their received copies
+// depend on where X's outputs live) and nothing else.
+
+import type { Mesh } from "../core/mesh.js";
+import { intersect, partRegion, regionVolume, type Region } from "../core/region.js";
+import { dtypeBytes } from "../core/tensor.js";
+import { optimizerStateFactor, type Optimizer } from "../cost/memory.js";
+import type { Graph, OpNode } from "../ir/graph.js";
+import type { OpConfig } from "../ir/strategy.js";
+import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
+
+const regionKey = (r: Region): string => `${r.lo.join(",")}:${r.hi.join(",")}`;
+
+interface Entry {
+  device: number;
+  key: string;
+  bytes: number;
+}
+
+export class MemoryTracker {
+  /** Bytes per device (the peak of one training iteration). */
+  readonly totals: Float64Array;
+  readonly capacity: Float64Array;
+  private readonly refs: Map<string, number>[];
+  private readonly entries = new Map<string, Entry[]>();
+  private readonly holders = new Map<string, { region: Region; device: number }[]>();
+  private readonly configs = new Map<string, OpConfig>();
+  private readonly consumers = new Map<string, string[]>();
+  private readonly stateFactor: number;
+
+  constructor(readonly graph: Graph, readonly mesh: Mesh, ops: Record<string, OpConfig>, optimizer: Optimizer = "sgd") {
+    const n = mesh.devices.length;
+    this.totals = new Float64Array(n);
+    this.capacity = Float64Array.from(mesh.devices, (d) => d.spec.memoryBytes);
+    this.refs = Array.from({ length: n }, () => new Map<string, number>());
+    this.stateFactor = optimizerStateFactor(optimizer);
+    for (const op of graph.topoOrder()) {
+      const cs = new Set<string>();
+      for (const t of op.outputs) for (const c of graph.tensor(t).consumers) cs.add(c.op);
+      this.consumers.set(op.name, [...cs]);
+      const cfg = ops[op.name];
+      if (!cfg) throw new Error(`strategy has no config for op ${op.name}`);
+      this.configs.set(op.name, cfg);
+    }
+    // Topological order: a consumer's received copies need its producers' holders.
+    for (const op of graph.topoOrder()) {
+      this.setHolders(op);
+      this.charge(op.name, this.derive(op));
+    }
+  }
+
+  /** Re-derives the entries `op`'s new config changes (its own and its consumers'). */
+  setConfig(opName: string, config: OpConfig): void {
+    const op = this.graph.op(opName);
+    this.configs.set(opName, config);
+    this.release(opName);
+    this.setHolders(op);
+    this.charge(opName, this.derive(op));
+    for (const c of this.consumers.get(opName)!) {
+      this.release(c);
+      this.charge(c, this.derive(this.graph.op(c)));
+    }
+  }
+
+  /** Bytes above capacity, summed over devices (0 when the strategy fits). */
+  excess(): number {
+    let e = 0;
+    for (let d = 0; d < this.totals.length; d++) if (this.totals[d] > this.capacity[d]) e += this.totals[d] - this.capacity[d];
+    return e;
+  }
+
+  feasible(): boolean {
+    for (let d = 0; d < this.totals.length; d++) if (this.totals[d] > this.capacity[d]) return false;
+    return true;
+  }
+
+  /** Bytes each op's own entries charge per device (shared pieces split evenly), for `par diff`. */
+  opBytes(opName: string): number {
+    let b = 0;
+    for (const e of this.entries.get(opName) ?? []) b += e.bytes / this.refs[e.device].get(e.key)!;
+    return b;
+  }
+
+  private release(opName: string): void {
+    for (const e of this.entries.get(opName) ?? []) {
+      const m = this.refs[e.device];
+      const r = m.get(e.key)! - 1;
+      if (r === 0) {
+        m.delete(e.key);
+        this.totals[e.device] -= e.bytes;
+      } else m.set(e.key, r);
+    }
+    this.entries.delete(opName);
+  }
+
+  private charge(opName: string, list: Entry[]): void {
+    for (const e of list) {
+      const m = this.refs[e.device];
+      const r = m.get(e.key) ?? 0;
+      if (r === 0) this.totals[e.device] += e.bytes;
+      m.set(e.key, r + 1);
+    }
+    this.entries.set(opName, list);
+  }
+
+  private setHolders(op: OpNode): void {
+    const cfg = this.configs.get(op.name)!;
+    const shapes = op.inputs.map((id) => this.graph.tensor(id).type.shape);
+    const sizes = spaceSizes(op.sig);
+    const red = reductionDims(op.sig);
+    const lists = op.outputs.map(() => [] as { region: Region; device: number }[]);
+    for (let t = 0; t < cfg.devices.length; t++) {
+      const box = partRegion(sizes, cfg.degrees, t);
+      if (red.some((d) => box.lo[d] !== 0)) continue;
+      const outs = taskRegions(op.sig, shapes, box).outputs;
+      lists.forEach((l, o) => l.push({ region: outs[o], device: cfg.devices[t] }));
+    }
+    op.outputs.forEach((tid, o) => this.holders.set(tid, lists[o]));
+  }
+
+  /** The pieces `op` holds under the current configs, with peakMemory's keys. */
+  private derive(op: OpNode): Entry[] {
+    const cfg = this.configs.get(op.name)!;
+    const inputTypes = op.inputs.map((id) => this.graph.tensor(id).type);
+    const shapes = inputTypes.map((t) => t.shape);
+    const sizes = spaceSizes(op.sig);
+    const red = reductionDims(op.sig);
+    const out: Entry[] = [];
+    const seen = new Set<string>();
+    const push = (device: number, key: string, bytes: number): void => {
+      const k = `${device}#${key}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      out.push({ device, key, bytes });
+    };
+    const paramDtype = inputTypes.find((x) => x.dtype !== "i32" && x.dtype !== "i64")?.dtype ?? "f32";
+    for (let t = 0; t < cfg.devices.length; t++) {
+      const box = partRegion(sizes, cfg.degrees, t);
+      const regs = taskRegions(op.sig, shapes, box);
+      const dev = cfg.devices[t];
+      regs.params.forEach((r, p) => {
+        const b = regionVolume(r) * dtypeBytes(op.sig.params[p].dtype ?? paramDtype);
+        push(dev, `p|${op.name}|${p}|${regionKey(r)}`, (2 + this.stateFactor) * b);
+      });
+      regs.outputs.forEach((r, o) => {
+        push(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`, regionVolume(r) * dtypeBytes(op.sig.outputs[o].dtype));
+      });
+      regs.inputs.forEach((r, i) => {
+        const tid = op.inputs[i];
+        const bytesPer = dtypeBytes(inputTypes[i].dtype);
+        const held = this.holders.get(tid);
+        if (!this.graph.tensor(tid).producer || !held) {
+          push(dev, `i|${tid}|${regionKey(r)}`, regionVolume(r) * bytesPer);
+          return;
+        }
+        for (const h of held) {
+          if (h.device === dev) continue;
+          const common = intersect(r, h.region);
+          if (common) push(dev, `x|${tid}|${regionKey(common)}`, regionVolume(common) * bytesPer);
+        }
+      });
+    }
+    return out;
+  }
+}
