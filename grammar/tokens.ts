@@ -121,13 +121,13 @@ export const parLexer = new Lexer(ALL_TOKENS, { positionTracking: "full", ensure
 
 // Invalid tokens (malformed numbers, unterminated strings) are handed to the parser in
 // place of the token they were meant to be, so one typo does not cascade into parse
-// errors; they are remembered here so the AST builder drops them.
-const invalidTokens = new WeakSet<IToken>();
+// errors; they carry this payload so the AST builder drops them.
+const INVALID = Symbol("invalid token");
 
 export function markInvalid(t: IToken): void {
-  invalidTokens.add(t);
+  t.payload = INVALID;
 }
 
 export function isInvalid(t: IToken): boolean {
-  return invalidTokens.has(t);
+  return t.payload === INVALID;
 }

@@ -230,6 +230,16 @@ export class CostModel {
     return t;
   }
 
+  private readonly kindIds = new Map<string, number>();
+
+  /** Devices of one kind cost the same: the simulator asks `compute` once per (extent, kind). */
+  computeClass(device: number): number {
+    const kind = this.mesh.devices[device].spec.kind;
+    let id = this.kindIds.get(kind);
+    if (id === undefined) this.kindIds.set(kind, (id = this.kindIds.size));
+    return id;
+  }
+
   /** Adding `count` partial sums of `bytes` each on `device`: read them all, write one (memory bound). */
   partialSum(bytes: number, count: number, device: number): number {
     const spec = this.mesh.devices[device].spec;

@@ -315,10 +315,10 @@ function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   if (!end) return undefined;
   const args = argList.children.expr ?? [];
   const named = argList.children.namedArg ?? [];
-  const firstNamed = Math.min(...named.map(startOf));
+  const firstNamed = named.length > 0 ? Math.min(...named.map(startOf)) : Infinity;
   for (const a of args) {
-    const at = nodeSpan(ctx, a);
-    if (at && at.offset > firstNamed) {
+    const at = startOf(a) > firstNamed ? nodeSpan(ctx, a) : undefined;
+    if (at) {
       error(ctx, "PAR1007", `positional argument after a named argument in the call to \`${name.image}\``, at, {
         expected: "positional arguments first, then `name = value` attributes",
         hint: `move it before the named arguments: \`${name.image}(x, out = 4)\``,

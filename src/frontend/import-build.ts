@@ -116,12 +116,18 @@ export class GraphBuilder {
   }
 
   /**
-   * Stores the value of parameter `param` of op `opName`; `counted` = it came from the
-   * model's weights (so it adds to the reported parameter count).
+   * Stores the value of parameter `param` of op `opName` (undefined: the model holds no
+   * data for it); `counted` = it came from the model's weights (so it adds to the
+   * reported parameter count).
    */
-  setWeight(opName: string, param: string, data: Float32Array, counted = true): void {
+  setWeight(opName: string, param: string, data: Float32Array | undefined, counted = true): void {
     const spec = this.graph.op(opName).sig.params.find((p) => p.name === param);
     if (!spec) throw new Error(`op ${opName} has no parameter ${param}`);
+    // A weight without data (external, structure-only) still counts: it is in the model.
+    if (!data) {
+      if (counted) this.parameters += volume(spec.shape);
+      return;
+    }
     if (volume(spec.shape) !== data.length) throw new Error(`parameter ${opName}.${param}: ${data.length} values for shape [${spec.shape.join(", ")}]`);
     this.weights.set(`${opName}.${param}`, data);
     if (counted) this.parameters += data.length;

@@ -12,11 +12,16 @@ export interface LoadContext {
   diagnostics: Diagnostics;
 }
 
-/** Parses and checks `path`; undefined when it could not be read or parsed. */
+/**
+ * Parses and checks `path`; undefined when it could not be read or has syntax errors (a
+ * partial program recovered from syntax errors is not checked: its semantic errors would
+ * mostly be echoes of the syntax errors).
+ */
 export function loadProgram(path: string, ctx: LoadContext, options: CheckOptions = {}): CheckedProgram | undefined {
   const text = readSource(path, ctx);
   if (text === undefined) return undefined;
+  const errorsBefore = ctx.diagnostics.errors.length;
   const program = parse(text, path, ctx.diagnostics);
-  if (!program) return undefined;
+  if (!program || ctx.diagnostics.errors.length > errorsBefore) return undefined;
   return check(program, ctx.diagnostics, options);
 }

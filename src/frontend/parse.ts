@@ -16,6 +16,12 @@ const EXPR_START = ["IntLiteral", "FloatLiteral", "StringLiteral", "True", "Fals
 const OPENERS: Record<string, string> = { LBrace: "RBrace", LParen: "RParen", LBracket: "RBracket" };
 const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLiteral, T.Star, T.Question, T.Dot]);
 const NAMED_VALUE_RULES = new Set(["argList", "attrList", "paramList", "expr", "param"]);
+/** When a list of items stops at a token that starts no item, say what items there could be. */
+const ITEM_LISTS: Record<string, string> = {
+  body: "a statement (`input`, `repeat`, `for`, `return`, `name = ...`) or `}`",
+  meshBody: "`device`, `link`, a group `LABEL x COUNT { ... }` or `}`",
+  strategyDecl: "a rule `PATTERN : key = value` or `}`",
+};
 
 /**
  * Parses `text` (named `file` in diagnostics). Returns the program, possibly partial after
@@ -156,7 +162,8 @@ function words(names: readonly string[]): string {
 
 function reportSyntaxError(e: IRecognitionException, p: SyntaxErrorPayload, tokens: IToken[], text: string, file: string, diagnostics: Diagnostics): void {
   const tok = e.token;
-  const expected = words(p.expected);
+  const itemList = p.kind === "mismatch" && p.expected.length === 1 && p.expected[0] === "RBrace" ? ITEM_LISTS[p.rule] : undefined;
+  const expected = itemList ?? words(p.expected);
   if (tok.tokenType === EOF || !Number.isFinite(tok.startOffset)) {
     const opener = unclosedOpener(tokens);
     const closer = opener && OPENERS[opener.tokenType.name];
@@ -191,7 +198,9 @@ function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string |
     return "use `:` here";
   }
   if (type === T.Colon && NAMED_VALUE_RULES.has(p.rule)) return "named values use `=`, not `:`: `out = 4`";
-  if (T.KEYWORDS.includes(type) && p.expected.includes("Identifier")) return `\`${tok.image}\` is a reserved word and cannot be used as a name`;
+  const next = tokens[tokens.indexOf(tok) + 1]?.tokenType;
+  const usedAsName = p.expected.includes("Identifier") || next === T.Equals || next === T.Comma || next === T.Colon || next === T.LParen;
+  if (T.KEYWORDS.includes(type) && usedAsName) return `\`${tok.image}\` is a reserved word and cannot be used as a name`;
   if (p.kind === "redundant") {
     const close = type === T.Identifier ? didYouMean(tok.image, ["model", "block", "mesh", "strategy"]) : undefined;
     return close ?? "the top level holds only `model`, `block`, `mesh` and `strategy` declarations";

@@ -87,19 +87,29 @@ export class ChannelTimeout extends Error {
   }
 }
 
+// Atomics.waitAsync is in Node ≥ 16 but only in TypeScript's es2024 lib; the project targets es2022.
+type WaitAsyncResult = { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
+const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => WaitAsyncResult }).waitAsync;
+
 /** Waits (without blocking the thread) until ctrl[index] differs from `seen` or `ms` pass; false on timeout. */
 async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: number): Promise<boolean> {
   if (Atomics.load(ctrl, index) !== seen) return true;
-  const r = Atomics.waitAsync(ctrl, index, seen, Math.max(0, ms));
+  const r = waitAsync(ctrl, index, seen, Math.max(0, ms));
   const v = r.async ? await r.value : r.value;
   return v !== "timed-out" || Atomics.load(ctrl, index) !== seen;
 }
 
 interface Outgoing {
   tag: Uint8Array;
+  /** The message, or (once queued) our copy of its unwritten rest. */
   data: Float32Array;
-  /** Floats already written. */
+  /** Index in the whole message of data[0], and the whole message's length. */
+  base: number;
+  total: number;
+  /** Floats of `data` already written. */
   offset: number;
+  /** Every chunk written (an empty message is one record with no payload). */
+  done: boolean;
 }
 
 export class ShmSender {
@@ -119,55 +129,47 @@ export class ShmSender {
     this.ring = new Ring(sab);
   }
 
-  /** Messages (or parts) waiting for ring space. */
+  /** Messages (or their rests) waiting for ring space. */
   pending(): number {
     return this.queue.length;
   }
 
-  /** Queues `data` under `tag` and writes what fits now; never blocks. Keeps a copy only of what must wait. */
+  /** Sends `data` under `tag`: writes what fits now, queues the rest; never blocks. */
   send(tag: string, data: Float32Array): void {
-    const t = encoder.encode(tag);
-    const m: Outgoing = { tag: t, data, offset: 0 };
+    const m: Outgoing = { tag: encoder.encode(tag), data, base: 0, total: data.length, offset: 0, done: false };
     if (this.queue.length === 0) {
       this.writeSome(m);
-      if (m.offset === data.length && data.length > 0) return;
-      if (data.length === 0 && m.offset === -1) return;
+      if (m.done) return;
     }
     // Keep our own copy of the unwritten rest: the caller may reuse its buffer at once.
-    m.data = m.offset === -1 ? new Float32Array(0) : data.slice(m.offset);
-    if (m.offset === -1) m.offset = 0;
-    else m.offset = 0;
+    m.data = data.slice(m.offset);
+    m.base = m.offset;
+    m.offset = 0;
     this.queue.push(m);
     this.startFlush();
   }
 
-  /**
-   * Writes as many chunks of `m` as fit; advances m.offset. An empty message is one
-   * record with no payload (offset −1 marks it written).
-   */
+  /** Writes as many chunks of `m` as fit now; advances m.offset, sets m.done. */
   private writeSome(m: Outgoing): void {
     const ring = this.ring;
     const ctrl = ring.ctrl;
     const tagLen = pad4(m.tag.length);
     const maxChunk = Math.max(1, Math.floor((ring.cap / 4 - RECORD_HEADER - tagLen) / 4));
-    for (;;) {
-      const remaining = m.data.length - Math.max(0, m.offset);
-      if (m.offset === -1 || (remaining === 0 && m.data.length > 0)) return;
+    while (!m.done) {
+      const remaining = m.data.length - m.offset;
       const head = Atomics.load(ctrl, HEAD);
       const tail = Atomics.load(ctrl, TAIL);
       const free = ring.cap - ((head - tail) | 0);
       const room = Math.floor((free - RECORD_HEADER - tagLen) / 4);
-      if (m.data.length === 0) {
-        if (room < 0) return;
-      } else if (room < Math.min(remaining, 1)) return;
+      if (room < 0) return;
       const chunk = Math.min(remaining, room, maxChunk);
-      // A sliver of room while much remains: wait for the receiver instead of writing tiny records.
-      if (m.data.length > 0 && chunk < remaining && chunk < Math.min(maxChunk, 1024)) return;
-      const offset = Math.max(0, m.offset);
+      if (remaining > 0 && chunk <= 0) return;
+      // A sliver of room while much remains: wait for the receiver rather than write tiny records.
+      if (chunk < remaining && chunk < Math.min(maxChunk, 1024)) return;
       const s = this.scratch;
       s[0] = m.tag.length;
-      s[1] = m.data.length;
-      s[2] = offset;
+      s[1] = m.total;
+      s[2] = m.base + m.offset;
       s[3] = chunk;
       let pos = head;
       ring.write(pos, this.scratchBytes);
@@ -175,17 +177,14 @@ export class ShmSender {
       ring.write(pos, m.tag);
       pos += tagLen;
       if (chunk > 0) {
-        ring.write(pos, new Uint8Array(m.data.buffer, m.data.byteOffset + offset * 4, chunk * 4));
+        ring.write(pos, new Uint8Array(m.data.buffer, m.data.byteOffset + m.offset * 4, chunk * 4));
         pos += chunk * 4;
       }
       Atomics.store(ctrl, HEAD, pos | 0);
       Atomics.notify(ctrl, HEAD);
       this.sentBytes += chunk * 4;
-      if (m.data.length === 0) {
-        m.offset = -1;
-        return;
-      }
-      m.offset = offset + chunk;
+      m.offset += chunk;
+      if (m.offset === m.data.length) m.done = true;
     }
   }
 
@@ -202,9 +201,12 @@ export class ShmSender {
     let lastProgress = Date.now();
     while (this.queue.length) {
       const m = this.queue[0];
+      // Read TAIL before trying: if the receiver frees space after our attempt, the wait
+      // below sees a changed value and returns at once (no lost wake-up).
+      const seenTail = Atomics.load(ctrl, TAIL);
       const before = m.offset;
       this.writeSome(m);
-      if (m.offset === -1 || (m.offset === m.data.length && m.data.length > 0)) {
+      if (m.done) {
         this.queue.shift();
         lastProgress = Date.now();
         continue;
@@ -215,8 +217,7 @@ export class ShmSender {
         this.onStall(new ChannelTimeout(`${this.label}: the receiver did not take queued data`, this.timeoutMs));
         return;
       }
-      // Wait for the receiver to release space (TAIL moves).
-      await waitChange(ctrl, TAIL, Atomics.load(ctrl, TAIL), Math.min(left, 1000));
+      await waitChange(ctrl, TAIL, seenTail, left);
     }
   }
 }

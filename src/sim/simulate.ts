@@ -23,7 +23,7 @@ import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import {
   isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
-  TaskGraphBuilder, type SimCosts, type TaskStore,
+  TaskGraphBuilder, TaskStore, type SimCosts,
 } from "./taskgraph.js";
 
 export interface TimelineTask {
@@ -68,77 +68,40 @@ export interface SimulateOptions {
 
 // ------------------------------------------------------------------ the scheduler
 
-/** A binary min-heap of slots ordered by (ready, key), on a typed array. */
-class SlotHeap {
-  private a = new Int32Array(1024);
-  n = 0;
-  constructor(private readonly ready: Float64Array, private readonly key: Float64Array) {}
-
-  private less(x: number, y: number): boolean {
-    const rx = this.ready[x];
-    const ry = this.ready[y];
-    return rx < ry || (rx === ry && this.key[x] < this.key[y]);
-  }
-
-  push(s: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    const a = this.a;
-    let i = this.n++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(s, a[p])) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = s;
-  }
-
-  pop(): number {
-    const a = this.a;
-    const top = a[0];
-    const last = a[--this.n];
-    let i = 0;
-    const n = this.n;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && this.less(a[c + 1], a[c])) c++;
-      if (!this.less(a[c], last)) break;
-      a[i] = a[c];
-      i = c;
-    }
-    a[i] = last;
-    return top;
-  }
-}
+let heapBuf = new Int32Array(4096);
+let suffixBuf = new Int32Array(4096);
+let partialBuf = new Float64Array(4096);
 
 /**
  * Schedules every alive task whose old ready time is ≥ t0 (all of them for t0 = −∞),
- * keeping the tasks before t0 as they were. Returns the makespan.
+ * keeping the tasks before t0 as they were. Returns the makespan. This is the search's
+ * inner loop: one pass over typed arrays, and a binary heap of slots ordered by
+ * (ready, key) inlined on module-level buffers (no allocation per call once warm).
  */
 export function schedule(store: TaskStore, resourceCount: number, t0: number): number {
-  const { size, alive, ready, start, end, dur, res, count, preds, succs } = store;
+  const { size, alive, ready, start, end, dur, res, count, preds, succs, key } = store;
   const free = new Float64Array(resourceCount);
   let makespan = 0;
+  if (suffixBuf.length < size) {
+    suffixBuf = new Int32Array(size * 2);
+    partialBuf = new Float64Array(size * 2);
+  }
+  const suffix = suffixBuf;
+  const partial = partialBuf;
   // Pass 1: the kept prefix fixes each resource's free time; the rest is re-timed.
-  const suffix: number[] = [];
+  let n = 0;
   for (let s = 0; s < size; s++) {
     if (!alive[s]) continue;
     if (ready[s] < t0) {
       const e = end[s];
-      if (e > free[res[s]]) free[res[s]] = e;
+      const q = res[s];
+      if (e > free[q]) free[q] = e;
       if (e > makespan) makespan = e;
-    } else suffix.push(s);
+    } else suffix[n++] = s;
   }
   // Pass 2: predecessor counts and partial ready times of the re-timed tasks. Membership
   // of the kept prefix is `ready < t0`, so ready times are written only after the pass.
-  const heap = new SlotHeap(ready, store.key);
-  const partial = new Float64Array(suffix.length);
-  for (let k = 0; k < suffix.length; k++) {
+  for (let k = 0; k < n; k++) {
     const s = suffix[k];
     let c = 0;
     let r = 0;
@@ -152,14 +115,56 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     partial[k] = r;
     count[s] = c;
   }
-  for (let k = 0; k < suffix.length; k++) ready[suffix[k]] = partial[k];
-  for (const s of suffix) if (count[s] === 0) heap.push(s);
+  if (heapBuf.length < n + 1) heapBuf = new Int32Array(2 * n + 1);
+  const heap = heapBuf;
+  let hn = 0;
+  // Push: sift up by (ready, key).
+  const push = (x: number): void => {
+    const rx = ready[x];
+    const kx = key[x];
+    let i = hn++;
+    while (i > 0) {
+      const pi = (i - 1) >> 1;
+      const p = heap[pi];
+      const rp = ready[p];
+      if (rp < rx || (rp === rx && key[p] < kx)) break;
+      heap[i] = p;
+      i = pi;
+    }
+    heap[i] = x;
+  };
+  for (let k = 0; k < n; k++) ready[suffix[k]] = partial[k];
+  for (let k = 0; k < n; k++) if (count[suffix[k]] === 0) push(suffix[k]);
   let done = 0;
-  while (heap.n > 0) {
-    const s = heap.pop();
+  while (hn > 0) {
+    const s = heap[0];
+    // Pop: move the last element down from the root.
+    const last = heap[--hn];
+    if (hn > 0) {
+      const rl = ready[last];
+      const kl = key[last];
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= hn) break;
+        let cs = heap[c];
+        if (c + 1 < hn) {
+          const d = heap[c + 1];
+          if (ready[d] < ready[cs] || (ready[d] === ready[cs] && key[d] < key[cs])) {
+            c++;
+            cs = d;
+          }
+        }
+        if (rl < ready[cs] || (rl === ready[cs] && kl < key[cs])) break;
+        heap[i] = cs;
+        i = c;
+      }
+      heap[i] = last;
+    }
     done++;
     const q = res[s];
-    const st = ready[s] > free[q] ? ready[s] : free[q];
+    const rs = ready[s];
+    const st = rs > free[q] ? rs : free[q];
     const e = st + dur[s];
     start[s] = st;
     end[s] = e;
@@ -169,10 +174,10 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     for (let i = 0; i < ss.length; i++) {
       const u = ss[i];
       if (e > ready[u]) ready[u] = e;
-      if (--count[u] === 0) heap.push(u);
+      if (--count[u] === 0) push(u);
     }
   }
-  if (done !== suffix.length) throw new Error(`simulation: ${suffix.length - done} tasks never became ready (a dependency cycle)`);
+  if (done !== n) throw new Error(`simulation: ${n - done} tasks never became ready (a dependency cycle)`);
   return makespan;
 }
 
@@ -212,8 +217,8 @@ export class DeltaSimulator {
   /** Tasks re-timed by the last schedule (for benchmarks and tests). */
   lastRetimed = 0;
 
-  constructor(readonly graph: Graph, readonly mesh: Mesh, strategy: Strategy, readonly costs: SimCosts, readonly options: SimulateOptions = {}) {
-    this.builder = new TaskGraphBuilder(graph, mesh, costs);
+  constructor(readonly graph: Graph, readonly mesh: Mesh, strategy: Strategy, readonly costs: SimCosts, readonly options: SimulateOptions = {}, store?: TaskStore) {
+    this.builder = new TaskGraphBuilder(graph, mesh, costs, store);
     this.ops = { ...strategy.ops };
     this.strategyMeta = { name: strategy.name, model: strategy.model, mesh: strategy.mesh };
     this.builder.buildAll(strategy);
@@ -265,8 +270,20 @@ export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, costs: Si
 
 /** Iteration time only (no timeline objects): what the search calls for a fresh strategy. */
 export function simulateIterationTime(graph: Graph, mesh: Mesh, strategy: Strategy, costs: SimCosts): number {
-  return new DeltaSimulator(graph, mesh, strategy, costs).iterationTime();
+  // The store is borrowed from a one-slot pool (the call is synchronous, so never shared)
+  // and handed back emptied: repeated full simulations reuse its buffers.
+  const store = sparePool ?? new TaskStore();
+  sparePool = undefined;
+  store.reset();
+  try {
+    return new DeltaSimulator(graph, mesh, strategy, costs, {}, store).iterationTime();
+  } finally {
+    store.reset();
+    sparePool = store;
+  }
 }
+
+let sparePool: TaskStore | undefined;
 
 function taskName(b: TaskGraphBuilder, s: number): string {
   const st = b.store;

@@ -214,18 +214,24 @@ export class TaskStore {
 
   add(kind: number, res: number, dur: number, key: number, op: number, idx: number, src: number, dst: number, bytes: number): number {
     let s: number;
-    if (this.free.length) s = this.free.pop()!;
-    else {
+    if (this.free.length) {
+      s = this.free.pop()!;
+      // remove() left empty lists behind for reuse.
+    } else {
       if (this.size === this.cap) this.grow();
       s = this.size++;
-      this.preds.push([]);
-      this.succs.push([]);
+      if (s < this.preds.length) {
+        // A store reused after reset(): keep the lists, drop their contents.
+        this.preds[s].length = 0;
+        this.succs[s].length = 0;
+      } else {
+        this.preds.push([]);
+        this.succs.push([]);
+      }
     }
     this.kind[s] = kind; this.alive[s] = 1; this.res[s] = res; this.op[s] = op; this.idx[s] = idx;
     this.src[s] = src; this.dst[s] = dst; this.dur[s] = dur; this.key[s] = key; this.bytes[s] = bytes;
     this.ready[s] = Infinity; this.start[s] = Infinity; this.end[s] = Infinity;
-    this.preds[s] = [];
-    this.succs[s] = [];
     if (this.scheduled) this.noteChanged(s);
     return s;
   }
@@ -259,8 +265,8 @@ export class TaskStore {
       if (i >= 0) list.splice(i, 1);
       if (this.alive[q] && this.scheduled) this.noteChanged(q);
     }
-    this.preds[s] = [];
-    this.succs[s] = [];
+    this.preds[s].length = 0;
+    this.succs[s].length = 0;
     this.free.push(s);
   }
 
@@ -269,6 +275,19 @@ export class TaskStore {
     const out: number[] = [];
     for (let s = 0; s < this.size; s++) if (this.alive[s]) out.push(s);
     return out;
+  }
+
+  /**
+   * Empties the store but keeps its buffers, so that a caller running many full
+   * simulations (simulateIterationTime) does not reallocate and collect them every time.
+   */
+  reset(): void {
+    this.size = 0;
+    this.free.length = 0;
+    this.epoch++;
+    this.touchedMin = Infinity;
+    this.changed.length = 0;
+    this.scheduled = false;
   }
 
   /** Forget change tracking (after a schedule). */
@@ -444,7 +463,7 @@ function cachesFor(graph: Graph): GraphCaches {
  * op's tasks and the transfers on its edges; everything else is left in place.
  */
 export class TaskGraphBuilder {
-  readonly store = new TaskStore();
+  readonly store: TaskStore;
   readonly links: Links;
   readonly ops: OpInfo[] = [];
   readonly rankOf = new Map<string, number>();
@@ -452,7 +471,9 @@ export class TaskGraphBuilder {
   private readonly overlapCache: Map<string, EdgeOverlaps>;
   private readonly classOf: Int32Array;
 
-  constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts) {
+  /** `store`: an emptied store to reuse (see TaskStore.reset); a new one by default. */
+  constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts, store?: TaskStore) {
+    this.store = store ?? new TaskStore();
     this.links = new Links(mesh);
     const caches = cachesFor(graph);
     this.overlapCache = caches.overlaps;

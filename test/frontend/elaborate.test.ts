@@ -177,3 +177,26 @@ describe("elaboration: composite ops expand into their sub-ops", () => {
     expect(g.ops.has("bn1.moments") && g.op("bn1.moments").pos?.line).toBe(3);
   });
 });
+
+describe("elaboration: scopes", () => {
+  it("blocks see only their arguments; integer arguments and returns work", () => {
+    const text = `block widen(x, k) {\n  w = k * 2\n  return linear(x, out = w)\n}\nblock double(k) {\n  return k * 2\n}\n` + model("  k = double(3)\n  out = widen(x, k)");
+    const g = ok(text);
+    expect(g.op("out").sig.outputs[0].shape).toEqual([8, 12]);
+    // `n` is a model parameter, invisible inside a block.
+    const r = elab(`block b(x) {\n  return linear(x, out = n)\n}\n` + model("  out = b(x)"));
+    expect(r.codes).toEqual(["PAR2001"]);
+  });
+
+  it("a loop variable exists only inside its loop, and reassignments inside loops persist", () => {
+    const r = elab(model("  h = x\n  for i in 0..1 { h = relu(h) }\n  out = linear(h, out = i)"));
+    expect(r.codes).toEqual(["PAR2001"]);
+    const g = ok(model("  h = x\n  for i in 0..1 { h = relu(h) }\n  out = linear(h, out = 4)"));
+    expect(g.op("out").inputs).toEqual(["i1.h"]);
+  });
+
+  it("an empty range and `repeat 0` run their body zero times", () => {
+    const g = ok(model("  h = x\n  for i in 3..2 { h = relu(h) }\n  repeat 0 { h = relu(h) }\n  out = linear(h, out = 4)"));
+    expect([...g.ops.keys()]).toEqual(["out", "loss"]);
+  });
+});

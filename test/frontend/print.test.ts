@@ -28,6 +28,57 @@ function comments(x: unknown, out: string[] = []): string[] {
   return out;
 }
 
+const CANONICAL = `# the MLP of the paper
+model mlp(batch = 64, hidden = 1024) {
+  input x : f32[batch, tokens: 784]
+  h = relu(linear(x, out = hidden))  # first layer
+  repeat 2 as blk {
+    h = relu(linear(h, out = (hidden + 1) * 2 - (3 - 1)))
+  }
+  for i in 0..1 {
+    h = f(h, k = -i, s = "a \\"q\\"")
+  }
+  a, b = split(h, parts = 2, axis = 1)
+}
+
+block pair(x, width = 16) {
+  return x, relu(x)
+}
+
+mesh p {
+  node x 4 {
+    device P100 x 4
+    device gpu(memory = 16 GB)
+    link nvlink(bandwidth = 20 GB/s, latency = 2 us)
+  }
+}
+
+strategy s for mlp on p {
+  * : sample = 16
+  layer*.attn, "a b", "for" : channel = (2 * 2), devices = [0, 2..3]
+}
+
+# end
+`;
+
+describe("format: canonical layout", () => {
+  it("leaves canonical text unchanged", () => {
+    expect(format(parseOk(CANONICAL))).toBe(CANONICAL);
+  });
+
+  it("normalizes spacing, separators, parentheses and implicit counts", () => {
+    const messy = "model m(a=1,b){input x:f32[a,n:a*2];h=relu( ((x)) ) ; y=a-(b-c)+(d*e)\n}\nmesh q{device g x 1 ; node x 2{device h}}";
+    expect(format(parseOk(messy))).toBe(
+      "model m(a = 1, b) {\n  input x : f32[a, n: a * 2]\n  h = relu(x)\n  y = a - (b - c) + d * e\n}\n\nmesh q {\n  device g\n  node x 2 {\n    device h\n  }\n}\n",
+    );
+  });
+
+  it("prints empty bodies and empty programs", () => {
+    expect(format(parseOk("model m {}"))).toBe("model m {\n}\n");
+    expect(format(parseOk(""))).toBe("");
+  });
+});
+
 describe("format", () => {
   it("round-trips generated programs: same AST, idempotent, no comment lost", () => {
     assertProperty(

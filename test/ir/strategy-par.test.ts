@@ -150,7 +150,7 @@ describe(".par strategies: printing", () => {
     const g = residualMlp(3);
     const s: Strategy = { name: "tp", model: "resmlp", mesh: "test1x4", ops: {} };
     for (const o of g.topoOrder()) {
-      const degrees = o.sig.space.map((d) => (d.name === "sample" ? 2 : 1));
+      const degrees: number[] = o.sig.space.map((d) => (d.name === "sample" ? 2 : 1));
       if (o.name.endsWith("fc1")) degrees[1] = 2;
       s.ops[o.name] = { degrees, devices: Array.from({ length: degrees.reduce((a, b) => a * b) }, (_, i) => 3 - i) };
     }

@@ -179,7 +179,7 @@ const CASES: { name: string; entry: OpEntry; arb: fc.Arbitrary<{ inputs: TensorT
     arb: fc.tuple(shapeArb(1, 3, 4), fc.nat(), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }), fc.boolean()).map(([s, a, sizes, equal]) => {
       const axis = a % s.length;
       const shape = s.map((v, i) => (i === axis ? (equal ? 2 * sizes.length : sizes.reduce((x, y) => x + y, 0)) : v));
-      return { inputs: [f32(...shape)], attrs: equal ? { axis, parts: sizes.length } : { axis, sizes } };
+      return { inputs: [f32(...shape)], attrs: (equal ? { axis, parts: sizes.length } : { axis, sizes }) as Attrs };
     }),
   },
   {
@@ -197,7 +197,7 @@ const CASES: { name: string; entry: OpEntry; arb: fc.Arbitrary<{ inputs: TensorT
     entry: squeeze,
     arb: fc.tuple(shapeArb(1, 3, 4), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 })).map(([s, ones]) => {
       const shape = [...s.slice(0, 1), 1, ...s.slice(1)].map((v, i) => (ones[i] ? 1 : v));
-      return { inputs: [f32(...shape)], attrs: ones[0] ? {} : { axes: [1] } };
+      return { inputs: [f32(...shape)], attrs: (ones[0] ? {} : { axes: [1] }) as Attrs };
     }),
   },
   { name: "unsqueeze", entry: unsqueeze, arb: fc.tuple(shapeArb(1, 3, 4), fc.integer({ min: -2, max: 1 })).map(([s, a]) => ({ inputs: [f32(...s)], attrs: { axes: [a] } })) },

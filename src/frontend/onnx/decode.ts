@@ -98,7 +98,8 @@ export interface OnnxModel {
 
 let modelType: protobuf.Type | undefined;
 
-function schema(): protobuf.Type {
+/** The ModelProto type (tests and tools encode models with it). */
+export function onnxModelType(): protobuf.Type {
   // keepCase: read fields by their onnx.proto names (raw_data, op_type).
   modelType ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType("onnx.ModelProto");
   return modelType;
@@ -280,7 +281,7 @@ export function decodeOnnx(bytes: Uint8Array, file: string, diagnostics: Diagnos
   }
   let message: Msg;
   try {
-    message = schema().decode(bytes);
+    message = onnxModelType().decode(bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     diagnostics.error("PAR6002", `${file} is not a valid ONNX model: ${why}`, { expected: "an ONNX ModelProto (.onnx)", hint: "the file may be truncated or not an ONNX model" });

@@ -385,7 +385,7 @@ function mapNode(c: Ctx, n: OnnxNode, ins: (Val | undefined)[]): boolean {
   const shapeOf = (id: string): number[] => b.type(id).shape;
   const norm = (a: number, r: number): number => (a < 0 ? a + r : a);
   const setWeight = (op: string, param: string, v: Val | undefined, data: Float32Array | undefined) => {
-    if (data && v) b.setWeight(op, param, data, fromInitializer(v));
+    if (v) b.setWeight(op, param, data, fromInitializer(v));
   };
 
   switch (n.opType) {
@@ -682,8 +682,7 @@ function addConst(c: Ctx, n: OnnxNode, x: string, v: Val, name: string, emit: Em
   const shape = trimOnes(constDims(v));
   const ids = emit("bias_add", { shape }, [x], name);
   if (ids) {
-    const data = weightData(c, v, `${n.opType} operand`);
-    if (data) c.b.setWeight(c.b.producer(ids[0]), "bias", data, fromInitializer(v));
+    c.b.setWeight(c.b.producer(ids[0]), "bias", weightData(c, v, `${n.opType} operand`), fromInitializer(v));
   }
   return ids;
 }
@@ -735,7 +734,7 @@ function binaryNode(c: Ctx, n: OnnxNode, ins: (Val | undefined)[], emit: Emit, o
   const shape = trimOnes(dims);
   const param = (kind: "bias_add" | "scale", data: Float32Array | undefined, name?: string): string[] | undefined => {
     const ids = emit(kind, { shape }, [x], name);
-    if (ids && data) c.b.setWeight(c.b.producer(ids[0]), kind === "bias_add" ? "bias" : "weight", data, fromInitializer(kv));
+    if (ids) c.b.setWeight(c.b.producer(ids[0]), kind === "bias_add" ? "bias" : "weight", data, fromInitializer(kv));
     return ids;
   };
   const data = weightData(c, kv, `${op} operand`);
@@ -748,7 +747,7 @@ function binaryNode(c: Ctx, n: OnnxNode, ins: (Val | undefined)[], emit: Emit, o
         const neg = emit("scale_shift", { scale: -1, shift: 0 }, [x], `${nodeBase(n, false)}_neg`);
         if (!neg) return false;
         const ids = emit("bias_add", { shape }, neg);
-        if (ids && data) c.b.setWeight(c.b.producer(ids[0]), "bias", data, fromInitializer(kv));
+        if (ids) c.b.setWeight(c.b.producer(ids[0]), "bias", data, fromInitializer(kv));
         return out(ids);
       }
     case "Div":
@@ -880,11 +879,9 @@ function lstmNode(c: Ctx, n: OnnxNode, ins: (Val | undefined)[], base: string, e
   const bv = ins[3];
   if (bv) {
     const bd = weightData(c, bv, "LSTM B");
-    if (bd) {
-      // B = [Wb (4h), Rb (4h)]: half the parameters each for bias_ih and bias_hh.
-      c.b.setWeight(op, "bias_ih", reorderGates(bd.subarray(0, 4 * hidden)), fromInitializer(bv));
-      c.b.setWeight(op, "bias_hh", reorderGates(bd.subarray(4 * hidden)), fromInitializer(bv));
-    }
+    // B = [Wb (4h), Rb (4h)]: half the parameters each for bias_ih and bias_hh.
+    c.b.setWeight(op, "bias_ih", bd && reorderGates(bd.subarray(0, 4 * hidden)), fromInitializer(bv));
+    c.b.setWeight(op, "bias_hh", bd && reorderGates(bd.subarray(4 * hidden)), fromInitializer(bv));
   }
   const y = ids[0];
   const seq = c.b.type(y).shape[1];

@@ -17,7 +17,7 @@ describe("ONNX fixtures import with their exact parameter counts", () => {
       const m = importOnnx(bytes, `${name}.onnx`, { inputs: side.inputs }, d);
       expect(d.errors.map((e) => `${e.code} ${e.message}`)).toEqual([]);
       expect(m).toBeDefined();
-      expect(m!.parameters === side.parameters || m!.weights.size === 0 || name === "resnet18").toBe(true);
+      expect(m!.parameters).toBe(side.parameters);
       expect(m!.graph.parameterCount()).toBe(side.parameters);
       expect(m!.graph.lossOps().length).toBe(1);
     });

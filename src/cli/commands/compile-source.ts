@@ -1,0 +1,196 @@
+// What `par compile`, `run`, `verify` and `profile` share: turning FILE (a .par model or a
+// plan .json) plus --model/--mesh/--strategy/--search/--optimizer/--seed into a Plan, the
+// graph, mesh and strategy it came from (when known), and the single-device reference plan.
+
+import { resolve } from "node:path";
+import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
+import { Diagnostics, didYouMean, ParError } from "../../core/diagnostics.js";
+import type { Mesh } from "../../core/mesh.js";
+import type { TensorType } from "../../core/tensor.js";
+import { lower, singleDeviceStrategy, type LowerMesh } from "../../codegen/lower.js";
+import type { OptimizerConfig, Plan } from "../../codegen/plan.js";
+import { readPlan } from "../../codegen/plan-io.js";
+import type { CheckedProgram } from "../../frontend/check.js";
+import { loadProgram } from "../../frontend/load.js";
+import { baseline, BASELINE_KINDS, type BaselineKind } from "../../ir/baselines.js";
+import { Graph } from "../../ir/graph.js";
+import type { Strategy } from "../../ir/strategy.js";
+import { readStrategyFile } from "../../ir/strategy-json.js";
+import { resolveStrategyDecl } from "../../ir/strategy-par.js";
+import { validateStrategy } from "../../ir/strategy-validate.js";
+import { getOp } from "../../ops/registry.js";
+import { DEFAULT_BUDGET, type Budget } from "../../search/mcmc.js";
+import { searchStrategy } from "../../search/search.js";
+import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
+import type { CommandContext } from "../command.js";
+import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+
+export const OPTIMIZER_KINDS = ["sgd", "momentum", "adam"] as const;
+
+/** Learning rates that train the zoo's small configurations stably; the plan records them. */
+export function optimizerConfig(kind: string): OptimizerConfig {
+  switch (kind) {
+    case "sgd":
+      return { kind: "sgd", learningRate: 0.01 };
+    case "momentum":
+      return { kind: "momentum", learningRate: 0.01, momentum: 0.9 };
+    case "adam":
+      return { kind: "adam", learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+    default:
+      throw new UsageError(`unknown optimizer ${kind}`, `one of ${OPTIMIZER_KINDS.join(", ")}`);
+  }
+}
+
+export const COMPILE_FLAGS: FlagSpec[] = [
+  MODEL_FLAG,
+  SET_FLAG,
+  { name: "mesh", kind: "string", value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: local)" },
+  { name: "strategy", kind: "string", value: "S", doc: "a strategy declared in FILE, a strategy .json/.par file, or a baseline: dp, mp, expert, megatron (default: --search)" },
+  { name: "search", kind: "bool", doc: "search for the strategy (the default when --strategy is not given)" },
+  { name: "budget", kind: "string", value: "N|Ns", doc: "search budget: N iterations or N seconds (`30s`); default 4000 iterations" },
+  { name: "optimizer", kind: "string", value: "NAME", doc: "sgd, momentum or adam (default sgd)" },
+  { name: "seed", kind: "int", value: "N", doc: "seeds weights, data and the search (default 1)" },
+];
+
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+function parseBudget(spec: string | undefined): Budget {
+  if (spec === undefined) return DEFAULT_BUDGET;
+  const m = /^(\d+)(s?)$/.exec(spec);
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`--budget needs N (iterations) or Ns (seconds), got "${spec}"`);
+  return m[2] ? { seconds: Number(m[1]) } : { iterations: Number(m[1]) };
+}
+
+function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+  const name = spec ?? "local";
+  const found = checked.meshes.get(name) ?? builtinMesh(name);
+  if (found) return found;
+  if (/\.par$/.test(name)) {
+    const other = loadProgram(resolve(ctx.io.cwd, name), { sources: ctx.sources, diagnostics });
+    if (!other || diagnostics.hasErrors()) return undefined;
+    if (other.meshes.size !== 1) throw new UsageError(`${name} declares ${other.meshes.size} meshes; --mesh FILE needs exactly one`);
+    return [...other.meshes.values()][0];
+  }
+  throw new UsageError(`unknown mesh ${name}`, didYouMean(name, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
+}
+
+function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: CheckedProgram, file: string, seed: number, diagnostics: Diagnostics): Strategy | undefined {
+  const spec = str(ctx.args, "strategy");
+  if (spec !== undefined && ctx.args.flags.search === true) throw new UsageError("give --strategy or --search, not both");
+  if (spec === undefined) {
+    const r = searchStrategy(graph, mesh, { budget: parseBudget(str(ctx.args, "budget")), seed, optimizer: optimizerConfig(str(ctx.args, "optimizer") ?? "sgd").kind });
+    for (const d of r.diagnostics) diagnostics.add(d);
+    return { ...r.best.strategy, name: r.best.strategy.name || "searched" };
+  }
+  if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
+  const decl = checked.strategies.find((s) => s.name === spec);
+  if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
+  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics);
+  if (/\.par$/.test(spec)) {
+    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
+    if (!other || diagnostics.hasErrors()) return undefined;
+    const decls = other.strategies.filter((s) => s.model === graph.name);
+    if (decls.length !== 1) throw new UsageError(`${spec} has ${decls.length} strategies for model ${graph.name}; name one with --strategy NAME`);
+    return resolveStrategyDecl(decls[0], graph, mesh, spec, diagnostics);
+  }
+  throw new UsageError(`unknown strategy ${spec}`, didYouMean(spec, [...checked.strategies.map((s) => s.name), ...BASELINE_KINDS]) ?? `baselines: ${BASELINE_KINDS.join(", ")}; or a strategy .json/.par file`);
+}
+
+export interface Compiled {
+  plan: Plan;
+  /** Known when FILE is a .par model (or rebuilt from the plan, see graphFromPlan). */
+  graph: Graph;
+  mesh?: Mesh;
+  strategy?: Strategy;
+  from: "par" | "plan";
+}
+
+export const SINGLE_MESH: LowerMesh = { name: "single", devices: [{ index: 0, spec: { kind: "cpu" } }] };
+
+/** The one model of a checked program (or the --model one). */
+function pickGraph(checked: CheckedProgram, file: string, model: string | undefined): Graph {
+  if (model !== undefined) {
+    const g = checked.models.get(model);
+    if (!g) throw new UsageError(`no model \`${model}\` in ${file}`, didYouMean(model, checked.models.keys()));
+    return g;
+  }
+  const graphs = [...checked.models.values()];
+  if (graphs.length !== 1) {
+    throw new UsageError(graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`, graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined);
+  }
+  return graphs[0];
+}
+
+/** Loads a .par FILE and compiles it per the flags; undefined after reporting errors. */
+export function compilePar(ctx: CommandContext, file: string, options: { strategy?: Strategy } = {}): Compiled | undefined {
+  const diagnostics = new Diagnostics();
+  const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
+  const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd");
+  const checked = loadProgram(resolve(ctx.io.cwd, file), { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
+  if (!checked || diagnostics.hasErrors()) {
+    ctx.report(diagnostics.items);
+    return undefined;
+  }
+  const graph = pickGraph(checked, file, modelFlag(ctx.args));
+  const mesh = pickMesh(str(ctx.args, "mesh"), checked, ctx, diagnostics);
+  const strategy = mesh && (options.strategy ?? pickStrategy(ctx, graph, mesh, checked, file, seed, diagnostics));
+  if (!mesh || !strategy || diagnostics.hasErrors() || !validateStrategy(graph, mesh, strategy, diagnostics)) {
+    ctx.report(diagnostics.items);
+    return undefined;
+  }
+  ctx.report(diagnostics.items);
+  const plan = lower(graph, { ...strategy, mesh: mesh.name }, mesh, { seed, optimizer });
+  return { plan, graph, mesh, strategy, from: "par" };
+}
+
+/**
+ * The model graph a plan was lowered from, rebuilt from the plan's ops (in order) and the
+ * op registry: output ids follow from op names, so they match the plan's tensor ids.
+ */
+export function graphFromPlan(plan: Plan): Graph {
+  const g = new Graph(plan.model);
+  const types = new Map<string, TensorType>();
+  for (const t of plan.tensors) types.set(t.id, { dtype: t.dtype, shape: [...t.shape], dims: t.shape.map((_, i) => `${t.id}.d${i}`) });
+  for (const t of plan.tensors) if (t.role === "input") g.addInput(t.id, types.get(t.id)!);
+  for (const op of plan.ops) {
+    const entry = getOp(op.op);
+    if (!entry) throw new ParError([{ code: "PAR5111", severity: "error", message: `plan op ${op.name}: unknown op kind ${op.op}` }]);
+    const diagnostics = new Diagnostics();
+    const sig = entry.infer(op.inputs.map((id) => g.tensor(id).type), op.attrs, { opName: op.name, diagnostics });
+    if (!sig) throw new ParError(diagnostics.items.length ? diagnostics.items : [{ code: "PAR5111", severity: "error", message: `plan op ${op.name} does not re-infer` }]);
+    const node = g.addOp({ name: op.name, op: op.op, attrs: op.attrs, inputs: op.inputs, sig });
+    node.outputs.forEach((id, i) => {
+      if (id !== op.outputs[i]) throw new ParError([{ code: "PAR5111", severity: "error", message: `plan op ${op.name}: output ${i} is ${op.outputs[i]}, the model would call it ${id}` }]);
+    });
+  }
+  return g;
+}
+
+/** FILE as a plan: a plan .json is read and validated; anything else is compiled as .par. */
+export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | undefined {
+  if (/\.json$/i.test(file)) {
+    for (const f of ["model", "set", "mesh", "strategy", "search", "budget", "optimizer", "seed"]) {
+      if (f in ctx.args.flags) throw new UsageError(`--${f} applies to a .par FILE, not to a plan`);
+    }
+    const diagnostics = new Diagnostics();
+    let plan: Plan | undefined;
+    try {
+      plan = readPlan(resolve(ctx.io.cwd, file), diagnostics);
+    } catch (e) {
+      diagnostics.error("PAR5111", `cannot read ${file}: ${(e as Error).message}`);
+    }
+    ctx.report(diagnostics.items);
+    if (!plan) return undefined;
+    return { plan, graph: graphFromPlan(plan), from: "plan" };
+  }
+  if (!/\.par$/i.test(file)) throw new UsageError(`${file} is neither a .par model nor a plan .json`);
+  return compilePar(ctx, file);
+}
+
+/** The single-device plan of the same model, seed and optimizer: verification's reference. */
+export function singleDevicePlan(c: Compiled): Plan {
+  return lower(c.graph, singleDeviceStrategy(c.graph, SINGLE_MESH.name), SINGLE_MESH, { seed: c.plan.seed, optimizer: c.plan.optimizer });
+}

@@ -1,0 +1,88 @@
+// `par fmt FILE... [--write] [--check] [--json]`: print a .par file in canonical form,
+// rewrite it in place (atomically), or check that it already is. A file with syntax errors
+// is never formatted: a partial program would lose the text the parser skipped.
+
+import { resolve } from "node:path";
+import { Diagnostics } from "../../core/diagnostics.js";
+import { writeFileAtomic } from "../../core/files.js";
+import { parse } from "../../frontend/parse.js";
+import { format } from "../../frontend/print.js";
+import { UsageError } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { readSource } from "../read-source.js";
+
+interface FileResult {
+  file: string;
+  /** False when the file was already in canonical form. */
+  changed: boolean;
+  written?: boolean;
+  /** The formatted text (printing mode only). */
+  text?: string;
+}
+
+export const fmtCommand: Command = {
+  name: "fmt",
+  summary: "format .par files canonically (print, --write in place, or --check)",
+  usage: "FILE... [--write] [--check] [--json]",
+  flags: [
+    { name: "write", kind: "bool", doc: "rewrite the files in place (atomically) instead of printing" },
+    { name: "check", kind: "bool", doc: "print nothing; exit 1 when a file is not formatted" },
+    JSON_FLAG,
+  ],
+  details: ["examples:", "  par fmt models/mlp.par", "  par fmt --write models/*.par", "  par fmt --check models/*.par   # in CI"].join("\n"),
+  run(ctx: CommandContext): number {
+    const { positionals, flags } = ctx.args;
+    const write = flags.write === true;
+    const check = flags.check === true;
+    if (positionals.length === 0) throw new UsageError("no input file", "give a .par file: par fmt FILE");
+    if (write && check) throw new UsageError("--write and --check exclude each other", "use --check in CI, --write to fix");
+    if (!write && !check && positionals.length > 1) throw new UsageError("printing takes one file", "use --write or --check for several files");
+
+    const results: FileResult[] = [];
+    let failed = false;
+    for (const file of positionals) {
+      const result = formatFile(ctx, file, { write, check });
+      if (result) results.push(result);
+      else failed = true;
+    }
+    const unformatted = results.filter((r) => r.changed);
+    if (flags.json === true) {
+      ctx.io.out(JSON.stringify({ files: results }, null, 2) + "\n");
+    } else if (check) {
+      for (const r of unformatted) ctx.io.err(`${r.file}: not formatted (run \`par fmt --write ${r.file}\`)\n`);
+    } else if (write) {
+      for (const r of results) if (r.written) ctx.io.err(`formatted ${r.file}\n`);
+    } else if (results[0]?.text !== undefined) {
+      ctx.io.out(results[0].text);
+    }
+    return failed || (check && unformatted.length > 0) ? 1 : 0;
+  },
+};
+
+function formatFile(ctx: CommandContext, file: string, mode: { write: boolean; check: boolean }): FileResult | undefined {
+  const text = readSource(file, ctx, ctx.io.cwd);
+  if (text === undefined) return undefined;
+  const diagnostics = new Diagnostics();
+  const program = parse(text, file, diagnostics);
+  ctx.report(diagnostics.items);
+  if (!program || diagnostics.hasErrors()) return undefined;
+  const formatted = format(program);
+  const result: FileResult = { file, changed: formatted !== text };
+  if (mode.write) {
+    result.written = false;
+    if (result.changed) {
+      try {
+        writeFileAtomic(resolve(ctx.io.cwd, file), formatted);
+        result.written = true;
+      } catch (e) {
+        const sink = new Diagnostics();
+        sink.error("PAR4002", `cannot write file \`${file}\`: ${e instanceof Error ? e.message : String(e)}`, { hint: "check that the folder is writable" });
+        ctx.report(sink.items);
+        return undefined;
+      }
+    }
+  } else if (!mode.check) {
+    result.text = formatted;
+  }
+  return result;
+}

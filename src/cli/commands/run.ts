@@ -1,0 +1,148 @@
+// `par run FILE|plan.json [--steps N] [--json] [--trace OUT.json] [--backend B] [--timeout S]`:
+// trains a plan for N steps with one worker thread per device (src/runtime/run-workers.ts)
+// and prints the backend, each step's loss and time. A .par FILE is compiled first (on
+// the `local` mesh with the searched strategy unless --mesh/--strategy say otherwise).
+//
+// --trace writes one Chrome trace with two processes: "measured" (every instruction of
+// every step on every device, as the workers timed it) and, when the model and strategy
+// are known (a .par FILE), "predicted": the simulator's timeline of one iteration of the
+// same strategy, drawn from the start of the LAST measured step (the first steps include
+// warm-up), so the two can be compared in one view.
+
+import { resolve } from "node:path";
+import { writeFileAtomic } from "../../core/files.js";
+import type { Plan } from "../../codegen/plan.js";
+import { CostModel, loadMeasuredCosts } from "../../cost/compute.js";
+import type { Graph } from "../../ir/graph.js";
+import type { Strategy } from "../../ir/strategy.js";
+import type { Mesh } from "../../core/mesh.js";
+import { isBackendRequest, BACKEND_NAMES, type BackendRequest } from "../../runtime/backend.js";
+import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, runPlan, type WorkerRunResult } from "../../runtime/run-workers.js";
+import { simulate } from "../../sim/simulate.js";
+import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trace.js";
+import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
+
+export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
+export const TIMEOUT_FLAG: FlagSpec = { name: "timeout", kind: "int", value: "S", doc: `seconds any device may wait for a message or all-reduce (default ${DEFAULT_TIMEOUT_MS / 1000})` };
+export const STEPS_FLAG: FlagSpec = { name: "steps", kind: "int", value: "N", doc: "training steps (default 10)" };
+export const COSTS_FLAG: FlagSpec = { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`) for the predicted timeline" };
+
+export function backendFlag(args: ParsedArgs): BackendRequest {
+  const b = str(args, "backend") ?? "auto";
+  if (!isBackendRequest(b)) throw new UsageError(`unknown backend ${b}`, `one of ${BACKEND_NAMES.join(", ")}`);
+  return b;
+}
+
+export function positiveInt(args: ParsedArgs, name: string, fallback: number): number {
+  const v = args.flags[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || v < 1) throw new UsageError(`--${name} needs a positive integer`);
+  return v;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The measured timeline as trace events of process `pid` (ts in µs from `origin`, epoch ms). */
+export function measuredEvents(plan: Plan, r: WorkerRunResult, pid: number, origin: number): TraceEvent[] {
+  const events: TraceEvent[] = [{ name: "process_name", ph: "M", pid, tid: 0, args: { name: `measured (${r.backend})` } }];
+  for (const d of r.timeline.devices) {
+    events.push({ name: "thread_name", ph: "M", pid, tid: d.device, args: { name: `device ${d.device}` } });
+    const program = plan.programs.find((p) => p.device === d.device)!;
+    for (const s of d.steps) {
+      events.push({ name: `step ${s.step}`, cat: "step", ph: "X", pid, tid: d.device, ts: (s.start - origin) * 1e3, dur: (s.end - s.start) * 1e3, args: { step: s.step } });
+      if (!s.starts || !s.ends) continue;
+      program.instructions.forEach((ins, i) => {
+        events.push({
+          name: instructionLabel(ins),
+          cat: ins.kind,
+          ph: "X",
+          pid,
+          tid: d.device,
+          ts: (s.starts![i] - origin) * 1e3,
+          dur: Math.max(0, s.ends![i] - s.starts![i]) * 1e3,
+          args: { op: instructionOp(plan, d.device, ins), instruction: i, step: s.step },
+        });
+      });
+    }
+  }
+  return events;
+}
+
+/** One trace: "predicted" (pid 0, the simulator) and "measured" (pid 1, the workers). */
+export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: { graph: Graph; mesh: Mesh; strategy: Strategy; costs: CostModel }): ChromeTrace {
+  const origin = Math.min(...r.timeline.devices.map((d) => d.steps[0]?.start ?? Infinity));
+  const events: TraceEvent[] = [];
+  const otherData: Record<string, string | number> = { model: plan.model, strategy: plan.strategy, mesh: plan.mesh, backend: r.backend, measuredMedianStepMs: median(r.stepTimesMs) };
+  if (predicted) {
+    const t = simulate(predicted.graph, predicted.mesh, predicted.strategy, predicted.costs);
+    const sim = toChromeTrace(t, "predicted (simulator)");
+    const lastStart = Math.min(...r.timeline.devices.map((d) => d.steps[d.steps.length - 1]?.start ?? Infinity));
+    const shift = (lastStart - origin) * 1e3;
+    for (const e of sim.traceEvents) events.push(e.ph === "X" ? { ...e, ts: (e.ts ?? 0) + shift } : e);
+    otherData.predictedIterationMs = t.iterationTime * 1e3;
+  }
+  events.push(...measuredEvents(plan, r, 1, origin));
+  return { traceEvents: events, displayTimeUnit: "ms", otherData };
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "train a plan (or a .par model) on this machine, one worker thread per device",
+  usage: "FILE.par|plan.json [--steps N] [--backend B] [--timeout S] [--trace OUT.json] [--json] [compile options of .par files]",
+  flags: [STEPS_FLAG, BACKEND_FLAG, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
+  details: "examples:\n  par run models/mlp.par --set hidden=64 --strategy dp --steps 20\n  par run mlp.plan.json --backend wasm --trace run.json --json",
+  async run(ctx: CommandContext): Promise<number> {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
+    const steps = positiveInt(ctx.args, "steps", 10);
+    const backend = backendFlag(ctx.args);
+    const timeoutMs = positiveInt(ctx.args, "timeout", DEFAULT_TIMEOUT_MS / 1000) * 1000;
+    const asJson = ctx.args.flags.json === true;
+    const tracePath = str(ctx.args, "trace");
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
+    if (!c) return 1;
+    const { plan } = c;
+    if (!asJson) ctx.io.out(`plan: model ${plan.model}, strategy ${plan.strategy} on ${plan.mesh} (${plan.programs.length} devices)\n`);
+    const r = await runPlan(plan, {
+      steps,
+      backend,
+      timeoutMs,
+      trace: tracePath !== undefined,
+      onStep: (s, loss, ms) => {
+        if (!asJson) ctx.io.out(`step ${String(s + 1).padStart(String(steps).length)}  loss ${loss.toFixed(6)}  ${ms.toFixed(2)} ms\n`);
+      },
+    });
+    let tracePredicted = false;
+    if (tracePath !== undefined) {
+      const costs = c.mesh && new CostModel(c.graph, c.mesh, { optimizer: plan.optimizer.kind, measured: ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f))) });
+      const predicted = c.mesh && c.strategy && costs ? { graph: c.graph, mesh: c.mesh, strategy: c.strategy, costs } : undefined;
+      tracePredicted = predicted !== undefined;
+      writeFileAtomic(resolve(ctx.io.cwd, tracePath), JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
+    }
+    const summary = {
+      backend: r.backend,
+      backendDetail: r.backendDetail,
+      model: plan.model,
+      strategy: plan.strategy,
+      mesh: plan.mesh,
+      devices: plan.programs.length,
+      losses: r.losses,
+      stepTimesMs: r.stepTimesMs,
+      medianStepMs: median(r.stepTimesMs),
+      startupMs: r.startupMs,
+      ...(tracePath !== undefined ? { trace: tracePath, tracePredicted } : {}),
+    };
+    if (asJson) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
+    else {
+      ctx.io.out(`backend: ${r.backend} (${r.backendDetail}); median step ${summary.medianStepMs.toFixed(2)} ms; start-up ${(r.startupMs / 1000).toFixed(2)} s\n`);
+      if (tracePath !== undefined) ctx.io.out(`trace: ${tracePath} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the .par model for both"})\n`);
+    }
+    return 0;
+  },
+};

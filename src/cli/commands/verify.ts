@@ -1,0 +1,81 @@
+// `par verify FILE.par|plan.json [--steps N] [--tolerance X] [--workers] [--json]`: runs the
+// plan and the single-device plan of the same model on the same data and weights
+// (src/runtime/verify.ts) and compares every step's loss, the last step's weight gradients
+// and the weights after it. Errors are relative to the reference tensor's largest
+// magnitude; the default tolerance (1e-4) and why are in src/runtime/verify.ts and
+// docs/runtime.md. Exit 1 (PAR5110) on a mismatch, naming the first op/param that diverges.
+// --workers also trains the plan on worker threads (shared-memory exchanges) and checks
+// that its losses match the in-process run's.
+
+import { ParError } from "../../core/diagnostics.js";
+import { initBackend } from "../../runtime/backend.js";
+import { runPlan } from "../../runtime/run-workers.js";
+import { tensorError, verifyPlan } from "../../runtime/verify.js";
+import { UsageError } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { COMPILE_FLAGS, loadPlanOrPar, singleDevicePlan, str } from "./compile-source.js";
+import { BACKEND_FLAG, backendFlag, positiveInt, TIMEOUT_FLAG } from "./run.js";
+
+export const DEFAULT_TOLERANCE = 1e-4;
+
+export const verifyCommand: Command = {
+  name: "verify",
+  summary: "check that a plan computes what the single-device model computes (losses, gradients, weights)",
+  usage: "FILE.par|plan.json [--steps N] [--tolerance X] [--workers] [--backend B] [--json] [compile options of .par files]",
+  flags: [
+    { name: "steps", kind: "int", value: "N", doc: "training steps to compare (default 3)" },
+    { name: "tolerance", kind: "string", value: "X", doc: `largest accepted error relative to the reference tensor's largest magnitude (default ${DEFAULT_TOLERANCE})` },
+    { name: "workers", kind: "bool", doc: "also run the plan on worker threads and compare its losses" },
+    BACKEND_FLAG,
+    TIMEOUT_FLAG,
+    ...COMPILE_FLAGS,
+    JSON_FLAG,
+  ],
+  details: "examples:\n  par verify models/mlp.par --set hidden=32 --strategy megatron --mesh local\n  par verify mlp.plan.json --steps 5 --json",
+  async run(ctx: CommandContext): Promise<number> {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
+    const steps = positiveInt(ctx.args, "steps", 3);
+    const tolText = str(ctx.args, "tolerance");
+    const tolerance = tolText === undefined ? DEFAULT_TOLERANCE : Number(tolText);
+    if (!(tolerance > 0)) throw new UsageError(`--tolerance needs a positive number, got "${tolText}"`);
+    const asJson = ctx.args.flags.json === true;
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
+    if (!c) return 1;
+    const backend = await initBackend(backendFlag(ctx.args));
+    const r = await verifyPlan(c.plan, singleDevicePlan(c), backend.tf, { steps, tolerance });
+    let workers: { backend: string; losses: number[]; maxLossError: number; ok: boolean } | undefined;
+    if (ctx.args.flags.workers === true) {
+      const w = await runPlan(c.plan, { steps, backend: backend.name, timeoutMs: positiveInt(ctx.args, "timeout", 60) * 1000 });
+      const e = tensorError(r.losses.plan, w.losses);
+      workers = { backend: w.backend, losses: w.losses, maxLossError: e.rel, ok: e.abs <= 1e-6 || e.rel <= tolerance };
+    }
+    const ok = r.ok && (workers?.ok ?? true);
+    const summary = {
+      ok,
+      maxAbsError: r.maxAbsError,
+      maxRelError: r.maxRelError,
+      tolerance,
+      steps,
+      backend: backend.name,
+      model: c.plan.model,
+      strategy: c.plan.strategy,
+      devices: c.plan.programs.length,
+      ...(r.firstMismatch ? { firstMismatch: r.firstMismatch } : {}),
+      losses: r.losses,
+      ...(workers ? { workers } : {}),
+    };
+    if (asJson) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
+    else {
+      ctx.io.out(`verify ${c.plan.model} / ${c.plan.strategy} on ${c.plan.programs.length} devices against one device, ${steps} steps (${backend.name})\n`);
+      ctx.io.out(`  max abs error ${r.maxAbsError.toExponential(2)}, max rel error ${r.maxRelError.toExponential(2)} (tolerance ${tolerance})\n`);
+      if (workers) ctx.io.out(`  workers (${workers.backend}): losses within ${workers.maxLossError.toExponential(2)} of the in-process run\n`);
+      ctx.io.out(ok ? "  ok\n" : "  MISMATCH\n");
+    }
+    if (ok) return 0;
+    const m = r.firstMismatch;
+    const where = m
+      ? `${m.what === "loss" ? "the loss" : `the ${m.what} of ${m.param ?? "?"}${m.op ? ` (op ${m.op})` : ""}`} at step ${m.step}: abs error ${m.absError.toExponential(2)}, rel error ${m.relError.toExponential(2)}`
+      : `the losses on worker threads (rel error ${workers?.maxLossError.toExponential(2)})`;
+    throw new ParError([{ code: "PAR5110", severity: "error", message: `${c.plan.model} / ${c.plan.strategy} diverges from the single-device run: first at ${where} (tolerance ${tolerance})` }]);
+  },
+};

@@ -1,0 +1,178 @@
+// `searchStrategy`: the search stage of the pipeline (Graph × Mesh → Strategy).
+//
+// Seeds: the baselines (data parallel, model parallel, expert, and Megatron when it differs
+// from data parallel, i.e. when the model has layers Megatron splits), the chain DP's
+// strategy when the graph is a chain, and RANDOM_SEEDS random strategies of the space.
+// The MCMC (mcmc.ts) runs from them; the best FEASIBLE strategy is returned with its
+// iteration time and memory report, next to each baseline's. When nothing the search saw
+// fits in memory, the result says so (feasible: false) with a PAR7001 diagnostic.
+
+import type { Diagnostic } from "../core/diagnostics.js";
+import { Diagnostics } from "../core/diagnostics.js";
+import type { Mesh } from "../core/mesh.js";
+import { defaultCosts } from "../cost/default-costs.js";
+import { peakMemory, type MemoryReport, type Optimizer } from "../cost/memory.js";
+import { baseline } from "../ir/baselines.js";
+import type { Graph } from "../ir/graph.js";
+import type { OpConfig, Strategy } from "../ir/strategy.js";
+import { simulateIterationTime } from "../sim/simulate.js";
+import type { SimCosts } from "../sim/taskgraph.js";
+import { chainDp, chainOps } from "./dp.js";
+import { Evaluator } from "./evaluate.js";
+import { exhaustiveSearch, spaceSize, type ExhaustiveResult } from "./exhaustive.js";
+import { DEFAULT_BETA, mcmcSearch, type Budget, type McmcResult, type SearchProgress } from "./mcmc.js";
+import { makeRng } from "./rng.js";
+import { SearchSpace, sameConfig } from "./space.js";
+
+export const RANDOM_SEEDS = 2;
+/** The chain DP seeds the search only while its space stays small (configs² per edge). */
+const DP_MAX_CONFIGS = 400;
+
+export interface SearchOptions {
+  budget: Budget;
+  seed: number;
+  optimizer?: Optimizer;
+  onProgress?: (p: SearchProgress) => void;
+  beta?: number;
+  /** Costs to price strategies with (default: defaultCosts(graph, mesh, { optimizer })). */
+  costs?: SimCosts;
+}
+
+export interface BaselineResult {
+  strategy: Strategy;
+  /** Seconds per training iteration. */
+  iterationTime: number;
+  /** True when its peak memory fits on every device. */
+  feasible: boolean;
+}
+
+export interface SearchResult {
+  best: { strategy: Strategy; iterationTime: number; memory: MemoryReport };
+  baselines: { dataParallel: BaselineResult; modelParallel: BaselineResult; expert: BaselineResult; megatron?: BaselineResult };
+  iterations: number;
+  seconds: number;
+  acceptanceRate: number;
+  /** False when no strategy the search visited fits in memory (best is then the least over). */
+  feasible: boolean;
+  /** Which seed the chain started from ("dp", "expert", "chain-dp", "random-1", ...). */
+  startSeed: string;
+  /** Iteration at which the best was found (0: it is a seed). */
+  bestIteration: number;
+  stoppedBy: "budget" | "no-improvement" | "exhaustive";
+  beta: number;
+  diagnostics: Diagnostic[];
+}
+
+function randomStrategy(graph: Graph, mesh: Mesh, space: SearchSpace, seed: number, name: string): Strategy {
+  const rng = makeRng(seed);
+  const ops: Record<string, OpConfig> = {};
+  for (const op of graph.topoOrder()) ops[op.name] = space.randomConfig(op, rng);
+  return { name, model: graph.name, mesh: mesh.name, ops };
+}
+
+/** An exhaustive result in the MCMC's result shape (the seeds are never better: they are in the space). */
+function exactRun(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: Strategy[], exact: ExhaustiveResult, optimizer: Optimizer): McmcResult {
+  const t0 = performance.now();
+  const seedCosts = seeds.map((s) => new Evaluator(graph, mesh, s, costs, optimizer).cost());
+  let startSeed = 0;
+  seedCosts.forEach((c, i) => c < seedCosts[startSeed] && (startSeed = i));
+  const ev = new Evaluator(graph, mesh, exact.strategy, costs, optimizer);
+  return {
+    strategy: { ...exact.strategy, name: "searched" },
+    cost: exact.cost,
+    iterationTime: ev.iterationTime(),
+    feasible: exact.feasible,
+    iterations: exact.evaluated,
+    accepted: 0,
+    acceptanceRate: 0,
+    bestIteration: 0,
+    startSeed,
+    seedCosts,
+    seconds: (performance.now() - t0) / 1000,
+    stoppedBy: "exhaustive",
+  };
+}
+
+function sameStrategy(a: Strategy, b: Strategy): boolean {
+  return Object.keys(a.ops).every((k) => b.ops[k] && sameConfig(a.ops[k], b.ops[k]));
+}
+
+/**
+ * The baseline seeds (dp, mp, expert, and megatron when it differs from dp) and the search
+ * space they extend: what `searchStrategy` searches, for tests and tools that enumerate it.
+ */
+export function searchSetup(graph: Graph, mesh: Mesh): { dp: Strategy; mp: Strategy; expert: Strategy; megatron?: Strategy; seeds: Strategy[]; space: SearchSpace } {
+  const dp = baseline("dp", graph, mesh);
+  const mp = baseline("mp", graph, mesh);
+  const ex = baseline("expert", graph, mesh);
+  const mg = baseline("megatron", graph, mesh);
+  const megatronApplies = !sameStrategy(mg, dp);
+  const seeds = [dp, mp, ex, ...(megatronApplies ? [mg] : [])];
+  const out: ReturnType<typeof searchSetup> = { dp, mp, expert: ex, seeds, space: new SearchSpace(graph, mesh, { seeds }) };
+  if (megatronApplies) out.megatron = mg;
+  return out;
+}
+
+export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions): SearchResult {
+  const optimizer = options.optimizer ?? "sgd";
+  const costs = options.costs ?? defaultCosts(graph, mesh, { optimizer });
+  const diagnostics = new Diagnostics();
+
+  const setup = searchSetup(graph, mesh);
+  const { dp, mp, expert: ex, space } = setup;
+  const mg = setup.megatron;
+  const baselineSeeds = setup.seeds;
+
+  const seeds: Strategy[] = [...baselineSeeds];
+  if (chainOps(graph)) {
+    const tiny = graph.topoOrder().every((op) => space.configCount(op) <= DP_MAX_CONFIGS);
+    const chain = tiny ? chainDp(graph, mesh, costs, space) : undefined;
+    if (chain) seeds.push(chain.strategy);
+  }
+  for (let k = 1; k <= RANDOM_SEEDS; k++) seeds.push(randomStrategy(graph, mesh, space, options.seed * 7919 + k, `random-${k}`));
+
+  // A space no larger than the iteration budget is enumerated instead: exact, and no more
+  // work than the MCMC would do (single-op moves can miss optima that need two ops changed
+  // together, e.g. a Megatron-style column/row pair).
+  const size = "iterations" in options.budget ? spaceSize(graph, space) : Infinity;
+  const exact = size <= (options.budget as { iterations: number }).iterations ? exhaustiveSearch(graph, mesh, costs, space, { optimizer, limit: size }) : undefined;
+  const run = exact ? exactRun(graph, mesh, costs, seeds, exact, optimizer) : mcmcSearch(graph, mesh, costs, seeds, space, {
+    budget: options.budget,
+    seed: options.seed,
+    beta: options.beta,
+    optimizer,
+    onProgress: options.onProgress,
+  });
+
+  const describe = (s: Strategy): BaselineResult => ({
+    strategy: s,
+    iterationTime: simulateIterationTime(graph, mesh, s, costs),
+    feasible: peakMemory(graph, s, mesh, optimizer).overCapacity.length === 0,
+  });
+  const baselines: SearchResult["baselines"] = { dataParallel: describe(dp), modelParallel: describe(mp), expert: describe(ex) };
+  if (mg) baselines.megatron = describe(mg);
+
+  const memory = peakMemory(graph, run.strategy, mesh, optimizer);
+  if (!run.feasible) {
+    const worst = memory.overCapacity.reduce((a, b) => (b.bytes - b.capacity > a.bytes - a.capacity ? b : a), memory.overCapacity[0]);
+    diagnostics.error(
+      "PAR7001",
+      `no feasible strategy for \`${graph.name}\` on ${mesh.name}: every strategy the search visited needs more memory than some device has` +
+        (worst ? ` (the best found needs ${(worst.bytes / 2 ** 30).toFixed(2)} GiB on device ${worst.device}, which has ${(worst.capacity / 2 ** 30).toFixed(2)} GiB)` : ""),
+      { hint: "use a mesh with more or larger devices, a smaller batch (--set batch=N), or a lighter optimizer (sgd keeps no state)" },
+    );
+  }
+  return {
+    best: { strategy: run.strategy, iterationTime: run.iterationTime, memory },
+    baselines,
+    iterations: run.iterations,
+    seconds: run.seconds,
+    acceptanceRate: run.acceptanceRate,
+    feasible: run.feasible,
+    startSeed: seeds[run.startSeed].name,
+    bestIteration: run.bestIteration,
+    stoppedBy: run.stoppedBy,
+    beta: options.beta ?? DEFAULT_BETA,
+    diagnostics: diagnostics.items,
+  };
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CostModel, DEFAULT_EFFICIENCY, loadMeasuredCosts, mappedVolume, parseMeasuredCosts, rooflineTime, taskBytes } from "../../src/cost/compute.js";
+import { Graph } from "../../src/ir/graph.js";
+import { addOp, clusterMesh, device, f32 } from "../sim/fixtures.js";
+
+function linearGraph(): Graph {
+  const g = new Graph("g");
+  g.addInput("x", f32(64, 784));
+  addOp(g, "fc", "linear", ["x"], { out: 128 });
+  addOp(g, "r", "relu", ["fc"]);
+  return g;
+}
+
+describe("roofline", () => {
+  it("is compute bound for a big matmul and memory bound for an elementwise op", () => {
+    const spec = device("t", 1e12, 1e11);
+    // 1e9 FLOPs, 1e6 bytes: 1e9 / (1e12 · 0.6) = 1.667 ms; memory 10 us; + 1 us launch.
+    expect(rooflineTime(1e9, 1e6, spec, "f32")).toBeCloseTo(1e9 / (1e12 * DEFAULT_EFFICIENCY) + 1e-6, 15);
+    // 1e6 FLOPs, 1e9 bytes: memory 10 ms.
+    expect(rooflineTime(1e6, 1e9, spec, "f32", 1)).toBeCloseTo(1e9 / 1e11 + 1e-6, 15);
+  });
+
+  it("counts input, weight and output bytes of a task's box", () => {
+    const g = linearGraph();
+    const fc = g.op("fc");
+    // Box [32 samples, 64 channels, all 784 in]: x 32·784, W 784·64, b 64, y 32·64, f32.
+    const bytes = taskBytes(fc, [g.tensor("x").type], [32, 64, 784]);
+    expect(bytes).toBe(4 * (32 * 784 + 784 * 64 + 64 + 32 * 64));
+    expect(mappedVolume([{ kind: "window", dim: 0, stride: 2, dilation: 1, kernel: 3, padLo: 1, size: 32 }], [32], [4])).toBe(9);
+  });
+
+  it("CostModel: roofline per (op, extent, device kind); backward moves twice the bytes", () => {
+    const g = linearGraph();
+    const mesh = clusterMesh(1, 2);
+    const cm = new CostModel(g, mesh, { efficiency: 0.5 });
+    const fc = g.op("fc");
+    const t = cm.compute(fc, [64, 128, 784], 0);
+    const flops = 2 * 64 * 128 * 784;
+    const bytes = 4 * (64 * 784 + 784 * 128 + 128 + 64 * 128);
+    const spec = mesh.devices[0].spec;
+    expect(t.forward).toBeCloseTo(Math.max(flops / (1e12 * 0.5), bytes / spec.memoryBandwidth) + 1e-6, 15);
+    expect(t.backward).toBeCloseTo(Math.max((2 * flops) / (1e12 * 0.5), (2 * bytes) / spec.memoryBandwidth) + 1e-6, 15);
+    expect(cm.compute(fc, [64, 128, 784], 1)).toBe(t); // cached per device kind
+    expect(cm.compute(fc, [32, 128, 784], 0).forward).toBeLessThan(t.forward);
+  });
+});
+
+describe("measured tables", () => {
+  const table = {
+    format: "par-measured-costs",
+    version: 1,
+    device: "test",
+    backend: "wasm",
+    entries: [{ op: "linear", inputs: [[64, 784]], attrs: { out: 128 }, extent: [64, 128, 784], forwardMs: 2, backwardMs: 5 }],
+  };
+
+  it("override the roofline for matching tasks (defaults filled in) and only those", () => {
+    const g = linearGraph();
+    const mesh = clusterMesh(1, 2);
+    const dir = mkdtempSync(join(tmpdir(), "par-cost-"));
+    const path = join(dir, "costs.json");
+    writeFileSync(path, JSON.stringify(table));
+    const cm = new CostModel(g, mesh, { measured: [loadMeasuredCosts(path)] });
+    expect(cm.compute(g.op("fc"), [64, 128, 784], 0)).toEqual({ forward: 0.002, backward: 0.005 });
+    expect(cm.compute(g.op("fc"), [32, 128, 784], 0).forward).toBeLessThan(0.001);
+  });
+
+  it("apply only to devices of the table's kind", () => {
+    const g = linearGraph();
+    const cm = new CostModel(g, clusterMesh(1, 2), { measured: [parseMeasuredCosts({ ...table, device: "V100" })] });
+    expect(cm.compute(g.op("fc"), [64, 128, 784], 0).forward).not.toBe(0.002);
+  });
+
+  it("reject malformed documents with the offending field", () => {
+    expect(() => parseMeasuredCosts({ ...table, format: "x" })).toThrow(/format/);
+    expect(() => parseMeasuredCosts({ ...table, entries: [{ ...table.entries[0], forwardMs: -1 }] })).toThrow(/entries\[0\]\.forwardMs/);
+    expect(() => parseMeasuredCosts({ ...table, entries: [{ ...table.entries[0], extent: "64" }] })).toThrow(/extent/);
+  });
+});

@@ -1,0 +1,31 @@
+// import → print → parse → check: the same op kinds, shapes and parameter count.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Diagnostics } from "../../../src/core/diagnostics.js";
+import { check } from "../../../src/frontend/check.js";
+import { graphToPar } from "../../../src/frontend/import-to-par.js";
+import { importOnnx } from "../../../src/frontend/onnx/import.js";
+import { parse } from "../../../src/frontend/parse.js";
+import type { Graph } from "../../../src/ir/graph.js";
+
+const summary = (g: Graph) => g.topoOrder().map((o) => `${o.op}:${o.outputs.map((t) => g.tensor(t).type.shape.join("x")).join(",")}`).sort();
+
+describe("imported graphs print as .par that checks back to the same graph", () => {
+  for (const name of ["mlp", "cnn_bn", "resnet18", "transformer", "lstm_lm"]) {
+    it(name, () => {
+      const dir = new URL("../../fixtures/onnx/", import.meta.url);
+      const side = JSON.parse(readFileSync(new URL(`${name}.json`, dir), "utf8"));
+      const d = new Diagnostics();
+      const m = importOnnx(new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir))), `${name}.onnx`, { inputs: side.inputs }, d)!;
+      const text = graphToPar(m.graph, name);
+      const program = parse(text, `${name}.par`, d);
+      expect(d.errors.map((e) => `${e.code} ${e.message}`)).toEqual([]);
+      const checked = check(program!, d);
+      expect(d.errors.map((e) => `${e.code} ${e.message} ${e.pos?.line}`)).toEqual([]);
+      const g = checked.models.get(name)!;
+      expect(g.parameterCount()).toBe(m.graph.parameterCount());
+      expect(summary(g)).toEqual(summary(m.graph));
+      expect([...g.ops.keys()].sort()).toEqual([...m.graph.ops.keys()].sort());
+    });
+  }
+});
