@@ -21,13 +21,31 @@ function firstTokens(paths: TokenType[][]): string[] {
   return paths.filter((p) => p.length > 0).map((p) => p[0].name);
 }
 
+/**
+ * Recovery costs time per error; a file that is not .par at all (a binary, a JSON file)
+ * would take seconds. The front end sets a budget per parse; the error that exceeds it
+ * aborts the parse with `ErrorLimitReached`. (Not a grammar action: the error provider.)
+ */
+export const errorBudget = { left: Infinity };
+
+export class ErrorLimitReached extends Error {
+  constructor(readonly token: IToken) {
+    super("too many syntax errors");
+  }
+}
+
+function spend(token: IToken, payload: SyntaxErrorPayload): string {
+  if (--errorBudget.left < 0) throw new ErrorLimitReached(token);
+  return JSON.stringify(payload);
+}
+
 const errorPayloads: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, ruleName }) => JSON.stringify({ kind: "mismatch", rule: ruleName, expected: [expected.name] }),
-  buildNotAllInputParsedMessage: ({ ruleName }) => JSON.stringify({ kind: "redundant", rule: ruleName, expected: ["Model", "Block", "Mesh", "Strategy"] }),
-  buildNoViableAltMessage: ({ expectedPathsPerAlt, ruleName }) =>
-    JSON.stringify({ kind: "noViableAlt", rule: ruleName, expected: expectedPathsPerAlt.flatMap(firstTokens) }),
-  buildEarlyExitMessage: ({ expectedIterationPaths, ruleName }) =>
-    JSON.stringify({ kind: "earlyExit", rule: ruleName, expected: firstTokens(expectedIterationPaths) }),
+  buildMismatchTokenMessage: ({ expected, actual, ruleName }) => spend(actual, { kind: "mismatch", rule: ruleName, expected: [expected.name] }),
+  buildNotAllInputParsedMessage: ({ firstRedundant, ruleName }) => spend(firstRedundant, { kind: "redundant", rule: ruleName, expected: ["Model", "Block", "Mesh", "Strategy"] }),
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) =>
+    spend(actual[0], { kind: "noViableAlt", rule: ruleName, expected: expectedPathsPerAlt.flatMap(firstTokens) }),
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual, ruleName }) =>
+    spend(actual[0], { kind: "earlyExit", rule: ruleName, expected: firstTokens(expectedIterationPaths) }),
 };
 
 /** Two tokens written with nothing between them (pattern pieces, `GB/s`). */

@@ -51,8 +51,8 @@ export function check(program: Program, diagnostics: Diagnostics, options: Check
   checkOverrides(overrides, selected, diagnostics);
   for (const model of selected) {
     checkParamNames(model.params, `model \`${model.name}\``, file, diagnostics);
-    const params: Record<string, number> = {};
-    for (const p of model.params) if (overrides[p.name] !== undefined) params[p.name] = overrides[p.name];
+    const params = Object.create(null) as Record<string, number>;
+    for (const p of model.params) if (Object.hasOwn(overrides, p.name)) params[p.name] = overrides[p.name];
     const graph = elaborateModel({ model, file, blocks: decls.blocks, params, diagnostics, limits: options.limits });
     if (graph) result.models.set(model.name, graph);
   }
@@ -210,7 +210,8 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
   const ctx: EvalContext = {
     file,
     diagnostics,
-    lookup: (name) => graph.modelParams[name],
+    // Degrees may use the model's parameters (`sample = batch // 8`).
+    lookup: (name) => (Object.hasOwn(graph.modelParams, name) ? graph.modelParams[name] : undefined),
     names: () => Object.keys(graph.modelParams),
   };
   const seen = new Set<string>();

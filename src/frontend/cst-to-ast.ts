@@ -35,8 +35,10 @@ function isNode(x: IToken | CstNode): x is CstNode {
 
 /** The parser tracks only node offsets (cheaper); lines and columns come from this table. */
 function lineStarts(text: string): number[] {
+  // Line breaks as the lexer counts them: \n, \r\n, or a lone \r.
   const starts = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  const breaks = /\r\n?|\n/g;
+  for (let m = breaks.exec(text); m; m = breaks.exec(text)) starts.push(m.index + m[0].length);
   return starts;
 }
 
@@ -527,11 +529,11 @@ export function attachComments(program: A.Program, comments: IToken[], text: str
   const byEnd = [...byStart].sort((a, b) => a.span.endOffset - b.span.endOffset);
   for (const c of comments) {
     const body = c.image.slice(1).trimEnd();
-    const lineStart = text.lastIndexOf("\n", c.startOffset - 1) + 1;
+    const lineStart = Math.max(text.lastIndexOf("\n", c.startOffset - 1), text.lastIndexOf("\r", c.startOffset - 1)) + 1;
     if (text.slice(lineStart, c.startOffset).trim() !== "") {
       const i = lastIndex(byEnd, (t) => t.span.endOffset <= c.startOffset);
       const t = i >= 0 ? byEnd[i] : undefined;
-      if (t && t.trailingComment === undefined && !text.slice(t.span.endOffset, c.startOffset).includes("\n")) {
+      if (t && t.trailingComment === undefined && !/[\r\n]/.test(text.slice(t.span.endOffset, c.startOffset))) {
         t.trailingComment = body;
         continue;
       }

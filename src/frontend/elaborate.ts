@@ -96,7 +96,8 @@ class Elaborator {
   ) {
     this.file = input.file;
     this.limits = input.limits ?? DEFAULT_LIMITS;
-    this.graph = new Graph(input.model.name, {});
+    // Null-prototype records: a parameter may be named `__proto__` or `constructor`.
+    this.graph = new Graph(input.model.name, Object.create(null) as Record<string, number>);
   }
 
   run(): Graph {
@@ -120,7 +121,7 @@ class Elaborator {
     let ok = true;
     for (const p of params) {
       if (scope.has(p.name)) continue; // reported as a duplicate by check()
-      const given = this.input.params[p.name];
+      const given = Object.hasOwn(this.input.params, p.name) ? this.input.params[p.name] : undefined;
       let v: number | undefined;
       if (given !== undefined) v = given;
       else if (p.default) v = evalInt(p.default, this.evalCtx(scope));
@@ -418,7 +419,7 @@ class Elaborator {
 
   /** Named arguments of an op call as attribute values. */
   private attrs(call: Call, frame: Frame): Attrs | undefined {
-    const out: Attrs = {};
+    const out: Attrs = Object.create(null) as Attrs;
     let ok = true;
     for (const na of call.named) {
       if (Object.prototype.hasOwnProperty.call(out, na.name)) {

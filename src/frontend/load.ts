@@ -10,6 +10,8 @@ export interface LoadContext {
   /** Source texts by file name (for diagnostic excerpts); the file read is added. */
   sources: Map<string, string>;
   diagnostics: Diagnostics;
+  /** Relative paths resolve against this folder (the command's working directory). */
+  cwd?: string;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface LoadContext {
  * mostly be echoes of the syntax errors).
  */
 export function loadProgram(path: string, ctx: LoadContext, options: CheckOptions = {}): CheckedProgram | undefined {
-  const text = readSource(path, ctx);
+  const text = readSource(path, { sources: ctx.sources, diagnostics: ctx.diagnostics }, ctx.cwd);
   if (text === undefined) return undefined;
   const errorsBefore = ctx.diagnostics.errors.length;
   const program = parse(text, path, ctx.diagnostics);

@@ -5,7 +5,7 @@
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { didYouMean, Diagnostics } from "../core/diagnostics.js";
 import type { ProgramCstNode } from "../../grammar/cst.js";
-import { parParser, type SyntaxErrorPayload } from "../../grammar/parser.js";
+import { errorBudget, ErrorLimitReached, parParser, type SyntaxErrorPayload } from "../../grammar/parser.js";
 import * as T from "../../grammar/tokens.js";
 import type { Program, TopItem } from "./ast.js";
 import { attachComments, cstToAst } from "./cst-to-ast.js";
@@ -15,6 +15,10 @@ const LABELS = new Map<string, string>(T.PARSER_TOKENS.map((t) => [t.name, t.LAB
 const EXPR_START = ["IntLiteral", "FloatLiteral", "StringLiteral", "True", "False", "Identifier", "LParen", "LBracket", "Minus"];
 const OPENERS: Record<string, string> = { LBrace: "RBrace", LParen: "RParen", LBracket: "RBracket" };
 const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLiteral, T.Star, T.Question, T.Dot]);
+/** Reruns after stray top-level tokens, bounded so that a garbage file stays linear-time. */
+const MAX_RUNS = 50;
+/** Parser errors before giving up (each costs recovery time; more would not help anyone). */
+export const MAX_SYNTAX_ERRORS = 100;
 const NAMED_VALUE_RULES = new Set(["argList", "attrList", "paramList", "expr", "param"]);
 /** When a list of items stops at a token that starts no item, say what items there could be. */
 const ITEM_LISTS: Record<string, string> = {
@@ -73,9 +77,22 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
   // A stray token at the top level ends a parser run; resume at the next declaration
   // keyword so that later declarations are still read (and their errors reported).
   let start = 0;
+  let runs = 0;
+  let budget = MAX_SYNTAX_ERRORS;
   do {
+    errorBudget.left = budget;
     parParser.input = start === 0 ? tokens : tokens.slice(start);
-    const cst = parParser.program() as ProgramCstNode;
+    let cst: ProgramCstNode;
+    try {
+      cst = parParser.program() as ProgramCstNode;
+    } catch (e) {
+      if (!(e instanceof ErrorLimitReached)) throw e;
+      reportErrorLimit(e.token, text, file, diagnostics);
+      break;
+    } finally {
+      errorBudget.left = Infinity;
+    }
+    budget -= parParser.errors.length;
     const errors = [...parParser.errors];
     const found = new Diagnostics();
     let resume = tokens.length;
@@ -87,22 +104,35 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
       if (line !== lastLine || payload.kind === "redundant") reportSyntaxError(e, payload, tokens, text, file, found);
       lastLine = line;
       if (payload.kind === "redundant") {
-        const at = tokens.indexOf(e.token);
+        const at = indexOfToken(tokens, e.token);
         resume = tokens.findIndex((t, i) => i > at && TOP_KEYWORDS.has(t.tokenType));
         if (resume <= start) resume = tokens.length;
       }
     }
-    for (const item of cstToAst(cst, text, file, found).items) {
+    const read = cstToAst(cst, text, file, found).items;
+    for (const item of read) {
       if (!seenItems.has(item.span.offset)) items.push(item);
       seenItems.add(item.span.offset);
     }
     keep(found);
-    start = resume;
-  } while (start < tokens.length);
+    // No rerun when the parser's own recovery already read a declaration from there on.
+    const resumeOffset = tokens[resume]?.startOffset ?? Infinity;
+    start = read.some((item) => item.span.offset >= resumeOffset) ? tokens.length : resume;
+  } while (start < tokens.length && ++runs < MAX_RUNS);
   const program: Program = { span: { line: 1, column: 1, offset: 0, endOffset: text.length }, file, items };
   attachComments(program, lexed.groups.comments ?? [], text);
   if (items.length === 0 && diagnostics.errors.length > errorsBefore) return undefined;
   return program;
+}
+
+function reportErrorLimit(tok: IToken, text: string, file: string, diagnostics: Diagnostics): void {
+  const at = Number.isFinite(tok.startOffset)
+    ? { line: tok.startLine ?? 1, column: tok.startColumn ?? 1, offset: tok.startOffset, length: Math.max(1, tok.image.length) }
+    : { ...endPosition(text), offset: text.length, length: 1 };
+  diagnostics.error("PAR1011", `too many syntax errors: stopped reading after ${MAX_SYNTAX_ERRORS}`, {
+    pos: { file, ...at },
+    hint: "is this a .par file? fix the first errors and run again",
+  });
 }
 
 /**
@@ -198,21 +228,38 @@ function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string |
     return "use `:` here";
   }
   if (type === T.Colon && NAMED_VALUE_RULES.has(p.rule)) return "named values use `=`, not `:`: `out = 4`";
-  const next = tokens[tokens.indexOf(tok) + 1]?.tokenType;
+  const at = indexOfToken(tokens, tok);
+  const next = tokens[at + 1]?.tokenType;
   const usedAsName = p.expected.includes("Identifier") || next === T.Equals || next === T.Comma || next === T.Colon || next === T.LParen;
   if (T.KEYWORDS.includes(type) && usedAsName) return `\`${tok.image}\` is a reserved word and cannot be used as a name`;
   if (p.kind === "redundant") {
     const close = type === T.Identifier ? didYouMean(tok.image, ["model", "block", "mesh", "strategy"]) : undefined;
     return close ?? "the top level holds only `model`, `block`, `mesh` and `strategy` declarations";
   }
-  const prev = tokens[tokens.indexOf(tok) - 1];
+  const prev = at > 0 ? tokens[at - 1] : undefined;
   if (p.rule === "rule" && PATTERN_PIECES.has(type) && prev && PATTERN_PIECES.has(prev.tokenType)) {
     return "write a pattern without spaces (`layer*.attn`) and separate patterns with `,`";
   }
+  const closesList = p.expected.includes("RParen") || p.expected.includes("RBracket");
+  if (closesList && EXPR_START.includes(type.name) && prev && prev.tokenType !== T.Comma) return "separate the items of a list with `,`";
   if (p.rule === "assignStmt" && prev?.tokenType === T.Identifier && type === T.Identifier) {
     return didYouMean(prev.image, ["input", "repeat", "return"]);
   }
   return undefined;
+}
+
+/** Position of a token in the (offset-sorted) token list, by binary search; -1 if absent. */
+function indexOfToken(tokens: IToken[], tok: IToken): number {
+  let lo = 0;
+  let hi = tokens.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const o = tokens[mid].startOffset;
+    if (o === tok.startOffset) return mid;
+    if (o < tok.startOffset) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** The innermost `{`, `(` or `[` left open at the end of the tokens. */
@@ -227,6 +274,6 @@ function unclosedOpener(tokens: IToken[]): IToken | undefined {
 }
 
 function endPosition(text: string): { line: number; column: number } {
-  const lines = text.split("\n");
+  const lines = text.split(/\r\n?|\n/);
   return { line: lines.length, column: lines[lines.length - 1].length + 1 };
 }

@@ -13,4 +13,5 @@ export const SYNTAX_CODES: CodeTable = {
   PAR1008: { title: "unknown escape sequence in a string" },
   PAR1009: { title: "expressions nested too deeply to parse" },
   PAR1010: { title: "the parser failed unexpectedly (a bug in par)" },
+  PAR1011: { title: "too many syntax errors: parsing stopped" },
 };

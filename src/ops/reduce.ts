@@ -24,7 +24,7 @@ function alongAxis(tf: TF, x: Tensor, axis: number, fn: (t: Tensor) => Tensor): 
 function softmaxEntry(name: string, doc: string, fwd: number, bwd: number, fn: (tf: TF, t: Tensor) => Tensor): OpEntry {
   return {
     name,
-    family: "normalisation",
+    family: "normalization",
     doc,
     inputs: [{ name: "x" }],
     attrs: [{ name: "axis", kind: "int", default: -1, doc: "the normalised axis" }],

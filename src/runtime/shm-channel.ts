@@ -95,8 +95,16 @@ const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, index: num
 async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: number): Promise<boolean> {
   if (Atomics.load(ctrl, index) !== seen) return true;
   const r = waitAsync(ctrl, index, seen, Math.max(0, ms));
-  const v = r.async ? await r.value : r.value;
-  return v !== "timed-out" || Atomics.load(ctrl, index) !== seen;
+  if (!r.async) return r.value !== "timed-out" || Atomics.load(ctrl, index) !== seen;
+  // A pending waitAsync does not keep Node's event loop alive: without this timer a
+  // thread with nothing else to do would exit in the middle of a receive.
+  const alive = setTimeout(() => undefined, Math.max(0, ms) + 1000);
+  try {
+    const v = await r.value;
+    return v !== "timed-out" || Atomics.load(ctrl, index) !== seen;
+  } finally {
+    clearTimeout(alive);
+  }
 }
 
 interface Outgoing {

@@ -71,8 +71,7 @@ function randomStrategy(graph: Graph, mesh: Mesh, space: SearchSpace, seed: numb
 }
 
 /** An exhaustive result in the MCMC's result shape (the seeds are never better: they are in the space). */
-function exactRun(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: Strategy[], exact: ExhaustiveResult, optimizer: Optimizer): McmcResult {
-  const t0 = performance.now();
+function exactRun(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: Strategy[], exact: ExhaustiveResult, optimizer: Optimizer, t0: number): McmcResult {
   const seedCosts = seeds.map((s) => new Evaluator(graph, mesh, s, costs, optimizer).cost());
   let startSeed = 0;
   seedCosts.forEach((c, i) => c < seedCosts[startSeed] && (startSeed = i));
@@ -134,9 +133,10 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
   // A space no larger than the iteration budget is enumerated instead: exact, and no more
   // work than the MCMC would do (single-op moves can miss optima that need two ops changed
   // together, e.g. a Megatron-style column/row pair).
+  const started = performance.now();
   const size = "iterations" in options.budget ? spaceSize(graph, space) : Infinity;
   const exact = size <= (options.budget as { iterations: number }).iterations ? exhaustiveSearch(graph, mesh, costs, space, { optimizer, limit: size }) : undefined;
-  const run = exact ? exactRun(graph, mesh, costs, seeds, exact, optimizer) : mcmcSearch(graph, mesh, costs, seeds, space, {
+  const run = exact ? exactRun(graph, mesh, costs, seeds, exact, optimizer, started) : mcmcSearch(graph, mesh, costs, seeds, space, {
     budget: options.budget,
     seed: options.seed,
     beta: options.beta,

@@ -71,6 +71,8 @@ export interface SimulateOptions {
 let heapBuf = new Int32Array(4096);
 let suffixBuf = new Int32Array(4096);
 let partialBuf = new Float64Array(4096);
+let heapReady = new Float64Array(4096);
+let heapKey = new Float64Array(4096);
 
 /**
  * Schedules every alive task whose old ready time is ≥ t0 (all of them for t0 = −∞),
@@ -79,7 +81,7 @@ let partialBuf = new Float64Array(4096);
  * (ready, key) inlined on module-level buffers (no allocation per call once warm).
  */
 export function schedule(store: TaskStore, resourceCount: number, t0: number): number {
-  const { size, alive, ready, start, end, dur, res, count, preds, succs, key } = store;
+  const { size, alive, ready, start, end, dur, res, count, key, predHead, eNextPred, eFrom, succHead, eNextSucc, eTo } = store;
   const free = new Float64Array(resourceCount);
   let makespan = 0;
   if (suffixBuf.length < size) {
@@ -105,9 +107,8 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     const s = suffix[k];
     let c = 0;
     let r = 0;
-    const ps = preds[s];
-    for (let i = 0; i < ps.length; i++) {
-      const p = ps[i];
+    for (let e = predHead[s]; e >= 0; e = eNextPred[e]) {
+      const p = eFrom[e];
       if (ready[p] < t0) {
         if (end[p] > r) r = end[p];
       } else c++;
@@ -115,8 +116,16 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     partial[k] = r;
     count[s] = c;
   }
-  if (heapBuf.length < n + 1) heapBuf = new Int32Array(2 * n + 1);
+  // The heap keeps each entry's (ready, key) next to its slot: comparisons read contiguous
+  // memory instead of chasing slots into the task arrays.
+  if (heapBuf.length < n + 1) {
+    heapBuf = new Int32Array(2 * n + 1);
+    heapReady = new Float64Array(2 * n + 1);
+    heapKey = new Float64Array(2 * n + 1);
+  }
   const heap = heapBuf;
+  const hr = heapReady;
+  const hk = heapKey;
   let hn = 0;
   // Push: sift up by (ready, key).
   const push = (x: number): void => {
@@ -125,41 +134,42 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     let i = hn++;
     while (i > 0) {
       const pi = (i - 1) >> 1;
-      const p = heap[pi];
-      const rp = ready[p];
-      if (rp < rx || (rp === rx && key[p] < kx)) break;
-      heap[i] = p;
+      const rp = hr[pi];
+      if (rp < rx || (rp === rx && hk[pi] < kx)) break;
+      heap[i] = heap[pi];
+      hr[i] = rp;
+      hk[i] = hk[pi];
       i = pi;
     }
     heap[i] = x;
+    hr[i] = rx;
+    hk[i] = kx;
   };
   for (let k = 0; k < n; k++) ready[suffix[k]] = partial[k];
   for (let k = 0; k < n; k++) if (count[suffix[k]] === 0) push(suffix[k]);
   let done = 0;
   while (hn > 0) {
     const s = heap[0];
-    // Pop: move the last element down from the root.
-    const last = heap[--hn];
+    // Pop: move the last entry down from the root.
+    --hn;
     if (hn > 0) {
-      const rl = ready[last];
-      const kl = key[last];
+      const last = heap[hn];
+      const rl = hr[hn];
+      const kl = hk[hn];
       let i = 0;
       for (;;) {
         let c = 2 * i + 1;
         if (c >= hn) break;
-        let cs = heap[c];
-        if (c + 1 < hn) {
-          const d = heap[c + 1];
-          if (ready[d] < ready[cs] || (ready[d] === ready[cs] && key[d] < key[cs])) {
-            c++;
-            cs = d;
-          }
-        }
-        if (rl < ready[cs] || (rl === ready[cs] && kl < key[cs])) break;
-        heap[i] = cs;
+        if (c + 1 < hn && (hr[c + 1] < hr[c] || (hr[c + 1] === hr[c] && hk[c + 1] < hk[c]))) c++;
+        if (rl < hr[c] || (rl === hr[c] && kl < hk[c])) break;
+        heap[i] = heap[c];
+        hr[i] = hr[c];
+        hk[i] = hk[c];
         i = c;
       }
       heap[i] = last;
+      hr[i] = rl;
+      hk[i] = kl;
     }
     done++;
     const q = res[s];
@@ -170,9 +180,8 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     end[s] = e;
     free[q] = e;
     if (e > makespan) makespan = e;
-    const ss = succs[s];
-    for (let i = 0; i < ss.length; i++) {
-      const u = ss[i];
+    for (let x = succHead[s]; x >= 0; x = eNextSucc[x]) {
+      const u = eTo[x];
       if (e > ready[u]) ready[u] = e;
       if (--count[u] === 0) push(u);
     }
@@ -184,14 +193,13 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
 /** The earliest time the schedule can differ from the last one after the store's changes. */
 function changePoint(store: TaskStore): number {
   let t0 = store.touchedMin;
-  const { mark, epoch, preds, end, alive } = store;
+  const { mark, epoch, end, alive, predHead, eNextPred, eFrom } = store;
   for (const s of store.changed) {
     if (!alive[s]) continue;
     let r = 0;
     let frontier = true;
-    const ps = preds[s];
-    for (let i = 0; i < ps.length; i++) {
-      const p = ps[i];
+    for (let x = predHead[s]; x >= 0; x = eNextPred[x]) {
+      const p = eFrom[x];
       if (mark[p] === epoch) {
         frontier = false;
         break;
@@ -332,7 +340,7 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       start: st.start[s],
       end: st.end[s],
       bytes: st.bytes[s],
-      deps: st.preds[s].map((p) => pos.get(p)!),
+      deps: st.predsOf(s).map((p) => pos.get(p)!),
     };
   });
   const t: Timeline = { iterationTime: makespan, tasks, computeTime, commTime, deviceBusy, bytesByLinkClass, resources: [...b.links.names] };

@@ -164,7 +164,11 @@ export class Links {
 
 // ------------------------------------------------------------------ the slot store
 
-/** Growable typed-array store of tasks with explicit predecessor/successor lists. */
+/**
+ * Growable typed-array store of tasks. Dependencies are edges in a typed-array pool, each
+ * on two doubly linked lists (its source's successors, its target's predecessors): adding
+ * and removing an edge is O(1) and allocates nothing, and repeated builds reuse the pool.
+ */
 export class TaskStore {
   size = 0;
   private cap = 0;
@@ -186,8 +190,19 @@ export class TaskStore {
   /** Scratch for the scheduler. */
   count = new Int32Array(0);
   mark = new Int32Array(0);
-  preds: number[][] = [];
-  succs: number[][] = [];
+  /** First edge of each task's successor / predecessor list (−1: none). */
+  succHead = new Int32Array(0);
+  predHead = new Int32Array(0);
+  /** Edge pool: endpoints and the links of both lists. */
+  eFrom = new Int32Array(0);
+  eTo = new Int32Array(0);
+  eNextSucc = new Int32Array(0);
+  ePrevSucc = new Int32Array(0);
+  eNextPred = new Int32Array(0);
+  ePrevPred = new Int32Array(0);
+  private edgeCap = 0;
+  private edgeTop = 0;
+  private edgeFree = -1;
   private free: number[] = [];
 
   // Change tracking between two schedules (see DeltaSimulator).
@@ -207,31 +222,33 @@ export class TaskStore {
     this.kind = g8(this.kind); this.alive = g8(this.alive);
     this.res = g32(this.res); this.op = g32(this.op); this.idx = g32(this.idx); this.src = g32(this.src); this.dst = g32(this.dst);
     this.count = g32(this.count); this.mark = g32(this.mark);
+    this.succHead = g32(this.succHead); this.predHead = g32(this.predHead);
     this.dur = g64(this.dur); this.key = g64(this.key); this.bytes = g64(this.bytes);
     this.ready = g64(this.ready); this.start = g64(this.start); this.end = g64(this.end);
     this.cap = cap;
   }
 
+  private growEdges(): void {
+    const cap = Math.max(2048, this.edgeCap * 2);
+    const g32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
+    this.eFrom = g32(this.eFrom); this.eTo = g32(this.eTo);
+    this.eNextSucc = g32(this.eNextSucc); this.ePrevSucc = g32(this.ePrevSucc);
+    this.eNextPred = g32(this.eNextPred); this.ePrevPred = g32(this.ePrevPred);
+    this.edgeCap = cap;
+  }
+
   add(kind: number, res: number, dur: number, key: number, op: number, idx: number, src: number, dst: number, bytes: number): number {
     let s: number;
-    if (this.free.length) {
-      s = this.free.pop()!;
-      // remove() left empty lists behind for reuse.
-    } else {
+    if (this.free.length) s = this.free.pop()!;
+    else {
       if (this.size === this.cap) this.grow();
       s = this.size++;
-      if (s < this.preds.length) {
-        // A store reused after reset(): keep the lists, drop their contents.
-        this.preds[s].length = 0;
-        this.succs[s].length = 0;
-      } else {
-        this.preds.push([]);
-        this.succs.push([]);
-      }
     }
     this.kind[s] = kind; this.alive[s] = 1; this.res[s] = res; this.op[s] = op; this.idx[s] = idx;
     this.src[s] = src; this.dst[s] = dst; this.dur[s] = dur; this.key[s] = key; this.bytes[s] = bytes;
     this.ready[s] = Infinity; this.start[s] = Infinity; this.end[s] = Infinity;
+    this.succHead[s] = -1;
+    this.predHead[s] = -1;
     if (this.scheduled) this.noteChanged(s);
     return s;
   }
@@ -245,29 +262,73 @@ export class TaskStore {
 
   /** a must finish before b starts. */
   link(a: number, b: number): void {
-    this.succs[a].push(b);
-    this.preds[b].push(a);
+    let e: number;
+    if (this.edgeFree >= 0) {
+      e = this.edgeFree;
+      this.edgeFree = this.eNextSucc[e];
+    } else {
+      if (this.edgeTop === this.edgeCap) this.growEdges();
+      e = this.edgeTop++;
+    }
+    this.eFrom[e] = a;
+    this.eTo[e] = b;
+    const sh = this.succHead[a];
+    this.eNextSucc[e] = sh;
+    this.ePrevSucc[e] = -1;
+    if (sh >= 0) this.ePrevSucc[sh] = e;
+    this.succHead[a] = e;
+    const ph = this.predHead[b];
+    this.eNextPred[e] = ph;
+    this.ePrevPred[e] = -1;
+    if (ph >= 0) this.ePrevPred[ph] = e;
+    this.predHead[b] = e;
     if (this.scheduled) this.noteChanged(b);
+  }
+
+  /** Unlinks edge e from both lists and frees it. */
+  private unlink(e: number): void {
+    const a = this.eFrom[e];
+    const b = this.eTo[e];
+    const ns = this.eNextSucc[e];
+    const ps = this.ePrevSucc[e];
+    if (ps >= 0) this.eNextSucc[ps] = ns;
+    else this.succHead[a] = ns;
+    if (ns >= 0) this.ePrevSucc[ns] = ps;
+    const np = this.eNextPred[e];
+    const pp = this.ePrevPred[e];
+    if (pp >= 0) this.eNextPred[pp] = np;
+    else this.predHead[b] = np;
+    if (np >= 0) this.ePrevPred[np] = pp;
+    this.eNextSucc[e] = this.edgeFree;
+    this.edgeFree = e;
   }
 
   remove(s: number): void {
     if (!this.alive[s]) return;
     this.alive[s] = 0;
     if (this.scheduled && this.ready[s] < this.touchedMin) this.touchedMin = this.ready[s];
-    for (const p of this.preds[s]) {
-      const list = this.succs[p];
-      const i = list.indexOf(s);
-      if (i >= 0) list.splice(i, 1);
-    }
-    for (const q of this.succs[s]) {
-      const list = this.preds[q];
-      const i = list.indexOf(s);
-      if (i >= 0) list.splice(i, 1);
+    while (this.predHead[s] >= 0) this.unlink(this.predHead[s]);
+    while (this.succHead[s] >= 0) {
+      const e = this.succHead[s];
+      const q = this.eTo[e];
+      this.unlink(e);
       if (this.alive[q] && this.scheduled) this.noteChanged(q);
     }
-    this.preds[s].length = 0;
-    this.succs[s].length = 0;
     this.free.push(s);
+  }
+
+  /** Predecessors of s (allocates; for tests and timelines). */
+  predsOf(s: number): number[] {
+    const out: number[] = [];
+    for (let e = this.predHead[s]; e >= 0; e = this.eNextPred[e]) out.push(this.eFrom[e]);
+    return out.reverse();
+  }
+
+  /** Successors of s (allocates; for tests and timelines). */
+  succsOf(s: number): number[] {
+    const out: number[] = [];
+    for (let e = this.succHead[s]; e >= 0; e = this.eNextSucc[e]) out.push(this.eTo[e]);
+    return out.reverse();
   }
 
   /** Alive slots, in slot order. */
@@ -284,6 +345,8 @@ export class TaskStore {
   reset(): void {
     this.size = 0;
     this.free.length = 0;
+    this.edgeTop = 0;
+    this.edgeFree = -1;
     this.epoch++;
     this.touchedMin = Infinity;
     this.changed.length = 0;
@@ -449,6 +512,8 @@ interface OpInfo {
 interface GraphCaches {
   layouts: Map<string, Map<string, Layout>>;
   overlaps: Map<string, EdgeOverlaps>;
+  /** Ops in topological order with their static facts; rebuilt if the graph grew. */
+  ops?: { size: number; infos: OpInfo[]; rankOf: Map<string, number> };
 }
 const graphCaches = new WeakMap<Graph, GraphCaches>();
 
@@ -458,6 +523,32 @@ function cachesFor(graph: Graph): GraphCaches {
   return c;
 }
 
+/** The static facts of every op, in topological order (shared by builders of one graph). */
+function opInfos(graph: Graph, caches: GraphCaches): { infos: OpInfo[]; rankOf: Map<string, number> } {
+  const rankOf = new Map<string, number>();
+  const infos: OpInfo[] = [];
+  const order = graph.topoOrder();
+  order.forEach((node, rank) => rankOf.set(node.name, rank));
+  for (const node of order) {
+    const types = node.inputs.map((id) => graph.tensor(id).type);
+    const floatIn = types.find((t) => isFloat(t.dtype))?.dtype ?? "f32";
+    infos.push({
+      node,
+      rank: rankOf.get(node.name)!,
+      inputShapes: types.map((t) => t.shape),
+      inputDtypes: types.map((t) => t.dtype),
+      producers: node.inputs.map((id) => {
+        const p = graph.tensor(id).producer;
+        return p ? { op: rankOf.get(p.op)!, output: p.output } : undefined;
+      }),
+      consumers: node.outputs.map((id) => graph.tensor(id).consumers.map((c) => ({ op: rankOf.get(c.op)!, input: c.input }))),
+      layouts: caches.layouts.get(node.name) ?? caches.layouts.set(node.name, new Map()).get(node.name)!,
+      paramDtypes: node.sig.params.map((p) => p.dtype ?? floatIn),
+    });
+  }
+  return { infos, rankOf };
+}
+
 /**
  * Builds and edits the task graph of (graph, mesh, strategy, costs). `setOp` replaces one
  * op's tasks and the transfers on its edges; everything else is left in place.
@@ -465,8 +556,8 @@ function cachesFor(graph: Graph): GraphCaches {
 export class TaskGraphBuilder {
   readonly store: TaskStore;
   readonly links: Links;
-  readonly ops: OpInfo[] = [];
-  readonly rankOf = new Map<string, number>();
+  readonly ops: OpInfo[];
+  readonly rankOf: Map<string, number>;
   readonly blocks: (OpBlock | undefined)[] = [];
   private readonly overlapCache: Map<string, EdgeOverlaps>;
   private readonly classOf: Int32Array;
@@ -480,25 +571,9 @@ export class TaskGraphBuilder {
     const n = mesh.devices.length;
     this.classOf = new Int32Array(n);
     for (let d = 0; d < n; d++) this.classOf[d] = costs.computeClass ? costs.computeClass(d) : d;
-    const order = graph.topoOrder();
-    order.forEach((node, rank) => this.rankOf.set(node.name, rank));
-    for (const node of order) {
-      const types = node.inputs.map((id) => graph.tensor(id).type);
-      const floatIn = types.find((t) => isFloat(t.dtype))?.dtype ?? "f32";
-      this.ops.push({
-        node,
-        rank: this.rankOf.get(node.name)!,
-        inputShapes: types.map((t) => t.shape),
-        inputDtypes: types.map((t) => t.dtype),
-        producers: node.inputs.map((id) => {
-          const p = graph.tensor(id).producer;
-          return p ? { op: this.rankOf.get(p.op)!, output: p.output } : undefined;
-        }),
-        consumers: node.outputs.map((id) => graph.tensor(id).consumers.map((c) => ({ op: this.rankOf.get(c.op)!, input: c.input }))),
-        layouts: caches.layouts.get(node.name) ?? caches.layouts.set(node.name, new Map()).get(node.name)!,
-        paramDtypes: node.sig.params.map((p) => p.dtype ?? floatIn),
-      });
-    }
+    if (!caches.ops || caches.ops.size !== graph.ops.size) caches.ops = { size: graph.ops.size, ...opInfos(graph, caches) };
+    this.ops = caches.ops.infos;
+    this.rankOf = caches.ops.rankOf;
   }
 
   private layout(info: OpInfo, degrees: readonly number[]): Layout {

@@ -86,6 +86,9 @@ describe("par check", () => {
     expect(await runCli(["check", "mlp.par", "--set", "hidden"], capture(dir))).toBe(2);
     expect(await runCli(["check"], capture(dir))).toBe(2);
     expect(await runCli(["check", "mlp.par", "--set", "hiden=3"], capture(dir))).toBe(1);
+    const missing = capture(dir);
+    expect(await runCli(["check", "nope.par"], missing)).toBe(1);
+    expect(missing.stderr).toContain("PAR4001");
   });
 });
 
@@ -98,6 +101,10 @@ describe("par graph", () => {
     const io2 = capture(dir);
     expect(await runCli(["graph", "mlp.par", "--dot", "--out", "mlp.dot"], io2)).toBe(0);
     expect(readFileSync(join(dir, "mlp.dot"), "utf8")).toBe(io.stdout);
+    // A file where a folder should be: PAR4002, exit 1, no stack trace.
+    const io3 = capture(dir);
+    expect(await runCli(["graph", "mlp.par", "--dot", "--out", "mlp.par/g.dot"], io3)).toBe(1);
+    expect(io3.stderr).toContain("error PAR4002: cannot write `mlp.par/g.dot`");
   });
 
   it("without --dot lists the ops; several models need --model", async () => {

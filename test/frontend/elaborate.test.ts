@@ -200,3 +200,21 @@ describe("elaboration: scopes", () => {
     expect([...g.ops.keys()]).toEqual(["out", "loss"]);
   });
 });
+
+describe("elaboration: names that collide with Object.prototype", () => {
+  it("parameters named `constructor` and `__proto__` are ordinary names", () => {
+    const text = `model m(constructor = 3, __proto__ = 5) {\n  input x : f32[2, constructor]\n  loss = linear(x, out = __proto__)\n}\n`;
+    const g = ok(text);
+    expect(g.tensor("x").type.shape).toEqual([2, 3]);
+    expect(g.op("loss").sig.outputs[0].shape).toEqual([2, 5]);
+    expect(Object.entries(g.modelParams)).toEqual([["constructor", 3], ["__proto__", 5]]);
+    // (An object literal's `__proto__:` sets the prototype, so build the override record by entries.)
+    const g2 = ok(text, { overrides: Object.fromEntries([["__proto__", 6]]) });
+    expect(g2.op("loss").sig.outputs[0].shape).toEqual([2, 6]);
+  });
+
+  it("an attribute named `__proto__` is reported as unknown, not dropped", () => {
+    expect(elab(model("  out = linear(x, out = 4, __proto__ = 1)")).codes).toEqual(["PAR2101"]);
+    expect(elab(model("  out = linear(x, out = toString)")).codes).toEqual(["PAR2001"]);
+  });
+});

@@ -1,9 +1,12 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Diagnostics, type Diagnostic } from "../../src/core/diagnostics.js";
 import type { AssignStmt, Call, Expr, ForStmt, InputStmt, MeshDecl, ModelDecl, Program, RepeatStmt, ReturnStmt, StrategyDecl } from "../../src/frontend/ast.js";
 import { stripSpans } from "../../src/frontend/ast-equal.js";
 import { parse, reportParserFailure } from "../../src/frontend/parse.js";
 import { SYNTAX_CODES } from "../../src/frontend/syntax-codes.js";
+import { assertProperty } from "../support/property.js";
+import { validProgramArb } from "../support/program-gen.js";
 
 function ok(text: string): Program {
   const d = new Diagnostics();
@@ -228,10 +231,10 @@ describe("parse: expressions", () => {
 
 describe("parse: diagnostics", () => {
   it("every PAR1xxx code is documented", () => {
-    for (const code of ["PAR1001", "PAR1002", "PAR1003", "PAR1004", "PAR1005", "PAR1006", "PAR1007", "PAR1008", "PAR1009", "PAR1010"]) {
+    for (const code of ["PAR1001", "PAR1002", "PAR1003", "PAR1004", "PAR1005", "PAR1006", "PAR1007", "PAR1008", "PAR1009", "PAR1010", "PAR1011"]) {
       expect(SYNTAX_CODES[code]?.title).toBeTruthy();
     }
-    expect(Object.keys(SYNTAX_CODES)).toHaveLength(10);
+    expect(Object.keys(SYNTAX_CODES)).toHaveLength(11);
   });
 
   it("PAR1001 unexpected character, with a hint for single quotes", () => {
@@ -267,8 +270,20 @@ describe("parse: diagnostics", () => {
     expect(eof.message).toBe("found end of file, expected `{`");
     const group = expectAt("mesh m {\n  node y 4 { device g }\n}", "PAR1003", 2, 8);
     expect(group.expected).toBe("`x`");
+    expect(expectAt("model m {\n  input x : f32[4 5]\n}", "PAR1003", 2, 19).hint).toBe("separate the items of a list with `,`");
     const loop = expectAt("model m {\n  for i in 4 { h = x }\n}", "PAR1003", 2, 12);
     expect(loop.expected).toContain("range");
+  });
+
+  it("counts lines the same way for \\n, \\r\\n and a lone \\r", () => {
+    for (const nl of ["\n", "\r\n", "\r"]) {
+      expectAt(`model m {${nl}  input x = f32[4]${nl}}`, "PAR1003", 2, 11);
+      expectAt(`model m {${nl}  input x : f33[4]${nl}}`, "PAR1006", 2, 13);
+      const m = ok(`model m {${nl}  h = x  # c${nl}  y = h${nl}}`).items[0] as ModelDecl;
+      expect(m.body[1].span).toMatchObject({ line: 3, column: 3 });
+      expect(m.body[0].trailingComment).toBe(" c");
+      expect(m.body[1].leadingComments).toBeUndefined();
+    }
   });
 
   it("PAR1004 unclosed brace at end of file points at the opening brace", () => {
@@ -309,6 +324,18 @@ describe("parse: diagnostics", () => {
     ok("model m { h = x }");
   });
 
+  it("PAR1011 stops a hopeless file after 100 errors, quickly", () => {
+    const junk = ["h = = )", "model {", "} }", "x y z", "a = (b", "mesh m { node q 2 {", "input x = f32[", "* : a = 1"];
+    const text = Array.from({ length: 5000 }, (_, i) => junk[(i * 7) % junk.length]).join("\n");
+    const t0 = performance.now();
+    const { items } = errors(text);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(items.filter((d) => d.code === "PAR1011")).toHaveLength(1);
+    expect(items.length).toBeLessThanOrEqual(102);
+    expect(items.find((d) => d.code === "PAR1011")?.pos?.line).toBeGreaterThan(1);
+    ok("model m { h = x }");
+  });
+
   it("PAR1010 an unexpected failure is reported as a bug, not thrown", () => {
     const d = new Diagnostics();
     reportParserFailure(new TypeError("boom"), "t.par", d);
@@ -328,6 +355,26 @@ describe("parse: diagnostics", () => {
     const { program, items } = errors("} model a { h = x }\nbogus\nmesh m { device g }");
     expect(items.map((d) => d.code)).toEqual(["PAR1003", "PAR1003"]);
     expect(program?.items.map((i) => i.kind)).toEqual(["model", "mesh"]);
+  });
+
+  it("never throws on edited programs; every diagnostic is a PAR1xxx code at a position in the text", () => {
+    const edit = fc.tuple(validProgramArb, fc.nat(), fc.nat(12), fc.constantFrom("", "@", "{", "}", "(", ")", "=", ":", '"', "1_", "..", ",", "*", "#", "\n"));
+    assertProperty(
+      fc.property(edit, ([src, at, cut, insert]) => {
+        const i = src.length === 0 ? 0 : at % src.length;
+        const text = src.slice(0, i) + insert + src.slice(i + cut);
+        const { items } = errors(text);
+        const lines = text.split(/\r\n|\r|\n/);
+        for (const d of items) {
+          expect(SYNTAX_CODES[d.code], d.code).toBeDefined();
+          expect(d.pos?.line).toBeGreaterThanOrEqual(1);
+          expect(d.pos?.line).toBeLessThanOrEqual(lines.length);
+          expect(d.pos?.column).toBeLessThanOrEqual((lines[(d.pos?.line ?? 1) - 1] ?? "").length + 1);
+          expect(d.pos?.offset ?? 0).toBeLessThanOrEqual(text.length);
+        }
+      }),
+      200,
+    );
   });
 
   it("returns undefined when errors leave nothing usable", () => {

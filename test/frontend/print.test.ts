@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Diagnostics, formatDiagnostic } from "../../src/core/diagnostics.js";
 import type { Program } from "../../src/frontend/ast.js";
-import { astEqual } from "../../src/frontend/ast-equal.js";
+import { astEqual, stripSpans } from "../../src/frontend/ast-equal.js";
 import { parse } from "../../src/frontend/parse.js";
 import { format } from "../../src/frontend/print.js";
 import { assertProperty } from "../support/property.js";
@@ -94,5 +94,20 @@ describe("format", () => {
       }),
       150,
     );
+  });
+});
+
+describe("astEqual / stripSpans", () => {
+  it("ignores spans, *Span fields and comments, but not names or values", () => {
+    const a = parseOk("# c\nmodel m(b = 4) {\n  h = relu(x)  # t\n}\n");
+    const b = parseOk("model   m(b=4){h=relu(x)}");
+    expect(astEqual(a, b)).toBe(true);
+    expect(astEqual(a, parseOk("model m(b = 5) { h = relu(x) }"))).toBe(false);
+    expect(astEqual(a, parseOk("model m(b = 4) { h = relu(y) }"))).toBe(false);
+    expect(astEqual(a, parseOk("model m(b = 4) { h = relu(x) y = x }"))).toBe(false);
+    expect(astEqual(parseOk("model m { h = f(1.0) }"), parseOk("model m { h = f(1.00) }"))).toBe(false);
+    const stripped = stripSpans(a) as unknown as Record<string, unknown>;
+    expect(JSON.stringify(stripped)).not.toMatch(/span|Span|Comment/);
+    expect(stripped.file).toBe("gen.par");
   });
 });

@@ -37,7 +37,7 @@ describe("task graph construction", () => {
     // fc fwd [i] → r fwd [i] directly (same device); r bwd [i] → fc bwd [i].
     const st = b.store;
     const fwdR0 = st.slots().find((x) => st.kind[x] === KIND_FWD && b.ops[st.op[x]].node.name === "r" && st.idx[x] === 0)!;
-    const pred = st.preds[fwdR0].map((p) => [b.ops[st.op[p]].node.name, st.kind[p], st.idx[p]]);
+    const pred = st.predsOf(fwdR0).map((p) => [b.ops[st.op[p]].node.name, st.kind[p], st.idx[p]]);
     expect(pred).toEqual([["fc", KIND_FWD, 0]]);
   });
 
@@ -69,7 +69,7 @@ describe("task graph construction", () => {
     expect(k.allreduce).toBe(1);
     const st = b.store;
     const add = st.slots().find((x) => st.kind[x] === KIND_PSUM)!;
-    expect(st.preds[add].length).toBe(3);
+    expect(st.predsOf(add).length).toBe(3);
     expect(st.slots().filter((x) => st.kind[x] === KIND_UPDATE).length).toBe(3 + 2);
     expect(st.slots().some((x) => st.kind[x] === KIND_ALLREDUCE && st.idx[x] === 1)).toBe(true);
     expect(st.slots().filter((x) => st.kind[x] === KIND_BWD).length).toBe(4);

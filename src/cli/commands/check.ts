@@ -15,7 +15,7 @@ export const SET_FLAG: FlagSpec = { name: "set", kind: "string", value: "NAME=VA
 
 /** The --set overrides as a record; a malformed one is a usage error. */
 export function parseOverrides(args: ParsedArgs): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = Object.create(null) as Record<string, number>;
   for (const item of (args.flags.set as string[] | undefined) ?? []) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$/.exec(item);
     if (!m) throw new UsageError(`--set needs NAME=INTEGER, got "${item}"`, "for example --set batch=128");
@@ -81,7 +81,7 @@ export const checkCommand: Command = {
     let failed = false;
     for (const file of files) {
       const diagnostics = new Diagnostics();
-      const checked = loadProgram(file, { sources: ctx.sources, diagnostics }, { overrides, model });
+      const checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
       const models = checked ? [...checked.models.values()].map(summarize) : [];
       const meshes = checked ? [...checked.meshes.values()].map((m) => ({ name: m.name, devices: m.devices.length })) : [];
       const strategies = checked ? checked.strategies.map((s) => s.name) : [];

@@ -37,7 +37,7 @@ export const graphCommand: Command = {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
     const diagnostics = new Diagnostics();
-    const checked = loadProgram(file, { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
+    const checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
     ctx.report(diagnostics.items);
     if (!checked || diagnostics.hasErrors()) return 1;
     const graphs = [...checked.models.values()];
@@ -49,8 +49,17 @@ export const graphCommand: Command = {
     }
     const text = ctx.args.flags.dot === true ? graphToDot(graphs[0]) : listing(graphs[0]);
     const out = ctx.args.flags.out;
-    if (typeof out === "string") writeFileAtomic(resolve(ctx.io.cwd, out), text);
-    else ctx.io.out(text);
+    if (typeof out !== "string") {
+      ctx.io.out(text);
+      return 0;
+    }
+    try {
+      writeFileAtomic(resolve(ctx.io.cwd, out), text);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      ctx.report([{ code: "PAR4002", severity: "error", message: `cannot write \`${out}\`: ${reason}` }]);
+      return 1;
+    }
     return 0;
   },
 };

@@ -1,0 +1,65 @@
+// Models and plans shared by the runtime benchmarks (runtime.ts, fidelity.ts).
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { builtinMesh } from "../src/core/builtin-meshes.js";
+import { Diagnostics } from "../src/core/diagnostics.js";
+import type { Mesh } from "../src/core/mesh.js";
+import { lower, singleDeviceStrategy, type LowerMesh } from "../src/codegen/lower.js";
+import type { OptimizerConfig, Plan } from "../src/codegen/plan.js";
+import { loadProgram } from "../src/frontend/load.js";
+import type { Graph } from "../src/ir/graph.js";
+import type { Strategy } from "../src/ir/strategy.js";
+
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("no package.json above the bench");
+    dir = up;
+  }
+  return dir;
+}
+
+export interface BenchModel {
+  label: string;
+  file: string;
+  overrides: Record<string, number>;
+}
+
+/** Small configurations: a step on one core takes milliseconds to tens of milliseconds. */
+export const MLP: BenchModel = { label: "mlp(batch 64, hidden 256, 2 layers)", file: "models/mlp.par", overrides: { batch: 64, hidden: 256, layers: 2 } };
+export const CNN: BenchModel = { label: "tinycnn(batch 32, 16x16)", file: "bench/tiny-cnn.par", overrides: {} };
+export const RNN: BenchModel = { label: "rnnlm(batch 16, seq 8, vocab 500, 64 wide, 1 layer)", file: "models/rnnlm.par", overrides: { batch: 16, seq: 8, vocab: 500, embed: 64, hidden: 64, layers: 1 } };
+
+export function loadGraph(m: BenchModel): Graph {
+  const diagnostics = new Diagnostics();
+  const checked = loadProgram(join(repoRoot(), m.file), { sources: new Map(), diagnostics }, { overrides: m.overrides });
+  const g = checked && [...checked.models.values()][0];
+  if (!g || diagnostics.hasErrors()) throw new Error(`${m.file}: ${diagnostics.items.map((d) => `${d.code} ${d.message}`).join("; ")}`);
+  return g;
+}
+
+export function localMesh(): Mesh {
+  return builtinMesh("local")!;
+}
+
+export const SGD: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };
+
+export function planOf(graph: Graph, strategy: Strategy, mesh: Mesh | LowerMesh): Plan {
+  return lower(graph, { ...strategy, mesh: mesh.name }, mesh, { seed: 1, optimizer: SGD });
+}
+
+/** One device of the local kind: a one-device plan gets one worker, not one per core. */
+export const ONE_DEVICE: LowerMesh = { name: "local-1", devices: [{ index: 0, spec: { kind: "cpu" } }] };
+
+/** Every op whole on device 0 of `mesh`. */
+export function singleOn(graph: Graph, mesh: Mesh | LowerMesh): Strategy {
+  return { ...singleDeviceStrategy(graph, mesh.name), name: "single" };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

@@ -1,0 +1,78 @@
+// `par profile FILE.par [--mesh local] [--strategy S|--search] [--backend B] [--repeats N]
+//  [--warmup N] --out costs.json`: measures the forward and backward time of every distinct
+// task of the model under the strategy on this machine's backend (src/runtime/profile.ts:
+// warm-up, repeats, median) and writes the simulator's measured-cost table
+// (`par-measured-costs`, src/cost/compute.ts). `par simulate --costs costs.json` and
+// `par run --trace --costs costs.json` then predict local runs from measurements.
+// Several --strategy runs can be merged by giving --merge with earlier tables.
+
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { writeFileAtomic } from "../../core/files.js";
+import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry } from "../../cost/compute.js";
+import { initBackend } from "../../runtime/backend.js";
+import { profilePlan } from "../../runtime/profile.js";
+import { UsageError } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { COMPILE_FLAGS, compilePar, str } from "./compile-source.js";
+import { BACKEND_FLAG, backendFlag, positiveInt } from "./run.js";
+
+function warmupFlag(v: unknown): number {
+  if (v === undefined) return 2;
+  if (typeof v !== "number" || v < 0) throw new UsageError("--warmup needs an integer ≥ 0");
+  return v;
+}
+
+/** Adds `entries` to `table`, replacing entries with the same key. */
+export function mergeEntries(table: MeasuredEntry[], entries: readonly MeasuredEntry[]): MeasuredEntry[] {
+  const byKey = new Map(table.map((e) => [measuredKey(e.op, e.inputs, e.attrs, e.extent), e]));
+  for (const e of entries) byKey.set(measuredKey(e.op, e.inputs, e.attrs, e.extent), e);
+  return [...byKey.values()];
+}
+
+export const profileCommand: Command = {
+  name: "profile",
+  summary: "measure task costs on this machine and write a measured-cost table for the simulator",
+  usage: "FILE.par --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--merge] [--json] [--set NAME=VALUE ...]",
+  flags: [
+    { name: "out", kind: "string", value: "FILE", doc: "where to write the table (required)" },
+    { name: "repeats", kind: "int", value: "N", doc: "measured runs per task; the median is kept (default 5)" },
+    { name: "warmup", kind: "int", value: "N", doc: "unmeasured runs first (default 2)" },
+    { name: "merge", kind: "bool", doc: "add to the table already at --out instead of replacing it" },
+    BACKEND_FLAG,
+    ...COMPILE_FLAGS.map((f) => (f.name === "strategy" ? { ...f, doc: "whose tasks to measure: a strategy, a strategy file or a baseline (default dp)" } : f)),
+    JSON_FLAG,
+  ],
+  details: "examples:\n  par profile models/mlp.par --set hidden=256 --strategy dp --out mlp-costs.json\n  par simulate models/mlp.par --set hidden=256 --mesh local --strategy dp --costs mlp-costs.json",
+  async run(ctx: CommandContext): Promise<number> {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE.par, got ${ctx.args.positionals.length}`);
+    const out = str(ctx.args, "out");
+    if (out === undefined) throw new UsageError("--out FILE is required");
+    // Profiling measures a strategy's tasks; without one, data parallelism's (not a search).
+    if (str(ctx.args, "strategy") === undefined && ctx.args.flags.search !== true) ctx.args.flags.strategy = "dp";
+    const c = compilePar(ctx, ctx.args.positionals[0]);
+    if (!c || !c.mesh) return 1;
+    const backend = await initBackend(backendFlag(ctx.args));
+    const tasks = profilePlan(c.plan, backend.tf, { warmup: warmupFlag(ctx.args.flags.warmup), repeats: positiveInt(ctx.args, "repeats", 5) });
+    const path = resolve(ctx.io.cwd, out);
+    let entries: MeasuredEntry[] = tasks.map((t) => ({ op: t.op, inputs: t.inputs, attrs: t.attrs, extent: t.extent, forwardMs: t.forwardMs, backwardMs: t.backwardMs }));
+    if (ctx.args.flags.merge === true) {
+      let old: MeasuredCosts | undefined;
+      try {
+        old = parseMeasuredCosts(JSON.parse(readFileSync(path, "utf8")), out);
+      } catch {
+        old = undefined; // nothing to merge with yet
+      }
+      if (old) entries = mergeEntries(old.entries, entries);
+    }
+    const table: MeasuredCosts = { format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, entries };
+    writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
+    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks }, null, 2) + "\n");
+    else {
+      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})\n`);
+      for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms\n`);
+      ctx.io.out(`wrote ${out} (${entries.length} entries)\n`);
+    }
+    return 0;
+  },
+};

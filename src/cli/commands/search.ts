@@ -1,0 +1,282 @@
+// `par search FILE [--model M] [--mesh NAME|FILE] [--budget 10s|20000] [--seed N]
+//  [--optimizer sgd|momentum|adam] [--out FILE] [--json] [--trace OUT.json] [--set k=v]`:
+// searches a strategy (src/search), prints the best iteration time, its speed-up over the
+// baselines, a per-op config table, bytes moved, peak memory per device and the strategy's
+// `.par` block; --out writes its JSON (atomically).
+// `par diff A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE]`: per op,
+// the config under each strategy and the difference in compute, communication and memory.
+
+import { resolve } from "node:path";
+import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
+import { Diagnostics, didYouMean } from "../../core/diagnostics.js";
+import { writeFileAtomic } from "../../core/files.js";
+import type { Mesh } from "../../core/mesh.js";
+import { formatBytes, formatSeconds } from "../../core/units.js";
+import { defaultCosts } from "../../cost/default-costs.js";
+import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
+import type { CheckedProgram } from "../../frontend/check.js";
+import { loadProgram } from "../../frontend/load.js";
+import type { Graph } from "../../ir/graph.js";
+import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
+import { formatDevices, strategyToPar } from "../../ir/strategy-par.js";
+import { validateStrategy } from "../../ir/strategy-validate.js";
+import type { OpConfig, Strategy } from "../../ir/strategy.js";
+import { MemoryTracker } from "../../search/memory-tracker.js";
+import { DEFAULT_BUDGET, parseBudget, type Budget } from "../../search/mcmc.js";
+import { searchStrategy } from "../../search/search.js";
+import { simulate, type Timeline } from "../../sim/simulate.js";
+import { toChromeTrace } from "../../sim/trace.js";
+import { UsageError, type ParsedArgs } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+
+const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
+
+function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+  if (spec === undefined) {
+    if (checked.meshes.size === 1) return [...checked.meshes.values()][0];
+    if (checked.meshes.size > 1) throw new UsageError(`the file declares ${checked.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...checked.meshes.keys()].join(", ")}`);
+    return builtinMesh("p100x16");
+  }
+  const found = checked.meshes.get(spec) ?? builtinMesh(spec);
+  if (found) return found;
+  if (/\.par$/.test(spec)) {
+    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
+    if (!other || diagnostics.hasErrors()) return undefined;
+    if (other.meshes.size !== 1) throw new UsageError(`${spec} declares ${other.meshes.size} meshes; --mesh FILE needs exactly one`);
+    return [...other.meshes.values()][0];
+  }
+  throw new UsageError(`unknown mesh ${spec}`, didYouMean(spec, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
+}
+
+function loadGraph(ctx: CommandContext, file: string, diagnostics: Diagnostics): { checked: CheckedProgram; graph: Graph } | undefined {
+  const checked = loadProgram(resolve(ctx.io.cwd, file), { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
+  if (!checked || diagnostics.hasErrors()) return undefined;
+  const graphs = [...checked.models.values()];
+  if (graphs.length !== 1) {
+    throw new UsageError(graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`, graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined);
+  }
+  return { checked, graph: graphs[0] };
+}
+
+function optimizerFlag(args: ParsedArgs): Optimizer {
+  const o = (str(args, "optimizer") ?? "sgd") as Optimizer;
+  if (!OPTIMIZERS.includes(o)) throw new UsageError(`unknown optimizer ${o}`, `one of ${OPTIMIZERS.join(", ")}`);
+  return o;
+}
+
+const fmtConfig = (op: { sig: { space: { name: string }[] } }, c: OpConfig): string => {
+  const split = c.degrees.map((d, i) => (d > 1 ? `${op.sig.space[i].name}=${d}` : "")).filter(Boolean);
+  return split.length ? split.join(" ") : "whole";
+};
+
+function byOp(t: Timeline): Map<string, { compute: number; comm: number }> {
+  const m = new Map<string, { compute: number; comm: number }>();
+  for (const task of t.tasks) {
+    let c = m.get(task.op);
+    if (!c) m.set(task.op, (c = { compute: 0, comm: 0 }));
+    if (task.device >= 0) c.compute += task.end - task.start;
+    else c.comm += task.end - task.start;
+  }
+  return m;
+}
+
+const speedup = (base: number, best: number): string => `${(base / best).toFixed(2)}×`;
+
+export const searchCommand: Command = {
+  name: "search",
+  summary: "search the SOAP space for a fast strategy (MCMC on the simulator, memory-aware)",
+  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget 10s|20000] [--seed N] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
+  flags: [
+    MODEL_FLAG,
+    MESH_FLAG,
+    { name: "budget", kind: "string", value: "B", doc: `iterations (20000: deterministic) or a duration (10s, 500ms, 2m); default ${"iterations" in DEFAULT_BUDGET ? DEFAULT_BUDGET.iterations : ""} iterations` },
+    { name: "seed", kind: "int", value: "N", doc: "the search's random seed (default 1)" },
+    { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
+    { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
+    { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
+    SET_FLAG,
+    JSON_FLAG,
+  ],
+  details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 10s\n  par search models/alexnet.par --mesh k80x64 --budget 20000 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
+  run(ctx: CommandContext): number {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
+    const [file] = ctx.args.positionals;
+    const optimizer = optimizerFlag(ctx.args);
+    let budget: Budget = DEFAULT_BUDGET;
+    const b = str(ctx.args, "budget");
+    if (b !== undefined) {
+      const parsed = parseBudget(b);
+      if (!parsed) throw new UsageError(`PAR7002: --budget needs an iteration count or a duration, got "${b}"`, "for example --budget 20000 or --budget 10s");
+      budget = parsed;
+    }
+    const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
+    const diagnostics = new Diagnostics();
+    const loaded = loadGraph(ctx, file, diagnostics);
+    const mesh = loaded && pickMesh(str(ctx.args, "mesh"), loaded.checked, ctx, diagnostics);
+    if (!loaded || !mesh || diagnostics.hasErrors()) {
+      ctx.report(diagnostics.items);
+      return 1;
+    }
+    const { graph } = loaded;
+    const live = ctx.io.isTty && ctx.args.flags.json !== true;
+    const result = searchStrategy(graph, mesh, {
+      budget,
+      seed,
+      optimizer,
+      onProgress: live
+        ? (p) => ctx.io.err(`\r${p.iterations} it  ${p.iterationsPerSecond.toFixed(0)} it/s  best ${(p.bestIterationTime * 1e3).toFixed(3)} ms${p.bestFeasible ? "" : " (over memory)"}  accept ${(100 * p.acceptanceRate).toFixed(1)} %   `)
+        : undefined,
+    });
+    if (live) ctx.io.err("\n");
+    ctx.report(result.diagnostics);
+    const best = result.best;
+    const costs = defaultCosts(graph, mesh, { optimizer });
+    const t = simulate(graph, mesh, best.strategy, costs);
+    if (!validateStrategy(graph, mesh, best.strategy, diagnostics)) {
+      ctx.report(diagnostics.items);
+      return 3;
+    }
+    const out = str(ctx.args, "out");
+    if (out !== undefined) writeFileAtomic(resolve(ctx.io.cwd, out), strategyJsonText(graph, best.strategy));
+    const trace = str(ctx.args, "trace");
+    if (trace !== undefined) writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / searched on ${mesh.name}`)) + "\n");
+    const bl = result.baselines;
+    const baselineJson = (x: { iterationTime: number; feasible: boolean }) => ({ iterationTimeMs: x.iterationTime * 1e3, feasible: x.feasible, speedup: x.iterationTime / best.iterationTime });
+    if (ctx.args.flags.json === true) {
+      const json = {
+        model: graph.name,
+        mesh: mesh.name,
+        feasible: result.feasible,
+        best: {
+          iterationTimeMs: best.iterationTime * 1e3,
+          peakMemoryBytes: best.memory.peakBytes,
+          bytesTransferred: t.bytesByLinkClass,
+          ops: Object.fromEntries(graph.topoOrder().map((op) => [op.name, best.strategy.ops[op.name]])),
+        },
+        baselines: {
+          dataParallel: baselineJson(bl.dataParallel),
+          modelParallel: baselineJson(bl.modelParallel),
+          expert: baselineJson(bl.expert),
+          ...(bl.megatron ? { megatron: baselineJson(bl.megatron) } : {}),
+        },
+        iterations: result.iterations,
+        seconds: result.seconds,
+        acceptanceRate: result.acceptanceRate,
+        startSeed: result.startSeed,
+        bestIteration: result.bestIteration,
+        stoppedBy: result.stoppedBy,
+        seed,
+      };
+      ctx.io.out(JSON.stringify(json, null, 2) + "\n");
+      return result.feasible ? 0 : 1;
+    }
+    const lines: string[] = [];
+    lines.push(`${graph.name} on ${mesh.name} (${mesh.devices.length} devices): ${result.iterations} iterations in ${result.seconds.toFixed(1)} s (${result.stoppedBy}), acceptance ${(100 * result.acceptanceRate).toFixed(1)} %, started from ${result.startSeed}`);
+    lines.push(`best iteration time  ${formatSeconds(best.iterationTime)}${result.feasible ? "" : "  (does not fit in memory)"}`);
+    const rows: [string, { iterationTime: number; feasible: boolean } | undefined][] = [
+      ["data parallel", bl.dataParallel], ["model parallel", bl.modelParallel], ["expert", bl.expert], ["megatron", bl.megatron],
+    ];
+    for (const [name, x] of rows) {
+      if (x) lines.push(`  vs ${name.padEnd(15)} ${formatSeconds(x.iterationTime).padStart(10)}  speed-up ${speedup(x.iterationTime, best.iterationTime)}${x.feasible ? "" : "  (baseline over memory)"}`);
+    }
+    lines.push("per-op configs:");
+    const w = Math.max(4, ...graph.topoOrder().map((o) => o.name.length));
+    for (const op of graph.topoOrder()) {
+      const c = best.strategy.ops[op.name];
+      lines.push(`  ${op.name.padEnd(w)}  ${op.op.padEnd(22)} ${fmtConfig(op, c).padEnd(28)} devices ${formatDevices(c.devices)}`);
+    }
+    const classes = Object.keys(t.bytesByLinkClass).sort();
+    lines.push(`bytes moved  ${classes.length ? classes.map((c) => `${c} ${formatBytes(t.bytesByLinkClass[c])}`).join(", ") : "none"}`);
+    lines.push("peak memory per device:");
+    for (const d of best.memory.devices) lines.push(`  device ${String(d.device).padStart(3)}  ${formatBytes(d.total).padStart(10)} of ${formatBytes(d.capacity)}${d.total > d.capacity ? "  OVER CAPACITY" : ""}`);
+    lines.push("");
+    lines.push(strategyToPar(graph, best.strategy).trimEnd());
+    if (out !== undefined) lines.push(`wrote ${out}`);
+    ctx.io.out(lines.join("\n") + "\n");
+    return result.feasible ? 0 : 1;
+  },
+};
+
+export const diffCommand: Command = {
+  name: "diff",
+  summary: "compare two strategies of a model op by op (configs, compute, communication, memory)",
+  usage: "A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE] [--json]",
+  flags: [
+    MODEL_FLAG,
+    MESH_FLAG,
+    { name: "model-file", kind: "string", value: "FILE", doc: "the .par file that declares the strategies' model" },
+    { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
+    SET_FLAG,
+    JSON_FLAG,
+  ],
+  details: "example:\n  par diff dp.json searched.json --model-file models/nmt.par --mesh p100x16",
+  run(ctx: CommandContext): number {
+    if (ctx.args.positionals.length !== 2) throw new UsageError(`expected two strategy files A and B, got ${ctx.args.positionals.length}`);
+    const modelFile = str(ctx.args, "model-file");
+    if (modelFile === undefined) throw new UsageError("diff needs --model-file FILE.par (the file that declares the model)");
+    const optimizer = optimizerFlag(ctx.args);
+    const diagnostics = new Diagnostics();
+    const loaded = loadGraph(ctx, modelFile, diagnostics);
+    if (!loaded) {
+      ctx.report(diagnostics.items);
+      return 1;
+    }
+    const { graph, checked } = loaded;
+    const [fa, fb] = ctx.args.positionals;
+    const sa = readStrategyFile(graph, resolve(ctx.io.cwd, fa), diagnostics);
+    const sb = readStrategyFile(graph, resolve(ctx.io.cwd, fb), diagnostics);
+    const mesh = sa && sb ? pickMesh(str(ctx.args, "mesh") ?? sa.mesh, checked, ctx, diagnostics) : undefined;
+    if (!sa || !sb || !mesh || diagnostics.hasErrors() || !validateStrategy(graph, mesh, sa, diagnostics) || !validateStrategy(graph, mesh, sb, diagnostics)) {
+      ctx.report(diagnostics.items);
+      return 1;
+    }
+    if (sa.model !== sb.model) diagnostics.warning("PAR7006", `${fa} is for model \`${sa.model}\` and ${fb} for \`${sb.model}\`; both are read against \`${graph.name}\``);
+    ctx.report(diagnostics.items);
+    const costs = defaultCosts(graph, mesh, { optimizer });
+    const side = (s: Strategy) => {
+      const t = simulate(graph, mesh, s, costs);
+      const mem = new MemoryTracker(graph, mesh, s.ops, optimizer);
+      return { t, ops: byOp(t), mem };
+    };
+    const A = side(sa);
+    const B = side(sb);
+    const rows = graph.topoOrder().map((op) => {
+      const ca = sa.ops[op.name];
+      const cb = sb.ops[op.name];
+      const xa = A.ops.get(op.name) ?? { compute: 0, comm: 0 };
+      const xb = B.ops.get(op.name) ?? { compute: 0, comm: 0 };
+      return {
+        op: op.name,
+        a: { degrees: ca.degrees, devices: ca.devices },
+        b: { degrees: cb.degrees, devices: cb.devices },
+        same: ca.degrees.join() === cb.degrees.join() && ca.devices.join() === cb.devices.join(),
+        computeDeltaMs: (xb.compute - xa.compute) * 1e3,
+        commDeltaMs: (xb.comm - xa.comm) * 1e3,
+        memoryDeltaBytes: B.mem.opBytes(op.name) - A.mem.opBytes(op.name),
+      };
+    });
+    if (ctx.args.flags.json === true) {
+      ctx.io.out(JSON.stringify({ model: graph.name, mesh: mesh.name, a: { file: fa, iterationTimeMs: A.t.iterationTime * 1e3 }, b: { file: fb, iterationTimeMs: B.t.iterationTime * 1e3 }, ops: rows }, null, 2) + "\n");
+      return 0;
+    }
+    const lines = [`${graph.name} on ${mesh.name}: A ${fa} ${formatSeconds(A.t.iterationTime)}, B ${fb} ${formatSeconds(B.t.iterationTime)} (B/A ${(B.t.iterationTime / A.t.iterationTime).toFixed(3)})`];
+    lines.push("Δ = B − A; compute and communication summed over the op's tasks, memory over devices");
+    const w = Math.max(2, ...rows.map((r) => r.op.length));
+    for (const r of rows) {
+      const op = graph.op(r.op);
+      const cfg = (c: OpConfig) => `${fmtConfig(op, c)} @ ${formatDevices(c.devices)}`;
+      const sign = (x: number, f: (v: number) => string) => (x === 0 ? "0" : `${x > 0 ? "+" : "−"}${f(Math.abs(x))}`);
+      lines.push(
+        `  ${r.op.padEnd(w)}  ${r.same ? "same".padEnd(44) : `${cfg(sa.ops[r.op])} → ${cfg(sb.ops[r.op])}`.padEnd(44)}  Δcompute ${sign(r.computeDeltaMs / 1e3, formatSeconds)}  Δcomm ${sign(r.commDeltaMs / 1e3, formatSeconds)}  Δmemory ${sign(r.memoryDeltaBytes, formatBytes)}`,
+      );
+    }
+    ctx.io.out(lines.join("\n") + "\n");
+    return 0;
+  },
+};

@@ -1,0 +1,110 @@
+// Measuring task costs on this machine's backend (`par profile`), as FlexFlow does: every
+// distinct (op, task box extent) among a plan's forward instructions is run alone, forward
+// and backward, `warmup` times unmeasured and then `repeats` times; the median is kept.
+// A measurement covers what the executor does for one kernel instruction: tensors made
+// from typed arrays, the kernel, and reading the results back (dataSync), so that the
+// simulator, fed these numbers, predicts what the workers spend.
+//
+// The result rows are the simulator's measured-cost entries (the `par-measured-costs`
+// format of src/cost/compute.ts); the runtime does not import src/cost, the CLI wraps them.
+
+import type { Tensor } from "@tensorflow/tfjs-core";
+import { regionShape, regionVolume } from "../core/region.js";
+import type { Plan } from "../codegen/plan.js";
+import type { Attrs, TF } from "../ops/contract.js";
+import { backwardOf } from "../ops/autodiff.js";
+import { isFirstAlongReductions, spaceSizes, taskRegions } from "../ops/regions.js";
+import { planSignatures } from "./executor.js";
+import { hashKey, strHash, symmetric } from "./hash.js";
+
+export interface ProfiledTask {
+  op: string;
+  inputs: number[][];
+  attrs: Attrs;
+  extent: number[];
+  forwardMs: number;
+  backwardMs: number;
+  /** The plan op it was measured for (the first one with this key), for people. */
+  opName: string;
+}
+
+export interface ProfileOptions {
+  warmup?: number;
+  repeats?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Deterministic operand data: floats in (−1, 1); integers 0 (a valid class or token id). */
+function operand(dtype: "f32" | "i32", n: number, salt: string): Float32Array | Int32Array {
+  if (dtype === "i32") return new Int32Array(n);
+  const out = new Float32Array(n);
+  const h = strHash(salt);
+  for (let i = 0; i < n; i++) out[i] = symmetric(hashKey(h, i, 11));
+  return out;
+}
+
+/** Measures every distinct task of `plan`'s forward instructions. */
+export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): ProfiledTask[] {
+  const warmup = options.warmup ?? 2;
+  const repeats = options.repeats ?? 5;
+  const sigs = planSignatures(plan);
+  const tensors = new Map(plan.tensors.map((t) => [t.id, t]));
+  const seen = new Set<string>();
+  const out: ProfiledTask[] = [];
+  for (const prog of plan.programs) {
+    for (const ins of prog.instructions) {
+      if (ins.kind !== "forward") continue;
+      const rt = sigs.get(ins.op)!;
+      const extent = ins.box.hi.map((h, i) => h - ins.box.lo[i]);
+      const key = `${rt.op.op}|${JSON.stringify(rt.inputShapes)}|${JSON.stringify(rt.op.attrs)}|${extent.join(",")}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const r = taskRegions(rt.sig, rt.inputShapes, ins.box);
+      const inputData = r.inputs.map((reg, i) => ({ data: operand(tensors.get(rt.op.inputs[i])!.dtype, regionVolume(reg), `${ins.op}/in${i}`), shape: regionShape(reg), dtype: tensors.get(rt.op.inputs[i])!.dtype }));
+      const paramData = r.params.map((reg, i) => ({ data: operand("f32", regionVolume(reg), `${ins.op}/p${i}`), shape: regionShape(reg), dtype: "f32" as const }));
+      const outShapes = r.outputs.map((reg) => regionShape(reg));
+      const dOut = outShapes.map((s, i) => operand("f32", s.reduce((a, b) => a * b, 1), `${ins.op}/dy${i}`));
+      const shard = { box: ins.box, spaceSizes: spaceSizes(rt.sig), inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: isFirstAlongReductions(rt.sig, ins.box) };
+      const mk = (x: { data: Float32Array | Int32Array; shape: number[]; dtype: "f32" | "i32" }): Tensor => tf.tensor(x.data, x.shape, x.dtype === "i32" ? "int32" : "float32");
+      let outputs: Float32Array[] = [];
+      const forward = () =>
+        tf.tidy(() => {
+          const ys = rt.entry.forward(tf, { inputs: inputData.map(mk), params: paramData.map(mk), attrs: rt.op.attrs, sig: rt.sig, shard });
+          outputs = ys.map((y) => Float32Array.from(y.dataSync() as ArrayLike<number>));
+        });
+      const backward = () =>
+        tf.tidy(() => {
+          const g = backwardOf(rt.entry, tf, {
+            inputs: inputData.map(mk),
+            params: paramData.map(mk),
+            attrs: rt.op.attrs,
+            sig: rt.sig,
+            shard,
+            outputs: outputs.map((o, i) => tf.tensor(o, outShapes[i], "float32")),
+            dOutputs: dOut.map((d, i) => tf.tensor(d, outShapes[i], "float32")),
+          });
+          for (const d of g.dInputs) d?.dataSync();
+          for (const d of g.dParams) d.dataSync();
+        });
+      const time = (f: () => void): number => {
+        for (let i = 0; i < warmup; i++) f();
+        const xs: number[] = [];
+        for (let i = 0; i < repeats; i++) {
+          const t0 = performance.now();
+          f();
+          xs.push(performance.now() - t0);
+        }
+        return median(xs);
+      };
+      const forwardMs = time(forward);
+      const backwardMs = time(backward);
+      out.push({ op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, forwardMs, backwardMs, opName: ins.op });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseMeasuredCosts } from "../../src/cost/compute.js";
+import { cli, scratch, SMALL_MLP } from "./cli-helpers.js";
+
+describe("par profile", () => {
+  const dir = scratch();
+
+  it("writes a par-measured-costs table the simulator then uses", async () => {
+    const out = join(dir, "costs.json");
+    const r = await cli("profile", ...SMALL_MLP, "--strategy", "dp", "--backend", "cpu", "--repeats", "2", "--warmup", "1", "--out", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/profiled \d+ distinct tasks of mlp \/ dp on cpu/);
+    const table = parseMeasuredCosts(JSON.parse(readFileSync(out, "utf8")));
+    expect(table.device).toBe("cpu");
+    expect(table.entries.map((e) => e.op)).toContain("linear");
+    for (const e of table.entries) expect(e.forwardMs).toBeGreaterThan(0);
+    // The simulator picks the measurements up: its prediction changes.
+    const roofline = JSON.parse((await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--json")).out);
+    const measured = JSON.parse((await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--costs", out, "--json")).out);
+    expect(measured.iterationTimeMs).not.toBe(roofline.iterationTimeMs);
+    // --merge keeps the entries of another strategy.
+    const r2 = await cli("profile", ...SMALL_MLP, "--strategy", "mp", "--backend", "cpu", "--repeats", "1", "--warmup", "0", "--out", out, "--merge");
+    expect(r2.code).toBe(0);
+    expect(parseMeasuredCosts(JSON.parse(readFileSync(out, "utf8"))).entries.length).toBeGreaterThanOrEqual(table.entries.length);
+  });
+});
