@@ -8,6 +8,7 @@
 // Step times are medians over steps after the first two (warm-up: wasm compiles kernels
 // on first use). The machine is shared: every ratio is taken within one run.
 
+import { loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { baseline } from "../src/ir/baselines.js";
 import { runPlan } from "../src/runtime/run-workers.js";
@@ -113,5 +114,6 @@ export async function runRuntimeBench(): Promise<string> {
         `2-device all-reduce ${GBs(ar)} of buffer per second (${((100 * ar) / copy).toFixed(0)} %)`,
     );
   }
+  lines.push(`load average ${loadavg()[0].toFixed(1)} on ${localMesh().devices.length} cores (the machine is shared; compare ratios within one run)`);
   return lines.join("\n");
 }

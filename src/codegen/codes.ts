@@ -13,4 +13,6 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5009: { title: "a reference to an unknown tensor, op or device" },
   PAR5010: { title: "the programs cannot run to completion (deadlock)" },
   PAR5011: { title: "the plan file is not valid JSON" },
+  PAR5012: { title: "a param's given values (init `values`) are missing from `weights`, unused, or of the wrong length" },
+  PAR5013: { title: "the model's given weights exceed what a plan carries (64 MiB); compile with random init" },
 };

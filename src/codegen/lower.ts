@@ -33,10 +33,12 @@ import { formatRegion, intersect, regionEquals, type Region } from "../core/regi
 import { isFloat, type DType } from "../core/tensor.js";
 import { reductionDims, taskBox, taskRegions, type TaskRegions } from "../ops/regions.js";
 import { getOp } from "../ops/registry.js";
+import { planWeightsOf } from "./plan-weights.js";
 import {
   PLAN_FORMAT,
   PLAN_VERSION,
   type BufferKind,
+  type PlanParam,
   type DeviceProgram,
   type Instruction,
   type OptimizerConfig,
@@ -56,6 +58,12 @@ export interface LowerMesh {
 export interface LowerOptions {
   seed: number;
   optimizer: OptimizerConfig;
+  /**
+   * Given param values by param id ("<op>.<param>", e.g. an imported model's weights):
+   * those params get `init: {kind: "values"}` and their values go into `Plan.weights`
+   * (PAR5013 beyond PLAN_WEIGHTS_CAP_BYTES). Ids that are not params of the graph are ignored.
+   */
+  weights?: ReadonlyMap<string, Float32Array>;
 }
 
 /** Every op as one task on device 0: the reference the verifier compares against. */
@@ -473,7 +481,8 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     const p = b.programs.get(d)!;
     return { device: d, buffers: [...p.buffers.values()], instructions: p.instructions };
   });
-  return {
+  const given = options.weights && options.weights.size ? planWeightsOf(options.weights, new Map(params.map((p) => [p.id, p.spec.shape]))) : undefined;
+  const plan: Plan = {
     format: PLAN_FORMAT,
     version: PLAN_VERSION,
     model: graph.name,
@@ -484,8 +493,10 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     devices: mesh.devices.map((d) => ({ index: d.index, kind: d.spec.kind })),
     tensors,
     ops,
-    params: params.map((p) => ({ tensor: p.id, init: p.spec.init })),
+    params: params.map((p): PlanParam => ({ tensor: p.id, init: given?.[p.id] ? { kind: "values", ref: p.id } : p.spec.init })),
     losses: lowered.filter((l) => l.isLoss).flatMap((l) => l.node.outputs),
     programs,
   };
+  if (given && Object.keys(given).length) plan.weights = given;
+  return plan;
 }

@@ -8,10 +8,12 @@ import { readFileSync } from "node:fs";
 import type { Diagnostics, SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
 import { regionShape, type Region } from "../core/region.js";
+import { volume } from "../core/tensor.js";
 import { jsonLocations, lineColumn, type JsonLocation } from "../ir/json-positions.js";
 import { getOp } from "../ops/registry.js";
 import { checkSchedule } from "../runtime/schedule.js";
 import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
+import { encodedLength } from "./plan-weights.js";
 import { planValidator } from "./plan-schema.js";
 
 class Locator {
@@ -93,12 +95,23 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
       });
     }
   });
+  const referenced = new Set<string>();
   plan.params.forEach((p, i) => {
     const t = tensors.get(p.tensor);
     if (!t || t.role !== "param") err("PAR5007", `/params/${i}/tensor`, `${p.tensor} is not a param tensor of the plan`);
+    if (p.init.kind === "values") {
+      referenced.add(p.init.ref);
+      const w = plan.weights?.[p.init.ref];
+      if (!w) err("PAR5012", `/params/${i}/init/ref`, `param ${p.tensor} starts from given values \`${p.init.ref}\`, which \`weights\` does not hold`);
+      else if (t && (w.data.length % 4 !== 0 || encodedLength(w.data) !== volume(t.shape))) {
+        err("PAR5012", `/weights/${p.init.ref}/data`, `given values of ${p.tensor} hold ${w.data.length % 4 === 0 ? encodedLength(w.data) : "a fraction of"} f32s, the param [${t.shape.join(", ")}] has ${volume(t.shape)}`);
+      }
+      return;
+    }
     const bound = p.init.kind === "uniform" ? p.init.bound : p.init.kind === "normal" ? p.init.std : 0;
     if (!Number.isFinite(bound)) err("PAR5007", `/params/${i}/init`, `init ${p.init.kind} needs a finite scale`);
   });
+  for (const ref of Object.keys(plan.weights ?? {})) if (!referenced.has(ref)) err("PAR5012", `/weights/${ref}`, `given values \`${ref}\` are not the init of any param`);
   plan.losses.forEach((id, i) => {
     if (!tensors.has(id)) err("PAR5009", `/losses/${i}`, `unknown tensor ${id}`);
   });

@@ -54,6 +54,11 @@ export const PLAN_SCHEMA = {
     tensors: { type: "array", items: ref("tensor") },
     ops: { type: "array", items: ref("op") },
     params: { type: "array", items: ref("param") },
+    weights: {
+      type: "object",
+      description: "Given values of params whose init is {kind: \"values\", ref}, by ref: base64 of little-endian f32, row-major over the whole param.",
+      additionalProperties: ref("weight"),
+    },
     losses: { type: "array", items: str },
     programs: { type: "array", items: ref("program") },
   },
@@ -118,7 +123,14 @@ export const PLAN_SCHEMA = {
         { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { enum: ["zeros", "ones"] } } },
         { type: "object", required: ["kind", "bound"], additionalProperties: false, properties: { kind: { const: "uniform" }, bound: { type: "number", minimum: 0 } } },
         { type: "object", required: ["kind", "std"], additionalProperties: false, properties: { kind: { const: "normal" }, std: { type: "number", minimum: 0 } } },
+        { type: "object", required: ["kind", "ref"], additionalProperties: false, properties: { kind: { const: "values" }, ref: str } },
       ],
+    },
+    weight: {
+      type: "object",
+      required: ["dtype", "data"],
+      additionalProperties: false,
+      properties: { dtype: { const: "f32" }, data: { type: "string", pattern: "^[A-Za-z0-9+/]*={0,2}$" } },
     },
     param: { type: "object", required: ["tensor", "init"], additionalProperties: false, properties: { tensor: str, init: ref("init") } },
     buffer: {

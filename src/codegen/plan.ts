@@ -9,6 +9,7 @@
 
 import type { Region } from "../core/region.js";
 import type { Attrs, InitSpec } from "../ops/contract.js";
+import type { PlanWeights } from "./plan-weights.js";
 
 export const PLAN_FORMAT = "par-plan";
 export const PLAN_VERSION = 1;
@@ -55,9 +56,15 @@ export interface PlanOp {
   degrees: number[];
 }
 
+/**
+ * How a param starts: the op's InitSpec (a pure function of seed, param and global index),
+ * or given values (`ref` names an entry of `Plan.weights`, added compatibly in v1).
+ */
+export type PlanInit = InitSpec | { kind: "values"; ref: string };
+
 export interface PlanParam {
   tensor: string;
-  init: InitSpec;
+  init: PlanInit;
 }
 
 /** A buffer on one device: one region of a tensor's value, gradient or optimizer state. */
@@ -138,6 +145,12 @@ export interface Plan {
   tensors: PlanTensor[];
   ops: PlanOp[];
   params: PlanParam[];
+  /**
+   * Given values of params whose init is `{kind: "values", ref}`, by ref (the param's
+   * tensor id): base64 of little-endian f32, row-major (src/codegen/plan-weights.ts).
+   * Absent when every param is initialised by its InitSpec. Added compatibly in v1.
+   */
+  weights?: PlanWeights;
   /** Tensor ids of the loss ops' outputs (their per-device partials sum to the loss). */
   losses: string[];
   programs: DeviceProgram[];

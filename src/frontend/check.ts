@@ -226,21 +226,24 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
       checkDevices(setting.value, mesh, ctx);
       continue;
     }
+    // A key applies to the matched ops that have that dim (so `* : sample = 4` works
+    // across ops with different dims); it is an error only when none of them has it.
     let size: number | undefined;
+    const allDims = new Set<string>();
     for (const name of matched) {
       const op = graph.op(name);
+      for (const d of op.sig.space) allDims.add(d.name);
       const dim = op.sig.space.find((d) => d.name === setting.name);
-      if (!dim) {
-        const dims = op.sig.space.map((d) => d.name);
-        diagnostics.error("PAR3104", `op \`${name}\` (${op.op}) has no parallel dim \`${setting.name}\``, {
-          pos,
-          expected: `devices or one of ${dims.join(", ") || "(no dims)"}`,
-          hint: didYouMean(setting.name, [...dims, "devices"]),
-        });
-        size = undefined;
-        break;
-      }
-      size = size === undefined ? dim.size : Math.min(size, dim.size);
+      if (dim) size = size === undefined ? dim.size : Math.min(size, dim.size);
+    }
+    if (matched.size > 0 && size === undefined) {
+      const dims = [...allDims].sort();
+      diagnostics.error("PAR3104", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
+        pos,
+        expected: `devices or one of ${dims.join(", ") || "(no dims)"}`,
+        hint: didYouMean(setting.name, [...dims, "devices"]),
+      });
+      continue;
     }
     if (!isIntExprKind(setting.value)) {
       diagnostics.error("PAR3105", `degree of \`${setting.name}\` must be a positive integer, got a ${setting.value.kind}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });

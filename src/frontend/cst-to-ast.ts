@@ -272,7 +272,7 @@ function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const c = n.children;
   if (c.IntLiteral || c.FloatLiteral) return number(ctx, n);
   if (c.Identifier) return nameOrCall(ctx, n);
-  if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined;
+  if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined; // parenthesised
   if (c.listExpr) {
     const span = nodeSpan(ctx, c.listExpr[0]);
     const elements = (c.listExpr[0].children.expr ?? []).map((e) => expr(ctx, e));
@@ -311,12 +311,12 @@ function number(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
 function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const name = first(n.children.Identifier);
   if (!name) return undefined;
-  const argList = n.children.argList?.[0];
-  if (!argList) return { kind: "ident", span: tokenSpan(name), name: name.image };
-  const end = first(argList.children.RParen);
+  const c = n.children;
+  if (!c.LParen) return { kind: "ident", span: tokenSpan(name), name: name.image };
+  const end = first(c.RParen);
   if (!end) return undefined;
-  const args = argList.children.expr ?? [];
-  const named = argList.children.namedArg ?? [];
+  const args = c.expr ?? [];
+  const named = c.namedArg ?? [];
   const firstNamed = named.length > 0 ? Math.min(...named.map(startOf)) : Infinity;
   for (const a of args) {
     const at = startOf(a) > firstNamed ? nodeSpan(ctx, a) : undefined;

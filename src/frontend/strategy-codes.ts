@@ -6,7 +6,7 @@ export const STRATEGY_CHECK_CODES: CodeTable = {
   PAR3101: { title: "the strategy's model does not exist" },
   PAR3102: { title: "the strategy's mesh does not exist" },
   PAR3103: { title: "an op pattern matches no op of the model" },
-  PAR3104: { title: "a strategy key is neither `devices` nor a parallel dim of a matched op" },
+  PAR3104: { title: "a strategy key is neither `devices` nor a parallel dim of any op the rule matches" },
   PAR3105: { title: "a degree is not a positive integer" },
   PAR3106: { title: "a device index is outside the mesh" },
   PAR3107: { title: "`devices` is not an index, a range or a list of them" },

@@ -14,7 +14,8 @@ import { isFirstAlongReductions, spaceSizes, taskRegions } from "../ops/regions.
 import { getOp } from "../ops/registry.js";
 import type { Comm } from "./comm.js";
 import { synthesize } from "./data.js";
-import { initRegion } from "./init.js";
+import { givenRegion, initRegion } from "./init.js";
+import { decodeF32 } from "../codegen/plan-weights.js";
 import { applyUpdate } from "./optimizer.js";
 import { extract, insert, type BufferData } from "./regions.js";
 
@@ -85,6 +86,18 @@ export class DeviceExecutor {
     this.tensors = new Map(plan.tensors.map((t) => [t.id, t]));
     this.ops = planSignatures(plan);
     const inits = new Map(plan.params.map((p) => [p.tensor, p.init]));
+    // Given values, decoded once per executor (several shards of one param share them).
+    const given = new Map<string, Float32Array>();
+    const givenValues = (ref: string, t: PlanTensor): Float32Array => {
+      let v = given.get(ref);
+      if (!v) {
+        const w = plan.weights?.[ref];
+        v = w ? decodeF32(w.data) : undefined;
+        if (!v || v.length !== t.shape.reduce((a, b) => a * b, 1)) fail("PAR5052", `param ${t.id}: given values \`${ref}\` are missing or of the wrong length`);
+        given.set(ref, v);
+      }
+      return v;
+    };
     for (const spec of program.buffers) {
       const n = regionVolume(spec.region);
       let data: BufferData = spec.dtype === "i32" ? new Int32Array(n) : new Float32Array(n);
@@ -92,7 +105,7 @@ export class DeviceExecutor {
         const init = inits.get(spec.tensor);
         const t = this.tensors.get(spec.tensor);
         if (!init || !t) fail("PAR5052", `buffer ${spec.id}: no param ${spec.tensor} in the plan`);
-        data = initRegion(init, plan.seed, spec.tensor, t.shape, spec.region);
+        data = init.kind === "values" ? givenRegion(givenValues(init.ref, t), t.shape, spec.region) : initRegion(init, plan.seed, spec.tensor, t.shape, spec.region);
       }
       this.buffers.set(spec.id, { spec, data, shape: regionShape(spec.region) });
     }

@@ -122,25 +122,45 @@ export class ChainCost {
   }
 
   /** Transfer time from producer `a` (config ca) into consumer `b` (config cb), forward and backward. */
+  // Holders and input regions depend on one op's config only: cached, as the DP asks for
+  // every (producer config, consumer config) pair.
+  private readonly holderCache = new Map<string, Held[]>();
+  private readonly inputCache = new Map<string, Region[][]>();
+
+  private cachedHolders(op: OpNode, cfg: OpConfig, o: number): Held[] {
+    const key = `${op.name}|${o}|${cfg.degrees.join(",")}|${cfg.devices.join(",")}`;
+    let h = this.holderCache.get(key);
+    if (!h) this.holderCache.set(key, (h = this.holders(op, cfg, o)));
+    return h;
+  }
+
+  private taskInputs(op: OpNode, cfg: OpConfig): Region[][] {
+    const key = `${op.name}|${cfg.degrees.join(",")}`;
+    let r = this.inputCache.get(key);
+    if (!r) {
+      const sizes = spaceSizes(op.sig);
+      const shapes = this.shapes(op);
+      r = [];
+      for (let t = 0; t < cfg.devices.length; t++) r.push(taskRegions(op.sig, shapes, partRegion(sizes, cfg.degrees, t)).inputs);
+      this.inputCache.set(key, r);
+    }
+    return r;
+  }
+
   edge(a: OpNode, ca: OpConfig, b: OpNode, cb: OpConfig): number {
-    const sizes = spaceSizes(b.sig);
-    const shapes = this.shapes(b);
-    const held = new Map<number, Held[]>();
+    const inputs = this.taskInputs(b, cb);
     let worst = 0;
     for (let t = 0; t < cb.devices.length; t++) {
-      const box = partRegion(sizes, cb.degrees, t);
-      const regs = taskRegions(b.sig, shapes, box);
       const dev = cb.devices[t];
       let time = 0;
       b.inputs.forEach((tid, i) => {
         const p = this.graph.tensor(tid).producer;
         if (!p || p.op !== a.name) return;
-        let hs = held.get(p.output);
-        if (!hs) held.set(p.output, (hs = this.holders(a, ca, p.output)));
+        const hs = this.cachedHolders(a, ca, p.output);
         const bytesPer = dtypeBytes(this.graph.tensor(tid).type.dtype);
         for (const h of hs) {
           if (h.device === dev) continue;
-          const common = intersect(regs.inputs[i], h.region);
+          const common = intersect(inputs[t][i], h.region);
           if (common) time += this.costs.transfer(regionVolume(common) * bytesPer, h.device, dev);
         }
       });

@@ -77,6 +77,8 @@ export interface McmcResult {
   acceptanceRate: number;
   /** Iteration at which the best was found (0: a seed). */
   bestIteration: number;
+  /** Seconds from the start to the moment the best was found (the time to convergence). */
+  bestSeconds: number;
   /** Index into `seeds` of the seed the search started from. */
   startSeed: number;
   seedCosts: number[];
@@ -207,6 +209,7 @@ export function mcmcSearch(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: rea
     accepted,
     acceptanceRate: iterations ? accepted / iterations : 0,
     bestIteration,
+    bestSeconds: bestMs / 1000,
     startSeed,
     seedCosts,
     seconds: (now() - t0) / 1000,

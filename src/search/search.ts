@@ -25,8 +25,11 @@ import { makeRng } from "./rng.js";
 import { SearchSpace, sameConfig } from "./space.js";
 
 export const RANDOM_SEEDS = 2;
-/** The chain DP seeds the search only while its space stays small (configs² per edge). */
-const DP_MAX_CONFIGS = 400;
+/**
+ * The chain DP seeds the search only while it stays cheap: it prices every (producer
+ * config, consumer config) pair of every edge (AlexNet on p100x16: about 1 s).
+ */
+const DP_MAX_PAIRS = 100_000;
 
 export interface SearchOptions {
   budget: Budget;
@@ -58,6 +61,8 @@ export interface SearchResult {
   startSeed: string;
   /** Iteration at which the best was found (0: it is a seed). */
   bestIteration: number;
+  /** Seconds from the call to the moment the best was found (seeding included): time to convergence. */
+  bestSeconds: number;
   stoppedBy: "budget" | "no-improvement" | "exhaustive";
   beta: number;
   diagnostics: Diagnostic[];
@@ -85,6 +90,7 @@ function exactRun(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: Strategy[], 
     accepted: 0,
     acceptanceRate: 0,
     bestIteration: 0,
+    bestSeconds: (performance.now() - t0) / 1000,
     startSeed,
     seedCosts,
     seconds: (performance.now() - t0) / 1000,
@@ -113,6 +119,7 @@ export function searchSetup(graph: Graph, mesh: Mesh): { dp: Strategy; mp: Strat
 }
 
 export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions): SearchResult {
+  const started = performance.now();
   const optimizer = options.optimizer ?? "sgd";
   const costs = options.costs ?? defaultCosts(graph, mesh, { optimizer });
   const diagnostics = new Diagnostics();
@@ -123,21 +130,25 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
   const baselineSeeds = setup.seeds;
 
   const seeds: Strategy[] = [...baselineSeeds];
-  if (chainOps(graph)) {
-    const tiny = graph.topoOrder().every((op) => space.configCount(op) <= DP_MAX_CONFIGS);
-    const chain = tiny ? chainDp(graph, mesh, costs, space) : undefined;
-    if (chain) seeds.push(chain.strategy);
+  const chain = chainOps(graph);
+  if (chain) {
+    let pairs = 0;
+    for (let i = 1; i < chain.length; i++) pairs += space.configCount(chain[i - 1]) * space.configCount(chain[i]);
+    const dp = pairs <= DP_MAX_PAIRS ? chainDp(graph, mesh, costs, space) : undefined;
+    if (dp) seeds.push(dp.strategy);
   }
   for (let k = 1; k <= RANDOM_SEEDS; k++) seeds.push(randomStrategy(graph, mesh, space, options.seed * 7919 + k, `random-${k}`));
 
   // A space no larger than the iteration budget is enumerated instead: exact, and no more
   // work than the MCMC would do (single-op moves can miss optima that need two ops changed
   // together, e.g. a Megatron-style column/row pair).
-  const started = performance.now();
   const size = "iterations" in options.budget ? spaceSize(graph, space) : Infinity;
   const exact = size <= (options.budget as { iterations: number }).iterations ? exhaustiveSearch(graph, mesh, costs, space, { optimizer, limit: size }) : undefined;
+  // A seconds budget covers the seeding too (the chain DP can take a second).
+  const setupSeconds = (performance.now() - started) / 1000;
+  const budget: Budget = "seconds" in options.budget ? { seconds: Math.max(options.budget.seconds - setupSeconds, options.budget.seconds / 10) } : options.budget;
   const run = exact ? exactRun(graph, mesh, costs, seeds, exact, optimizer, started) : mcmcSearch(graph, mesh, costs, seeds, space, {
-    budget: options.budget,
+    budget,
     seed: options.seed,
     beta: options.beta,
     optimizer,
@@ -166,11 +177,12 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
     best: { strategy: run.strategy, iterationTime: run.iterationTime, memory },
     baselines,
     iterations: run.iterations,
-    seconds: run.seconds,
+    seconds: (performance.now() - started) / 1000,
     acceptanceRate: run.acceptanceRate,
     feasible: run.feasible,
     startSeed: seeds[run.startSeed].name,
     bestIteration: run.bestIteration,
+    bestSeconds: setupSeconds + (exact ? 0 : run.bestSeconds),
     stoppedBy: run.stoppedBy,
     beta: options.beta ?? DEFAULT_BETA,
     diagnostics: diagnostics.items,

@@ -72,6 +72,8 @@ let heapBuf = new Int32Array(4096);
 let suffixBuf = new Int32Array(4096);
 let partialBuf = new Float64Array(4096);
 let heapReady = new Float64Array(4096);
+/** Tasks (re-)timed by the last schedule() call. */
+let lastScheduledCount = 0;
 let heapKey = new Float64Array(4096);
 
 /**
@@ -187,6 +189,7 @@ export function schedule(store: TaskStore, resourceCount: number, t0: number): n
     }
   }
   if (done !== n) throw new Error(`simulation: ${n - done} tasks never became ready (a dependency cycle)`);
+  lastScheduledCount = n;
   return makespan;
 }
 
@@ -250,10 +253,8 @@ export class DeltaSimulator {
     if (!this.stale) return;
     const store = this.builder.store;
     const t0 = store.scheduled ? changePoint(store) : -Infinity;
-    let retimed = 0;
-    for (let s = 0; s < store.size; s++) if (store.alive[s] && !(store.ready[s] < t0)) retimed++;
-    this.lastRetimed = retimed;
     this.makespan = schedule(store, this.builder.links.count, t0);
+    this.lastRetimed = lastScheduledCount;
     store.resetChanges();
     this.stale = false;
   }

@@ -4,30 +4,16 @@
 
 import { Diagnostics, type Diagnostic } from "../../core/diagnostics.js";
 import type { Graph } from "../../ir/graph.js";
+import type { Mesh } from "../../core/mesh.js";
 import { loadProgram } from "../../frontend/load.js";
-import type { FlagSpec, ParsedArgs } from "../args.js";
+import { loadModel, modelFormatOf } from "../../frontend/load-model.js";
 import { UsageError } from "../args.js";
+import { IMPORT_FLAGS, importOptionsOf, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "../model-flags.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { formatBytes, formatCount, formatFlops } from "../format.js";
 
-export const MODEL_FLAG: FlagSpec = { name: "model", kind: "string", value: "M", doc: "only this model of the file" };
-export const SET_FLAG: FlagSpec = { name: "set", kind: "string", value: "NAME=VALUE", repeatable: true, doc: "override a model parameter (repeatable), e.g. --set batch=128" };
-
-/** The --set overrides as a record; a malformed one is a usage error. */
-export function parseOverrides(args: ParsedArgs): Record<string, number> {
-  const out = Object.create(null) as Record<string, number>;
-  for (const item of (args.flags.set as string[] | undefined) ?? []) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$/.exec(item);
-    if (!m) throw new UsageError(`--set needs NAME=INTEGER, got "${item}"`, "for example --set batch=128");
-    if (Object.prototype.hasOwnProperty.call(out, m[1])) throw new UsageError(`--set ${m[1]} given twice`);
-    out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
-
-export function modelFlag(args: ParsedArgs): string | undefined {
-  return typeof args.flags.model === "string" ? args.flags.model : undefined;
-}
+// The shared model flags live in ../model-flags.ts (re-exported here for older importers).
+export { MODEL_FLAG, SET_FLAG, parseOverrides, modelFlag };
 
 export interface ModelSummary {
   name: string;
@@ -67,10 +53,10 @@ function describe(s: ModelSummary): string {
 
 export const checkCommand: Command = {
   name: "check",
-  summary: "parse and check .par files; report ops, parameters, FLOPs and activation memory per model",
-  usage: "FILE... [--json] [--model M] [--set NAME=VALUE ...]",
-  flags: [JSON_FLAG, MODEL_FLAG, SET_FLAG],
-  details: "examples:\n  par check models/mlp.par\n  par check models/gpt.par --set layers=48 --json",
+  summary: "check .par files and imported models (.onnx, model.json); report ops, parameters, FLOPs and activation memory per model",
+  usage: "FILE... [--json] [--model M] [--set NAME=VALUE ...] [--input NAME=AxBx..] [--batch N] [--loss KIND]",
+  flags: [JSON_FLAG, MODEL_FLAG, SET_FLAG, ...IMPORT_FLAGS],
+  details: "examples:\n  par check models/mlp.par\n  par check models/gpt.par --set layers=48 --json\n  par check resnet18.onnx --batch 8",
   run(ctx: CommandContext): number {
     const files = ctx.args.positionals;
     if (files.length === 0) throw new UsageError("no files given", "par check FILE...");
@@ -79,9 +65,18 @@ export const checkCommand: Command = {
     const asJson = ctx.args.flags.json === true;
     const results: { file: string; models: ModelSummary[]; meshes: { name: string; devices: number }[]; strategies: string[]; diagnostics: Diagnostic[] }[] = [];
     let failed = false;
-    for (const file of files) {
+    // .par files take --model/--set, imported models --input/--batch/--loss (load-model.ts).
+    const imported = files.map((f) => (modelFormatOf(f, ctx.io.cwd) ?? "par") !== "par");
+    const importOptions = importOptionsOf(ctx.args);
+    if (!imported.some(Boolean) && Object.keys(importOptions).length) throw new UsageError("--input, --batch and --loss apply only to imported models (.onnx, model.json)", "a .par model's shapes come from --set NAME=VALUE");
+    if (imported.every(Boolean) && (model !== undefined || Object.keys(overrides).length)) throw new UsageError("--model and --set apply only to .par files", "an imported model's shapes come from --input and --batch");
+    for (const [i, file] of files.entries()) {
       const diagnostics = new Diagnostics();
-      const checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
+      let checked: { models: Map<string, Graph>; meshes: Map<string, Mesh>; strategies: { name: string }[] } | undefined;
+      if (imported[i]) {
+        const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, importOptions);
+        if (m) checked = { models: new Map([[m.graph.name, m.graph]]), meshes: new Map(), strategies: [] };
+      } else checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
       const models = checked ? [...checked.models.values()].map(summarize) : [];
       const meshes = checked ? [...checked.meshes.values()].map((m) => ({ name: m.name, devices: m.devices.length })) : [];
       const strategies = checked ? checked.strategies.map((s) => s.name) : [];

@@ -1,15 +1,14 @@
 // `par graph FILE [--model M] [--set NAME=VALUE ...] [--dot] [--out FILE]`: the elaborated
-// graph of one model, as Graphviz DOT (--dot) or a plain op listing.
+// graph of one model, as Graphviz DOT (--dot) or a plain op listing. FILE may also be an
+// imported model (.onnx, model.json; --input/--batch/--loss).
 
-import { Diagnostics } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import { formatType } from "../../core/tensor.js";
-import { loadProgram } from "../../frontend/load.js";
 import { graphToDot } from "../../ir/dot.js";
 import type { Graph } from "../../ir/graph.js";
 import { UsageError } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+import { MODEL_LOADING_FLAGS, loadModelFromArgs } from "../model-flags.js";
 import { resolve } from "node:path";
 
 function listing(graph: Graph): string {
@@ -25,10 +24,9 @@ function listing(graph: Graph): string {
 export const graphCommand: Command = {
   name: "graph",
   summary: "print a model's elaborated op graph (Graphviz DOT with --dot)",
-  usage: "FILE [--model M] [--set NAME=VALUE ...] [--dot] [--out FILE]",
+  usage: "FILE|MODEL.onnx|model.json [--model M] [--set NAME=VALUE ...] [--input NAME=AxBx..] [--batch N] [--loss KIND] [--dot] [--out FILE]",
   flags: [
-    MODEL_FLAG,
-    SET_FLAG,
+    ...MODEL_LOADING_FLAGS,
     { name: "dot", kind: "bool", doc: "print Graphviz DOT (render with `dot -Tsvg`)" },
     { name: "out", kind: "string", value: "FILE", doc: "write to FILE instead of stdout" },
   ],
@@ -36,18 +34,9 @@ export const graphCommand: Command = {
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
-    const diagnostics = new Diagnostics();
-    const checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
-    ctx.report(diagnostics.items);
-    if (!checked || diagnostics.hasErrors()) return 1;
-    const graphs = [...checked.models.values()];
-    if (graphs.length !== 1) {
-      throw new UsageError(
-        graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`,
-        graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined,
-      );
-    }
-    const text = ctx.args.flags.dot === true ? graphToDot(graphs[0]) : listing(graphs[0]);
+    const loaded = loadModelFromArgs(ctx, file);
+    if (!loaded) return 1;
+    const text = ctx.args.flags.dot === true ? graphToDot(loaded.graph) : listing(loaded.graph);
     const out = ctx.args.flags.out;
     if (typeof out !== "string") {
       ctx.io.out(text);

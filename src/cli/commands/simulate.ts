@@ -1,5 +1,6 @@
 // `par simulate FILE [--model M] [--mesh NAME|FILE] [--strategy NAME|FILE|dp|mp|expert|megatron]
-//  [--optimizer sgd|momentum|adam] [--costs FILE] [--json] [--trace OUT.json] [--set k=v]`:
+//  [--optimizer sgd|momentum|adam] [--costs FILE] [--json] [--trace OUT.json] [--set k=v]`
+//  (FILE may be an imported model, .onnx or model.json, with --input/--batch/--loss):
 // simulates one training iteration of a model under a strategy on a mesh and prints the
 // iteration time, the compute/communication split, bytes per link class, peak memory per
 // device (and devices over capacity) and the ten most expensive ops.
@@ -24,7 +25,7 @@ import { simulate, type Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, SET_FLAG } from "../model-flags.js";
 
 interface OpCost {
   op: string;
@@ -46,7 +47,10 @@ function topOps(graph: Graph, t: Timeline, n: number): OpCost[] {
   return [...by.values()].sort((a, b) => b.computeSeconds + b.commSeconds - (a.computeSeconds + a.commSeconds) || (a.op < b.op ? -1 : 1)).slice(0, n);
 }
 
-function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+/** What a .par file declares besides its models (nothing, for an imported model). */
+type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
+
+function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
   if (spec === undefined) {
     if (checked.meshes.size === 1) return [...checked.meshes.values()][0];
     if (checked.meshes.size > 1) throw new UsageError(`the file declares ${checked.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...checked.meshes.keys()].join(", ")}`);
@@ -65,7 +69,7 @@ function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: Comman
   throw new UsageError(`unknown mesh ${spec}`, didYouMean(spec, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
 }
 
-function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: CheckedProgram, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
+function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: Decls, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
   if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
   const decl = checked.strategies.find((s) => s.name === spec);
   if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
@@ -83,7 +87,7 @@ function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: CheckedPr
 export const simulateCommand: Command = {
   name: "simulate",
   summary: "simulate one training iteration of a model under a strategy on a mesh",
-  usage: "FILE [--model M] [--mesh NAME|FILE] [--strategy NAME|FILE|dp|mp|expert|megatron] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
+  usage: "FILE|MODEL.onnx|model.json [--model M] [--mesh NAME|FILE] [--strategy NAME|FILE|dp|mp|expert|megatron] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
   flags: [
     MODEL_FLAG,
     { name: "mesh", kind: "string", value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else `local`)" },
@@ -92,6 +96,7 @@ export const simulateCommand: Command = {
     { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "a measured-costs table (par-measured-costs JSON) overriding the roofline" },
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace (chrome://tracing, ui.perfetto.dev)" },
     SET_FLAG,
+    ...IMPORT_FLAGS,
     JSON_FLAG,
   ],
   details: "examples:\n  par simulate models/mlp.par --mesh p100x16 --strategy dp\n  par simulate models/resnet50.par --mesh p100x16 --strategy expert --trace resnet.json --json",
@@ -101,16 +106,11 @@ export const simulateCommand: Command = {
     const optimizer = (typeof ctx.args.flags.optimizer === "string" ? ctx.args.flags.optimizer : "sgd") as Optimizer;
     if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`unknown optimizer ${optimizer}`, `one of ${OPTIMIZERS.join(", ")}`);
     const diagnostics = new Diagnostics();
-    const checked = loadProgram(file, { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
-    if (!checked || diagnostics.hasErrors()) {
-      ctx.report(diagnostics.items);
-      return 1;
-    }
-    const graphs = [...checked.models.values()];
-    if (graphs.length !== 1) {
-      throw new UsageError(graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`, graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined);
-    }
-    const graph = graphs[0];
+    const loaded = loadModelFromArgs(ctx, file);
+    if (!loaded) return 1;
+    // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
+    const checked: Decls = loaded.program ?? { meshes: new Map(), strategies: [] };
+    const graph = loaded.graph;
     const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, ctx, diagnostics);
     const strategy = mesh && pickStrategy(typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp", graph, mesh, checked, file, ctx, diagnostics);
     if (!mesh || !strategy || diagnostics.hasErrors() || !validateStrategy(graph, mesh, strategy, diagnostics)) {

@@ -6,6 +6,8 @@
 //       a JSON strategy, validated against the model → a canonical `.par` block on stdout
 //   par strategy baseline dp|mp|expert|megatron FILE.par [--model M] [--mesh NAME] [--out S.json] [--par]
 //       a baseline strategy for a model of FILE.par → JSON (or `.par` with --par)
+// import and baseline also take an imported model (.onnx, model.json; --input/--batch/--loss)
+// in place of FILE.par, with a built-in --mesh.
 // Without --out, JSON goes to stdout. Exit 1 on errors in the inputs, 2 on usage errors.
 
 import { readFileSync } from "node:fs";
@@ -24,11 +26,13 @@ import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { Strategy } from "../../ir/strategy.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "../model-flags.js";
+import { modelFormatOf } from "../../frontend/load-model.js";
 
 const FLAGS: FlagSpec[] = [
   MODEL_FLAG,
   SET_FLAG,
+  ...IMPORT_FLAGS,
   { name: "name", kind: "string", value: "S", doc: "export: the strategy block to export (when the file has several)" },
   { name: "mesh", kind: "string", value: "NAME", doc: "the mesh (declared in the file or built in); default: the strategy's own, or the file's only mesh" },
   { name: "out", kind: "string", value: "FILE", doc: "export, baseline: write the JSON strategy to FILE (atomically) instead of stdout" },
@@ -39,8 +43,8 @@ const FLAGS: FlagSpec[] = [
 /** Which flags each subcommand takes (the others are usage errors, not silently ignored). */
 const ALLOWED: Record<string, string[]> = {
   export: ["model", "set", "name", "mesh", "out"],
-  import: ["model", "set", "mesh", "model-file"],
-  baseline: ["model", "set", "mesh", "out", "par"],
+  import: ["model", "set", "input", "batch", "loss", "mesh", "model-file"],
+  baseline: ["model", "set", "input", "batch", "loss", "mesh", "out", "par"],
 };
 
 function str(args: ParsedArgs, name: string): string | undefined {
@@ -48,12 +52,15 @@ function str(args: ParsedArgs, name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
+/** What a .par file declares besides its models (nothing, for an imported model). */
+type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
+
 /** A mesh by name: declared in the program first, then built in. */
-function findMesh(checked: CheckedProgram, name: string): Mesh | undefined {
+function findMesh(checked: Decls, name: string): Mesh | undefined {
   return checked.meshes.get(name) ?? builtinMesh(name);
 }
 
-function meshOrUsage(checked: CheckedProgram, name: string, what: string): Mesh {
+function meshOrUsage(checked: Decls, name: string, what: string): Mesh {
   const mesh = findMesh(checked, name);
   if (!mesh) {
     const known = [...checked.meshes.keys(), ...builtinMeshNames()];
@@ -141,19 +148,30 @@ function runImport(ctx: CommandContext, positionals: string[]): number {
     return 1;
   }
   ctx.sources.set(jsonFile, text);
-  const checked = load(ctx, modelFile, modelFlag(ctx.args), diagnostics);
-  if (!checked) return 1;
-  // Which model: --model, else the one the JSON names when the file declares it, else the file's only one.
-  let model = modelFlag(ctx.args);
-  if (model === undefined) {
-    try {
-      const named = (JSON.parse(text) as { model?: unknown }).model;
-      if (typeof named === "string" && checked.models.has(named)) model = named;
-    } catch {
-      /* strategyFromJsonText reports the syntax error below */
+  let checked: Decls;
+  let graph: Graph;
+  if ((modelFormatOf(modelFile, ctx.io.cwd) ?? "par") !== "par") {
+    // An imported model (.onnx, model.json): its one graph, no declared meshes.
+    const loaded = loadModelFromArgs(ctx, modelFile);
+    if (!loaded) return 1;
+    checked = { meshes: new Map(), strategies: [] };
+    graph = loaded.graph;
+  } else {
+    const program = load(ctx, modelFile, modelFlag(ctx.args), diagnostics);
+    if (!program) return 1;
+    checked = program;
+    // Which model: --model, else the one the JSON names when the file declares it, else the file's only one.
+    let model = modelFlag(ctx.args);
+    if (model === undefined) {
+      try {
+        const named = (JSON.parse(text) as { model?: unknown }).model;
+        if (typeof named === "string" && program.models.has(named)) model = named;
+      } catch {
+        /* strategyFromJsonText reports the syntax error below */
+      }
     }
+    graph = pickGraph(program, modelFile, model);
   }
-  const graph = pickGraph(checked, modelFile, model);
   const strategy = strategyFromJsonText(graph, text, jsonFile, diagnostics);
   if (strategy) validateStrategy(graph, meshOrUsage(checked, str(ctx.args, "mesh") ?? strategy.mesh, "the strategy's mesh"), strategy, diagnostics);
   ctx.report(diagnostics.items);
@@ -167,9 +185,11 @@ function runBaseline(ctx: CommandContext, positionals: string[]): number {
   const [kind, file] = positionals;
   if (!(BASELINE_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown baseline \`${kind}\``, didYouMean(kind, BASELINE_KINDS) ?? `kinds: ${BASELINE_KINDS.join(", ")}`);
   const diagnostics = new Diagnostics();
-  const checked = load(ctx, file, modelFlag(ctx.args), diagnostics);
-  if (!checked) return 1;
-  const graph = pickGraph(checked, file, modelFlag(ctx.args));
+  const loaded = loadModelFromArgs(ctx, file);
+  if (!loaded) return 1;
+  // An imported model declares no meshes: --mesh names a built-in one.
+  const checked: Decls = loaded.program ?? { meshes: new Map(), strategies: [] };
+  const graph = loaded.graph;
   let meshName = str(ctx.args, "mesh");
   if (meshName === undefined) {
     if (checked.meshes.size !== 1) throw new UsageError(`${file} declares ${checked.meshes.size} meshes; pick one (or a built-in mesh) with --mesh`, `built-in meshes: ${builtinMeshNames().join(", ")}`);

@@ -32,7 +32,8 @@ interface Tensor {
   nchw: boolean;
 }
 
-const SUPPORTED = new Set([
+/** Layer class names the importer maps (load-model.ts lists the others of a failed import). */
+export const KERAS_LAYERS: ReadonlySet<string> = new Set([
   "InputLayer", "Dense", "Conv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Flatten", "Reshape",
   "Dropout", "BatchNormalization", "LayerNormalization", "Embedding", "LSTM", "Add", "Concatenate", "Activation", "Softmax", "ReLU",
 ]);
@@ -151,7 +152,7 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   const { layers, outputs, name } = layersOf(json);
   if (layers.length > 1_000_000) throw new KerasError("PAR6005", `${layers.length} layers, more than the limit`);
   const bad = new Map<string, string[]>();
-  for (const l of layers) if (!SUPPORTED.has(l.className)) bad.set(l.className, [...(bad.get(l.className) ?? []), l.name]);
+  for (const l of layers) if (!KERAS_LAYERS.has(l.className)) bad.set(l.className, [...(bad.get(l.className) ?? []), l.name]);
   if (bad.size) {
     const list = [...bad.entries()].sort().map(([c, ns]) => `${c} (${ns.slice(0, 3).join(", ")}${ns.length > 3 ? `, +${ns.length - 3}` : ""})`).join("; ");
     d.error("PAR6010", `${file}: ${bad.size} unsupported Keras layer type${bad.size > 1 ? "s" : ""}: ${list}`, { hint: "see `docs/import.md` for the supported layers" });

@@ -1,0 +1,115 @@
+// The flags every command that reads a model shares, and loading the model they describe:
+//   --model M            .par: the model of the file (when it declares several)
+//   --set NAME=VALUE     .par: a model parameter (repeatable)
+//   --input NAME=AxBx..  imported models: an input's whole shape (repeatable)
+//   --batch N            imported models: binds symbolic batch dims
+//   --loss KIND          imported models: the training loss appended (softmax_cross_entropy, mse)
+// The file may be a .par program, an ONNX model or a TensorFlow.js model.json
+// (src/frontend/load-model.ts); a flag that does not apply to its format is PAR4013.
+
+import { Diagnostics } from "../core/diagnostics.js";
+import type { LossKind } from "../frontend/import-build.js";
+import { loadModelResult, type LoadedModel, type LoadModelOptions, type LoadModelResult } from "../frontend/load-model.js";
+import { UsageError, type FlagSpec, type ParsedArgs } from "./args.js";
+import type { CommandContext } from "./command.js";
+
+export const MODEL_FLAG: FlagSpec = { name: "model", kind: "string", value: "M", doc: "only this model of the file" };
+export const SET_FLAG: FlagSpec = { name: "set", kind: "string", value: "NAME=VALUE", repeatable: true, doc: "override a model parameter (repeatable), e.g. --set batch=128" };
+
+/** The --set overrides as a record; a malformed one is a usage error. */
+export function parseOverrides(args: ParsedArgs): Record<string, number> {
+  const out = Object.create(null) as Record<string, number>;
+  for (const item of (args.flags.set as string[] | undefined) ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$/.exec(item);
+    if (!m) throw new UsageError(`--set needs NAME=INTEGER, got "${item}"`, "for example --set batch=128");
+    if (Object.prototype.hasOwnProperty.call(out, m[1])) throw new UsageError(`--set ${m[1]} given twice`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+export function modelFlag(args: ParsedArgs): string | undefined {
+  return typeof args.flags.model === "string" ? args.flags.model : undefined;
+}
+
+export const LOSS_KINDS: readonly LossKind[] = ["softmax_cross_entropy", "mse"];
+
+export const INPUT_FLAG: FlagSpec = { name: "input", kind: "string", value: "NAME=AxBx..", repeatable: true, doc: "imported models: an input's shape, e.g. --input image=2x3x224x224 (repeatable)" };
+export const BATCH_FLAG: FlagSpec = { name: "batch", kind: "int", value: "N", doc: "imported models: bind symbolic batch dims to N" };
+export const LOSS_FLAG: FlagSpec = { name: "loss", kind: "string", value: "KIND", doc: "imported models: the training loss appended: softmax_cross_entropy or mse (default by output)" };
+
+/** --input, --batch, --loss: the flags of imported models. */
+export const IMPORT_FLAGS: FlagSpec[] = [INPUT_FLAG, BATCH_FLAG, LOSS_FLAG];
+
+/** --model, --set, --input, --batch, --loss. */
+export const MODEL_LOADING_FLAGS: FlagSpec[] = [MODEL_FLAG, SET_FLAG, ...IMPORT_FLAGS];
+
+/** The --input shapes as a record; a malformed one is a usage error. */
+export function parseInputs(args: ParsedArgs): Record<string, number[]> | undefined {
+  const items = (args.flags.input as string[] | undefined) ?? [];
+  if (!items.length) return undefined;
+  const out = Object.create(null) as Record<string, number[]>;
+  for (const item of items) {
+    const eq = item.lastIndexOf("=");
+    const name = eq > 0 ? item.slice(0, eq) : "";
+    const dims = eq > 0 ? item.slice(eq + 1).split(/[x×,]/) : [];
+    if (!name || !dims.length || dims.some((d) => !/^[1-9]\d{0,9}$/.test(d))) {
+      throw new UsageError(`--input needs NAME=DIMxDIM.., got "${item}"`, "for example --input image=2x3x224x224 (positive integer dims)");
+    }
+    if (Object.prototype.hasOwnProperty.call(out, name)) throw new UsageError(`--input ${name} given twice`);
+    out[name] = dims.map(Number);
+  }
+  return out;
+}
+
+export function parseBatch(args: ParsedArgs): number | undefined {
+  const b = args.flags.batch;
+  if (b === undefined) return undefined;
+  if (typeof b !== "number" || !Number.isSafeInteger(b) || b < 1) throw new UsageError(`--batch needs a positive integer, got ${String(b)}`);
+  return b;
+}
+
+export function parseLoss(args: ParsedArgs): LossKind | undefined {
+  const l = args.flags.loss;
+  if (l === undefined) return undefined;
+  if (typeof l !== "string" || !(LOSS_KINDS as readonly string[]).includes(l)) throw new UsageError(`unknown loss \`${String(l)}\``, `one of ${LOSS_KINDS.join(", ")}`);
+  return l as LossKind;
+}
+
+/** The LoadModelOptions the shared flags give (usage errors for malformed ones). */
+export function modelOptions(args: ParsedArgs): LoadModelOptions {
+  const options: LoadModelOptions = importOptionsOf(args);
+  const model = modelFlag(args);
+  if (model !== undefined) options.model = model;
+  const overrides = parseOverrides(args);
+  if (Object.keys(overrides).length) options.overrides = overrides;
+  return options;
+}
+
+/** Only the options of imported models: --input, --batch, --loss. */
+export function importOptionsOf(args: ParsedArgs): LoadModelOptions {
+  const options: LoadModelOptions = {};
+  const inputs = parseInputs(args);
+  if (inputs) options.inputs = inputs;
+  const batch = parseBatch(args);
+  if (batch !== undefined) options.batch = batch;
+  const loss = parseLoss(args);
+  if (loss !== undefined) options.loss = loss;
+  return options;
+}
+
+/** Loads `path` per the shared flags, with the importer's unsupported list; diagnostics into `diagnostics`. */
+export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagnostics: Diagnostics): LoadModelResult {
+  return loadModelResult(path, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, modelOptions(ctx.args));
+}
+
+/**
+ * Loads `path` per the shared flags. Reports every diagnostic (warnings too) through
+ * `ctx.report`; undefined when there were errors.
+ */
+export function loadModelFromArgs(ctx: CommandContext, path: string): LoadedModel | undefined {
+  const diagnostics = new Diagnostics();
+  const r = loadModelResultFromArgs(ctx, path, diagnostics);
+  ctx.report(diagnostics.items);
+  return r.model && !diagnostics.hasErrors() ? r.model : undefined;
+}

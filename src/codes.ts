@@ -1,0 +1,39 @@
+// Every diagnostic code par can report, gathered from the tables that live beside the
+// code raising them. `par explain`-style tooling and the code-coverage test read this.
+import { CLI_CODES } from "./cli/codes.js";
+import { CODEGEN_CODES } from "./codegen/codes.js";
+import type { CodeInfo, CodeTable } from "./core/codes.js";
+import { CHECK_CODES } from "./frontend/check-codes.js";
+import { IMPORT_CODES } from "./frontend/import-codes.js";
+import { MESH_CODES } from "./frontend/mesh-codes.js";
+import { STRATEGY_CHECK_CODES } from "./frontend/strategy-codes.js";
+import { SYNTAX_CODES } from "./frontend/syntax-codes.js";
+import { STRATEGY_CODES } from "./ir/strategy-codes.js";
+import { OP_CODES } from "./ops/codes.js";
+import { RUNTIME_CODES } from "./runtime/codes.js";
+import { WORKER_CODES } from "./runtime/worker-codes.js";
+import { SEARCH_CODES } from "./search/codes.js";
+
+/** Each area's table, by the area's name (for docs and duplicate detection). */
+export const CODE_TABLES: Record<string, CodeTable> = {
+  syntax: SYNTAX_CODES,
+  check: CHECK_CODES,
+  ops: OP_CODES,
+  mesh: MESH_CODES,
+  "strategy references": STRATEGY_CHECK_CODES,
+  strategy: STRATEGY_CODES,
+  cli: CLI_CODES,
+  codegen: CODEGEN_CODES,
+  runtime: RUNTIME_CODES,
+  workers: WORKER_CODES,
+  import: IMPORT_CODES,
+  search: SEARCH_CODES,
+};
+
+export function allCodes(): Map<string, CodeInfo & { area: string }> {
+  const out = new Map<string, CodeInfo & { area: string }>();
+  for (const [area, table] of Object.entries(CODE_TABLES)) {
+    for (const [code, info] of Object.entries(table)) out.set(code, { ...info, area });
+  }
+  return out;
+}

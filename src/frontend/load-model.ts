@@ -1,0 +1,284 @@
+// Reading a model for a command, whatever its format: a `.par` program (parse → check, one
+// model chosen), an ONNX model (`.onnx`) or a TensorFlow.js LayersModel (`model.json`, weight
+// shards beside it). Dispatch is by extension, else by content (`{` → JSON, a protobuf
+// ModelProto's first field → ONNX, text → .par). Every failure is a coded diagnostic
+// (PAR4001 unreadable, PAR4010–PAR4013 here, PAR6xxx from the importers).
+
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
+import type { Graph } from "../ir/graph.js";
+import { readSource } from "../cli/read-source.js";
+import { check, type CheckedProgram } from "./check.js";
+import type { ImportedModel, ImportOptions, LossKind } from "./import-build.js";
+import { importKeras, KERAS_LAYERS } from "./keras/import.js";
+import { decodeOnnx, DEFAULT_ONNX_LIMITS } from "./onnx/decode.js";
+import { importOnnxModel, onnxUnsupported } from "./onnx/import.js";
+import { parse } from "./parse.js";
+
+export type ModelFormat = "par" | "onnx" | "keras";
+
+export interface LoadedModel {
+  graph: Graph;
+  /** Imported models: the trained weights by param id "<op>.<param>" (absent for .par). */
+  weights?: Map<string, Float32Array>;
+  /** .par models: the whole checked program (its meshes and strategies). */
+  program?: CheckedProgram;
+  format: ModelFormat;
+  /** Imported models: float weight elements that became parameters. */
+  parameters?: number;
+}
+
+export interface LoadModelContext {
+  sources: Map<string, string>;
+  diagnostics: Diagnostics;
+  /** Relative paths (the model's and, for model.json, its shards') resolve against this. */
+  cwd?: string;
+}
+
+export interface LoadModelOptions {
+  /** .par: the model to use (required when the file declares several). */
+  model?: string;
+  /** .par: model parameter overrides (`--set k=v`). */
+  overrides?: Record<string, number>;
+  /** Imported models: input shapes by input name (`--input NAME=2x3x224x224`). */
+  inputs?: Record<string, number[]>;
+  /** Imported models: binds symbolic batch dims (`--batch N`). */
+  batch?: number;
+  /** Imported models: the training loss appended (`--loss`). */
+  loss?: LossKind;
+}
+
+export interface LoadModelResult {
+  model?: LoadedModel;
+  /** Operators (ONNX) or layer types (Keras) without a mapping, also on a failed import. */
+  unsupported: { op: string; nodes: string[] }[];
+  format?: ModelFormat;
+}
+
+/** Largest model.json accepted (the topology; weights live in shards). */
+export const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
+/** Largest single weight shard of a model.json. */
+export const MAX_SHARD_BYTES = 2 ** 31 - 1;
+
+/** The format of `path` by its extension, else undefined (then the content decides). */
+export function formatByExtension(path: string): ModelFormat | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".par")) return "par";
+  if (lower.endsWith(".onnx")) return "onnx";
+  if (lower.endsWith(".json")) return "keras";
+  return undefined;
+}
+
+/** The format of a file by its first bytes. */
+export function sniffFormat(head: Uint8Array): ModelFormat | undefined {
+  let i = 0;
+  while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+  if (i < head.length && head[i] === 0x7b /* { */) return "keras";
+  // A ModelProto starts with ir_version (field 1, varint: 0x08) and a small version.
+  if (head.length >= 2 && head[0] === 0x08 && head[1] > 0 && head[1] < 0x20) return "onnx";
+  const text = Buffer.from(head).toString("utf8");
+  if (/^\s*(#[^\n]*\n\s*)*(model|mesh|strategy|block|import)\b/.test(text)) return "par";
+  return undefined;
+}
+
+function readHead(full: string, n: number): Uint8Array | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(full, "r");
+    const buf = new Uint8Array(n);
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function reason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "it is a directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Reads a binary file with a size cap; undefined after a diagnostic. */
+function readBytes(path: string, full: string, maxBytes: number, d: Diagnostics, tooLargeCode: string): Uint8Array | undefined {
+  try {
+    const st = statSync(full);
+    if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    if (st.size > maxBytes) {
+      d.error(tooLargeCode, `${path}: ${st.size} bytes, more than the import limit of ${maxBytes}`, { expected: `a model file of at most ${maxBytes} bytes` });
+      return undefined;
+    }
+    return new Uint8Array(readFileSync(full));
+  } catch (e) {
+    d.error("PAR4001", `cannot read file \`${path}\`: ${reason(e)}`, { hint: (e as NodeJS.ErrnoException).code === "ENOENT" ? missingHint(full) : undefined });
+    return undefined;
+  }
+}
+
+function missingHint(full: string): string | undefined {
+  try {
+    return didYouMean(basename(full), readdirSync(dirname(full)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The format of the file at `path` (extension, else content); undefined when unreadable or unknown. */
+export function modelFormatOf(path: string, cwd?: string): ModelFormat | undefined {
+  const byExt = formatByExtension(path);
+  if (byExt) return byExt;
+  const head = readHead(cwd === undefined ? path : resolve(cwd, path), 64);
+  return head && sniffFormat(head);
+}
+
+/** The one model of a checked program (or the one named); undefined after PAR4012. */
+function pickModel(checked: CheckedProgram, file: string, name: string | undefined, d: Diagnostics): Graph | undefined {
+  if (name !== undefined) return checked.models.get(name); // check() reported PAR2025 when missing
+  const graphs = [...checked.models.values()];
+  if (graphs.length === 1) return graphs[0];
+  const declared = checked.program.items.flatMap((i) => (i.kind === "model" ? [i.name] : []));
+  if (declared.length === 0) {
+    d.error("PAR4012", `${file} declares no model`, { expected: "a `model` declaration" });
+  } else if (declared.length > 1) {
+    d.error("PAR4012", `${file} declares ${declared.length} models; pick one with --model`, { expected: `--model with one of ${declared.join(", ")}`, hint: `models: ${declared.join(", ")}` });
+  }
+  return undefined;
+}
+
+/** Options that do not apply to a format are errors (PAR4013), not silently ignored. */
+function checkApplicable(format: ModelFormat, path: string, options: LoadModelOptions, d: Diagnostics): boolean {
+  const bad: string[] = [];
+  if (format === "par") {
+    if (options.inputs && Object.keys(options.inputs).length) bad.push("--input");
+    if (options.batch !== undefined) bad.push("--batch");
+    if (options.loss !== undefined) bad.push("--loss");
+  } else {
+    if (options.model !== undefined) bad.push("--model");
+    if (options.overrides && Object.keys(options.overrides).length) bad.push("--set");
+  }
+  if (!bad.length) return true;
+  d.error("PAR4013", `${path}: ${bad.join(", ")} do${bad.length === 1 ? "es" : ""} not apply to ${format === "par" ? "a .par model" : `an imported (${format === "onnx" ? "ONNX" : "model.json"}) model`}`, {
+    hint: format === "par" ? "a .par model's shapes come from its parameters: use --set batch=N" : "an imported model's shapes come from --input NAME=AxBx.. and --batch N",
+  });
+  return false;
+}
+
+function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
+  return { graph: m.graph, weights: m.weights, format, parameters: m.parameters };
+}
+
+/** Layer types of a model.json that the Keras importer does not map, with their layer names. */
+function kerasUnsupported(json: unknown): { op: string; nodes: string[] }[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObj(json)) return [];
+  const topo = isObj(json.modelTopology) ? json.modelTopology : json;
+  const model = isObj(topo.model_config) ? topo.model_config : topo;
+  const cfg = isObj(model) ? model.config : undefined;
+  const layers = Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg.layers) ? cfg.layers : [];
+  const by = new Map<string, string[]>();
+  layers.forEach((l: unknown, i: number) => {
+    if (!isObj(l) || typeof l.class_name !== "string" || KERAS_LAYERS.has(l.class_name)) return;
+    const name = isObj(l.config) && typeof l.config.name === "string" ? l.config.name : typeof l.name === "string" ? l.name : `layer_${i}`;
+    by.set(l.class_name, [...(by.get(l.class_name) ?? []), name]);
+  });
+  return [...by.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([op, nodes]) => ({ op, nodes }));
+}
+
+/** Reads a weight shard named in a model.json, relative to it and never outside its folder. */
+function shardReader(modelFull: string): (p: string) => Uint8Array {
+  const dir = dirname(modelFull);
+  return (p: string) => {
+    const full = resolve(dir, p);
+    const rel = relative(dir, full);
+    if (isAbsolute(p) || rel.startsWith("..") || isAbsolute(rel)) throw new Error(`the path leaves the model's folder (shards are read relative to ${basename(modelFull)})`);
+    const size = statSync(full).size;
+    if (size > MAX_SHARD_BYTES) throw new Error(`${size} bytes, more than the shard limit of ${MAX_SHARD_BYTES}`);
+    return new Uint8Array(readFileSync(full));
+  };
+}
+
+/**
+ * Loads `path` as a model, reporting what it found (including the importer's unsupported
+ * operators when the import failed because of them).
+ */
+export function loadModelResult(path: string, ctx: LoadModelContext, options: LoadModelOptions = {}): LoadModelResult {
+  const d = ctx.diagnostics;
+  const full = ctx.cwd === undefined ? path : resolve(ctx.cwd, path);
+  let format = formatByExtension(path);
+  if (format === undefined) {
+    const head = readHead(full, 64);
+    if (head === undefined) {
+      readBytes(path, full, 0, d, "PAR4001"); // reports PAR4001 with the reason
+      return { unsupported: [] };
+    }
+    format = sniffFormat(head);
+    if (format === undefined) {
+      d.error("PAR4010", `${path}: not a model par can read`, { expected: "a .par program, an ONNX model (.onnx) or a TensorFlow.js model.json" });
+      return { unsupported: [] };
+    }
+  }
+  if (!checkApplicable(format, path, options, d)) return { unsupported: [], format };
+  const importOptions: ImportOptions = {};
+  if (options.inputs && Object.keys(options.inputs).length) importOptions.inputs = options.inputs;
+  if (options.batch !== undefined) importOptions.batch = options.batch;
+  if (options.loss !== undefined) importOptions.loss = options.loss;
+
+  if (format === "par") {
+    const text = readSource(path, { sources: ctx.sources, diagnostics: d }, ctx.cwd);
+    if (text === undefined) return { unsupported: [], format };
+    const errorsBefore = d.errors.length;
+    const program = parse(text, path, d);
+    if (!program || d.errors.length > errorsBefore) return { unsupported: [], format };
+    const checked = check(program, d, { overrides: options.overrides ?? {}, model: options.model });
+    if (d.errors.length > errorsBefore) return { unsupported: [], format };
+    const graph = pickModel(checked, path, options.model, d);
+    return graph ? { model: { graph, program: checked, format }, unsupported: [], format } : { unsupported: [], format };
+  }
+
+  if (format === "onnx") {
+    const bytes = readBytes(path, full, DEFAULT_ONNX_LIMITS.maxBytes, d, "PAR6001");
+    if (!bytes) return { unsupported: [], format };
+    const decoded = decodeOnnx(bytes, path, d);
+    if (!decoded) return { unsupported: [], format };
+    const unsupported = onnxUnsupported(decoded);
+    const m = importOnnxModel(decoded, path, importOptions, d);
+    return { model: m && fromImported(m, "onnx"), unsupported, format };
+  }
+
+  // model.json
+  const bytes = readBytes(path, full, MAX_MODEL_JSON_BYTES, d, "PAR6001");
+  if (!bytes) return { unsupported: [], format };
+  const text = Buffer.from(bytes).toString("utf8");
+  ctx.sources.set(path, text);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    d.error("PAR6030", `${path}: not JSON: ${e instanceof Error ? e.message : String(e)}`, { expected: "a TensorFlow.js model.json" });
+    return { unsupported: [], format };
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json) || !("modelTopology" in json)) {
+    const obj = json as Record<string, unknown> | null;
+    const what = obj && typeof obj === "object" && typeof obj.format === "string" ? ` (its \`format\` is "${obj.format}")` : "";
+    d.error("PAR4011", `${path} is JSON but not a TensorFlow.js model.json${what}: it has no \`modelTopology\``, {
+      expected: "a LayersModel model.json with modelTopology and weightsManifest",
+      hint: "plans and strategies are JSON too: pass them with --plan / --strategy",
+    });
+    return { unsupported: [], format };
+  }
+  const unsupported = kerasUnsupported(json);
+  const m = importKeras(json, path, importOptions, d, shardReader(full));
+  return { model: m && fromImported(m, "keras"), unsupported, format };
+}
+
+/** Loads `path` as a model; undefined after reporting coded diagnostics. */
+export function loadModel(path: string, ctx: LoadModelContext, options: LoadModelOptions = {}): LoadedModel | undefined {
+  const before = ctx.diagnostics.errors.length;
+  const r = loadModelResult(path, ctx, options);
+  return r.model && ctx.diagnostics.errors.length === before ? r.model : undefined;
+}
