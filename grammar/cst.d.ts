@@ -187,11 +187,10 @@ export type UnaryCstChildren = {
   True?: IToken[];
   False?: IToken[];
   Identifier?: IToken[];
-  LParen?: (IToken)[];
-  namedArg?: NamedArgCstNode[];
-  expr?: (ExprCstNode)[];
-  Comma?: IToken[];
-  RParen?: (IToken)[];
+  argList?: ArgListCstNode[];
+  LParen?: IToken[];
+  expr?: ExprCstNode[];
+  RParen?: IToken[];
   listExpr?: ListExprCstNode[];
 };
 
@@ -215,6 +214,19 @@ export type ListExprCstChildren = {
   expr?: ExprCstNode[];
   Comma?: IToken[];
   RBracket: IToken[];
+};
+
+export interface ArgListCstNode extends CstNode {
+  name: "argList";
+  children: ArgListCstChildren;
+}
+
+export type ArgListCstChildren = {
+  LParen: IToken[];
+  namedArg?: NamedArgCstNode[];
+  expr?: ExprCstNode[];
+  Comma?: IToken[];
+  RParen: IToken[];
 };
 
 export interface NamedArgCstNode extends CstNode {
@@ -381,6 +393,7 @@ export interface ParCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   unary(children: UnaryCstChildren, param?: IN): OUT;
   unit(children: UnitCstChildren, param?: IN): OUT;
   listExpr(children: ListExprCstChildren, param?: IN): OUT;
+  argList(children: ArgListCstChildren, param?: IN): OUT;
   namedArg(children: NamedArgCstChildren, param?: IN): OUT;
   meshDecl(children: MeshDeclCstChildren, param?: IN): OUT;
   meshBody(children: MeshBodyCstChildren, param?: IN): OUT;

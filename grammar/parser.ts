@@ -208,18 +208,8 @@ export class ParParser extends CstParser {
       { ALT: () => this.CONSUME(T.False) },
       {
         ALT: () => {
-          // A call's arguments sit in this node (no rule of their own: one CST node less
-          // per call). Any order here; "positional after named" is reported with a hint
-          // when building the AST.
           this.CONSUME(T.Identifier);
-          this.OPTION2(() => {
-            this.CONSUME2(T.LParen);
-            this.MANY_SEP({
-              SEP: T.Comma,
-              DEF: () => this.OR3([{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE2(this.expr) }]),
-            });
-            this.CONSUME2(T.RParen);
-          });
+          this.OPTION2(() => this.SUBRULE(this.argList));
         },
       },
       {
@@ -259,6 +249,18 @@ export class ParParser extends CstParser {
     this.CONSUME(T.LBracket);
     this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
     this.CONSUME(T.RBracket);
+  });
+
+  /** Arguments in any order here; "positional after named" is reported when building the AST, with a hint. */
+  argList = this.RULE("argList", () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        this.OR([{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE(this.expr) }]);
+      },
+    });
+    this.CONSUME(T.RParen);
   });
 
   namedArg = this.RULE("namedArg", () => {

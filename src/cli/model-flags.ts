@@ -110,6 +110,13 @@ export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagn
 export function loadModelFromArgs(ctx: CommandContext, path: string): LoadedModel | undefined {
   const diagnostics = new Diagnostics();
   const r = loadModelResultFromArgs(ctx, path, diagnostics);
+  // Picking no model of several, or a flag for the wrong format, is how the command was
+  // called, not what the file holds: a usage error (exit 2), its code kept in the message.
+  const errors = diagnostics.errors;
+  if (errors.length === 1 && (errors[0].code === "PAR4012" || errors[0].code === "PAR4013")) {
+    ctx.report(diagnostics.warnings);
+    throw new UsageError(`${errors[0].message} (${errors[0].code})`, errors[0].hint);
+  }
   ctx.report(diagnostics.items);
   return r.model && !diagnostics.hasErrors() ? r.model : undefined;
 }

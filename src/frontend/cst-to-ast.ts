@@ -42,15 +42,21 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
-function offsetSpan(ctx: Ctx, offset: number, endOffset: number): A.Span {
+/** 0-based line index of an offset (binary search in the line-start table). */
+function lineOf(starts: number[], offset: number): number {
   let lo = 0;
-  let hi = ctx.lineStarts.length - 1;
+  let hi = starts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (ctx.lineStarts[mid] <= offset) lo = mid;
+    if (starts[mid] <= offset) lo = mid;
     else hi = mid - 1;
   }
-  return { line: lo + 1, column: offset - ctx.lineStarts[lo] + 1, offset, endOffset };
+  return lo;
+}
+
+function offsetSpan(ctx: Ctx, offset: number, endOffset: number): A.Span {
+  const line = lineOf(ctx.lineStarts, offset);
+  return { line: line + 1, column: offset - ctx.lineStarts[line] + 1, offset, endOffset };
 }
 
 function nodeSpan(ctx: Ctx, n: CstNode): A.Span | undefined {
@@ -272,7 +278,7 @@ function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const c = n.children;
   if (c.IntLiteral || c.FloatLiteral) return number(ctx, n);
   if (c.Identifier) return nameOrCall(ctx, n);
-  if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined; // parenthesised
+  if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined;
   if (c.listExpr) {
     const span = nodeSpan(ctx, c.listExpr[0]);
     const elements = (c.listExpr[0].children.expr ?? []).map((e) => expr(ctx, e));
@@ -311,12 +317,12 @@ function number(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
 function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const name = first(n.children.Identifier);
   if (!name) return undefined;
-  const c = n.children;
-  if (!c.LParen) return { kind: "ident", span: tokenSpan(name), name: name.image };
-  const end = first(c.RParen);
+  const argList = n.children.argList?.[0];
+  if (!argList) return { kind: "ident", span: tokenSpan(name), name: name.image };
+  const end = first(argList.children.RParen);
   if (!end) return undefined;
-  const args = c.expr ?? [];
-  const named = c.namedArg ?? [];
+  const args = argList.children.expr ?? [];
+  const named = argList.children.namedArg ?? [];
   const firstNamed = named.length > 0 ? Math.min(...named.map(startOf)) : Infinity;
   for (const a of args) {
     const at = startOf(a) > firstNamed ? nodeSpan(ctx, a) : undefined;
@@ -527,13 +533,13 @@ export function attachComments(program: A.Program, comments: IToken[], text: str
   if (comments.length === 0) return;
   const byStart = commentTargets(program);
   const byEnd = [...byStart].sort((a, b) => a.span.endOffset - b.span.endOffset);
+  const starts = lineStarts(text);
   for (const c of comments) {
     const body = c.image.slice(1).trimEnd();
-    const lineStart = Math.max(text.lastIndexOf("\n", c.startOffset - 1), text.lastIndexOf("\r", c.startOffset - 1)) + 1;
-    if (text.slice(lineStart, c.startOffset).trim() !== "") {
+    if (codeBefore(text, c.startOffset)) {
       const i = lastIndex(byEnd, (t) => t.span.endOffset <= c.startOffset);
       const t = i >= 0 ? byEnd[i] : undefined;
-      if (t && t.trailingComment === undefined && !/[\r\n]/.test(text.slice(t.span.endOffset, c.startOffset))) {
+      if (t && t.trailingComment === undefined && lineOf(starts, t.span.endOffset - 1) === lineOf(starts, c.startOffset)) {
         t.trailingComment = body;
         continue;
       }
@@ -542,6 +548,16 @@ export function attachComments(program: A.Program, comments: IToken[], text: str
     if (next) (next.leadingComments ??= []).push(body);
     else (program.endComments ??= []).push(body);
   }
+}
+
+/** True when something other than blanks precedes `offset` on its line. */
+function codeBefore(text: string, offset: number): boolean {
+  for (let i = offset - 1; i >= 0; i--) {
+    const ch = text[i];
+    if (ch === "\n" || ch === "\r") return false;
+    if (ch !== " " && ch !== "\t" && ch !== "\f" && ch !== "\v" && ch !== "\uFEFF") return true;
+  }
+  return false;
 }
 
 /** Index of the last element satisfying a predicate that holds on a prefix (binary search), or -1. */

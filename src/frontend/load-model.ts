@@ -82,18 +82,23 @@ export function sniffFormat(head: Uint8Array): ModelFormat | undefined {
   return undefined;
 }
 
-function readHead(full: string, n: number): Uint8Array | undefined {
+/** The first `n` bytes of a file, or the error that stopped reading them. */
+function readHead(full: string, n: number): Uint8Array | { error: unknown } {
   let fd: number | undefined;
   try {
     fd = openSync(full, "r");
     const buf = new Uint8Array(n);
     const got = readSync(fd, buf, 0, n, 0);
     return buf.subarray(0, got);
-  } catch {
-    return undefined;
+  } catch (e) {
+    return { error: e };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+function unreadable(path: string, full: string, e: unknown, d: Diagnostics): void {
+  d.error("PAR4001", `cannot read file \`${path}\`: ${reason(e)}`, { hint: (e as NodeJS.ErrnoException).code === "ENOENT" ? missingHint(full) : undefined });
 }
 
 function reason(e: unknown): string {
@@ -115,7 +120,7 @@ function readBytes(path: string, full: string, maxBytes: number, d: Diagnostics,
     }
     return new Uint8Array(readFileSync(full));
   } catch (e) {
-    d.error("PAR4001", `cannot read file \`${path}\`: ${reason(e)}`, { hint: (e as NodeJS.ErrnoException).code === "ENOENT" ? missingHint(full) : undefined });
+    unreadable(path, full, e, d);
     return undefined;
   }
 }
@@ -133,7 +138,7 @@ export function modelFormatOf(path: string, cwd?: string): ModelFormat | undefin
   const byExt = formatByExtension(path);
   if (byExt) return byExt;
   const head = readHead(cwd === undefined ? path : resolve(cwd, path), 64);
-  return head && sniffFormat(head);
+  return head instanceof Uint8Array ? sniffFormat(head) : undefined;
 }
 
 /** The one model of a checked program (or the one named); undefined after PAR4012. */
@@ -212,8 +217,8 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   let format = formatByExtension(path);
   if (format === undefined) {
     const head = readHead(full, 64);
-    if (head === undefined) {
-      readBytes(path, full, 0, d, "PAR4001"); // reports PAR4001 with the reason
+    if (!(head instanceof Uint8Array)) {
+      unreadable(path, full, head.error, d);
       return { unsupported: [] };
     }
     format = sniffFormat(head);

@@ -19,7 +19,7 @@ const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLi
 const MAX_RUNS = 50;
 /** Parser errors before giving up (each costs recovery time; more would not help anyone). */
 export const MAX_SYNTAX_ERRORS = 100;
-const NAMED_VALUE_RULES = new Set(["unary", "attrList", "paramList", "expr", "param"]);
+const NAMED_VALUE_RULES = new Set(["argList", "attrList", "paramList", "expr", "param"]);
 /** When a list of items stops at a token that starts no item, say what items there could be. */
 const ITEM_LISTS: Record<string, string> = {
   body: "a statement (`input`, `repeat`, `for`, `return`, `name = ...`) or `}`",

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Diagnostics } from "../../src/core/diagnostics.js";
-import { lower } from "../../src/codegen/lower.js";
+import { Diagnostics, ParError } from "../../src/core/diagnostics.js";
+import { lower, singleDeviceStrategy } from "../../src/codegen/lower.js";
+import { encodeF32, planWeightsOf } from "../../src/codegen/plan-weights.js";
 import type { Plan } from "../../src/codegen/plan.js";
 import { readPlan, validatePlan, writePlan, planText } from "../../src/codegen/plan-io.js";
 import { planSchemaText } from "../../src/codegen/plan-schema.js";
@@ -129,6 +130,35 @@ describe("plan validation", () => {
     writeFileSync(join(dir, "bad.json"), "{ not json");
     expect(readPlan(join(dir, "bad.json"), d)).toBeUndefined();
     expect(d.items.map((x) => x.code)).toEqual(["PAR5011"]);
+  });
+
+  it("PAR5012 and PAR5013: given weights (init `values`) missing, of the wrong length, unused, or over the cap", () => {
+    const g = mlp();
+    const w = new Map([["fc1.weight", new Float32Array(6 * 5).fill(0.5)]]);
+    const withWeights = (): Plan => JSON.parse(JSON.stringify(lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 1, optimizer: SGD, weights: w })));
+    const ok = withWeights();
+    expect(ok.params.find((p) => p.tensor === "fc1.weight")!.init).toEqual({ kind: "values", ref: "fc1.weight" });
+    expect(codes(ok)).toEqual([]);
+    const missing = withWeights();
+    delete missing.weights;
+    expect(codes(missing)).toEqual(["PAR5012"]);
+    const short = withWeights();
+    short.weights!["fc1.weight"].data = encodeF32(new Float32Array(29));
+    expect(codes(short)).toEqual(["PAR5012"]);
+    const unused = withWeights();
+    unused.weights!.extra = { dtype: "f32", data: "" };
+    expect(codes(unused)).toEqual(["PAR5012"]);
+    const notBase64 = withWeights();
+    notBase64.weights!["fc1.weight"].data = "not base64!";
+    expect(codes(notBase64)).toEqual(["PAR5001"]);
+    let thrown: unknown;
+    try {
+      planWeightsOf(w, new Map([["fc1.weight", [6, 5]]]), 16);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ParError);
+    expect((thrown as ParError).diagnostics.map((d) => d.code)).toEqual(["PAR5013"]);
   });
 
   it("every codegen code has a test above", () => {

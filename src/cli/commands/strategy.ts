@@ -206,7 +206,7 @@ function runBaseline(ctx: CommandContext, positionals: string[]): number {
 export const strategyCommand: Command = {
   name: "strategy",
   summary: "convert strategies between .par and JSON, and generate baseline strategies",
-  usage: "export FILE.par [--name S] [--mesh NAME] [--out S.json] | import S.json --model-file FILE.par | baseline dp|mp|expert|megatron FILE.par [--mesh NAME] [--out S.json] [--par]",
+  usage: "export FILE.par [--name S] [--mesh NAME] [--out S.json] | import S.json --model-file FILE.par|MODEL.onnx|model.json | baseline dp|mp|expert|megatron FILE.par|MODEL.onnx|model.json [--mesh NAME] [--out S.json] [--par]",
   flags: FLAGS,
   details: [
     "examples:",

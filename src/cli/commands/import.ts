@@ -1,0 +1,88 @@
+// `par import MODEL.onnx|model.json [--out FILE.par] [--json] [--input NAME=AxBx..] [--batch N]
+//  [--loss KIND] [--name NAME]`: imports a model and prints it as a readable .par model
+// (graphToPar), atomically to --out or to stdout. --json prints a summary (ops, parameters,
+// the importer's unsupported operators) — also when the import fails because of them.
+// Every other command takes the model file directly; `import` is for reading and editing
+// the .par form (which drops the trained weights: compiling it initialises at random).
+
+import { resolve } from "node:path";
+import { Diagnostics } from "../../core/diagnostics.js";
+import { writeFileAtomic } from "../../core/files.js";
+import { identifierOf } from "../../frontend/import-build.js";
+import { graphToPar } from "../../frontend/import-to-par.js";
+import { modelFormatOf } from "../../frontend/load-model.js";
+import { UsageError } from "../args.js";
+import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { IMPORT_FLAGS, loadModelResultFromArgs } from "../model-flags.js";
+
+export const importCommand: Command = {
+  name: "import",
+  summary: "import an ONNX model or a TensorFlow.js model.json as a readable .par model",
+  usage: "MODEL.onnx|model.json [--out FILE.par] [--json] [--input NAME=AxBx..] [--batch N] [--loss KIND] [--name NAME]",
+  flags: [
+    { name: "out", kind: "string", value: "FILE.par", doc: "write the .par model to FILE (atomically) instead of stdout" },
+    { name: "name", kind: "string", value: "NAME", doc: "the name of the printed model (default: the imported graph's)" },
+    ...IMPORT_FLAGS,
+    JSON_FLAG,
+  ],
+  details: [
+    "examples:",
+    "  par import resnet18.onnx --batch 32 --out models/resnet18.par",
+    "  par import web_model/model.json --batch 8 --json",
+    "Commands such as check, graph, simulate, search and compile take the .onnx / model.json",
+    "file directly (keeping its trained weights); see docs/import.md.",
+  ].join("\n"),
+  run(ctx: CommandContext): number {
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one MODEL file, got ${ctx.args.positionals.length}`, "par import MODEL.onnx|model.json");
+    const [file] = ctx.args.positionals;
+    if (modelFormatOf(file, ctx.io.cwd) === "par") throw new UsageError(`${file} is already a .par model`, "par import reads .onnx files and TensorFlow.js model.json files");
+    const name = typeof ctx.args.flags.name === "string" ? ctx.args.flags.name : undefined;
+    if (name !== undefined && identifierOf(name, "") !== name) throw new UsageError(`--name needs an identifier, got "${name}"`, `for example --name ${identifierOf(name, "imported")}`);
+    const asJson = ctx.args.flags.json === true;
+    const out = typeof ctx.args.flags.out === "string" ? ctx.args.flags.out : undefined;
+    const diagnostics = new Diagnostics();
+    const r = loadModelResultFromArgs(ctx, file, diagnostics);
+    const unsupported = r.unsupported.map((u) => ({ op: u.op, nodes: u.nodes }));
+    const failed = !r.model || diagnostics.hasErrors();
+    if (failed) {
+      ctx.report(diagnostics.items);
+      if (asJson) ctx.io.out(JSON.stringify({ file, format: r.format ?? null, ok: false, unsupported, errors: diagnostics.errors.map((d) => d.code) }, null, 2) + "\n");
+      return 1;
+    }
+    const { graph, weights, parameters, format } = r.model!;
+    const modelName = name ?? graph.name;
+    const text = graphToPar(graph, modelName);
+    if (out !== undefined) {
+      try {
+        writeFileAtomic(resolve(ctx.io.cwd, out), text);
+      } catch (e) {
+        diagnostics.error("PAR4002", `cannot write \`${out}\`: ${e instanceof Error ? e.message : String(e)}`);
+        ctx.report(diagnostics.items);
+        return 1;
+      }
+    }
+    ctx.report(diagnostics.items);
+    if (asJson) {
+      const summary: Record<string, unknown> = {
+        file,
+        format,
+        ok: true,
+        model: identifierOf(modelName, "imported"),
+        ops: graph.ops.size,
+        parameters: parameters ?? graph.parameterCount(),
+        weights: weights?.size ?? 0,
+        inputs: graph.inputs.map((id) => ({ name: id, shape: graph.tensor(id).type.shape, dtype: graph.tensor(id).type.dtype })),
+        losses: graph.lossOps().map((o) => o.op),
+        unsupported,
+      };
+      if (out !== undefined) summary.out = out;
+      else summary.par = text;
+      ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
+    } else if (out === undefined) {
+      ctx.io.out(text);
+    } else {
+      ctx.io.out(`${file}: ${graph.ops.size} ops, ${parameters ?? graph.parameterCount()} parameters -> ${out}\n`);
+    }
+    return 0;
+  },
+};
