@@ -1,5 +1,6 @@
-// Every `par` subcommand, in the order `par --help` lists them.
+// Every `par` subcommand, in the order `par --help` lists them (pipeline order).
 import type { Command } from "./command.js";
+import { autoCommand } from "./commands/auto.js";
 import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
 import { fmtCommand } from "./commands/fmt.js";
@@ -13,4 +14,19 @@ import { simulateCommand } from "./commands/simulate.js";
 import { strategyCommand } from "./commands/strategy.js";
 import { verifyCommand } from "./commands/verify.js";
 
-export const COMMANDS: Command[] = [checkCommand, graphCommand, importCommand, meshesCommand, strategyCommand, simulateCommand, searchCommand, diffCommand, compileCommand, runCommand, verifyCommand, profileCommand, fmtCommand];
+export const COMMANDS: Command[] = [
+  autoCommand,
+  checkCommand,
+  fmtCommand,
+  graphCommand,
+  importCommand,
+  meshesCommand,
+  strategyCommand,
+  simulateCommand,
+  searchCommand,
+  diffCommand,
+  compileCommand,
+  runCommand,
+  verifyCommand,
+  profileCommand,
+];

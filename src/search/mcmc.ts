@@ -17,8 +17,10 @@
 // β = 100 got stuck there), cold enough not to wander far from good strategies.
 //
 // Seeds and restarts: the chain starts from the cheapest seed; when it has not improved on
-// its own best for `restartAfter` iterations it restarts, in turn, from the best strategy
-// so far, from a fresh random strategy of the space, and from the next seed.
+// its own best for `restartAfter` iterations (default max(100, 10 × ops): a few proposals
+// per op) it restarts, in turn, from the best strategy so far, from a fresh random strategy
+// of the space, and from the next seed. On 80 random tiny graphs (seed 11) this restart
+// length hit the exhaustive optimum 80/80 times, a fixed 500 only 76/80.
 //
 // Budget: a number of iterations (deterministic: the result is a pure function of graph,
 // mesh, seeds, options and seed) or seconds (wall clock; not deterministic). The search
@@ -38,7 +40,10 @@ export type Budget = { iterations: number } | { seconds: number };
 
 export const DEFAULT_BETA = 20;
 export const RANDOM_MOVE_SHARE = 0.25;
-export const DEFAULT_RESTART_AFTER = 500;
+/** Iterations without improving the chain's best before a restart: 10 per op, at least 100. */
+export function defaultRestartAfter(opCount: number): number {
+  return Math.max(100, 10 * opCount);
+}
 /** The default budget: deterministic, and enough for the zoo's models on 16 devices. */
 export const DEFAULT_BUDGET: Budget = { iterations: 4000 };
 
@@ -106,7 +111,7 @@ export function mcmcSearch(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: rea
   const now = options.now ?? (() => performance.now());
   const t0 = now();
   const beta = options.beta ?? DEFAULT_BETA;
-  const restartAfter = options.restartAfter ?? DEFAULT_RESTART_AFTER;
+  const restartAfter = options.restartAfter ?? defaultRestartAfter(graph.ops.size);
   const progressEvery = options.progressEvery ?? 100;
   const rng = makeRng(options.seed);
   const ops = graph.topoOrder();

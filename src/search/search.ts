@@ -25,6 +25,8 @@ import { makeRng } from "./rng.js";
 import { SearchSpace, sameConfig } from "./space.js";
 
 export const RANDOM_SEEDS = 2;
+/** Spaces with at most this many strategies are enumerated (about 1 s for tiny graphs). */
+export const EXACT_SPACE_LIMIT = 10_000;
 /**
  * The chain DP seeds the search only while it stays cheap: it prices every (producer
  * config, consumer config) pair of every edge, ~15 µs each (AlexNet on p100x16: 113k
@@ -144,11 +146,13 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
   }
   for (let k = 1; k <= RANDOM_SEEDS; k++) seeds.push(randomStrategy(graph, mesh, space, options.seed * 7919 + k, `random-${k}`));
 
-  // A space no larger than the iteration budget is enumerated instead: exact, and no more
-  // work than the MCMC would do (single-op moves can miss optima that need two ops changed
-  // together, e.g. a Megatron-style column/row pair).
-  const size = "iterations" in options.budget ? spaceSize(graph, space) : Infinity;
-  const exact = size <= (options.budget as { iterations: number }).iterations ? exhaustiveSearch(graph, mesh, costs, space, { optimizer, limit: size }) : undefined;
+  // A small space is enumerated instead: exact, and about as much work as the MCMC would do
+  // (single-op moves can miss optima that need two ops changed together, e.g. a
+  // Megatron-style column/row pair). Small: at most EXACT_SPACE_LIMIT strategies, or the
+  // iteration budget when that is larger.
+  const size = spaceSize(graph, space);
+  const exactLimit = Math.max(EXACT_SPACE_LIMIT, "iterations" in options.budget ? options.budget.iterations : 0);
+  const exact = size <= exactLimit ? exhaustiveSearch(graph, mesh, costs, space, { optimizer, limit: exactLimit }) : undefined;
   // A seconds budget covers the seeding too (the chain DP can take a second).
   const setupSeconds = (performance.now() - started) / 1000;
   const budget: Budget = "seconds" in options.budget ? { seconds: Math.max(options.budget.seconds - setupSeconds, options.budget.seconds / 10) } : options.budget;
@@ -168,6 +172,9 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
   });
   const baselines: SearchResult["baselines"] = { dataParallel: describe(dp), modelParallel: describe(mp), expert: describe(ex) };
   if (mg) baselines.megatron = describe(mg);
+  for (const [name, b] of Object.entries(baselines)) {
+    if (!b.feasible) diagnostics.warning("PAR7005", `the ${name} baseline of \`${graph.name}\` does not fit in device memory on ${mesh.name}; its iteration time is shown for comparison only`);
+  }
 
   const memory = peakMemory(graph, run.strategy, mesh, optimizer);
   if (!run.feasible) {

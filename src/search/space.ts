@@ -5,7 +5,8 @@
 // baselines split evenly too); unsplittable dims stay at 1. The task count (the product of
 // the degrees) must be an *aligned count* of the mesh: a divisor of the device count that,
 // at every level of the mesh hierarchy, divides each group's device count or is a multiple
-// of it (on 4 nodes × 4 devices: 1, 2, 4, 8, 16; never 3 or 6).
+// of it (on 4 nodes × 4 devices: 1, 2, 4, 8, 16; never 3 or 6), or the length of a seed's
+// device list (see below).
 //
 // Placements. n tasks run on a contiguous block of n devices starting at a multiple of n
 // (task t on device offset + t). With an aligned count such a block never straddles a
@@ -121,7 +122,15 @@ export class SearchSpace {
     return divisors(d.size).filter((x) => x <= this.deviceCount);
   }
 
-  /** Every degree vector of `op` whose task count is aligned (cached per op). */
+  /**
+   * True when n tasks have a placement: an aligned count, or the length of a seed's device
+   * list (a seed may use, say, 3 of 4 devices; its op's neighbours keep that count).
+   */
+  allowedCount(n: number): boolean {
+    return this.countSet.has(n) || this.extraPlacements.has(n);
+  }
+
+  /** Every degree vector of `op` whose task count has placements (cached per op). */
   degreeVectors(op: OpNode): number[][] {
     let out = this.degreeCache.get(op.name);
     if (out) return out;
@@ -130,7 +139,7 @@ export class SearchSpace {
     const cur: number[] = [];
     const rec = (i: number, p: number): void => {
       if (i === per.length) {
-        if (this.countSet.has(p)) out!.push([...cur]);
+        if (this.allowedCount(p)) out!.push([...cur]);
         return;
       }
       for (const d of per[i]) {
@@ -231,7 +240,7 @@ export class SearchSpace {
         if (at < 0 || j < 0 || j >= ds.length) continue;
         const degrees = config.degrees.map((d, k) => (k === i ? ds[j] : d));
         const m = product(degrees);
-        if (!this.countSet.has(m)) continue;
+        if (!this.allowedCount(m)) continue;
         const devices = this.blockAround(m, first);
         if (devices) add({ degrees, devices: [...devices] });
       }

@@ -1,8 +1,13 @@
-// What `par compile`, `run`, `verify` and `profile` share: turning FILE (a .par model or a
-// plan .json) plus --model/--mesh/--strategy/--search/--optimizer/--seed into a Plan, the
-// graph, mesh and strategy it came from (when known), and the single-device reference plan.
+// What `par compile`, `run`, `verify` and `profile` share: turning FILE (a .par model, an
+// ONNX model, a TensorFlow.js model.json or a plan .json) plus the model-loading flags
+// (--model/--set for .par, --input/--batch/--loss for imported models; src/cli/model-flags.ts)
+// and --mesh/--strategy/--search/--optimizer/--seed into a Plan, the graph, mesh and strategy
+// it came from (when known), and the single-device reference plan. An imported model's
+// trained weights go into the plan (`lower`'s `weights`), and the reference plan starts from
+// the same given weights (read back from `plan.weights`), so plan files verify too.
 
-import { resolve } from "node:path";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
 import { Diagnostics, didYouMean, ParError } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
@@ -10,8 +15,10 @@ import type { TensorType } from "../../core/tensor.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../../codegen/lower.js";
 import type { OptimizerConfig, Plan } from "../../codegen/plan.js";
 import { readPlan } from "../../codegen/plan-io.js";
+import { decodeF32 } from "../../codegen/plan-weights.js";
 import type { CheckedProgram } from "../../frontend/check.js";
 import { loadProgram } from "../../frontend/load.js";
+import { modelFormatOf, type ModelFormat } from "../../frontend/load-model.js";
 import { baseline, BASELINE_KINDS, type BaselineKind } from "../../ir/baselines.js";
 import { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
@@ -23,7 +30,7 @@ import { DEFAULT_BUDGET, type Budget } from "../../search/mcmc.js";
 import { searchStrategy } from "../../search/search.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import type { CommandContext } from "../command.js";
-import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 
 export const OPTIMIZER_KINDS = ["sgd", "momentum", "adam"] as const;
 
@@ -42,8 +49,7 @@ export function optimizerConfig(kind: string): OptimizerConfig {
 }
 
 export const COMPILE_FLAGS: FlagSpec[] = [
-  MODEL_FLAG,
-  SET_FLAG,
+  ...MODEL_LOADING_FLAGS,
   { name: "mesh", kind: "string", value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: local)" },
   { name: "strategy", kind: "string", value: "S", doc: "a strategy declared in FILE, a strategy .json/.par file, or a baseline: dp, mp, expert, megatron (default: --search)" },
   { name: "search", kind: "bool", doc: "search for the strategy (the default when --strategy is not given)" },
@@ -64,7 +70,11 @@ function parseBudget(spec: string | undefined): Budget {
   return m[2] ? { seconds: Number(m[1]) } : { iterations: Number(m[1]) };
 }
 
-function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+/** What a model file declares besides its graph (nothing, for an imported model). */
+type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
+const NO_DECLS: Decls = { meshes: new Map(), strategies: [] };
+
+function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
   const name = spec ?? "local";
   const found = checked.meshes.get(name) ?? builtinMesh(name);
   if (found) return found;
@@ -77,7 +87,7 @@ function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: Comman
   throw new UsageError(`unknown mesh ${name}`, didYouMean(name, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
 }
 
-function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: CheckedProgram, file: string, seed: number, diagnostics: Diagnostics): Strategy | undefined {
+function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: Decls, file: string, seed: number, diagnostics: Diagnostics): Strategy | undefined {
   const spec = str(ctx.args, "strategy");
   if (spec !== undefined && ctx.args.flags.search === true) throw new UsageError("give --strategy or --search, not both");
   if (spec === undefined) {
@@ -101,50 +111,43 @@ function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: Ch
 
 export interface Compiled {
   plan: Plan;
-  /** Known when FILE is a .par model (or rebuilt from the plan, see graphFromPlan). */
+  /** Known when FILE is a model (or rebuilt from the plan, see graphFromPlan). */
   graph: Graph;
   mesh?: Mesh;
   strategy?: Strategy;
-  from: "par" | "plan";
+  /** The model file's format, or "plan" for a plan .json. */
+  from: ModelFormat | "plan";
 }
 
 export const SINGLE_MESH: LowerMesh = { name: "single", devices: [{ index: 0, spec: { kind: "cpu" } }] };
 
-/** The one model of a checked program (or the --model one). */
-function pickGraph(checked: CheckedProgram, file: string, model: string | undefined): Graph {
-  if (model !== undefined) {
-    const g = checked.models.get(model);
-    if (!g) throw new UsageError(`no model \`${model}\` in ${file}`, didYouMean(model, checked.models.keys()));
-    return g;
-  }
-  const graphs = [...checked.models.values()];
-  if (graphs.length !== 1) {
-    throw new UsageError(graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`, graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined);
-  }
-  return graphs[0];
-}
-
-/** Loads a .par FILE and compiles it per the flags; undefined after reporting errors. */
-export function compilePar(ctx: CommandContext, file: string, options: { strategy?: Strategy } = {}): Compiled | undefined {
+/**
+ * Loads a model FILE (.par, .onnx or model.json, per the shared model-loading flags) and
+ * compiles it per the flags; an imported model's weights are kept. Undefined after
+ * reporting errors.
+ */
+export function compileModel(ctx: CommandContext, file: string, options: { strategy?: Strategy } = {}): Compiled | undefined {
   const diagnostics = new Diagnostics();
   const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
   const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd");
-  const checked = loadProgram(resolve(ctx.io.cwd, file), { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
-  if (!checked || diagnostics.hasErrors()) {
-    ctx.report(diagnostics.items);
-    return undefined;
-  }
-  const graph = pickGraph(checked, file, modelFlag(ctx.args));
-  const mesh = pickMesh(str(ctx.args, "mesh"), checked, ctx, diagnostics);
-  const strategy = mesh && (options.strategy ?? pickStrategy(ctx, graph, mesh, checked, file, seed, diagnostics));
+  const loaded = loadModelFromArgs(ctx, file);
+  if (!loaded) return undefined;
+  const graph = loaded.graph;
+  // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
+  const decls: Decls = loaded.program ?? NO_DECLS;
+  const mesh = pickMesh(str(ctx.args, "mesh"), decls, ctx, diagnostics);
+  const strategy = mesh && (options.strategy ?? pickStrategy(ctx, graph, mesh, decls, file, seed, diagnostics));
   if (!mesh || !strategy || diagnostics.hasErrors() || !validateStrategy(graph, mesh, strategy, diagnostics)) {
     ctx.report(diagnostics.items);
     return undefined;
   }
   ctx.report(diagnostics.items);
-  const plan = lower(graph, { ...strategy, mesh: mesh.name }, mesh, { seed, optimizer });
-  return { plan, graph, mesh, strategy, from: "par" };
+  const plan = lower(graph, { ...strategy, mesh: mesh.name }, mesh, { seed, optimizer, ...(loaded.weights ? { weights: loaded.weights } : {}) });
+  return { plan, graph, mesh, strategy, from: loaded.format };
 }
+
+/** The former name of compileModel (it now reads every model format). */
+export const compilePar = compileModel;
 
 /**
  * The model graph a plan was lowered from, rebuilt from the plan's ops (in order) and the
@@ -169,16 +172,43 @@ export function graphFromPlan(plan: Plan): Graph {
   return g;
 }
 
-/** FILE as a plan: a plan .json is read and validated; anything else is compiled as .par. */
+/** Flags that only apply when FILE is a model (compiled here), not a plan. */
+const COMPILE_ONLY_FLAGS = [...MODEL_LOADING_FLAGS.map((f) => f.name), "mesh", "strategy", "search", "budget", "optimizer", "seed"];
+
+/**
+ * Whether a .json FILE is a TensorFlow.js model.json rather than a plan: its beginning names
+ * a `modelTopology` (or the file is called model.json) and does not say `"format": "par-plan"`.
+ */
+export function isModelJson(full: string): boolean {
+  let head = "";
+  let fd: number | undefined;
+  try {
+    fd = openSync(full, "r");
+    const buf = Buffer.alloc(64 * 1024);
+    head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+  } catch {
+    return basename(full).toLowerCase() === "model.json";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (/"format"\s*:\s*"par-plan"/.test(head)) return false;
+  return head.includes('"modelTopology"') || basename(full).toLowerCase() === "model.json";
+}
+
+/**
+ * FILE as a plan: a plan .json is read and validated; a model (.par, .onnx, a TensorFlow.js
+ * model.json, or a file whose content says which) is compiled per the flags.
+ */
 export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | undefined {
-  if (/\.json$/i.test(file)) {
-    for (const f of ["model", "set", "mesh", "strategy", "search", "budget", "optimizer", "seed"]) {
-      if (f in ctx.args.flags) throw new UsageError(`--${f} applies to a .par FILE, not to a plan`);
+  const full = resolve(ctx.io.cwd, file);
+  if (/\.json$/i.test(file) && !isModelJson(full)) {
+    for (const f of COMPILE_ONLY_FLAGS) {
+      if (f in ctx.args.flags) throw new UsageError(`--${f} applies to a model FILE (.par, .onnx, model.json), not to a plan`);
     }
     const diagnostics = new Diagnostics();
     let plan: Plan | undefined;
     try {
-      plan = readPlan(resolve(ctx.io.cwd, file), diagnostics);
+      plan = readPlan(full, diagnostics);
     } catch (e) {
       diagnostics.error("PAR5111", `cannot read ${file}: ${(e as Error).message}`);
     }
@@ -186,11 +216,26 @@ export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | und
     if (!plan) return undefined;
     return { plan, graph: graphFromPlan(plan), from: "plan" };
   }
-  if (!/\.par$/i.test(file)) throw new UsageError(`${file} is neither a .par model nor a plan .json`);
-  return compilePar(ctx, file);
+  // A missing file goes to the loader, which reports PAR4001 (with a did-you-mean).
+  if (existsSync(full) && modelFormatOf(full) === undefined) {
+    throw new UsageError(`${file} is neither a model (.par, .onnx, model.json) nor a plan .json`);
+  }
+  return compileModel(ctx, file);
 }
 
-/** The single-device plan of the same model, seed and optimizer: verification's reference. */
+/** The given weights of a plan (imported models' trained weights) by param id. */
+export function planGivenWeights(plan: Plan): Map<string, Float32Array> | undefined {
+  if (!plan.weights) return undefined;
+  const out = new Map<string, Float32Array>();
+  for (const [id, w] of Object.entries(plan.weights)) {
+    const v = decodeF32(w.data);
+    if (v) out.set(id, v);
+  }
+  return out.size ? out : undefined;
+}
+
+/** The single-device plan of the same model, seed, optimizer and given weights: verification's reference. */
 export function singleDevicePlan(c: Compiled): Plan {
-  return lower(c.graph, singleDeviceStrategy(c.graph, SINGLE_MESH.name), SINGLE_MESH, { seed: c.plan.seed, optimizer: c.plan.optimizer });
+  const weights = planGivenWeights(c.plan);
+  return lower(c.graph, singleDeviceStrategy(c.graph, SINGLE_MESH.name), SINGLE_MESH, { seed: c.plan.seed, optimizer: c.plan.optimizer, ...(weights ? { weights } : {}) });
 }

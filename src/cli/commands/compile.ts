@@ -1,4 +1,4 @@
-// `par compile FILE.par [--model M] [--mesh NAME|FILE] [--strategy S|dp|mp|expert|megatron |
+// `par compile FILE.par|FILE.onnx|model.json [--model M | --input/--batch/--loss] [--mesh NAME|FILE] [--strategy S|dp|mp|expert|megatron |
 //  --search [--budget N|Ns]] [--optimizer sgd|momentum|adam] [--seed N] --out plan.json`:
 // lowers a model under a strategy on a mesh to a Plan (src/codegen/lower.ts) and writes it
 // atomically. Without --strategy the strategy is searched.
@@ -7,19 +7,19 @@ import { resolve } from "node:path";
 import { writePlan } from "../../codegen/plan-io.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { COMPILE_FLAGS, compilePar, str } from "./compile-source.js";
+import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 
 export const compileCommand: Command = {
   name: "compile",
   summary: "lower a model under a strategy on a mesh to an executable plan (JSON)",
-  usage: "FILE.par --out plan.json [--model M] [--mesh NAME|FILE] [--strategy S | --search [--budget N|Ns]] [--optimizer NAME] [--seed N] [--set NAME=VALUE ...] [--json]",
+  usage: "FILE.par|FILE.onnx|model.json --out plan.json [--model M] [--mesh NAME|FILE] [--strategy S | --search [--budget N|Ns]] [--optimizer NAME] [--seed N] [--set NAME=VALUE ...] [--input NAME=AxBx.. --batch N --loss KIND] [--json]",
   flags: [...COMPILE_FLAGS, { name: "out", kind: "string", value: "FILE", doc: "where to write the plan (required)" }, JSON_FLAG],
-  details: "examples:\n  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp-dp.plan.json\n  par compile models/alexnet.par --mesh local --search --budget 10s --out alexnet.plan.json",
+  details: "examples:\n  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp-dp.plan.json\n  par compile models/alexnet.par --mesh local --search --budget 10s --out alexnet.plan.json\n  par compile model.onnx --batch 8 --strategy dp --out model.plan.json   # keeps the trained weights",
   run(ctx: CommandContext): number {
-    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE.par, got ${ctx.args.positionals.length}`);
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one model FILE, got ${ctx.args.positionals.length}`);
     const out = str(ctx.args, "out");
     if (out === undefined) throw new UsageError("--out FILE is required", "par compile FILE.par --out plan.json");
-    const c = compilePar(ctx, ctx.args.positionals[0]);
+    const c = compileModel(ctx, ctx.args.positionals[0]);
     if (!c) return 1;
     writePlan(resolve(ctx.io.cwd, out), c.plan);
     const instructions = c.plan.programs.reduce((a, p) => a + p.instructions.length, 0);

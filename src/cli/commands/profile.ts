@@ -14,7 +14,7 @@ import { initBackend } from "../../runtime/backend.js";
 import { profilePlan } from "../../runtime/profile.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { COMPILE_FLAGS, compilePar, str } from "./compile-source.js";
+import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt } from "./run.js";
 
 function warmupFlag(v: unknown): number {
@@ -33,7 +33,7 @@ export function mergeEntries(table: MeasuredEntry[], entries: readonly MeasuredE
 export const profileCommand: Command = {
   name: "profile",
   summary: "measure task costs on this machine and write a measured-cost table for the simulator",
-  usage: "FILE.par --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--merge] [--json] [--set NAME=VALUE ...]",
+  usage: "FILE.par|FILE.onnx|model.json --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--merge] [--json] [--set NAME=VALUE ...]",
   flags: [
     { name: "out", kind: "string", value: "FILE", doc: "where to write the table (required)" },
     { name: "repeats", kind: "int", value: "N", doc: "measured runs per task; the median is kept (default 5)" },
@@ -45,12 +45,12 @@ export const profileCommand: Command = {
   ],
   details: "examples:\n  par profile models/mlp.par --set hidden=256 --strategy dp --out mlp-costs.json\n  par simulate models/mlp.par --set hidden=256 --mesh local --strategy dp --costs mlp-costs.json",
   async run(ctx: CommandContext): Promise<number> {
-    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE.par, got ${ctx.args.positionals.length}`);
+    if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one model FILE, got ${ctx.args.positionals.length}`);
     const out = str(ctx.args, "out");
     if (out === undefined) throw new UsageError("--out FILE is required");
     // Profiling measures a strategy's tasks; without one, data parallelism's (not a search).
     if (str(ctx.args, "strategy") === undefined && ctx.args.flags.search !== true) ctx.args.flags.strategy = "dp";
-    const c = compilePar(ctx, ctx.args.positionals[0]);
+    const c = compileModel(ctx, ctx.args.positionals[0]);
     if (!c || !c.mesh) return 1;
     const backend = await initBackend(backendFlag(ctx.args));
     const tasks = profilePlan(c.plan, backend.tf, { warmup: warmupFlag(ctx.args.flags.warmup), repeats: positiveInt(ctx.args, "repeats", 5) });

@@ -1,11 +1,11 @@
 // `par run FILE|plan.json [--steps N] [--json] [--trace OUT.json] [--backend B] [--timeout S]`:
 // trains a plan for N steps with one worker thread per device (src/runtime/run-workers.ts)
-// and prints the backend, each step's loss and time. A .par FILE is compiled first (on
+// and prints the backend, each step's loss and time. A model FILE (.par, .onnx, model.json) is compiled first (on
 // the `local` mesh with the searched strategy unless --mesh/--strategy say otherwise).
 //
 // --trace writes one Chrome trace with two processes: "measured" (every instruction of
 // every step on every device, as the workers timed it) and, when the model and strategy
-// are known (a .par FILE), "predicted": the simulator's timeline of one iteration of the
+// are known (a model FILE), "predicted": the simulator's timeline of one iteration of the
 // same strategy, drawn from the start of the LAST measured step (the first steps include
 // warm-up), so the two can be compared in one view.
 
@@ -94,8 +94,8 @@ export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: { gr
 
 export const runCommand: Command = {
   name: "run",
-  summary: "train a plan (or a .par model) on this machine, one worker thread per device",
-  usage: "FILE.par|plan.json [--steps N] [--backend B] [--timeout S] [--trace OUT.json] [--json] [compile options of .par files]",
+  summary: "train a plan (or a model file) on this machine, one worker thread per device",
+  usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--backend B] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
   flags: [STEPS_FLAG, BACKEND_FLAG, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
   details: "examples:\n  par run models/mlp.par --set hidden=64 --strategy dp --steps 20\n  par run mlp.plan.json --backend wasm --trace run.json --json",
   async run(ctx: CommandContext): Promise<number> {
@@ -141,7 +141,7 @@ export const runCommand: Command = {
     if (asJson) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
     else {
       ctx.io.out(`backend: ${r.backend} (${r.backendDetail}); median step ${summary.medianStepMs.toFixed(2)} ms; start-up ${(r.startupMs / 1000).toFixed(2)} s\n`);
-      if (tracePath !== undefined) ctx.io.out(`trace: ${tracePath} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the .par model for both"})\n`);
+      if (tracePath !== undefined) ctx.io.out(`trace: ${tracePath} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the model file for both"})\n`);
     }
     return 0;
   },

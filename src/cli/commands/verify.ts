@@ -1,4 +1,4 @@
-// `par verify FILE.par|plan.json [--steps N] [--tolerance X] [--workers] [--json]`: runs the
+// `par verify FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--tolerance X] [--workers] [--json]`: runs the
 // plan and the single-device plan of the same model on the same data and weights
 // (src/runtime/verify.ts) and compares every step's loss, the last step's weight gradients
 // and the weights after it. Errors are relative to the reference tensor's largest
@@ -21,7 +21,7 @@ export const DEFAULT_TOLERANCE = 1e-4;
 export const verifyCommand: Command = {
   name: "verify",
   summary: "check that a plan computes what the single-device model computes (losses, gradients, weights)",
-  usage: "FILE.par|plan.json [--steps N] [--tolerance X] [--workers] [--backend B] [--json] [compile options of .par files]",
+  usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--tolerance X] [--workers] [--backend B] [--json] [compile options of model files]",
   flags: [
     { name: "steps", kind: "int", value: "N", doc: "training steps to compare (default 3)" },
     { name: "tolerance", kind: "string", value: "X", doc: `largest accepted error relative to the reference tensor's largest magnitude (default ${DEFAULT_TOLERANCE})` },
@@ -31,7 +31,7 @@ export const verifyCommand: Command = {
     ...COMPILE_FLAGS,
     JSON_FLAG,
   ],
-  details: "examples:\n  par verify models/mlp.par --set hidden=32 --strategy megatron --mesh local\n  par verify mlp.plan.json --steps 5 --json",
+  details: "examples:\n  par verify models/mlp.par --set hidden=32 --strategy megatron --mesh local\n  par verify mlp.plan.json --steps 5 --json\n  par verify model.onnx --batch 2 --strategy dp   # from the imported weights",
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const steps = positiveInt(ctx.args, "steps", 3);
