@@ -5,7 +5,7 @@
 import { Diagnostics, didYouMean } from "../core/diagnostics.js";
 import { builtinMesh, builtinMeshNames } from "../core/builtin-meshes.js";
 import type { Mesh } from "../core/mesh.js";
-import type { Graph } from "../ir/graph.js";
+import type { Graph, OpNode } from "../ir/graph.js";
 import { getOp } from "../ops/registry.js";
 import type { BlockDecl, Expr, MeshDecl, ModelDecl, Param, Program, StrategyDecl, StrategyRule } from "./ast.js";
 import { elaborateModel, type ElaborationLimits } from "./elaborate.js";
@@ -189,14 +189,22 @@ function checkStrategy(s: StrategyDecl, decls: Decls, result: CheckedProgram, fi
 }
 
 function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Mesh | undefined, file: string, diagnostics: Diagnostics): void {
-  const matched = new Set<string>();
+  // The ops the patterns match. An op matched by two patterns is listed twice, which changes
+  // nothing below (a minimum and a union of dim names).
+  const matched: OpNode[] = [];
   for (const p of rule.patterns) {
-    const re = globToRegExp(p.text);
     let any = false;
-    for (const n of opNames) {
-      if (re.test(n)) {
-        matched.add(n);
-        any = true;
+    if (/^\*+$/.test(p.text)) {
+      // `*` matches every name: no need to run the expression over each op.
+      for (const op of graph.ops.values()) matched.push(op);
+      any = opNames.length > 0;
+    } else {
+      const re = globToRegExp(p.text);
+      for (const n of opNames) {
+        if (re.test(n)) {
+          matched.push(graph.op(n));
+          any = true;
+        }
       }
     }
     if (!any) {
@@ -229,14 +237,17 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
     // A key applies to the matched ops that have that dim (so `* : sample = 4` works
     // across ops with different dims); it is an error only when none of them has it.
     let size: number | undefined;
-    const allDims = new Set<string>();
-    for (const name of matched) {
-      const op = graph.op(name);
-      for (const d of op.sig.space) allDims.add(d.name);
-      const dim = op.sig.space.find((d) => d.name === setting.name);
-      if (dim) size = size === undefined ? dim.size : Math.min(size, dim.size);
+    for (const op of matched) {
+      for (const d of op.sig.space) {
+        if (d.name === setting.name) {
+          size = size === undefined ? d.size : Math.min(size, d.size);
+          break;
+        }
+      }
     }
-    if (matched.size > 0 && size === undefined) {
+    if (matched.length > 0 && size === undefined) {
+      const allDims = new Set<string>();
+      for (const op of matched) for (const d of op.sig.space) allDims.add(d.name);
       const dims = [...allDims].sort();
       diagnostics.error("PAR3104", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
         pos,

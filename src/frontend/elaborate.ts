@@ -75,6 +75,28 @@ interface Frame {
   modelLevel: boolean;
 }
 
+/** Integer evaluation over a scope (a class rather than closures: one is made per evaluation). */
+class ScopeEvalContext implements EvalContext {
+  constructor(
+    readonly file: string,
+    readonly diagnostics: Diagnostics,
+    private readonly scope: Map<string, Value>,
+  ) {}
+
+  lookup(name: string): IntBinding {
+    const v = this.scope.get(name);
+    return v === undefined ? undefined : v.kind === "int" ? v.value : v.kind === "tensor" ? "tensor" : "poison";
+  }
+
+  names(): Iterable<string> {
+    return this.scope.keys();
+  }
+}
+
+function poisoned(want: number): Value[] {
+  return Array.from({ length: want }, () => POISON);
+}
+
 /** Thrown internally to unwind when a limit is hit; caught in `run`. */
 class LimitReached {}
 
@@ -229,12 +251,17 @@ class Elaborator {
     } else {
       values = [this.value(value, frame, "")];
     }
-    targets.forEach((t, i) => {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i];
       const v = values[i] ?? POISON;
       frame.scope.set(t, v);
       if (t === "loss" && v.kind === "tensor") this.outputs.add(v.id);
-    });
-    if (frame.modelLevel) this.lastBound = values.flatMap((v) => (v.kind === "tensor" ? [v.id] : []));
+    }
+    if (frame.modelLevel) {
+      const bound: string[] = [];
+      for (const v of values) if (v.kind === "tensor") bound.push(v.id);
+      this.lastBound = bound;
+    }
   }
 
   /** The names the outer op(s) of `t1, t2 = call(...)` get: ops take the first target, blocks one per return. */
@@ -364,23 +391,29 @@ class Elaborator {
 
   private callOp(entry: OpEntry, call: Call, name: string, frame: Frame, want: number, root: string): Value[] {
     const pos = this.pos(call.span);
-    const fail = (): Value[] => Array.from({ length: want }, () => POISON);
-    const inputs = call.args.map((a) => this.tensorArg(a, frame, root));
+    const inputs: string[] = [];
+    let poison = false;
+    for (const a of call.args) {
+      const id = this.tensorArg(a, frame, root);
+      if (id === "poison") poison = true;
+      inputs.push(id);
+    }
     const given = this.attrs(call, frame);
-    if (given === undefined || inputs.includes("poison")) return fail();
-    const types = inputs.map((id) => this.graph.tensor(id).type);
+    if (given === undefined || poison) return poisoned(want);
+    const types: TensorType[] = [];
+    for (const id of inputs) types.push(this.graph.tensor(id).type);
     const ctx: InferContext = { opName: name, pos, diagnostics: this.diagnostics };
     const attrs = resolveAttrs(entry, given, ctx);
-    if (!attrs) return fail();
+    if (!attrs) return poisoned(want);
     const outputs = entry.expand ? this.addExpanded(entry, name, inputs, types, attrs, pos) : this.addOp(entry, name, inputs, types, attrs, pos);
-    if (!outputs) return fail();
+    if (!outputs) return poisoned(want);
     if (outputs.length !== want) {
       this.diagnostics.error("PAR2024", `\`${entry.name}\` yields ${outputs.length} output${outputs.length === 1 ? "" : "s"} (${entry.outputNames.join(", ")}), but ${want} ${want === 1 ? "is" : "are"} needed here`, {
         pos,
         expected: `${want} target${want === 1 ? "" : "s"}`,
         hint: outputs.length > 1 ? `write \`${entry.outputNames.join(", ")} = ${entry.name}(...)\`` : undefined,
       });
-      return fail();
+      return poisoned(want);
     }
     return outputs.map((id) => ({ kind: "tensor", id }));
   }
@@ -571,15 +604,7 @@ class Elaborator {
   }
 
   private evalCtx(scope: Map<string, Value>): EvalContext {
-    return {
-      file: this.file,
-      diagnostics: this.diagnostics,
-      lookup: (name): IntBinding => {
-        const v = scope.get(name);
-        return v === undefined ? undefined : v.kind === "int" ? v.value : v.kind === "tensor" ? "tensor" : "poison";
-      },
-      names: () => scope.keys(),
-    };
+    return new ScopeEvalContext(this.file, this.diagnostics, scope);
   }
 
   private pos(span: Span): SourcePos {

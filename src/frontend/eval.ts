@@ -30,7 +30,6 @@ export const MAX_SAFE = 2 ** 53;
 
 /** Evaluates an integer expression; reports a coded diagnostic and returns undefined on error. */
 export function evalInt(expr: Expr, ctx: EvalContext): number | undefined {
-  const pos = () => spanPos(ctx.file, expr.span);
   switch (expr.kind) {
     case "int":
       return checkRange(expr.value, expr, ctx);
@@ -38,11 +37,11 @@ export function evalInt(expr: Expr, ctx: EvalContext): number | undefined {
       const v = ctx.lookup(expr.name);
       if (v === "poison") return undefined;
       if (v === "tensor") {
-        ctx.diagnostics.error("PAR2008", `\`${expr.name}\` is a tensor, but an integer is expected here`, { pos: pos(), expected: "an integer expression" });
+        ctx.diagnostics.error("PAR2008", `\`${expr.name}\` is a tensor, but an integer is expected here`, { pos: spanPos(ctx.file, expr.span), expected: "an integer expression" });
         return undefined;
       }
       if (v === undefined) {
-        ctx.diagnostics.error("PAR2001", `undefined name \`${expr.name}\``, { pos: pos(), expected: "a model parameter, block argument or loop variable", hint: didYouMean(expr.name, ctx.names()) });
+        ctx.diagnostics.error("PAR2001", `undefined name \`${expr.name}\``, { pos: spanPos(ctx.file, expr.span), expected: "a model parameter, block argument or loop variable", hint: didYouMean(expr.name, ctx.names()) });
         return undefined;
       }
       return v;
@@ -58,18 +57,17 @@ export function evalInt(expr: Expr, ctx: EvalContext): number | undefined {
       return binary(expr.op, a, b, expr, ctx);
     }
     case "call":
-      ctx.diagnostics.error("PAR2008", `\`${expr.callee}(...)\` yields a tensor, but an integer is expected here`, { pos: pos(), expected: "an integer expression" });
+      ctx.diagnostics.error("PAR2008", `\`${expr.callee}(...)\` yields a tensor, but an integer is expected here`, { pos: spanPos(ctx.file, expr.span), expected: "an integer expression" });
       return undefined;
     default:
-      ctx.diagnostics.error("PAR2023", `a ${describeKind(expr)} is not allowed in an integer expression`, { pos: pos(), expected: "an integer expression" });
+      ctx.diagnostics.error("PAR2023", `a ${describeKind(expr)} is not allowed in an integer expression`, { pos: spanPos(ctx.file, expr.span), expected: "an integer expression" });
       return undefined;
   }
 }
 
 function binary(op: "+" | "-" | "*" | "/" | "//" | "%", a: number, b: number, expr: Expr, ctx: EvalContext): number | undefined {
-  const pos = spanPos(ctx.file, expr.span);
   if ((op === "/" || op === "//" || op === "%") && b === 0) {
-    ctx.diagnostics.error("PAR2012", `${op === "%" ? "remainder" : "division"} by zero: ${a} ${op} 0`, { pos, expected: "a non-zero divisor" });
+    ctx.diagnostics.error("PAR2012", `${op === "%" ? "remainder" : "division"} by zero: ${a} ${op} 0`, { pos: spanPos(ctx.file, expr.span), expected: "a non-zero divisor" });
     return undefined;
   }
   switch (op) {
@@ -78,7 +76,7 @@ function binary(op: "+" | "-" | "*" | "/" | "//" | "%", a: number, b: number, ex
     case "*": return checkRange(a * b, expr, ctx);
     case "/": {
       if (a % b !== 0) {
-        ctx.diagnostics.error("PAR2011", `${a} / ${b} is not an integer`, { pos, expected: "an exact division", hint: `write \`//\` for floor division (${Math.floor(a / b)})` });
+        ctx.diagnostics.error("PAR2011", `${a} / ${b} is not an integer`, { pos: spanPos(ctx.file, expr.span), expected: "an exact division", hint: `write \`//\` for floor division (${Math.floor(a / b)})` });
         return undefined;
       }
       return a / b === 0 ? 0 : a / b;

@@ -67,19 +67,24 @@ export class Graph {
   /** Adds an op whose inputs already exist; creates its output tensors from its signature. */
   addOp(node: Omit<OpNode, "outputs">): OpNode {
     if (this.ops.has(node.name) || this.tensors.has(node.name)) throw new Error(`graph ${this.name}: duplicate name ${node.name}`);
-    const outputs = node.sig.outputs.map((_, i) => outputTensorId(node.name, i, node.sig.outputs.length));
-    const full: OpNode = { ...node, outputs };
+    const types = node.sig.outputs;
+    const outputs: string[] = [];
+    for (let i = 0; i < types.length; i++) outputs.push(outputTensorId(node.name, i, types.length));
+    // Same as `{ ...node, outputs }`, which V8 runs an order of magnitude slower here.
+    const full = Object.assign({}, node) as OpNode;
+    full.outputs = outputs;
     this.ops.set(node.name, full);
-    node.inputs.forEach((tid, i) => {
-      const t = this.tensors.get(tid);
-      if (!t) throw new Error(`graph ${this.name}: op ${node.name} reads unknown tensor ${tid}`);
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const t = this.tensors.get(inputs[i]);
+      if (!t) throw new Error(`graph ${this.name}: op ${node.name} reads unknown tensor ${inputs[i]}`);
       t.consumers.push({ op: node.name, input: i });
-    });
-    outputs.forEach((tid, i) => {
-      const t: TensorInfo = { id: tid, type: node.sig.outputs[i], producer: { op: node.name, output: i }, consumers: [] };
+    }
+    for (let i = 0; i < outputs.length; i++) {
+      const t: TensorInfo = { id: outputs[i], type: types[i], producer: { op: node.name, output: i }, consumers: [] };
       if (node.pos) t.pos = node.pos;
-      this.tensors.set(tid, t);
-    });
+      this.tensors.set(outputs[i], t);
+    }
     return full;
   }
 

@@ -12,7 +12,8 @@
 // read whole. Nothing is summed over, so there are no reductions. Backward: autodiff.
 
 import { checkInputs } from "./attrs.js";
-import type { AxisMap, InferContext, OpEntry, OpSignature, ParallelDim } from "./contract.js";
+import type { Tensor } from "@tensorflow/tfjs-core";
+import type { AxisMap, InferContext, OpEntry, OpSignature, ParallelDim, TF } from "./contract.js";
 import { activationSpace, fmtShape, identityMaps, product } from "./common.js";
 import type { TensorType } from "../core/tensor.js";
 
@@ -51,37 +52,38 @@ function checkShapeAttr(op: string, shape: number[], ctx: InferContext): boolean
   return false;
 }
 
-export const biasAdd: OpEntry = {
-  name: "bias_add",
-  family: "elementwise",
-  doc: "y = x + b with a learned b of shape `shape`, broadcast against x's trailing axes (ONNX Add of an initializer).",
-  inputs: [{ name: "x" }],
-  attrs: [{ name: "shape", kind: "ints", doc: "the parameter's shape (right-aligned against x; axes equal to x's or 1)" }],
-  outputNames: ["y"],
-  infer(inputs, attrs, ctx) {
-    if (!checkInputs(this, inputs, ctx)) return undefined;
-    const shape = attrs.shape as number[];
-    if (!checkShapeAttr("bias_add", shape, ctx)) return undefined;
-    return broadcastParamSig("bias_add", inputs[0], shape, "zeros", ctx);
-  },
-  forward: (tf, { inputs, params }) => [tf.add(inputs[0], params[0])],
-};
+/** An elementwise op with one learned, broadcast parameter of shape `shape`. */
+function paramElementwise(name: string, doc: string, init: "zeros" | "ones", fn: (tf: TF, x: Tensor, p: Tensor) => Tensor): OpEntry {
+  return {
+    name,
+    family: "elementwise",
+    doc,
+    inputs: [{ name: "x" }],
+    attrs: [{ name: "shape", kind: "ints", doc: "the parameter's shape (right-aligned against x; axes equal to x's or 1)" }],
+    outputNames: ["y"],
+    infer(inputs, attrs, ctx) {
+      if (!checkInputs(this, inputs, ctx)) return undefined;
+      const shape = attrs.shape as number[];
+      if (!checkShapeAttr(name, shape, ctx)) return undefined;
+      return broadcastParamSig(name, inputs[0], shape, init, ctx);
+    },
+    forward: (tf, { inputs, params }) => [fn(tf, inputs[0], params[0])],
+  };
+}
 
-export const scale: OpEntry = {
-  name: "scale",
-  family: "elementwise",
-  doc: "y = x · s with a learned s of shape `shape`, broadcast against x's trailing axes (ONNX Mul by an initializer).",
-  inputs: [{ name: "x" }],
-  attrs: [{ name: "shape", kind: "ints", doc: "the parameter's shape (right-aligned against x; axes equal to x's or 1)" }],
-  outputNames: ["y"],
-  infer(inputs, attrs, ctx) {
-    if (!checkInputs(this, inputs, ctx)) return undefined;
-    const shape = attrs.shape as number[];
-    if (!checkShapeAttr("scale", shape, ctx)) return undefined;
-    return broadcastParamSig("scale", inputs[0], shape, "ones", ctx);
-  },
-  forward: (tf, { inputs, params }) => [tf.mul(inputs[0], params[0])],
-};
+export const biasAdd = paramElementwise(
+  "bias_add",
+  "y = x + b with a learned b of shape `shape`, broadcast against x's trailing axes (ONNX Add of an initializer).",
+  "zeros",
+  (tf, x, b) => tf.add(x, b),
+);
+
+export const scale = paramElementwise(
+  "scale",
+  "y = x · s with a learned s of shape `shape`, broadcast against x's trailing axes (ONNX Mul by an initializer).",
+  "ones",
+  (tf, x, s) => tf.mul(x, s),
+);
 
 export const scaleShift: OpEntry = {
   name: "scale_shift",

@@ -26,12 +26,25 @@ function describeKind(spec: AttrSpec): string {
   }
 }
 
+/** Each entry's attribute specs by name, built once per (entry, spec list). */
+const SPECS = new WeakMap<OpEntry, { list: AttrSpec[]; byName: Map<string, AttrSpec> }>();
+
+function specsByName(entry: OpEntry): Map<string, AttrSpec> {
+  const cached = SPECS.get(entry);
+  if (cached !== undefined && cached.list === entry.attrs && cached.byName.size === entry.attrs.length) return cached.byName;
+  const byName = new Map(entry.attrs.map((a) => [a.name, a]));
+  SPECS.set(entry, { list: entry.attrs, byName });
+  return byName;
+}
+
 /** Validates `given` against the entry's specs and returns attrs with defaults filled in. */
 export function resolveAttrs(entry: OpEntry, given: Attrs, ctx: InferContext): Attrs | undefined {
   const out: Attrs = {};
   let ok = true;
-  const specs = new Map(entry.attrs.map((a) => [a.name, a]));
-  for (const [name, value] of Object.entries(given)) {
+  const specs = specsByName(entry);
+  for (const name in given) {
+    if (!Object.prototype.hasOwnProperty.call(given, name)) continue;
+    const value = given[name];
     const spec = specs.get(name);
     if (!spec) {
       ctx.diagnostics.error("PAR2101", `\`${entry.name}\` has no attribute \`${name}\``, {
@@ -96,8 +109,12 @@ function name_in(a: Attrs, n: string): boolean {
 
 /** Checks the number of inputs and their dtype class. */
 export function checkInputs(entry: OpEntry, inputs: TensorType[], ctx: InferContext): boolean {
-  const required = entry.inputs.filter((i) => !i.optional && !i.variadic).length;
-  const variadic = entry.inputs.some((i) => i.variadic);
+  let required = 0;
+  let variadic = false;
+  for (const i of entry.inputs) {
+    if (i.variadic) variadic = true;
+    else if (!i.optional) required++;
+  }
   const max = variadic ? Infinity : entry.inputs.length;
   const min = variadic ? required + 1 : required;
   if (inputs.length < min || inputs.length > max) {
@@ -109,7 +126,8 @@ export function checkInputs(entry: OpEntry, inputs: TensorType[], ctx: InferCont
     return false;
   }
   let ok = true;
-  inputs.forEach((t, i) => {
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
     const spec = entry.inputs[Math.min(i, entry.inputs.length - 1)];
     const want = spec.dtype ?? "float";
     const good = want === "any" || (want === "float" ? isFloat(t.dtype) : !isFloat(t.dtype) && t.dtype !== "bool");
@@ -120,6 +138,6 @@ export function checkInputs(entry: OpEntry, inputs: TensorType[], ctx: InferCont
       });
       ok = false;
     }
-  });
+  }
   return ok;
 }

@@ -32,9 +32,19 @@ export function activationSpace(t: TensorType, channelClass: DimClass = "attribu
   }));
 }
 
-/** Axis i ↔ iteration dim i. */
+const IDENTITY_MAPS: AxisMap[][] = [];
+
+/**
+ * Axis i ↔ iteration dim i. Signatures are never mutated, so the maps of each rank are made
+ * once and shared (frozen: tens of thousands of ops hold them).
+ */
 export function identityMaps(rank: number): AxisMap[] {
-  return Array.from({ length: rank }, (_, i) => ({ kind: "iter", dim: i }) as AxisMap);
+  let maps = IDENTITY_MAPS[rank];
+  if (maps === undefined) {
+    maps = Object.freeze(Array.from({ length: rank }, (_, i) => Object.freeze({ kind: "iter", dim: i }) as AxisMap)) as AxisMap[];
+    if (rank < 64) IDENTITY_MAPS[rank] = maps;
+  }
+  return maps;
 }
 
 export function product(xs: readonly number[]): number {

@@ -7,7 +7,7 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AttrSpec, Attrs, AxisMap, InferContext, OpEntry, TF } from "./contract.js";
+import type { AttrSpec, Attrs, AxisMap, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
 import { activationSpace, fmtShape, identityMaps, product } from "./common.js";
 
 interface UnaryDef {
@@ -61,7 +61,38 @@ const UNARY: UnaryDef[] = [
   { name: "identity", doc: "x (a copy)", fwd: 0, bwd: 0, fn: (tf, x) => tf.clone(x) },
 ];
 
+/**
+ * The parts of an elementwise signature that depend only on shapes (iteration space and axis
+ * maps), made once per shape and shared: signatures are never mutated, and a large model
+ * holds tens of thousands of them. Frozen, so that a mutation would fail loudly.
+ */
+interface ShapeParts {
+  space: ParallelDim[];
+  inputMaps: AxisMap[][];
+  outputMaps: AxisMap[][];
+}
+
+const SHAPE_PARTS = new Map<string, ShapeParts>();
+
+function shapeParts(key: string, make: () => ShapeParts): ShapeParts {
+  let parts = SHAPE_PARTS.get(key);
+  if (parts === undefined) {
+    const p = make();
+    parts = Object.freeze({
+      space: Object.freeze(p.space.map((d) => Object.freeze(d))) as ParallelDim[],
+      inputMaps: Object.freeze(p.inputMaps.map((m) => Object.freeze(m.map((a) => Object.freeze(a))))) as AxisMap[][],
+      outputMaps: Object.freeze(p.outputMaps.map((m) => Object.freeze(m.map((a) => Object.freeze(a))))) as AxisMap[][],
+    });
+    if (SHAPE_PARTS.size >= 4096) SHAPE_PARTS.clear();
+    SHAPE_PARTS.set(key, parts);
+  }
+  return parts;
+}
+
+const NO_PARAMS: never[] = Object.freeze([]) as never[];
+
 function unaryEntry(def: UnaryDef): OpEntry {
+  const flops = (e: readonly number[]): { forward: number; backward: number } => ({ forward: def.fwd * product(e), backward: def.bwd * product(e) });
   return {
     name: def.name,
     family: "elementwise",
@@ -73,14 +104,19 @@ function unaryEntry(def: UnaryDef): OpEntry {
       if (!checkInputs(this, inputs, ctx)) return undefined;
       if (def.check && !def.check(attrs, ctx)) return undefined;
       const [x] = inputs;
-      return {
-        outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
-        params: [],
+      const parts = shapeParts(`u${x.shape.join(",")}`, () => ({
         space: activationSpace(x),
         inputMaps: [identityMaps(x.shape.length)],
-        paramMaps: [],
         outputMaps: [identityMaps(x.shape.length)],
-        flops: (e) => ({ forward: def.fwd * product(e), backward: def.bwd * product(e) }),
+      }));
+      return {
+        outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
+        params: NO_PARAMS,
+        space: parts.space,
+        inputMaps: parts.inputMaps,
+        paramMaps: NO_PARAMS,
+        outputMaps: parts.outputMaps,
+        flops,
       };
     },
     forward: (tf, { inputs, attrs }) => [def.fn(tf, inputs[0], attrs)],
@@ -138,6 +174,7 @@ export function broadcastMaps(input: readonly number[], out: readonly number[]):
 }
 
 function binaryEntry(def: BinaryDef): OpEntry {
+  const flops = (e: readonly number[]): { forward: number; backward: number } => ({ forward: def.fwd * product(e), backward: def.bwd * product(e) });
   return {
     name: def.name,
     family: "elementwise",
@@ -160,14 +197,19 @@ function binaryEntry(def: BinaryDef): OpEntry {
       const shape = r.shape;
       const longer = a.shape.length >= b.shape.length ? a : b;
       const out = { dtype: a.dtype, shape, dims: shape.map((_, i) => longer.dims[i - (shape.length - longer.shape.length)] ?? `d${i}`) };
-      return {
-        outputs: [out],
-        params: [],
+      const parts = shapeParts(`b${a.shape.join(",")}|${b.shape.join(",")}`, () => ({
         space: activationSpace(out),
         inputMaps: [broadcastMaps(a.shape, shape), broadcastMaps(b.shape, shape)],
-        paramMaps: [],
         outputMaps: [identityMaps(shape.length)],
-        flops: (e) => ({ forward: def.fwd * product(e), backward: def.bwd * product(e) }),
+      }));
+      return {
+        outputs: [out],
+        params: NO_PARAMS,
+        space: parts.space,
+        inputMaps: parts.inputMaps,
+        paramMaps: NO_PARAMS,
+        outputMaps: parts.outputMaps,
+        flops,
       };
     },
     forward: (tf, { inputs }) => [def.fn(tf, inputs[0], inputs[1])],

@@ -5,7 +5,50 @@
 import type { OpEntry } from "./contract.js";
 import { checkInputs } from "./attrs.js";
 import { activationDimNames, fmtShape, product } from "./common.js";
-import type { AxisMap, ParallelDim } from "./contract.js";
+import type { AxisMap, OpSignature, ParallelDim } from "./contract.js";
+
+/** The parts of a signature that do not depend on the op's name, shared by equal calls (never mutated; frozen). */
+type SharedParts = Pick<OpSignature, "params" | "space" | "inputMaps" | "paramMaps" | "outputMaps">;
+const SHARED = new Map<string, SharedParts>();
+
+function sharedParts(lead: number[], k: number, m: number, useBias: boolean): SharedParts {
+  const key = `${lead.join(",")}|${k}|${m}|${useBias}`;
+  let parts = SHARED.get(key);
+  if (parts !== undefined) return parts;
+  const leadNames = activationDimNames(lead.length + 1).slice(0, lead.length);
+  const space: ParallelDim[] = [
+    ...lead.map((size, i): ParallelDim => ({ name: leadNames[i], cls: i === 0 ? "sample" : "attribute", size })),
+    { name: "channel", cls: "parameter", size: m },
+    { name: "in_channel", cls: "reduction", size: k },
+  ];
+  const L = lead.length;
+  const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
+  const bound = 1 / Math.sqrt(k);
+  parts = deepFreeze({
+    params: [
+      { name: "weight", shape: [k, m], dims: ["in", "out"], init: { kind: "uniform", bound } },
+      ...(useBias ? [{ name: "bias", shape: [m], dims: ["out"], init: { kind: "uniform" as const, bound } }] : []),
+    ],
+    space,
+    inputMaps: [[...lead.map((_, i) => iter(i)), iter(L + 1)]],
+    paramMaps: [[iter(L + 1), iter(L)], ...(useBias ? [[iter(L)]] : [])],
+    outputMaps: [[...lead.map((_, i) => iter(i)), iter(L)]],
+  } satisfies SharedParts);
+  if (SHARED.size >= 4096) SHARED.clear();
+  SHARED.set(key, parts);
+  return parts;
+}
+
+function deepFreeze<T>(x: T): T {
+  if (typeof x === "object" && x !== null && !Object.isFrozen(x)) {
+    for (const v of Object.values(x)) deepFreeze(v);
+    Object.freeze(x);
+  }
+  return x;
+}
+
+// 2 FLOPs per multiply-add; backward computes dX and dW, twice the forward.
+const flops = (e: readonly number[]): { forward: number; backward: number } => ({ forward: 2 * product(e), backward: 4 * product(e) });
 
 export const linear: OpEntry = {
   name: "linear",
@@ -31,28 +74,15 @@ export const linear: OpEntry = {
     const k = x.shape[x.shape.length - 1];
     const m = attrs.out as number;
     const lead = x.shape.slice(0, -1);
-    const leadNames = activationDimNames(lead.length + 1).slice(0, lead.length);
-    const space: ParallelDim[] = [
-      ...lead.map((size, i): ParallelDim => ({ name: leadNames[i], cls: i === 0 ? "sample" : "attribute", size })),
-      { name: "channel", cls: "parameter", size: m },
-      { name: "in_channel", cls: "reduction", size: k },
-    ];
-    const L = lead.length;
-    const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
-    const useBias = attrs.bias as boolean;
-    const bound = 1 / Math.sqrt(k);
+    const parts = sharedParts(lead, k, m, attrs.bias as boolean);
     return {
       outputs: [{ dtype: x.dtype, shape: [...lead, m], dims: [...x.dims.slice(0, -1), `${ctx.opName}.out`] }],
-      params: [
-        { name: "weight", shape: [k, m], dims: ["in", "out"], init: { kind: "uniform", bound } },
-        ...(useBias ? [{ name: "bias", shape: [m], dims: ["out"], init: { kind: "uniform" as const, bound } }] : []),
-      ],
-      space,
-      inputMaps: [[...lead.map((_, i) => iter(i)), iter(L + 1)]],
-      paramMaps: [[iter(L + 1), iter(L)], ...(useBias ? [[iter(L)]] : [])],
-      outputMaps: [[...lead.map((_, i) => iter(i)), iter(L)]],
-      // 2 FLOPs per multiply-add; backward computes dX and dW, twice the forward.
-      flops: (e) => ({ forward: 2 * product(e), backward: 4 * product(e) }),
+      params: parts.params,
+      space: parts.space,
+      inputMaps: parts.inputMaps,
+      paramMaps: parts.paramMaps,
+      outputMaps: parts.outputMaps,
+      flops,
     };
   },
   forward(tf, { inputs, params, attrs, shard }) {

@@ -21,14 +21,26 @@
 // in the common case a whole message is written at once; the queue makes correctness
 // independent of the size. The receiver reassembles chunks per tag.
 //
-// Waiting never blocks the thread either: Atomics.waitAsync on HEAD, bounded by the
-// caller's deadline.
+// Waiting never blocks the thread either: a short spin on Atomics.load (the peer is
+// usually mid-copy of the next record), then Atomics.waitAsync in bounded slices, so a
+// wake-up that goes astray costs one slice, never the whole deadline.
+//
+// Receiving avoids copies and allocations: `receiveInto` hands each chunk's payload to a
+// sink straight out of the ring (the executor adds or copies it into the destination
+// buffer; the all-reduce sums it into place), and the receiver consumes only up to the
+// message it waits for, so later messages stay in the ring until asked for. Records for
+// other tags met on the way are stashed in the mailbox (allocated copies) as before.
+// Messages that did not fit in the ring are copied into pooled buffers, not fresh ones.
 
 const HEAD = 0;
 /** Int32 index of TAIL: 64 bytes after HEAD (another cache line). */
 const TAIL = 16;
 export const CONTROL_BYTES = 128;
 const RECORD_HEADER = 16;
+/** Longest single Atomics.waitAsync; the callers loop until their own deadline. */
+const WAIT_SLICE_MS = 50;
+/** Default spin before sleeping (microseconds). */
+export const DEFAULT_SPIN_US = 30;
 
 export function ringBytes(sab: SharedArrayBuffer): number {
   return sab.byteLength - CONTROL_BYTES;
@@ -49,10 +61,13 @@ function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** Byte copies into and out of the ring, split at its end. */
+/** Byte copies into and out of the ring, split at its end. Every record position is a multiple of 4. */
 class Ring {
   readonly ctrl: Int32Array;
   readonly bytes: Uint8Array;
+  /** The ring as words: headers and payloads are read in place. */
+  readonly i32: Int32Array;
+  readonly f32: Float32Array;
   readonly cap: number;
   readonly mask: number;
 
@@ -62,6 +77,8 @@ class Ring {
     if (this.cap <= 0 || (this.cap & (this.cap - 1)) !== 0) throw new RangeError("channel buffer: ring size must be a power of two");
     this.mask = this.cap - 1;
     this.bytes = new Uint8Array(sab, CONTROL_BYTES, this.cap);
+    this.i32 = new Int32Array(sab, CONTROL_BYTES, this.cap >> 2);
+    this.f32 = new Float32Array(sab, CONTROL_BYTES, this.cap >> 2);
   }
 
   write(pos: number, src: Uint8Array): void {
@@ -71,11 +88,24 @@ class Ring {
     if (first < src.length) this.bytes.set(src.subarray(first), 0);
   }
 
+  /** Writes floats (pos a multiple of 4). */
+  writeF32(pos: number, src: Float32Array): void {
+    const at = (pos & this.mask) >> 2;
+    const words = this.cap >> 2;
+    const first = Math.min(src.length, words - at);
+    this.f32.set(first === src.length ? src : src.subarray(0, first), at);
+    if (first < src.length) this.f32.set(src.subarray(first), 0);
+  }
+
   read(pos: number, dst: Uint8Array): void {
     const at = pos & this.mask;
     const first = Math.min(dst.length, this.cap - at);
     dst.set(this.bytes.subarray(at, at + first));
     if (first < dst.length) dst.set(this.bytes.subarray(0, dst.length - first), first);
+  }
+
+  word(pos: number): number {
+    return this.i32[(pos & this.mask) >> 2];
   }
 }
 
@@ -91,17 +121,30 @@ export class ChannelTimeout extends Error {
 type WaitAsyncResult = { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
 const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, index: number, value: number, timeoutMs: number) => WaitAsyncResult }).waitAsync;
 
-/** Waits (without blocking the thread) until ctrl[index] differs from `seen` or `ms` pass; false on timeout. */
-async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: number): Promise<boolean> {
-  if (Atomics.load(ctrl, index) !== seen) return true;
-  const r = waitAsync(ctrl, index, seen, Math.max(0, ms));
-  if (!r.async) return r.value !== "timed-out" || Atomics.load(ctrl, index) !== seen;
+/** Spins up to `us` microseconds for ctrl[index] to differ from `seen`. */
+function spinChange(ctrl: Int32Array, index: number, seen: number, us: number): boolean {
+  if (us <= 0) return Atomics.load(ctrl, index) !== seen;
+  const end = performance.now() + us / 1000;
+  for (;;) {
+    for (let i = 0; i < 64; i++) if (Atomics.load(ctrl, index) !== seen) return true;
+    if (performance.now() >= end) return false;
+  }
+}
+
+/**
+ * Waits (without blocking the thread) until ctrl[index] differs from `seen`, or at most
+ * min(ms, one slice): the caller re-checks its condition and deadline and waits again.
+ */
+async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: number, spinUs: number): Promise<void> {
+  if (spinChange(ctrl, index, seen, spinUs)) return;
+  const slice = Math.max(0, Math.min(ms, WAIT_SLICE_MS));
+  const r = waitAsync(ctrl, index, seen, slice);
+  if (!r.async) return;
   // A pending waitAsync does not keep Node's event loop alive: without this timer a
   // thread with nothing else to do would exit in the middle of a receive.
-  const alive = setTimeout(() => undefined, Math.max(0, ms) + 1000);
+  const alive = setTimeout(() => undefined, slice + 1000);
   try {
-    const v = await r.value;
-    return v !== "timed-out" || Atomics.load(ctrl, index) !== seen;
+    await r.value;
   } finally {
     clearTimeout(alive);
   }
@@ -109,8 +152,10 @@ async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: num
 
 interface Outgoing {
   tag: Uint8Array;
-  /** The message, or (once queued) our copy of its unwritten rest. */
+  /** The message, or (once queued) our copy of its unwritten rest (a view of `owned`). */
   data: Float32Array;
+  /** The pooled buffer holding the copy, returned to the pool when written. */
+  owned?: Float32Array;
   /** Index in the whole message of data[0], and the whole message's length. */
   base: number;
   total: number;
@@ -123,9 +168,13 @@ interface Outgoing {
 export class ShmSender {
   private readonly ring: Ring;
   private readonly queue: Outgoing[] = [];
+  private queueHead = 0;
   private flushing = false;
-  private readonly scratch = new Int32Array(RECORD_HEADER / 4);
-  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+  private readonly maxChunk: number;
+  /** Buffers of written queued messages, reused for the next ones (bounded in bytes). */
+  private readonly pool: Float32Array[] = [];
+  private poolBytes = 0;
+  private readonly poolLimit: number;
   /** Bytes sent (payload only), for the bandwidth benchmark. */
   sentBytes = 0;
 
@@ -133,28 +182,62 @@ export class ShmSender {
    * `onStall` is called when queued data could not be written for `timeoutMs` (the
    * receiver stopped reading): the device reports it as a timeout.
    */
-  constructor(sab: SharedArrayBuffer, private readonly timeoutMs: number, private readonly onStall: (e: ChannelTimeout) => void, private readonly label = "channel") {
+  constructor(
+    sab: SharedArrayBuffer,
+    private readonly timeoutMs: number,
+    private readonly onStall: (e: ChannelTimeout) => void,
+    private readonly label = "channel",
+    private readonly spinUs = DEFAULT_SPIN_US,
+  ) {
     this.ring = new Ring(sab);
+    // Chunks of a quarter ring: the receiver copies one out while the sender writes the next.
+    this.maxChunk = Math.max(1, this.ring.cap >> 4);
+    this.poolLimit = Math.max(32 << 20, 4 * this.ring.cap);
   }
 
   /** Messages (or their rests) waiting for ring space. */
   pending(): number {
-    return this.queue.length;
+    return this.queue.length - this.queueHead;
   }
 
   /** Sends `data` under `tag`: writes what fits now, queues the rest; never blocks. */
   send(tag: string, data: Float32Array): void {
     const m: Outgoing = { tag: encoder.encode(tag), data, base: 0, total: data.length, offset: 0, done: false };
-    if (this.queue.length === 0) {
+    if (this.pending() === 0) {
       this.writeSome(m);
       if (m.done) return;
     }
     // Keep our own copy of the unwritten rest: the caller may reuse its buffer at once.
-    m.data = data.slice(m.offset);
+    const rest = data.length - m.offset;
+    const owned = this.acquire(rest);
+    const copy = owned.length === rest ? owned : owned.subarray(0, rest);
+    copy.set(m.offset === 0 ? data : data.subarray(m.offset));
+    m.data = copy;
+    m.owned = owned;
     m.base = m.offset;
     m.offset = 0;
     this.queue.push(m);
     this.startFlush();
+  }
+
+  private acquire(n: number): Float32Array {
+    let best = -1;
+    for (let i = 0; i < this.pool.length; i++) {
+      const l = this.pool[i].length;
+      if (l >= n && l <= 2 * n + 1024 && (best < 0 || l < this.pool[best].length)) best = i;
+    }
+    if (best < 0) return new Float32Array(n);
+    const b = this.pool[best];
+    this.pool[best] = this.pool[this.pool.length - 1];
+    this.pool.pop();
+    this.poolBytes -= b.byteLength;
+    return b;
+  }
+
+  private release(b: Float32Array): void {
+    if (this.poolBytes + b.byteLength > this.poolLimit) return;
+    this.pool.push(b);
+    this.poolBytes += b.byteLength;
   }
 
   /** Writes as many chunks of `m` as fit now; advances m.offset, sets m.done. */
@@ -162,7 +245,9 @@ export class ShmSender {
     const ring = this.ring;
     const ctrl = ring.ctrl;
     const tagLen = pad4(m.tag.length);
-    const maxChunk = Math.max(1, Math.floor((ring.cap / 4 - RECORD_HEADER - tagLen) / 4));
+    const maxChunk = this.maxChunk;
+    const i32 = ring.i32;
+    const mask = ring.mask;
     while (!m.done) {
       const remaining = m.data.length - m.offset;
       const head = Atomics.load(ctrl, HEAD);
@@ -174,20 +259,19 @@ export class ShmSender {
       if (remaining > 0 && chunk <= 0) return;
       // A sliver of room while much remains: wait for the receiver rather than write tiny records.
       if (chunk < remaining && chunk < Math.min(maxChunk, 1024)) return;
-      const s = this.scratch;
-      s[0] = m.tag.length;
-      s[1] = m.total;
-      s[2] = m.base + m.offset;
-      s[3] = chunk;
       let pos = head;
-      ring.write(pos, this.scratchBytes);
+      i32[(pos & mask) >> 2] = m.tag.length;
+      i32[((pos + 4) & mask) >> 2] = m.total;
+      i32[((pos + 8) & mask) >> 2] = m.base + m.offset;
+      i32[((pos + 12) & mask) >> 2] = chunk;
       pos += RECORD_HEADER;
       ring.write(pos, m.tag);
       pos += tagLen;
       if (chunk > 0) {
-        ring.write(pos, new Uint8Array(m.data.buffer, m.data.byteOffset + m.offset * 4, chunk * 4));
+        ring.writeF32(pos, chunk === m.data.length ? m.data : m.data.subarray(m.offset, m.offset + chunk));
         pos += chunk * 4;
       }
+      // Sequentially consistent store: the record's bytes are visible before HEAD moves.
       Atomics.store(ctrl, HEAD, pos | 0);
       Atomics.notify(ctrl, HEAD);
       this.sentBytes += chunk * 4;
@@ -199,35 +283,57 @@ export class ShmSender {
   private startFlush(): void {
     if (this.flushing) return;
     this.flushing = true;
-    void this.flush().finally(() => {
-      this.flushing = false;
-    });
+    void this.flush();
   }
 
   private async flush(): Promise<void> {
     const ctrl = this.ring.ctrl;
     let lastProgress = Date.now();
-    while (this.queue.length) {
-      const m = this.queue[0];
-      // Read TAIL before trying: if the receiver frees space after our attempt, the wait
-      // below sees a changed value and returns at once (no lost wake-up).
-      const seenTail = Atomics.load(ctrl, TAIL);
-      const before = m.offset;
-      this.writeSome(m);
-      if (m.done) {
-        this.queue.shift();
-        lastProgress = Date.now();
-        continue;
+    // The flag is cleared by this function's own `finally`, in the same turn as the loop
+    // ends, not by a reaction a microtask later: a send that ran in between would queue
+    // data that no flusher writes.
+    try {
+      while (this.pending()) {
+        const m = this.queue[this.queueHead];
+        // Read TAIL before trying: if the receiver frees space after our attempt, the wait
+        // below sees a changed value and returns at once (no lost wake-up).
+        const seenTail = Atomics.load(ctrl, TAIL);
+        const before = m.offset;
+        this.writeSome(m);
+        if (m.done) {
+          this.queue[this.queueHead++] = undefined as unknown as Outgoing;
+          if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+            this.queue.splice(0, this.queueHead);
+            this.queueHead = 0;
+          }
+          if (m.owned) this.release(m.owned);
+          lastProgress = Date.now();
+          continue;
+        }
+        if (m.offset !== before) lastProgress = Date.now();
+        const left = this.timeoutMs - (Date.now() - lastProgress);
+        if (left <= 0) {
+          this.onStall(new ChannelTimeout(`${this.label}: the receiver did not take queued data`, this.timeoutMs));
+          return;
+        }
+        await waitChange(ctrl, TAIL, seenTail, left, this.spinUs);
       }
-      if (m.offset !== before) lastProgress = Date.now();
-      const left = this.timeoutMs - (Date.now() - lastProgress);
-      if (left <= 0) {
-        this.onStall(new ChannelTimeout(`${this.label}: the receiver did not take queued data`, this.timeoutMs));
-        return;
-      }
-      await waitChange(ctrl, TAIL, seenTail, left);
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } finally {
+      this.flushing = false;
     }
   }
+}
+
+/**
+ * Where a received message goes, chunk by chunk: `begin` gets its length (it may throw if
+ * that is wrong), `chunk` gets `count` floats from `src[srcIndex..]` for message offset
+ * `offset..`. `src` may be the ring itself: use the values at once, keep no reference.
+ */
+export interface ReceiveSink {
+  begin(total: number): void;
+  chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void;
 }
 
 interface Partial {
@@ -235,53 +341,119 @@ interface Partial {
   got: number;
 }
 
+interface Direct {
+  sink: ReceiveSink;
+  got: number;
+  total: number;
+  done: boolean;
+}
+
+/** A sink that copies the message into a fresh array. */
+class ArraySink implements ReceiveSink {
+  data: Float32Array = new Float32Array(0);
+  begin(total: number): void {
+    this.data = new Float32Array(total);
+  }
+  chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void {
+    this.data.set(src.subarray(srcIndex, srcIndex + count), offset);
+  }
+}
+
 export class ShmReceiver {
   private readonly ring: Ring;
   /** Complete messages not yet asked for, by tag. */
   private readonly mailbox = new Map<string, Float32Array>();
   private readonly partial = new Map<string, Partial>();
-  private readonly header = new Int32Array(RECORD_HEADER / 4);
-  private readonly headerBytes = new Uint8Array(this.header.buffer);
+  /** Receives in progress that take their chunks straight from the ring, by tag. */
+  private readonly direct = new Map<string, Direct>();
+  private readonly tagBuf = new Uint8Array(1024);
 
-  constructor(sab: SharedArrayBuffer, private readonly label = "channel") {
+  constructor(sab: SharedArrayBuffer, private readonly label = "channel", private readonly spinUs = DEFAULT_SPIN_US) {
     this.ring = new Ring(sab);
   }
 
-  /** Copies every complete record out of the ring (releasing its space) into the mailbox. */
-  drain(): void {
+  /**
+   * Consumes records (releasing their space at once) until `until` (a direct receive) is
+   * complete, or, without one, every complete record; records of a direct receive go to
+   * its sink, the others to the mailbox.
+   */
+  private pump(until?: Direct): void {
     const ring = this.ring;
     const ctrl = ring.ctrl;
     let tail = Atomics.load(ctrl, TAIL);
     const head = Atomics.load(ctrl, HEAD);
-    if (tail === head) return;
-    while (tail !== head) {
-      ring.read(tail, this.headerBytes);
-      const [tagBytes, total, offset, chunk] = this.header;
+    while (tail !== head && !(until && until.done)) {
+      const tagBytes = ring.word(tail);
+      const total = ring.word(tail + 4);
+      const offset = ring.word(tail + 8);
+      const chunk = ring.word(tail + 12);
       let pos = tail + RECORD_HEADER;
-      const tagBuf = new Uint8Array(tagBytes);
-      ring.read(pos, tagBuf);
+      const tb = tagBytes <= this.tagBuf.length ? this.tagBuf.subarray(0, tagBytes) : new Uint8Array(tagBytes);
+      ring.read(pos, tb);
       pos += pad4(tagBytes);
-      const tag = decoder.decode(tagBuf);
-      let p = this.partial.get(tag);
-      if (!p) {
-        if (this.mailbox.has(tag)) throw new Error(`${this.label}: a second message tagged ${tag}`);
-        p = { data: new Float32Array(total), got: 0 };
-        this.partial.set(tag, p);
+      const tag = decoder.decode(tb);
+      const d = this.partial.has(tag) ? undefined : this.direct.get(tag);
+      if (d) {
+        if (d.total < 0) {
+          d.total = total;
+          d.sink.begin(total);
+        }
+        if (chunk > 0) this.deliver(d.sink, pos, offset, chunk);
+        d.got += chunk;
+        if (d.got >= d.total) {
+          d.done = true;
+          this.direct.delete(tag);
+        }
+      } else {
+        let p = this.partial.get(tag);
+        if (!p) {
+          if (this.mailbox.has(tag)) throw new Error(`${this.label}: a second message tagged ${tag}`);
+          p = { data: new Float32Array(total), got: 0 };
+          this.partial.set(tag, p);
+        }
+        if (chunk > 0) this.deliver(p.data, pos, offset, chunk);
+        p.got += chunk;
+        if (p.got >= total) {
+          this.partial.delete(tag);
+          this.mailbox.set(tag, p.data);
+        }
       }
-      if (chunk > 0) {
-        ring.read(pos, new Uint8Array(p.data.buffer, offset * 4, chunk * 4));
-        pos += chunk * 4;
-      }
-      p.got += chunk;
-      if (p.got >= total) {
-        this.partial.delete(tag);
-        this.mailbox.set(tag, p.data);
-      }
+      pos += chunk * 4;
       tail = pos | 0;
+      // Another receive in progress on this channel got its message: wake its wait.
+      if (d && d.done && d !== until) Atomics.notify(ctrl, HEAD);
       // Release each record at once so that a sender waiting for space can go on.
       Atomics.store(ctrl, TAIL, tail);
       Atomics.notify(ctrl, TAIL);
     }
+  }
+
+  /** Payload at ring position `pos` (possibly wrapping) into a sink or an array. */
+  private deliver(to: ReceiveSink | Float32Array, pos: number, offset: number, count: number): void {
+    const ring = this.ring;
+    const at = (pos & ring.mask) >> 2;
+    const first = Math.min(count, (ring.cap >> 2) - at);
+    if (to instanceof Float32Array) {
+      to.set(ring.f32.subarray(at, at + first), offset);
+      if (first < count) to.set(ring.f32.subarray(0, count - first), offset + first);
+      return;
+    }
+    to.chunk(ring.f32, at, offset, first);
+    if (first < count) to.chunk(ring.f32, 0, offset + first, count - first);
+  }
+
+  /** Copies every complete record out of the ring (releasing its space) into the mailbox. */
+  drain(): void {
+    this.pump();
+  }
+
+  private fromMailbox(tag: string, sink: ReceiveSink): boolean {
+    const m = this.mailbox.get(tag);
+    if (!m) return false;
+    this.mailbox.delete(tag);
+    sink.begin(m.length);
+    if (m.length > 0) sink.chunk(m, 0, 0, m.length);
+    return true;
   }
 
   /** The message tagged `tag` if it has fully arrived (removed from the mailbox). */
@@ -295,18 +467,38 @@ export class ShmReceiver {
     return m;
   }
 
-  /** Resolves with message `tag`; rejects with ChannelTimeout after `timeoutMs` without it. */
-  async receive(tag: string, timeoutMs: number): Promise<Float32Array> {
+  /**
+   * Receives message `tag` into `sink`, straight from the ring where it can; rejects with
+   * ChannelTimeout after `timeoutMs` without it.
+   */
+  async receiveInto(tag: string, timeoutMs: number, sink: ReceiveSink): Promise<void> {
+    if (this.fromMailbox(tag, sink)) return;
+    if (this.direct.has(tag)) throw new Error(`${this.label}: two receives of message ${tag}`);
+    const d: Direct = { sink, got: 0, total: -1, done: false };
+    // A message whose first chunks were stashed (a receive of another tag met them) completes there.
+    if (!this.partial.has(tag)) this.direct.set(tag, d);
     const deadline = Date.now() + timeoutMs;
     const ctrl = this.ring.ctrl;
-    for (;;) {
-      const seen = Atomics.load(ctrl, HEAD);
-      const m = this.take(tag);
-      if (m) return m;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ChannelTimeout(`${this.label}: waiting for message ${tag}`, timeoutMs);
-      await waitChange(ctrl, HEAD, seen, left);
+    try {
+      for (;;) {
+        const seen = Atomics.load(ctrl, HEAD);
+        this.pump(d);
+        if (d.done) return;
+        if (this.fromMailbox(tag, sink)) return;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new ChannelTimeout(`${this.label}: waiting for message ${tag}`, timeoutMs);
+        await waitChange(ctrl, HEAD, seen, left, this.spinUs);
+      }
+    } finally {
+      if (this.direct.get(tag) === d) this.direct.delete(tag);
     }
+  }
+
+  /** Resolves with message `tag`; rejects with ChannelTimeout after `timeoutMs` without it. */
+  async receive(tag: string, timeoutMs: number): Promise<Float32Array> {
+    const s = new ArraySink();
+    await this.receiveInto(tag, timeoutMs, s);
+    return s.data;
   }
 
   /** Messages (complete or partial) that arrived and were not taken. */

@@ -10,9 +10,14 @@
 // Each member sends and receives 2·(n−1)/n of the buffer, like a ring all-reduce, but in
 // one round each way instead of 2·(n−1) (on shared memory every pair is one hop), and
 // every element is summed once by one member, so all members get bit-identical results.
+// `allreduceInPlace` (what the executor uses) works on the caller's buffer: contributions
+// are added straight out of the rings into it, with no allocation; `recvInto` likewise
+// hands a message's chunks to a sink in place of returning a fresh array.
 
 import { allreduceViaSendRecv, type Comm } from "./comm.js";
-import { ChannelTimeout, ShmReceiver, ShmSender } from "./shm-channel.js";
+import { ChannelTimeout, DEFAULT_SPIN_US, ShmReceiver, ShmSender, type ReceiveSink } from "./shm-channel.js";
+
+export type { ReceiveSink } from "./shm-channel.js";
 
 /** The channel buffers a device uses: `out.get(j)` carries this device → j, `in.get(j)` j → this device. */
 export interface DeviceChannels {
@@ -27,6 +32,29 @@ export interface ShmCommOptions {
   onStall?: (e: ChannelTimeout) => void;
   /** "direct" (default): reduce-scatter + all-gather; "root": gather at the group's first member (comm.ts). */
   allreduce?: "direct" | "root";
+  /** Microseconds a wait spins on the shared counter before sleeping (default 30). */
+  spinUs?: number;
+}
+
+/** Sinks of the in-place all-reduce: set or add a peer's slice into `data` from `base`. */
+class SliceSink implements ReceiveSink {
+  data: Float32Array = new Float32Array(0);
+  base = 0;
+  expect = 0;
+  add = false;
+  /** Adds as `src + data` (the peer's contribution is the left operand: group order). */
+  addLeft = false;
+  what = "";
+  begin(total: number): void {
+    if (total !== this.expect) throw new Error(`${this.what}: ${total} elements, expected ${this.expect}`);
+  }
+  chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void {
+    const d = this.data;
+    const o = this.base + offset;
+    if (this.addLeft) for (let i = 0; i < count; i++) d[o + i] = src[srcIndex + i] + d[o + i];
+    else if (this.add) for (let i = 0; i < count; i++) d[o + i] += src[srcIndex + i];
+    else d.set(src.subarray(srcIndex, srcIndex + count), o);
+  }
 }
 
 /** The index range of member `k`'s slice when `n` elements are cut into `parts` slices. */
@@ -43,8 +71,9 @@ export class ShmComm implements Comm {
 
   constructor(readonly device: number, channels: DeviceChannels, private readonly options: ShmCommOptions) {
     const stall = options.onStall ?? (() => undefined);
-    for (const [to, sab] of channels.out) this.senders.set(to, new ShmSender(sab, options.timeoutMs, stall, `device ${device} → ${to}`));
-    for (const [from, sab] of channels.in) this.receivers.set(from, new ShmReceiver(sab, `device ${from} → ${device}`));
+    const spin = options.spinUs ?? DEFAULT_SPIN_US;
+    for (const [to, sab] of channels.out) this.senders.set(to, new ShmSender(sab, options.timeoutMs, stall, `device ${device} → ${to}`, spin));
+    for (const [from, sab] of channels.in) this.receivers.set(from, new ShmReceiver(sab, `device ${from} → ${device}`, spin));
   }
 
   send(to: number, tag: string, data: Float32Array): void {
@@ -59,43 +88,68 @@ export class ShmComm implements Comm {
     return r.receive(tag, this.options.timeoutMs);
   }
 
+  /** Receives message `tag` from `from` into `sink` (chunks straight out of the ring). */
+  recvInto(from: number, tag: string, sink: ReceiveSink): Promise<void> {
+    const r = this.receivers.get(from);
+    if (!r) return Promise.reject(new Error(`device ${this.device} has no channel from device ${from}`));
+    return r.receiveInto(tag, this.options.timeoutMs, sink);
+  }
+
   async allreduce(group: number[], tag: string, data: Float32Array): Promise<Float32Array> {
+    const out = Float32Array.from(data);
+    await this.allreduceInPlace(group, tag, out);
+    return out;
+  }
+
+  /** The all-reduce, leaving the sum in `data` (the executor's buffer). */
+  async allreduceInPlace(group: number[], tag: string, data: Float32Array): Promise<void> {
     const me = this.device;
     const k = group.indexOf(me);
     if (k < 0) throw new Error(`allreduce ${tag}: device ${me} is not in group [${group.join(", ")}]`);
     const n = group.length;
-    if (n === 1) return Float32Array.from(data);
+    if (n === 1) return;
     if (this.options.allreduce === "root") {
-      return allreduceViaSendRecv(me, group, tag, data, (to, t, d) => this.send(to, t, d), (from, t) => this.recv(from, t));
+      data.set(await allreduceViaSendRecv(me, group, tag, data, (to, t, d) => this.send(to, t, d), (from, t) => this.recv(from, t)));
+      return;
     }
-    // Reduce-scatter: send every other member its slice of my contribution.
+    // Reduce-scatter: send every other member its slice of my contribution (sends copy it).
     for (let j = 0; j < n; j++) {
       if (j === k) continue;
       const [lo, hi] = sliceOf(data.length, n, j);
       this.send(group[j], `${tag}/rs`, data.subarray(lo, hi));
     }
     const [lo, hi] = sliceOf(data.length, n, k);
-    const parts: Float32Array[] = [];
-    for (let j = 0; j < n; j++) parts.push(j === k ? data.subarray(lo, hi) : await this.recv(group[j], `${tag}/rs`));
-    // Group order: the first member's contribution, plus the second's, plus ...
-    const mine = Float32Array.from(parts[0]);
-    for (let j = 1; j < n; j++) {
-      const p = parts[j];
-      if (p.length !== mine.length) throw new Error(`allreduce ${tag}: device ${group[j]} sent ${p.length} elements for slice ${k}, expected ${mine.length}`);
-      for (let i = 0; i < mine.length; i++) mine[i] += p[i];
+    const sink = new SliceSink();
+    sink.data = data;
+    sink.base = lo;
+    sink.expect = hi - lo;
+    // Group order: x[g0] + x[g1] + ..., accumulated left to right into my slice of `data`,
+    // which holds x[gk] until its turn (kept aside when it is not first or second).
+    let mine: Float32Array | undefined;
+    if (k >= 2) mine = data.slice(lo, hi);
+    for (let j = 0; j < n; j++) {
+      if (j === k) {
+        if (mine) for (let i = 0; i < mine.length; i++) data[lo + i] += mine[i];
+        continue;
+      }
+      sink.what = `allreduce ${tag}: device ${group[j]} sent slice ${k}`;
+      sink.add = j > 0;
+      sink.addLeft = j === 0 && k === 1;
+      await this.recvInto(group[j], `${tag}/rs`, sink);
     }
     // All-gather.
-    for (let j = 0; j < n; j++) if (j !== k) this.send(group[j], `${tag}/ag`, mine);
-    const out = new Float32Array(data.length);
-    out.set(mine, lo);
+    const summed = data.subarray(lo, hi);
+    for (let j = 0; j < n; j++) if (j !== k) this.send(group[j], `${tag}/ag`, summed);
+    sink.add = false;
+    sink.addLeft = false;
     for (let j = 0; j < n; j++) {
       if (j === k) continue;
       const [a, b] = sliceOf(data.length, n, j);
-      const part = await this.recv(group[j], `${tag}/ag`);
-      if (part.length !== b - a) throw new Error(`allreduce ${tag}: device ${group[j]} returned ${part.length} elements for slice ${j}, expected ${b - a}`);
-      out.set(part, a);
+      sink.base = a;
+      sink.expect = b - a;
+      sink.what = `allreduce ${tag}: device ${group[j]} returned slice ${j}`;
+      await this.recvInto(group[j], `${tag}/ag`, sink);
     }
-    return out;
   }
 
   /** Messages queued in senders (waiting for ring space). */

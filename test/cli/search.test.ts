@@ -82,5 +82,12 @@ describe("par search", () => {
     expect(d.out).toMatch(/Δcompute .* Δcomm .* Δmemory/);
     const j = await cli(["diff", "dp.json", "s.json", "--model-file", "tiny.par", "--mesh", "p100x16", "--json"], false, dir);
     expect(JSON.parse(j.out).ops.length).toBeGreaterThan(0);
+    // A strategy written for another model (same op names) is still compared, with PAR7006.
+    const other = JSON.parse(readFileSync(join(dir, "s.json"), "utf8"));
+    other.model = "other";
+    writeFileSync(join(dir, "other.json"), JSON.stringify(other));
+    const w = await cli(["diff", "dp.json", "other.json", "--model-file", "tiny.par", "--mesh", "p100x16"], false, dir);
+    expect(w.code).toBe(0);
+    expect(w.err).toMatch(/PAR7006/);
   });
 });
