@@ -323,26 +323,41 @@ function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   if (!end) return undefined;
   const args = argList.children.expr ?? [];
   const named = argList.children.namedArg ?? [];
-  const firstNamed = named.length > 0 ? Math.min(...named.map(startOf)) : Infinity;
-  for (const a of args) {
-    const at = startOf(a) > firstNamed ? nodeSpan(ctx, a) : undefined;
-    if (at) {
-      error(ctx, "PAR1007", `positional argument after a named argument in the call to \`${name.image}\``, at, {
-        expected: "positional arguments first, then `name = value` attributes",
-        hint: `move it before the named arguments: \`${name.image}(x, out = 4)\``,
-      });
+  let firstNamed = Infinity;
+  for (const a of named) firstNamed = Math.min(firstNamed, startOf(a));
+  if (firstNamed !== Infinity) {
+    for (const a of args) {
+      const at = startOf(a) > firstNamed ? nodeSpan(ctx, a) : undefined;
+      if (at) {
+        error(ctx, "PAR1007", `positional argument after a named argument in the call to \`${name.image}\``, at, {
+          expected: "positional arguments first, then `name = value` attributes",
+          hint: `move it before the named arguments: \`${name.image}(x, out = 4)\``,
+        });
+      }
     }
   }
-  const posArgs = args.map((a) => expr(ctx, a));
-  const namedArgs = named.map((a) => namedArg(ctx, a));
-  if (posArgs.some((a) => a === undefined) || namedArgs.some((a) => a === undefined)) return undefined;
+  let ok = true;
+  const posArgs: A.Expr[] = [];
+  for (const a of args) {
+    const e = expr(ctx, a);
+    if (e === undefined) ok = false;
+    else posArgs.push(e);
+  }
+  const namedArgs: A.NamedArg[] = [];
+  for (const a of named) {
+    const na = namedArg(ctx, a);
+    if (na === undefined) ok = false;
+    else namedArgs.push(na);
+  }
+  if (!ok) return undefined;
+  const nameSpan = tokenSpan(name);
   return {
     kind: "call",
-    span: join(tokenSpan(name), tokenSpan(end)),
+    span: join(nameSpan, tokenSpan(end)),
     callee: name.image,
-    calleeSpan: tokenSpan(name),
-    args: posArgs as A.Expr[],
-    named: namedArgs as A.NamedArg[],
+    calleeSpan: nameSpan,
+    args: posArgs,
+    named: namedArgs,
   };
 }
 

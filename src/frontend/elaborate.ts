@@ -93,6 +93,9 @@ class ScopeEvalContext implements EvalContext {
   }
 }
 
+/** The attributes of a call without named arguments (only read, by `resolveAttrs`). */
+const NO_ATTRS: Attrs = Object.freeze(Object.create(null) as Attrs);
+
 function poisoned(want: number): Value[] {
   return Array.from({ length: want }, () => POISON);
 }
@@ -452,6 +455,7 @@ class Elaborator {
 
   /** Named arguments of an op call as attribute values. */
   private attrs(call: Call, frame: Frame): Attrs | undefined {
+    if (call.named.length === 0) return NO_ATTRS;
     const out: Attrs = Object.create(null) as Attrs;
     let ok = true;
     for (const na of call.named) {

@@ -119,6 +119,8 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
     const resumeOffset = tokens[resume]?.startOffset ?? Infinity;
     start = read.some((item) => item.span.offset >= resumeOffset) ? tokens.length : resume;
   } while (start < tokens.length && ++runs < MAX_RUNS);
+  // The shared parser would otherwise keep this file's tokens alive until the next parse.
+  parParser.input = [];
   const program: Program = { span: { line: 1, column: 1, offset: 0, endOffset: text.length }, file, items };
   attachComments(program, lexed.groups.comments ?? [], text);
   if (items.length === 0 && diagnostics.errors.length > errorsBefore) return undefined;

@@ -61,6 +61,40 @@ export function planSignatures(plan: Plan): Map<string, OpRuntime> {
   return out;
 }
 
+/**
+ * Optional fast paths a Comm may offer (ShmComm does): receive a message's chunks straight
+ * into their destination, and all-reduce in the caller's buffer. Same results as recv +
+ * insert and allreduce + set; they only skip intermediate arrays.
+ */
+interface DirectComm {
+  recvInto(from: number, tag: string, sink: { begin(total: number): void; chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void }): Promise<void>;
+  allreduceInPlace(group: number[], tag: string, data: Float32Array): Promise<void>;
+}
+
+function isDirect(c: Comm): c is Comm & DirectComm {
+  const d = c as Partial<DirectComm>;
+  return typeof d.recvInto === "function" && typeof d.allreduceInPlace === "function";
+}
+
+/**
+ * Where region `r` lies in a buffer holding `holder` when it is one contiguous run of the
+ * buffer's row-major order (every axis after the last partial one is whole, every axis
+ * before it has extent 1 in `r`): its start; otherwise -1.
+ */
+function contiguousOffset(holder: Region, r: Region): number {
+  const rank = r.lo.length;
+  let p = rank - 1;
+  while (p >= 0 && r.lo[p] === holder.lo[p] && r.hi[p] === holder.hi[p]) p--;
+  for (let i = 0; i < p; i++) if (r.hi[i] - r.lo[i] !== 1) return -1;
+  let off = 0;
+  let stride = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    off += (r.lo[i] - holder.lo[i]) * stride;
+    stride *= holder.hi[i] - holder.lo[i];
+  }
+  return off;
+}
+
 export interface InstructionObserver {
   before?(index: number, ins: Instruction): void;
   after?(index: number, ins: Instruction): void;
@@ -217,18 +251,46 @@ export class DeviceExecutor {
           break;
         case "send": {
           const src = this.buf(ins.src);
-          this.comm.send(ins.to, tagOf(ins.tag), extract(src.data, src.spec.region, ins.region));
+          // A contiguous region goes as a view (send copies it); otherwise gather it first.
+          const off = src.data instanceof Float32Array ? contiguousOffset(src.spec.region, ins.region) : -1;
+          const data = off >= 0 ? (src.data as Float32Array).subarray(off, off + regionVolume(ins.region)) : extract(src.data, src.spec.region, ins.region);
+          this.comm.send(ins.to, tagOf(ins.tag), data);
           break;
         }
         case "recv": {
           const dst = this.buf(ins.dst);
+          const need = regionVolume(ins.region);
+          const off = isDirect(this.comm) ? contiguousOffset(dst.spec.region, ins.region) : -1;
+          if (off >= 0) {
+            const d = dst.data;
+            const accumulate = ins.accumulate === true;
+            const from = ins.from;
+            const tag = ins.tag;
+            const device = this.device;
+            await (this.comm as Comm & DirectComm).recvInto(from, tagOf(tag), {
+              begin(total) {
+                if (total !== need) fail("PAR5053", `device ${device}: message ${tag} from ${from} has ${total} elements, region needs ${need}`);
+              },
+              chunk(src, at, o, count) {
+                const base = off + o;
+                if (accumulate) for (let i = 0; i < count; i++) d[base + i] += src[at + i];
+                else if (d instanceof Float32Array) d.set(src.subarray(at, at + count), base);
+                else for (let i = 0; i < count; i++) d[base + i] = src[at + i];
+              },
+            });
+            break;
+          }
           const data = await this.comm.recv(ins.from, tagOf(ins.tag));
-          if (data.length !== regionVolume(ins.region)) fail("PAR5053", `device ${this.device}: message ${ins.tag} from ${ins.from} has ${data.length} elements, region needs ${regionVolume(ins.region)}`);
+          if (data.length !== need) fail("PAR5053", `device ${this.device}: message ${ins.tag} from ${ins.from} has ${data.length} elements, region needs ${need}`);
           insert(dst.data, dst.spec.region, ins.region, data, ins.accumulate === true);
           break;
         }
         case "allreduce": {
           const b = this.buf(ins.buf);
+          if (isDirect(this.comm) && b.data instanceof Float32Array) {
+            await this.comm.allreduceInPlace(ins.group, tagOf(ins.tag), b.data);
+            break;
+          }
           const sum = await this.comm.allreduce(ins.group, tagOf(ins.tag), Float32Array.from(b.data));
           if (sum.length !== b.data.length) fail("PAR5053", `device ${this.device}: all-reduce ${ins.tag} returned ${sum.length} elements for ${b.data.length}`);
           b.data.set(sum);

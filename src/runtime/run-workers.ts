@@ -35,7 +35,7 @@ export interface WorkerRunOptions {
   /** Record every instruction's start and end (the measured timeline). */
   trace?: boolean;
   faultInjection?: FaultInjection;
-  /** Cap on one ring's size in bytes (default 8 MiB); rings are sized from the plan's largest message. */
+  /** Cap on one ring's size in bytes (default 32 MiB); rings are sized from the plan's largest message. */
   maxRingBytes?: number;
   /** Called after each step. */
   onStep?: (step: number, loss: number, ms: number) => void;
@@ -129,8 +129,24 @@ export function describePosition(plan: Plan, device: number, step: number, index
   return `device ${device}, step ${step}, instruction ${index} (${instructionLabel(ins)}), op ${instructionOp(plan, device, ins)}`;
 }
 
-/** Ring bytes per ordered pair: room for twice the largest message (or all-reduce slice) between them. */
-export function ringCapacities(plan: Plan, maxBytes = 8 << 20): (from: number, to: number) => number {
+/**
+ * Ring bytes (a power of two) for a pair whose largest message is `largest` bytes, among
+ * `pairs` ordered pairs: room for at least three such messages (so a device's sends rarely
+ * queue), at least 1 MiB (several messages in flight between wake-ups), at most
+ * `maxBytes`; the floor and the cap shrink with the number of pairs so that all rings
+ * together stay bounded (256 MiB of floors, 1 GiB in all).
+ */
+export function ringBytesFor(largest: number, pairs = 2, maxBytes = 32 << 20): number {
+  const pow2Below = (x: number) => 2 ** Math.floor(Math.log2(Math.max(1024, x)));
+  const floor = pow2Below(Math.max(64 << 10, Math.min(1 << 20, (256 << 20) / Math.max(1, pairs))));
+  const cap = Math.max(floor, pow2Below(Math.min(maxBytes, (1 << 30) / Math.max(1, pairs))));
+  let want = floor;
+  while (want < 3 * (largest + 256) && want < cap) want *= 2;
+  return want;
+}
+
+/** Ring bytes per ordered pair, from the largest message (or all-reduce slice) between them (ringBytesFor). */
+export function ringCapacities(plan: Plan, maxBytes = 32 << 20): (from: number, to: number) => number {
   const largest = new Map<string, number>();
   const note = (a: number, b: number, floats: number) => {
     const k = `${a}>${b}`;
@@ -147,10 +163,11 @@ export function ringCapacities(plan: Plan, maxBytes = 8 << 20): (from: number, t
       }
     }
   }
-  // 256 bytes of headers and tags per message in flight; pairs that never talk get 4 KiB.
+  const pairs = Math.max(1, largest.size);
+  // Pairs that never talk get 4 KiB.
   return (a, b) => {
     const l = largest.get(`${a}>${b}`);
-    return l === undefined ? 4096 : Math.min(maxBytes, Math.max(64 << 10, 2 * (l + 256)));
+    return l === undefined ? 4096 : ringBytesFor(l, pairs, maxBytes);
   };
 }
 

@@ -20,7 +20,7 @@ const DEFAULT_BUDGET = "2000";
 
 /** A few steps should show learning: larger default rates than `par compile`'s conservative ones. */
 function withLearningRate(config: OptimizerConfig, lr: string | undefined): OptimizerConfig {
-  if (lr === undefined) return { ...config, learningRate: config.kind === "adam" ? 0.001 : 0.05 };
+  if (lr === undefined) return { ...config, learningRate: config.kind === "adam" ? 0.001 : 0.3 };
   const v = Number(lr);
   if (!(v > 0) || !Number.isFinite(v)) throw new UsageError(`bad --lr ${lr}`, "a positive number, e.g. 0.01");
   return { ...config, learningRate: v };
@@ -66,9 +66,9 @@ export const autoCommand: Command = {
     { name: "mesh", kind: "string", value: "NAME", doc: "a local mesh to train on (default: local, one device per core)" },
     { name: "budget", kind: "string", value: "N|Ts", doc: `search budget in iterations or seconds (default ${DEFAULT_BUDGET})` },
     { name: "seed", kind: "int", value: "N", doc: "seed of the search, the weights and the data (default 1)" },
-    { ...STEPS_FLAG, doc: "training steps (default 3)" },
+    { ...STEPS_FLAG, doc: "training steps (default 5)" },
     { name: "optimizer", kind: "string", value: "sgd|momentum|adam", doc: "optimizer (default sgd; verification is tightest with sgd, since adam amplifies rounding noise in near-zero gradients)" },
-    { name: "lr", kind: "string", value: "RATE", doc: "learning rate (default: 0.001 for adam, 0.05 for sgd and momentum)" },
+    { name: "lr", kind: "string", value: "RATE", doc: "learning rate (default: 0.001 for adam, 0.3 for sgd and momentum)" },
     BACKEND_FLAG,
     TIMEOUT_FLAG,
     JSON_FLAG,
@@ -81,7 +81,7 @@ export const autoCommand: Command = {
     const budget = parseBudget(str(ctx.args, "budget") ?? DEFAULT_BUDGET);
     if (!budget) throw new UsageError(`bad --budget ${str(ctx.args, "budget")}`, "an iteration count (2000) or seconds (10s)");
     const backend = backendFlag(ctx.args);
-    const steps = positiveInt(ctx.args, "steps", 3);
+    const steps = positiveInt(ctx.args, "steps", 5);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
     const timeout = ctx.args.flags.timeout;
     const diagnostics = new Diagnostics();
