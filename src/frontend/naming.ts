@@ -18,8 +18,8 @@ export class NameTable {
       return base;
     }
     let n = this.nextSuffix.get(base) ?? 2;
-    while (this.used.has(`${base}_${n}`)) n++;
-    const name = `${base}_${n}`;
+    let name = `${base}_${n}`;
+    while (this.used.has(name)) name = `${base}_${++n}`;
     this.nextSuffix.set(base, n + 1);
     this.used.add(name);
     return name;

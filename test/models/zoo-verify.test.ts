@@ -43,12 +43,12 @@ interface ZooCase {
 const CASES: ZooCase[] = [
   { model: "mlp", overrides: { batch: 4, hidden: 8, layers: 2, classes: 5 } },
   // 63 is the smallest input for which every pooling window still fits.
-  { model: "alexnet", overrides: { batch: 4, size: 63, classes: 5 }, slow: "fc6/fc7 keep 4096 units whatever the input size: ≈20 M parameters, 137 s for the five strategies on the cpu backend" },
-  { model: "vgg16", overrides: { batch: 4, size: 32, classes: 5 }, slow: "its 13 convolutions keep 64–512 channels and fc6/fc7 4096 units: ≈34 M parameters, 420 s for the five strategies on the cpu backend" },
-  { model: "resnet50", overrides: { batch: 4, size: 32, classes: 5 }, slow: "its convolutions keep their 64–2048 channels at any input size: ≈23.5 M parameters, 229 ops, minutes per strategy on the cpu backend" },
-  { model: "resnet101", overrides: { batch: 4, size: 32, classes: 5 }, slow: "its convolutions keep their 64–2048 channels at any input size: ≈42.5 M parameters, 450 ops, minutes per strategy on the cpu backend" },
+  { model: "alexnet", overrides: { batch: 2, size: 63, classes: 5, shrink: 16 } },
+  { model: "vgg16", overrides: { batch: 2, size: 32, classes: 5, shrink: 16 } },
+  { model: "resnet50", overrides: { batch: 2, size: 32, classes: 5, shrink: 16 } },
+  { model: "resnet101", overrides: { batch: 2, size: 32, classes: 5, shrink: 16 }, slow: "450 ops: its five strategies take minutes even at 1/16 width on the cpu backend" },
   // 75 is inception's smallest valid input.
-  { model: "inception_v3", overrides: { batch: 4, size: 75, classes: 5 }, slow: "≈21.8 M parameters and 409 ops even at its smallest input (75×75): minutes per strategy on the cpu backend" },
+  { model: "inception_v3", overrides: { batch: 2, size: 75, classes: 5, shrink: 16 } },
   { model: "rnntc", overrides: { batch: 4, seq: 3, vocab: 11, embed: 4, hidden: 4, classes: 2 } },
   { model: "rnnlm", overrides: { batch: 4, seq: 3, vocab: 11, embed: 4, hidden: 4 } },
   { model: "nmt", overrides: { batch: 4, seq: 3, vocab: 11, hidden: 4 } },
