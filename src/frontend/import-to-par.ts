@@ -2,8 +2,8 @@
 // one statement per op (`name = op(inputs, attr = value)`), so that `par check` elaborates
 // it back into the same ops, shapes and parameter count. Op names are already identifiers
 // (import-build.ts), so each statement's target is the op's own name. A composite op that
-// the importer expanded (batchnorm = moments + batchnorm_apply) is printed as the
-// composite call, which expands to the same pair again.
+// the importer expanded (batchnorm = moments + central_moment + batchnorm_apply) is printed
+// as the composite call, which expands to the same three ops again.
 
 import type { AttrValue } from "../ops/contract.js";
 import { getOp } from "../ops/registry.js";
@@ -37,11 +37,28 @@ function attrs(o: OpNode): string[] {
   return out;
 }
 
-/** A sub-op of a composite that the composite's statement re-creates (moments of batchnorm). */
+/**
+ * The statistics sub-ops (`<name>.mean`, `<name>.var`) of the batchnorm expansion whose
+ * final op is `o`, or undefined when `o` is not such a batchnorm_apply (or something else
+ * also reads the statistics, which the composite statement would not re-create).
+ */
+function batchnormParts(graph: Graph, o: OpNode): [OpNode, OpNode] | undefined {
+  if (o.op !== "batchnorm_apply") return undefined;
+  const mean = graph.ops.get(`${o.name}.mean`);
+  const variance = graph.ops.get(`${o.name}.var`);
+  if (mean?.op !== "moments" || variance?.op !== "central_moment") return undefined;
+  const [x, m, v] = o.inputs;
+  const wired = mean.inputs[0] === x && variance.inputs[0] === x && variance.inputs[1] === m && m === mean.outputs[0] && v === variance.outputs[0];
+  const own = graph.tensor(m).consumers.length === 2 && graph.tensor(v).consumers.length === 1;
+  return wired && own ? [mean, variance] : undefined;
+}
+
+/** A sub-op of a composite that the composite's statement re-creates (batchnorm's mean and var). */
 function isExpandedPart(graph: Graph, o: OpNode): boolean {
-  if (o.op !== "moments" || !o.name.endsWith(".moments")) return false;
-  const owner = graph.ops.get(o.name.slice(0, -".moments".length));
-  return owner?.op === "batchnorm_apply" && owner.inputs[1] === o.outputs[0] && owner.inputs[0] === o.inputs[0];
+  const suffix = o.op === "moments" ? ".mean" : o.op === "central_moment" ? ".var" : undefined;
+  if (!suffix || !o.name.endsWith(suffix)) return false;
+  const owner = graph.ops.get(o.name.slice(0, -suffix.length));
+  return owner !== undefined && batchnormParts(graph, owner) !== undefined;
 }
 
 /** The .par text of `graph` as model `name`. */
@@ -64,7 +81,7 @@ export function graphToPar(graph: Graph, name: string): string {
     if (isExpandedPart(graph, o)) continue;
     let op = o.op;
     let inputs = o.inputs;
-    if (o.op === "batchnorm_apply" && graph.ops.has(`${o.name}.moments`)) {
+    if (batchnormParts(graph, o)) {
       op = "batchnorm";
       inputs = [o.inputs[0]];
     }

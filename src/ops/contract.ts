@@ -155,7 +155,7 @@ export interface Gradients {
 
 /** A sub-op of a composite op (see OpEntry.expand). */
 export interface ExpandedOp {
-  /** Suffix appended to the composite's name ("moments" → "bn1.moments"); "" for the final op. */
+  /** Suffix appended to the composite's name ("mean" → "bn1.mean"); "" for the final op. */
   suffix: string;
   op: string;
   /** Indices into the composite's inputs (number) or earlier sub-op outputs ({ op, output }). */
@@ -178,7 +178,7 @@ export interface OpEntry {
   infer(inputs: TensorType[], attrs: Attrs, ctx: InferContext): OpSignature | undefined;
   /**
    * Optional: a composite op is replaced by primitive sub-ops when the graph is built
-   * (batchnorm = moments + batchnorm_apply, so that batch statistics stay exact under a
+   * (batchnorm = moments + central_moment + batchnorm_apply, so that batch statistics stay exact under a
    * sample split). Parameters belong to the sub-ops.
    */
   expand?(inputs: TensorType[], attrs: Attrs): ExpandedOp[];

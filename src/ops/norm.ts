@@ -1,10 +1,13 @@
 // Normalisation. batchnorm (training mode, PyTorch BatchNorm1d/2d/3d over x[N, C, ...]) is
 // a composite: its statistics reduce over N and the spatial axes, so a sample or spatial
-// split of one kernel would normalise with the wrong statistics. It expands into
-//   moments:          x → [2, C] = (mean, mean of squares), per-task partial SUMS divided
-//                     by the GLOBAL count, so splits of sample/spatial dims add up exactly
-//                     (a sample split is sync-BN: the partials are all-reduced);
-//   batchnorm_apply:  (x, moments) → (x - m)·rsqrt(m2 - m² + eps)·w + b, every dim splittable.
+// split of one kernel would normalise with the wrong statistics. It expands into three
+// sub-ops, each expressible as partial sums (a sample split is sync-BN: the partials are
+// all-reduced):
+//   moments:          x → mean [C]: per-task partial SUMS of x divided by the GLOBAL
+//                     count, so splits of sample/spatial dims add up exactly;
+//   central_moment:   (x, mean) → var [C] = E[(x − mean)²], partial sums in the same way
+//                     (two-pass: no E[x²] − E[x]² cancellation when var ≪ mean²);
+//   batchnorm_apply:  (x, mean, var) → (x − mean)·rsqrt(var + eps)·w + b, every dim splittable.
 // Running statistics are buffers, not parameters (torchvision counting), and are not kept.
 // layernorm normalises over the last `axes` dims, which stay whole; other dims split freely.
 
@@ -32,26 +35,46 @@ function checkChannelFirst(op: string, x: TensorType, ctx: InferContext): boolea
   return false;
 }
 
+/** Per-channel statistics inputs (each [C]) must match x's channel count. */
+function checkPerChannel(op: string, x: TensorType, stats: { name: string; t: TensorType }[], ctx: InferContext): boolean {
+  const C = x.shape[1];
+  for (const { name, t } of stats) {
+    if (t.shape.length === 1 && t.shape[0] === C) continue;
+    ctx.diagnostics.error("PAR2107", `\`${op}\` needs ${name} [${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`, {
+      pos: ctx.pos,
+      expected: `${name} [${C}]`,
+    });
+    return false;
+  }
+  return true;
+}
+
 /** [1, C, 1, ...]: a per-channel vector broadcast against a channel-first tensor. */
 function perChannel(tf: TF, v: Tensor, rank: number): Tensor {
   return tf.reshape(v, [1, v.shape[0] as number, ...new Array<number>(rank - 2).fill(1)]);
 }
 
-/** (Σx, Σx²) over every axis but the channel, divided by `count`: shape [2, C]. */
-function momentsKernel(tf: TF, x: Tensor, count: number): Tensor {
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  return tf.div(tf.stack([tf.sum(x, axes), tf.sum(tf.square(x), axes)]), count);
+/** Every axis but the channel: the axes the statistics reduce over. */
+const statAxes = (x: Tensor): number[] => x.shape.map((_, i) => i).filter((i) => i !== 1);
+
+/** Σx over every axis but the channel, divided by `count`: shape [C]. */
+function meanKernel(tf: TF, x: Tensor, count: number): Tensor {
+  return tf.div(tf.sum(x, statAxes(x)), count);
 }
 
-function applyKernel(tf: TF, x: Tensor, m: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
-  const [mean, meanSq] = tf.unstack(m);
-  // E[x²] - E[x]² keeps the statistics additive across shards; eps also absorbs the tiny
-  // negative values cancellation can produce.
-  const rstd = tf.rsqrt(tf.add(tf.sub(meanSq, tf.square(mean)), eps));
-  const scale = tf.mul(rstd, w);
+/** Σ(x − mean)² over every axis but the channel, divided by `count`: shape [C]. */
+function centralKernel(tf: TF, x: Tensor, mean: Tensor, count: number): Tensor {
+  return tf.div(tf.sum(tf.square(tf.sub(x, perChannel(tf, mean, x.rank))), statAxes(x)), count);
+}
+
+function applyKernel(tf: TF, x: Tensor, mean: Tensor, variance: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
+  const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), w);
   const r = x.rank;
   return tf.add(tf.mul(tf.sub(x, perChannel(tf, mean, r)), perChannel(tf, scale, r)), perChannel(tf, b, r));
 }
+
+/** The count the statistics divide by: every iteration dim but the channel, GLOBAL sizes. */
+const globalCount = (spaceSizes: readonly number[]): number => product([...spaceSizes]) / spaceSizes[1];
 
 const affineParams = (c: number[], dims: string[]) => [
   { name: "weight", shape: c, dims, init: { kind: "ones" as const } },
@@ -60,61 +83,88 @@ const affineParams = (c: number[], dims: string[]) => [
 
 const epsAttr = { name: "eps", kind: "float" as const, default: 1e-5, doc: "added to the variance" };
 
-// FLOPs per element (documented estimates): moments 3 forward (square, two adds) and 4
-// backward; apply 4 forward (sub, two muls, add) and 8 backward (dx, dw, db, dmoments).
-const MOMENTS_FLOPS = { forward: 3, backward: 4 };
+// FLOPs per element (documented estimates): moments 1 forward (add) and 1 backward
+// (broadcast dmean/count); central_moment 3 forward (sub, square, add) and 4 backward
+// (dx = 2(x − mean)/count·dvar: sub, two muls; dmean = −Σdx: add); apply 4 forward (sub,
+// two muls, add) and 8 backward (dx, dw, db, dmean, dvar).
+const MEAN_FLOPS = { forward: 1, backward: 1 };
+const VAR_FLOPS = { forward: 3, backward: 4 };
 const APPLY_FLOPS = { forward: 4, backward: 8 };
+
+/** The iteration space of a statistic: sample (a structural reduction), channel, spatial reductions. */
+function statSpace(x: TensorType): ParallelDim[] {
+  const names = channelFirstNames(x.shape.length);
+  return x.shape.map((size, i) => ({ name: names[i], cls: i === 0 ? "sample" : i === 1 ? "attribute" : "reduction", size }));
+}
 
 export const moments: OpEntry = {
   name: "moments",
   family: "normalization",
-  doc: "Per-channel batch statistics of x[N, C, ...]: [2, C] = (mean, mean of squares); sample and spatial splits give partial sums.",
+  doc: "Per-channel batch mean of x[N, C, ...]: [C]; sample and spatial splits give partial sums (divided by the global count).",
   inputs: [{ name: "x" }],
   attrs: [],
-  outputNames: ["m"],
+  outputNames: ["mean"],
   infer(inputs, _attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
     const [x] = inputs;
     if (!checkChannelFirst("moments", x, ctx)) return undefined;
-    const names = channelFirstNames(x.shape.length);
-    const space: ParallelDim[] = x.shape.map((size, i) => ({ name: names[i], cls: i === 0 ? "sample" : i === 1 ? "attribute" : "reduction", size }));
     return {
-      outputs: [{ dtype: x.dtype, shape: [2, x.shape[1]], dims: [`${ctx.opName}.stat`, x.dims[1]] }],
+      outputs: [{ dtype: x.dtype, shape: [x.shape[1]], dims: [x.dims[1]] }],
       params: [],
-      space,
+      space: statSpace(x),
       inputMaps: [identityMaps(x.shape.length)],
       paramMaps: [],
       // No output axis addresses sample or the spatial dims: they are summed over.
-      outputMaps: [[{ kind: "full" }, iter(1)]],
-      flops: (e) => ({ forward: MOMENTS_FLOPS.forward * product(e), backward: MOMENTS_FLOPS.backward * product(e) }),
+      outputMaps: [[iter(1)]],
+      flops: (e) => ({ forward: MEAN_FLOPS.forward * product(e), backward: MEAN_FLOPS.backward * product(e) }),
     };
   },
   forward(tf, { inputs, shard }) {
-    // The global count (N·H·W), not the task's: partial results add up to the moments.
-    const count = product(shard.spaceSizes) / shard.spaceSizes[1];
-    return [momentsKernel(tf, inputs[0], count)];
+    // The global count (N·H·W), not the task's: partial results add up to the mean.
+    return [meanKernel(tf, inputs[0], globalCount(shard.spaceSizes))];
+  },
+};
+
+export const centralMoment: OpEntry = {
+  name: "central_moment",
+  family: "normalization",
+  doc: "Per-channel centred second moment E[(x − mean)²] of x[N, C, ...] about a given mean [C] (the biased batch variance): [C]; sample and spatial splits give partial sums.",
+  inputs: [{ name: "x" }, { name: "mean" }],
+  attrs: [],
+  outputNames: ["var"],
+  infer(inputs, _attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [x, mean] = inputs;
+    if (!checkChannelFirst("central_moment", x, ctx)) return undefined;
+    if (!checkPerChannel("central_moment", x, [{ name: "mean", t: mean }], ctx)) return undefined;
+    return {
+      outputs: [{ dtype: x.dtype, shape: [x.shape[1]], dims: [x.dims[1]] }],
+      params: [],
+      space: statSpace(x),
+      inputMaps: [identityMaps(x.shape.length), [iter(1)]],
+      paramMaps: [],
+      outputMaps: [[iter(1)]],
+      flops: (e) => ({ forward: VAR_FLOPS.forward * product(e), backward: VAR_FLOPS.backward * product(e) }),
+    };
+  },
+  forward(tf, { inputs, shard }) {
+    return [centralKernel(tf, inputs[0], inputs[1], globalCount(shard.spaceSizes))];
   },
 };
 
 export const batchnormApply: OpEntry = {
   name: "batchnorm_apply",
   family: "normalization",
-  doc: "Normalises x[N, C, ...] with given moments [2, C] = (mean, mean of squares), then scales and shifts per channel.",
-  inputs: [{ name: "x" }, { name: "moments" }],
+  doc: "Normalises x[N, C, ...] with a given per-channel mean [C] and variance [C], then scales and shifts per channel.",
+  inputs: [{ name: "x" }, { name: "mean" }, { name: "var" }],
   attrs: [epsAttr],
   outputNames: ["y"],
   infer(inputs, _attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
-    const [x, m] = inputs;
+    const [x, mean, variance] = inputs;
     if (!checkChannelFirst("batchnorm_apply", x, ctx)) return undefined;
+    if (!checkPerChannel("batchnorm_apply", x, [{ name: "mean", t: mean }, { name: "var", t: variance }], ctx)) return undefined;
     const C = x.shape[1];
-    if (m.shape.length !== 2 || m.shape[0] !== 2 || m.shape[1] !== C) {
-      ctx.diagnostics.error("PAR2107", `\`batchnorm_apply\` needs moments [2, ${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(m.shape)}`, {
-        pos: ctx.pos,
-        expected: `moments [2, ${C}]`,
-      });
-      return undefined;
-    }
     const names = channelFirstNames(x.shape.length);
     const space: ParallelDim[] = x.shape.map((size, i) => ({ name: names[i], cls: i === 0 ? "sample" : i === 1 ? "parameter" : "attribute", size }));
     const r = x.shape.length;
@@ -122,21 +172,21 @@ export const batchnormApply: OpEntry = {
       outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
       params: affineParams([C], ["channel"]),
       space,
-      inputMaps: [identityMaps(r), [{ kind: "full" }, iter(1)]],
+      inputMaps: [identityMaps(r), [iter(1)], [iter(1)]],
       paramMaps: [[iter(1)], [iter(1)]],
       outputMaps: [identityMaps(r)],
       flops: (e) => ({ forward: APPLY_FLOPS.forward * product(e), backward: APPLY_FLOPS.backward * product(e) }),
     };
   },
   forward(tf, { inputs, params, attrs }) {
-    return [applyKernel(tf, inputs[0], inputs[1], params[0], params[1], attrs.eps as number)];
+    return [applyKernel(tf, inputs[0], inputs[1], inputs[2], params[0], params[1], attrs.eps as number)];
   },
 };
 
 export const batchnorm: OpEntry = {
   name: "batchnorm",
   family: "normalization",
-  doc: "Batch normalisation in training mode over x[N, C, ...] (batch statistics per channel); expands to moments + batchnorm_apply.",
+  doc: "Batch normalisation in training mode over x[N, C, ...] (batch statistics per channel); expands to moments + central_moment + batchnorm_apply.",
   inputs: [{ name: "x" }],
   attrs: [epsAttr],
   outputNames: ["y"],
@@ -148,7 +198,10 @@ export const batchnorm: OpEntry = {
     // Unexpanded, one kernel computes the statistics: only a channel split is exact.
     const space: ParallelDim[] = x.shape.map((size, i) => ({ name: names[i], cls: i === 0 ? "sample" : i === 1 ? "parameter" : "attribute", size, splittable: i === 1 }));
     const r = x.shape.length;
-    const per = { forward: MOMENTS_FLOPS.forward + APPLY_FLOPS.forward, backward: MOMENTS_FLOPS.backward + APPLY_FLOPS.backward };
+    const per = {
+      forward: MEAN_FLOPS.forward + VAR_FLOPS.forward + APPLY_FLOPS.forward,
+      backward: MEAN_FLOPS.backward + VAR_FLOPS.backward + APPLY_FLOPS.backward,
+    };
     return {
       outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
       params: affineParams([x.shape[1]], ["channel"]),
@@ -160,15 +213,18 @@ export const batchnorm: OpEntry = {
     };
   },
   expand(_inputs, attrs): ExpandedOp[] {
+    const mean = { op: 0, output: 0 };
     return [
-      { suffix: "moments", op: "moments", inputs: [0], attrs: {} },
-      { suffix: "", op: "batchnorm_apply", inputs: [0, { op: 0, output: 0 }], attrs: { eps: attrs.eps ?? 1e-5 } as Attrs },
+      { suffix: "mean", op: "moments", inputs: [0], attrs: {} },
+      { suffix: "var", op: "central_moment", inputs: [0, mean], attrs: {} },
+      { suffix: "", op: "batchnorm_apply", inputs: [0, mean, { op: 1, output: 0 }], attrs: { eps: attrs.eps ?? 1e-5 } as Attrs },
     ];
   },
   forward(tf, { inputs, params, attrs }) {
     const [x] = inputs;
-    const count = product(x.shape as number[]) / (x.shape[1] as number);
-    return [applyKernel(tf, x, momentsKernel(tf, x, count), params[0], params[1], attrs.eps as number)];
+    const count = globalCount(x.shape as number[]);
+    const mean = meanKernel(tf, x, count);
+    return [applyKernel(tf, x, mean, centralKernel(tf, x, mean, count), params[0], params[1], attrs.eps as number)];
   },
 };
 
@@ -226,4 +282,4 @@ export const layernorm: OpEntry = {
   },
 };
 
-export const NORM_OPS: OpEntry[] = [batchnorm, moments, batchnormApply, layernorm];
+export const NORM_OPS: OpEntry[] = [batchnorm, moments, centralMoment, batchnormApply, layernorm];

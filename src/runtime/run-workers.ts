@@ -39,6 +39,10 @@ export interface WorkerRunOptions {
   maxRingBytes?: number;
   /** Called after each step. */
   onStep?: (step: number, loss: number, ms: number) => void;
+  /** The compiled worker entry to start (default: workerScript()). */
+  workerScript?: string;
+  /** Bound on the workers' startup: backend and weights ready (default: the larger of timeoutMs and 60 s). */
+  startupTimeoutMs?: number;
 }
 
 /** One device's instructions of one step: epoch milliseconds. */
@@ -178,7 +182,7 @@ function parError(code: string, message: string, hint?: string): ParError {
 /** Runs `plan` for `options.steps` steps, one worker per device. */
 export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<WorkerRunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const script = workerScript();
+  const script = options.workerScript ?? workerScript();
   if (!existsSync(script)) throw parError("PAR5104", `the worker script ${script} does not exist`, "build par first: npm run build");
   const devices = plan.programs.map((p) => p.device);
   const fault = options.faultInjection;
@@ -269,7 +273,7 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
         ),
       );
     }
-    const startupLimit = Math.max(timeoutMs, 60_000);
+    const startupLimit = options.startupTimeoutMs ?? Math.max(timeoutMs, 60_000);
     let startTimer: NodeJS.Timeout | undefined;
     await Promise.race([
       allReady,

@@ -12,5 +12,4 @@ export const WORKER_CODES: CodeTable = {
   PAR5106: { title: "a device worker did not start within the timeout" },
   PAR5110: { title: "the plan's results diverge from the single-device run beyond the tolerance" },
   PAR5111: { title: "the input is neither a .par file nor a par plan" },
-  PAR5112: { title: "no model could be compiled from the .par file" },
 };

@@ -167,14 +167,17 @@ describe("elaboration: tuple assignment from a multi-output op", () => {
 });
 
 describe("elaboration: composite ops expand into their sub-ops", () => {
-  it("`bn1 = batchnorm(x)` becomes `bn1.moments` + `bn1` (batchnorm_apply)", () => {
+  it("`bn1 = batchnorm(x)` becomes `bn1.mean` (moments) + `bn1.var` (central_moment) + `bn1` (batchnorm_apply)", () => {
     const g = ok(`model m() {\n  input x : f32[8, 4, 5, 5]\n  bn1 = batchnorm(x)\n  loss = relu(bn1)\n}\n`);
-    expect([...g.ops.keys()]).toEqual(["bn1.moments", "bn1", "loss"]);
-    expect(g.op("bn1.moments").op).toBe("moments");
+    expect([...g.ops.keys()]).toEqual(["bn1.mean", "bn1.var", "bn1", "loss"]);
+    expect(g.op("bn1.mean").op).toBe("moments");
+    expect(g.op("bn1.var").op).toBe("central_moment");
+    expect(g.op("bn1.var").inputs).toEqual(["x", "bn1.mean"]);
     expect(g.op("bn1").op).toBe("batchnorm_apply");
-    expect(g.op("bn1").inputs).toEqual(["x", "bn1.moments"]);
+    expect(g.op("bn1").inputs).toEqual(["x", "bn1.mean", "bn1.var"]);
     expect(g.op("bn1").sig.outputs[0].shape).toEqual([8, 4, 5, 5]);
-    expect(g.ops.has("bn1.moments") && g.op("bn1.moments").pos?.line).toBe(3);
+    expect(g.ops.has("bn1.mean") && g.op("bn1.mean").pos?.line).toBe(3);
+    expect(g.ops.has("bn1.var") && g.op("bn1.var").pos?.line).toBe(3);
   });
 });
 

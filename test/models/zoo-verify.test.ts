@@ -38,6 +38,14 @@ interface ZooCase {
   overrides: Record<string, number>;
   /** Why the case only runs with PAR_SLOW_TESTS=1 (absent: it runs by default). */
   slow?: string;
+  /**
+   * A looser verification tolerance, with its reason. Deep batch-normalised CNNs on tiny
+   * batches amplify summation-order rounding (a sample split changes the order in which
+   * batch statistics and weight gradients are summed) through dozens of batch norms: the
+   * measured worst relative error is 2–3e-4 at 1/16 width, batch 8, for ResNet-50 and
+   * Inception-v3, against 1e-7-level errors elsewhere. A broken plan misses by ≥ 1e-2.
+   */
+  tolerance?: number;
 }
 
 const CASES: ZooCase[] = [
@@ -45,10 +53,10 @@ const CASES: ZooCase[] = [
   // 63 is the smallest input for which every pooling window still fits.
   { model: "alexnet", overrides: { batch: 2, size: 63, classes: 5, shrink: 16 } },
   { model: "vgg16", overrides: { batch: 2, size: 32, classes: 5, shrink: 16 } },
-  { model: "resnet50", overrides: { batch: 2, size: 32, classes: 5, shrink: 16 } },
+  { model: "resnet50", overrides: { batch: 8, size: 32, classes: 5, shrink: 16 }, tolerance: 1e-3 },
   { model: "resnet101", overrides: { batch: 2, size: 32, classes: 5, shrink: 16 }, slow: "450 ops: its five strategies take minutes even at 1/16 width on the cpu backend" },
   // 75 is inception's smallest valid input.
-  { model: "inception_v3", overrides: { batch: 2, size: 75, classes: 5, shrink: 16 } },
+  { model: "inception_v3", overrides: { batch: 8, size: 75, classes: 5, shrink: 16 }, tolerance: 1e-3 },
   { model: "rnntc", overrides: { batch: 4, seq: 3, vocab: 11, embed: 4, hidden: 4, classes: 2 } },
   { model: "rnnlm", overrides: { batch: 4, seq: 3, vocab: 11, embed: 4, hidden: 4 } },
   { model: "nmt", overrides: { batch: 4, seq: 3, vocab: 11, hidden: 4 } },
@@ -94,7 +102,7 @@ describe("model zoo: every model verifies under its searched strategy and each b
         const d = new Diagnostics();
         expect(validateStrategy(graph, MESH, s, d), `${name}: ${d.items.map((x) => x.message).join("; ")}`).toBe(true);
         const plan = lower(graph, { ...s, mesh: MESH.name }, MESH, { seed: SEED, optimizer: SGD });
-        const r = compareRuns(plan, await runPlanInProcess(plan, tf, { steps: STEPS }), reference, { steps: STEPS });
+        const r = compareRuns(plan, await runPlanInProcess(plan, tf, { steps: STEPS }), reference, { steps: STEPS, ...(c.tolerance ? { tolerance: c.tolerance } : {}) });
         if (!r.ok) failures.push(`${name}: ${JSON.stringify(r.firstMismatch)} (max rel ${r.maxRelError.toExponential(2)})`);
         times.push(`${name} ${((performance.now() - t) / 1000).toFixed(1)}s`);
       }

@@ -1,8 +1,9 @@
+import type { Tensor } from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { batchnorm, batchnormApply, layernorm, moments } from "../../src/ops/norm.js";
+import { batchnorm, batchnormApply, centralMoment, layernorm, moments } from "../../src/ops/norm.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import { autodiffBackward, backwardOf } from "../../src/ops/autodiff.js";
 import { getOp } from "../../src/ops/registry.js";
@@ -33,52 +34,71 @@ const cfShape = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, ma
 const degreesFor = (shape: number[]) => fc.tuple(...shape.map((s) => degreeFor(s, 3)));
 
 describe("batchnorm family: shapes, FLOPs, regions", () => {
-  it("batchnorm: params weight/bias [C] (ones/zeros), only channel splittable, expands to moments + apply", () => {
+  it("batchnorm: params weight/bias [C] (ones/zeros), only channel splittable, expands to moments + central_moment + apply", () => {
     const a = attrs(batchnorm, {});
     expect(a.eps).toBe(1e-5);
     const sig = inferOrThrow(batchnorm, [f32(4, 3, 5, 5)], a);
     expect(sig.outputs[0].shape).toEqual([4, 3, 5, 5]);
     expect(sig.params.map((p) => `${p.name}:${p.shape}:${p.init.kind}`)).toEqual(["weight:3:ones", "bias:3:zeros"]);
     expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.splittable}`)).toEqual(["sample:sample:false", "channel:parameter:true", "height:attribute:false", "width:attribute:false"]);
-    expect(sig.flops([4, 3, 5, 5])).toEqual({ forward: 7 * 300, backward: 12 * 300 });
+    expect(sig.flops([4, 3, 5, 5])).toEqual({ forward: 8 * 300, backward: 13 * 300 });
     const ex = batchnorm.expand!([f32(4, 3, 5, 5)], a);
     expect(ex).toEqual([
-      { suffix: "moments", op: "moments", inputs: [0], attrs: {} },
-      { suffix: "", op: "batchnorm_apply", inputs: [0, { op: 0, output: 0 }], attrs: { eps: 1e-5 } },
+      { suffix: "mean", op: "moments", inputs: [0], attrs: {} },
+      { suffix: "var", op: "central_moment", inputs: [0, { op: 0, output: 0 }], attrs: {} },
+      { suffix: "", op: "batchnorm_apply", inputs: [0, { op: 0, output: 0 }, { op: 1, output: 0 }], attrs: { eps: 1e-5 } },
     ]);
     for (const e of ex) expect(getOp(e.op)).toBeDefined();
-    // The sub-ops together carry the composite's parameters.
+    // The sub-ops together carry the composite's parameters and FLOPs.
     const m = inferOrThrow(moments, [f32(4, 3, 5, 5)], {});
-    const ap = inferOrThrow(batchnormApply, [f32(4, 3, 5, 5), m.outputs[0]], attrs(batchnormApply, {}));
-    expect([...m.params, ...ap.params].map((p) => p.shape)).toEqual(sig.params.map((p) => p.shape));
+    const v = inferOrThrow(centralMoment, [f32(4, 3, 5, 5), m.outputs[0]], {});
+    const ap = inferOrThrow(batchnormApply, [f32(4, 3, 5, 5), m.outputs[0], v.outputs[0]], attrs(batchnormApply, {}));
+    expect([...m.params, ...v.params, ...ap.params].map((p) => p.shape)).toEqual(sig.params.map((p) => p.shape));
     const total = (s: typeof sig) => s.flops(s.space.map((d) => d.size));
-    expect(total(m).forward + total(ap).forward).toBe(total(sig).forward);
+    expect(total(m).forward + total(v).forward + total(ap).forward).toBe(total(sig).forward);
+    expect(total(m).backward + total(v).backward + total(ap).backward).toBe(total(sig).backward);
   });
 
-  it("moments: [2, C]; sample and spatial dims are summed over (partial sums)", () => {
+  it("moments: mean [C]; sample and spatial dims are summed over (partial sums)", () => {
     const sig = inferOrThrow(moments, [f32(4, 3, 5, 6)], {});
-    expect(sig.outputs[0].shape).toEqual([2, 3]);
+    expect(sig.outputs[0].shape).toEqual([3]);
     expect(sig.space.map((d) => `${d.name}:${d.cls}`)).toEqual(["sample:sample", "channel:attribute", "height:reduction", "width:reduction"]);
     const r = taskRegions(sig, [[4, 3, 5, 6]], { lo: [2, 1, 0, 3], hi: [4, 2, 5, 6] });
     expect(r.inputs[0]).toEqual({ lo: [2, 1, 0, 3], hi: [4, 2, 5, 6] });
-    expect(r.outputs[0]).toEqual({ lo: [0, 1], hi: [2, 2] });
+    expect(r.outputs[0]).toEqual({ lo: [1], hi: [2] });
     expect(shardFlops(sig, [2, 3, 2, 3])).toEqual(sig.flops([4, 3, 5, 6]));
   });
 
-  it("batchnorm_apply: reads the moments' channel block whole along axis 0", () => {
-    const sig = inferOrThrow(batchnormApply, [f32(4, 3, 5), f32(2, 3)], attrs(batchnormApply, {}));
+  it("central_moment: var [C] about a mean [C] read on the channel block; partial sums like moments", () => {
+    const sig = inferOrThrow(centralMoment, [f32(4, 3, 5, 6), f32(3)], {});
+    expect(sig.outputs[0].shape).toEqual([3]);
+    expect(sig.space.map((d) => `${d.name}:${d.cls}`)).toEqual(["sample:sample", "channel:attribute", "height:reduction", "width:reduction"]);
+    const r = taskRegions(sig, [[4, 3, 5, 6], [3]], { lo: [2, 1, 0, 3], hi: [4, 3, 5, 6] });
+    expect(r.inputs[0]).toEqual({ lo: [2, 1, 0, 3], hi: [4, 3, 5, 6] });
+    expect(r.inputs[1]).toEqual({ lo: [1], hi: [3] });
+    expect(r.outputs[0]).toEqual({ lo: [1], hi: [3] });
+    expect(shardFlops(sig, [2, 3, 2, 3])).toEqual(sig.flops([4, 3, 5, 6]));
+  });
+
+  it("batchnorm_apply: reads the mean and var on the channel block", () => {
+    const sig = inferOrThrow(batchnormApply, [f32(4, 3, 5), f32(3), f32(3)], attrs(batchnormApply, {}));
     expect(sig.space.map((d) => d.name)).toEqual(["sample", "channel", "length"]);
-    const r = taskRegions(sig, [[4, 3, 5], [2, 3]], { lo: [1, 1, 2], hi: [3, 3, 4] });
-    expect(r.inputs[1]).toEqual({ lo: [0, 1], hi: [2, 3] });
+    const r = taskRegions(sig, [[4, 3, 5], [3], [3]], { lo: [1, 1, 2], hi: [3, 3, 4] });
+    expect(r.inputs[1]).toEqual({ lo: [1], hi: [3] });
+    expect(r.inputs[2]).toEqual({ lo: [1], hi: [3] });
     expect(r.params[0]).toEqual({ lo: [1], hi: [3] });
     expect(shardFlops(sig, [3, 2, 2])).toEqual(sig.flops([4, 3, 5]));
   });
 
-  it("rejects bad ranks and mismatched moments", () => {
+  it("rejects bad ranks and mismatched statistics", () => {
     expect(errors(batchnorm, [f32(5)], {})).toEqual(["PAR2108"]);
     expect(errors(moments, [f32(5)], {})).toEqual(["PAR2108"]);
-    expect(errors(batchnormApply, [f32(4, 3), f32(2, 4)], {})).toEqual(["PAR2107"]);
-    expect(errors(batchnormApply, [f32(4, 3)], {})).toEqual(["PAR2105"]);
+    expect(errors(centralMoment, [f32(5), f32(5)], {})).toEqual(["PAR2108"]);
+    expect(errors(centralMoment, [f32(4, 3), f32(4)], {})).toEqual(["PAR2107"]);
+    expect(errors(centralMoment, [f32(4, 3), f32(2, 3)], {})).toEqual(["PAR2107"]);
+    expect(errors(batchnormApply, [f32(4, 3), f32(4), f32(3)], {})).toEqual(["PAR2107"]);
+    expect(errors(batchnormApply, [f32(4, 3), f32(3), f32(2, 3)], {})).toEqual(["PAR2107"]);
+    expect(errors(batchnormApply, [f32(4, 3), f32(3)], {})).toEqual(["PAR2105"]);
     expect(errors(batchnorm, [f32(4, 3)], { momentum: 0.1 })).toEqual(["PAR2101"]);
   });
 });
@@ -115,7 +135,8 @@ for (const backend of BACKENDS) {
         [batchnorm, [f32(2, 3, 4, 4)], attrs(batchnorm, {})],
         [batchnorm, [f32(5, 3)], attrs(batchnorm, {})],
         [moments, [f32(2, 3, 4)], {}],
-        [batchnormApply, [f32(2, 3, 4, 4), f32(2, 3)], attrs(batchnormApply, {})],
+        [centralMoment, [f32(2, 3, 4), f32(3)], {}],
+        [batchnormApply, [f32(2, 3, 4, 4), f32(3), f32(3)], attrs(batchnormApply, {})],
         [layernorm, [f32(2, 3, 4)], attrs(layernorm, { axes: 2 })],
       ];
       for (const [e, ins, a] of cases) {
@@ -144,14 +165,23 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it("central_moment: sharded over sample/channel/spatial equals whole (any mean)", () => {
+      const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreesFor(s)));
+      assertProperty(
+        fc.property(arb, ([shape, seed, degrees]) => {
+          const res = checkShardedEqualsWhole(tf, { entry: centralMoment, inputs: [f32(...shape), f32(shape[1])], attrs: {}, degrees, seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+
     it("batchnorm_apply: sharded equals whole, every dim", () => {
       const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreesFor(s)));
       assertProperty(
         fc.property(arb, ([shape, seed, degrees]) => {
-          // Moments from random data would give negative variances: feed real ones.
-          const { entry, base } = positiveMomentsApply(tf, shape, rng(seed + 1));
-          const res = checkShardedEqualsWhole(tf, { entry, inputs: [f32(...shape), f32(2, shape[1])], attrs: { eps: 1e-5 }, degrees, seed });
-          base.dispose();
+          // A random var input can be negative: the entry feeds |var| + 0.5 instead.
+          const res = checkShardedEqualsWhole(tf, { entry: positiveVarApply, inputs: [f32(...shape), f32(shape[1]), f32(shape[1])], attrs: { eps: 1e-5 }, degrees, seed });
           expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
         }),
         30,
@@ -170,7 +200,7 @@ for (const backend of BACKENDS) {
       );
     });
 
-    it("expand (moments → apply), sharded, equals batchnorm's forward and its autodiff gradients", () => {
+    it("expand (moments → central_moment → apply), sharded, equals batchnorm's forward and its autodiff gradients", () => {
       const arb = fc.tuple(cfShape, fc.nat()).chain(([s, seed]) => fc.tuple(fc.constant(s), fc.constant(seed), degreesFor(s)));
       assertProperty(
         fc.property(arb, ([shape, seed, degrees]) => {
@@ -186,26 +216,63 @@ for (const backend of BACKENDS) {
             const bargs = { inputs: [x], params: [w, b], attrs: a, sig: bsig, shard: wholeShard(bsig, [xt]) };
             const y = batchnorm.forward(tf, bargs)[0];
             const g = autodiffBackward(batchnorm, tf, { ...bargs, outputs: [y], dOutputs: [dy] });
-
-            // The composite: moments sharded by `degrees` (partials summed), apply whole.
-            const msig = inferOrThrow(moments, [xt], {});
-            const m = shardedForward(tf, moments, msig, [x], [], {}, degrees);
-            const [, step] = batchnorm.expand!([xt], a);
-            const asig = inferOrThrow(batchnormApply, [xt, msig.outputs[0]], step.attrs);
-            const aargs = { inputs: [x, m], params: [w, b], attrs: step.attrs, sig: asig, shard: wholeShard(asig, [xt, msig.outputs[0]]) };
-            const y2 = batchnormApply.forward(tf, aargs)[0];
-            const ga = backwardOf(batchnormApply, tf, { ...aargs, outputs: [y2], dOutputs: [dy] });
-            const gm = backwardOf(moments, tf, { inputs: [x], params: [], attrs: {}, sig: msig, shard: wholeShard(msig, [xt]), outputs: [m], dOutputs: [ga.dInputs[1]!] });
-            const dx = tf.add(ga.dInputs[0]!, gm.dInputs[0]!);
+            const c = composite(tf, x, w, b, dy, a, degrees);
             const tol = { abs: 1e-4, rel: 1e-4 };
-            expect(compare(y.dataSync(), y2.dataSync(), "y", tol).ok).toBe(true);
-            expect(compare(g.dInputs[0]!.dataSync(), dx.dataSync(), "dx", tol).ok).toBe(true);
-            expect(compare(g.dParams[0].dataSync(), ga.dParams[0].dataSync(), "dw", tol).ok).toBe(true);
-            expect(compare(g.dParams[1].dataSync(), ga.dParams[1].dataSync(), "db", tol).ok).toBe(true);
+            expect(compare(y.dataSync(), c.y.dataSync(), "y", tol).ok).toBe(true);
+            expect(compare(g.dInputs[0]!.dataSync(), c.dx.dataSync(), "dx", tol).ok).toBe(true);
+            expect(compare(g.dParams[0].dataSync(), c.dw.dataSync(), "dw", tol).ok).toBe(true);
+            expect(compare(g.dParams[1].dataSync(), c.db.dataSync(), "db", tol).ok).toBe(true);
           });
         }),
         20,
       );
+    });
+
+    it("tiny variance relative to mean² (x = 1000 + noise, 2 values per channel): the sharded statistics match the whole", () => {
+      // One-pass E[x²] − E[x]² loses every digit here (x² ≈ 1e6, var ≈ 4e-2 at f32's 6e-8
+      // relative precision); the two-pass centred variance keeps them under any split.
+      const shape = [2, 3, 1, 1];
+      const noise = [0.3, -0.2, 0.05, -0.1, 0.25, 0.4];
+      const data = Array.from({ length: 6 }, (_, i) => 1000 + noise[i]);
+      for (const degrees of [[1, 1, 1, 1], [2, 1, 1, 1], [2, 3, 1, 1], [1, 3, 1, 1]]) {
+        tf.tidy(() => {
+          const x = tf.tensor(data, shape);
+          const xt = f32(...shape);
+          const msig = inferOrThrow(moments, [xt], {});
+          const mean = shardedForward(tf, moments, msig, [x], [], {}, degrees);
+          const vsig = inferOrThrow(centralMoment, [xt, msig.outputs[0]], {});
+          const variance = shardedForward(tf, centralMoment, vsig, [x, mean], [], {}, degrees);
+          // Exact statistics (float64) of the f32 inputs.
+          const xs = Array.from(x.dataSync());
+          for (let ch = 0; ch < 3; ch++) {
+            const v = [xs[ch], xs[3 + ch]];
+            const m = (v[0] + v[1]) / 2;
+            const exactVar = ((v[0] - m) ** 2 + (v[1] - m) ** 2) / 2;
+            expect(Math.abs(mean.dataSync()[ch] - m)).toBeLessThan(1e-3);
+            expect(Math.abs(variance.dataSync()[ch] - exactVar) / exactVar).toBeLessThan(1e-2);
+          }
+          // The composite, sharded, equals the whole batchnorm (forward and gradients).
+          const a = attrs(batchnorm, {});
+          const w = tf.tensor1d([1, 0.5, -2]);
+          const b = tf.tensor1d([0.1, 0, -0.3]);
+          const dy = tf.tensor([0.3, -0.2, 0.5, 0.1, 0.4, -0.6], shape);
+          const bsig = inferOrThrow(batchnorm, [xt], a);
+          const bargs = { inputs: [x], params: [w, b], attrs: a, sig: bsig, shard: wholeShard(bsig, [xt]) };
+          const y = batchnorm.forward(tf, bargs)[0];
+          const g = autodiffBackward(batchnorm, tf, { ...bargs, outputs: [y], dOutputs: [dy] });
+          const c = composite(tf, x, w, b, dy, a, degrees);
+          // y ≈ ±w + b (|x − mean| ≫ sqrt(eps)): compared at 1e-3 of its scale.
+          const tol = { abs: 1e-3, rel: 1e-3 };
+          expect(compare(y.dataSync(), c.y.dataSync(), "y", tol).ok).toBe(true);
+          expect(compare(g.dParams[0].dataSync(), c.dw.dataSync(), "dw", tol).ok).toBe(true);
+          expect(compare(g.dParams[1].dataSync(), c.db.dataSync(), "db", tol).ok).toBe(true);
+          // dx is 0 up to eps/var in theory: what is left is rounding of terms ~ w·dy/σ.
+          const sigma = 0.175;
+          expect(compare(g.dInputs[0]!.dataSync(), c.dx.dataSync(), "dx", { abs: 1e-3 * (2 / sigma), rel: 1e-3 }).ok).toBe(true);
+          // And the normalised output really is ±1 per channel (w = 1 on channel 0).
+          expect(Math.abs(Math.abs(y.dataSync()[0] - 0.1) - 1)).toBeLessThan(1e-2);
+        });
+      }
     });
 
     it("layernorm: sharded equals whole (non-normalised dims split)", () => {
@@ -226,30 +293,38 @@ for (const backend of BACKENDS) {
   });
 }
 
-/**
- * batchnorm_apply whose moments input is replaced by real moments of random data (shifted
- * by the harness's uniform [-1, 1) "moments" scaled down), so the variance stays positive.
- */
-function positiveMomentsApply(tf: TF, shape: number[], next: () => number): { entry: OpEntry; base: import("@tensorflow/tfjs-core").Tensor } {
-  const c = shape[1];
-  const mean = Array.from({ length: c }, () => next() - 0.5);
-  const variance = Array.from({ length: c }, () => 0.5 + next());
-  const base = tf.tensor2d([...mean, ...mean.map((m, i) => m * m + variance[i])], [2, c]);
-  const entry: OpEntry = {
-    ...batchnormApply,
-    // The harness's random moments (in [-1, 1)) become small perturbations of real ones.
-    forward: (tf2, args) => batchnormApply.forward(tf2, { ...args, inputs: [args.inputs[0], tf2.add(tf2.mul(args.inputs[1], 0.05), sliceChannels(tf2, base, args))] }),
-  };
-  return { entry, base };
-}
+/** batchnorm_apply fed |var| + 0.5 for its var input, so a random var keeps the variance positive. */
+const positiveVarApply: OpEntry = {
+  ...batchnormApply,
+  forward: (tf2, args) => batchnormApply.forward(tf2, { ...args, inputs: [args.inputs[0], args.inputs[1], tf2.add(tf2.abs(args.inputs[2]), 0.5)] }),
+};
 
-function sliceChannels(tf: TF, base: import("@tensorflow/tfjs-core").Tensor, args: { shard: { inputRegions: { lo: number[]; hi: number[] }[] } }) {
-  const r = args.shard.inputRegions[1];
-  return tf.slice(base, [0, r.lo[1]], [2, r.hi[1] - r.lo[1]]);
+/**
+ * batchnorm's expansion run as the graph runs it: moments and central_moment sharded by
+ * `degrees` (partials summed), apply whole; the backward goes through the graph edges
+ * (apply → var → mean → x), each sub-op's gradient from its own backward.
+ */
+function composite(tf: TF, x: Tensor, w: Tensor, b: Tensor, dy: Tensor, a: Attrs, degrees: number[]) {
+  const xt = f32(...(x.shape as number[]));
+  const [, , step] = batchnorm.expand!([xt], a);
+  const msig = inferOrThrow(moments, [xt], {});
+  const mean = shardedForward(tf, moments, msig, [x], [], {}, degrees);
+  const vsig = inferOrThrow(centralMoment, [xt, msig.outputs[0]], {});
+  const variance = shardedForward(tf, centralMoment, vsig, [x, mean], [], {}, degrees);
+  const stat = msig.outputs[0];
+  const asig = inferOrThrow(batchnormApply, [xt, stat, vsig.outputs[0]], step.attrs);
+  const aargs = { inputs: [x, mean, variance], params: [w, b], attrs: step.attrs, sig: asig, shard: wholeShard(asig, [xt, stat, vsig.outputs[0]]) };
+  const y = batchnormApply.forward(tf, aargs)[0];
+  const ga = backwardOf(batchnormApply, tf, { ...aargs, outputs: [y], dOutputs: [dy] });
+  const gv = backwardOf(centralMoment, tf, { inputs: [x, mean], params: [], attrs: {}, sig: vsig, shard: wholeShard(vsig, [xt, stat]), outputs: [variance], dOutputs: [ga.dInputs[2]!] });
+  const dMean = tf.add(ga.dInputs[1]!, gv.dInputs[1]!);
+  const gm = backwardOf(moments, tf, { inputs: [x], params: [], attrs: {}, sig: msig, shard: wholeShard(msig, [xt]), outputs: [mean], dOutputs: [dMean] });
+  const dx = tf.add(tf.add(ga.dInputs[0]!, gv.dInputs[0]!), gm.dInputs[0]!);
+  return { y, dx, dw: ga.dParams[0], db: ga.dParams[1] };
 }
 
 /** Runs every task of a partition and sums the outputs (for ops with one output). */
-function shardedForward(tf: TF, entry: OpEntry, sig: ReturnType<typeof inferOrThrow>, xs: import("@tensorflow/tfjs-core").Tensor[], ws: import("@tensorflow/tfjs-core").Tensor[], a: Attrs, degrees: number[]) {
+function shardedForward(tf: TF, entry: OpEntry, sig: ReturnType<typeof inferOrThrow>, xs: Tensor[], ws: Tensor[], a: Attrs, degrees: number[]) {
   const sizes = sig.space.map((d) => d.size);
   const shapes = xs.map((x) => x.shape as number[]);
   let total = tf.zeros(sig.outputs[0].shape);
@@ -265,9 +340,11 @@ function shardedForward(tf: TF, entry: OpEntry, sig: ReturnType<typeof inferOrTh
 
 
 describe("normalisation: wasm agrees with cpu on the whole op", () => {
-  it("batchnorm, moments, layernorm", async () => {
+  it("batchnorm, moments, central_moment, batchnorm_apply, layernorm", async () => {
     expect(await cpuVersusWasm(batchnorm, [f32(3, 2, 4, 4)], { eps: 1e-5 })).toEqual([]);
     expect(await cpuVersusWasm(moments, [f32(3, 2, 4)], {})).toEqual([]);
+    expect(await cpuVersusWasm(centralMoment, [f32(3, 2, 4), f32(2)], {})).toEqual([]);
+    expect(await cpuVersusWasm(positiveVarApply, [f32(3, 2, 4), f32(2), f32(2)], { eps: 1e-5 })).toEqual([]);
     expect(await cpuVersusWasm(layernorm, [f32(2, 3, 6)], { axes: 2, eps: 1e-5 })).toEqual([]);
   });
 });

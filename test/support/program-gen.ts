@@ -85,7 +85,7 @@ function withComments(text: fc.Arbitrary<string>, indent: string): fc.Arbitrary<
     .map(([lead, t, trail, end]) => `${lead !== null ? `${indent}#${lead}\n` : ""}${indent}${t}${trail !== null ? ` #${trail}\n` : end}`);
 }
 
-function bodyOf(items: fc.Arbitrary<string>[]): string {
+function bodyOf(items: string[]): string {
   return items.join("");
 }
 
