@@ -20,15 +20,22 @@ export function strHash(s: string): number {
   return h >>> 0;
 }
 
+/** The state hashKey starts from. */
+export const HASH_START = 0x2545f491;
+
+/** Folds one integer into a hash state (hashKey is a chain of these). */
+export function hashStep(h: number, k: number): number {
+  // Indices may exceed 2^32 in principle: fold the high part in separately.
+  const hi = Math.floor(k / 4294967296);
+  h = mix32(h ^ (k >>> 0));
+  if (hi !== 0) h = mix32(h ^ (hi >>> 0));
+  return h;
+}
+
 /** Hash of a key made of several integers (each folded in with a mix, so order matters). */
 export function hashKey(...keys: number[]): number {
-  let h = 0x2545f491;
-  for (const k of keys) {
-    // Indices may exceed 2^32 in principle: fold the high part in separately.
-    const hi = Math.floor(k / 4294967296);
-    h = mix32(h ^ (k >>> 0));
-    if (hi !== 0) h = mix32(h ^ (hi >>> 0));
-  }
+  let h = HASH_START;
+  for (const k of keys) h = hashStep(h, k);
   return h;
 }
 

@@ -5,21 +5,33 @@
 
 import type { Region } from "../core/region.js";
 import type { InitSpec } from "../ops/contract.js";
-import { gaussian, hashKey, strHash, symmetric } from "./hash.js";
+import { gaussian, HASH_START, hashStep, strHash, symmetric } from "./hash.js";
 import { extract, forEachGlobal } from "./regions.js";
 
-/** The initial value of element `index` (row-major, global) of param `param`. */
-export function initValue(spec: InitSpec, seed: number, param: string, index: number): number {
+/** The hash state of (seed, param): computed once per tensor, not once per element. */
+function paramPrefix(seed: number, param: string): number {
+  return hashStep(hashStep(HASH_START, seed), strHash(param));
+}
+
+/** Element `index` from a param's prefix: equals hashKey(seed, strHash(param), index, ...). */
+function valueFrom(spec: InitSpec, prefix: number, index: number): number {
   switch (spec.kind) {
     case "zeros":
       return 0;
     case "ones":
       return 1;
     case "uniform":
-      return symmetric(hashKey(seed, strHash(param), index, 1)) * spec.bound;
-    case "normal":
-      return gaussian(hashKey(seed, strHash(param), index, 2), hashKey(seed, strHash(param), index, 3)) * spec.std;
+      return symmetric(hashStep(hashStep(prefix, index), 1)) * spec.bound;
+    case "normal": {
+      const h = hashStep(prefix, index);
+      return gaussian(hashStep(h, 2), hashStep(h, 3)) * spec.std;
+    }
   }
+}
+
+/** The initial value of element `index` (row-major, global) of param `param`. */
+export function initValue(spec: InitSpec, seed: number, param: string, index: number): number {
+  return valueFrom(spec, paramPrefix(seed, param), index);
 }
 
 /** The values of `region` out of a param's given values `whole` (row-major over `shape`). */
@@ -32,8 +44,10 @@ export function initRegion(spec: InitSpec, seed: number, param: string, shape: r
   let n = 1;
   for (let i = 0; i < region.lo.length; i++) n *= Math.max(0, region.hi[i] - region.lo[i]);
   const out = new Float32Array(n);
+  if (spec.kind === "zeros") return out;
+  const prefix = paramPrefix(seed, param);
   forEachGlobal(shape, region, (g, k) => {
-    out[k] = initValue(spec, seed, param, g);
+    out[k] = valueFrom(spec, prefix, g);
   });
   return out;
 }

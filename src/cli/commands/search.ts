@@ -28,7 +28,7 @@ import { simulate, type Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "./check.js";
+import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
 
@@ -37,7 +37,7 @@ function str(args: ParsedArgs, name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+function pickMesh(spec: string | undefined, checked: Pick<CheckedProgram, "meshes">, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
   if (spec === undefined) {
     if (checked.meshes.size === 1) return [...checked.meshes.values()][0];
     if (checked.meshes.size > 1) throw new UsageError(`the file declares ${checked.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...checked.meshes.keys()].join(", ")}`);
@@ -54,14 +54,12 @@ function pickMesh(spec: string | undefined, checked: CheckedProgram, ctx: Comman
   throw new UsageError(`unknown mesh ${spec}`, didYouMean(spec, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
 }
 
-function loadGraph(ctx: CommandContext, file: string, diagnostics: Diagnostics): { checked: CheckedProgram; graph: Graph } | undefined {
-  const checked = loadProgram(resolve(ctx.io.cwd, file), { sources: ctx.sources, diagnostics }, { overrides: parseOverrides(ctx.args), model: modelFlag(ctx.args) });
-  if (!checked || diagnostics.hasErrors()) return undefined;
-  const graphs = [...checked.models.values()];
-  if (graphs.length !== 1) {
-    throw new UsageError(graphs.length === 0 ? `${file} declares no model` : `${file} declares ${graphs.length} models; pick one with --model`, graphs.length ? `models: ${graphs.map((g) => g.name).join(", ")}` : undefined);
-  }
-  return { checked, graph: graphs[0] };
+/** The model (a .par file, an ONNX file or a Keras model.json) and the .par declarations it brings. */
+function loadGraph(ctx: CommandContext, file: string, _diagnostics: Diagnostics): { checked: Pick<CheckedProgram, "meshes">; graph: Graph } | undefined {
+  // loadModelFromArgs reports its own diagnostics (errors and warnings) through ctx.
+  const loaded = loadModelFromArgs(ctx, file);
+  if (!loaded) return undefined;
+  return { checked: { meshes: loaded.program?.meshes ?? new Map() }, graph: loaded.graph };
 }
 
 function optimizerFlag(args: ParsedArgs): Optimizer {
@@ -93,14 +91,13 @@ export const searchCommand: Command = {
   summary: "search the SOAP space for a fast strategy (MCMC on the simulator, memory-aware)",
   usage: "FILE [--model M] [--mesh NAME|FILE] [--budget 10s|20000] [--seed N] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
   flags: [
-    MODEL_FLAG,
+    ...MODEL_LOADING_FLAGS,
     MESH_FLAG,
     { name: "budget", kind: "string", value: "B", doc: `iterations (20000: deterministic) or a duration (10s, 500ms, 2m); default ${"iterations" in DEFAULT_BUDGET ? DEFAULT_BUDGET.iterations : ""} iterations` },
     { name: "seed", kind: "int", value: "N", doc: "the search's random seed (default 1)" },
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
     { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
-    SET_FLAG,
     JSON_FLAG,
   ],
   details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 10s\n  par search models/alexnet.par --mesh k80x64 --budget 20000 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
@@ -208,11 +205,10 @@ export const diffCommand: Command = {
   summary: "compare two strategies of a model op by op (configs, compute, communication, memory)",
   usage: "A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE] [--json]",
   flags: [
-    MODEL_FLAG,
+    ...MODEL_LOADING_FLAGS,
     MESH_FLAG,
     { name: "model-file", kind: "string", value: "FILE", doc: "the .par file that declares the strategies' model" },
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
-    SET_FLAG,
     JSON_FLAG,
   ],
   details: "example:\n  par diff dp.json searched.json --model-file models/nmt.par --mesh p100x16",
