@@ -7,6 +7,7 @@ import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
 import { importCommand } from "./commands/import.js";
 import { meshesCommand } from "./commands/meshes.js";
+import { opsCommand } from "./commands/ops.js";
 import { diffCommand, searchCommand } from "./commands/search.js";
 import { profileCommand } from "./commands/profile.js";
 import { runCommand } from "./commands/run.js";
@@ -21,6 +22,7 @@ export const COMMANDS: Command[] = [
   graphCommand,
   importCommand,
   meshesCommand,
+  opsCommand,
   strategyCommand,
   simulateCommand,
   searchCommand,
