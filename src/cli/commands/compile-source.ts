@@ -8,26 +8,21 @@
 
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
-import { Diagnostics, didYouMean, ParError } from "../../core/diagnostics.js";
+import { Diagnostics, ParError } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
 import type { TensorType } from "../../core/tensor.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../../codegen/lower.js";
 import type { OptimizerConfig, Plan } from "../../codegen/plan.js";
 import { readPlan } from "../../codegen/plan-io.js";
 import { decodeF32 } from "../../codegen/plan-weights.js";
-import type { CheckedProgram } from "../../frontend/check.js";
-import { loadProgram } from "../../frontend/load.js";
 import { modelFormatOf, type ModelFormat } from "../../frontend/load-model.js";
-import { baseline, BASELINE_KINDS, type BaselineKind } from "../../ir/baselines.js";
 import { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { readStrategyFile } from "../../ir/strategy-json.js";
-import { resolveStrategyDecl } from "../../ir/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import { getOp } from "../../ops/registry.js";
 import { DEFAULT_BUDGET, type Budget } from "../../search/mcmc.js";
 import { searchStrategy } from "../../search/search.js";
+import { NO_DECLS, resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import type { CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
@@ -70,21 +65,8 @@ function parseBudget(spec: string | undefined): Budget {
   return m[2] ? { seconds: Number(m[1]) } : { iterations: Number(m[1]) };
 }
 
-/** What a model file declares besides its graph (nothing, for an imported model). */
-type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
-const NO_DECLS: Decls = { meshes: new Map(), strategies: [] };
-
 function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  const name = spec ?? "local";
-  const found = checked.meshes.get(name) ?? builtinMesh(name);
-  if (found) return found;
-  if (/\.par$/.test(name)) {
-    const other = loadProgram(resolve(ctx.io.cwd, name), { sources: ctx.sources, diagnostics });
-    if (!other || diagnostics.hasErrors()) return undefined;
-    if (other.meshes.size !== 1) throw new UsageError(`${name} declares ${other.meshes.size} meshes; --mesh FILE needs exactly one`);
-    return [...other.meshes.values()][0];
-  }
-  throw new UsageError(`unknown mesh ${name}`, didYouMean(name, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: false });
 }
 
 function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: Decls, file: string, seed: number, diagnostics: Diagnostics): Strategy | undefined {
@@ -95,18 +77,7 @@ function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: De
     for (const d of r.diagnostics) diagnostics.add(d);
     return { ...r.best.strategy, name: r.best.strategy.name || "searched" };
   }
-  if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
-  const decl = checked.strategies.find((s) => s.name === spec);
-  if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
-  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics);
-  if (/\.par$/.test(spec)) {
-    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
-    if (!other || diagnostics.hasErrors()) return undefined;
-    const decls = other.strategies.filter((s) => s.model === graph.name);
-    if (decls.length !== 1) throw new UsageError(`${spec} has ${decls.length} strategies for model ${graph.name}; name one with --strategy NAME`);
-    return resolveStrategyDecl(decls[0], graph, mesh, spec, diagnostics);
-  }
-  throw new UsageError(`unknown strategy ${spec}`, didYouMean(spec, [...checked.strategies.map((s) => s.name), ...BASELINE_KINDS]) ?? `baselines: ${BASELINE_KINDS.join(", ")}; or a strategy .json/.par file`);
+  return resolveStrategy(spec, graph, mesh, checked, file, ctx, diagnostics);
 }
 
 export interface Compiled {

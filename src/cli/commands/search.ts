@@ -7,15 +7,13 @@
 // the config under each strategy and the difference in compute, communication and memory.
 
 import { resolve } from "node:path";
-import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
-import { Diagnostics, didYouMean } from "../../core/diagnostics.js";
+import { Diagnostics } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
 import { defaultCosts } from "../../cost/default-costs.js";
 import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
 import type { CheckedProgram } from "../../frontend/check.js";
-import { loadProgram } from "../../frontend/load.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
 import { formatDevices, strategyToPar } from "../../ir/strategy-par.js";
@@ -26,6 +24,7 @@ import { DEFAULT_BUDGET, parseBudget, type Budget } from "../../search/mcmc.js";
 import { searchStrategy } from "../../search/search.js";
 import { simulate, type Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
+import { resolveMesh } from "../pick.js";
 import { UsageError, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
@@ -38,20 +37,7 @@ function str(args: ParsedArgs, name: string): string | undefined {
 }
 
 function pickMesh(spec: string | undefined, checked: Pick<CheckedProgram, "meshes">, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  if (spec === undefined) {
-    if (checked.meshes.size === 1) return [...checked.meshes.values()][0];
-    if (checked.meshes.size > 1) throw new UsageError(`the file declares ${checked.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...checked.meshes.keys()].join(", ")}`);
-    return builtinMesh("p100x16");
-  }
-  const found = checked.meshes.get(spec) ?? builtinMesh(spec);
-  if (found) return found;
-  if (/\.par$/.test(spec)) {
-    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
-    if (!other || diagnostics.hasErrors()) return undefined;
-    if (other.meshes.size !== 1) throw new UsageError(`${spec} declares ${other.meshes.size} meshes; --mesh FILE needs exactly one`);
-    return [...other.meshes.values()][0];
-  }
-  throw new UsageError(`unknown mesh ${spec}`, didYouMean(spec, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "p100x16", preferDeclared: true });
 }
 
 /** The model (a .par file, an ONNX file or a Keras model.json) and the .par declarations it brings. */

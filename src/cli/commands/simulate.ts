@@ -6,23 +6,18 @@
 // device (and devices over capacity) and the ten most expensive ops.
 
 import { resolve } from "node:path";
-import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
-import { Diagnostics, didYouMean } from "../../core/diagnostics.js";
+import { Diagnostics } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
 import { CostModel, loadMeasuredCosts } from "../../cost/compute.js";
 import { OPTIMIZERS, peakMemory, type Optimizer } from "../../cost/memory.js";
-import type { CheckedProgram } from "../../frontend/check.js";
-import { loadProgram } from "../../frontend/load.js";
-import { baseline, BASELINE_KINDS, type BaselineKind } from "../../ir/baselines.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { readStrategyFile } from "../../ir/strategy-json.js";
-import { resolveStrategyDecl } from "../../ir/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import { simulate, type Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
+import { resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, SET_FLAG } from "../model-flags.js";
@@ -47,41 +42,12 @@ function topOps(graph: Graph, t: Timeline, n: number): OpCost[] {
   return [...by.values()].sort((a, b) => b.computeSeconds + b.commSeconds - (a.computeSeconds + a.commSeconds) || (a.op < b.op ? -1 : 1)).slice(0, n);
 }
 
-/** What a .par file declares besides its models (nothing, for an imported model). */
-type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
-
 function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  if (spec === undefined) {
-    if (checked.meshes.size === 1) return [...checked.meshes.values()][0];
-    if (checked.meshes.size > 1) throw new UsageError(`the file declares ${checked.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...checked.meshes.keys()].join(", ")}`);
-    return builtinMesh("local");
-  }
-  const inFile = checked.meshes.get(spec);
-  if (inFile) return inFile;
-  const builtin = builtinMesh(spec);
-  if (builtin) return builtin;
-  if (/\.par$/.test(spec)) {
-    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
-    if (!other || diagnostics.hasErrors()) return undefined;
-    if (other.meshes.size !== 1) throw new UsageError(`${spec} declares ${other.meshes.size} meshes; --mesh FILE needs exactly one`);
-    return [...other.meshes.values()][0];
-  }
-  throw new UsageError(`unknown mesh ${spec}`, didYouMean(spec, [...checked.meshes.keys(), ...builtinMeshNames()]) ?? `built-in meshes: ${builtinMeshNames().join(", ")}`);
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: true });
 }
 
 function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: Decls, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
-  if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
-  const decl = checked.strategies.find((s) => s.name === spec);
-  if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
-  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics);
-  if (/\.par$/.test(spec)) {
-    const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
-    if (!other || diagnostics.hasErrors()) return undefined;
-    const decls = other.strategies.filter((s) => s.model === graph.name);
-    if (decls.length !== 1) throw new UsageError(`${spec} has ${decls.length} strategies for model ${graph.name}; name one with --strategy NAME`);
-    return resolveStrategyDecl(decls[0], graph, mesh, spec, diagnostics);
-  }
-  throw new UsageError(`unknown strategy ${spec}`, didYouMean(spec, [...checked.strategies.map((s) => s.name), ...BASELINE_KINDS]) ?? `baselines: ${BASELINE_KINDS.join(", ")}; or a strategy .json/.par file`);
+  return resolveStrategy(spec, graph, mesh, checked, file, ctx, diagnostics);
 }
 
 export const simulateCommand: Command = {
