@@ -138,11 +138,11 @@ export const gather: OpEntry = {
 export const lstmChunk: OpEntry = {
   name: "lstm_chunk",
   family: "shared weights",
-  doc: "The LSTM recurrence over a chunk x[batch, steps, input] with the weights (w_ih [4h, in], w_hh [4h, h], b_ih, b_hh [4h], torch layout) and the initial state h0, c0 [batch, h] (zeros when absent) as inputs → (y [batch, steps, h], h_n, c_n).",
+  doc: "The LSTM recurrence over a chunk x[batch, steps, input] with the weights (w_ih [4h, in], w_hh [4h, h], b_ih, b_hh [4h], torch layout) and the initial state h0, c0 [batch, h] (zeros when absent) as inputs → (y [batch, steps, h], h_n, c_n), or y alone when return_state = false.",
   inputs: [{ name: "x" }, { name: "w_ih" }, { name: "w_hh" }, { name: "b_ih" }, { name: "b_hh" }, { name: "h0", optional: true }, { name: "c0", optional: true }],
-  attrs: [],
+  attrs: [{ name: "return_state", kind: "bool", default: true, doc: "also output the final state h_n, c_n (false: y only, for a last chunk whose state nothing reads)" }],
   outputNames: ["y", "h_n", "c_n"],
-  infer(inputs, _attrs, ctx) {
+  infer(inputs, attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
     const [x, wIh, wHh, bIh, bHh, h0, c0] = inputs;
     if (x.shape.length !== 3) {
@@ -180,8 +180,10 @@ export const lstmChunk: OpEntry = {
     ];
     const hidden = `${ctx.opName}.hidden`;
     const state = { dtype: x.dtype, shape: [batch, h], dims: [x.dims[0], hidden] };
+    const withState = attrs.return_state !== false;
+    const y = { dtype: x.dtype, shape: [batch, seq, h], dims: [x.dims[0], x.dims[1], hidden] };
     return {
-      outputs: [{ dtype: x.dtype, shape: [batch, seq, h], dims: [x.dims[0], x.dims[1], hidden] }, state, { ...state, dims: [...state.dims] }],
+      outputs: withState ? [y, state, { ...state, dims: [...state.dims] }] : [y],
       params: [],
       space,
       inputMaps: [
@@ -194,13 +196,14 @@ export const lstmChunk: OpEntry = {
         ...(c0 ? [[iter(0), iter(2)]] : []),
       ],
       paramMaps: [],
-      outputMaps: [[iter(0), iter(1), iter(2)], [iter(0), iter(2)], [iter(0), iter(2)]],
+      outputMaps: withState ? [[iter(0), iter(1), iter(2)], [iter(0), iter(2)], [iter(0), iter(2)]] : [[iter(0), iter(1), iter(2)]],
       flops: (e) => lstmFlops(e[0], seq, input, h),
     };
   },
-  forward(tf, { inputs }) {
+  forward(tf, { inputs, attrs }) {
     const [x, wIh, wHh, bIh, bHh, h0, c0] = inputs;
     const { hs, h, c } = lstmSteps(tf, x, wIh, wHh, bIh, bHh, h0 as Tensor | undefined, c0 as Tensor | undefined);
+    if (attrs.return_state === false) return [tf.stack(hs, 1)];
     // h_n is also y's last step: a separate tensor, so that either may be disposed alone.
     return [tf.stack(hs, 1), tf.clone(h), c];
   },
