@@ -32,6 +32,19 @@ function localIndices(tf: TF, args: ForwardArgs): { idx: Tensor; mask?: Tensor }
   };
 }
 
+/**
+ * dW[rows, cols] = onehot(idx)ᵀ · dy for flat int indices idx[n] and dy[n, cols] (an
+ * optional [n, 1] mask drops tokens): the gradient of a row gather as one matMul, since
+ * wasm lacks UnsortedSegmentSum. Shared with `gather` (src/ops/shared.ts).
+ */
+export function scatterRows(tf: TF, idx: Tensor, rows: number, dy: Tensor, mask?: Tensor): Tensor {
+  // tfjs' oneHot wants depth ≥ 2 (with one row every owned token hits it), and wasm's
+  // OneHot writes integer bits into a float32 output, so build it int32 and cast.
+  let onehot = rows === 1 ? tf.ones([idx.shape[0] as number, 1]) : tf.cast(tf.oneHot(idx, rows), "float32");
+  if (mask) onehot = tf.mul(onehot, mask);
+  return tf.matMul(onehot, dy, true, false);
+}
+
 export const embedding: OpEntry = {
   name: "embedding",
   family: "embedding",
@@ -91,11 +104,7 @@ export const embedding: OpEntry = {
     const [w] = params;
     const [rows, cols] = [w.shape[0] as number, w.shape[1] as number];
     const { idx, mask } = localIndices(tf, args);
-    // tfjs' oneHot wants depth ≥ 2 (with one row every owned token hits it), and wasm's
-    // OneHot writes integer bits into a float32 output, so build it int32 and cast.
-    let onehot = rows === 1 ? tf.ones([idx.shape[0] as number, 1]) : tf.cast(tf.oneHot(idx, rows), "float32");
-    if (mask) onehot = tf.mul(onehot, mask);
-    const dw = tf.matMul(onehot, tf.reshape(dOutputs[0], [-1, cols]), true, false);
+    const dw = scatterRows(tf, idx, rows, tf.reshape(dOutputs[0], [-1, cols]), mask);
     return { dInputs: [null], dParams: [dw] };
   },
 };

@@ -103,11 +103,11 @@ function matmulKernel(tf: TF, a: Tensor, b: Tensor, transposeB: boolean): Tensor
 export const matmul: OpEntry = {
   name: "matmul",
   family: "linear algebra",
-  doc: "Matrix product of two activations: a[..., m, k] · b[k, n] or b[..., k, n] (batch dims broadcast).",
+  doc: "Matrix product of two activations: a[..., m, k] · b[k, n] or b[..., k, n] (batch dims broadcast); `transpose_b` reads b as [n, k] (a tied LM head h·wteᵀ).",
   inputs: [{ name: "a" }, { name: "b" }],
-  attrs: [],
+  attrs: [{ name: "transpose_b", kind: "bool", default: false, doc: "multiply by the transpose of b's last two axes" }],
   outputNames: ["y"],
-  infer(inputs, _attrs, ctx) {
+  infer(inputs, attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
     const [a, b] = inputs;
     if (a.shape.length < 2 || (b.shape.length !== 2 && b.shape.length !== a.shape.length)) {
@@ -118,9 +118,9 @@ export const matmul: OpEntry = {
       });
       return undefined;
     }
-    return matmulSignature("matmul", a, b, false, ctx);
+    return matmulSignature("matmul", a, b, attrs.transpose_b === true, ctx);
   },
-  forward: (tf, { inputs }) => [matmulKernel(tf, inputs[0], inputs[1], false)],
+  forward: (tf, { inputs, attrs }) => [matmulKernel(tf, inputs[0], inputs[1], attrs.transpose_b === true)],
 };
 
 export const batchMatmul: OpEntry = {

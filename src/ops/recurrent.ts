@@ -11,7 +11,7 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AxisMap, OpEntry, ParallelDim } from "./contract.js";
+import type { AxisMap, OpEntry, ParallelDim, TF } from "./contract.js";
 import { fmtShape } from "./common.js";
 
 export const lstm: OpEntry = {
@@ -78,30 +78,39 @@ export const lstm: OpEntry = {
   forward(tf, { inputs, params, attrs }) {
     const [x] = inputs;
     const [wIh, wHh, bIh, bHh] = params;
-    const [batch, seq, input] = x.shape as [number, number, number];
-    const h = attrs.hidden as number;
-    // The input projection of every step at once (one big matMul), both biases folded in.
-    const xg = tf.reshape(
-      tf.add(tf.matMul(tf.reshape(x, [batch * seq, input]), wIh, false, true), tf.add(bIh, bHh)),
-      [batch, seq, 4 * h],
-    );
-    let hPrev: Tensor = tf.zeros([batch, h]);
-    let cPrev: Tensor = tf.zeros([batch, h]);
-    const hs: Tensor[] = [];
-    for (let t = 0; t < seq; t++) {
-      // A per-step slice rather than tf.unstack: tfjs 4.22's Unpack gradient fails for a
-      // single-step sequence (the engine hands it one tensor where stack() wants an array).
-      const step = tf.reshape(tf.slice(xg, [0, t, 0], [batch, 1, 4 * h]), [batch, 4 * h]);
-      const gates = tf.add(step, tf.matMul(hPrev, wHh, false, true));
-      const [gi, gf, gg, go] = tf.split(gates, 4, 1);
-      const c = tf.add(tf.mul(tf.sigmoid(gf), cPrev), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
-      hPrev = tf.mul(tf.sigmoid(go), tf.tanh(c));
-      cPrev = c;
-      hs.push(hPrev);
-    }
-    return [attrs.return_sequences ? tf.stack(hs, 1) : hPrev];
+    const { hs, h } = lstmSteps(tf, x, wIh, wHh, bIh, bHh);
+    return [attrs.return_sequences ? tf.stack(hs, 1) : h];
   },
 };
+
+/**
+ * The LSTM recurrence over x[batch, seq, input] from the state (h0, c0) (zeros when
+ * absent): every step's h, and the final h and c. Shared by `lstm` and `lstm_chunk`.
+ */
+export function lstmSteps(tf: TF, x: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, h0?: Tensor, c0?: Tensor): { hs: Tensor[]; h: Tensor; c: Tensor } {
+  const [batch, seq, input] = x.shape as [number, number, number];
+  const h = wHh.shape[1] as number;
+  // The input projection of every step at once (one big matMul), both biases folded in.
+  const xg = tf.reshape(
+    tf.add(tf.matMul(tf.reshape(x, [batch * seq, input]), wIh, false, true), tf.add(bIh, bHh)),
+    [batch, seq, 4 * h],
+  );
+  let hPrev: Tensor = h0 ?? tf.zeros([batch, h]);
+  let cPrev: Tensor = c0 ?? tf.zeros([batch, h]);
+  const hs: Tensor[] = [];
+  for (let t = 0; t < seq; t++) {
+    // A per-step slice rather than tf.unstack: tfjs 4.22's Unpack gradient fails for a
+    // single-step sequence (the engine hands it one tensor where stack() wants an array).
+    const step = tf.reshape(tf.slice(xg, [0, t, 0], [batch, 1, 4 * h]), [batch, 4 * h]);
+    const gates = tf.add(step, tf.matMul(hPrev, wHh, false, true));
+    const [gi, gf, gg, go] = tf.split(gates, 4, 1);
+    const c = tf.add(tf.mul(tf.sigmoid(gf), cPrev), tf.mul(tf.sigmoid(gi), tf.tanh(gg)));
+    hPrev = tf.mul(tf.sigmoid(go), tf.tanh(c));
+    cPrev = c;
+    hs.push(hPrev);
+  }
+  return { hs, h: hPrev, c: cPrev };
+}
 
 /**
  * FLOPs of an LSTM task over `batch` sequences (the only splittable dim, so the sum over

@@ -59,7 +59,7 @@ const CASES: ZooCase[] = [
   { model: "inception_v3", overrides: { batch: 8, size: 75, classes: 5, shrink: 16 }, tolerance: 1e-3 },
   { model: "rnntc", overrides: { batch: 4, seq: 3, vocab: 11, embed: 4, hidden: 4, classes: 2 } },
   { model: "rnnlm", overrides: { batch: 4, seq: 3, vocab: 11, embed: 4, hidden: 4 } },
-  { model: "nmt", overrides: { batch: 4, seq: 3, vocab: 11, hidden: 4 } },
+  { model: "nmt", overrides: { batch: 4, seq: 4, vocab: 11, hidden: 4, chunks: 2 } },
   { model: "bert_base", overrides: { batch: 4, seq: 4, vocab: 13, hidden: 8, heads: 2, ffn: 16, layers: 2, positions: 8 } },
   { model: "gpt2_small", overrides: { batch: 4, seq: 4, vocab: 13, hidden: 8, heads: 2, layers: 2, positions: 8 } },
   { model: "dlrm", overrides: { batch: 4, rows: 5, dim: 4 } },
