@@ -51,8 +51,8 @@ const CHANNEL_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 (async () => {
   const { ShmComm } = await import(workerData.commUrl);
-  const { me, channels, floats, messages, mode, window, reps } = workerData;
-  const comm = new ShmComm(me, channels, { timeoutMs: 60000 });
+  const { me, channels, floats, messages, mode, window, reps, options } = workerData;
+  const comm = new ShmComm(me, channels, { timeoutMs: 60000, blocking: true, ...options });
   const data = new Float32Array(floats).fill(me + 1);
   const dst = new Float32Array(floats);
   const sink = {
@@ -87,7 +87,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 `;
 
 /** Median bytes per second over REPS runs (a run's time is the slower worker's). */
-async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: number, messages: number): Promise<number> {
+async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: number, messages: number, options: Record<string, unknown> = {}): Promise<number> {
   const { createChannels } = await import("../src/runtime/shm-comm.js");
   const { createChannelBuffer } = await import("../src/runtime/shm-channel.js");
   const { ringBytesFor } = await import("../src/runtime/run-workers.js");
@@ -100,7 +100,7 @@ async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: num
     [0, 1].map(
       (me) =>
         new Promise<number[]>((resolve, reject) => {
-          const w = new Worker(CHANNEL_WORKER, { eval: true, workerData: { me, channels: ch.get(me)!, floats, messages, mode: mode === "burst" ? "p2p" : mode, window, reps: REPS, commUrl } });
+          const w = new Worker(CHANNEL_WORKER, { eval: true, workerData: { me, channels: ch.get(me)!, floats, messages, mode: mode === "burst" ? "p2p" : mode, window, reps: REPS, commUrl, options } });
           w.once("message", (ms: number[]) => {
             resolve(ms);
             void w.terminate();
@@ -125,6 +125,18 @@ function copyBandwidth(floats: number, messages: number): number {
     runs.push(performance.now() - t0);
   }
   return (floats * 4 * messages) / (median(runs) / 1000);
+}
+
+/** The channel lines alone, with ShmComm options overriding the workers' (for experiments). */
+export async function runChannelBench(options: Record<string, unknown> = {}, sizes = [1 << 14, 1 << 20]): Promise<string> {
+  const lines: string[] = [];
+  for (const floats of sizes) {
+    const messages = floats >= 1 << 20 ? 40 : 400;
+    const r: string[] = [];
+    for (const mode of ["p2p", "burst", "allreduce"] as const) r.push(`${mode} ${GBs(await channelBandwidth(mode, floats, messages, options))}`);
+    lines.push(`${(floats * 4) >> 10} KiB: copy ${GBs(copyBandwidth(floats, messages))}; ${r.join("; ")}`);
+  }
+  return lines.join("\n");
 }
 
 const GBs = (x: number) => `${(x / 1e9).toFixed(2)} GB/s`;

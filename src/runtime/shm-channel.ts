@@ -35,12 +35,24 @@
 const HEAD = 0;
 /** Int32 index of TAIL: 64 bytes after HEAD (another cache line). */
 const TAIL = 16;
+/**
+ * Waiters on HEAD (receives asleep, by the receiver) and on TAIL (a flusher asleep, by the
+ * sender): a waiter adds itself, re-checks the counter and sleeps; the other side stores
+ * its counter and then notifies only if the count is non-zero. Both are sequentially
+ * consistent, so either the waiter sees the new counter or the notifier sees the waiter
+ * (Atomics.wait also compares the counter atomically): no lost wake-up, and no
+ * Atomics.notify at all while the peer is awake.
+ */
+const HEAD_WAITERS = 8;
+const TAIL_WAITERS = 24;
 export const CONTROL_BYTES = 128;
 const RECORD_HEADER = 16;
 /** Longest single Atomics.waitAsync; the callers loop until their own deadline. */
 const WAIT_SLICE_MS = 50;
 /** Default spin before sleeping (microseconds). */
 export const DEFAULT_SPIN_US = 30;
+/** Default largest chunk (bytes; at most half the ring is used). */
+export const DEFAULT_CHUNK_BYTES = 1 << 30;
 
 export function ringBytes(sab: SharedArrayBuffer): number {
   return sab.byteLength - CONTROL_BYTES;
@@ -134,19 +146,41 @@ function spinChange(ctrl: Int32Array, index: number, seen: number, us: number): 
 /**
  * Waits (without blocking the thread) until ctrl[index] differs from `seen`, or at most
  * min(ms, one slice): the caller re-checks its condition and deadline and waits again.
+ * `waiters` is the header count the notifier checks (HEAD_WAITERS or TAIL_WAITERS).
  */
-async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: number, spinUs: number): Promise<void> {
+async function waitChange(ctrl: Int32Array, index: number, waiters: number, seen: number, ms: number, spinUs: number): Promise<void> {
   if (spinChange(ctrl, index, seen, spinUs)) return;
   const slice = Math.max(0, Math.min(ms, WAIT_SLICE_MS));
-  const r = waitAsync(ctrl, index, seen, slice);
-  if (!r.async) return;
-  // A pending waitAsync does not keep Node's event loop alive: without this timer a
-  // thread with nothing else to do would exit in the middle of a receive.
-  const alive = setTimeout(() => undefined, slice + 1000);
+  Atomics.add(ctrl, waiters, 1);
+  let alive: ReturnType<typeof setTimeout> | undefined;
   try {
+    // Registered before this load: a store after it sees the count and notifies.
+    if (Atomics.load(ctrl, index) !== seen) return;
+    const r = waitAsync(ctrl, index, seen, slice);
+    if (!r.async) return;
+    // A pending waitAsync does not keep Node's event loop alive: without this timer a
+    // thread with nothing else to do would exit in the middle of a receive.
+    alive = setTimeout(() => undefined, slice + 1000);
     await r.value;
   } finally {
-    clearTimeout(alive);
+    Atomics.sub(ctrl, waiters, 1);
+    if (alive !== undefined) clearTimeout(alive);
+  }
+}
+
+/**
+ * The blocking form of waitChange (Atomics.wait: worker threads only): the thread sleeps
+ * in the kernel and wakes in a few microseconds, where a waitAsync wake-up costs a promise
+ * resolution on the event loop (~30 µs of CPU). Bounded by the same slice.
+ */
+function waitChangeBlocking(ctrl: Int32Array, index: number, waiters: number, seen: number, ms: number, spinUs: number): void {
+  if (spinChange(ctrl, index, seen, spinUs)) return;
+  const slice = Math.max(0, Math.min(ms, WAIT_SLICE_MS));
+  Atomics.add(ctrl, waiters, 1);
+  try {
+    Atomics.wait(ctrl, index, seen, slice);
+  } finally {
+    Atomics.sub(ctrl, waiters, 1);
   }
 }
 
@@ -188,10 +222,11 @@ export class ShmSender {
     private readonly onStall: (e: ChannelTimeout) => void,
     private readonly label = "channel",
     private readonly spinUs = DEFAULT_SPIN_US,
+    chunkBytes = DEFAULT_CHUNK_BYTES,
   ) {
     this.ring = new Ring(sab);
-    // Chunks of a quarter ring: the receiver copies one out while the sender writes the next.
-    this.maxChunk = Math.max(1, this.ring.cap >> 4);
+    // Chunks of at most half the ring: the receiver copies one out while the sender writes the next.
+    this.maxChunk = Math.max(1, Math.floor(Math.min(chunkBytes, this.ring.cap / 2) / 4));
     this.poolLimit = Math.max(32 << 20, 4 * this.ring.cap);
   }
 
@@ -273,7 +308,7 @@ export class ShmSender {
       }
       // Sequentially consistent store: the record's bytes are visible before HEAD moves.
       Atomics.store(ctrl, HEAD, pos | 0);
-      Atomics.notify(ctrl, HEAD);
+      if (Atomics.load(ctrl, HEAD_WAITERS) !== 0) Atomics.notify(ctrl, HEAD);
       this.sentBytes += chunk * 4;
       m.offset += chunk;
       if (m.offset === m.data.length) m.done = true;
@@ -316,7 +351,7 @@ export class ShmSender {
           this.onStall(new ChannelTimeout(`${this.label}: the receiver did not take queued data`, this.timeoutMs));
           return;
         }
-        await waitChange(ctrl, TAIL, seenTail, left, this.spinUs);
+        await waitChange(ctrl, TAIL, TAIL_WAITERS, seenTail, left, this.spinUs);
       }
       this.queue.length = 0;
       this.queueHead = 0;
@@ -368,7 +403,17 @@ export class ShmReceiver {
   private readonly direct = new Map<string, Direct>();
   private readonly tagBuf = new Uint8Array(1024);
 
-  constructor(sab: SharedArrayBuffer, private readonly label = "channel", private readonly spinUs = DEFAULT_SPIN_US) {
+  /**
+   * `canBlock`, when given, is asked before each sleep of a receive: true lets it sleep in
+   * Atomics.wait (blocking the thread; workers only), which the caller allows only when
+   * nothing else on this thread needs to run meanwhile (no queued sends to flush).
+   */
+  constructor(
+    sab: SharedArrayBuffer,
+    private readonly label = "channel",
+    private readonly spinUs = DEFAULT_SPIN_US,
+    private readonly canBlock?: () => boolean,
+  ) {
     this.ring = new Ring(sab);
   }
 
@@ -424,7 +469,7 @@ export class ShmReceiver {
       if (d && d.done && d !== until) Atomics.notify(ctrl, HEAD);
       // Release each record at once so that a sender waiting for space can go on.
       Atomics.store(ctrl, TAIL, tail);
-      Atomics.notify(ctrl, TAIL);
+      if (Atomics.load(ctrl, TAIL_WAITERS) !== 0) Atomics.notify(ctrl, TAIL);
     }
   }
 
@@ -487,7 +532,8 @@ export class ShmReceiver {
         if (this.fromMailbox(tag, sink)) return;
         const left = deadline - Date.now();
         if (left <= 0) throw new ChannelTimeout(`${this.label}: waiting for message ${tag}`, timeoutMs);
-        await waitChange(ctrl, HEAD, seen, left, this.spinUs);
+        if (this.canBlock?.()) waitChangeBlocking(ctrl, HEAD, HEAD_WAITERS, seen, left, this.spinUs);
+        else await waitChange(ctrl, HEAD, HEAD_WAITERS, seen, left, this.spinUs);
       }
     } finally {
       if (this.direct.get(tag) === d) this.direct.delete(tag);
