@@ -113,10 +113,18 @@ async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: num
   return (floats * 4 * messages) / (median(runs) / 1000);
 }
 
-/** Median bytes per second of a plain copy (TypedArray.set) in this thread, over REPS runs. */
-function copyBandwidth(floats: number, messages: number): number {
+/**
+ * The reference: one thread's plain copy of the same bytes, measured the way the channel
+ * is. `messages` copies (Float32Array.set) of a `floats`-element message into one
+ * preallocated destination make a run; REPS timed runs follow a warm-up; bytes over the
+ * median run. The source and destination are ordinary (non-shared) buffers, as a
+ * device's tensors are. `shared` copies into a SharedArrayBuffer instead: not the
+ * reference, only context (V8 copies shared memory with word-by-word relaxed copies, so
+ * a ring's copy in or out runs at that speed, not at a plain memcpy's).
+ */
+function copyBandwidth(floats: number, messages: number, shared = false): number {
   const src = new Float32Array(floats).fill(1);
-  const dst = new Float32Array(floats);
+  const dst = shared ? new Float32Array(new SharedArrayBuffer(floats * 4)) : new Float32Array(floats);
   for (let i = 0; i < 3; i++) dst.set(src);
   const runs: number[] = [];
   for (let r = 0; r < REPS; r++) {
@@ -151,10 +159,12 @@ export async function runRuntimeBench(): Promise<string> {
     const ar = await channelBandwidth("allreduce", floats, messages);
     // The copy right after the channel runs, under the same load.
     const copy = copyBandwidth(floats, messages);
+    const sharedCopy = copyBandwidth(floats, messages, true);
     const pct = (x: number) => `${((100 * x) / copy).toFixed(0)} %`;
     lines.push(
       `shm ${(floats * 4) >> 10} KiB messages (medians of ${REPS}): memory copy ${GBs(copy)}; point-to-point ${GBs(p2p)} (${pct(p2p)} of the copy; target ≥ 50 %), ` +
-        `all sent at once ${GBs(burst)} (${pct(burst)}); 2-device all-reduce ${GBs(ar)} of buffer per second (${pct(ar)})`,
+        `all sent at once ${GBs(burst)} (${pct(burst)}); 2-device all-reduce ${GBs(ar)} of buffer per second (${pct(ar)}); ` +
+        `[context: a copy into shared memory ${GBs(sharedCopy)}]`,
     );
   }
   lines.push(`load average ${loadavg()[0].toFixed(1)} on ${localMesh().devices.length} cores (the machine is shared; compare ratios within one run)`);

@@ -9,11 +9,12 @@
 //     [ tagBytes i32 | totalFloats i32 | offsetFloats i32 | chunkFloats i32 ] tag (UTF-8,
 //     padded to 4) payload (chunkFloats f32)
 // and may wrap around the end of the ring (it is copied in two pieces). The sender writes
-// the record, then publishes it with Atomics.store(HEAD) + Atomics.notify; the receiver
-// reads HEAD with Atomics.load (sequentially consistent: the record's bytes are visible),
-// copies the record out, and releases the space with Atomics.store(TAIL) + notify.
+// the record, then publishes it with Atomics.store(HEAD); the receiver reads HEAD with
+// Atomics.load (sequentially consistent: the record's bytes are visible), copies the
+// record out, and releases the space with Atomics.store(TAIL). Each side calls
+// Atomics.notify only when the header's waiter count says the peer is asleep.
 //
-// Sends never block. A message is cut into chunks of at most capacity/4 (so the receiver
+// Sends never block. A message is cut into chunks of at most capacity/2 (so the receiver
 // copies one chunk out while the sender writes the next); what does not fit now waits in
 // the sender's unbounded in-memory queue, and a flusher (Atomics.waitAsync on TAIL, so the
 // thread's event loop stays free to run the device's program) writes it as space frees.
@@ -21,9 +22,11 @@
 // in the common case a whole message is written at once; the queue makes correctness
 // independent of the size. The receiver reassembles chunks per tag.
 //
-// Waiting never blocks the thread either: a short spin on Atomics.load (the peer is
-// usually mid-copy of the next record), then Atomics.waitAsync in bounded slices, so a
-// wake-up that goes astray costs one slice, never the whole deadline.
+// Waiting: a short spin on Atomics.load (the peer is usually mid-copy of the next record),
+// then a sleep in bounded slices, so a wake-up that goes astray costs one slice, never
+// the whole deadline. The sleep is Atomics.waitAsync (the event loop stays free), except
+// for a receive whose owner allows blocking (`canBlock`: a worker with no queued sends),
+// which sleeps in Atomics.wait: a kernel wake-up instead of a promise on the event loop.
 //
 // Receiving avoids copies and allocations: `receiveInto` hands each chunk's payload to a
 // sink straight out of the ring (the executor adds or copies it into the destination
