@@ -51,8 +51,8 @@ const CHANNEL_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 (async () => {
   const { ShmComm } = await import(workerData.commUrl);
-  const { me, channels, floats, messages, mode, window, reps } = workerData;
-  const comm = new ShmComm(me, channels, { timeoutMs: 60000 });
+  const { me, channels, floats, messages, mode, window, reps, options } = workerData;
+  const comm = new ShmComm(me, channels, { timeoutMs: 60000, blocking: true, ...options });
   const data = new Float32Array(floats).fill(me + 1);
   const dst = new Float32Array(floats);
   const sink = {
@@ -87,7 +87,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 `;
 
 /** Median bytes per second over REPS runs (a run's time is the slower worker's). */
-async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: number, messages: number): Promise<number> {
+async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: number, messages: number, options: Record<string, unknown> = {}): Promise<number> {
   const { createChannels } = await import("../src/runtime/shm-comm.js");
   const { createChannelBuffer } = await import("../src/runtime/shm-channel.js");
   const { ringBytesFor } = await import("../src/runtime/run-workers.js");
@@ -100,7 +100,7 @@ async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: num
     [0, 1].map(
       (me) =>
         new Promise<number[]>((resolve, reject) => {
-          const w = new Worker(CHANNEL_WORKER, { eval: true, workerData: { me, channels: ch.get(me)!, floats, messages, mode: mode === "burst" ? "p2p" : mode, window, reps: REPS, commUrl } });
+          const w = new Worker(CHANNEL_WORKER, { eval: true, workerData: { me, channels: ch.get(me)!, floats, messages, mode: mode === "burst" ? "p2p" : mode, window, reps: REPS, commUrl, options } });
           w.once("message", (ms: number[]) => {
             resolve(ms);
             void w.terminate();
@@ -113,10 +113,18 @@ async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: num
   return (floats * 4 * messages) / (median(runs) / 1000);
 }
 
-/** Median bytes per second of a plain copy (TypedArray.set) in this thread, over REPS runs. */
-function copyBandwidth(floats: number, messages: number): number {
+/**
+ * The reference: one thread's plain copy of the same bytes, measured the way the channel
+ * is. `messages` copies (Float32Array.set) of a `floats`-element message into one
+ * preallocated destination make a run; REPS timed runs follow a warm-up; bytes over the
+ * median run. The source and destination are ordinary (non-shared) buffers, as a
+ * device's tensors are. `shared` copies into a SharedArrayBuffer instead: not the
+ * reference, only context (V8 copies shared memory with word-by-word relaxed copies, so
+ * a ring's copy in or out runs at that speed, not at a plain memcpy's).
+ */
+function copyBandwidth(floats: number, messages: number, shared = false): number {
   const src = new Float32Array(floats).fill(1);
-  const dst = new Float32Array(floats);
+  const dst = shared ? new Float32Array(new SharedArrayBuffer(floats * 4)) : new Float32Array(floats);
   for (let i = 0; i < 3; i++) dst.set(src);
   const runs: number[] = [];
   for (let r = 0; r < REPS; r++) {
@@ -125,6 +133,18 @@ function copyBandwidth(floats: number, messages: number): number {
     runs.push(performance.now() - t0);
   }
   return (floats * 4 * messages) / (median(runs) / 1000);
+}
+
+/** The channel lines alone, with ShmComm options overriding the workers' (for experiments). */
+export async function runChannelBench(options: Record<string, unknown> = {}, sizes = [1 << 14, 1 << 20]): Promise<string> {
+  const lines: string[] = [];
+  for (const floats of sizes) {
+    const messages = floats >= 1 << 20 ? 40 : 400;
+    const r: string[] = [];
+    for (const mode of ["p2p", "burst", "allreduce"] as const) r.push(`${mode} ${GBs(await channelBandwidth(mode, floats, messages, options))}`);
+    lines.push(`${(floats * 4) >> 10} KiB: copy ${GBs(copyBandwidth(floats, messages))}; ${r.join("; ")}`);
+  }
+  return lines.join("\n");
 }
 
 const GBs = (x: number) => `${(x / 1e9).toFixed(2)} GB/s`;
@@ -139,10 +159,12 @@ export async function runRuntimeBench(): Promise<string> {
     const ar = await channelBandwidth("allreduce", floats, messages);
     // The copy right after the channel runs, under the same load.
     const copy = copyBandwidth(floats, messages);
+    const sharedCopy = copyBandwidth(floats, messages, true);
     const pct = (x: number) => `${((100 * x) / copy).toFixed(0)} %`;
     lines.push(
       `shm ${(floats * 4) >> 10} KiB messages (medians of ${REPS}): memory copy ${GBs(copy)}; point-to-point ${GBs(p2p)} (${pct(p2p)} of the copy; target ≥ 50 %), ` +
-        `all sent at once ${GBs(burst)} (${pct(burst)}); 2-device all-reduce ${GBs(ar)} of buffer per second (${pct(ar)})`,
+        `all sent at once ${GBs(burst)} (${pct(burst)}); 2-device all-reduce ${GBs(ar)} of buffer per second (${pct(ar)}); ` +
+        `[context: a copy into shared memory ${GBs(sharedCopy)}]`,
     );
   }
   lines.push(`load average ${loadavg()[0].toFixed(1)} on ${localMesh().devices.length} cores (the machine is shared; compare ratios within one run)`);

@@ -9,11 +9,12 @@
 //     [ tagBytes i32 | totalFloats i32 | offsetFloats i32 | chunkFloats i32 ] tag (UTF-8,
 //     padded to 4) payload (chunkFloats f32)
 // and may wrap around the end of the ring (it is copied in two pieces). The sender writes
-// the record, then publishes it with Atomics.store(HEAD) + Atomics.notify; the receiver
-// reads HEAD with Atomics.load (sequentially consistent: the record's bytes are visible),
-// copies the record out, and releases the space with Atomics.store(TAIL) + notify.
+// the record, then publishes it with Atomics.store(HEAD); the receiver reads HEAD with
+// Atomics.load (sequentially consistent: the record's bytes are visible), copies the
+// record out, and releases the space with Atomics.store(TAIL). Each side calls
+// Atomics.notify only when the header's waiter count says the peer is asleep.
 //
-// Sends never block. A message is cut into chunks of at most capacity/4 (so the receiver
+// Sends never block. A message is cut into chunks of at most capacity/2 (so the receiver
 // copies one chunk out while the sender writes the next); what does not fit now waits in
 // the sender's unbounded in-memory queue, and a flusher (Atomics.waitAsync on TAIL, so the
 // thread's event loop stays free to run the device's program) writes it as space frees.
@@ -21,9 +22,11 @@
 // in the common case a whole message is written at once; the queue makes correctness
 // independent of the size. The receiver reassembles chunks per tag.
 //
-// Waiting never blocks the thread either: a short spin on Atomics.load (the peer is
-// usually mid-copy of the next record), then Atomics.waitAsync in bounded slices, so a
-// wake-up that goes astray costs one slice, never the whole deadline.
+// Waiting: a short spin on Atomics.load (the peer is usually mid-copy of the next record),
+// then a sleep in bounded slices, so a wake-up that goes astray costs one slice, never
+// the whole deadline. The sleep is Atomics.waitAsync (the event loop stays free), except
+// for a receive whose owner allows blocking (`canBlock`: a worker with no queued sends),
+// which sleeps in Atomics.wait: a kernel wake-up instead of a promise on the event loop.
 //
 // Receiving avoids copies and allocations: `receiveInto` hands each chunk's payload to a
 // sink straight out of the ring (the executor adds or copies it into the destination
@@ -35,12 +38,24 @@
 const HEAD = 0;
 /** Int32 index of TAIL: 64 bytes after HEAD (another cache line). */
 const TAIL = 16;
+/**
+ * Waiters on HEAD (receives asleep, by the receiver) and on TAIL (a flusher asleep, by the
+ * sender): a waiter adds itself, re-checks the counter and sleeps; the other side stores
+ * its counter and then notifies only if the count is non-zero. Both are sequentially
+ * consistent, so either the waiter sees the new counter or the notifier sees the waiter
+ * (Atomics.wait also compares the counter atomically): no lost wake-up, and no
+ * Atomics.notify at all while the peer is awake.
+ */
+const HEAD_WAITERS = 8;
+const TAIL_WAITERS = 24;
 export const CONTROL_BYTES = 128;
 const RECORD_HEADER = 16;
 /** Longest single Atomics.waitAsync; the callers loop until their own deadline. */
 const WAIT_SLICE_MS = 50;
 /** Default spin before sleeping (microseconds). */
 export const DEFAULT_SPIN_US = 30;
+/** Default largest chunk (bytes; at most half the ring is used). */
+export const DEFAULT_CHUNK_BYTES = 1 << 30;
 
 export function ringBytes(sab: SharedArrayBuffer): number {
   return sab.byteLength - CONTROL_BYTES;
@@ -134,19 +149,41 @@ function spinChange(ctrl: Int32Array, index: number, seen: number, us: number): 
 /**
  * Waits (without blocking the thread) until ctrl[index] differs from `seen`, or at most
  * min(ms, one slice): the caller re-checks its condition and deadline and waits again.
+ * `waiters` is the header count the notifier checks (HEAD_WAITERS or TAIL_WAITERS).
  */
-async function waitChange(ctrl: Int32Array, index: number, seen: number, ms: number, spinUs: number): Promise<void> {
+async function waitChange(ctrl: Int32Array, index: number, waiters: number, seen: number, ms: number, spinUs: number): Promise<void> {
   if (spinChange(ctrl, index, seen, spinUs)) return;
   const slice = Math.max(0, Math.min(ms, WAIT_SLICE_MS));
-  const r = waitAsync(ctrl, index, seen, slice);
-  if (!r.async) return;
-  // A pending waitAsync does not keep Node's event loop alive: without this timer a
-  // thread with nothing else to do would exit in the middle of a receive.
-  const alive = setTimeout(() => undefined, slice + 1000);
+  Atomics.add(ctrl, waiters, 1);
+  let alive: ReturnType<typeof setTimeout> | undefined;
   try {
+    // Registered before this load: a store after it sees the count and notifies.
+    if (Atomics.load(ctrl, index) !== seen) return;
+    const r = waitAsync(ctrl, index, seen, slice);
+    if (!r.async) return;
+    // A pending waitAsync does not keep Node's event loop alive: without this timer a
+    // thread with nothing else to do would exit in the middle of a receive.
+    alive = setTimeout(() => undefined, slice + 1000);
     await r.value;
   } finally {
-    clearTimeout(alive);
+    Atomics.sub(ctrl, waiters, 1);
+    if (alive !== undefined) clearTimeout(alive);
+  }
+}
+
+/**
+ * The blocking form of waitChange (Atomics.wait: worker threads only): the thread sleeps
+ * in the kernel and wakes in a few microseconds, where a waitAsync wake-up costs a promise
+ * resolution on the event loop (~30 µs of CPU). Bounded by the same slice.
+ */
+function waitChangeBlocking(ctrl: Int32Array, index: number, waiters: number, seen: number, ms: number, spinUs: number): void {
+  if (spinChange(ctrl, index, seen, spinUs)) return;
+  const slice = Math.max(0, Math.min(ms, WAIT_SLICE_MS));
+  Atomics.add(ctrl, waiters, 1);
+  try {
+    Atomics.wait(ctrl, index, seen, slice);
+  } finally {
+    Atomics.sub(ctrl, waiters, 1);
   }
 }
 
@@ -188,10 +225,11 @@ export class ShmSender {
     private readonly onStall: (e: ChannelTimeout) => void,
     private readonly label = "channel",
     private readonly spinUs = DEFAULT_SPIN_US,
+    chunkBytes = DEFAULT_CHUNK_BYTES,
   ) {
     this.ring = new Ring(sab);
-    // Chunks of a quarter ring: the receiver copies one out while the sender writes the next.
-    this.maxChunk = Math.max(1, this.ring.cap >> 4);
+    // Chunks of at most half the ring: the receiver copies one out while the sender writes the next.
+    this.maxChunk = Math.max(1, Math.floor(Math.min(chunkBytes, this.ring.cap / 2) / 4));
     this.poolLimit = Math.max(32 << 20, 4 * this.ring.cap);
   }
 
@@ -273,7 +311,7 @@ export class ShmSender {
       }
       // Sequentially consistent store: the record's bytes are visible before HEAD moves.
       Atomics.store(ctrl, HEAD, pos | 0);
-      Atomics.notify(ctrl, HEAD);
+      if (Atomics.load(ctrl, HEAD_WAITERS) !== 0) Atomics.notify(ctrl, HEAD);
       this.sentBytes += chunk * 4;
       m.offset += chunk;
       if (m.offset === m.data.length) m.done = true;
@@ -316,7 +354,7 @@ export class ShmSender {
           this.onStall(new ChannelTimeout(`${this.label}: the receiver did not take queued data`, this.timeoutMs));
           return;
         }
-        await waitChange(ctrl, TAIL, seenTail, left, this.spinUs);
+        await waitChange(ctrl, TAIL, TAIL_WAITERS, seenTail, left, this.spinUs);
       }
       this.queue.length = 0;
       this.queueHead = 0;
@@ -368,7 +406,17 @@ export class ShmReceiver {
   private readonly direct = new Map<string, Direct>();
   private readonly tagBuf = new Uint8Array(1024);
 
-  constructor(sab: SharedArrayBuffer, private readonly label = "channel", private readonly spinUs = DEFAULT_SPIN_US) {
+  /**
+   * `canBlock`, when given, is asked before each sleep of a receive: true lets it sleep in
+   * Atomics.wait (blocking the thread; workers only), which the caller allows only when
+   * nothing else on this thread needs to run meanwhile (no queued sends to flush).
+   */
+  constructor(
+    sab: SharedArrayBuffer,
+    private readonly label = "channel",
+    private readonly spinUs = DEFAULT_SPIN_US,
+    private readonly canBlock?: () => boolean,
+  ) {
     this.ring = new Ring(sab);
   }
 
@@ -424,7 +472,7 @@ export class ShmReceiver {
       if (d && d.done && d !== until) Atomics.notify(ctrl, HEAD);
       // Release each record at once so that a sender waiting for space can go on.
       Atomics.store(ctrl, TAIL, tail);
-      Atomics.notify(ctrl, TAIL);
+      if (Atomics.load(ctrl, TAIL_WAITERS) !== 0) Atomics.notify(ctrl, TAIL);
     }
   }
 
@@ -487,7 +535,8 @@ export class ShmReceiver {
         if (this.fromMailbox(tag, sink)) return;
         const left = deadline - Date.now();
         if (left <= 0) throw new ChannelTimeout(`${this.label}: waiting for message ${tag}`, timeoutMs);
-        await waitChange(ctrl, HEAD, seen, left, this.spinUs);
+        if (this.canBlock?.()) waitChangeBlocking(ctrl, HEAD, HEAD_WAITERS, seen, left, this.spinUs);
+        else await waitChange(ctrl, HEAD, HEAD_WAITERS, seen, left, this.spinUs);
       }
     } finally {
       if (this.direct.get(tag) === d) this.direct.delete(tag);

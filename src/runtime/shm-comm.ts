@@ -34,6 +34,13 @@ export interface ShmCommOptions {
   allreduce?: "direct" | "root";
   /** Microseconds a wait spins on the shared counter before sleeping (default 30). */
   spinUs?: number;
+  /**
+   * Let a receive sleep in the blocking Atomics.wait when this device has no queued sends
+   * (worker threads only: the thread's event loop stops meanwhile). Default false.
+   */
+  blocking?: boolean;
+  /** Largest chunk a message is cut into (bytes; at most half the ring). */
+  chunkBytes?: number;
 }
 
 /** Sinks of the in-place all-reduce: set or add a peer's slice into `data` from `base`. */
@@ -72,8 +79,9 @@ export class ShmComm implements Comm {
   constructor(readonly device: number, channels: DeviceChannels, private readonly options: ShmCommOptions) {
     const stall = options.onStall ?? (() => undefined);
     const spin = options.spinUs ?? DEFAULT_SPIN_US;
-    for (const [to, sab] of channels.out) this.senders.set(to, new ShmSender(sab, options.timeoutMs, stall, `device ${device} → ${to}`, spin));
-    for (const [from, sab] of channels.in) this.receivers.set(from, new ShmReceiver(sab, `device ${from} → ${device}`, spin));
+    for (const [to, sab] of channels.out) this.senders.set(to, new ShmSender(sab, options.timeoutMs, stall, `device ${device} → ${to}`, spin, options.chunkBytes));
+    const canBlock = options.blocking ? () => this.pendingSends() === 0 : undefined;
+    for (const [from, sab] of channels.in) this.receivers.set(from, new ShmReceiver(sab, `device ${from} → ${device}`, spin, canBlock));
   }
 
   send(to: number, tag: string, data: Float32Array): void {

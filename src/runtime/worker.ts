@@ -60,6 +60,8 @@ async function main(): Promise<void> {
 
   const comm = new ShmComm(device, init.channels, {
     timeoutMs: init.timeoutMs,
+    // A worker may sleep in Atomics.wait while it waits for a message and has no queued sends.
+    blocking: true,
     onStall: (e) => fail("PAR5103", e.message),
   });
   const executor = new DeviceExecutor(plan, device, choice.tf, comm, {
