@@ -87,7 +87,10 @@ export async function runSearchBench(): Promise<string> {
   lines.push("model          mesh      ≤1% at  found at   run      it/s    best ms    dp ms   expert ms  ×dp    ×expert  start");
   const notes: string[] = [];
   const details: string[] = ["", "what the searched strategies change relative to data parallel:"];
+  // PAR_BENCH_MODELS=nmt,alexnet limits the run to those models.
+  const only = process.env.PAR_BENCH_MODELS?.split(",").map((x) => x.trim().replace(/\.par$/, ""));
   for (const m of MODELS) {
+    if (only && !only.includes(m.file.replace(/\.par$/, ""))) continue;
     const { graph, why } = load(m.file, m.batch);
     if (!graph) {
       notes.push(`${m.file}: skipped, it does not load (${why})`);
