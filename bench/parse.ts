@@ -60,12 +60,7 @@ export async function parseBench(): Promise<string> {
   let ops = 0;
   let errors = 0;
   const runs: { parse: { wall: number; cpu: number }; check: { wall: number; cpu: number } }[] = [];
-  // A `par check` process starts with an empty heap; without this, each run would also pay
-  // for collecting the previous run's ~100 MB of tokens, CST, AST and graph. `npm run bench`
-  // passes --expose-gc so the collection happens here, outside the timed region.
-  const collect = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < WARMUP + REPEATS; i++) {
-    collect?.();
     const d = new Diagnostics();
     let p: ReturnType<typeof parse> = undefined;
     const parseTime = timed(() => {
@@ -82,7 +77,7 @@ export async function parseBench(): Promise<string> {
   const total = { wall: med((r) => r.parse.wall + r.check.wall), cpu: med((r) => r.parse.cpu + r.check.cpu) };
   const verdict = (ms: number): string => (ms <= 200 ? "met" : "NOT met");
   return [
-    `file: ${lines} lines, ${ops} ops, ${errors} errors (medians of ${REPEATS} runs after ${WARMUP} warm-up runs; ${collect ? "heap collected between runs" : "run with --expose-gc to collect the heap between runs"})`,
+    `file: ${lines} lines, ${ops} ops, ${errors} errors (medians of ${REPEATS} runs after ${WARMUP} warm-up runs)`,
     row("parse:", med((r) => r.parse.wall), med((r) => r.parse.cpu)),
     row("check:", med((r) => r.check.wall), med((r) => r.check.cpu)),
     row("parse + check:", total.wall, total.cpu, `   target ≤ 200 ms: ${verdict(total.wall)} (wall), ${verdict(total.cpu)} (CPU)`),

@@ -24,7 +24,7 @@ export const BASELINE_KINDS: readonly BaselineKind[] = ["dp", "mp", "expert", "m
 /** Fully connected layers: split by parameter (output channel) in `expert`, paired in `megatron`. */
 export const FC_KINDS: ReadonlySet<string> = new Set(["linear", "matmul"]);
 /** Sequence layers placed layer by layer in `expert` (GNMT-style operator placement). */
-export const SEQUENCE_KINDS: ReadonlySet<string> = new Set(["lstm", "embedding", "attention"]);
+export const SEQUENCE_KINDS: ReadonlySet<string> = new Set(["lstm", "lstm_chunk", "embedding", "gather", "attention"]);
 /**
  * Attention ops, split by heads in `megatron`. par's `attention` holds its own Q/K/V and
  * output projections, so a heads split is Megatron's whole attention block: column-parallel
@@ -100,9 +100,31 @@ function whole(op: OpNode, device: number): OpConfig {
 /** Data parallel over `devices`: the sample dim split evenly over as many of them as divide it. */
 function dpConfig(op: OpNode, devices: readonly number[]): OpConfig {
   const s = sampleDim(op);
-  if (s < 0) return whole(op, devices[0]);
+  if (s < 0) return op.inputs.length === 0 ? shardedWeightConfig(op, devices) : whole(op, devices[0]);
   const d = largestDivisorAtMost(op.sig.space[s].size, devices.length);
   return gridConfig(op, new Map([[s, d]]), (c) => devices[c[s]]);
+}
+
+/**
+ * A weight source (a `param` op: no inputs, no sample dim) under data parallelism: its
+ * largest-splitting dim spread over all devices. Its consumers then gather it and send
+ * their gradients back in balanced pieces: the traffic of an all-gather plus a
+ * reduce-scatter, i.e. of data parallelism's all-reduce (ZeRO-3's layout). Placing it
+ * whole on one device would instead make that device a parameter server for every replica.
+ */
+function shardedWeightConfig(op: OpNode, devices: readonly number[]): OpConfig {
+  let best = -1;
+  let bestDegree = 1;
+  op.sig.space.forEach((d, i) => {
+    if (d.splittable === false) return;
+    const k = largestDivisorAtMost(d.size, devices.length);
+    if (k > bestDegree) {
+      best = i;
+      bestDegree = k;
+    }
+  });
+  if (best < 0) return whole(op, devices[0]);
+  return gridConfig(op, new Map([[best, bestDegree]]), (c) => devices[c[best]]);
 }
 
 /**
