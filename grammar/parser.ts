@@ -84,61 +84,78 @@ export class ParParser extends CstParser {
     self.CST_STACK.push(node);
   }
 
+  // The closures and option objects handed to OR / MANY / OPTION are built once, not on
+  // every rule invocation (chevrotain's advice for speed; the grammar is the same).
+
   // ------------------------------------------------------------ top level
+  private readonly programAlts = [
+    { ALT: () => this.SUBRULE(this.modelDecl) },
+    { ALT: () => this.SUBRULE(this.blockDecl) },
+    { ALT: () => this.SUBRULE(this.meshDecl) },
+    { ALT: () => this.SUBRULE(this.strategyDecl) },
+    { ALT: () => this.CONSUME(T.Semicolon) },
+  ];
+  private readonly programItem = (): void => {
+    this.OR(this.programAlts);
+  };
+
   program = this.RULE("program", () => {
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.modelDecl) },
-        { ALT: () => this.SUBRULE(this.blockDecl) },
-        { ALT: () => this.SUBRULE(this.meshDecl) },
-        { ALT: () => this.SUBRULE(this.strategyDecl) },
-        { ALT: () => this.CONSUME(T.Semicolon) },
-      ]);
-    });
+    this.MANY(this.programItem);
   });
+
+  private readonly optParamList = (): void => {
+    this.SUBRULE(this.paramList);
+  };
 
   modelDecl = this.RULE("modelDecl", () => {
     this.CONSUME(T.Model);
     this.CONSUME(T.Identifier);
-    this.OPTION(() => this.SUBRULE(this.paramList));
+    this.OPTION(this.optParamList);
     this.SUBRULE(this.body);
   });
 
   blockDecl = this.RULE("blockDecl", () => {
     this.CONSUME(T.Block);
     this.CONSUME(T.Identifier);
-    this.OPTION(() => this.SUBRULE(this.paramList));
+    this.OPTION(this.optParamList);
     this.SUBRULE(this.body);
   });
 
+  private readonly paramSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.param) };
+
   paramList = this.RULE("paramList", () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.MANY_SEP(this.paramSep);
     this.CONSUME(T.RParen);
   });
 
+  private readonly paramDefault = (): void => {
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expr);
+  };
+
   param = this.RULE("param", () => {
     this.CONSUME(T.Identifier);
-    this.OPTION(() => {
-      this.CONSUME(T.Equals);
-      this.SUBRULE(this.expr);
-    });
+    this.OPTION(this.paramDefault);
   });
 
   // ------------------------------------------------------------ statements
+  private readonly bodyAlts = [
+    { ALT: () => this.SUBRULE(this.inputStmt) },
+    { ALT: () => this.SUBRULE(this.repeatStmt) },
+    { ALT: () => this.SUBRULE(this.forStmt) },
+    { ALT: () => this.SUBRULE(this.returnStmt) },
+    { ALT: () => this.SUBRULE(this.assignStmt) },
+    { ALT: () => this.CONSUME(T.Semicolon) },
+  ];
+  private readonly bodyItem = (): void => {
+    this.OR(this.bodyAlts);
+  };
+
   /** Statements; `;` is an optional separator. */
   body = this.RULE("body", () => {
     this.CONSUME(T.LBrace);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.inputStmt) },
-        { ALT: () => this.SUBRULE(this.repeatStmt) },
-        { ALT: () => this.SUBRULE(this.forStmt) },
-        { ALT: () => this.SUBRULE(this.returnStmt) },
-        { ALT: () => this.SUBRULE(this.assignStmt) },
-        { ALT: () => this.CONSUME(T.Semicolon) },
-      ]);
-    });
+    this.MANY(this.bodyItem);
     this.CONSUME(T.RBrace);
   });
 
@@ -149,35 +166,43 @@ export class ParParser extends CstParser {
     this.SUBRULE(this.typeExpr);
   });
 
+  private readonly dimDeclSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.dimDecl) };
+
   typeExpr = this.RULE("typeExpr", () => {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.LBracket);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.dimDecl) });
+    this.MANY_SEP(this.dimDeclSep);
     this.CONSUME(T.RBracket);
   });
 
+  private readonly dimName = (): void => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+  };
+
   /** `784`, `batch`, or `tokens: seq * 2`. */
   dimDecl = this.RULE("dimDecl", () => {
-    this.OPTION(() => {
-      this.CONSUME(T.Identifier);
-      this.CONSUME(T.Colon);
-    });
+    this.OPTION(this.dimName);
     this.SUBRULE(this.expr);
   });
 
+  private readonly targetSep = { SEP: T.Comma, DEF: () => this.CONSUME(T.Identifier) };
+
   assignStmt = this.RULE("assignStmt", () => {
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.Identifier) });
+    this.AT_LEAST_ONE_SEP(this.targetSep);
     this.CONSUME(T.Equals);
     this.SUBRULE(this.expr);
   });
 
+  private readonly repeatLabel = (): void => {
+    this.CONSUME(T.As);
+    this.CONSUME(T.Identifier);
+  };
+
   repeatStmt = this.RULE("repeatStmt", () => {
     this.CONSUME(T.Repeat);
     this.SUBRULE(this.expr);
-    this.OPTION(() => {
-      this.CONSUME(T.As);
-      this.CONSUME(T.Identifier);
-    });
+    this.OPTION(this.repeatLabel);
     this.SUBRULE(this.body);
   });
 
@@ -189,14 +214,30 @@ export class ParParser extends CstParser {
     this.SUBRULE(this.body);
   });
 
+  private readonly returnSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) };
+
   returnStmt = this.RULE("returnStmt", () => {
     this.CONSUME(T.Return);
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.AT_LEAST_ONE_SEP(this.returnSep);
   });
 
   // ------------------------------------------------------------ expressions
   // Kept flat for speed (each rule level costs a CST node per operand): one operator loop,
   // precedence and associativity are applied when building the AST.
+
+  private readonly exprOperand = (): void => {
+    this.CONSUME(T.BinaryOp);
+    this.SUBRULE2(this.unary);
+  };
+  private readonly rangeOperand = (): void => {
+    this.CONSUME2(T.BinaryOp);
+    this.SUBRULE4(this.unary);
+  };
+  private readonly exprRange = (): void => {
+    this.CONSUME(T.DotDot);
+    this.SUBRULE3(this.unary);
+    this.MANY2(this.rangeOperand);
+  };
 
   /**
    * Operands joined by `+ - * / // %`, optionally a range `a..b` (binding loosest). The
@@ -204,48 +245,48 @@ export class ParParser extends CstParser {
    */
   expr = this.RULE("expr", () => {
     this.SUBRULE(this.unary);
-    this.MANY(() => {
-      this.CONSUME(T.BinaryOp);
-      this.SUBRULE2(this.unary);
-    });
-    this.OPTION(() => {
-      this.CONSUME(T.DotDot);
-      this.SUBRULE3(this.unary);
-      this.MANY2(() => {
-        this.CONSUME2(T.BinaryOp);
-        this.SUBRULE4(this.unary);
-      });
-    });
+    this.MANY(this.exprOperand);
+    this.OPTION(this.exprRange);
   });
+
+  private readonly minus = (): void => {
+    this.CONSUME(T.Minus);
+  };
+  private readonly numberAlts = [{ ALT: () => this.CONSUME(T.IntLiteral) }, { ALT: () => this.CONSUME(T.FloatLiteral) }];
+  private readonly optUnit = { GATE: () => this.unitFollows(), DEF: () => this.SUBRULE(this.unit) };
+  private readonly optArgList = (): void => {
+    this.SUBRULE(this.argList);
+  };
+  private readonly unaryAlts = [
+    {
+      ALT: () => {
+        this.OR2(this.numberAlts);
+        this.OPTION(this.optUnit);
+      },
+    },
+    { ALT: () => this.CONSUME(T.StringLiteral) },
+    { ALT: () => this.CONSUME(T.True) },
+    { ALT: () => this.CONSUME(T.False) },
+    {
+      ALT: () => {
+        this.CONSUME(T.Identifier);
+        this.OPTION2(this.optArgList);
+      },
+    },
+    {
+      ALT: () => {
+        this.CONSUME(T.LParen);
+        this.SUBRULE(this.expr);
+        this.CONSUME(T.RParen);
+      },
+    },
+    { ALT: () => this.SUBRULE(this.listExpr) },
+  ];
 
   /** Prefix minus signs, then a primary expression. */
   unary = this.RULE("unary", () => {
-    this.MANY(() => this.CONSUME(T.Minus));
-    this.OR([
-      {
-        ALT: () => {
-          this.OR2([{ ALT: () => this.CONSUME(T.IntLiteral) }, { ALT: () => this.CONSUME(T.FloatLiteral) }]);
-          this.OPTION({ GATE: () => this.unitFollows(), DEF: () => this.SUBRULE(this.unit) });
-        },
-      },
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      {
-        ALT: () => {
-          this.CONSUME(T.Identifier);
-          this.OPTION2(() => this.SUBRULE(this.argList));
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.SUBRULE(this.expr);
-          this.CONSUME(T.RParen);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.listExpr) },
-    ]);
+    this.MANY(this.minus);
+    this.OR(this.unaryAlts);
   });
 
   /**
@@ -258,33 +299,40 @@ export class ParParser extends CstParser {
     return this.LA(0).startLine === unit.startLine && after !== T.Equals && after !== T.Colon && after !== T.LParen;
   }
 
+  private readonly unitPer = {
+    GATE: () => adjacent(this.LA(0), this.LA(1)) && this.LA(2).tokenType === T.Identifier && adjacent(this.LA(1), this.LA(2)),
+    DEF: () => {
+      this.CONSUME(T.Slash);
+      this.CONSUME2(T.Identifier);
+    },
+  };
+
   /** `GB`, `us`, `GB/s`: the `/` part is written without spaces, so `a / b` stays a division. */
   unit = this.RULE("unit", () => {
     this.CONSUME(T.Identifier);
-    this.OPTION({
-      GATE: () => adjacent(this.LA(0), this.LA(1)) && this.LA(2).tokenType === T.Identifier && adjacent(this.LA(1), this.LA(2)),
-      DEF: () => {
-        this.CONSUME(T.Slash);
-        this.CONSUME2(T.Identifier);
-      },
-    });
+    this.OPTION(this.unitPer);
   });
+
+  private readonly elementSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) };
 
   listExpr = this.RULE("listExpr", () => {
     this.CONSUME(T.LBracket);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expr) });
+    this.MANY_SEP(this.elementSep);
     this.CONSUME(T.RBracket);
   });
+
+  private readonly argAlts = [{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE(this.expr) }];
+  private readonly argSep = {
+    SEP: T.Comma,
+    DEF: () => {
+      this.OR(this.argAlts);
+    },
+  };
 
   /** Arguments in any order here; "positional after named" is reported when building the AST, with a hint. */
   argList = this.RULE("argList", () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({
-      SEP: T.Comma,
-      DEF: () => {
-        this.OR([{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE(this.expr) }]);
-      },
-    });
+    this.MANY_SEP(this.argSep);
     this.CONSUME(T.RParen);
   });
 
@@ -301,38 +349,46 @@ export class ParParser extends CstParser {
     this.SUBRULE(this.meshBody);
   });
 
+  private readonly meshAlts = [
+    { ALT: () => this.SUBRULE(this.deviceDecl) },
+    { ALT: () => this.SUBRULE(this.linkDecl) },
+    { ALT: () => this.SUBRULE(this.groupDecl) },
+    { ALT: () => this.CONSUME(T.Semicolon) },
+  ];
+  private readonly meshItem = (): void => {
+    this.OR(this.meshAlts);
+  };
+
   meshBody = this.RULE("meshBody", () => {
     this.CONSUME(T.LBrace);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.deviceDecl) },
-        { ALT: () => this.SUBRULE(this.linkDecl) },
-        { ALT: () => this.SUBRULE(this.groupDecl) },
-        { ALT: () => this.CONSUME(T.Semicolon) },
-      ]);
-    });
+    this.MANY(this.meshItem);
     this.CONSUME(T.RBrace);
   });
+
+  private readonly optAttrList = (): void => {
+    this.SUBRULE(this.attrList);
+  };
+  private readonly deviceCount = {
+    // `x` on the device's line: a group labelled `x` may start the next line.
+    GATE: () => this.LA(1).image === "x" && this.LA(1).startLine === this.LA(0).endLine,
+    DEF: () => {
+      this.CONSUME2(T.Identifier);
+      this.SUBRULE(this.expr);
+    },
+  };
 
   /** `device P100 x 4`, `device mygpu(flops = 10 TFLOP/s) x 2`; the `x` is an ordinary name. */
   deviceDecl = this.RULE("deviceDecl", () => {
     this.CONSUME(T.Device);
     this.CONSUME(T.Identifier);
-    this.OPTION(() => this.SUBRULE(this.attrList));
-    this.OPTION2({
-      // `x` on the device's line: a group labelled `x` may start the next line.
-      GATE: () => this.LA(1).image === "x" && this.LA(1).startLine === this.LA(0).endLine,
-      DEF: () => {
-        this.CONSUME2(T.Identifier);
-        this.SUBRULE(this.expr);
-      },
-    });
+    this.OPTION(this.optAttrList);
+    this.OPTION2(this.deviceCount);
   });
 
   linkDecl = this.RULE("linkDecl", () => {
     this.CONSUME(T.Link);
     this.CONSUME(T.Identifier);
-    this.OPTION(() => this.SUBRULE(this.attrList));
+    this.OPTION(this.optAttrList);
   });
 
   /** `node x 4 { ... }`: LABEL, the name `x`, a count, a nested body. */
@@ -343,13 +399,20 @@ export class ParParser extends CstParser {
     this.SUBRULE(this.meshBody);
   });
 
+  private readonly attrSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.namedArg) };
+
   attrList = this.RULE("attrList", () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.namedArg) });
+    this.MANY_SEP(this.attrSep);
     this.CONSUME(T.RParen);
   });
 
   // ------------------------------------------------------------ strategies
+  private readonly strategyAlts = [{ ALT: () => this.SUBRULE(this.rule) }, { ALT: () => this.CONSUME(T.Semicolon) }];
+  private readonly strategyItem = (): void => {
+    this.OR(this.strategyAlts);
+  };
+
   strategyDecl = this.RULE("strategyDecl", () => {
     this.CONSUME(T.Strategy);
     this.CONSUME(T.Identifier);
@@ -358,17 +421,23 @@ export class ParParser extends CstParser {
     this.CONSUME(T.On);
     this.CONSUME3(T.Identifier);
     this.CONSUME(T.LBrace);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.rule) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
-    });
+    this.MANY(this.strategyItem);
     this.CONSUME(T.RBrace);
   });
 
+  private readonly patternSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.pattern) };
+  private readonly settingSep = { SEP: T.Comma, DEF: () => this.SUBRULE(this.setting) };
+
   rule = this.RULE("rule", () => {
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.pattern) });
+    this.AT_LEAST_ONE_SEP(this.patternSep);
     this.CONSUME(T.Colon);
-    this.AT_LEAST_ONE_SEP2({ SEP: T.Comma, DEF: () => this.SUBRULE(this.setting) });
+    this.AT_LEAST_ONE_SEP2(this.settingSep);
   });
+
+  private readonly settingRange = (): void => {
+    this.CONSUME(T.DotDot);
+    this.SUBRULE2(this.unary);
+  };
 
   /**
    * A setting's value has no binary operators: the next rule may start with the glob `*`
@@ -378,34 +447,36 @@ export class ParParser extends CstParser {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Equals);
     this.SUBRULE(this.unary);
-    this.OPTION(() => {
-      this.CONSUME(T.DotDot);
-      this.SUBRULE2(this.unary);
-    });
+    this.OPTION(this.settingRange);
   });
+
+  private readonly morePieces = { GATE: () => adjacent(this.LA(0), this.LA(1)), DEF: () => this.SUBRULE2(this.patternPiece) };
+  private readonly patternAlts = [
+    { ALT: () => this.CONSUME(T.StringLiteral) },
+    {
+      ALT: () => {
+        this.SUBRULE(this.patternPiece);
+        this.MANY(this.morePieces);
+      },
+    },
+  ];
 
   /** A quoted name, or glob pieces written without spaces between them (`layer*.attn.qkv`). */
   pattern = this.RULE("pattern", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      {
-        ALT: () => {
-          this.SUBRULE(this.patternPiece);
-          this.MANY({ GATE: () => adjacent(this.LA(0), this.LA(1)), DEF: () => this.SUBRULE2(this.patternPiece) });
-        },
-      },
-    ]);
+    this.OR(this.patternAlts);
   });
 
+  private readonly pieceAlts = [
+    { ALT: () => this.CONSUME(T.Identifier) },
+    { ALT: () => this.CONSUME(T.IntLiteral) },
+    { ALT: () => this.CONSUME(T.FloatLiteral) },
+    { ALT: () => this.CONSUME(T.Star) },
+    { ALT: () => this.CONSUME(T.Question) },
+    { ALT: () => this.CONSUME(T.Dot) },
+  ];
+
   patternPiece = this.RULE("patternPiece", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.Identifier) },
-      { ALT: () => this.CONSUME(T.IntLiteral) },
-      { ALT: () => this.CONSUME(T.FloatLiteral) },
-      { ALT: () => this.CONSUME(T.Star) },
-      { ALT: () => this.CONSUME(T.Question) },
-      { ALT: () => this.CONSUME(T.Dot) },
-    ]);
+    this.OR(this.pieceAlts);
   });
 }
 
