@@ -133,15 +133,23 @@ function param(ctx: Ctx, n: C.ParamCstNode): A.Param | undefined {
 
 function statements(ctx: Ctx, body: C.BodyCstNode): A.Stmt[] {
   const c = body.children;
-  return byOffset(
-    defined<A.Stmt>([
-      ...(c.inputStmt ?? []).map((s) => inputStmt(ctx, s)),
-      ...(c.assignStmt ?? []).map((s) => assignStmt(ctx, s)),
-      ...(c.repeatStmt ?? []).map((s) => repeatStmt(ctx, s)),
-      ...(c.forStmt ?? []).map((s) => forStmt(ctx, s)),
-      ...(c.returnStmt ?? []).map((s) => returnStmt(ctx, s)),
-    ]),
-  );
+  // Plain loops rather than spreads of mapped arrays: a model body can hold 10,000 statements.
+  const out: A.Stmt[] = [];
+  const kinds = [c.inputStmt, c.assignStmt, c.repeatStmt, c.forStmt, c.returnStmt];
+  for (let k = 0; k < kinds.length; k++) {
+    const nodes = kinds[k];
+    if (nodes === undefined) continue;
+    for (let i = 0; i < nodes.length; i++) {
+      let st: A.Stmt | undefined;
+      if (k === 0) st = inputStmt(ctx, nodes[i] as C.InputStmtCstNode);
+      else if (k === 1) st = assignStmt(ctx, nodes[i] as C.AssignStmtCstNode);
+      else if (k === 2) st = repeatStmt(ctx, nodes[i] as C.RepeatStmtCstNode);
+      else if (k === 3) st = forStmt(ctx, nodes[i] as C.ForStmtCstNode);
+      else st = returnStmt(ctx, nodes[i] as C.ReturnStmtCstNode);
+      if (st !== undefined) out.push(st);
+    }
+  }
+  return byOffset(out);
 }
 
 function inputStmt(ctx: Ctx, n: C.InputStmtCstNode): A.InputStmt | undefined {
@@ -180,7 +188,8 @@ function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
 function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined {
   const span = nodeSpan(ctx, n);
   const value = expr(ctx, n.children.expr?.[0]);
-  const targets = (n.children.Identifier ?? []).filter(present).map((t): A.Ident => ({ kind: "ident", span: tokenSpan(t), name: t.image }));
+  const targets: A.Ident[] = [];
+  for (const t of n.children.Identifier ?? []) if (present(t)) targets.push({ kind: "ident", span: tokenSpan(t), name: t.image });
   if (!span || !value || targets.length === 0 || !first(n.children.Equals)) return undefined;
   return { kind: "assign", span, targets, value };
 }
@@ -246,6 +255,8 @@ const BINDING: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "//": 
  * tighter than `+ -`, and all are left-associative (operator precedence, one stack).
  */
 function binary(ctx: Ctx, unaries: C.UnaryCstNode[], ops: IToken[]): A.Expr | undefined {
+  // Fast path: a single operand (most expressions).
+  if (unaries.length === 1 && ops.length === 0) return unary(ctx, unaries[0]);
   const operands = unaries.map((u) => unary(ctx, u));
   if (operands.length === 0 || operands.some((o) => o === undefined) || ops.length !== operands.length - 1 || !ops.every(present)) return undefined;
   const values: A.Expr[] = [operands[0] as A.Expr];
@@ -268,7 +279,8 @@ function binary(ctx: Ctx, unaries: C.UnaryCstNode[], ops: IToken[]): A.Expr | un
 
 function unary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   let e = primary(ctx, n);
-  const minuses = n.children.Minus ?? [];
+  const minuses = n.children.Minus;
+  if (minuses === undefined) return e;
   if (!minuses.every(present)) return undefined;
   for (let i = minuses.length - 1; i >= 0 && e; i--) e = { kind: "unary", span: join(tokenSpan(minuses[i]), e.span), op: "-", operand: e };
   return e;
