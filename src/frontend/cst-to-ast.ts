@@ -35,12 +35,23 @@ function isNode(x: IToken | CstNode): x is CstNode {
 
 /** The parser tracks only node offsets (cheaper); lines and columns come from this table. */
 function lineStarts(text: string): number[] {
+  // Both the AST builder and attachComments need the table of the same text: keep the last.
+  if (text === lastLineStarts.text) return lastLineStarts.starts;
   // Line breaks as the lexer counts them: \n, \r\n, or a lone \r.
   const starts = [0];
-  const breaks = /\r\n?|\n/g;
-  for (let m = breaks.exec(text); m; m = breaks.exec(text)) starts.push(m.index + m[0].length);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10) starts.push(i + 1);
+    else if (ch === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  lastLineStarts = { text, starts };
   return starts;
 }
+/** Never mutated by its users (they only search it). */
+let lastLineStarts: { text: string; starts: number[] } = { text: "", starts: [0] };
 
 /** 0-based line index of an offset (binary search in the line-start table). */
 function lineOf(starts: number[], offset: number): number {
