@@ -203,7 +203,7 @@ export class DeviceExecutor {
         ...args,
         outputs: ins.outputs.map((id) => this.tensorOf(this.buf(id))),
         dOutputs: ins.dOutputs.map((id) => this.tensorOf(this.buf(id))),
-      });
+      }, ins.dInputs.map((id) => id !== null));
       ins.dInputs.forEach((id, i) => {
         const d = g.dInputs[i];
         if (id !== null && d) this.store(this.buf(id), d, true, `${ins.op} d input ${i}`);
