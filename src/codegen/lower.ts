@@ -376,6 +376,13 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     contributions.set(tensor, list);
   };
 
+  // Weight-gradient all-reduces and updates go to the END of S (after every backward), in
+  // the order the ops produce them: a blocking all-reduce is a barrier between its members,
+  // and the executor runs them in line (no overlap with kernels), so one barrier region at
+  // the end costs the devices' imbalance once instead of at every layer. A param is read
+  // only by its own op's kernels, which all precede its update either way; programs stay
+  // subsequences of S (deadlock freedom, above).
+  const tail: [number, Instruction][] = [];
   for (const lo of [...lowered].reverse()) {
     const o = lo.node;
     // dOutput of every task: a loss starts backward with 1; otherwise the owner of each
@@ -458,7 +465,7 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
         if (sh.devices.length > 1) {
           const group = [...sh.devices].sort((x, y) => x - y);
           const tag = b.tag("a");
-          for (const d of group) b.emit(d, { kind: "allreduce", group, tag, buf: pg });
+          for (const d of group) tail.push([d, { kind: "allreduce", group, tag, buf: pg }]);
         }
         // Every replica applies the same update to the same values: replicas stay identical.
         for (const d of sh.devices) {
@@ -471,11 +478,12 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
             upd.v = bufId("s", tensor, sh.region);
             b.declare(d, { id: upd.v, tensor, kind: "opt_v", region: sh.region, dtype: "f32" });
           }
-          b.emit(d, upd);
+          tail.push([d, upd]);
         }
       }
     });
   }
+  for (const [d, ins] of tail) b.emit(d, ins);
 
   const programs: DeviceProgram[] = deviceIndices.map((d) => {
     const p = b.programs.get(d)!;

@@ -9,12 +9,19 @@ function isDifferentiable(t: Tensor): boolean {
   return t.dtype === "float32";
 }
 
-export function autodiffBackward(entry: OpEntry, tf: TF, args: BackwardArgs): Gradients {
+/**
+ * `wantInputs[i] === false` says the caller discards input i's gradient (the executor's
+ * `dInputs[i]` is null: a fed tensor): it is left out of the differentiation, so its
+ * gradient kernels (for a linear on the data, a whole extra matmul) never run; its
+ * dInputs entry is null. The other gradients are computed by the same kernels on the same
+ * values as without the mask, so they are bit-identical.
+ */
+export function autodiffBackward(entry: OpEntry, tf: TF, args: BackwardArgs, wantInputs?: readonly boolean[]): Gradients {
   const nIn = args.inputs.length;
   const wrt: Tensor[] = [];
   const slots: ({ kind: "input" | "param"; index: number })[] = [];
   args.inputs.forEach((t, i) => {
-    if (isDifferentiable(t)) {
+    if (isDifferentiable(t) && wantInputs?.[i] !== false) {
       wrt.push(t);
       slots.push({ kind: "input", index: i });
     }
@@ -55,7 +62,11 @@ export function autodiffBackward(entry: OpEntry, tf: TF, args: BackwardArgs): Gr
   return { dInputs, dParams };
 }
 
-/** Backward of an op: its own, or autodiff of its forward. */
-export function backwardOf(entry: OpEntry, tf: TF, args: BackwardArgs): Gradients {
-  return entry.backward ? entry.backward(tf, args) : autodiffBackward(entry, tf, args);
+/**
+ * Backward of an op: its own, or autodiff of its forward. `wantInputs` (optional, see
+ * autodiffBackward) lets autodiff skip input gradients the caller discards; an op's own
+ * backward ignores it (the caller still discards them).
+ */
+export function backwardOf(entry: OpEntry, tf: TF, args: BackwardArgs, wantInputs?: readonly boolean[]): Gradients {
+  return entry.backward ? entry.backward(tf, args) : autodiffBackward(entry, tf, args, wantInputs);
 }

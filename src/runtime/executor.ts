@@ -160,8 +160,65 @@ export class DeviceExecutor {
     return b;
   }
 
+  /**
+   * Tensors of param buffers, kept across kernels until the buffer is written (`written`):
+   * a step's forward and backward of one op then pass the SAME weight tensor, so backends
+   * that cache per-weight work (wasm/XNNPACK packs a matmul's weights once per tensor) do it
+   * once per step instead of at every kernel. Same values, same kernels: same results.
+   */
+  private readonly paramTensors = new Map<string, Tensor>();
+
   private tensorOf(b: Buffer): Tensor {
+    if (b.spec.kind === "param") {
+      let t = this.paramTensors.get(b.spec.id);
+      if (!t) {
+        t = this.tf.keep(this.tf.tensor(b.data, b.shape, b.spec.dtype === "i32" ? "int32" : "float32"));
+        this.paramTensors.set(b.spec.id, t);
+      }
+      return t;
+    }
     return this.tf.tensor(b.data, b.shape, b.spec.dtype === "i32" ? "int32" : "float32");
+  }
+
+  /** Drops the kept tensors of buffers that `ins` writes. */
+  private written(ins: Instruction): void {
+    if (this.paramTensors.size === 0) return;
+    const drop = (id: string | null | undefined) => {
+      if (!id) return;
+      const t = this.paramTensors.get(id);
+      if (t) {
+        t.dispose();
+        this.paramTensors.delete(id);
+      }
+    };
+    switch (ins.kind) {
+      case "feed":
+      case "zero":
+      case "fill":
+      case "allreduce":
+        drop(ins.buf);
+        break;
+      case "copy":
+      case "recv":
+        drop(ins.dst);
+        break;
+      case "forward":
+        ins.outputs.forEach(drop);
+        break;
+      case "backward":
+        ins.dInputs.forEach(drop);
+        ins.dParams.forEach(drop);
+        break;
+      case "update":
+        drop(ins.param);
+        drop(ins.grad);
+        drop(ins.m);
+        drop(ins.v);
+        break;
+      case "send":
+      case "loss":
+        break;
+    }
   }
 
   private store(b: Buffer, t: Tensor, accumulate: boolean, what: string): void {
@@ -203,7 +260,7 @@ export class DeviceExecutor {
         ...args,
         outputs: ins.outputs.map((id) => this.tensorOf(this.buf(id))),
         dOutputs: ins.dOutputs.map((id) => this.tensorOf(this.buf(id))),
-      });
+      }, ins.dInputs.map((id) => id !== null));
       ins.dInputs.forEach((id, i) => {
         const d = g.dInputs[i];
         if (id !== null && d) this.store(this.buf(id), d, true, `${ins.op} d input ${i}`);
@@ -312,6 +369,7 @@ export class DeviceExecutor {
           break;
         }
       }
+      this.written(ins);
       this.observer?.after?.(index, ins);
     }
     return { loss };

@@ -3,7 +3,8 @@
 // and backward, `warmup` times unmeasured and then `repeats` times; the median is kept.
 // A measurement covers what the executor does for one kernel instruction: tensors made
 // from typed arrays, the kernel, and reading the results back (dataSync), so that the
-// simulator, fed these numbers, predicts what the workers spend.
+// simulator, fed these numbers, predicts what the workers spend (including the input
+// gradients it skips: those the plan's backward instruction discards).
 //
 // The result rows are the simulator's measured-cost entries (the `par-measured-costs`
 // format of src/cost/compute.ts); the runtime does not import src/cost, the CLI wraps them.
@@ -72,6 +73,9 @@ export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): P
       const shard = { box: ins.box, spaceSizes: spaceSizes(rt.sig), inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: isFirstAlongReductions(rt.sig, ins.box) };
       const mk = (x: { data: Float32Array | Int32Array; shape: number[]; dtype: "f32" | "i32" }): Tensor => tf.tensor(x.data, x.shape, x.dtype === "i32" ? "int32" : "float32");
       let outputs: Float32Array[] = [];
+      // As the executor does: input gradients the plan discards (fed tensors) are not computed.
+      const bw = prog.instructions.find((b) => b.kind === "backward" && b.op === ins.op && b.task === ins.task);
+      const wantInputs = bw && bw.kind === "backward" ? bw.dInputs.map((id) => id !== null) : undefined;
       const forward = () =>
         tf.tidy(() => {
           const ys = rt.entry.forward(tf, { inputs: inputData.map(mk), params: paramData.map(mk), attrs: rt.op.attrs, sig: rt.sig, shard });
@@ -87,7 +91,7 @@ export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): P
             shard,
             outputs: outputs.map((o, i) => tf.tensor(o, outShapes[i], "float32")),
             dOutputs: dOut.map((d, i) => tf.tensor(d, outShapes[i], "float32")),
-          });
+          }, wantInputs);
           for (const d of g.dInputs) d?.dataSync();
           for (const d of g.dParams) d.dataSync();
         });
