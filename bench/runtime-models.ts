@@ -1,4 +1,5 @@
 // Models and plans shared by the runtime benchmarks (runtime.ts, fidelity.ts).
+import { median } from "../src/core/stats.js";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,8 +59,5 @@ export function singleOn(graph: Graph, mesh: Mesh | LowerMesh): Strategy {
   return { ...singleDeviceStrategy(graph, mesh.name), name: "single" };
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+
+export { median };

@@ -20,6 +20,7 @@ import type { OpConfig, Strategy } from "../src/ir/strategy.js";
 import { getOp } from "../src/ops/registry.js";
 import { DeltaSimulator, simulateIterationTime } from "../src/sim/simulate.js";
 import { measure } from "./stats.js";
+import { mulberry32 as rng } from "../src/core/random.js";
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -81,17 +82,6 @@ function syntheticGraph(name: string, depth: number, batch = 64, width = 1024): 
   return g;
 }
 
-/** A deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An MCMC-like proposal: split one random splittable dim by a power of two ≤ n, on a random block of devices. */
 function proposal(r: () => number, graph: Graph, names: string[], n: number): { op: string; cfg: OpConfig } {

@@ -1,15 +1,14 @@
 // Small timing helpers for benchmarks: warm up, repeat, report the median.
+import { median } from "../src/core/stats.js";
+
+export { median };
+
 export function timeMs(fn: () => void): number {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Median of `repeats` timed runs after `warmup` untimed ones. */
 export function measure(fn: () => void, repeats = 7, warmup = 2): number {

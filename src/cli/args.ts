@@ -77,3 +77,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
   }
   return { positionals, flags };
 }
+
+/** A string-valued flag, or undefined when it was not given. */
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === "string" ? v : undefined;
+}

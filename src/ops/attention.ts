@@ -20,6 +20,7 @@ import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, OpEntry, ParamSpec, TF } from "./contract.js";
 import { fmtShape } from "./common.js";
+import { divisors } from "../core/integers.js";
 
 /** Indices of the iteration dims. */
 const SAMPLE = 0;
@@ -50,10 +51,10 @@ export const attention: OpEntry = {
     const [batch, seq, d] = x.shape;
     const heads = attrs.heads as number;
     if (d % heads !== 0) {
-      const ok = divisorsOf(d).filter((v) => v <= 64);
+      const ok = divisors(d).filter((v) => v <= 64);
       ctx.diagnostics.error("PAR2150", `\`attention\` needs \`heads\` to divide d_model: ${heads} does not divide ${d}`, {
         pos: ctx.pos,
-        expected: `heads dividing ${d} (${ok.join(", ")}${ok.length < divisorsOf(d).length ? ", ..." : ""})`,
+        expected: `heads dividing ${d} (${ok.join(", ")}${ok.length < divisors(d).length ? ", ..." : ""})`,
         hint: "each head takes d_model / heads contiguous features",
       });
       return undefined;
@@ -143,11 +144,6 @@ function causalMask(tf: TF, offset: number, sq: number, seq: number): Tensor {
   return tf.tensor2d(m, [sq, seq]);
 }
 
-function divisorsOf(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
-  return out;
-}
 
 /**
  * FLOPs of an attention task over `b` samples, `sq` query positions and `nh` heads, with

@@ -9,6 +9,7 @@
 // The result rows are the simulator's measured-cost entries (the `par-measured-costs`
 // format of src/cost/compute.ts); the runtime does not import src/cost, the CLI wraps them.
 
+import { median } from "../core/stats.js";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { regionShape, regionVolume } from "../core/region.js";
 import type { Plan } from "../codegen/plan.js";
@@ -34,11 +35,6 @@ export interface ProfileOptions {
   repeats?: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Deterministic operand data: floats in (−1, 1); integers 0 (a valid class or token id). */
 function operand(dtype: "f32" | "i32", n: number, salt: string): Float32Array | Int32Array {

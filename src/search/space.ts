@@ -28,18 +28,9 @@ import type { Mesh, MeshGroup } from "../core/mesh.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import type { Rng } from "./rng.js";
+import { divisors } from "../core/integers.js";
 
-/** Divisors of n, ascending. */
-export function divisors(n: number): number[] {
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let i = 1; i * i <= n; i++) {
-    if (n % i !== 0) continue;
-    lo.push(i);
-    if (i * i !== n) hi.push(n / i);
-  }
-  return [...lo, ...hi.reverse()];
-}
+export { divisors };
 
 function devicesUnder(g: MeshGroup): number {
   return g.devices.length + g.children.reduce((n, c) => n + devicesUnder(c), 0);

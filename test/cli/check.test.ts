@@ -2,25 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.js";
 import { formatBytes, formatCount, formatFlops } from "../../src/cli/format.js";
 import { runCli } from "../../src/cli/main.js";
+import { captureIo as capture } from "./cli-helpers.js";
 
-function capture(cwd: string): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    isTty: false,
-    cwd,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 const MLP = `model mlp(batch = 64, hidden = 1024, classes = 10) {
   input  x      : f32[batch, 784]

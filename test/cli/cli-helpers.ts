@@ -19,3 +19,20 @@ export function scratch(): string {
 
 /** A small MLP of the zoo: fast enough for several runs per test file. */
 export const SMALL_MLP = ["models/mlp.par", "--set", "batch=8", "--set", "hidden=16", "--set", "layers=1"];
+
+/** An Io that records stdout and stderr, for tests that call runCli themselves. */
+export function captureIo(cwd: string): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    isTty: false,
+    cwd,
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+  };
+  return io;
+}

@@ -3,28 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.js";
 import { runCli } from "../../src/cli/main.js";
+import { captureIo as capture } from "./cli-helpers.js";
 import { onnxModelType } from "../../src/frontend/onnx/decode.js";
 
 const ONNX = fileURLToPath(new URL("../fixtures/onnx/", import.meta.url));
 const KERAS = fileURLToPath(new URL("../fixtures/keras/", import.meta.url));
 
-function capture(cwd: string): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    isTty: false,
-    cwd,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 async function par(cwd: string, ...argv: string[]) {
   const io = capture(cwd);

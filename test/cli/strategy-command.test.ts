@@ -3,12 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import type { Io } from "../../src/cli/command.js";
-
-function io(cwd: string): Io & { stdout: string; stderr: string } {
-  const o = { stdout: "", stderr: "", isTty: false, cwd, out: (t: string) => void (o.stdout += t), err: (t: string) => void (o.stderr += t) };
-  return o;
-}
+import { captureIo as io } from "./cli-helpers.js";
 
 const MODEL = `model tiny(batch = 8) {
   input x : f32[batch, 6]

@@ -1,20 +1,11 @@
 // Tiny graphs and meshes for the search tests (built directly, no front end).
 import { Graph } from "../../src/ir/graph.js";
 import { addOp, clusterMesh, f32, i32 } from "../sim/fixtures.js";
+import { mulberry32 } from "../../src/core/random.js";
 
 export { clusterMesh, addOp };
 
-/** mulberry32, so one fast-check integer drives a whole case. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng };
 
 /** A random graph of `n` ops (2–4) over small dims: linears, relus, residual adds. */
 export function tinyGraph(r: () => number, n: number, chain = false): Graph {

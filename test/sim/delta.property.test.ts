@@ -9,18 +9,8 @@ import type { OpConfig, Strategy } from "../../src/ir/strategy.js";
 import { criticalPath, DeltaSimulator, simulate } from "../../src/sim/simulate.js";
 import { assertProperty } from "../support/property.js";
 import { addOp, clusterMesh, f32, i32 } from "./fixtures.js";
+import { mulberry32 as rng } from "../../src/core/random.js";
 
-/** A deterministic PRNG (mulberry32) so one fast-check integer drives a whole case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random small graph: linears and relus with occasional residual adds, then a loss. */
 function randomGraph(r: () => number): Graph {

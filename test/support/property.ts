@@ -16,12 +16,7 @@ export function assertProperty<Ts extends [unknown, ...unknown[]]>(prop: fc.IPro
   return fc.assert(prop as fc.IProperty<Ts>, fcParams(numRuns) as fc.Parameters<Ts>);
 }
 
-/** Divisors of n (ascending). */
-export function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
-  return out;
-}
+export { divisors } from "../../src/core/integers.js";
 
 /** An arbitrary degree for a dim of `size`: any value 1..min(size, max) (uneven splits included). */
 export function degreeFor(size: number, max = 4): fc.Arbitrary<number> {

@@ -10,18 +10,9 @@ import { backwardOf } from "../../src/ops/autodiff.js";
 import { isFirstAlongReductions, spaceSizes, taskRegions } from "../../src/ops/regions.js";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import { fullRegion } from "../../src/core/region.js";
+import { mulberry32, mulberry32 as rng } from "../../src/core/random.js";
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng };
 
 export function inferOrThrow(entry: OpEntry, inputs: TensorType[], attrs: Attrs): OpSignature {
   const diagnostics = new Diagnostics();

@@ -23,7 +23,9 @@ import { getOp } from "../../ops/registry.js";
 import { DEFAULT_BUDGET, type Budget } from "../../search/mcmc.js";
 import { searchStrategy } from "../../search/search.js";
 import { NO_DECLS, resolveMesh, resolveStrategy, type Decls } from "../pick.js";
-import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
+import { str, UsageError, type FlagSpec } from "../args.js";
+
+export { str };
 import type { CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 
@@ -52,11 +54,6 @@ export const COMPILE_FLAGS: FlagSpec[] = [
   { name: "optimizer", kind: "string", value: "NAME", doc: "sgd, momentum or adam (default sgd)" },
   { name: "seed", kind: "int", value: "N", doc: "seeds weights, data and the search (default 1)" },
 ];
-
-export function str(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === "string" ? v : undefined;
-}
 
 function parseBudget(spec: string | undefined): Budget {
   if (spec === undefined) return DEFAULT_BUDGET;

@@ -20,6 +20,7 @@ import { isBackendRequest, BACKEND_NAMES, type BackendRequest } from "../../runt
 import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, runPlan, type WorkerRunResult } from "../../runtime/run-workers.js";
 import { simulate } from "../../sim/simulate.js";
 import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trace.js";
+import { median } from "../../core/stats.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
@@ -40,13 +41,6 @@ export function positiveInt(args: ParsedArgs, name: string, fallback: number): n
   if (v === undefined) return fallback;
   if (typeof v !== "number" || v < 1) throw new UsageError(`--${name} needs a positive integer`);
   return v;
-}
-
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** The measured timeline as trace events of process `pid` (ts in µs from `origin`, epoch ms). */

@@ -25,16 +25,11 @@ import { searchStrategy } from "../../search/search.js";
 import { simulate, type Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
-import { UsageError, type ParsedArgs } from "../args.js";
+import { str, UsageError, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
-
-function str(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === "string" ? v : undefined;
-}
 
 function pickMesh(spec: string | undefined, checked: Pick<CheckedProgram, "meshes">, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
   return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "p100x16", preferDeclared: true });

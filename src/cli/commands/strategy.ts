@@ -24,7 +24,7 @@ import { strategyFromJsonText, strategyJsonText } from "../../ir/strategy-json.j
 import { resolveStrategyDecl, strategyToPar } from "../../ir/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
+import { str, UsageError, type FlagSpec } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "../model-flags.js";
 import { modelFormatOf } from "../../frontend/load-model.js";
@@ -46,11 +46,6 @@ const ALLOWED: Record<string, string[]> = {
   import: ["model", "set", "input", "batch", "loss", "mesh", "model-file"],
   baseline: ["model", "set", "input", "batch", "loss", "mesh", "out", "par"],
 };
-
-function str(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === "string" ? v : undefined;
-}
 
 /** What a .par file declares besides its models (nothing, for an imported model). */
 type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
