@@ -20,6 +20,13 @@
 // An entry matches a task of op kind `op` whose full input shapes are `inputs`, whose
 // attributes (defaults filled in) equal `attrs`, and whose box extent is `extent`; it applies
 // to devices whose kind equals the table's `device`.
+//
+// Contention (optional, `par profile` on a mesh of several devices of this machine): an
+// entry may also carry "loadedForwardMs"/"loadedBackwardMs", the same task measured while
+// the table's "loadedBy" other devices run kernels at the same time. Devices that share a
+// machine share its memory bandwidth and caches (and, on virtual CPUs, often the physical
+// cores), so a kernel runs slower while its neighbours compute; src/sim/contention.ts
+// charges each task between its alone and loaded time by how much it overlaps them.
 
 import { readFileSync } from "node:fs";
 import type { DeviceSpec, Mesh } from "../core/mesh.js";
@@ -91,6 +98,9 @@ export interface MeasuredEntry {
   extent: number[];
   forwardMs: number;
   backwardMs: number;
+  /** The same task while `loadedBy` other devices compute (see the header comment). */
+  loadedForwardMs?: number;
+  loadedBackwardMs?: number;
 }
 
 export interface MeasuredCosts {
@@ -100,6 +110,8 @@ export interface MeasuredCosts {
   device: string;
   /** Backend used ("wasm", "cuda"), for people. */
   backend: string;
+  /** How many other devices ran kernels while the loaded figures were measured. */
+  loadedBy?: number;
   entries: MeasuredEntry[];
 }
 
@@ -118,6 +130,7 @@ export function parseMeasuredCosts(doc: unknown, where = "measured costs"): Meas
   if (d.version !== 1) fail(`"version" must be 1, got ${JSON.stringify(d.version)}`);
   if (typeof d.device !== "string") fail(`"device" must be a device kind string`);
   if (typeof d.backend !== "string") fail(`"backend" must be a string`);
+  if (d.loadedBy !== undefined && !(Number.isInteger(d.loadedBy) && (d.loadedBy as number) >= 1)) fail(`"loadedBy" must be an integer ≥ 1`);
   if (!Array.isArray(d.entries)) return fail(`"entries" must be an array`);
   d.entries.forEach((e: unknown, i: number) => {
     const x = e as Record<string, unknown>;
@@ -129,6 +142,10 @@ export function parseMeasuredCosts(doc: unknown, where = "measured costs"): Meas
     for (const f of ["forwardMs", "backwardMs"]) {
       if (typeof x[f] !== "number" || !(x[f] as number >= 0)) fail(`entries[${i}].${f} must be a number ≥ 0`);
     }
+    for (const f of ["loadedForwardMs", "loadedBackwardMs"]) {
+      if (x[f] !== undefined && (typeof x[f] !== "number" || !(x[f] as number >= 0))) fail(`entries[${i}].${f} must be a number ≥ 0`);
+    }
+    if ((x.loadedForwardMs === undefined) !== (x.loadedBackwardMs === undefined)) fail(`entries[${i}] needs both loadedForwardMs and loadedBackwardMs, or neither`);
   });
   return d as unknown as MeasuredCosts;
 }
@@ -184,6 +201,7 @@ export class CostModel {
   readonly optimizer: Optimizer;
   readonly comm: CommModel;
   private readonly measured = new Map<string, TaskTime>();
+  private readonly measuredLoaded = new Map<string, TaskTime>();
   private readonly measuredDevices = new Set<string>();
   private readonly cache = new Map<string, TaskTime>();
   private readonly inputTypes = new Map<string, { dtype: DType; shape: number[] }[]>();
@@ -196,7 +214,11 @@ export class CostModel {
     for (const table of options.measured ?? []) {
       this.measuredDevices.add(table.device);
       for (const e of table.entries) {
-        this.measured.set(`${table.device}#${measuredKey(e.op, e.inputs, e.attrs, e.extent)}`, { forward: e.forwardMs / 1000, backward: e.backwardMs / 1000 });
+        const key = `${table.device}#${measuredKey(e.op, e.inputs, e.attrs, e.extent)}`;
+        this.measured.set(key, { forward: e.forwardMs / 1000, backward: e.backwardMs / 1000 });
+        if (e.loadedForwardMs !== undefined && e.loadedBackwardMs !== undefined) {
+          this.measuredLoaded.set(key, { forward: e.loadedForwardMs / 1000, backward: e.loadedBackwardMs / 1000 });
+        }
       }
     }
   }
@@ -228,6 +250,21 @@ export class CostModel {
     }
     this.cache.set(key, t);
     return t;
+  }
+
+  /** Whether any measured entry carries loaded (contention) figures. */
+  get hasLoadedCosts(): boolean {
+    return this.measuredLoaded.size > 0;
+  }
+
+  /**
+   * Forward and backward seconds of the task while the other devices compute (a measured
+   * table's loaded figures), or undefined where nothing was measured under load.
+   */
+  computeLoaded(op: OpNode, extent: readonly number[], device: number): TaskTime | undefined {
+    if (this.measuredLoaded.size === 0) return undefined;
+    const kind = this.mesh.devices[device].spec.kind;
+    return this.measuredLoaded.get(`${kind}#${measuredKey(op.op, this.typesOf(op).map((x) => x.shape), op.attrs, extent)}`);
   }
 
   private readonly kindIds = new Map<string, number>();

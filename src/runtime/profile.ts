@@ -45,14 +45,19 @@ function operand(dtype: "f32" | "i32", n: number, salt: string): Float32Array | 
   return out;
 }
 
-/** Measures every distinct task of `plan`'s forward instructions. */
-export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): ProfiledTask[] {
-  const warmup = options.warmup ?? 2;
-  const repeats = options.repeats ?? 5;
+/** One distinct task of a plan, ready to run: forward, then backward (which reads forward's outputs). */
+export interface TaskKernel {
+  task: Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+  forward(): void;
+  backward(): void;
+}
+
+/** The distinct (op, inputs, attrs, extent) tasks of `plan`'s forward instructions, in plan order. */
+export function planKernels(plan: Plan, tf: TF): TaskKernel[] {
   const sigs = planSignatures(plan);
   const tensors = new Map(plan.tensors.map((t) => [t.id, t]));
   const seen = new Set<string>();
-  const out: ProfiledTask[] = [];
+  const out: TaskKernel[] = [];
   for (const prog of plan.programs) {
     for (const ins of prog.instructions) {
       if (ins.kind !== "forward") continue;
@@ -68,43 +73,58 @@ export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): P
       const dOut = outShapes.map((s, i) => operand("f32", s.reduce((a, b) => a * b, 1), `${ins.op}/dy${i}`));
       const shard = { box: ins.box, spaceSizes: spaceSizes(rt.sig), inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: isFirstAlongReductions(rt.sig, ins.box) };
       const mk = (x: { data: Float32Array | Int32Array; shape: number[]; dtype: "f32" | "i32" }): Tensor => tf.tensor(x.data, x.shape, x.dtype === "i32" ? "int32" : "float32");
-      let outputs: Float32Array[] = [];
+      // Forward's results, read back as the executor does; backward starts from them.
+      let outputs: Float32Array[] = outShapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)));
       // As the executor does: input gradients the plan discards (fed tensors) are not computed.
       const bw = prog.instructions.find((b) => b.kind === "backward" && b.op === ins.op && b.task === ins.task);
       const wantInputs = bw && bw.kind === "backward" ? bw.dInputs.map((id) => id !== null) : undefined;
-      const forward = () =>
-        tf.tidy(() => {
-          const ys = rt.entry.forward(tf, { inputs: inputData.map(mk), params: paramData.map(mk), attrs: rt.op.attrs, sig: rt.sig, shard });
-          outputs = ys.map((y) => Float32Array.from(y.dataSync() as ArrayLike<number>));
-        });
-      const backward = () =>
-        tf.tidy(() => {
-          const g = backwardOf(rt.entry, tf, {
-            inputs: inputData.map(mk),
-            params: paramData.map(mk),
-            attrs: rt.op.attrs,
-            sig: rt.sig,
-            shard,
-            outputs: outputs.map((o, i) => tf.tensor(o, outShapes[i], "float32")),
-            dOutputs: dOut.map((d, i) => tf.tensor(d, outShapes[i], "float32")),
-          }, wantInputs);
-          for (const d of g.dInputs) d?.dataSync();
-          for (const d of g.dParams) d.dataSync();
-        });
-      const time = (f: () => void): number => {
-        for (let i = 0; i < warmup; i++) f();
-        const xs: number[] = [];
-        for (let i = 0; i < repeats; i++) {
-          const t0 = performance.now();
-          f();
-          xs.push(performance.now() - t0);
-        }
-        return median(xs);
-      };
-      const forwardMs = time(forward);
-      const backwardMs = time(backward);
-      out.push({ op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, forwardMs, backwardMs, opName: ins.op });
+      out.push({
+        task: { op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, opName: ins.op },
+        forward: () =>
+          tf.tidy(() => {
+            const ys = rt.entry.forward(tf, { inputs: inputData.map(mk), params: paramData.map(mk), attrs: rt.op.attrs, sig: rt.sig, shard });
+            outputs = ys.map((y) => Float32Array.from(y.dataSync() as ArrayLike<number>));
+          }),
+        backward: () =>
+          tf.tidy(() => {
+            const g = backwardOf(rt.entry, tf, {
+              inputs: inputData.map(mk),
+              params: paramData.map(mk),
+              attrs: rt.op.attrs,
+              sig: rt.sig,
+              shard,
+              outputs: outputs.map((o, i) => tf.tensor(o, outShapes[i], "float32")),
+              dOutputs: dOut.map((d, i) => tf.tensor(d, outShapes[i], "float32")),
+            }, wantInputs);
+            for (const d of g.dInputs) d?.dataSync();
+            for (const d of g.dParams) d.dataSync();
+          }),
+      });
     }
   }
   return out;
+}
+
+/** Median milliseconds of `f` over `repeats` runs after `warmup` unmeasured ones. */
+export function timeKernel(f: () => void, warmup: number, repeats: number): number {
+  for (let i = 0; i < warmup; i++) f();
+  const xs: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    f();
+    xs.push(performance.now() - t0);
+  }
+  return median(xs);
+}
+
+/** Measures every distinct task of `plan`'s forward instructions. */
+export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): ProfiledTask[] {
+  const warmup = options.warmup ?? 2;
+  const repeats = options.repeats ?? 5;
+  return planKernels(plan, tf).map((k) => {
+    // Forward first: its outputs feed backward.
+    const forwardMs = timeKernel(k.forward, warmup, repeats);
+    const backwardMs = timeKernel(k.backward, warmup, repeats);
+    return { ...k.task, forwardMs, backwardMs };
+  });
 }

@@ -83,11 +83,11 @@ export function liveWorkerCount(): number {
  * The compiled worker entry. Worker threads cannot load TypeScript, so when this module
  * itself runs from source (vitest), it points at the build in dist/ (`npm run build`).
  */
-export function workerScript(): string {
+export function workerScript(file = "worker.js"): string {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith(".js")) return join(dirname(here), "worker.js");
+  if (here.endsWith(".js")) return join(dirname(here), file);
   // <root>/src/runtime/run-workers.ts → <root>/dist/src/runtime/worker.js
-  return resolve(dirname(here), "..", "..", "dist", "src", "runtime", "worker.js");
+  return resolve(dirname(here), "..", "..", "dist", "src", "runtime", file);
 }
 
 /** A short description of an instruction for errors and traces. */

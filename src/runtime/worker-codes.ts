@@ -12,4 +12,5 @@ export const WORKER_CODES: CodeTable = {
   PAR5106: { title: "a device worker did not start within the timeout" },
   PAR5110: { title: "the plan's results diverge from the single-device run beyond the tolerance" },
   PAR5111: { title: "the input is neither a .par file nor a par plan" },
+  PAR5130: { title: "the background load for profiling under contention could not start" },
 };

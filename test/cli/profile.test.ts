@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseMeasuredCosts } from "../../src/cost/compute.js";
+import { ensureWorkerBuild } from "../runtime/ensure-build.js";
 import { cli, scratch, SMALL_MLP } from "./cli-helpers.js";
 
 describe("par profile", () => {
   const dir = scratch();
+  // The load workers (profiling under contention) run from the compiled build.
+  beforeAll(() => ensureWorkerBuild(), 180_000);
 
   it("writes a par-measured-costs table the simulator then uses", async () => {
     const out = join(dir, "costs.json");
-    const r = await cli("profile", ...SMALL_MLP, "--strategy", "dp", "--backend", "cpu", "--repeats", "2", "--warmup", "1", "--out", out);
+    const r = await cli("profile", ...SMALL_MLP, "--strategy", "dp", "--backend", "cpu", "--repeats", "2", "--warmup", "1", "--load", "0", "--out", out);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/profiled \d+ distinct tasks of mlp \/ dp on cpu/);
@@ -25,5 +28,30 @@ describe("par profile", () => {
     const r2 = await cli("profile", ...SMALL_MLP, "--strategy", "mp", "--backend", "cpu", "--repeats", "1", "--warmup", "0", "--out", out, "--merge");
     expect(r2.code).toBe(0);
     expect(parseMeasuredCosts(JSON.parse(readFileSync(out, "utf8"))).entries.length).toBeGreaterThanOrEqual(table.entries.length);
+    expect(table.loadedBy).toBeUndefined();
+    expect(table.entries.every((e) => e.loadedForwardMs === undefined)).toBe(true);
+  });
+
+  it("on the local mesh measures every task alone and under the other device's load by default", async () => {
+    const out = join(dir, "loaded.json");
+    const r = await cli("profile", ...SMALL_MLP, "--strategy", "dp", "--backend", "cpu", "--repeats", "1", "--warmup", "0", "--out", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/alone and with 1 other device\(s\) computing/);
+    const table = parseMeasuredCosts(JSON.parse(readFileSync(out, "utf8")));
+    expect(table.loadedBy).toBe(1);
+    for (const e of table.entries) {
+      expect(e.loadedForwardMs).toBeGreaterThan(0);
+      expect(e.loadedBackwardMs).toBeGreaterThan(0);
+    }
+    // The simulator blends the loaded figures in: a data-parallel step is predicted no faster than from the alone figures.
+    const sim = JSON.parse((await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--costs", out, "--json")).out);
+    expect(sim.iterationTimeMs).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("rejects a negative --load", async () => {
+    const r = await cli("profile", ...SMALL_MLP, "--load", "-1", "--out", join(dir, "x.json"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--load needs an integer ≥ 0/);
   });
 });

@@ -78,5 +78,21 @@ describe("measured tables", () => {
     expect(() => parseMeasuredCosts({ ...table, format: "x" })).toThrow(/format/);
     expect(() => parseMeasuredCosts({ ...table, entries: [{ ...table.entries[0], forwardMs: -1 }] })).toThrow(/entries\[0\]\.forwardMs/);
     expect(() => parseMeasuredCosts({ ...table, entries: [{ ...table.entries[0], extent: "64" }] })).toThrow(/extent/);
+    expect(() => parseMeasuredCosts({ ...table, loadedBy: 0 })).toThrow(/loadedBy/);
+    expect(() => parseMeasuredCosts({ ...table, entries: [{ ...table.entries[0], loadedForwardMs: 3 }] })).toThrow(/both loadedForwardMs and loadedBackwardMs/);
+    expect(() => parseMeasuredCosts({ ...table, entries: [{ ...table.entries[0], loadedForwardMs: -3, loadedBackwardMs: 1 }] })).toThrow(/loadedForwardMs must be/);
+  });
+
+  it("carry loaded (contention) figures where measured, and only there", () => {
+    const g = linearGraph();
+    const plain = new CostModel(g, clusterMesh(1, 2), { measured: [parseMeasuredCosts(table)] });
+    expect(plain.hasLoadedCosts).toBe(false);
+    expect(plain.computeLoaded(g.op("fc"), [64, 128, 784], 0)).toBeUndefined();
+    const loaded = parseMeasuredCosts({ ...table, loadedBy: 1, entries: [{ ...table.entries[0], loadedForwardMs: 3, loadedBackwardMs: 8 }] });
+    const cm = new CostModel(g, clusterMesh(1, 2), { measured: [loaded] });
+    expect(cm.hasLoadedCosts).toBe(true);
+    expect(cm.computeLoaded(g.op("fc"), [64, 128, 784], 1)).toEqual({ forward: 0.003, backward: 0.008 });
+    expect(cm.compute(g.op("fc"), [64, 128, 784], 1)).toEqual({ forward: 0.002, backward: 0.005 });
+    expect(cm.computeLoaded(g.op("fc"), [32, 128, 784], 1)).toBeUndefined();
   });
 });

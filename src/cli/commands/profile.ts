@@ -5,13 +5,16 @@
 // (`par-measured-costs`, src/cost/compute.ts). `par simulate --costs costs.json` and
 // `par run --trace --costs costs.json` then predict local runs from measurements.
 // Several --strategy runs can be merged by giving --merge with earlier tables.
+// On a mesh of several devices of this machine (`local`), every task is measured twice:
+// alone, and while --load N background workers (default: the mesh's other devices) run
+// kernels, so the simulator can charge contention (src/sim/contention.ts).
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../../core/files.js";
 import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry } from "../../cost/compute.js";
 import { initBackend } from "../../runtime/backend.js";
-import { profilePlan } from "../../runtime/profile.js";
+import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
@@ -20,6 +23,12 @@ import { BACKEND_FLAG, backendFlag, positiveInt } from "./run.js";
 function warmupFlag(v: unknown): number {
   if (v === undefined) return 2;
   if (typeof v !== "number" || v < 0) throw new UsageError("--warmup needs an integer ≥ 0");
+  return v;
+}
+
+function loadFlag(v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || v < 0) throw new UsageError("--load needs an integer ≥ 0");
   return v;
 }
 
@@ -39,6 +48,7 @@ export const profileCommand: Command = {
     { name: "repeats", kind: "int", value: "N", doc: "measured runs per task; the median is kept (default 5)" },
     { name: "warmup", kind: "int", value: "N", doc: "unmeasured runs first (default 2)" },
     { name: "merge", kind: "bool", doc: "add to the table already at --out instead of replacing it" },
+    { name: "load", kind: "int", value: "N", doc: "also measure each task while N background workers compute (default: the mesh's other devices when they are this machine's cores, else 0)" },
     BACKEND_FLAG,
     ...COMPILE_FLAGS.map((f) => (f.name === "strategy" ? { ...f, doc: "whose tasks to measure: a strategy, a strategy file or a baseline (default dp)" } : f)),
     JSON_FLAG,
@@ -53,9 +63,16 @@ export const profileCommand: Command = {
     const c = compileModel(ctx, ctx.args.positionals[0]);
     if (!c || !c.mesh) return 1;
     const backend = await initBackend(backendFlag(ctx.args));
-    const tasks = profilePlan(c.plan, backend.tf, { warmup: warmupFlag(ctx.args.flags.warmup), repeats: positiveInt(ctx.args, "repeats", 5) });
+    // Contention is a property of devices sharing this machine: the local mesh's cores.
+    const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
+    const load = loadFlag(ctx.args.flags.load, local ? c.mesh.devices.length - 1 : 0);
+    const options = { warmup: warmupFlag(ctx.args.flags.warmup), repeats: positiveInt(ctx.args, "repeats", 5) };
+    const tasks = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
-    let entries: MeasuredEntry[] = tasks.map((t) => ({ op: t.op, inputs: t.inputs, attrs: t.attrs, extent: t.extent, forwardMs: t.forwardMs, backwardMs: t.backwardMs }));
+    let entries: MeasuredEntry[] = tasks.map((t) => ({
+      op: t.op, inputs: t.inputs, attrs: t.attrs, extent: t.extent, forwardMs: t.forwardMs, backwardMs: t.backwardMs,
+      ...(t.loadedForwardMs !== undefined && t.loadedBackwardMs !== undefined ? { loadedForwardMs: t.loadedForwardMs, loadedBackwardMs: t.loadedBackwardMs } : {}),
+    }));
     if (ctx.args.flags.merge === true) {
       let old: MeasuredCosts | undefined;
       try {
@@ -65,12 +82,13 @@ export const profileCommand: Command = {
       }
       if (old) entries = mergeEntries(old.entries, entries);
     }
-    const table: MeasuredCosts = { format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, entries };
+    const table: MeasuredCosts = { format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, ...(load > 0 ? { loadedBy: load } : {}), entries };
     writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
     if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks }, null, 2) + "\n");
     else {
-      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})\n`);
-      for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms\n`);
+      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})${load > 0 ? `, alone and with ${load} other device(s) computing` : ""}\n`);
+      const loaded = (t: (typeof tasks)[number]) => (t.loadedForwardMs !== undefined ? `  (loaded fwd ${t.loadedForwardMs.toFixed(3)} ms  bwd ${t.loadedBackwardMs!.toFixed(3)} ms)` : "");
+      for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms${loaded(t)}\n`);
       ctx.io.out(`wrote ${out} (${entries.length} entries)\n`);
     }
     return 0;

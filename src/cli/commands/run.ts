@@ -18,7 +18,7 @@ import type { Strategy } from "../../ir/strategy.js";
 import type { Mesh } from "../../core/mesh.js";
 import { isBackendRequest, BACKEND_NAMES, type BackendRequest } from "../../runtime/backend.js";
 import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, runPlan, type WorkerRunResult } from "../../runtime/run-workers.js";
-import { simulate } from "../../sim/simulate.js";
+import { simulateWithContention } from "../../sim/contention.js";
 import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trace.js";
 import { median } from "../../core/stats.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
@@ -75,7 +75,7 @@ export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: { gr
   const events: TraceEvent[] = [];
   const otherData: Record<string, string | number> = { model: plan.model, strategy: plan.strategy, mesh: plan.mesh, backend: r.backend, measuredMedianStepMs: median(r.stepTimesMs) };
   if (predicted) {
-    const t = simulate(predicted.graph, predicted.mesh, predicted.strategy, predicted.costs);
+    const t = simulateWithContention(predicted.graph, predicted.mesh, predicted.strategy, predicted.costs).timeline;
     const sim = toChromeTrace(t, "predicted (simulator)");
     const lastStart = Math.min(...r.timeline.devices.map((d) => d.steps[d.steps.length - 1]?.start ?? Infinity));
     const shift = (lastStart - origin) * 1e3;

@@ -15,7 +15,8 @@ import { OPTIMIZERS, peakMemory, type Optimizer } from "../../cost/memory.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
-import { simulate, type Timeline } from "../../sim/simulate.js";
+import { simulateWithContention } from "../../sim/contention.js";
+import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { UsageError } from "../args.js";
@@ -87,7 +88,7 @@ export const simulateCommand: Command = {
     const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p)));
     const costs = new CostModel(graph, mesh, { optimizer, measured });
     const memory = peakMemory(graph, strategy, mesh, optimizer);
-    const t = simulate(graph, mesh, strategy, costs);
+    const t = simulateWithContention(graph, mesh, strategy, costs).timeline;
     const top = topOps(graph, t, 10);
     const trace = ctx.args.flags.trace;
     if (typeof trace === "string") writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");

@@ -1,0 +1,110 @@
+// Profiling under contention: each task of a plan measured alone and then, right after,
+// while `loadBy` background workers (load-worker.ts) run the plan's kernels on the other
+// cores, as the other devices of a local mesh do during a step. The two measurements of
+// one task are back to back, so drift on a shared machine (other tenants, clock changes)
+// lands on both. src/sim/contention.ts blends the two figures by how much each task
+// overlaps other devices' compute in the simulated schedule.
+
+import { Worker } from "node:worker_threads";
+import type { Plan } from "../codegen/plan.js";
+import { parError } from "../core/diagnostics.js";
+import type { TF } from "../ops/contract.js";
+import type { BackendName } from "./backend.js";
+import { LOAD_STATE, LOAD_WANTED } from "./load-worker.js";
+import { planKernels, profilePlan, timeKernel, type ProfiledTask, type ProfileOptions } from "./profile.js";
+import { workerScript } from "./run-workers.js";
+
+export interface LoadedTask extends ProfiledTask {
+  loadedForwardMs?: number;
+  loadedBackwardMs?: number;
+}
+
+/** How long a load worker may take to start its backend and run its kernels once. */
+const READY_TIMEOUT_MS = 120_000;
+/** How long a load worker may take to notice a switch (it finishes its current kernel). */
+const SWITCH_TIMEOUT_MS = 30_000;
+
+const hint = "profile without load (--load 0), or check that `npm run build` has built dist/";
+
+class BackgroundLoad {
+  private readonly ctl: Int32Array;
+
+  private constructor(private readonly workers: Worker[], control: SharedArrayBuffer) {
+    this.ctl = new Int32Array(control);
+  }
+
+  static async start(plan: Plan, backend: BackendName, count: number): Promise<BackgroundLoad> {
+    const control = new SharedArrayBuffer(8 * count);
+    const workers: Worker[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: count }, (_, slot) => {
+          const w = new Worker(workerScript("load-worker.js"), { workerData: { plan, backend, control, slot } });
+          workers.push(w);
+          return new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`a load worker did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+            const done = (f: () => void) => {
+              clearTimeout(timer);
+              f();
+            };
+            w.once("message", (m: { type: string; message?: string }) => done(() => (m.type === "ready" ? resolve() : reject(new Error(m.message ?? "load worker failed")))));
+            w.once("error", (e) => done(() => reject(e)));
+            w.once("exit", (code) => done(() => reject(new Error(`a load worker exited with code ${code} before it started`))));
+          });
+        }),
+      );
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw parError("PAR5130", `cannot profile under load: ${(e as Error).message}`, { hint });
+    }
+    return new BackgroundLoad(workers, control);
+  }
+
+  /** Switches every worker on or off and waits until each has. */
+  set(on: boolean): void {
+    const want = on ? 1 : 0;
+    for (let w = 0; w < this.workers.length; w++) {
+      Atomics.store(this.ctl, 2 * w + LOAD_WANTED, want);
+      Atomics.notify(this.ctl, 2 * w + LOAD_WANTED);
+    }
+    const deadline = performance.now() + SWITCH_TIMEOUT_MS;
+    for (let w = 0; w < this.workers.length; w++) {
+      while (Atomics.load(this.ctl, 2 * w + LOAD_STATE) !== want) {
+        if (performance.now() > deadline) throw parError("PAR5130", `a load worker did not switch ${on ? "on" : "off"} within ${SWITCH_TIMEOUT_MS / 1000} s`, { hint });
+        Atomics.wait(this.ctl, 2 * w + LOAD_STATE, 1 - want, 50);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (let w = 0; w < this.workers.length; w++) {
+      Atomics.store(this.ctl, 2 * w + LOAD_WANTED, -1);
+      Atomics.notify(this.ctl, 2 * w + LOAD_WANTED);
+    }
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Profiles `plan` task by task, alone and with `loadBy` background workers computing; each
+ * task gets both figures. `loadBy` 0 is profilePlan alone.
+ */
+export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
+  if (loadBy <= 0) return profilePlan(plan, tf, options);
+  const warmup = options.warmup ?? 2;
+  const repeats = options.repeats ?? 5;
+  const load = await BackgroundLoad.start(plan, backend, loadBy);
+  try {
+    return planKernels(plan, tf).map((k) => {
+      load.set(false);
+      const forwardMs = timeKernel(k.forward, warmup, repeats);
+      const backwardMs = timeKernel(k.backward, warmup, repeats);
+      load.set(true);
+      const loadedForwardMs = timeKernel(k.forward, warmup, repeats);
+      const loadedBackwardMs = timeKernel(k.backward, warmup, repeats);
+      return { ...k.task, forwardMs, backwardMs, loadedForwardMs, loadedBackwardMs };
+    });
+  } finally {
+    await load.stop();
+  }
+}
