@@ -1,28 +1,27 @@
-// Event-driven list scheduling of the task graph (FlexFlow's simulator) and its delta form.
+// Scheduling of the task graph (FlexFlow's simulator, with a static per-resource order)
+// and its delta form.
 //
-// Scheduling: a task is ready when all its predecessors have ended; ready tasks are taken
-// in (ready time, structural key) order from one global queue, and each starts on its
-// resource (a device's compute queue or a link queue, see Links) at max(ready, the time
-// that resource frees up). So every resource serves its tasks FIFO in ready order, ties
-// broken by key; compute and communication overlap because they are different resources.
-// Pops come out in non-decreasing ready time (a successor is ready no earlier than its
-// predecessor's end ≥ the predecessor's ready time).
+// Scheduling: every resource (a device's compute queue or a link queue, see Links) runs its
+// tasks in structural-key order, as par's runtime runs each device's program in the order
+// of one global instruction sequence (src/codegen/lower.ts). A task starts at
+//   max(end of each predecessor, end of the previous task on its resource)
+// so the schedule is a longest-path computation over the DAG of dependencies plus
+// resource-order edges, done by one sweep over the tasks in key order (a linear extension
+// of both kinds of edge; taskgraph.ts's header gives the order). No heap, no ready queue.
 //
 // Delta simulation (DeltaSimulator.setConfig): the builder swaps one op's tasks and the
-// transfers on its edges; then with t0 = the earliest of
-//   - the old ready time of any removed task or any task whose predecessor set changed, and
-//   - for each new or changed task whose predecessors are all unchanged, the latest end of
-//     those predecessors (the earliest it can become ready),
-// every task whose old ready time is < t0 is scheduled exactly as before (its predecessors
-// are too, and no new task can enter the queue before t0), so the scheduler restarts at t0
-// from the old schedule's state: each resource's free time and each remaining task's
-// partial ready time are read off the kept prefix. docs/simulator.md has the proof.
+// transfers on its edges, which only changes segments at or after the op's first segment
+// XF(r,0); every task before it has the same duration, resource and predecessors, all of
+// them before it too, so its times are unchanged. The sweep restarts at that segment from
+// the state a full sweep would have there (each resource free from the end of its last
+// earlier task) and runs the same code on the same inputs: exactly the full result.
+// docs/simulator.md has the argument.
 
 import type { Mesh } from "../core/mesh.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import {
-  isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
+  isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_JOIN, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
   TaskGraphBuilder, TaskStore, type SimCosts,
 } from "./taskgraph.js";
 
@@ -66,152 +65,67 @@ export interface SimulateOptions {
   memory?: (strategy: Strategy) => number[];
 }
 
-// ------------------------------------------------------------------ the scheduler
+// ------------------------------------------------------------------ the sweep
 
-let heapBuf = new Int32Array(4096);
-let suffixBuf = new Int32Array(4096);
-let partialBuf = new Float64Array(4096);
-let heapReady = new Float64Array(4096);
-/** Tasks (re-)timed by the last schedule() call. */
-let lastScheduledCount = 0;
-let heapKey = new Float64Array(4096);
+let freeBuf = new Float64Array(256);
+/** Tasks (re-)timed by the last sweep() call. */
+let lastSweptCount = 0;
 
 /**
- * Schedules every alive task whose old ready time is ≥ t0 (all of them for t0 = −∞),
- * keeping the tasks before t0 as they were. Returns the makespan. This is the search's
- * inner loop: one pass over typed arrays, and a binary heap of slots ordered by
- * (ready, key) inlined on module-level buffers (no allocation per call once warm).
+ * Times every task in key order from segment `from` on, keeping the times of the tasks
+ * before it, and returns the makespan. Each resource runs its tasks in key order, so a
+ * task starts at max(end of its predecessors, end of the previous task on its resource):
+ * a longest-path sweep over the DAG plus resource-order edges. The key order is a linear
+ * extension of the dependencies, so every predecessor has been timed when a task is
+ * reached. This is the search's inner loop: typed arrays, no allocation once warm.
  */
-export function schedule(store: TaskStore, resourceCount: number, t0: number): number {
-  const { size, alive, ready, start, end, dur, res, count, key, predHead, eNextPred, eFrom, succHead, eNextSucc, eTo } = store;
-  const free = new Float64Array(resourceCount);
-  let makespan = 0;
-  if (suffixBuf.length < size) {
-    suffixBuf = new Int32Array(size * 2);
-    partialBuf = new Float64Array(size * 2);
+export function sweep(builder: TaskGraphBuilder, from: number): number {
+  const store = builder.store;
+  const { res, dur, start, end, ready, predOff, predEnd, preds, pushSrc, pushDst, segBeg, segEnd, segPushBeg, segPushEnd } = store;
+  const G = builder.segmentCount;
+  const R = builder.links.count;
+  const none = builder.links.none;
+  if (freeBuf.length < R) freeBuf = new Float64Array(2 * R);
+  const free = freeBuf;
+  free.fill(0, 0, R);
+  // The kept prefix: each resource is free from the end of its last task before `from`
+  // (ends along one resource never decrease, so the last in key order is the latest).
+  for (let g = 0; g < from; g++) {
+    for (let s = segBeg[g], e = segEnd[g]; s < e; s++) free[res[s]] = end[s];
   }
-  const suffix = suffixBuf;
-  const partial = partialBuf;
-  // Pass 1: the kept prefix fixes each resource's free time; the rest is re-timed.
-  let n = 0;
-  for (let s = 0; s < size; s++) {
-    if (!alive[s]) continue;
-    if (ready[s] < t0) {
-      const e = end[s];
+  free[none] = 0;
+  let count = 0;
+  for (let g = from; g < G; g++) {
+    const b = segBeg[g];
+    const e = segEnd[g];
+    count += e - b;
+    for (let s = b; s < e; s++) {
       const q = res[s];
-      if (e > free[q]) free[q] = e;
-      if (e > makespan) makespan = e;
-    } else suffix[n++] = s;
-  }
-  // Pass 2: predecessor counts and partial ready times of the re-timed tasks. Membership
-  // of the kept prefix is `ready < t0`, so ready times are written only after the pass.
-  for (let k = 0; k < n; k++) {
-    const s = suffix[k];
-    let c = 0;
-    let r = 0;
-    for (let e = predHead[s]; e >= 0; e = eNextPred[e]) {
-      const p = eFrom[e];
-      if (ready[p] < t0) {
-        if (end[p] > r) r = end[p];
-      } else c++;
-    }
-    partial[k] = r;
-    count[s] = c;
-  }
-  // The heap keeps each entry's (ready, key) next to its slot: comparisons read contiguous
-  // memory instead of chasing slots into the task arrays.
-  if (heapBuf.length < n + 1) {
-    heapBuf = new Int32Array(2 * n + 1);
-    heapReady = new Float64Array(2 * n + 1);
-    heapKey = new Float64Array(2 * n + 1);
-  }
-  const heap = heapBuf;
-  const hr = heapReady;
-  const hk = heapKey;
-  let hn = 0;
-  // Push: sift up by (ready, key).
-  const push = (x: number): void => {
-    const rx = ready[x];
-    const kx = key[x];
-    let i = hn++;
-    while (i > 0) {
-      const pi = (i - 1) >> 1;
-      const rp = hr[pi];
-      if (rp < rx || (rp === rx && hk[pi] < kx)) break;
-      heap[i] = heap[pi];
-      hr[i] = rp;
-      hk[i] = hk[pi];
-      i = pi;
-    }
-    heap[i] = x;
-    hr[i] = rx;
-    hk[i] = kx;
-  };
-  for (let k = 0; k < n; k++) ready[suffix[k]] = partial[k];
-  for (let k = 0; k < n; k++) if (count[suffix[k]] === 0) push(suffix[k]);
-  let done = 0;
-  while (hn > 0) {
-    const s = heap[0];
-    // Pop: move the last entry down from the root.
-    --hn;
-    if (hn > 0) {
-      const last = heap[hn];
-      const rl = hr[hn];
-      const kl = hk[hn];
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= hn) break;
-        if (c + 1 < hn && (hr[c + 1] < hr[c] || (hr[c + 1] === hr[c] && hk[c + 1] < hk[c]))) c++;
-        if (rl < hr[c] || (rl === hr[c] && kl < hk[c])) break;
-        heap[i] = heap[c];
-        hr[i] = hr[c];
-        hk[i] = hk[c];
-        i = c;
+      let t = free[q];
+      const r = ready[s];
+      if (r > t) t = r;
+      ready[s] = 0;
+      for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+        const x = end[preds[i]];
+        if (x > t) t = x;
       }
-      heap[i] = last;
-      hr[i] = rl;
-      hk[i] = kl;
+      start[s] = t;
+      const f = t + dur[s];
+      end[s] = f;
+      free[q] = f;
+      free[none] = 0; // joins occupy no resource: `none` stays free (a store beats a branch)
     }
-    done++;
-    const q = res[s];
-    const rs = ready[s];
-    const st = rs > free[q] ? rs : free[q];
-    const e = st + dur[s];
-    start[s] = st;
-    end[s] = e;
-    free[q] = e;
-    if (e > makespan) makespan = e;
-    for (let x = succHead[s]; x >= 0; x = eNextSucc[x]) {
-      const u = eTo[x];
-      if (e > ready[u]) ready[u] = e;
-      if (--count[u] === 0) push(u);
+    // This segment's pushes: their sources are timed, their targets come later.
+    for (let i = segPushBeg[g], pe = segPushEnd[g]; i < pe; i++) {
+      const d = pushDst[i];
+      const x = end[pushSrc[i]];
+      if (x > ready[d]) ready[d] = x;
     }
   }
-  if (done !== n) throw new Error(`simulation: ${n - done} tasks never became ready (a dependency cycle)`);
-  lastScheduledCount = n;
+  let makespan = 0;
+  for (let q = 0; q < R; q++) if (free[q] > makespan) makespan = free[q];
+  lastSweptCount = count;
   return makespan;
-}
-
-/** The earliest time the schedule can differ from the last one after the store's changes. */
-function changePoint(store: TaskStore): number {
-  let t0 = store.touchedMin;
-  const { mark, epoch, end, alive, predHead, eNextPred, eFrom } = store;
-  for (const s of store.changed) {
-    if (!alive[s]) continue;
-    let r = 0;
-    let frontier = true;
-    for (let x = predHead[s]; x >= 0; x = eNextPred[x]) {
-      const p = eFrom[x];
-      if (mark[p] === epoch) {
-        frontier = false;
-        break;
-      }
-      if (end[p] > r) r = end[p];
-    }
-    if (frontier && r < t0) t0 = r;
-  }
-  return t0;
 }
 
 // ------------------------------------------------------------------ simulators
@@ -251,11 +165,10 @@ export class DeltaSimulator {
 
   private run(): void {
     if (!this.stale) return;
-    const store = this.builder.store;
-    const t0 = store.scheduled ? changePoint(store) : -Infinity;
-    this.makespan = schedule(store, this.builder.links.count, t0);
-    this.lastRetimed = lastScheduledCount;
-    store.resetChanges();
+    const b = this.builder;
+    this.makespan = sweep(b, b.dirtyFrom);
+    this.lastRetimed = lastSweptCount;
+    b.markClean();
     this.stale = false;
   }
 
@@ -311,9 +224,11 @@ function taskName(b: TaskGraphBuilder, s: number): string {
 function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number[] | undefined): Timeline {
   const st = b.store;
   // Tasks sorted by (start, key): a stable, slot-independent order.
-  const slots = st.slots().sort((x, y) => st.start[x] - st.start[y] || st.key[x] - st.key[y]);
+  // Joins are not tasks of the timeline: dependencies are routed through them.
+  const slots = st.slots().filter((s) => st.kind[s] !== KIND_JOIN).sort((x, y) => st.start[x] - st.start[y] || st.key[x] - st.key[y]);
   const pos = new Map<number, number>();
   slots.forEach((s, i) => pos.set(s, i));
+  const preds = st.allPreds();
   const nDev = b.mesh.devices.length;
   const deviceBusy = new Array<number>(nDev).fill(0);
   const bytesByLinkClass: Record<string, number> = {};
@@ -341,7 +256,7 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       start: st.start[s],
       end: st.end[s],
       bytes: st.bytes[s],
-      deps: st.predsOf(s).map((p) => pos.get(p)!),
+      deps: preds.get(s)!.flatMap((p) => (st.kind[p] === KIND_JOIN ? preds.get(p)! : [p])).map((p) => pos.get(p)!),
     };
   });
   const t: Timeline = { iterationTime: makespan, tasks, computeTime, commTime, deviceBusy, bytesByLinkClass, resources: [...b.links.names] };

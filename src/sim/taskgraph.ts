@@ -15,9 +15,23 @@
 // Same-device reuse of a region is a plain dependency (no task, no cost). Graph inputs are
 // assumed resident where they are read (the data loader puts each batch shard there).
 //
-// Every task has a structural key (op rank, category, local index), independent of slot
-// numbers: the scheduler breaks ties by it, so a graph rebuilt incrementally schedules
-// exactly like one built from scratch. See docs/simulator.md.
+// Order. The tasks are kept in SEGMENTS, one per (op, part), in one fixed global order that
+// depends only on the graph (ops by topological rank r, inputs by index k):
+//
+//   forward    for r = 0 .. n−1:   XF(r,0) … XF(r,m−1)   FO(r)
+//   backward   for r = n−1 .. 0:   BO(r)   XB(r,0) … XB(r,m−1)   AR(r)
+//   updates    for r = n−1 .. 0:   UP(r)
+//
+//   XF(r,k)  forward transfers of input k        FO(r)  fwd tasks, then per output region
+//   XB(r,k)  gradient transfers of input k              its partial-sum transfers and add
+//   BO(r)    gradient broadcasts, then bwd tasks  AR(r)  all-reduces     UP(r)  updates
+//
+// Every dependency goes from an earlier segment, or from earlier in the same segment, to a
+// later one (a linear extension of the DAG; `checkOrder` asserts it). A task's structural
+// key is (segment, position in it): it does not depend on storage slots, and it is the
+// order in which every resource runs its tasks (see simulate.ts). Swapping one op's config
+// replaces the contents of its own segments and of its consumers' XF/XB segments; no other
+// task moves. See docs/simulator.md.
 
 import type { Mesh } from "../core/mesh.js";
 import { gridCoords, intersect, linearIndex, partRegion, regionVolume, type Region } from "../core/region.js";
@@ -52,27 +66,17 @@ export const KIND_PSUM = 3;
 export const KIND_ALLREDUCE = 4;
 export const KIND_UPDATE = 5;
 export const KIND_NAMES = ["fwd", "bwd", "xfer", "reduce", "allreduce", "update"] as const;
+/**
+ * A zero-duration join on no resource: the point where every gradient contribution to one
+ * partial-summed output region has arrived at its owner, ahead of the broadcasts to the
+ * partial tasks. It stands for p·q direct edges with p + q (same times: a start is a max).
+ * Not a timeline task: the timeline routes dependencies through it.
+ */
+export const KIND_JOIN = 6;
 
 /** Compute kinds run on a device's queue; the others on link queues. */
 export function isComputeKind(kind: number): boolean {
   return kind === KIND_FWD || kind === KIND_BWD || kind === KIND_PSUM || kind === KIND_UPDATE;
-}
-
-// Key categories, in the order ties are broken within one op.
-const CAT_FWD = 0;
-const CAT_XFER_FWD = 1;
-const CAT_PSUM_XFER = 2;
-const CAT_PSUM_ADD = 3;
-const CAT_GRAD_BCAST = 4;
-const CAT_BWD = 5;
-const CAT_XFER_BWD = 6;
-const CAT_ALLREDUCE = 7;
-const CAT_UPDATE = 8;
-const LOCAL_BITS = 2 ** 26;
-const INPUT_STRIDE = 2 ** 21;
-
-function taskKey(opRank: number, cat: number, local: number): number {
-  return (opRank * 16 + cat) * LOCAL_BITS + local;
 }
 
 // ------------------------------------------------------------------ link queues
@@ -85,10 +89,13 @@ function taskKey(opRank: number, cat: number, local: number): number {
  *    group): the sender side's uplink (a node's NIC); transfers leaving one node serialise;
  *  - collectives: one queue per lowest common group of the participants (NCCL runs a
  *    communicator's collectives in order on its own channels).
- * Resource ids 0..D−1 are the devices' compute queues; link queues follow, made on demand.
+ * Resource ids 0..D−1 are the devices' compute queues, D is `none` (joins: never busy);
+ * link queues follow, made on demand.
  */
 export class Links {
   readonly deviceCount: number;
+  /** The resource of tasks that occupy none: the sweep keeps it free at time 0. */
+  readonly none: number;
   readonly names: string[] = [];
   /** Link class (e.g. "nvlink") per resource; "compute" for devices. */
   readonly classOf: string[] = [];
@@ -102,6 +109,9 @@ export class Links {
       this.names.push(`device ${d}`);
       this.classOf.push("compute");
     }
+    this.none = n;
+    this.names.push("(none)");
+    this.classOf.push("none");
     this.pair = new Int32Array(n * n).fill(-1);
   }
 
@@ -162,179 +172,276 @@ export class Links {
   }
 }
 
-// ------------------------------------------------------------------ the slot store
+// ------------------------------------------------------------------ the task store
+
+/** Positions per segment in a key: key = segment × SEGMENT_SPAN + position in it. */
+export const SEGMENT_SPAN = 2 ** 24;
 
 /**
- * Growable typed-array store of tasks. Dependencies are edges in a typed-array pool, each
- * on two doubly linked lists (its source's successors, its target's predecessors): adding
- * and removing an edge is O(1) and allocates nothing, and repeated builds reuse the pool.
+ * Tasks in typed arrays indexed by task id. A segment's tasks have consecutive ids (it is
+ * filled in one go at the top of the store) and are timed in id order, so the sweep reads
+ * every array front to back. Dependencies come in two forms:
+ *  - pulls: a task's own predecessor list, CSR in `preds` (for edges known when the task
+ *    is made: those inside one op, and a transfer's source);
+ *  - pushes: (from, to) pairs owned by a segment, applied once it has been timed (the
+ *    edges an input edge adds to its producer's and consumer's tasks).
+ * Replacing a segment appends its new tasks, pulls and pushes at the top and leaves the old
+ * ones as garbage; everything that refers to a segment's tasks is rebuilt with it, so
+ * nothing needs unlinking. When garbage outweighs live data, `compact` copies the live
+ * segments down in key order (which also restores perfectly sequential sweeps).
  */
 export class TaskStore {
-  size = 0;
+  /** Task ids in use are < top; `count` of them are alive. */
+  top = 0;
+  count = 0;
   private cap = 0;
   kind = new Uint8Array(0);
   alive = new Uint8Array(0);
   res = new Int32Array(0);
   op = new Int32Array(0);
-  /** Task index (fwd/bwd), holder (psum add), param index (allreduce/update), -1 otherwise. */
+  /** Task index (fwd/bwd), holder (psum add, join), param index (allreduce/update), -1 otherwise. */
   idx = new Int32Array(0);
   src = new Int32Array(0);
   dst = new Int32Array(0);
+  /** The segment a task belongs to. */
+  segOf = new Int32Array(0);
   dur = new Float64Array(0);
+  /** Structural key: segment × SEGMENT_SPAN + position in the segment. */
   key = new Float64Array(0);
   bytes = new Float64Array(0);
-  /** The last schedule: ready (all predecessors done), start and end times. */
-  ready = new Float64Array(0);
+  /** The last schedule's start and end times. */
   start = new Float64Array(0);
   end = new Float64Array(0);
-  /** Scratch for the scheduler. */
-  count = new Int32Array(0);
-  mark = new Int32Array(0);
-  /** First edge of each task's successor / predecessor list (−1: none). */
-  succHead = new Int32Array(0);
-  predHead = new Int32Array(0);
-  /** Edge pool: endpoints and the links of both lists. */
-  eFrom = new Int32Array(0);
-  eTo = new Int32Array(0);
-  eNextSucc = new Int32Array(0);
-  ePrevSucc = new Int32Array(0);
-  eNextPred = new Int32Array(0);
-  ePrevPred = new Int32Array(0);
-  private edgeCap = 0;
-  private edgeTop = 0;
-  private edgeFree = -1;
-  private free: number[] = [];
+  /** Latest end among pushed predecessors so far (the sweep consumes and zeroes it). */
+  ready = new Float64Array(0);
+  /** Pull predecessors of task s: preds[predOff[s] .. predEnd[s]). */
+  predOff = new Int32Array(0);
+  predEnd = new Int32Array(0);
+  preds = new Int32Array(0);
+  predTop = 0;
+  livePreds = 0;
+  /** Push edges pushSrc[i] → pushDst[i], in ranges owned by segments. */
+  pushSrc = new Int32Array(0);
+  pushDst = new Int32Array(0);
+  pushTop = 0;
+  livePushes = 0;
+  /** Per segment: task ids [segBeg, segEnd) and push edges [segPushBeg, segPushEnd). */
+  segCount = 0;
+  segBeg = new Int32Array(0);
+  segEnd = new Int32Array(0);
+  segPushBeg = new Int32Array(0);
+  segPushEnd = new Int32Array(0);
+  /** The segment being filled (−1: none). */
+  private open = -1;
+  private openBeg = 0;
 
-  // Change tracking between two schedules (see DeltaSimulator).
-  epoch = 1;
-  /** Smallest old ready time among removed tasks and tasks whose predecessors changed. */
-  touchedMin = Infinity;
-  /** Tasks created or whose predecessor set changed since the last schedule. */
-  changed: number[] = [];
-  /** True once a schedule exists (before that every change is moot). */
-  scheduled = false;
-
-  private grow(): void {
-    const cap = Math.max(1024, this.cap * 2);
+  private growTasks(need: number): void {
+    const cap = Math.max(1024, this.cap * 2, need);
     const g8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a); return b; };
     const g32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
     const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
     this.kind = g8(this.kind); this.alive = g8(this.alive);
     this.res = g32(this.res); this.op = g32(this.op); this.idx = g32(this.idx); this.src = g32(this.src); this.dst = g32(this.dst);
-    this.count = g32(this.count); this.mark = g32(this.mark);
-    this.succHead = g32(this.succHead); this.predHead = g32(this.predHead);
+    this.segOf = g32(this.segOf); this.predOff = g32(this.predOff); this.predEnd = g32(this.predEnd);
     this.dur = g64(this.dur); this.key = g64(this.key); this.bytes = g64(this.bytes);
-    this.ready = g64(this.ready); this.start = g64(this.start); this.end = g64(this.end);
+    this.start = g64(this.start); this.end = g64(this.end); this.ready = g64(this.ready);
     this.cap = cap;
   }
 
-  private growEdges(): void {
-    const cap = Math.max(2048, this.edgeCap * 2);
-    const g32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
-    this.eFrom = g32(this.eFrom); this.eTo = g32(this.eTo);
-    this.eNextSucc = g32(this.eNextSucc); this.ePrevSucc = g32(this.ePrevSucc);
-    this.eNextPred = g32(this.eNextPred); this.ePrevPred = g32(this.ePrevPred);
-    this.edgeCap = cap;
+  private growPreds(): void {
+    const b = new Int32Array(Math.max(2048, this.preds.length * 2));
+    b.set(this.preds);
+    this.preds = b;
   }
 
-  add(kind: number, res: number, dur: number, key: number, op: number, idx: number, src: number, dst: number, bytes: number): number {
-    let s: number;
-    if (this.free.length) s = this.free.pop()!;
-    else {
-      if (this.size === this.cap) this.grow();
-      s = this.size++;
+  private growPushes(): void {
+    const cap = Math.max(2048, this.pushSrc.length * 2);
+    const s = new Int32Array(cap);
+    s.set(this.pushSrc);
+    const d = new Int32Array(cap);
+    d.set(this.pushDst);
+    this.pushSrc = s;
+    this.pushDst = d;
+  }
+
+  /** Makes segments 0..n−1 available, empty (the store must be empty). */
+  prepareSegments(n: number): void {
+    if (this.segBeg.length < n) {
+      this.segBeg = new Int32Array(n);
+      this.segEnd = new Int32Array(n);
+      this.segPushBeg = new Int32Array(n);
+      this.segPushEnd = new Int32Array(n);
+    } else {
+      this.segBeg.fill(0, 0, n);
+      this.segEnd.fill(0, 0, n);
+      this.segPushBeg.fill(0, 0, n);
+      this.segPushEnd.fill(0, 0, n);
     }
+    this.segCount = n;
+  }
+
+  /** Starts filling segment g (which must be empty): tasks and pushes go there until `close`. */
+  openSegment(g: number): void {
+    if (this.open >= 0) throw new Error(`segment ${this.open} is still open`);
+    if (this.segEnd[g] !== this.segBeg[g] || this.segPushEnd[g] !== this.segPushBeg[g]) throw new Error(`segment ${g} is not empty`);
+    this.open = g;
+    this.openBeg = this.top;
+    this.segBeg[g] = this.top;
+    this.segPushBeg[g] = this.pushTop;
+  }
+
+  closeSegment(): void {
+    const g = this.open;
+    this.segEnd[g] = this.top;
+    this.segPushEnd[g] = this.pushTop;
+    this.livePushes += this.pushTop - this.segPushBeg[g];
+    this.open = -1;
+  }
+
+  /** A new task at the end of the open segment; its pull predecessors follow with `pred`. */
+  add(kind: number, res: number, dur: number, op: number, idx: number, src: number, dst: number, bytes: number): number {
+    if (this.top === this.cap) this.growTasks(0);
+    const s = this.top++;
+    const g = this.open;
+    this.count++;
     this.kind[s] = kind; this.alive[s] = 1; this.res[s] = res; this.op[s] = op; this.idx[s] = idx;
-    this.src[s] = src; this.dst[s] = dst; this.dur[s] = dur; this.key[s] = key; this.bytes[s] = bytes;
-    this.ready[s] = Infinity; this.start[s] = Infinity; this.end[s] = Infinity;
-    this.succHead[s] = -1;
-    this.predHead[s] = -1;
-    if (this.scheduled) this.noteChanged(s);
+    this.src[s] = src; this.dst[s] = dst; this.dur[s] = dur; this.bytes[s] = bytes;
+    this.segOf[s] = g;
+    this.key[s] = g * SEGMENT_SPAN + (s - this.openBeg);
+    this.start[s] = Infinity; this.end[s] = Infinity; this.ready[s] = 0;
+    this.predOff[s] = this.predTop;
+    this.predEnd[s] = this.predTop;
     return s;
   }
 
-  private noteChanged(s: number): void {
-    if (this.mark[s] === this.epoch) return;
-    this.mark[s] = this.epoch;
-    this.changed.push(s);
-    if (this.ready[s] < this.touchedMin) this.touchedMin = this.ready[s];
+  /** p must finish before s (the task just added) starts. */
+  pred(s: number, p: number): void {
+    if (this.predTop === this.preds.length) this.growPreds();
+    this.preds[this.predTop++] = p;
+    this.predEnd[s] = this.predTop;
+    this.livePreds++;
   }
 
-  /** a must finish before b starts. */
-  link(a: number, b: number): void {
-    let e: number;
-    if (this.edgeFree >= 0) {
-      e = this.edgeFree;
-      this.edgeFree = this.eNextSucc[e];
-    } else {
-      if (this.edgeTop === this.edgeCap) this.growEdges();
-      e = this.edgeTop++;
+  /** `from` must finish before `to` starts; applied after the open segment is timed. */
+  push(from: number, to: number): void {
+    if (this.pushTop === this.pushSrc.length) this.growPushes();
+    this.pushSrc[this.pushTop] = from;
+    this.pushDst[this.pushTop++] = to;
+  }
+
+  /** Drops every task and push of segment g (they become garbage until `compact`). */
+  clearSegment(g: number): void {
+    const b = this.segBeg[g];
+    const e = this.segEnd[g];
+    for (let s = b; s < e; s++) {
+      this.alive[s] = 0;
+      this.livePreds -= this.predEnd[s] - this.predOff[s];
     }
-    this.eFrom[e] = a;
-    this.eTo[e] = b;
-    const sh = this.succHead[a];
-    this.eNextSucc[e] = sh;
-    this.ePrevSucc[e] = -1;
-    if (sh >= 0) this.ePrevSucc[sh] = e;
-    this.succHead[a] = e;
-    const ph = this.predHead[b];
-    this.eNextPred[e] = ph;
-    this.ePrevPred[e] = -1;
-    if (ph >= 0) this.ePrevPred[ph] = e;
-    this.predHead[b] = e;
-    if (this.scheduled) this.noteChanged(b);
+    this.count -= e - b;
+    this.livePushes -= this.segPushEnd[g] - this.segPushBeg[g];
+    this.segEnd[g] = b;
+    this.segPushEnd[g] = this.segPushBeg[g];
   }
 
-  /** Unlinks edge e from both lists and frees it. */
-  private unlink(e: number): void {
-    const a = this.eFrom[e];
-    const b = this.eTo[e];
-    const ns = this.eNextSucc[e];
-    const ps = this.ePrevSucc[e];
-    if (ps >= 0) this.eNextSucc[ps] = ns;
-    else this.succHead[a] = ns;
-    if (ns >= 0) this.ePrevSucc[ns] = ps;
-    const np = this.eNextPred[e];
-    const pp = this.ePrevPred[e];
-    if (pp >= 0) this.eNextPred[pp] = np;
-    else this.predHead[b] = np;
-    if (np >= 0) this.ePrevPred[np] = pp;
-    this.eNextSucc[e] = this.edgeFree;
-    this.edgeFree = e;
+  /** Garbage allowed before `compact` pays: tasks (or edges) beyond GARBAGE_RATIO × live + slack. */
+  compactSlack = 8192;
+
+  /** Whether garbage outweighs live data enough to make `compact` pay. */
+  shouldCompact(): boolean {
+    const k = this.compactSlack;
+    return this.top > 3 * this.count + k || this.predTop > 3 * this.livePreds + k || this.pushTop > 3 * this.livePushes + k;
   }
 
-  remove(s: number): void {
-    if (!this.alive[s]) return;
-    this.alive[s] = 0;
-    if (this.scheduled && this.ready[s] < this.touchedMin) this.touchedMin = this.ready[s];
-    while (this.predHead[s] >= 0) this.unlink(this.predHead[s]);
-    while (this.succHead[s] >= 0) {
-      const e = this.succHead[s];
-      const q = this.eTo[e];
-      this.unlink(e);
-      if (this.alive[q] && this.scheduled) this.noteChanged(q);
+  /**
+   * Copies the live segments down in key order into fresh arrays, dropping garbage. Task
+   * ids change: `relocate(id)` maps an id from before to after until the next compaction;
+   * callers holding ids remap them. Times, keys and dependencies are preserved.
+   */
+  compact(): void {
+    const G = this.segCount;
+    const oldBeg = this.segBeg.slice(0, G);
+    let n = 0;
+    for (let g = 0; g < G; g++) n += this.segEnd[g] - this.segBeg[g];
+    const cap = Math.max(1024, 3 * n + this.compactSlack);
+    const kind = new Uint8Array(cap), alive = new Uint8Array(cap);
+    const res = new Int32Array(cap), op = new Int32Array(cap), idx = new Int32Array(cap), src = new Int32Array(cap), dst = new Int32Array(cap), segOf = new Int32Array(cap);
+    const dur = new Float64Array(cap), key = new Float64Array(cap), bytes = new Float64Array(cap), start = new Float64Array(cap), end = new Float64Array(cap), ready = new Float64Array(cap);
+    const predOff = new Int32Array(cap), predEnd = new Int32Array(cap);
+    const preds = new Int32Array(Math.max(2048, 3 * this.livePreds + this.compactSlack));
+    const pushCap = Math.max(2048, 3 * this.livePushes + this.compactSlack);
+    const pushSrc = new Int32Array(pushCap), pushDst = new Int32Array(pushCap);
+    // New segment ranges first: relocation of a reference needs its target's new place.
+    const newBeg = new Int32Array(G);
+    let c = 0;
+    for (let g = 0; g < G; g++) {
+      newBeg[g] = c;
+      c += this.segEnd[g] - this.segBeg[g];
     }
-    this.free.push(s);
+    const oSegOf = this.segOf;
+    const reloc = (x: number) => x - oldBeg[oSegOf[x]] + newBeg[oSegOf[x]];
+    let t = 0;
+    let k = 0;
+    let p = 0;
+    for (let g = 0; g < G; g++) {
+      for (let s = this.segBeg[g], e = this.segEnd[g]; s < e; s++, t++) {
+        kind[t] = this.kind[s]; alive[t] = 1; res[t] = this.res[s]; op[t] = this.op[s]; idx[t] = this.idx[s];
+        src[t] = this.src[s]; dst[t] = this.dst[s]; segOf[t] = g; dur[t] = this.dur[s]; key[t] = this.key[s];
+        bytes[t] = this.bytes[s]; start[t] = this.start[s]; end[t] = this.end[s]; ready[t] = this.ready[s];
+        predOff[t] = k;
+        for (let i = this.predOff[s], pe = this.predEnd[s]; i < pe; i++) preds[k++] = reloc(this.preds[i]);
+        predEnd[t] = k;
+      }
+      const pb = p;
+      for (let i = this.segPushBeg[g], pe = this.segPushEnd[g]; i < pe; i++) {
+        pushSrc[p] = reloc(this.pushSrc[i]);
+        pushDst[p++] = reloc(this.pushDst[i]);
+      }
+      this.segPushBeg[g] = pb;
+      this.segPushEnd[g] = p;
+      this.segBeg[g] = newBeg[g];
+      this.segEnd[g] = newBeg[g] + (this.segEnd[g] - oldBeg[g]);
+    }
+    this.relocate = reloc;
+    this.kind = kind; this.alive = alive; this.res = res; this.op = op; this.idx = idx; this.src = src; this.dst = dst; this.segOf = segOf;
+    this.dur = dur; this.key = key; this.bytes = bytes; this.start = start; this.end = end; this.ready = ready;
+    this.predOff = predOff; this.predEnd = predEnd; this.preds = preds; this.predTop = k;
+    this.pushSrc = pushSrc; this.pushDst = pushDst; this.pushTop = p;
+    this.top = n;
+    this.cap = cap;
   }
 
-  /** Predecessors of s (allocates; for tests and timelines). */
+  /** After `compact`: the new id of a task id from before it. */
+  relocate: (id: number) => number = (id) => id;
+
+  /** Predecessors of s, pulls then pushes (scans every push: for tests and timelines). */
   predsOf(s: number): number[] {
     const out: number[] = [];
-    for (let e = this.predHead[s]; e >= 0; e = this.eNextPred[e]) out.push(this.eFrom[e]);
-    return out.reverse();
+    for (let i = this.predOff[s]; i < this.predEnd[s]; i++) out.push(this.preds[i]);
+    for (let g = 0; g < this.segCount; g++) {
+      for (let i = this.segPushBeg[g]; i < this.segPushEnd[g]; i++) if (this.pushDst[i] === s) out.push(this.pushSrc[i]);
+    }
+    return out;
   }
 
-  /** Successors of s (allocates; for tests and timelines). */
-  succsOf(s: number): number[] {
-    const out: number[] = [];
-    for (let e = this.succHead[s]; e >= 0; e = this.eNextSucc[e]) out.push(this.eTo[e]);
-    return out.reverse();
+  /** Every alive task's predecessors at once (pulls then pushes); allocates. */
+  allPreds(): Map<number, number[]> {
+    const out = new Map<number, number[]>();
+    for (let s = 0; s < this.top; s++) {
+      if (!this.alive[s]) continue;
+      const l: number[] = [];
+      for (let i = this.predOff[s]; i < this.predEnd[s]; i++) l.push(this.preds[i]);
+      out.set(s, l);
+    }
+    for (let g = 0; g < this.segCount; g++) {
+      for (let i = this.segPushBeg[g]; i < this.segPushEnd[g]; i++) out.get(this.pushDst[i])!.push(this.pushSrc[i]);
+    }
+    return out;
   }
 
-  /** Alive slots, in slot order. */
+  /** Alive task ids, ascending. */
   slots(): number[] {
     const out: number[] = [];
-    for (let s = 0; s < this.size; s++) if (this.alive[s]) out.push(s);
+    for (let s = 0; s < this.top; s++) if (this.alive[s]) out.push(s);
     return out;
   }
 
@@ -343,22 +450,14 @@ export class TaskStore {
    * simulations (simulateIterationTime) does not reallocate and collect them every time.
    */
   reset(): void {
-    this.size = 0;
-    this.free.length = 0;
-    this.edgeTop = 0;
-    this.edgeFree = -1;
-    this.epoch++;
-    this.touchedMin = Infinity;
-    this.changed.length = 0;
-    this.scheduled = false;
-  }
-
-  /** Forget change tracking (after a schedule). */
-  resetChanges(): void {
-    this.epoch++;
-    this.touchedMin = Infinity;
-    this.changed.length = 0;
-    this.scheduled = true;
+    this.top = 0;
+    this.count = 0;
+    this.predTop = 0;
+    this.livePreds = 0;
+    this.pushTop = 0;
+    this.livePushes = 0;
+    this.open = -1;
+    this.segCount = 0;
   }
 }
 
@@ -471,23 +570,7 @@ function makeOverlaps(prod: Layout, output: number, cons: Layout, input: number)
   return { holder: Int32Array.from(h), task: Int32Array.from(t), volume: Float64Array.from(v) };
 }
 
-// ------------------------------------------------------------------ op blocks
-
-interface OpBlock {
-  cfg: OpConfig;
-  layout: Layout;
-  fwd: Int32Array;
-  bwd: Int32Array;
-  /** Per output, per holder position: the task whose end makes the region available. */
-  holderSrc: Int32Array[];
-  holderDev: Int32Array[];
-  /** Per output, per holder position: tasks that the region's gradient must reach. */
-  gradTargets: number[][][];
-  /** Slots of this op's own tasks (compute, psum, bcast, allreduce, update). */
-  own: number[];
-  /** Per input: transfer slots of that input edge (forward and backward). */
-  inEdges: number[][];
-}
+// ------------------------------------------------------------------ op infos and segments
 
 interface OpInfo {
   node: OpNode;
@@ -513,7 +596,7 @@ interface GraphCaches {
   layouts: Map<string, Map<string, Layout>>;
   overlaps: Map<string, EdgeOverlaps>;
   /** Ops in topological order with their static facts; rebuilt if the graph grew. */
-  ops?: { size: number; infos: OpInfo[]; rankOf: Map<string, number> };
+  ops?: { size: number; infos: OpInfo[]; rankOf: Map<string, number>; seg: SegmentMap };
 }
 const graphCaches = new WeakMap<Graph, GraphCaches>();
 
@@ -549,6 +632,56 @@ function opInfos(graph: Graph, caches: GraphCaches): { infos: OpInfo[]; rankOf: 
   return { infos, rankOf };
 }
 
+/** Segment indices of every op (see the header): a pure function of the graph. */
+export interface SegmentMap {
+  count: number;
+  /** Per op rank: XF(r,0) (= FO(r) when the op has no inputs); XF(r,k) = first + k. */
+  first: Int32Array;
+  fo: Int32Array;
+  /** BO(r); XB(r,k) = bo + 1 + k; AR(r) = bo + 1 + inputs. */
+  bo: Int32Array;
+  ar: Int32Array;
+  up: Int32Array;
+}
+
+function segmentMap(infos: readonly OpInfo[]): SegmentMap {
+  const n = infos.length;
+  const first = new Int32Array(n);
+  const fo = new Int32Array(n);
+  const bo = new Int32Array(n);
+  const ar = new Int32Array(n);
+  const up = new Int32Array(n);
+  let g = 0;
+  for (let r = 0; r < n; r++) {
+    first[r] = g;
+    g += infos[r].node.inputs.length;
+    fo[r] = g++;
+  }
+  for (let r = n - 1; r >= 0; r--) {
+    bo[r] = g;
+    g += 1 + infos[r].node.inputs.length;
+    ar[r] = g++;
+  }
+  for (let r = n - 1; r >= 0; r--) up[r] = g++;
+  return { count: g, first, fo, bo, ar, up };
+}
+
+/** Per op: its config and layout, and the slots other ops' edges attach to. */
+interface OpBlock {
+  cfg: OpConfig;
+  layout: Layout;
+  fwd: Int32Array;
+  bwd: Int32Array;
+  /** Per output, per holder position: the task whose end makes the region available. */
+  holderSrc: Int32Array[];
+  holderDev: Int32Array[];
+  /**
+   * Per output, per holder position: the task that the region's gradient contributions
+   * feed (the owner's bwd, or the join ahead of the broadcasts to partial tasks); −1: none.
+   */
+  gradTarget: Int32Array[];
+}
+
 /**
  * Builds and edits the task graph of (graph, mesh, strategy, costs). `setOp` replaces one
  * op's tasks and the transfers on its edges; everything else is left in place.
@@ -559,8 +692,24 @@ export class TaskGraphBuilder {
   readonly ops: OpInfo[];
   readonly rankOf: Map<string, number>;
   readonly blocks: (OpBlock | undefined)[] = [];
+  readonly seg: SegmentMap;
+  /**
+   * The first segment whose contents changed since the last `markClean()` (segment
+   * count: none). Every task whose duration or predecessors changed lies at or after it.
+   */
+  dirtyFrom = 0;
   private readonly overlapCache: Map<string, EdgeOverlaps>;
   private readonly classOf: Int32Array;
+  private readonly costMemo = new Map<number, { forward: number; backward: number }>();
+  private gradSrc = new Int32Array(256);
+  private readonly scratch: number[] = [];
+  private readonly arScratch: number[] = [];
+  private readonly devMark: Int32Array;
+  private stamp = 0;
+  /** The last all-reduce group's devices, queue and times by bytes (data parallelism repeats one group). */
+  private arDevs: number[] = [];
+  private arRes = -1;
+  private readonly arTimes = new Map<number, number>();
 
   /** `store`: an emptied store to reuse (see TaskStore.reset); a new one by default. */
   constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts, store?: TaskStore) {
@@ -570,10 +719,25 @@ export class TaskGraphBuilder {
     this.overlapCache = caches.overlaps;
     const n = mesh.devices.length;
     this.classOf = new Int32Array(n);
+    this.devMark = new Int32Array(n);
     for (let d = 0; d < n; d++) this.classOf[d] = costs.computeClass ? costs.computeClass(d) : d;
-    if (!caches.ops || caches.ops.size !== graph.ops.size) caches.ops = { size: graph.ops.size, ...opInfos(graph, caches) };
+    if (!caches.ops || caches.ops.size !== graph.ops.size) {
+      const { infos, rankOf } = opInfos(graph, caches);
+      caches.ops = { size: graph.ops.size, infos, rankOf, seg: segmentMap(infos) };
+    }
     this.ops = caches.ops.infos;
     this.rankOf = caches.ops.rankOf;
+    this.seg = caches.ops.seg;
+    this.store.prepareSegments(this.seg.count);
+  }
+
+  get segmentCount(): number {
+    return this.seg.count;
+  }
+
+  /** Called after a schedule: nothing has changed since. */
+  markClean(): void {
+    this.dirtyFrom = this.seg.count;
   }
 
   private layout(info: OpInfo, degrees: readonly number[]): Layout {
@@ -606,6 +770,7 @@ export class TaskGraphBuilder {
       if (!cfg) throw new Error(`strategy ${strategy.name} has no config for op ${info.node.name}`);
       this.buildOp(info.rank, cfg);
     }
+    this.dirtyFrom = 0;
   }
 
   /** Replaces op `name`'s config: its tasks, its input edges and its consumers' input edges. */
@@ -614,128 +779,244 @@ export class TaskGraphBuilder {
     if (rank === undefined) throw new Error(`graph ${this.graph.name} has no op ${name}`);
     const info = this.ops[rank];
     const s = this.store;
+    const seg = this.seg;
+    this.checkConfig(info, cfg);
     for (const outs of info.consumers) {
       for (const c of outs) {
-        const cb = this.blocks[c.op]!;
-        for (const t of cb.inEdges[c.input]) s.remove(t);
-        cb.inEdges[c.input] = [];
+        s.clearSegment(seg.first[c.op] + c.input);
+        s.clearSegment(seg.bo[c.op] + 1 + c.input);
       }
     }
-    const old = this.blocks[rank]!;
-    for (const t of old.own) s.remove(t);
-    for (const e of old.inEdges) for (const t of e) s.remove(t);
+    for (let g = seg.first[rank]; g <= seg.fo[rank]; g++) s.clearSegment(g); // XF(r,·), FO(r)
+    for (let g = seg.bo[rank]; g <= seg.ar[rank]; g++) s.clearSegment(g); // BO(r), XB(r,·), AR(r)
+    s.clearSegment(seg.up[rank]);
+    if (s.shouldCompact()) this.compact();
     this.buildOp(rank, cfg);
     for (const outs of info.consumers) for (const c of outs) this.buildEdge(c.op, c.input);
+    // Everything touched lies at or after XF(r,0): the consumers' segments come later in
+    // the forward section, and every backward segment after every forward one.
+    if (seg.first[rank] < this.dirtyFrom) this.dirtyFrom = seg.first[rank];
   }
 
+  /** Compacts the store and remaps the task ids the blocks hold. */
+  private compact(): void {
+    this.store.compact();
+    const map = this.store.relocate;
+    const re = (a: Int32Array) => {
+      for (let i = 0; i < a.length; i++) if (a[i] >= 0) a[i] = map(a[i]);
+    };
+    for (const b of this.blocks) {
+      if (!b) continue;
+      re(b.fwd);
+      re(b.bwd);
+      for (const a of b.holderSrc) re(a);
+      for (const a of b.gradTarget) re(a);
+    }
+  }
+
+  private checkConfig(info: OpInfo, cfg: OpConfig): Layout {
+    const op = info.node;
+    const L = this.layout(info, cfg.degrees);
+    if (cfg.devices.length !== L.count) throw new Error(`op ${op.name}: ${cfg.devices.length} devices for ${L.count} tasks`);
+    const nd = this.mesh.devices.length;
+    for (const d of cfg.devices) {
+      if (!(Number.isInteger(d) && d >= 0 && d < nd)) throw new Error(`op ${op.name}: no device ${d} in mesh ${this.mesh.name}`);
+    }
+    return L;
+  }
+
+  /** Builds op `rank`'s segments FO, BO, AR, UP (in that order, each in one go), then its input edges. */
   private buildOp(rank: number, cfgIn: OpConfig): void {
     const info = this.ops[rank];
     const op = info.node;
     const s = this.store;
     const cfg: OpConfig = { degrees: [...cfgIn.degrees], devices: [...cfgIn.devices] };
-    const L = this.layout(info, cfg.degrees);
-    if (cfg.devices.length !== L.count) throw new Error(`op ${op.name}: ${cfg.devices.length} devices for ${L.count} tasks`);
-    for (const d of cfg.devices) {
-      if (!(Number.isInteger(d) && d >= 0 && d < this.mesh.devices.length)) throw new Error(`op ${op.name}: no device ${d} in mesh ${this.mesh.name}`);
-    }
-    const own: number[] = [];
-    const fwd = new Int32Array(L.count);
-    const bwd = new Int32Array(L.count);
-    // Compute costs once per (extent, device class).
-    const costCache = new Map<number, { forward: number; backward: number }>();
+    const L = this.checkConfig(info, cfg);
+    const devices = cfg.devices;
     const nd = this.mesh.devices.length;
-    for (let t = 0; t < L.count; t++) {
-      const dev = cfg.devices[t];
-      const ck = L.extentOf[t] * nd + this.classOf[dev];
-      let c = costCache.get(ck);
-      if (!c) costCache.set(ck, (c = this.costs.compute(op, L.extents[L.extentOf[t]], dev)));
-      fwd[t] = s.add(KIND_FWD, dev, c.forward, taskKey(rank, CAT_FWD, t), rank, t, dev, dev, 0);
-      bwd[t] = s.add(KIND_BWD, dev, c.backward, taskKey(rank, CAT_BWD, t), rank, t, dev, dev, 0);
-      s.link(fwd[t], bwd[t]);
-      own.push(fwd[t], bwd[t]);
-    }
+    const count = L.count;
     const nOut = op.outputs.length;
+    const nH = L.owners.length;
+    const fwd = new Int32Array(count);
+    const bwd = new Int32Array(count);
     const holderSrc: Int32Array[] = [];
     const holderDev: Int32Array[] = [];
-    const gradTargets: number[][][] = [];
-    let psumCounter = 0;
-    let bcastCounter = 0;
+    const gradTarget: Int32Array[] = [];
     for (let o = 0; o < nOut; o++) {
-      const hs = new Int32Array(L.owners.length);
-      const hd = new Int32Array(L.owners.length);
-      const gt: number[][] = [];
+      holderSrc.push(new Int32Array(nH));
+      holderDev.push(new Int32Array(nH));
+      gradTarget.push(new Int32Array(nH).fill(-1));
+    }
+    // Per (output, task): where the task's output gradient comes from when it is a partial
+    // (the join on the owner's device, or the broadcast from it); −1: from consumers.
+    if (this.gradSrc.length < count * nOut) this.gradSrc = new Int32Array(2 * count * nOut);
+    const gradSrc = this.gradSrc;
+    gradSrc.fill(-1, 0, count * nOut);
+    const hasGrad = (o: number) => info.consumers[o].length > 0 && isFloat(op.sig.outputs[o].dtype);
+
+    // FO(r): fwd tasks, then per output region its partial-sum transfers and add.
+    s.openSegment(this.seg.fo[rank]);
+    const costMemo = this.costMemo;
+    costMemo.clear();
+    for (let t = 0; t < count; t++) {
+      const dev = devices[t];
+      const ck = L.extentOf[t] * nd + this.classOf[dev];
+      let c = costMemo.get(ck);
+      if (!c) costMemo.set(ck, (c = this.costs.compute(op, L.extents[L.extentOf[t]], dev)));
+      fwd[t] = s.add(KIND_FWD, dev, c.forward, rank, t, dev, dev, 0);
+    }
+    const xs = this.scratch;
+    for (let o = 0; o < nOut; o++) {
       const elem = dtypeBytes(op.sig.outputs[o].dtype);
-      const hasGrad = info.consumers[o].length > 0 && isFloat(op.sig.outputs[o].dtype);
-      for (let h = 0; h < L.owners.length; h++) {
+      for (let h = 0; h < nH; h++) {
         const ow = L.owners[h];
-        const odev = cfg.devices[ow];
-        hd[h] = odev;
+        const odev = devices[ow];
+        holderDev[o][h] = odev;
         if (!L.hasPartials) {
-          hs[h] = fwd[ow];
-          gt.push([bwd[ow]]);
+          holderSrc[o][h] = fwd[ow];
           continue;
         }
         const parts = L.partials[h];
         const bytes = regionVolume(L.outRegions[o][ow]) * elem;
-        const add = s.add(KIND_PSUM, odev, this.costs.partialSum(bytes, parts.length, odev), taskKey(rank, CAT_PSUM_ADD, h * nOut + o), rank, h, odev, odev, bytes);
-        own.push(add);
-        const targets: number[] = [];
+        xs.length = 0;
         for (const p of parts) {
-          const pdev = cfg.devices[p];
+          const pdev = devices[p];
+          if (pdev === odev) continue;
+          const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), this.costs.transfer(bytes, pdev, odev), rank, -1, pdev, odev, bytes);
+          s.pred(x, fwd[p]);
+          xs.push(x);
+        }
+        const add = s.add(KIND_PSUM, odev, this.costs.partialSum(bytes, parts.length, odev), rank, h, odev, odev, bytes);
+        for (const p of parts) if (devices[p] === odev) s.pred(add, fwd[p]);
+        for (const x of xs) s.pred(add, x);
+        holderSrc[o][h] = add;
+      }
+    }
+    s.closeSegment();
+
+    // BO(r): per partial-summed output region its gradient join and the broadcasts to
+    // partials elsewhere; then the bwd tasks.
+    s.openSegment(this.seg.bo[rank]);
+    for (let o = 0; o < nOut; o++) {
+      if (!hasGrad(o)) continue;
+      if (!L.hasPartials) {
+        for (let h = 0; h < nH; h++) gradTarget[o][h] = -2; // the owner's bwd, known below
+        continue;
+      }
+      const elem = dtypeBytes(op.sig.outputs[o].dtype);
+      for (let h = 0; h < nH; h++) {
+        const ow = L.owners[h];
+        const odev = devices[ow];
+        const bytes = regionVolume(L.outRegions[o][ow]) * elem;
+        const join = s.add(KIND_JOIN, this.links.none, 0, rank, h, odev, odev, 0);
+        gradTarget[o][h] = join;
+        for (const p of L.partials[h]) {
+          const pdev = devices[p];
           if (pdev === odev) {
-            s.link(fwd[p], add);
-            if (hasGrad) targets.push(bwd[p]);
+            gradSrc[p * nOut + o] = join;
             continue;
           }
-          const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), this.costs.transfer(bytes, pdev, odev), taskKey(rank, CAT_PSUM_XFER, psumCounter++), rank, -1, pdev, odev, bytes);
-          s.link(fwd[p], x);
-          s.link(x, add);
-          own.push(x);
-          if (hasGrad) {
-            const b = s.add(KIND_XFER, this.links.transfer(odev, pdev), this.costs.transfer(bytes, odev, pdev), taskKey(rank, CAT_GRAD_BCAST, bcastCounter++), rank, -1, odev, pdev, bytes);
-            s.link(b, bwd[p]);
-            own.push(b);
-            targets.push(b);
-          }
+          const b = s.add(KIND_XFER, this.links.transfer(odev, pdev), this.costs.transfer(bytes, odev, pdev), rank, -1, odev, pdev, bytes);
+          s.pred(b, join);
+          gradSrc[p * nOut + o] = b;
         }
-        hs[h] = add;
-        gt.push(targets);
       }
-      holderSrc.push(hs);
-      holderDev.push(hd);
-      gradTargets.push(gt);
     }
-    // Weight-gradient sync and optimizer updates, per weight shard.
-    let arCounter = 0;
-    let upCounter = 0;
-    L.paramGroups.forEach((groups, p) => {
+    for (let t = 0; t < count; t++) {
+      const dev = devices[t];
+      const c = costMemo.get(L.extentOf[t] * nd + this.classOf[dev])!;
+      const b = s.add(KIND_BWD, dev, c.backward, rank, t, dev, dev, 0);
+      s.pred(b, fwd[t]);
+      for (let o = 0; o < nOut; o++) if (gradSrc[t * nOut + o] >= 0) s.pred(b, gradSrc[t * nOut + o]);
+      bwd[t] = b;
+    }
+    s.closeSegment();
+    for (let o = 0; o < nOut; o++) {
+      const gt = gradTarget[o];
+      for (let h = 0; h < nH; h++) if (gt[h] === -2) gt[h] = bwd[L.owners[h]];
+    }
+
+    // AR(r) and UP(r): weight-gradient sync and optimizer updates, per weight shard.
+    const arOf = this.arScratch;
+    arOf.length = 0;
+    s.openSegment(this.seg.ar[rank]);
+    for (let p = 0; p < L.paramGroups.length; p++) {
       const elem = dtypeBytes(info.paramDtypes[p]);
-      for (const g of groups) {
+      for (const g of L.paramGroups[p]) {
+        const devs = this.groupDevices(g.tasks, devices);
+        if (devs.length < 2) {
+          arOf.push(-1);
+          continue;
+        }
         const bytes = g.volume * elem;
-        const devs = [...new Set(g.tasks.map((t) => cfg.devices[t]))].sort((a, b) => a - b);
-        if (devs.length > 1) {
-          const sent = 2 * (devs.length - 1) * bytes;
-          const ar = s.add(KIND_ALLREDUCE, this.links.collective(devs), this.costs.allReduce(bytes, devs), taskKey(rank, CAT_ALLREDUCE, arCounter++), rank, p, -1, -1, sent);
-          own.push(ar);
-          for (const t of g.tasks) s.link(bwd[t], ar);
-          for (const d of devs) {
-            const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), taskKey(rank, CAT_UPDATE, upCounter++), rank, p, d, d, bytes);
-            s.link(ar, u);
-            own.push(u);
+        const time = this.allReduce(bytes, devs);
+        const ar = s.add(KIND_ALLREDUCE, this.arRes, time, rank, p, -1, -1, 2 * (devs.length - 1) * bytes);
+        for (const t of g.tasks) s.pred(ar, bwd[t]);
+        arOf.push(ar);
+      }
+    }
+    s.closeSegment();
+    s.openSegment(this.seg.up[rank]);
+    let k = 0;
+    for (let p = 0; p < L.paramGroups.length; p++) {
+      const elem = dtypeBytes(info.paramDtypes[p]);
+      for (const g of L.paramGroups[p]) {
+        const bytes = g.volume * elem;
+        const ar = arOf[k++];
+        if (ar >= 0) {
+          for (const d of this.groupDevices(g.tasks, devices)) {
+            const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
+            s.pred(u, ar);
           }
         } else {
-          const d = devs[0];
-          const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), taskKey(rank, CAT_UPDATE, upCounter++), rank, p, d, d, bytes);
-          for (const t of g.tasks) s.link(bwd[t], u);
-          own.push(u);
+          const d = devices[g.tasks[0]];
+          const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
+          for (const t of g.tasks) s.pred(u, bwd[t]);
         }
       }
-    });
-    this.blocks[rank] = { cfg, layout: L, fwd, bwd, holderSrc, holderDev, gradTargets, own, inEdges: op.inputs.map(() => []) };
-    for (let k = 0; k < op.inputs.length; k++) this.buildEdge(rank, k);
+    }
+    s.closeSegment();
+    this.blocks[rank] = { cfg, layout: L, fwd, bwd, holderSrc, holderDev, gradTarget };
+    for (let k2 = 0; k2 < op.inputs.length; k2++) this.buildEdge(rank, k2);
   }
 
-  /** Transfers and dependencies carrying input `input` of op `rank` (forward and backward). */
+  /** The distinct devices of `tasks`, ascending. */
+  private groupDevices(tasks: readonly number[], devices: readonly number[]): number[] {
+    const stamp = ++this.stamp;
+    const mark = this.devMark;
+    const out: number[] = [];
+    for (const t of tasks) {
+      const d = devices[t];
+      if (mark[d] !== stamp) {
+        mark[d] = stamp;
+        out.push(d);
+      }
+    }
+    if (out.length > 1) out.sort((a, b) => a - b);
+    return out;
+  }
+
+  /** Seconds of an all-reduce of `bytes` over `devs`; sets `arRes` to its queue. */
+  private allReduce(bytes: number, devs: number[]): number {
+    const last = this.arDevs;
+    let same = last.length === devs.length;
+    for (let i = 0; same && i < devs.length; i++) same = last[i] === devs[i];
+    if (!same) {
+      this.arDevs = devs;
+      this.arRes = this.links.collective(devs);
+      this.arTimes.clear();
+    }
+    let t = this.arTimes.get(bytes);
+    if (t === undefined) this.arTimes.set(bytes, (t = this.costs.allReduce(bytes, devs)));
+    return t;
+  }
+
+  /**
+   * Input `input` of op `rank`: XF(rank, input), its forward transfers (each pulling from
+   * the producer's holder) and pushes into the consumer's fwd tasks; then XB(rank, input),
+   * the gradient transfers (each pulling from a bwd task) and pushes into the producer's
+   * gradient targets. Same-device overlaps are pushes without a transfer.
+   */
   private buildEdge(rank: number, input: number): void {
     const info = this.ops[rank];
     const prodRef = info.producers[input];
@@ -749,32 +1030,46 @@ export class TaskGraphBuilder {
     const withGrad = isFloat(info.inputDtypes[input]);
     const src = pb.holderSrc[prodRef.output];
     const hdev = pb.holderDev[prodRef.output];
-    const targets = pb.gradTargets[prodRef.output];
-    const list = cb.inEdges[input];
-    let n = 0;
-    for (let i = 0; i < ov.holder.length; i++) {
-      const h = ov.holder[i];
-      const j = ov.task[i];
+    const targets = pb.gradTarget[prodRef.output];
+    const devices = cb.cfg.devices;
+    const { holder, task, volume } = ov;
+    const n = holder.length;
+    s.openSegment(this.seg.first[rank] + input);
+    for (let i = 0; i < n; i++) {
+      const h = holder[i];
+      const j = task[i];
       const from = hdev[h];
-      const to = cb.cfg.devices[j];
+      const to = devices[j];
       if (from === to) {
-        s.link(src[h], cb.fwd[j]);
-        if (withGrad) for (const g of targets[h]) s.link(cb.bwd[j], g);
+        s.push(src[h], cb.fwd[j]);
         continue;
       }
-      const bytes = ov.volume[i] * elem;
-      const local = input * INPUT_STRIDE + n++;
-      const f = s.add(KIND_XFER, this.links.transfer(from, to), this.costs.transfer(bytes, from, to), taskKey(rank, CAT_XFER_FWD, local), rank, -1, from, to, bytes);
-      s.link(src[h], f);
-      s.link(f, cb.fwd[j]);
-      list.push(f);
-      if (withGrad && targets[h].length) {
-        const b = s.add(KIND_XFER, this.links.transfer(to, from), this.costs.transfer(bytes, to, from), taskKey(rank, CAT_XFER_BWD, local), rank, -1, to, from, bytes);
-        s.link(cb.bwd[j], b);
-        for (const g of targets[h]) s.link(b, g);
-        list.push(b);
+      const bytes = volume[i] * elem;
+      const f = s.add(KIND_XFER, this.links.transfer(from, to), this.costs.transfer(bytes, from, to), rank, -1, from, to, bytes);
+      s.pred(f, src[h]);
+      s.push(f, cb.fwd[j]);
+    }
+    s.closeSegment();
+    s.openSegment(this.seg.bo[rank] + 1 + input);
+    if (withGrad) {
+      for (let i = 0; i < n; i++) {
+        const h = holder[i];
+        const tg = targets[h];
+        if (tg < 0) continue;
+        const j = task[i];
+        const from = hdev[h];
+        const to = devices[j];
+        if (from === to) {
+          s.push(cb.bwd[j], tg);
+          continue;
+        }
+        const bytes = volume[i] * elem;
+        const b = s.add(KIND_XFER, this.links.transfer(to, from), this.costs.transfer(bytes, to, from), rank, -1, to, from, bytes);
+        s.pred(b, cb.bwd[j]);
+        s.push(b, tg);
       }
     }
+    s.closeSegment();
   }
 
   /** The current config of op `name`. */
@@ -782,5 +1077,33 @@ export class TaskGraphBuilder {
     const b = this.blocks[this.rankOf.get(name)!];
     if (!b) throw new Error(`op ${name} is not built`);
     return b.cfg;
+  }
+
+  /**
+   * Checks that the key order is a linear extension of the dependencies and that the
+   * sweep sees every predecessor timed: a pull's source has a smaller key than its task; a
+   * push's source lies in its owner segment or before, its target after. Also that every
+   * alive task lies in its segment's range with the key naming its position. Throws on the
+   * first violation. For tests: O(tasks + edges).
+   */
+  checkOrder(): void {
+    const s = this.store;
+    let placed = 0;
+    for (let g = 0; g < this.seg.count; g++) {
+      for (let t = s.segBeg[g]; t < s.segEnd[g]; t++) {
+        if (!s.alive[t] || s.segOf[t] !== g || s.key[t] !== g * SEGMENT_SPAN + (t - s.segBeg[g])) throw new Error(`task ${t} is misplaced in segment ${g}`);
+        placed++;
+        for (let i = s.predOff[t]; i < s.predEnd[t]; i++) {
+          const p = s.preds[i];
+          if (!s.alive[p] || !(s.key[p] < s.key[t])) throw new Error(`dependency ${p} → ${t} goes against the key order`);
+        }
+      }
+      for (let i = s.segPushBeg[g]; i < s.segPushEnd[g]; i++) {
+        const a = s.pushSrc[i];
+        const b = s.pushDst[i];
+        if (!s.alive[a] || !s.alive[b] || !(s.segOf[a] <= g && s.segOf[b] > g)) throw new Error(`push ${a} → ${b} of segment ${g} goes against the sweep order`);
+      }
+    }
+    if (placed !== s.count) throw new Error(`${s.count - placed} alive tasks are in no segment`);
   }
 }
