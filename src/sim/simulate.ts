@@ -74,14 +74,85 @@ let lastSweptCount = 0;
 /**
  * Times every task in key order from segment `from` on, keeping the times of the tasks
  * before it, and returns the makespan. Each resource runs its tasks in key order, so a
- * task starts at max(end of its predecessors, end of the previous task on its resource):
- * a longest-path sweep over the DAG plus resource-order edges. The key order is a linear
- * extension of the dependencies, so every predecessor has been timed when a task is
- * reached. This is the search's inner loop: typed arrays, no allocation once warm.
+ * task ends at max(end of its predecessors, end of the previous task on its resource) +
+ * its duration: a longest-path sweep over the DAG plus resource-order edges. The key order
+ * is a linear extension of the dependencies, so every predecessor has been timed when a
+ * task is reached. This is the search's inner loop: typed arrays read front to back, no
+ * allocation once warm. Only end times are kept (`sweepWithStarts` also records starts).
  */
-export function sweep(builder: TaskGraphBuilder, from: number): number {
+export function sweep(builder: TaskGraphBuilder, from: number, checkpoints?: Checkpoints): number {
+  return run(builder, from, undefined, undefined, checkpoints);
+}
+
+/** A full sweep that also records every task's start (for timelines); same end times. */
+export function sweepWithStarts(builder: TaskGraphBuilder): number {
+  return run(builder, 0, builder.store.start, undefined, undefined);
+}
+
+/** `sweep` that first copies each re-timed task's old end into `saved` (by task id). */
+export function sweepSaving(builder: TaskGraphBuilder, from: number, saved: Float64Array, checkpoints?: Checkpoints): number {
+  return run(builder, from, undefined, saved, checkpoints);
+}
+
+/**
+ * Every resource's free time at some segment boundaries of the forward section, recorded
+ * by sweeps (about one per 2 × resources tasks), so that a sweep from segment `from`
+ * starts from the nearest one at or before it instead of scanning the whole kept prefix.
+ * A checkpoint at segment g depends only on the segments before g: a change at or after
+ * it leaves it valid, and `truncate` drops the others.
+ */
+export class Checkpoints {
+  /** Tasks between checkpoints; 0: max(512, 2 × resources). */
+  every = 0;
+  /** Checkpoints held (for tests). */
+  get count(): number {
+    return this.n;
+  }
+  private seg = new Int32Array(64);
+  private off = new Int32Array(64);
+  private len = new Int32Array(64);
+  private n = 0;
+  private data = new Float64Array(4096);
+
+  /** Drops the checkpoints after segment g. */
+  truncate(g: number): void {
+    while (this.n > 0 && this.seg[this.n - 1] > g) this.n--;
+  }
+
+  /** Loads the last checkpoint (at or before every change) into `free`; returns its segment (0: none). */
+  load(free: Float64Array): number {
+    if (this.n === 0) return 0;
+    const i = this.n - 1;
+    const o = this.off[i];
+    for (let q = 0, l = this.len[i]; q < l; q++) free[q] = this.data[o + q];
+    return this.seg[i];
+  }
+
+  push(g: number, free: Float64Array, R: number): void {
+    const i = this.n;
+    if (i === this.seg.length) {
+      const grow = (a: Int32Array) => { const b = new Int32Array(2 * a.length); b.set(a); return b; };
+      this.seg = grow(this.seg);
+      this.off = grow(this.off);
+      this.len = grow(this.len);
+    }
+    const o = i > 0 ? this.off[i - 1] + this.len[i - 1] : 0;
+    if (o + R > this.data.length) {
+      const d = new Float64Array(2 * (o + R));
+      d.set(this.data.subarray(0, o));
+      this.data = d;
+    }
+    for (let q = 0; q < R; q++) this.data[o + q] = free[q];
+    this.seg[i] = g;
+    this.off[i] = o;
+    this.len[i] = R;
+    this.n = i + 1;
+  }
+}
+
+function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | undefined, saved: Float64Array | undefined, ck: Checkpoints | undefined): number {
   const store = builder.store;
-  const { res, dur, start, end, ready, predOff, predEnd, preds, pushSrc, pushDst, segBeg, segEnd, segPushBeg, segPushEnd } = store;
+  const { res, dur, end, predOff, predEnd, preds, segBeg, segEnd } = store;
   const G = builder.segmentCount;
   const R = builder.links.count;
   const none = builder.links.none;
@@ -89,37 +160,74 @@ export function sweep(builder: TaskGraphBuilder, from: number): number {
   const free = freeBuf;
   free.fill(0, 0, R);
   // The kept prefix: each resource is free from the end of its last task before `from`
-  // (ends along one resource never decrease, so the last in key order is the latest).
-  for (let g = 0; g < from; g++) {
+  // (ends along one resource never decrease, so the last in key order is the latest),
+  // scanned from the last checkpoint before it.
+  let g0 = 0;
+  if (ck) {
+    ck.truncate(from);
+    g0 = ck.load(free);
+  }
+  let since = 0;
+  for (let g = g0; g < from; g++) {
     for (let s = segBeg[g], e = segEnd[g]; s < e; s++) free[res[s]] = end[s];
+    since += segEnd[g] - segBeg[g];
   }
   free[none] = 0;
+  const every = ck && ck.every > 0 ? ck.every : Math.max(512, 2 * R);
+  const fwdEnd = ck ? builder.forwardEnd : 0;
   let count = 0;
   for (let g = from; g < G; g++) {
     const b = segBeg[g];
     const e = segEnd[g];
-    count += e - b;
-    for (let s = b; s < e; s++) {
-      const q = res[s];
-      let t = free[q];
-      const r = ready[s];
-      if (r > t) t = r;
-      ready[s] = 0;
-      for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
-        const x = end[preds[i]];
-        if (x > t) t = x;
-      }
-      start[s] = t;
-      const f = t + dur[s];
-      end[s] = f;
-      free[q] = f;
-      free[none] = 0; // joins occupy no resource: `none` stays free (a store beats a branch)
+    if (g < fwdEnd && since >= every && g > g0) {
+      ck!.push(g, free, R);
+      since = 0;
     }
-    // This segment's pushes: their sources are timed, their targets come later.
-    for (let i = segPushBeg[g], pe = segPushEnd[g]; i < pe; i++) {
-      const d = pushDst[i];
-      const x = end[pushSrc[i]];
-      if (x > ready[d]) ready[d] = x;
+    since += e - b;
+    count += e - b;
+    // Copies of the loop rather than tests per task. `free[none] = 0`: joins occupy no
+    // resource, so `none` must stay free (one store is cheaper than a branch).
+    if (starts) {
+      for (let s = b; s < e; s++) {
+        const q = res[s];
+        let t = free[q];
+        for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+          const x = end[preds[i]];
+          if (x > t) t = x;
+        }
+        starts[s] = t;
+        const f = t + dur[s];
+        end[s] = f;
+        free[q] = f;
+        free[none] = 0;
+      }
+    } else if (saved) {
+      for (let s = b; s < e; s++) {
+        const q = res[s];
+        let t = free[q];
+        for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+          const x = end[preds[i]];
+          if (x > t) t = x;
+        }
+        const f = t + dur[s];
+        saved[s] = end[s];
+        end[s] = f;
+        free[q] = f;
+        free[none] = 0;
+      }
+    } else {
+      for (let s = b; s < e; s++) {
+        const q = res[s];
+        let t = free[q];
+        for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+          const x = end[preds[i]];
+          if (x > t) t = x;
+        }
+        const f = t + dur[s];
+        end[s] = f;
+        free[q] = f;
+        free[none] = 0;
+      }
     }
   }
   let makespan = 0;
@@ -129,6 +237,24 @@ export function sweep(builder: TaskGraphBuilder, from: number): number {
 }
 
 // ------------------------------------------------------------------ simulators
+
+/** What DeltaSimulator needs to undo one change (see setConfig). */
+interface UndoTimes {
+  op: string;
+  /** The op's config before the change, and the makespan. */
+  config: OpConfig;
+  makespan: number;
+  /** The first segment the change's schedule re-timed; tasks with ids ≥ top were new. */
+  from: number;
+  top: number;
+}
+
+function sameConfig(a: OpConfig, b: OpConfig): boolean {
+  if (a.degrees.length !== b.degrees.length || a.devices.length !== b.devices.length) return false;
+  for (let i = 0; i < a.degrees.length; i++) if (a.degrees[i] !== b.degrees[i]) return false;
+  for (let i = 0; i < a.devices.length; i++) if (a.devices[i] !== b.devices[i]) return false;
+  return true;
+}
 
 /**
  * Holds the task graph and last schedule of (graph, mesh, strategy) so that one-op changes
@@ -147,6 +273,9 @@ export class DeltaSimulator {
     this.ops = { ...strategy.ops };
     this.strategyMeta = { name: strategy.name, model: strategy.model, mesh: strategy.mesh };
     this.builder.buildAll(strategy);
+    // Edits append at the top of the store until garbage reaches twice the live data
+    // (then it compacts): reserving that room now keeps the steps free of reallocation.
+    this.builder.store.reserveHeadroom();
   }
 
   private readonly strategyMeta: { name: string; model: string; mesh: string };
@@ -156,38 +285,94 @@ export class DeltaSimulator {
     return { ...this.strategyMeta, ops: { ...this.ops } };
   }
 
-  /** Changes one op's config; the next `iterationTime()` re-times only what it touches. */
+  /**
+   * Changes one op's config; the next `iterationTime()` re-times only what it touches.
+   * Putting back the config an op had before the last change, when that change was the
+   * only one since the previous schedule and has been scheduled (an MCMC rejection), rolls
+   * the task graph and every task's times back instead: no rebuild, no re-timing.
+   */
   setConfig(opName: string, config: OpConfig): void {
-    this.builder.setOp(opName, config);
+    const b = this.builder;
+    const u = this.undo;
+    this.undo = undefined;
+    if (u && u.op === opName && !this.stale && b.undoableOp === b.rankOf.get(opName) && sameConfig(config, u.config)) {
+      this.restoreTimes(u);
+      if (!b.rollback()) throw new Error("simulation: undo record lost");
+      this.checkpoints.truncate(u.from);
+      this.ops[opName] = u.config;
+      this.makespan = u.makespan;
+      this.lastRetimed = 0;
+      return;
+    }
+    // Undoable when it is the first change since the last schedule.
+    const undoable = !this.stale;
+    const before = this.ops[opName];
+    b.setOp(opName, config, undoable);
+    if (undoable && before && b.undoableOp >= 0) this.pending = { op: opName, config: before, makespan: this.makespan, from: 0, top: b.undoTop };
+    else this.pending = undefined;
     this.ops[opName] = { degrees: [...config.degrees], devices: [...config.devices] };
     this.stale = true;
   }
 
-  private run(): void {
+  /** Undo of the last change: the config it replaced, the makespan and task times before it. */
+  private pending: UndoTimes | undefined;
+  private undo: UndoTimes | undefined;
+  /** Free-time snapshots the sweeps restart from (see Checkpoints). */
+  readonly checkpoints = new Checkpoints();
+  /** End times, by task id, of the tasks the last undoable schedule re-timed, before it. */
+  private savedEnd = new Float64Array(0);
+
+  private update(): void {
     if (!this.stale) return;
     const b = this.builder;
-    this.makespan = sweep(b, b.dirtyFrom);
+    const from = b.dirtyFrom;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p && b.undoableOp >= 0) {
+      // Keep the times the sweep overwrites, for a rollback.
+      p.from = from;
+      if (this.savedEnd.length < b.store.top) this.savedEnd = new Float64Array(Math.max(1024, 2 * b.store.top));
+      this.undo = p;
+      this.makespan = sweepSaving(b, from, this.savedEnd, this.checkpoints);
+    } else this.makespan = sweep(b, from, this.checkpoints);
     this.lastRetimed = lastSweptCount;
     b.markClean();
     this.stale = false;
   }
 
+  /**
+   * Puts back the end times the change's sweep overwrote: called while the segments are
+   * still those of the change, for the tasks that existed before it (ids < top).
+   */
+  private restoreTimes(u: UndoTimes): void {
+    const st = this.builder.store;
+    const saved = this.savedEnd;
+    const { end, segBeg, segEnd } = st;
+    for (let g = u.from; g < st.segCount; g++) {
+      for (let t = segBeg[g], e = Math.min(segEnd[g], u.top); t < e; t++) end[t] = saved[t];
+    }
+  }
+
   /** Seconds per training iteration under the current strategy. */
   iterationTime(): number {
-    this.run();
+    this.update();
     return this.makespan;
   }
 
   /** The full timeline (allocates; not for the search's inner loop). */
   timeline(): Timeline {
-    this.run();
+    this.update();
+    sweepWithStarts(this.builder);
     return buildTimeline(this.builder, this.makespan, this.options.memory ? this.options.memory(this.strategy()) : undefined);
   }
 }
 
 /** Full simulation: builds the task graph of `strategy` and schedules it from scratch. */
 export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, costs: SimCosts, options: SimulateOptions = {}): Timeline {
-  return new DeltaSimulator(graph, mesh, strategy, costs, options).timeline();
+  const b = new TaskGraphBuilder(graph, mesh, costs);
+  b.buildAll(strategy);
+  const makespan = sweepWithStarts(b);
+  return buildTimeline(b, makespan, options.memory ? options.memory(strategy) : undefined);
 }
 
 /** Iteration time only (no timeline objects): what the search calls for a fresh strategy. */
@@ -198,7 +383,9 @@ export function simulateIterationTime(graph: Graph, mesh: Mesh, strategy: Strate
   sparePool = undefined;
   store.reset();
   try {
-    return new DeltaSimulator(graph, mesh, strategy, costs, {}, store).iterationTime();
+    const b = new TaskGraphBuilder(graph, mesh, costs, store);
+    b.buildAll(strategy);
+    return sweep(b, 0);
   } finally {
     store.reset();
     sparePool = store;
@@ -225,10 +412,10 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
   const st = b.store;
   // Tasks sorted by (start, key): a stable, slot-independent order.
   // Joins are not tasks of the timeline: dependencies are routed through them.
-  const slots = st.slots().filter((s) => st.kind[s] !== KIND_JOIN).sort((x, y) => st.start[x] - st.start[y] || st.key[x] - st.key[y]);
+  const slots = st.slots().filter((s) => st.kind[s] !== KIND_JOIN).sort((x, y) => st.start[x] - st.start[y] || st.keyOf(x) - st.keyOf(y));
   const pos = new Map<number, number>();
   slots.forEach((s, i) => pos.set(s, i));
-  const preds = st.allPreds();
+
   const nDev = b.mesh.devices.length;
   const deviceBusy = new Array<number>(nDev).fill(0);
   const bytesByLinkClass: Record<string, number> = {};
@@ -246,7 +433,7 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       bytesByLinkClass[cls] = (bytesByLinkClass[cls] ?? 0) + st.bytes[s];
     }
     return {
-      id: st.key[s],
+      id: st.keyOf(s),
       name: taskName(b, s),
       kind: KIND_NAMES[kind],
       op: b.ops[st.op[s]].node.name,
@@ -256,7 +443,7 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       start: st.start[s],
       end: st.end[s],
       bytes: st.bytes[s],
-      deps: preds.get(s)!.flatMap((p) => (st.kind[p] === KIND_JOIN ? preds.get(p)! : [p])).map((p) => pos.get(p)!),
+      deps: st.predsOf(s).flatMap((p) => (st.kind[p] === KIND_JOIN ? st.predsOf(p) : [p])).map((p) => pos.get(p)!),
     };
   });
   const t: Timeline = { iterationTime: makespan, tasks, computeTime, commTime, deviceBusy, bytesByLinkClass, resources: [...b.links.names] };

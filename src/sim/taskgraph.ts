@@ -179,24 +179,64 @@ export const SEGMENT_SPAN = 2 ** 24;
 
 /**
  * Tasks in typed arrays indexed by task id. A segment's tasks have consecutive ids (it is
- * filled in one go at the top of the store) and are timed in id order, so the sweep reads
- * every array front to back. Dependencies come in two forms:
- *  - pulls: a task's own predecessor list, CSR in `preds` (for edges known when the task
- *    is made: those inside one op, and a transfer's source);
- *  - pushes: (from, to) pairs owned by a segment, applied once it has been timed (the
- *    edges an input edge adds to its producer's and consumer's tasks).
- * Replacing a segment appends its new tasks, pulls and pushes at the top and leaves the old
- * ones as garbage; everything that refers to a segment's tasks is rebuilt with it, so
- * nothing needs unlinking. When garbage outweighs live data, `compact` copies the live
- * segments down in key order (which also restores perfectly sequential sweeps).
+ * filled in one go at the top of the store), so the sweep reads every array front to back.
+ *
+ * Dependencies. Every task has one predecessor list, CSR in `preds` ([predOff, predEnd)),
+ * which is all the sweep reads. Edges are recorded in two forms:
+ *  - own predecessors, appended when the task is made (edges inside one op, and a
+ *    transfer's source): [ownOff, ownEnd);
+ *  - pushes: (from, to) pairs owned by an input-edge segment, the edges it adds to tasks
+ *    of its producer and consumer (which outlive it).
+ * A task that receives pushes gets its list re-materialised (`relist`: own predecessors,
+ * then every push aimed at it) whenever the segments pushing into it change; otherwise its
+ * list is its own range.
+ *
+ * Replacing a segment appends its new tasks, predecessors and pushes at the top and leaves
+ * the old ones as garbage; everything that refers to a segment's tasks is rebuilt with it,
+ * so nothing is unlinked. When garbage reaches twice the live data, `compact` copies the
+ * live segments down in key order.
  */
-export class TaskStore {
+/** The per-task columns of a TaskStore (a spare set is kept for compaction). */
+interface TaskColumns {
+  cap: number;
+  kind: Uint8Array<ArrayBuffer>;
+  alive: Uint8Array<ArrayBuffer>;
+  relisted: Uint8Array<ArrayBuffer>;
+  res: Int32Array<ArrayBuffer>;
+  op: Int32Array<ArrayBuffer>;
+  idx: Int32Array<ArrayBuffer>;
+  src: Int32Array<ArrayBuffer>;
+  dst: Int32Array<ArrayBuffer>;
+  segOf: Int32Array<ArrayBuffer>;
+  predOff: Int32Array<ArrayBuffer>;
+  predEnd: Int32Array<ArrayBuffer>;
+  ownOff: Int32Array<ArrayBuffer>;
+  ownEnd: Int32Array<ArrayBuffer>;
+  dur: Float64Array<ArrayBuffer>;
+  bytes: Float64Array<ArrayBuffer>;
+  start: Float64Array<ArrayBuffer>;
+  end: Float64Array<ArrayBuffer>;
+}
+
+function allocColumns(cap: number): TaskColumns {
+  return {
+    cap,
+    kind: new Uint8Array(cap), alive: new Uint8Array(cap), relisted: new Uint8Array(cap),
+    res: new Int32Array(cap), op: new Int32Array(cap), idx: new Int32Array(cap), src: new Int32Array(cap), dst: new Int32Array(cap),
+    segOf: new Int32Array(cap), predOff: new Int32Array(cap), predEnd: new Int32Array(cap), ownOff: new Int32Array(cap), ownEnd: new Int32Array(cap),
+    dur: new Float64Array(cap), bytes: new Float64Array(cap), start: new Float64Array(cap), end: new Float64Array(cap),
+  };
+}
+
+export class TaskStore implements TaskColumns {
   /** Task ids in use are < top; `count` of them are alive. */
   top = 0;
   count = 0;
-  private cap = 0;
+  cap = 0;
   kind = new Uint8Array(0);
   alive = new Uint8Array(0);
+  /** 1 when the task's list is a re-materialised range apart from its own predecessors. */
+  relisted = new Uint8Array(0);
   res = new Int32Array(0);
   op = new Int32Array(0);
   /** Task index (fwd/bwd), holder (psum add, join), param index (allreduce/update), -1 otherwise. */
@@ -206,19 +246,19 @@ export class TaskStore {
   /** The segment a task belongs to. */
   segOf = new Int32Array(0);
   dur = new Float64Array(0);
-  /** Structural key: segment × SEGMENT_SPAN + position in the segment. */
-  key = new Float64Array(0);
   bytes = new Float64Array(0);
   /** The last schedule's start and end times. */
   start = new Float64Array(0);
   end = new Float64Array(0);
-  /** Latest end among pushed predecessors so far (the sweep consumes and zeroes it). */
-  ready = new Float64Array(0);
-  /** Pull predecessors of task s: preds[predOff[s] .. predEnd[s]). */
+  /** Predecessor list of task s (what the sweep reads): preds[predOff[s] .. predEnd[s]). */
   predOff = new Int32Array(0);
   predEnd = new Int32Array(0);
+  /** Own predecessors of task s: preds[ownOff[s] .. ownEnd[s]). */
+  ownOff = new Int32Array(0);
+  ownEnd = new Int32Array(0);
   preds = new Int32Array(0);
   predTop = 0;
+  /** Entries of `preds` in use (own ranges of alive tasks plus their relisted ranges). */
   livePreds = 0;
   /** Push edges pushSrc[i] → pushDst[i], in ranges owned by segments. */
   pushSrc = new Int32Array(0);
@@ -231,35 +271,67 @@ export class TaskStore {
   segEnd = new Int32Array(0);
   segPushBeg = new Int32Array(0);
   segPushEnd = new Int32Array(0);
+  /** Garbage allowed beyond twice the live data before `shouldCompact` says so. */
+  compactSlack = 8192;
+  /** Compactions so far (for tests and benchmarks). */
+  compactions = 0;
   /** The segment being filled (−1: none). */
   private open = -1;
-  private openBeg = 0;
+  /** Columns, preds and pushes to compact into (the previous ones, kept to avoid reallocating). */
+  private spare: TaskColumns = allocColumns(0);
+  private sparePreds = new Int32Array(0);
+  private sparePushSrc = new Int32Array(0);
+  private sparePushDst = new Int32Array(0);
 
-  private growTasks(need: number): void {
-    const cap = Math.max(1024, this.cap * 2, need);
-    const g8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a); return b; };
-    const g32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
-    const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
-    this.kind = g8(this.kind); this.alive = g8(this.alive);
-    this.res = g32(this.res); this.op = g32(this.op); this.idx = g32(this.idx); this.src = g32(this.src); this.dst = g32(this.dst);
-    this.segOf = g32(this.segOf); this.predOff = g32(this.predOff); this.predEnd = g32(this.predEnd);
-    this.dur = g64(this.dur); this.key = g64(this.key); this.bytes = g64(this.bytes);
-    this.start = g64(this.start); this.end = g64(this.end); this.ready = g64(this.ready);
-    this.cap = cap;
+  /** Structural key of task s: segment × SEGMENT_SPAN + position in the segment. */
+  keyOf(s: number): number {
+    const g = this.segOf[s];
+    return g * SEGMENT_SPAN + (s - this.segBeg[g]);
   }
 
-  private growPreds(): void {
-    const b = new Int32Array(Math.max(2048, this.preds.length * 2));
-    b.set(this.preds);
+  private columns(): TaskColumns {
+    const { cap, kind, alive, relisted, res, op, idx, src, dst, segOf, predOff, predEnd, ownOff, ownEnd, dur, bytes, start, end } = this;
+    return { cap, kind, alive, relisted, res, op, idx, src, dst, segOf, predOff, predEnd, ownOff, ownEnd, dur, bytes, start, end };
+  }
+
+  private install(c: TaskColumns): void {
+    this.cap = c.cap;
+    this.kind = c.kind; this.alive = c.alive; this.relisted = c.relisted;
+    this.res = c.res; this.op = c.op; this.idx = c.idx; this.src = c.src; this.dst = c.dst;
+    this.segOf = c.segOf; this.predOff = c.predOff; this.predEnd = c.predEnd; this.ownOff = c.ownOff; this.ownEnd = c.ownEnd;
+    this.dur = c.dur; this.bytes = c.bytes; this.start = c.start; this.end = c.end;
+  }
+
+  private growTasks(): void {
+    this.resizeTasks(Math.max(1024, 2 * this.cap));
+  }
+
+  private resizeTasks(cap: number): void {
+    const n = this.top;
+    const old = this.columns();
+    const c = allocColumns(cap);
+    c.kind.set(old.kind.subarray(0, n)); c.alive.set(old.alive.subarray(0, n)); c.relisted.set(old.relisted.subarray(0, n));
+    c.res.set(old.res.subarray(0, n)); c.op.set(old.op.subarray(0, n)); c.idx.set(old.idx.subarray(0, n));
+    c.src.set(old.src.subarray(0, n)); c.dst.set(old.dst.subarray(0, n)); c.segOf.set(old.segOf.subarray(0, n));
+    c.predOff.set(old.predOff.subarray(0, n)); c.predEnd.set(old.predEnd.subarray(0, n));
+    c.ownOff.set(old.ownOff.subarray(0, n)); c.ownEnd.set(old.ownEnd.subarray(0, n));
+    c.dur.set(old.dur.subarray(0, n)); c.bytes.set(old.bytes.subarray(0, n));
+    c.start.set(old.start.subarray(0, n)); c.end.set(old.end.subarray(0, n));
+    this.install(c);
+  }
+
+  private growPreds(need: number): void {
+    const b = new Int32Array(Math.max(2048, this.preds.length * 2, need));
+    b.set(this.preds.subarray(0, this.predTop));
     this.preds = b;
   }
 
-  private growPushes(): void {
-    const cap = Math.max(2048, this.pushSrc.length * 2);
+  private growPushes(need = 0): void {
+    const cap = Math.max(2048, this.pushSrc.length * 2, need);
     const s = new Int32Array(cap);
-    s.set(this.pushSrc);
+    s.set(this.pushSrc.subarray(0, this.pushTop));
     const d = new Int32Array(cap);
-    d.set(this.pushDst);
+    d.set(this.pushDst.subarray(0, this.pushTop));
     this.pushSrc = s;
     this.pushDst = d;
   }
@@ -285,7 +357,6 @@ export class TaskStore {
     if (this.open >= 0) throw new Error(`segment ${this.open} is still open`);
     if (this.segEnd[g] !== this.segBeg[g] || this.segPushEnd[g] !== this.segPushBeg[g]) throw new Error(`segment ${g} is not empty`);
     this.open = g;
-    this.openBeg = this.top;
     this.segBeg[g] = this.top;
     this.segPushBeg[g] = this.pushTop;
   }
@@ -298,44 +369,53 @@ export class TaskStore {
     this.open = -1;
   }
 
-  /** A new task at the end of the open segment; its pull predecessors follow with `pred`. */
+  /** A new task at the end of the open segment; its own predecessors follow with `pred`. */
   add(kind: number, res: number, dur: number, op: number, idx: number, src: number, dst: number, bytes: number): number {
-    if (this.top === this.cap) this.growTasks(0);
+    if (this.top === this.cap) this.growTasks();
     const s = this.top++;
     const g = this.open;
     this.count++;
-    this.kind[s] = kind; this.alive[s] = 1; this.res[s] = res; this.op[s] = op; this.idx[s] = idx;
+    this.kind[s] = kind; this.alive[s] = 1; this.relisted[s] = 0; this.res[s] = res; this.op[s] = op; this.idx[s] = idx;
     this.src[s] = src; this.dst[s] = dst; this.dur[s] = dur; this.bytes[s] = bytes;
     this.segOf[s] = g;
-    this.key[s] = g * SEGMENT_SPAN + (s - this.openBeg);
-    this.start[s] = Infinity; this.end[s] = Infinity; this.ready[s] = 0;
-    this.predOff[s] = this.predTop;
-    this.predEnd[s] = this.predTop;
+    this.start[s] = Infinity; this.end[s] = Infinity;
+    const p = this.predTop;
+    this.predOff[s] = p; this.predEnd[s] = p; this.ownOff[s] = p; this.ownEnd[s] = p;
     return s;
   }
 
   /** p must finish before s (the task just added) starts. */
   pred(s: number, p: number): void {
-    if (this.predTop === this.preds.length) this.growPreds();
+    if (this.predTop === this.preds.length) this.growPreds(0);
     this.preds[this.predTop++] = p;
+    this.ownEnd[s] = this.predTop;
     this.predEnd[s] = this.predTop;
     this.livePreds++;
   }
 
-  /** `from` must finish before `to` starts; applied after the open segment is timed. */
+  /** `from` must finish before `to` starts (`to` in a later segment, relisted later). */
   push(from: number, to: number): void {
     if (this.pushTop === this.pushSrc.length) this.growPushes();
     this.pushSrc[this.pushTop] = from;
     this.pushDst[this.pushTop++] = to;
   }
 
+  /**
+   * While set, `clearSegment` and `relist` record what they overwrite (see
+   * TaskGraphBuilder.rollback): segments as (g, beg, end, pushBeg, pushEnd), lists of tasks
+   * below `top` as (task, predOff, predEnd, relisted).
+   */
+  journal: { top: number; segs: number[]; lists: number[] } | undefined;
+
   /** Drops every task and push of segment g (they become garbage until `compact`). */
   clearSegment(g: number): void {
     const b = this.segBeg[g];
     const e = this.segEnd[g];
+    this.journal?.segs.push(g, b, e, this.segPushBeg[g], this.segPushEnd[g]);
     for (let s = b; s < e; s++) {
       this.alive[s] = 0;
-      this.livePreds -= this.predEnd[s] - this.predOff[s];
+      this.livePreds -= this.ownEnd[s] - this.ownOff[s];
+      if (this.relisted[s]) this.livePreds -= this.predEnd[s] - this.predOff[s];
     }
     this.count -= e - b;
     this.livePushes -= this.segPushEnd[g] - this.segPushBeg[g];
@@ -343,10 +423,81 @@ export class TaskStore {
     this.segPushEnd[g] = this.segPushBeg[g];
   }
 
-  /** Garbage allowed before `compact` pays: tasks (or edges) beyond GARBAGE_RATIO × live + slack. */
-  compactSlack = 8192;
+  private counts = new Int32Array(256);
 
-  /** Whether garbage outweighs live data enough to make `compact` pay. */
+  /**
+   * Re-materialises the lists of tasks base .. base+n−1 (consecutive, one segment) from
+   * their own predecessors and the pushes of segments `from` (each aimed into that range or
+   * elsewhere): a task with pushes gets own + pushes in a new range; one without, its own.
+   */
+  relist(base: number, n: number, from: readonly number[]): void {
+    if (this.counts.length < n + 1) this.counts = new Int32Array(2 * n + 2);
+    const cnt = this.counts;
+    cnt.fill(0, 0, n);
+    const { pushSrc, pushDst, segPushBeg, segPushEnd } = this;
+    const journal = this.journal;
+    if (journal) {
+      for (let s = base; s < base + n && s < journal.top; s++) journal.lists.push(s, this.predOff[s], this.predEnd[s], this.relisted[s]);
+    }
+    let total = 0;
+    for (const g of from) {
+      for (let i = segPushBeg[g], e = segPushEnd[g]; i < e; i++) {
+        const j = pushDst[i] - base;
+        if (j >= 0 && j < n) {
+          cnt[j]++;
+          total++;
+        }
+      }
+    }
+    for (let j = 0; j < n; j++) {
+      const s = base + j;
+      if (this.relisted[s]) this.livePreds -= this.predEnd[s] - this.predOff[s];
+      if (cnt[j] === 0) {
+        this.relisted[s] = 0;
+        this.predOff[s] = this.ownOff[s];
+        this.predEnd[s] = this.ownEnd[s];
+      } else total += this.ownEnd[s] - this.ownOff[s];
+    }
+    if (total === 0) return;
+    if (this.predTop + total > this.preds.length) this.growPreds(this.predTop + total);
+    const preds = this.preds;
+    // Offsets: own predecessors first; cnt[j] becomes the fill position of the pushes.
+    let k = this.predTop;
+    for (let j = 0; j < n; j++) {
+      if (cnt[j] === 0) continue;
+      const s = base + j;
+      this.relisted[s] = 1;
+      this.predOff[s] = k;
+      for (let i = this.ownOff[s], e = this.ownEnd[s]; i < e; i++) preds[k++] = preds[i];
+      const c = cnt[j];
+      cnt[j] = k;
+      k += c;
+      this.predEnd[s] = k;
+    }
+    for (const g of from) {
+      for (let i = segPushBeg[g], e = segPushEnd[g]; i < e; i++) {
+        const j = pushDst[i] - base;
+        if (j >= 0 && j < n) preds[cnt[j]++] = pushSrc[i];
+      }
+    }
+    this.livePreds += k - this.predTop;
+    this.predTop = k;
+  }
+
+  /**
+   * Grows the arrays to hold live data plus the garbage `shouldCompact` tolerates (twice
+   * the live data), so that a run of edits appends without reallocating.
+   */
+  reserveHeadroom(): void {
+    const tasks = 3 * this.count + this.compactSlack + 1024;
+    if (this.cap < tasks) this.resizeTasks(tasks);
+    const preds = 3 * this.livePreds + this.compactSlack + 1024;
+    if (this.preds.length < preds) this.growPreds(preds);
+    const pushes = 3 * this.livePushes + this.compactSlack + 1024;
+    if (this.pushSrc.length < pushes) this.growPushes(pushes);
+  }
+
+  /** Whether garbage has reached twice the live data (tasks, predecessors or pushes). */
   shouldCompact(): boolean {
     const k = this.compactSlack;
     return this.top > 3 * this.count + k || this.predTop > 3 * this.livePreds + k || this.pushTop > 3 * this.livePushes + k;
@@ -354,88 +505,92 @@ export class TaskStore {
 
   /**
    * Copies the live segments down in key order into fresh arrays, dropping garbage. Task
-   * ids change: `relocate(id)` maps an id from before to after until the next compaction;
+   * ids change: `relocate(id)` maps an id from before to after (until the next compaction);
    * callers holding ids remap them. Times, keys and dependencies are preserved.
    */
   compact(): void {
+    this.compactions++;
     const G = this.segCount;
     const oldBeg = this.segBeg.slice(0, G);
     let n = 0;
-    for (let g = 0; g < G; g++) n += this.segEnd[g] - this.segBeg[g];
-    const cap = Math.max(1024, 3 * n + this.compactSlack);
-    const kind = new Uint8Array(cap), alive = new Uint8Array(cap);
-    const res = new Int32Array(cap), op = new Int32Array(cap), idx = new Int32Array(cap), src = new Int32Array(cap), dst = new Int32Array(cap), segOf = new Int32Array(cap);
-    const dur = new Float64Array(cap), key = new Float64Array(cap), bytes = new Float64Array(cap), start = new Float64Array(cap), end = new Float64Array(cap), ready = new Float64Array(cap);
-    const predOff = new Int32Array(cap), predEnd = new Int32Array(cap);
-    const preds = new Int32Array(Math.max(2048, 3 * this.livePreds + this.compactSlack));
-    const pushCap = Math.max(2048, 3 * this.livePushes + this.compactSlack);
-    const pushSrc = new Int32Array(pushCap), pushDst = new Int32Array(pushCap);
-    // New segment ranges first: relocation of a reference needs its target's new place.
-    const newBeg = new Int32Array(G);
-    let c = 0;
+    let np = 0;
     for (let g = 0; g < G; g++) {
-      newBeg[g] = c;
-      c += this.segEnd[g] - this.segBeg[g];
+      n += this.segEnd[g] - this.segBeg[g];
+      np += this.segPushEnd[g] - this.segPushBeg[g];
     }
-    const oSegOf = this.segOf;
-    const reloc = (x: number) => x - oldBeg[oSegOf[x]] + newBeg[oSegOf[x]];
+    // Into the spare columns (the arrays of the previous compaction) when they are big
+    // enough: no allocation, no page faults.
+    const c = this.spare.cap >= this.cap ? this.spare : allocColumns(this.cap);
+    const preds = this.sparePreds.length >= this.preds.length ? this.sparePreds : new Int32Array(this.preds.length);
+    const pushSrc = this.sparePushSrc.length >= this.pushSrc.length ? this.sparePushSrc : new Int32Array(this.pushSrc.length);
+    const pushDst = this.sparePushDst.length >= this.pushSrc.length ? this.sparePushDst : new Int32Array(this.pushSrc.length);
+    const o = this.columns();
+    const oPreds = this.preds;
+    const oPushSrc = this.pushSrc;
+    const oPushDst = this.pushDst;
+    // New segment ranges first: relocating a reference needs its target's new place.
+    const shift = new Int32Array(G);
     let t = 0;
+    for (let g = 0; g < G; g++) {
+      shift[g] = t - oldBeg[g];
+      t += this.segEnd[g] - this.segBeg[g];
+    }
+    const oSegOf = o.segOf;
+    const reloc = (x: number) => x + shift[oSegOf[x]];
+    t = 0;
     let k = 0;
     let p = 0;
     for (let g = 0; g < G; g++) {
       for (let s = this.segBeg[g], e = this.segEnd[g]; s < e; s++, t++) {
-        kind[t] = this.kind[s]; alive[t] = 1; res[t] = this.res[s]; op[t] = this.op[s]; idx[t] = this.idx[s];
-        src[t] = this.src[s]; dst[t] = this.dst[s]; segOf[t] = g; dur[t] = this.dur[s]; key[t] = this.key[s];
-        bytes[t] = this.bytes[s]; start[t] = this.start[s]; end[t] = this.end[s]; ready[t] = this.ready[s];
-        predOff[t] = k;
-        for (let i = this.predOff[s], pe = this.predEnd[s]; i < pe; i++) preds[k++] = reloc(this.preds[i]);
-        predEnd[t] = k;
+        c.kind[t] = o.kind[s]; c.alive[t] = 1; c.res[t] = o.res[s]; c.op[t] = o.op[s]; c.idx[t] = o.idx[s];
+        c.src[t] = o.src[s]; c.dst[t] = o.dst[s]; c.segOf[t] = g; c.dur[t] = o.dur[s];
+        c.bytes[t] = o.bytes[s]; c.start[t] = o.start[s]; c.end[t] = o.end[s];
+        c.ownOff[t] = k;
+        for (let i = o.ownOff[s], pe = o.ownEnd[s]; i < pe; i++) preds[k++] = reloc(oPreds[i]);
+        c.ownEnd[t] = k;
+        if (o.relisted[s]) {
+          c.relisted[t] = 1;
+          c.predOff[t] = k;
+          for (let i = o.predOff[s], pe = o.predEnd[s]; i < pe; i++) preds[k++] = reloc(oPreds[i]);
+          c.predEnd[t] = k;
+        } else {
+          c.relisted[t] = 0;
+          c.predOff[t] = c.ownOff[t];
+          c.predEnd[t] = k;
+        }
       }
       const pb = p;
       for (let i = this.segPushBeg[g], pe = this.segPushEnd[g]; i < pe; i++) {
-        pushSrc[p] = reloc(this.pushSrc[i]);
-        pushDst[p++] = reloc(this.pushDst[i]);
+        pushSrc[p] = reloc(oPushSrc[i]);
+        pushDst[p++] = reloc(oPushDst[i]);
       }
       this.segPushBeg[g] = pb;
       this.segPushEnd[g] = p;
-      this.segBeg[g] = newBeg[g];
-      this.segEnd[g] = newBeg[g] + (this.segEnd[g] - oldBeg[g]);
+      this.segEnd[g] = this.segEnd[g] + shift[g];
+      this.segBeg[g] = this.segBeg[g] + shift[g];
     }
     this.relocate = reloc;
-    this.kind = kind; this.alive = alive; this.res = res; this.op = op; this.idx = idx; this.src = src; this.dst = dst; this.segOf = segOf;
-    this.dur = dur; this.key = key; this.bytes = bytes; this.start = start; this.end = end; this.ready = ready;
-    this.predOff = predOff; this.predEnd = predEnd; this.preds = preds; this.predTop = k;
-    this.pushSrc = pushSrc; this.pushDst = pushDst; this.pushTop = p;
+    this.spare = o;
+    this.sparePreds = oPreds;
+    this.sparePushSrc = oPushSrc;
+    this.sparePushDst = oPushDst;
+    this.install(c);
+    this.preds = preds;
+    this.predTop = k;
+    this.livePreds = k;
+    this.pushSrc = pushSrc;
+    this.pushDst = pushDst;
+    this.pushTop = p;
+    this.livePushes = np;
     this.top = n;
-    this.cap = cap;
   }
 
   /** After `compact`: the new id of a task id from before it. */
   relocate: (id: number) => number = (id) => id;
 
-  /** Predecessors of s, pulls then pushes (scans every push: for tests and timelines). */
+  /** Predecessors of s (allocates; for tests and timelines). */
   predsOf(s: number): number[] {
-    const out: number[] = [];
-    for (let i = this.predOff[s]; i < this.predEnd[s]; i++) out.push(this.preds[i]);
-    for (let g = 0; g < this.segCount; g++) {
-      for (let i = this.segPushBeg[g]; i < this.segPushEnd[g]; i++) if (this.pushDst[i] === s) out.push(this.pushSrc[i]);
-    }
-    return out;
-  }
-
-  /** Every alive task's predecessors at once (pulls then pushes); allocates. */
-  allPreds(): Map<number, number[]> {
-    const out = new Map<number, number[]>();
-    for (let s = 0; s < this.top; s++) {
-      if (!this.alive[s]) continue;
-      const l: number[] = [];
-      for (let i = this.predOff[s]; i < this.predEnd[s]; i++) l.push(this.preds[i]);
-      out.set(s, l);
-    }
-    for (let g = 0; g < this.segCount; g++) {
-      for (let i = this.segPushBeg[g]; i < this.segPushEnd[g]; i++) out.get(this.pushDst[i])!.push(this.pushSrc[i]);
-    }
-    return out;
+    return Array.from(this.preds.subarray(this.predOff[s], this.predEnd[s]));
   }
 
   /** Alive task ids, ascending. */
@@ -682,6 +837,20 @@ interface OpBlock {
   gradTarget: Int32Array[];
 }
 
+/** What `TaskGraphBuilder.rollback` needs to undo one `setOp`. */
+interface UndoRecord {
+  rank: number;
+  block: OpBlock;
+  dirtyFrom: number;
+  top: number;
+  predTop: number;
+  pushTop: number;
+  count: number;
+  livePreds: number;
+  livePushes: number;
+  journal?: { top: number; segs: number[]; lists: number[] };
+}
+
 /**
  * Builds and edits the task graph of (graph, mesh, strategy, costs). `setOp` replaces one
  * op's tasks and the transfers on its edges; everything else is left in place.
@@ -705,6 +874,7 @@ export class TaskGraphBuilder {
   private readonly scratch: number[] = [];
   private readonly arScratch: number[] = [];
   private readonly devMark: Int32Array;
+  private readonly opMark: Int32Array;
   private stamp = 0;
   /** The last all-reduce group's devices, queue and times by bytes (data parallelism repeats one group). */
   private arDevs: number[] = [];
@@ -728,11 +898,17 @@ export class TaskGraphBuilder {
     this.ops = caches.ops.infos;
     this.rankOf = caches.ops.rankOf;
     this.seg = caches.ops.seg;
+    this.opMark = new Int32Array(this.ops.length);
     this.store.prepareSegments(this.seg.count);
   }
 
   get segmentCount(): number {
     return this.seg.count;
+  }
+
+  /** The first segment of the backward section (every forward segment is before it). */
+  get forwardEnd(): number {
+    return this.ops.length ? this.seg.bo[this.ops.length - 1] : 0;
   }
 
   /** Called after a schedule: nothing has changed since. */
@@ -770,17 +946,117 @@ export class TaskGraphBuilder {
       if (!cfg) throw new Error(`strategy ${strategy.name} has no config for op ${info.node.name}`);
       this.buildOp(info.rank, cfg);
     }
+    for (const info of this.ops) {
+      this.relistFwd(info.rank);
+      this.relistBwd(info.rank);
+    }
     this.dirtyFrom = 0;
   }
 
-  /** Replaces op `name`'s config: its tasks, its input edges and its consumers' input edges. */
-  setOp(name: string, cfg: OpConfig): void {
+  private readonly sources: number[] = [];
+  private undo: UndoRecord | undefined;
+
+  /** Re-materialises the lists of op `rank`'s fwd tasks from its input edges' pushes. */
+  private relistFwd(rank: number): void {
+    const from = this.sources;
+    from.length = 0;
+    const first = this.seg.first[rank];
+    for (let k = 0; k < this.ops[rank].node.inputs.length; k++) from.push(first + k);
+    const s = this.store;
+    s.relist(s.segBeg[this.seg.fo[rank]], this.blocks[rank]!.fwd.length, from);
+  }
+
+  /** Re-materialises the lists of op `rank`'s BO tasks (gradient targets) from its consumers' pushes. */
+  private relistBwd(rank: number): void {
+    const from = this.sources;
+    from.length = 0;
+    for (const outs of this.ops[rank].consumers) for (const c of outs) from.push(this.seg.bo[c.op] + 1 + c.input);
+    const s = this.store;
+    const g = this.seg.bo[rank];
+    s.relist(s.segBeg[g], s.segEnd[g] - s.segBeg[g], from);
+  }
+
+  /**
+   * Replaces op `name`'s config: its tasks, its input edges and its consumers' input edges.
+   * With `undoable`, records what `rollback` needs to restore the graph as it was.
+   */
+  setOp(name: string, cfg: OpConfig, undoable = false): void {
     const rank = this.rankOf.get(name);
     if (rank === undefined) throw new Error(`graph ${this.graph.name} has no op ${name}`);
     const info = this.ops[rank];
     const s = this.store;
     const seg = this.seg;
     this.checkConfig(info, cfg);
+    this.undo = undefined;
+    // Compact before, never during, an edit: the records of an undoable one stay valid.
+    if (s.shouldCompact()) this.compact();
+    if (undoable) {
+      this.undo = {
+        rank, block: this.blocks[rank]!, dirtyFrom: this.dirtyFrom,
+        top: s.top, predTop: s.predTop, pushTop: s.pushTop, count: s.count, livePreds: s.livePreds, livePushes: s.livePushes,
+      };
+      s.journal = { top: s.top, segs: [], lists: [] };
+    }
+    try {
+      this.replaceOp(rank, cfg);
+    } finally {
+      if (this.undo) this.undo.journal = s.journal;
+      s.journal = undefined;
+    }
+  }
+
+  /** The store's top when the undoable edit began: tasks with smaller ids existed before it. */
+  get undoTop(): number {
+    return this.undo ? this.undo.top : 0;
+  }
+
+  /** The op whose last `setOp(…, true)` can still be undone (−1: none). */
+  get undoableOp(): number {
+    return this.undo ? this.undo.rank : -1;
+  }
+
+  /**
+   * Undoes the last `setOp(…, true)` if nothing has edited the store since: the segments,
+   * lists, blocks and top of the store are put back exactly as they were (the new tasks
+   * were appended at the top and are dropped). Task times are the caller's business.
+   */
+  rollback(): boolean {
+    const u = this.undo;
+    this.undo = undefined;
+    if (!u || !u.journal) return false;
+    const s = this.store;
+    const { segs, lists } = u.journal;
+    for (let i = lists.length - 4; i >= 0; i -= 4) {
+      const t = lists[i];
+      s.predOff[t] = lists[i + 1];
+      s.predEnd[t] = lists[i + 2];
+      s.relisted[t] = lists[i + 3];
+    }
+    for (let i = segs.length - 5; i >= 0; i -= 5) {
+      const g = segs[i];
+      const b = segs[i + 1];
+      const e = segs[i + 2];
+      s.segBeg[g] = b;
+      s.segEnd[g] = e;
+      s.segPushBeg[g] = segs[i + 3];
+      s.segPushEnd[g] = segs[i + 4];
+      for (let t = b; t < e; t++) s.alive[t] = 1;
+    }
+    s.top = u.top;
+    s.predTop = u.predTop;
+    s.pushTop = u.pushTop;
+    s.count = u.count;
+    s.livePreds = u.livePreds;
+    s.livePushes = u.livePushes;
+    this.blocks[u.rank] = u.block;
+    this.dirtyFrom = u.dirtyFrom;
+    return true;
+  }
+
+  private replaceOp(rank: number, cfg: OpConfig): void {
+    const info = this.ops[rank];
+    const s = this.store;
+    const seg = this.seg;
     for (const outs of info.consumers) {
       for (const c of outs) {
         s.clearSegment(seg.first[c.op] + c.input);
@@ -790,9 +1066,26 @@ export class TaskGraphBuilder {
     for (let g = seg.first[rank]; g <= seg.fo[rank]; g++) s.clearSegment(g); // XF(r,·), FO(r)
     for (let g = seg.bo[rank]; g <= seg.ar[rank]; g++) s.clearSegment(g); // BO(r), XB(r,·), AR(r)
     s.clearSegment(seg.up[rank]);
-    if (s.shouldCompact()) this.compact();
     this.buildOp(rank, cfg);
     for (const outs of info.consumers) for (const c of outs) this.buildEdge(c.op, c.input);
+    // Lists fed by the rebuilt edges' pushes: this op's and its consumers' fwd tasks, this
+    // op's and its producers' gradient targets.
+    const stamp = ++this.stamp;
+    const mark = this.opMark;
+    this.relistFwd(rank);
+    for (const outs of info.consumers) {
+      for (const c of outs) {
+        if (mark[c.op] === stamp) continue;
+        mark[c.op] = stamp;
+        this.relistFwd(c.op);
+      }
+    }
+    this.relistBwd(rank);
+    for (const p of info.producers) {
+      if (!p || mark[p.op] === -stamp) continue;
+      mark[p.op] = -stamp;
+      this.relistBwd(p.op);
+    }
     // Everything touched lies at or after XF(r,0): the consumers' segments come later in
     // the forward section, and every backward segment after every forward one.
     if (seg.first[rank] < this.dirtyFrom) this.dirtyFrom = seg.first[rank];
@@ -800,6 +1093,7 @@ export class TaskGraphBuilder {
 
   /** Compacts the store and remaps the task ids the blocks hold. */
   private compact(): void {
+    this.undo = undefined;
     this.store.compact();
     const map = this.store.relocate;
     const re = (a: Int32Array) => {
@@ -1089,19 +1383,28 @@ export class TaskGraphBuilder {
   checkOrder(): void {
     const s = this.store;
     let placed = 0;
+    // Expected lists: own predecessors plus every push aimed at the task.
+    const expected = new Map<number, number[]>();
+    for (let g = 0; g < this.seg.count; g++) {
+      for (let t = s.segBeg[g]; t < s.segEnd[g]; t++) expected.set(t, Array.from(s.preds.subarray(s.ownOff[t], s.ownEnd[t])));
+    }
+    for (let g = 0; g < this.seg.count; g++) {
+      for (let i = s.segPushBeg[g]; i < s.segPushEnd[g]; i++) {
+        const l = expected.get(s.pushDst[i]);
+        if (!l || !s.alive[s.pushSrc[i]]) throw new Error(`push ${s.pushSrc[i]} → ${s.pushDst[i]} of segment ${g} involves a dead task`);
+        l.push(s.pushSrc[i]);
+      }
+    }
     for (let g = 0; g < this.seg.count; g++) {
       for (let t = s.segBeg[g]; t < s.segEnd[g]; t++) {
-        if (!s.alive[t] || s.segOf[t] !== g || s.key[t] !== g * SEGMENT_SPAN + (t - s.segBeg[g])) throw new Error(`task ${t} is misplaced in segment ${g}`);
+        if (!s.alive[t] || s.segOf[t] !== g) throw new Error(`task ${t} is misplaced in segment ${g}`);
         placed++;
-        for (let i = s.predOff[t]; i < s.predEnd[t]; i++) {
-          const p = s.preds[i];
-          if (!s.alive[p] || !(s.key[p] < s.key[t])) throw new Error(`dependency ${p} → ${t} goes against the key order`);
+        const got = Array.from(s.preds.subarray(s.predOff[t], s.predEnd[t]));
+        const want = expected.get(t)!;
+        if (got.length !== want.length || [...got].sort().join() !== [...want].sort().join()) throw new Error(`task ${t}: stale predecessor list [${got}] ≠ [${want}]`);
+        for (const p of got) {
+          if (!s.alive[p] || !(s.keyOf(p) < s.keyOf(t))) throw new Error(`dependency ${p} → ${t} goes against the key order`);
         }
-      }
-      for (let i = s.segPushBeg[g]; i < s.segPushEnd[g]; i++) {
-        const a = s.pushSrc[i];
-        const b = s.pushDst[i];
-        if (!s.alive[a] || !s.alive[b] || !(s.segOf[a] <= g && s.segOf[b] > g)) throw new Error(`push ${a} → ${b} of segment ${g} goes against the sweep order`);
       }
     }
     if (placed !== s.count) throw new Error(`${s.count - placed} alive tasks are in no segment`);
