@@ -81,17 +81,12 @@ let lastSweptCount = 0;
  * allocation once warm. Only end times are kept (`sweepWithStarts` also records starts).
  */
 export function sweep(builder: TaskGraphBuilder, from: number, checkpoints?: Checkpoints): number {
-  return run(builder, from, undefined, undefined, checkpoints);
+  return run(builder, from, undefined, checkpoints);
 }
 
 /** A full sweep that also records every task's start (for timelines); same end times. */
 export function sweepWithStarts(builder: TaskGraphBuilder): number {
-  return run(builder, 0, builder.store.start, undefined, undefined);
-}
-
-/** `sweep` that first copies each re-timed task's old end into `saved` (by task id). */
-export function sweepSaving(builder: TaskGraphBuilder, from: number, saved: Float64Array, checkpoints?: Checkpoints): number {
-  return run(builder, from, undefined, saved, checkpoints);
+  return run(builder, 0, builder.store.start, undefined);
 }
 
 /**
@@ -150,7 +145,7 @@ export class Checkpoints {
   }
 }
 
-function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | undefined, saved: Float64Array | undefined, ck: Checkpoints | undefined): number {
+function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | undefined, ck: Checkpoints | undefined): number {
   const store = builder.store;
   const { res, dur, end, predOff, predEnd, preds, segBeg, segEnd } = store;
   const G = builder.segmentCount;
@@ -201,20 +196,6 @@ function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | und
         free[q] = f;
         free[none] = 0;
       }
-    } else if (saved) {
-      for (let s = b; s < e; s++) {
-        const q = res[s];
-        let t = free[q];
-        for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
-          const x = end[preds[i]];
-          if (x > t) t = x;
-        }
-        const f = t + dur[s];
-        saved[s] = end[s];
-        end[s] = f;
-        free[q] = f;
-        free[none] = 0;
-      }
     } else {
       for (let s = b; s < e; s++) {
         const q = res[s];
@@ -238,17 +219,6 @@ function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | und
 
 // ------------------------------------------------------------------ simulators
 
-/** What DeltaSimulator needs to undo one change (see setConfig). */
-interface UndoTimes {
-  op: string;
-  /** The op's config before the change, and the makespan. */
-  config: OpConfig;
-  makespan: number;
-  /** The first segment the change's schedule re-timed; tasks with ids ≥ top were new. */
-  from: number;
-  top: number;
-}
-
 function sameConfig(a: OpConfig, b: OpConfig): boolean {
   if (a.degrees.length !== b.degrees.length || a.devices.length !== b.devices.length) return false;
   for (let i = 0; i < a.degrees.length; i++) if (a.degrees[i] !== b.degrees[i]) return false;
@@ -267,6 +237,8 @@ export class DeltaSimulator {
   private stale = true;
   /** Tasks re-timed by the last schedule (for benchmarks and tests). */
   lastRetimed = 0;
+  /** Changes undone by rolling the graph back (for benchmarks and tests). */
+  rollbacks = 0;
 
   constructor(readonly graph: Graph, readonly mesh: Mesh, strategy: Strategy, readonly costs: SimCosts, readonly options: SimulateOptions = {}, store?: TaskStore) {
     this.builder = new TaskGraphBuilder(graph, mesh, costs, store);
@@ -287,70 +259,43 @@ export class DeltaSimulator {
 
   /**
    * Changes one op's config; the next `iterationTime()` re-times only what it touches.
-   * Putting back the config an op had before the last change, when that change was the
-   * only one since the previous schedule and has been scheduled (an MCMC rejection), rolls
-   * the task graph and every task's times back instead: no rebuild, no re-timing.
+   * Putting back the config an op had before the last change (an MCMC rejection) rolls
+   * the task graph back instead of rebuilding it; the next schedule re-times from where
+   * that change did.
    */
   setConfig(opName: string, config: OpConfig): void {
     const b = this.builder;
     const u = this.undo;
     this.undo = undefined;
-    if (u && u.op === opName && !this.stale && b.undoableOp === b.rankOf.get(opName) && sameConfig(config, u.config)) {
-      this.restoreTimes(u);
+    if (u && u.op === opName && b.undoableOp === b.rankOf.get(opName) && sameConfig(config, u.config)) {
       if (!b.rollback()) throw new Error("simulation: undo record lost");
-      this.checkpoints.truncate(u.from);
+      // The graph is as before the change; its times are not: re-time from where it did.
+      const first = b.seg.first[u.rank];
+      if (first < b.dirtyFrom) b.dirtyFrom = first;
+      this.rollbacks++;
       this.ops[opName] = u.config;
-      this.makespan = u.makespan;
-      this.lastRetimed = 0;
+      this.stale = true;
       return;
     }
-    // Undoable when it is the first change since the last schedule.
-    const undoable = !this.stale;
     const before = this.ops[opName];
-    b.setOp(opName, config, undoable);
-    if (undoable && before && b.undoableOp >= 0) this.pending = { op: opName, config: before, makespan: this.makespan, from: 0, top: b.undoTop };
-    else this.pending = undefined;
+    b.setOp(opName, config, true);
+    this.undo = before && b.undoableOp >= 0 ? { op: opName, config: before, rank: b.rankOf.get(opName)! } : undefined;
     this.ops[opName] = { degrees: [...config.degrees], devices: [...config.devices] };
     this.stale = true;
   }
 
-  /** Undo of the last change: the config it replaced, the makespan and task times before it. */
-  private pending: UndoTimes | undefined;
-  private undo: UndoTimes | undefined;
+  /** Undo of the last change: the op, the config it replaced, the op's rank. */
+  private undo: { op: string; config: OpConfig; rank: number } | undefined;
   /** Free-time snapshots the sweeps restart from (see Checkpoints). */
   readonly checkpoints = new Checkpoints();
-  /** End times, by task id, of the tasks the last undoable schedule re-timed, before it. */
-  private savedEnd = new Float64Array(0);
 
   private update(): void {
     if (!this.stale) return;
     const b = this.builder;
-    const from = b.dirtyFrom;
-    const p = this.pending;
-    this.pending = undefined;
-    if (p && b.undoableOp >= 0) {
-      // Keep the times the sweep overwrites, for a rollback.
-      p.from = from;
-      if (this.savedEnd.length < b.store.top) this.savedEnd = new Float64Array(Math.max(1024, 2 * b.store.top));
-      this.undo = p;
-      this.makespan = sweepSaving(b, from, this.savedEnd, this.checkpoints);
-    } else this.makespan = sweep(b, from, this.checkpoints);
+    this.makespan = sweep(b, b.dirtyFrom, this.checkpoints);
     this.lastRetimed = lastSweptCount;
     b.markClean();
     this.stale = false;
-  }
-
-  /**
-   * Puts back the end times the change's sweep overwrote: called while the segments are
-   * still those of the change, for the tasks that existed before it (ids < top).
-   */
-  private restoreTimes(u: UndoTimes): void {
-    const st = this.builder.store;
-    const saved = this.savedEnd;
-    const { end, segBeg, segEnd } = st;
-    for (let g = u.from; g < st.segCount; g++) {
-      for (let t = segBeg[g], e = Math.min(segEnd[g], u.top); t < e; t++) end[t] = saved[t];
-    }
   }
 
   /** Seconds per training iteration under the current strategy. */

@@ -116,9 +116,13 @@ describe("delta simulation == full simulation", () => {
           else sameTimeline(g, mesh, ds, costs);
           // Often reject the change, as MCMC does: a lone change is rolled back.
           if (r() < 0.6) {
+            const rolled = ds.rollbacks;
+            const top = ds.builder.store.top;
             ds.setConfig(op.name, before);
             if (!chained) {
-              expect(ds.lastRetimed).toBe(0);
+              // Rolled back: no task built, the store's top back where it was before.
+              expect(ds.rollbacks).toBe(rolled + 1);
+              expect(ds.builder.store.top).toBeLessThanOrEqual(top);
               rollbacks++;
             }
             ds.builder.checkOrder();
