@@ -145,12 +145,57 @@ export class Checkpoints {
   }
 }
 
+/** Times tasks b..e−1 of one segment: the sweep's inner loop. */
+function time(b: number, e: number, res: Int32Array, dur: Float64Array, end: Float64Array, predOff: Int32Array, predEnd: Int32Array, preds: Int32Array, free: Float64Array): void {
+  for (let s = b; s < e; s++) {
+    const q = res[s];
+    let t = free[q];
+    for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+      const x = end[preds[i]];
+      if (x > t) t = x;
+    }
+    const f = t + dur[s];
+    end[s] = f;
+    free[q] = f;
+  }
+}
+
+/** `time`, also recording starts. */
+function timeWithStarts(b: number, e: number, res: Int32Array, dur: Float64Array, end: Float64Array, predOff: Int32Array, predEnd: Int32Array, preds: Int32Array, free: Float64Array, starts: Float64Array): void {
+  for (let s = b; s < e; s++) {
+    const q = res[s];
+    let t = free[q];
+    for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+      const x = end[preds[i]];
+      if (x > t) t = x;
+    }
+    starts[s] = t;
+    const f = t + dur[s];
+    end[s] = f;
+    free[q] = f;
+  }
+}
+
+/** Joins: no resource to wait for or to occupy. */
+function timeJoins(b: number, e: number, dur: Float64Array, end: Float64Array, predOff: Int32Array, predEnd: Int32Array, preds: Int32Array, starts: Float64Array | undefined): void {
+  for (let s = b; s < e; s++) {
+    let t = 0;
+    for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+      const x = end[preds[i]];
+      if (x > t) t = x;
+    }
+    if (starts) starts[s] = t;
+    end[s] = t + dur[s];
+  }
+}
+
 function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | undefined, ck: Checkpoints | undefined): number {
   const store = builder.store;
   const { res, dur, end, predOff, predEnd, preds, segBeg, segEnd } = store;
   const G = builder.segmentCount;
   const R = builder.links.count;
   const none = builder.links.none;
+  const noResource = builder.seg.noResource;
   if (freeBuf.length < R) freeBuf = new Float64Array(2 * R);
   const free = freeBuf;
   free.fill(0, 0, R);
@@ -180,36 +225,10 @@ function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | und
     }
     since += e - b;
     count += e - b;
-    // Copies of the loop rather than tests per task. `free[none] = 0`: joins occupy no
-    // resource, so `none` must stay free (one store is cheaper than a branch).
-    if (starts) {
-      for (let s = b; s < e; s++) {
-        const q = res[s];
-        let t = free[q];
-        for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
-          const x = end[preds[i]];
-          if (x > t) t = x;
-        }
-        starts[s] = t;
-        const f = t + dur[s];
-        end[s] = f;
-        free[q] = f;
-        free[none] = 0;
-      }
-    } else {
-      for (let s = b; s < e; s++) {
-        const q = res[s];
-        let t = free[q];
-        for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
-          const x = end[preds[i]];
-          if (x > t) t = x;
-        }
-        const f = t + dur[s];
-        end[s] = f;
-        free[q] = f;
-        free[none] = 0;
-      }
-    }
+    // One small function per kind of segment: each stays monomorphic and optimised.
+    if (noResource[g]) timeJoins(b, e, dur, end, predOff, predEnd, preds, starts);
+    else if (starts) timeWithStarts(b, e, res, dur, end, predOff, predEnd, preds, free, starts);
+    else time(b, e, res, dur, end, predOff, predEnd, preds, free);
   }
   let makespan = 0;
   for (let q = 0; q < R; q++) if (free[q] > makespan) makespan = free[q];

@@ -793,16 +793,21 @@ export interface SegmentMap {
   /** Per op rank: XF(r,0) (= FO(r) when the op has no inputs); XF(r,k) = first + k. */
   first: Int32Array;
   fo: Int32Array;
+  /** JN(r) = bo − 1: the op's gradient joins (tasks on no resource). */
+  jn: Int32Array;
   /** BO(r); XB(r,k) = bo + 1 + k; AR(r) = bo + 1 + inputs. */
   bo: Int32Array;
   ar: Int32Array;
   up: Int32Array;
+  /** 1 for segments whose tasks occupy no resource (the JN segments). */
+  noResource: Uint8Array;
 }
 
 function segmentMap(infos: readonly OpInfo[]): SegmentMap {
   const n = infos.length;
   const first = new Int32Array(n);
   const fo = new Int32Array(n);
+  const jn = new Int32Array(n);
   const bo = new Int32Array(n);
   const ar = new Int32Array(n);
   const up = new Int32Array(n);
@@ -812,13 +817,18 @@ function segmentMap(infos: readonly OpInfo[]): SegmentMap {
     g += infos[r].node.inputs.length;
     fo[r] = g++;
   }
+  const noResource: number[] = [];
   for (let r = n - 1; r >= 0; r--) {
+    jn[r] = g++;
+    noResource.push(jn[r]);
     bo[r] = g;
     g += 1 + infos[r].node.inputs.length;
     ar[r] = g++;
   }
   for (let r = n - 1; r >= 0; r--) up[r] = g++;
-  return { count: g, first, fo, bo, ar, up };
+  const free = new Uint8Array(g);
+  for (const x of noResource) free[x] = 1;
+  return { count: g, first, fo, jn, bo, ar, up, noResource: free };
 }
 
 /** Per op: its config and layout, and the slots other ops' edges attach to. */
@@ -908,7 +918,7 @@ export class TaskGraphBuilder {
 
   /** The first segment of the backward section (every forward segment is before it). */
   get forwardEnd(): number {
-    return this.ops.length ? this.seg.bo[this.ops.length - 1] : 0;
+    return this.ops.length ? this.seg.jn[this.ops.length - 1] : 0;
   }
 
   /** Called after a schedule: nothing has changed since. */
@@ -972,8 +982,10 @@ export class TaskGraphBuilder {
     from.length = 0;
     for (const outs of this.ops[rank].consumers) for (const c of outs) from.push(this.seg.bo[c.op] + 1 + c.input);
     const s = this.store;
-    const g = this.seg.bo[rank];
-    s.relist(s.segBeg[g], s.segEnd[g] - s.segBeg[g], from);
+    const jn = this.seg.jn[rank];
+    const bo = this.seg.bo[rank];
+    s.relist(s.segBeg[jn], s.segEnd[jn] - s.segBeg[jn], from);
+    s.relist(s.segBeg[bo], s.segEnd[bo] - s.segBeg[bo], from);
   }
 
   /**
@@ -1064,7 +1076,7 @@ export class TaskGraphBuilder {
       }
     }
     for (let g = seg.first[rank]; g <= seg.fo[rank]; g++) s.clearSegment(g); // XF(r,·), FO(r)
-    for (let g = seg.bo[rank]; g <= seg.ar[rank]; g++) s.clearSegment(g); // BO(r), XB(r,·), AR(r)
+    for (let g = seg.jn[rank]; g <= seg.ar[rank]; g++) s.clearSegment(g); // JN(r), BO(r), XB(r,·), AR(r)
     s.clearSegment(seg.up[rank]);
     this.buildOp(rank, cfg);
     for (const outs of info.consumers) for (const c of outs) this.buildEdge(c.op, c.input);
@@ -1188,22 +1200,31 @@ export class TaskGraphBuilder {
     }
     s.closeSegment();
 
-    // BO(r): per partial-summed output region its gradient join and the broadcasts to
-    // partials elsewhere; then the bwd tasks.
-    s.openSegment(this.seg.bo[rank]);
+    // JN(r): per partial-summed output region its gradient join (on no resource).
+    s.openSegment(this.seg.jn[rank]);
     for (let o = 0; o < nOut; o++) {
       if (!hasGrad(o)) continue;
       if (!L.hasPartials) {
         for (let h = 0; h < nH; h++) gradTarget[o][h] = -2; // the owner's bwd, known below
         continue;
       }
+      for (let h = 0; h < nH; h++) {
+        const odev = devices[L.owners[h]];
+        gradTarget[o][h] = s.add(KIND_JOIN, this.links.none, 0, rank, h, odev, odev, 0);
+      }
+    }
+    s.closeSegment();
+
+    // BO(r): the broadcasts from each join to the partials elsewhere; then the bwd tasks.
+    s.openSegment(this.seg.bo[rank]);
+    for (let o = 0; o < nOut; o++) {
+      if (!hasGrad(o) || !L.hasPartials) continue;
       const elem = dtypeBytes(op.sig.outputs[o].dtype);
       for (let h = 0; h < nH; h++) {
         const ow = L.owners[h];
         const odev = devices[ow];
         const bytes = regionVolume(L.outRegions[o][ow]) * elem;
-        const join = s.add(KIND_JOIN, this.links.none, 0, rank, h, odev, odev, 0);
-        gradTarget[o][h] = join;
+        const join = gradTarget[o][h];
         for (const p of L.partials[h]) {
           const pdev = devices[p];
           if (pdev === odev) {
