@@ -9,12 +9,13 @@
 // resource-order edges, done by one sweep over the tasks in key order (a linear extension
 // of both kinds of edge; taskgraph.ts's header gives the order). No heap, no ready queue.
 //
-// Delta simulation (DeltaSimulator.setConfig): the builder swaps one op's tasks and the
-// transfers on its edges, which only changes segments at or after the op's first segment
-// XF(r,0); every task before it has the same duration, resource and predecessors, all of
-// them before it too, so its times are unchanged. The sweep restarts at that segment from
-// the state a full sweep would have there (each resource free from the end of its last
-// earlier task) and runs the same code on the same inputs: exactly the full result.
+// Delta simulation (DeltaSimulator): the builder swaps one op's tasks and the transfers on
+// its edges, which only changes segments at or after the op's first segment XF(r,0); every
+// task before it has the same duration, resource and predecessors, all of them before it
+// too, so its times are unchanged. The sweep restarts at that segment from the state a full
+// sweep would have there (each resource free from the end of its last earlier task, read
+// off a checkpoint) and runs the same code on the same inputs: exactly the full result.
+// Putting an op's previous config back rolls the graph back instead of rebuilding it.
 // docs/simulator.md has the argument.
 
 import type { Mesh } from "../core/mesh.js";

@@ -1,7 +1,7 @@
 // The task graph of one training iteration under a strategy (FlexFlow's simulator, §5 of
 // Jia et al., SysML 2019), built incrementally so that one op's config can be swapped.
 //
-// Tasks (all in one slot store, typed arrays indexed by slot):
+// Tasks (typed arrays indexed by task id, see TaskStore):
 //   fwd / bwd         one compute task per (op, task index) on the task's device
 //   xfer              a transfer per overlapping (holder of a producer output region,
 //                     consumer task input region) pair on different devices; the same pair
@@ -9,7 +9,9 @@
 //   psum xfer / add   an op with split reduction dims produces partial sums: the partials of
 //                     one output region travel to its owner (the task first along every
 //                     reduction dim) and are added there; consumers read from the owners
-//   grad bcast        in backward the owner sends the output gradient to its partial tasks
+//   join, grad bcast  in backward the gradient contributions to such a region meet at a
+//                     zero-cost join (on no resource), which the owner then sends on to its
+//                     partial tasks on other devices
 //   allreduce         weight-gradient sync among the devices holding the same weight shard
 //   update            the optimizer step per weight shard per device
 // Same-device reuse of a region is a plain dependency (no task, no cost). Graph inputs are
@@ -19,19 +21,20 @@
 // depends only on the graph (ops by topological rank r, inputs by index k):
 //
 //   forward    for r = 0 .. n−1:   XF(r,0) … XF(r,m−1)   FO(r)
-//   backward   for r = n−1 .. 0:   BO(r)   XB(r,0) … XB(r,m−1)   AR(r)
+//   backward   for r = n−1 .. 0:   JN(r)   BO(r)   XB(r,0) … XB(r,m−1)   AR(r)
 //   updates    for r = n−1 .. 0:   UP(r)
 //
 //   XF(r,k)  forward transfers of input k        FO(r)  fwd tasks, then per output region
 //   XB(r,k)  gradient transfers of input k              its partial-sum transfers and add
-//   BO(r)    gradient broadcasts, then bwd tasks  AR(r)  all-reduces     UP(r)  updates
+//   JN(r)    gradient joins                      BO(r)  gradient broadcasts, then bwd tasks
+//   AR(r)    all-reduces                         UP(r)  updates
 //
 // Every dependency goes from an earlier segment, or from earlier in the same segment, to a
 // later one (a linear extension of the DAG; `checkOrder` asserts it). A task's structural
-// key is (segment, position in it): it does not depend on storage slots, and it is the
-// order in which every resource runs its tasks (see simulate.ts). Swapping one op's config
-// replaces the contents of its own segments and of its consumers' XF/XB segments; no other
-// task moves. See docs/simulator.md.
+// key is (segment, position in it): it does not depend on storage, and it is the order in
+// which every resource runs its tasks (see simulate.ts). Swapping one op's config replaces
+// the contents of its own segments and of its consumers' XF/XB segments; no other task
+// moves. See docs/simulator.md.
 
 import type { Mesh } from "../core/mesh.js";
 import { gridCoords, intersect, linearIndex, partRegion, regionVolume, type Region } from "../core/region.js";
@@ -89,12 +92,12 @@ export function isComputeKind(kind: number): boolean {
  *    group): the sender side's uplink (a node's NIC); transfers leaving one node serialise;
  *  - collectives: one queue per lowest common group of the participants (NCCL runs a
  *    communicator's collectives in order on its own channels).
- * Resource ids 0..D−1 are the devices' compute queues, D is `none` (joins: never busy);
- * link queues follow, made on demand.
+ * Resource ids 0..D−1 are the devices' compute queues, D is `none` (the joins', which the
+ * sweep times without a resource); link queues follow, made on demand.
  */
 export class Links {
   readonly deviceCount: number;
-  /** The resource of tasks that occupy none: the sweep keeps it free at time 0. */
+  /** The resource id of tasks that occupy none (joins). */
   readonly none: number;
   readonly names: string[] = [];
   /** Link class (e.g. "nvlink") per resource; "compute" for devices. */
@@ -177,25 +180,6 @@ export class Links {
 /** Positions per segment in a key: key = segment × SEGMENT_SPAN + position in it. */
 export const SEGMENT_SPAN = 2 ** 24;
 
-/**
- * Tasks in typed arrays indexed by task id. A segment's tasks have consecutive ids (it is
- * filled in one go at the top of the store), so the sweep reads every array front to back.
- *
- * Dependencies. Every task has one predecessor list, CSR in `preds` ([predOff, predEnd)),
- * which is all the sweep reads. Edges are recorded in two forms:
- *  - own predecessors, appended when the task is made (edges inside one op, and a
- *    transfer's source): [ownOff, ownEnd);
- *  - pushes: (from, to) pairs owned by an input-edge segment, the edges it adds to tasks
- *    of its producer and consumer (which outlive it).
- * A task that receives pushes gets its list re-materialised (`relist`: own predecessors,
- * then every push aimed at it) whenever the segments pushing into it change; otherwise its
- * list is its own range.
- *
- * Replacing a segment appends its new tasks, predecessors and pushes at the top and leaves
- * the old ones as garbage; everything that refers to a segment's tasks is rebuilt with it,
- * so nothing is unlinked. When garbage reaches twice the live data, `compact` copies the
- * live segments down in key order.
- */
 /** The per-task columns of a TaskStore (a spare set is kept for compaction). */
 interface TaskColumns {
   cap: number;
@@ -228,6 +212,25 @@ function allocColumns(cap: number): TaskColumns {
   };
 }
 
+/**
+ * Tasks in typed arrays indexed by task id. A segment's tasks have consecutive ids (it is
+ * filled in one go at the top of the store), so the sweep reads every array front to back.
+ *
+ * Dependencies. Every task has one predecessor list, CSR in `preds` ([predOff, predEnd)),
+ * which is all the sweep reads. Edges are recorded in two forms:
+ *  - own predecessors, appended when the task is made (edges inside one op, and a
+ *    transfer's source): [ownOff, ownEnd);
+ *  - pushes: (from, to) pairs owned by an input-edge segment, the edges it adds to tasks
+ *    of its producer and consumer (which outlive it).
+ * A task that receives pushes gets its list re-materialised (`relist`: own predecessors,
+ * then every push aimed at it) whenever the segments pushing into it change; otherwise its
+ * list is its own range.
+ *
+ * Replacing a segment appends its new tasks, predecessors and pushes at the top and leaves
+ * the old ones as garbage; everything that refers to a segment's tasks is rebuilt with it,
+ * so nothing is unlinked. When garbage reaches twice the live data, `compact` copies the
+ * live segments down in key order.
+ */
 export class TaskStore implements TaskColumns {
   /** Task ids in use are < top; `count` of them are alive. */
   top = 0;
@@ -831,7 +834,7 @@ function segmentMap(infos: readonly OpInfo[]): SegmentMap {
   return { count: g, first, fo, jn, bo, ar, up, noResource: free };
 }
 
-/** Per op: its config and layout, and the slots other ops' edges attach to. */
+/** Per op: its config and layout, and the tasks other ops' edges attach to. */
 interface OpBlock {
   cfg: OpConfig;
   layout: Layout;
