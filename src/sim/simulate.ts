@@ -1,28 +1,28 @@
-// Event-driven list scheduling of the task graph (FlexFlow's simulator) and its delta form.
+// Scheduling of the task graph (FlexFlow's simulator, with a static per-resource order)
+// and its delta form.
 //
-// Scheduling: a task is ready when all its predecessors have ended; ready tasks are taken
-// in (ready time, structural key) order from one global queue, and each starts on its
-// resource (a device's compute queue or a link queue, see Links) at max(ready, the time
-// that resource frees up). So every resource serves its tasks FIFO in ready order, ties
-// broken by key; compute and communication overlap because they are different resources.
-// Pops come out in non-decreasing ready time (a successor is ready no earlier than its
-// predecessor's end ≥ the predecessor's ready time).
+// Scheduling: every resource (a device's compute queue or a link queue, see Links) runs its
+// tasks in structural-key order, as par's runtime runs each device's program in the order
+// of one global instruction sequence (src/codegen/lower.ts). A task starts at
+//   max(end of each predecessor, end of the previous task on its resource)
+// so the schedule is a longest-path computation over the DAG of dependencies plus
+// resource-order edges, done by one sweep over the tasks in key order (a linear extension
+// of both kinds of edge; taskgraph.ts's header gives the order). No heap, no ready queue.
 //
-// Delta simulation (DeltaSimulator.setConfig): the builder swaps one op's tasks and the
-// transfers on its edges; then with t0 = the earliest of
-//   - the old ready time of any removed task or any task whose predecessor set changed, and
-//   - for each new or changed task whose predecessors are all unchanged, the latest end of
-//     those predecessors (the earliest it can become ready),
-// every task whose old ready time is < t0 is scheduled exactly as before (its predecessors
-// are too, and no new task can enter the queue before t0), so the scheduler restarts at t0
-// from the old schedule's state: each resource's free time and each remaining task's
-// partial ready time are read off the kept prefix. docs/simulator.md has the proof.
+// Delta simulation (DeltaSimulator): the builder swaps one op's tasks and the transfers on
+// its edges, which only changes segments at or after the op's first segment XF(r,0); every
+// task before it has the same duration, resource and predecessors, all of them before it
+// too, so its times are unchanged. The sweep restarts at that segment from the state a full
+// sweep would have there (each resource free from the end of its last earlier task, read
+// off a checkpoint) and runs the same code on the same inputs: exactly the full result.
+// Putting an op's previous config back rolls the graph back instead of rebuilding it.
+// docs/simulator.md has the argument.
 
 import type { Mesh } from "../core/mesh.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import {
-  isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
+  isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_JOIN, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
   TaskGraphBuilder, TaskStore, type SimCosts,
 } from "./taskgraph.js";
 
@@ -66,155 +66,185 @@ export interface SimulateOptions {
   memory?: (strategy: Strategy) => number[];
 }
 
-// ------------------------------------------------------------------ the scheduler
+// ------------------------------------------------------------------ the sweep
 
-let heapBuf = new Int32Array(4096);
-let suffixBuf = new Int32Array(4096);
-let partialBuf = new Float64Array(4096);
-let heapReady = new Float64Array(4096);
-/** Tasks (re-)timed by the last schedule() call. */
-let lastScheduledCount = 0;
-let heapKey = new Float64Array(4096);
+let freeBuf = new Float64Array(256);
+/** Tasks (re-)timed by the last sweep() call. */
+let lastSweptCount = 0;
 
 /**
- * Schedules every alive task whose old ready time is ≥ t0 (all of them for t0 = −∞),
- * keeping the tasks before t0 as they were. Returns the makespan. This is the search's
- * inner loop: one pass over typed arrays, and a binary heap of slots ordered by
- * (ready, key) inlined on module-level buffers (no allocation per call once warm).
+ * Times every task in key order from segment `from` on, keeping the times of the tasks
+ * before it, and returns the makespan. Each resource runs its tasks in key order, so a
+ * task ends at max(end of its predecessors, end of the previous task on its resource) +
+ * its duration: a longest-path sweep over the DAG plus resource-order edges. The key order
+ * is a linear extension of the dependencies, so every predecessor has been timed when a
+ * task is reached. This is the search's inner loop: typed arrays read front to back, no
+ * allocation once warm. Only end times are kept (`sweepWithStarts` also records starts).
  */
-export function schedule(store: TaskStore, resourceCount: number, t0: number): number {
-  const { size, alive, ready, start, end, dur, res, count, key, predHead, eNextPred, eFrom, succHead, eNextSucc, eTo } = store;
-  const free = new Float64Array(resourceCount);
-  let makespan = 0;
-  if (suffixBuf.length < size) {
-    suffixBuf = new Int32Array(size * 2);
-    partialBuf = new Float64Array(size * 2);
+export function sweep(builder: TaskGraphBuilder, from: number, checkpoints?: Checkpoints): number {
+  return run(builder, from, undefined, checkpoints);
+}
+
+/** A full sweep that also records every task's start (for timelines); same end times. */
+export function sweepWithStarts(builder: TaskGraphBuilder): number {
+  return run(builder, 0, builder.store.start, undefined);
+}
+
+/**
+ * Every resource's free time at some segment boundaries of the forward section, recorded
+ * by sweeps (about one per 2 × resources tasks), so that a sweep from segment `from`
+ * starts from the nearest one at or before it instead of scanning the whole kept prefix.
+ * A checkpoint at segment g depends only on the segments before g: a change at or after
+ * it leaves it valid, and `truncate` drops the others.
+ */
+export class Checkpoints {
+  /** Tasks between checkpoints; 0: max(512, 2 × resources). */
+  every = 0;
+  /** Checkpoints held (for tests). */
+  get count(): number {
+    return this.n;
   }
-  const suffix = suffixBuf;
-  const partial = partialBuf;
-  // Pass 1: the kept prefix fixes each resource's free time; the rest is re-timed.
-  let n = 0;
-  for (let s = 0; s < size; s++) {
-    if (!alive[s]) continue;
-    if (ready[s] < t0) {
-      const e = end[s];
-      const q = res[s];
-      if (e > free[q]) free[q] = e;
-      if (e > makespan) makespan = e;
-    } else suffix[n++] = s;
+  private seg = new Int32Array(64);
+  private off = new Int32Array(64);
+  private len = new Int32Array(64);
+  private n = 0;
+  private data = new Float64Array(4096);
+
+  /** Drops the checkpoints after segment g. */
+  truncate(g: number): void {
+    while (this.n > 0 && this.seg[this.n - 1] > g) this.n--;
   }
-  // Pass 2: predecessor counts and partial ready times of the re-timed tasks. Membership
-  // of the kept prefix is `ready < t0`, so ready times are written only after the pass.
-  for (let k = 0; k < n; k++) {
-    const s = suffix[k];
-    let c = 0;
-    let r = 0;
-    for (let e = predHead[s]; e >= 0; e = eNextPred[e]) {
-      const p = eFrom[e];
-      if (ready[p] < t0) {
-        if (end[p] > r) r = end[p];
-      } else c++;
+
+  /** Loads the last checkpoint (at or before every change) into `free`; returns its segment (0: none). */
+  load(free: Float64Array): number {
+    if (this.n === 0) return 0;
+    const i = this.n - 1;
+    const o = this.off[i];
+    for (let q = 0, l = this.len[i]; q < l; q++) free[q] = this.data[o + q];
+    return this.seg[i];
+  }
+
+  push(g: number, free: Float64Array, R: number): void {
+    const i = this.n;
+    if (i === this.seg.length) {
+      const grow = (a: Int32Array) => { const b = new Int32Array(2 * a.length); b.set(a); return b; };
+      this.seg = grow(this.seg);
+      this.off = grow(this.off);
+      this.len = grow(this.len);
     }
-    partial[k] = r;
-    count[s] = c;
-  }
-  // The heap keeps each entry's (ready, key) next to its slot: comparisons read contiguous
-  // memory instead of chasing slots into the task arrays.
-  if (heapBuf.length < n + 1) {
-    heapBuf = new Int32Array(2 * n + 1);
-    heapReady = new Float64Array(2 * n + 1);
-    heapKey = new Float64Array(2 * n + 1);
-  }
-  const heap = heapBuf;
-  const hr = heapReady;
-  const hk = heapKey;
-  let hn = 0;
-  // Push: sift up by (ready, key).
-  const push = (x: number): void => {
-    const rx = ready[x];
-    const kx = key[x];
-    let i = hn++;
-    while (i > 0) {
-      const pi = (i - 1) >> 1;
-      const rp = hr[pi];
-      if (rp < rx || (rp === rx && hk[pi] < kx)) break;
-      heap[i] = heap[pi];
-      hr[i] = rp;
-      hk[i] = hk[pi];
-      i = pi;
+    const o = i > 0 ? this.off[i - 1] + this.len[i - 1] : 0;
+    if (o + R > this.data.length) {
+      const d = new Float64Array(2 * (o + R));
+      d.set(this.data.subarray(0, o));
+      this.data = d;
     }
-    heap[i] = x;
-    hr[i] = rx;
-    hk[i] = kx;
-  };
-  for (let k = 0; k < n; k++) ready[suffix[k]] = partial[k];
-  for (let k = 0; k < n; k++) if (count[suffix[k]] === 0) push(suffix[k]);
-  let done = 0;
-  while (hn > 0) {
-    const s = heap[0];
-    // Pop: move the last entry down from the root.
-    --hn;
-    if (hn > 0) {
-      const last = heap[hn];
-      const rl = hr[hn];
-      const kl = hk[hn];
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= hn) break;
-        if (c + 1 < hn && (hr[c + 1] < hr[c] || (hr[c + 1] === hr[c] && hk[c + 1] < hk[c]))) c++;
-        if (rl < hr[c] || (rl === hr[c] && kl < hk[c])) break;
-        heap[i] = heap[c];
-        hr[i] = hr[c];
-        hk[i] = hk[c];
-        i = c;
-      }
-      heap[i] = last;
-      hr[i] = rl;
-      hk[i] = kl;
-    }
-    done++;
+    for (let q = 0; q < R; q++) this.data[o + q] = free[q];
+    this.seg[i] = g;
+    this.off[i] = o;
+    this.len[i] = R;
+    this.n = i + 1;
+  }
+}
+
+/** Times tasks b..e−1 of one segment: the sweep's inner loop. */
+function time(b: number, e: number, res: Int32Array, dur: Float64Array, end: Float64Array, predOff: Int32Array, predEnd: Int32Array, preds: Int32Array, free: Float64Array): void {
+  for (let s = b; s < e; s++) {
     const q = res[s];
-    const rs = ready[s];
-    const st = rs > free[q] ? rs : free[q];
-    const e = st + dur[s];
-    start[s] = st;
-    end[s] = e;
-    free[q] = e;
-    if (e > makespan) makespan = e;
-    for (let x = succHead[s]; x >= 0; x = eNextSucc[x]) {
-      const u = eTo[x];
-      if (e > ready[u]) ready[u] = e;
-      if (--count[u] === 0) push(u);
+    let t = free[q];
+    for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+      const x = end[preds[i]];
+      if (x > t) t = x;
     }
+    const f = t + dur[s];
+    end[s] = f;
+    free[q] = f;
   }
-  if (done !== n) throw new Error(`simulation: ${n - done} tasks never became ready (a dependency cycle)`);
-  lastScheduledCount = n;
+}
+
+/** `time`, also recording starts. */
+function timeWithStarts(b: number, e: number, res: Int32Array, dur: Float64Array, end: Float64Array, predOff: Int32Array, predEnd: Int32Array, preds: Int32Array, free: Float64Array, starts: Float64Array): void {
+  for (let s = b; s < e; s++) {
+    const q = res[s];
+    let t = free[q];
+    for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+      const x = end[preds[i]];
+      if (x > t) t = x;
+    }
+    starts[s] = t;
+    const f = t + dur[s];
+    end[s] = f;
+    free[q] = f;
+  }
+}
+
+/** Joins: no resource to wait for or to occupy. */
+function timeJoins(b: number, e: number, dur: Float64Array, end: Float64Array, predOff: Int32Array, predEnd: Int32Array, preds: Int32Array, starts: Float64Array | undefined): void {
+  for (let s = b; s < e; s++) {
+    let t = 0;
+    for (let i = predOff[s], pe = predEnd[s]; i < pe; i++) {
+      const x = end[preds[i]];
+      if (x > t) t = x;
+    }
+    if (starts) starts[s] = t;
+    end[s] = t + dur[s];
+  }
+}
+
+function run(builder: TaskGraphBuilder, from: number, starts: Float64Array | undefined, ck: Checkpoints | undefined): number {
+  const store = builder.store;
+  const { res, dur, end, predOff, predEnd, preds, segBeg, segEnd } = store;
+  const G = builder.segmentCount;
+  const R = builder.links.count;
+  const none = builder.links.none;
+  const noResource = builder.seg.noResource;
+  if (freeBuf.length < R) freeBuf = new Float64Array(2 * R);
+  const free = freeBuf;
+  free.fill(0, 0, R);
+  // The kept prefix: each resource is free from the end of its last task before `from`
+  // (ends along one resource never decrease, so the last in key order is the latest),
+  // scanned from the last checkpoint before it.
+  let g0 = 0;
+  if (ck) {
+    ck.truncate(from);
+    g0 = ck.load(free);
+  }
+  let since = 0;
+  for (let g = g0; g < from; g++) {
+    for (let s = segBeg[g], e = segEnd[g]; s < e; s++) free[res[s]] = end[s];
+    since += segEnd[g] - segBeg[g];
+  }
+  free[none] = 0;
+  const every = ck && ck.every > 0 ? ck.every : Math.max(512, 2 * R);
+  const fwdEnd = ck ? builder.forwardEnd : 0;
+  let count = 0;
+  for (let g = from; g < G; g++) {
+    const b = segBeg[g];
+    const e = segEnd[g];
+    if (g < fwdEnd && since >= every && g > g0) {
+      ck!.push(g, free, R);
+      since = 0;
+    }
+    since += e - b;
+    count += e - b;
+    // One small function per kind of segment: each stays monomorphic and optimised.
+    if (noResource[g]) timeJoins(b, e, dur, end, predOff, predEnd, preds, starts);
+    else if (starts) timeWithStarts(b, e, res, dur, end, predOff, predEnd, preds, free, starts);
+    else time(b, e, res, dur, end, predOff, predEnd, preds, free);
+  }
+  let makespan = 0;
+  for (let q = 0; q < R; q++) if (free[q] > makespan) makespan = free[q];
+  lastSweptCount = count;
   return makespan;
 }
 
-/** The earliest time the schedule can differ from the last one after the store's changes. */
-function changePoint(store: TaskStore): number {
-  let t0 = store.touchedMin;
-  const { mark, epoch, end, alive, predHead, eNextPred, eFrom } = store;
-  for (const s of store.changed) {
-    if (!alive[s]) continue;
-    let r = 0;
-    let frontier = true;
-    for (let x = predHead[s]; x >= 0; x = eNextPred[x]) {
-      const p = eFrom[x];
-      if (mark[p] === epoch) {
-        frontier = false;
-        break;
-      }
-      if (end[p] > r) r = end[p];
-    }
-    if (frontier && r < t0) t0 = r;
-  }
-  return t0;
-}
-
 // ------------------------------------------------------------------ simulators
+
+function sameConfig(a: OpConfig, b: OpConfig): boolean {
+  if (a.degrees.length !== b.degrees.length || a.devices.length !== b.devices.length) return false;
+  for (let i = 0; i < a.degrees.length; i++) if (a.degrees[i] !== b.degrees[i]) return false;
+  for (let i = 0; i < a.devices.length; i++) if (a.devices[i] !== b.devices[i]) return false;
+  return true;
+}
 
 /**
  * Holds the task graph and last schedule of (graph, mesh, strategy) so that one-op changes
@@ -227,12 +257,17 @@ export class DeltaSimulator {
   private stale = true;
   /** Tasks re-timed by the last schedule (for benchmarks and tests). */
   lastRetimed = 0;
+  /** Changes undone by rolling the graph back (for benchmarks and tests). */
+  rollbacks = 0;
 
   constructor(readonly graph: Graph, readonly mesh: Mesh, strategy: Strategy, readonly costs: SimCosts, readonly options: SimulateOptions = {}, store?: TaskStore) {
     this.builder = new TaskGraphBuilder(graph, mesh, costs, store);
     this.ops = { ...strategy.ops };
     this.strategyMeta = { name: strategy.name, model: strategy.model, mesh: strategy.mesh };
     this.builder.buildAll(strategy);
+    // Edits append at the top of the store until garbage reaches twice the live data
+    // (then it compacts): reserving that room now keeps the steps free of reallocation.
+    this.builder.store.reserveHeadroom();
   }
 
   private readonly strategyMeta: { name: string; model: string; mesh: string };
@@ -242,39 +277,67 @@ export class DeltaSimulator {
     return { ...this.strategyMeta, ops: { ...this.ops } };
   }
 
-  /** Changes one op's config; the next `iterationTime()` re-times only what it touches. */
+  /**
+   * Changes one op's config; the next `iterationTime()` re-times only what it touches.
+   * Putting back the config an op had before the last change (an MCMC rejection) rolls
+   * the task graph back instead of rebuilding it; the next schedule re-times from where
+   * that change did.
+   */
   setConfig(opName: string, config: OpConfig): void {
-    this.builder.setOp(opName, config);
+    const b = this.builder;
+    const u = this.undo;
+    this.undo = undefined;
+    if (u && u.op === opName && b.undoableOp === b.rankOf.get(opName) && sameConfig(config, u.config)) {
+      if (!b.rollback()) throw new Error("simulation: undo record lost");
+      // The graph is as before the change; its times are not: re-time from where it did.
+      const first = b.seg.first[u.rank];
+      if (first < b.dirtyFrom) b.dirtyFrom = first;
+      this.rollbacks++;
+      this.ops[opName] = u.config;
+      this.stale = true;
+      return;
+    }
+    const before = this.ops[opName];
+    b.setOp(opName, config, true);
+    this.undo = before && b.undoableOp >= 0 ? { op: opName, config: before, rank: b.rankOf.get(opName)! } : undefined;
     this.ops[opName] = { degrees: [...config.degrees], devices: [...config.devices] };
     this.stale = true;
   }
 
-  private run(): void {
+  /** Undo of the last change: the op, the config it replaced, the op's rank. */
+  private undo: { op: string; config: OpConfig; rank: number } | undefined;
+  /** Free-time snapshots the sweeps restart from (see Checkpoints). */
+  readonly checkpoints = new Checkpoints();
+
+  private update(): void {
     if (!this.stale) return;
-    const store = this.builder.store;
-    const t0 = store.scheduled ? changePoint(store) : -Infinity;
-    this.makespan = schedule(store, this.builder.links.count, t0);
-    this.lastRetimed = lastScheduledCount;
-    store.resetChanges();
+    const b = this.builder;
+    this.makespan = sweep(b, b.dirtyFrom, this.checkpoints);
+    this.lastRetimed = lastSweptCount;
+    b.markClean();
     this.stale = false;
   }
 
   /** Seconds per training iteration under the current strategy. */
   iterationTime(): number {
-    this.run();
+    this.update();
     return this.makespan;
   }
 
   /** The full timeline (allocates; not for the search's inner loop). */
   timeline(): Timeline {
-    this.run();
+    this.update();
+    sweepWithStarts(this.builder);
     return buildTimeline(this.builder, this.makespan, this.options.memory ? this.options.memory(this.strategy()) : undefined);
   }
 }
 
 /** Full simulation: builds the task graph of `strategy` and schedules it from scratch. */
 export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, costs: SimCosts, options: SimulateOptions = {}): Timeline {
-  return new DeltaSimulator(graph, mesh, strategy, costs, options).timeline();
+  const b = new TaskGraphBuilder(graph, mesh, costs);
+  b.buildAll(strategy);
+  const makespan = sweepWithStarts(b);
+  return buildTimeline(b, makespan, options.memory ? options.memory(strategy) : undefined);
 }
 
 /** Iteration time only (no timeline objects): what the search calls for a fresh strategy. */
@@ -285,7 +348,9 @@ export function simulateIterationTime(graph: Graph, mesh: Mesh, strategy: Strate
   sparePool = undefined;
   store.reset();
   try {
-    return new DeltaSimulator(graph, mesh, strategy, costs, {}, store).iterationTime();
+    const b = new TaskGraphBuilder(graph, mesh, costs, store);
+    b.buildAll(strategy);
+    return sweep(b, 0);
   } finally {
     store.reset();
     sparePool = store;
@@ -311,9 +376,11 @@ function taskName(b: TaskGraphBuilder, s: number): string {
 function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number[] | undefined): Timeline {
   const st = b.store;
   // Tasks sorted by (start, key): a stable, slot-independent order.
-  const slots = st.slots().sort((x, y) => st.start[x] - st.start[y] || st.key[x] - st.key[y]);
+  // Joins are not tasks of the timeline: dependencies are routed through them.
+  const slots = st.slots().filter((s) => st.kind[s] !== KIND_JOIN).sort((x, y) => st.start[x] - st.start[y] || st.keyOf(x) - st.keyOf(y));
   const pos = new Map<number, number>();
   slots.forEach((s, i) => pos.set(s, i));
+
   const nDev = b.mesh.devices.length;
   const deviceBusy = new Array<number>(nDev).fill(0);
   const bytesByLinkClass: Record<string, number> = {};
@@ -331,7 +398,7 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       bytesByLinkClass[cls] = (bytesByLinkClass[cls] ?? 0) + st.bytes[s];
     }
     return {
-      id: st.key[s],
+      id: st.keyOf(s),
       name: taskName(b, s),
       kind: KIND_NAMES[kind],
       op: b.ops[st.op[s]].node.name,
@@ -341,7 +408,7 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       start: st.start[s],
       end: st.end[s],
       bytes: st.bytes[s],
-      deps: st.predsOf(s).map((p) => pos.get(p)!),
+      deps: st.predsOf(s).flatMap((p) => (st.kind[p] === KIND_JOIN ? st.predsOf(p) : [p])).map((p) => pos.get(p)!),
     };
   });
   const t: Timeline = { iterationTime: makespan, tasks, computeTime, commTime, deviceBusy, bytesByLinkClass, resources: [...b.links.names] };

@@ -6,7 +6,7 @@ import { CostModel } from "../../src/cost/compute.js";
 import type { Mesh } from "../../src/core/mesh.js";
 import { Graph } from "../../src/ir/graph.js";
 import type { OpConfig, Strategy } from "../../src/ir/strategy.js";
-import { criticalPath, DeltaSimulator, simulate } from "../../src/sim/simulate.js";
+import { criticalPath, DeltaSimulator, simulate, sweep } from "../../src/sim/simulate.js";
 import { assertProperty } from "../support/property.js";
 import { addOp, clusterMesh, f32, i32 } from "./fixtures.js";
 import { mulberry32 as rng } from "../../src/core/random.js";
@@ -71,8 +71,20 @@ function sameTimeline(g: Graph, mesh: Mesh, ds: DeltaSimulator, costs: CostModel
   expect(full.iterationTime).toBeGreaterThanOrEqual(criticalPath(full) * (1 - 1e-12));
 }
 
+/** Every task's stored end time equals a re-sweep from scratch of the same graph. */
+function endsAreCurrent(ds: DeltaSimulator): void {
+  const makespan = ds.iterationTime();
+  const st = ds.builder.store;
+  const kept = st.end.slice(0, st.top);
+  expect(sweep(ds.builder, 0)).toBe(makespan);
+  for (const s of st.slots()) expect(kept[s], `task ${s}`).toBe(st.end[s]);
+}
+
 describe("delta simulation == full simulation", () => {
   it("holds for random graphs, strategies and one-op changes", () => {
+    let compactions = 0;
+    let rollbacks = 0;
+    let checkpoints = 0;
     assertProperty(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 4 }), (seed, steps) => {
         const r = rng(seed);
@@ -81,20 +93,53 @@ describe("delta simulation == full simulation", () => {
         const n = mesh.devices.length;
         const costs = new CostModel(g, mesh);
         const ds = new DeltaSimulator(g, mesh, randomStrategy(r, g, n), costs);
+        // No slack: the store compacts whenever garbage reaches twice the live data, so
+        // compaction (task ids relocated under the blocks) happens every few steps.
+        ds.builder.store.compactSlack = 0;
+        // Checkpoints every few tasks, so that restarts from them are exercised too.
+        ds.checkpoints.every = 1 + Math.floor(r() * 8);
+        ds.builder.checkOrder();
         ds.iterationTime();
         const names = [...g.ops.keys()];
         for (let k = 0; k < steps; k++) {
           const op = g.op(names[Math.floor(r() * names.length)]);
+          const before = ds.strategy().ops[op.name];
+          const rolledBefore = ds.rollbacks;
           ds.setConfig(op.name, randomConfig(r, op.sig.space.map((d) => d.size), n));
-          // Sometimes chain two changes before simulating.
-          if (r() < 0.3) {
+          // The change may itself undo the previous step's revert (same op, same config).
+          const changeRolledBack = ds.rollbacks > rolledBefore;
+          // Sometimes chain two changes before simulating (no rollback possible then).
+          const chained = r() < 0.3;
+          if (chained) {
             const op2 = g.op(names[Math.floor(r() * names.length)]);
             ds.setConfig(op2.name, randomConfig(r, op2.sig.space.map((d) => d.size), n));
           }
-          sameTimeline(g, mesh, ds, costs);
+          ds.builder.checkOrder();
+          if (r() < 0.5) endsAreCurrent(ds);
+          else sameTimeline(g, mesh, ds, costs);
+          // Often reject the change, as MCMC does: a lone change is rolled back.
+          if (r() < 0.6) {
+            const rolled = ds.rollbacks;
+            const top = ds.builder.store.top;
+            ds.setConfig(op.name, before);
+            if (!chained && !changeRolledBack) {
+              // Rolled back: no task built, the store's top back where it was before.
+              expect(ds.rollbacks).toBe(rolled + 1);
+              expect(ds.builder.store.top).toBeLessThanOrEqual(top);
+              rollbacks++;
+            }
+            ds.builder.checkOrder();
+            endsAreCurrent(ds);
+            sameTimeline(g, mesh, ds, costs);
+          }
         }
+        compactions += ds.builder.store.compactions;
+        checkpoints += ds.checkpoints.count;
       }),
       150,
     );
+    expect(compactions).toBeGreaterThan(0);
+    expect(rollbacks).toBeGreaterThan(0);
+    expect(checkpoints).toBeGreaterThan(0);
   });
 });

@@ -72,6 +72,38 @@ describe("simulate: hand-computed makespans", () => {
     expect(t.tasks.some((x) => x.kind === "allreduce")).toBe(false);
   });
 
+  it("each device runs its tasks in key order, even one that is ready earlier (static order)", () => {
+    const g = new Graph("static");
+    g.addInput("x", f32(4, 4));
+    addOp(g, "p", "relu", ["x"]);
+    addOp(g, "a", "relu", ["p"]);
+    addOp(g, "c", "relu", ["x"]);
+    const s: Strategy = { name: "s", model: "static", mesh: "m", ops: { p: { degrees: [1, 1], devices: [0] }, a: { degrees: [1, 1], devices: [1] }, c: { degrees: [1, 1], devices: [1] } } };
+    const t = simulate(g, clusterMesh(1, 2), s, fakeCosts());
+    const m = byName(t);
+    // p fwd [0,1] on 0; xfer 0→1 [1,1.5]; a fwd [1.5,2.5] on 1; c fwd on 1 is ready at 0
+    // but comes after a in key order: [2.5,3.5]. Backward in reverse order: c bwd [3.5,5.5],
+    // a bwd [5.5,7.5], gradient 1→0 [7.5,8], p bwd [8,10]. (Dynamic list scheduling would
+    // have run c fwd at [0,1] and finished at 8.5.)
+    expect([m.get("c fwd [0]")!.start, m.get("c fwd [0]")!.end]).toEqual([2.5, 3.5]);
+    expect([m.get("a bwd [0]")!.start, m.get("a bwd [0]")!.end]).toEqual([5.5, 7.5]);
+    expect([m.get("p bwd [0]")!.start, m.get("p bwd [0]")!.end]).toEqual([8, 10]);
+    expect(t.iterationTime).toBe(10);
+  });
+
+  it("updates close the iteration: after every bwd on their device, in reverse op order", () => {
+    const g = new Graph("upd");
+    g.addInput("x", f32(4, 8));
+    addOp(g, "fc1", "linear", ["x"], { out: 8, bias: false });
+    addOp(g, "fc2", "linear", ["fc1"], { out: 2, bias: false });
+    const s: Strategy = { name: "s", model: "upd", mesh: "m", ops: { fc1: { degrees: [1, 1, 1], devices: [0] }, fc2: { degrees: [1, 1, 1], devices: [0] } } };
+    const t = simulate(g, clusterMesh(1, 1), s, fakeCosts());
+    const m = byName(t);
+    // fwd [0,1], [1,2]; bwd fc2 [2,4], fc1 [4,6]; updates fc2 [6,6.25], fc1 [6.25,6.5].
+    expect([m.get("update fc2.weight")!.start, m.get("update fc1.weight")!.start]).toEqual([6, 6.25]);
+    expect(t.iterationTime).toBe(6.5);
+  });
+
   it("a link queue serialises two transfers between the same pair of devices", () => {
     const g = new Graph("two");
     g.addInput("x", f32(4, 4));
@@ -91,6 +123,15 @@ describe("simulate: hand-computed makespans", () => {
 function checkInvariants(t: Timeline): void {
   const eps = 1e-12 * Math.max(1, t.iterationTime);
   expect(t.iterationTime).toBeGreaterThanOrEqual(criticalPath(t) - eps);
+  // The key order is a linear extension of the dependencies.
+  for (const task of t.tasks) for (const d of task.deps) expect(t.tasks[d].id).toBeLessThan(task.id);
+  // Every resource runs its tasks in key order.
+  const lastOn = new Map<number, { id: number; end: number }>();
+  for (const task of [...t.tasks].sort((a, b) => a.id - b.id)) {
+    const prev = lastOn.get(task.resourceId);
+    if (prev) expect(task.start).toBeGreaterThanOrEqual(prev.end);
+    lastOn.set(task.resourceId, { id: task.id, end: task.end });
+  }
   for (const busy of t.deviceBusy) expect(t.iterationTime).toBeGreaterThanOrEqual(busy - eps);
   for (const task of t.tasks) for (const d of task.deps) expect(t.tasks[d].end).toBeLessThanOrEqual(task.start);
   // No resource runs two tasks at once.
