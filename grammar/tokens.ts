@@ -117,7 +117,26 @@ export const ALL_TOKENS: TokenType[] = [
 /** The parser's token vocabulary: what can reach it (no skipped or grouped tokens). */
 export const PARSER_TOKENS: TokenType[] = ALL_TOKENS.filter((t) => t !== WhiteSpace && t !== Comment && t !== UnterminatedString && t !== MalformedNumber);
 
-export const parLexer = new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: true });
+/**
+ * Tokens carry offsets only (`startOffset`, `endOffset`): no line counting while lexing, and
+ * a token half the size. Lines and columns come from the text when a diagnostic or a span
+ * needs them (src/frontend/lines.ts). chevrotain's offset-only tokens lack `endOffset`, which
+ * the parser's node locations need, so this lexer adds it (same value as full tracking).
+ */
+class OffsetLexer extends Lexer {
+  createOffsetOnlyToken(image: string, startOffset: number, tokenTypeIdx: number, tokenType: TokenType, _line: unknown, _column: unknown, imageLength: number): IToken {
+    return { image, startOffset, endOffset: startOffset + imageLength - 1, tokenTypeIdx, tokenType };
+  }
+}
+
+function makeLexer(): Lexer {
+  const lexer = new OffsetLexer(ALL_TOKENS, { positionTracking: "onlyOffset", ensureOptimizations: true });
+  // Should a chevrotain update stop calling the override, track positions in full instead.
+  if (lexer.tokenize("a").tokens[0]?.endOffset === 0) return lexer;
+  return new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: true });
+}
+
+export const parLexer = makeLexer();
 
 // Invalid tokens (malformed numbers, unterminated strings) are handed to the parser in
 // place of the token they were meant to be, so one typo does not cascade into parse
