@@ -256,7 +256,8 @@ export class ParParser extends CstParser {
 
   // ------------------------------------------------------------ expressions
   // Kept flat for speed (each rule level costs a CST node per operand): one operator loop,
-  // precedence and associativity are applied when building the AST.
+  // precedence and associativity are applied when building the AST; a call's arguments are
+  // read in its operand's `unary` node (no node of their own).
 
   private readonly exprOperand = (): void => {
     this.CONSUME(T.BinaryOp);
@@ -285,10 +286,25 @@ export class ParParser extends CstParser {
   private readonly minus = (): void => {
     this.CONSUME(T.Minus);
   };
+  // OPTION around AT_LEAST_ONE rather than MANY: the same language, cheaper for the usual
+  // operand without a sign.
+  private readonly minuses = (): void => {
+    this.AT_LEAST_ONE(this.minus);
+  };
   private readonly numberAlts = [{ ALT: () => this.CONSUME(T.IntLiteral) }, { ALT: () => this.CONSUME(T.FloatLiteral) }];
   private readonly optUnit = { GATE: () => this.unitFollows(), DEF: () => this.SUBRULE(this.unit) };
-  private readonly optArgList = (): void => {
-    this.SUBRULE(this.argList);
+  private readonly argAlts = [{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE2(this.expr) }];
+  private readonly argSep = {
+    SEP: T.Comma,
+    DEF: () => {
+      this.OR3(this.argAlts);
+    },
+  };
+  /** A call's arguments, in any order here; "positional after named" is reported when building the AST, with a hint. */
+  private readonly args = (): void => {
+    this.CONSUME2(T.LParen);
+    this.MANY_SEP(this.argSep);
+    this.CONSUME2(T.RParen);
   };
   private readonly unaryAlts = [
     {
@@ -303,7 +319,7 @@ export class ParParser extends CstParser {
     {
       ALT: () => {
         this.CONSUME(T.Identifier);
-        this.OPTION2(this.optArgList);
+        this.OPTION2(this.args);
       },
     },
     {
@@ -316,9 +332,9 @@ export class ParParser extends CstParser {
     { ALT: () => this.SUBRULE(this.listExpr) },
   ];
 
-  /** Prefix minus signs, then a primary expression. */
+  /** Prefix minus signs, then a primary expression (a call's parentheses and arguments included). */
   unary = this.RULE("unary", () => {
-    this.MANY(this.minus);
+    this.OPTION3(this.minuses);
     this.OR(this.unaryAlts);
   });
 
@@ -352,21 +368,6 @@ export class ParParser extends CstParser {
     this.CONSUME(T.LBracket);
     this.MANY_SEP(this.elementSep);
     this.CONSUME(T.RBracket);
-  });
-
-  private readonly argAlts = [{ ALT: () => this.SUBRULE(this.namedArg) }, { ALT: () => this.SUBRULE(this.expr) }];
-  private readonly argSep = {
-    SEP: T.Comma,
-    DEF: () => {
-      this.OR(this.argAlts);
-    },
-  };
-
-  /** Arguments in any order here; "positional after named" is reported when building the AST, with a hint. */
-  argList = this.RULE("argList", () => {
-    this.CONSUME(T.LParen);
-    this.MANY_SEP(this.argSep);
-    this.CONSUME(T.RParen);
   });
 
   namedArg = this.RULE("namedArg", () => {

@@ -170,8 +170,8 @@ function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
 function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined {
   const span = nodeSpan(ctx, n);
   const value = expr(ctx, n.children.expr?.[0]);
-  const targets: A.Ident[] = [];
-  for (const t of n.children.Identifier ?? []) if (present(t)) targets.push({ kind: "ident", span: tokenSpan(ctx, t), name: t.image });
+  // Mapped, not pushed: the AST keeps these arrays, and one grown by `push` reserves 16 slots.
+  const targets = (n.children.Identifier ?? []).filter(present).map((t): A.Ident => ({ kind: "ident", span: tokenSpan(ctx, t), name: t.image }));
   if (!span || !value || targets.length === 0 || !first(n.children.Equals)) return undefined;
   return { kind: "assign", span, targets, value };
 }
@@ -214,17 +214,22 @@ function returnStmt(ctx: Ctx, n: C.ReturnStmtCstNode): A.ReturnStmt | undefined 
 
 function expr(ctx: Ctx, n: C.ExprCstNode | undefined): A.Expr | undefined {
   if (!n) return undefined;
-  const operands = n.children.unary ?? [];
-  const ops = n.children.BinaryOp ?? [];
-  const dots = first(n.children.DotDot);
-  if (n.children.DotDot && !dots) return undefined;
-  if (!dots) return binary(ctx, operands, ops);
+  const c = n.children;
+  const rest = c.unary ?? [];
+  const ops = c.BinaryOp ?? [];
+  if (c.DotDot === undefined) {
+    // Fast path: a single operand (most expressions).
+    if (rest.length === 1 && ops.length === 0) return unary(ctx, rest[0]);
+    return binary(ctx, rest, ops);
+  }
+  const dots = first(c.DotDot);
+  if (!dots) return undefined;
   // A range: split the flat operand list at the `..`.
   const before = (x: CstNode | IToken): boolean => startOf(x) < dots.startOffset;
-  const start = binary(ctx, operands.filter(before), ops.filter(before));
+  const start = binary(ctx, rest.filter(before), ops.filter(before));
   const end = binary(
     ctx,
-    operands.filter((x) => !before(x)),
+    rest.filter((x) => !before(x)),
     ops.filter((x) => !before(x)),
   );
   return start && end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
@@ -237,8 +242,6 @@ const BINDING: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "//": 
  * tighter than `+ -`, and all are left-associative (operator precedence, one stack).
  */
 function binary(ctx: Ctx, unaries: C.UnaryCstNode[], ops: IToken[]): A.Expr | undefined {
-  // Fast path: a single operand (most expressions).
-  if (unaries.length === 1 && ops.length === 0) return unary(ctx, unaries[0]);
   const operands = unaries.map((u) => unary(ctx, u));
   if (operands.length === 0 || operands.some((o) => o === undefined) || ops.length !== operands.length - 1 || !ops.every(present)) return undefined;
   const values: A.Expr[] = [operands[0] as A.Expr];
@@ -271,6 +274,7 @@ function unary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
 function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const c = n.children;
   if (c.IntLiteral || c.FloatLiteral) return number(ctx, n);
+  // A name, or a call (its parentheses and arguments are in the same node).
   if (c.Identifier) return nameOrCall(ctx, n);
   if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined;
   if (c.listExpr) {
@@ -309,14 +313,14 @@ function number(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
 }
 
 function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
-  const name = first(n.children.Identifier);
+  const c = n.children;
+  const name = first(c.Identifier);
   if (!name) return undefined;
-  const argList = n.children.argList?.[0];
-  if (!argList) return { kind: "ident", span: tokenSpan(ctx, name), name: name.image };
-  const end = first(argList.children.RParen);
+  if (!c.LParen) return { kind: "ident", span: tokenSpan(ctx, name), name: name.image };
+  const end = first(c.RParen);
   if (!end) return undefined;
-  const args = argList.children.expr ?? [];
-  const named = argList.children.namedArg ?? [];
+  const args = c.expr ?? [];
+  const named = c.namedArg ?? [];
   let firstNamed = Infinity;
   for (const a of named) firstNamed = Math.min(firstNamed, startOf(a));
   if (firstNamed !== Infinity) {
@@ -330,28 +334,18 @@ function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
       }
     }
   }
-  let ok = true;
-  const posArgs: A.Expr[] = [];
-  for (const a of args) {
-    const e = expr(ctx, a);
-    if (e === undefined) ok = false;
-    else posArgs.push(e);
-  }
-  const namedArgs: A.NamedArg[] = [];
-  for (const a of named) {
-    const na = namedArg(ctx, a);
-    if (na === undefined) ok = false;
-    else namedArgs.push(na);
-  }
-  if (!ok) return undefined;
+  // Every argument is converted (each may report its own error); mapped, not pushed, as the AST keeps the arrays.
+  const posArgs = args.map((a) => expr(ctx, a));
+  const namedArgs = named.map((a) => namedArg(ctx, a));
+  if (posArgs.includes(undefined) || namedArgs.includes(undefined)) return undefined;
   const nameSpan = tokenSpan(ctx, name);
   return {
     kind: "call",
     span: { line: nameSpan.line, column: nameSpan.column, offset: nameSpan.offset, endOffset: (end.endOffset ?? end.startOffset) + 1 },
     callee: name.image,
     calleeSpan: nameSpan,
-    args: posArgs,
-    named: namedArgs,
+    args: posArgs as A.Expr[],
+    named: namedArgs as A.NamedArg[],
   };
 }
 

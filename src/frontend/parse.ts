@@ -20,7 +20,8 @@ const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLi
 const MAX_RUNS = 50;
 /** Parser errors before giving up (each costs recovery time; more would not help anyone). */
 export const MAX_SYNTAX_ERRORS = 100;
-const NAMED_VALUE_RULES = new Set(["argList", "attrList", "paramList", "expr", "param"]);
+/** Rules whose lists hold named values (`name = value`), where a `:` is a slip for `=`. */
+const NAMED_VALUE_RULES = new Set(["attrList", "paramList", "expr", "param"]);
 /** When a list of items stops at a token that starts no item, say what items there could be. */
 const ITEM_LISTS: Record<string, string> = {
   body: "a statement (`input`, `repeat`, `for`, `return`, `name = ...`) or `}`",
@@ -234,8 +235,8 @@ function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string |
     if (p.rule === "rule") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`";
     return "use `:` here";
   }
-  if (type === T.Colon && NAMED_VALUE_RULES.has(p.rule)) return "named values use `=`, not `:`: `out = 4`";
   const at = indexOfToken(tokens, tok);
+  if (type === T.Colon && (NAMED_VALUE_RULES.has(p.rule) || (p.rule === "unary" && atCallArguments(p, tokens, at)))) return "named values use `=`, not `:`: `out = 4`";
   const next = tokens[at + 1]?.tokenType;
   const usedAsName = p.expected.includes("Identifier") || next === T.Equals || next === T.Comma || next === T.Colon || next === T.LParen;
   if (T.KEYWORDS.includes(type) && usedAsName) return `\`${tok.image}\` is a reserved word and cannot be used as a name`;
@@ -267,6 +268,31 @@ function indexOfToken(tokens: IToken[], tok: IToken): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * True when an error in a `unary` is about a call's argument list rather than inside one
+ * argument (the call's arguments are read in its `unary`): its `)` missing, or no argument
+ * where one starts (after the call's `(` or a `,`).
+ */
+function atCallArguments(p: SyntaxErrorPayload, tokens: IToken[], at: number): boolean {
+  if (!inCallArguments(tokens, at)) return false;
+  const prev = at > 0 ? tokens[at - 1].tokenType : undefined;
+  return p.kind === "mismatch" || prev === T.LParen || prev === T.Comma;
+}
+
+/** True when the innermost bracket open before token `at` is a call's `(` (a name before it). */
+function inCallArguments(tokens: IToken[], at: number): boolean {
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const name = tokens[i].tokenType.name;
+    if (name === "RParen" || name === "RBracket" || name === "RBrace") depth++;
+    else if (name in OPENERS) {
+      if (depth === 0) return name === "LParen" && i > 0 && tokens[i - 1].tokenType === T.Identifier;
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** The innermost `{`, `(` or `[` left open at the end of the tokens. */
