@@ -281,9 +281,9 @@ class Elaborator {
       if (t === "loss" && v.kind === "tensor") this.outputs.add(v.id);
     }
     if (frame.modelLevel) {
-      const bound: string[] = [];
-      for (const v of values) if (v.kind === "tensor") bound.push(v.id);
-      this.lastBound = bound;
+      // The model's outputs so far (built without `push`, which reserves 16 slots: this runs per statement).
+      const v = values[0];
+      this.lastBound = values.length === 1 ? (v.kind === "tensor" ? [v.id] : []) : values.flatMap((x) => (x.kind === "tensor" ? [x.id] : []));
     }
   }
 
