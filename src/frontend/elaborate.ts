@@ -100,6 +100,21 @@ class ScopeEvalContext implements EvalContext {
 /** The attributes of a call without named arguments (only read, by `resolveAttrs`). */
 const NO_ATTRS: Attrs = Object.freeze(Object.create(null) as Attrs);
 
+/**
+ * The attributes of an op called without named arguments: its defaults, the same for every
+ * such call, so resolved once per op and shared (frozen; ops only read their attributes).
+ */
+const DEFAULT_ATTRS = new WeakMap<OpEntry, { specs: OpEntry["attrs"]; count: number; attrs: Attrs }>();
+
+function defaultAttrs(entry: OpEntry, ctx: InferContext): Attrs | undefined {
+  const known = DEFAULT_ATTRS.get(entry);
+  if (known !== undefined && known.specs === entry.attrs && known.count === entry.attrs.length) return known.attrs;
+  // A missing required attribute is reported on every call: a failure is not remembered.
+  const attrs = resolveAttrs(entry, NO_ATTRS, ctx);
+  if (attrs !== undefined) DEFAULT_ATTRS.set(entry, { specs: entry.attrs, count: entry.attrs.length, attrs: Object.freeze(attrs) });
+  return attrs;
+}
+
 function poisoned(want: number): Value[] {
   return Array.from({ length: want }, () => POISON);
 }
@@ -398,9 +413,9 @@ class Elaborator {
    * context needs; `root`: the prefix for calls nested in its arguments.
    */
   private call(call: Call, slots: string[], frame: Frame, want: number, root: string): Value[] {
-    const block = this.input.blocks.get(call.callee);
     const entry = getOp(call.callee);
     if (entry) return this.callOp(entry, call, slots[0], frame, want, root);
+    const block = this.input.blocks.get(call.callee);
     if (block) return this.callBlock(block, call, slots, frame, want, root);
     this.diagnostics.error("PAR2005", `unknown op or block \`${call.callee}\``, {
       pos: this.pos(call.calleeSpan),
@@ -432,7 +447,7 @@ class Elaborator {
     const given = this.attrs(call, frame);
     if (given === undefined || poison) return poisoned(want);
     const ctx: InferContext = { opName: name, pos, diagnostics: this.diagnostics };
-    const attrs = resolveAttrs(entry, given, ctx);
+    const attrs = given === NO_ATTRS ? defaultAttrs(entry, ctx) : resolveAttrs(entry, given, ctx);
     if (!attrs) return poisoned(want);
     const node = entry.expand ? this.addExpanded(entry, name, inputs, types, attrs, ctx) : this.addOp(entry, name, inputs, types, attrs, ctx);
     if (!node) return poisoned(want);
