@@ -170,8 +170,10 @@ function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
 function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined {
   const span = nodeSpan(ctx, n);
   const value = expr(ctx, n.children.expr?.[0]);
-  // Mapped, not pushed: the AST keeps these arrays, and one grown by `push` reserves 16 slots.
-  const targets = (n.children.Identifier ?? []).filter(present).map((t): A.Ident => ({ kind: "ident", span: tokenSpan(ctx, t), name: t.image }));
+  // Not pushed: the AST keeps these arrays, and one grown by `push` reserves 16 slots.
+  const ids = n.children.Identifier ?? [];
+  const ident = (t: IToken): A.Ident => ({ kind: "ident", span: tokenSpan(ctx, t), name: t.image });
+  const targets = ids.length === 1 ? (present(ids[0]) ? [ident(ids[0])] : []) : ids.filter(present).map(ident);
   if (!span || !value || targets.length === 0 || !first(n.children.Equals)) return undefined;
   return { kind: "assign", span, targets, value };
 }
