@@ -532,24 +532,30 @@ function commentTargets(program: A.Program): Target[] {
  * A comment with code before it on its line trails the node that ends last on that line
  * before it; any other comment leads the next node that starts after it; comments after
  * the last node go to `Program.endComments`. A trailing-position comment with no node
- * ending on its line (e.g. after an opening `{`) leads the next node instead.
+ * ending on its line (e.g. after an opening `{`) leads the next node instead. `comments`
+ * are in source order (as the lexer gives them).
  */
 export function attachComments(program: A.Program, comments: IToken[], text: string): void {
   if (comments.length === 0) return;
   const byStart = commentTargets(program);
   const byEnd = [...byStart].sort((a, b) => a.span.endOffset - b.span.endOffset);
   const lines = lineTable(text);
+  // Comments come in source order, so the targets ending before a comment and those starting
+  // before it only grow from one comment to the next: two pointers, no search per comment.
+  let ended = 0;
+  let started = 0;
   for (const c of comments) {
     const body = c.image.slice(1).trimEnd();
+    while (ended < byEnd.length && byEnd[ended].span.endOffset <= c.startOffset) ended++;
+    while (started < byStart.length && byStart[started].span.offset <= c.startOffset) started++;
     if (codeBefore(text, c.startOffset)) {
-      const i = lastIndex(byEnd, (t) => t.span.endOffset <= c.startOffset);
-      const t = i >= 0 ? byEnd[i] : undefined;
+      const t = ended > 0 ? byEnd[ended - 1] : undefined;
       if (t && t.trailingComment === undefined && lines.sameLine(t.span.endOffset - 1, c.startOffset)) {
         t.trailingComment = body;
         continue;
       }
     }
-    const next = byStart[lastIndex(byStart, (t) => t.span.offset <= c.startOffset) + 1];
+    const next = byStart[started];
     if (next) (next.leadingComments ??= []).push(body);
     else (program.endComments ??= []).push(body);
   }
@@ -563,16 +569,4 @@ function codeBefore(text: string, offset: number): boolean {
     if (ch !== " " && ch !== "\t" && ch !== "\f" && ch !== "\v" && ch !== "\uFEFF") return true;
   }
   return false;
-}
-
-/** Index of the last element satisfying a predicate that holds on a prefix (binary search), or -1. */
-function lastIndex<T>(xs: T[], pred: (x: T) => boolean): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (pred(xs[mid])) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }
