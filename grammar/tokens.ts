@@ -194,6 +194,8 @@ export const parLexer = {
     const comments: IToken[] = [];
     const invalid: IToken[] = [];
     const errors: ILexingError[] = [];
+    /** Recent names by hash (a direct-mapped cache, so that equal names share one string). */
+    const names: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
     const n = text.length;
     let i = 0;
     while (i < n) {
@@ -205,7 +207,8 @@ export const parLexer = {
       }
       if (isNameStart(c)) {
         let j = i + 1;
-        while (j < n && isNamePart(text.charCodeAt(j))) j++;
+        let hash = c;
+        for (let ch = text.charCodeAt(j); j < n && isNamePart(ch); ch = text.charCodeAt(++j)) hash = (Math.imul(hash, 31) + ch) | 0;
         let type = Identifier;
         const candidates = KEYWORDS_BY_FIRST[c];
         if (candidates !== undefined) {
@@ -216,7 +219,16 @@ export const parLexer = {
             }
           }
         }
-        tokens.push(token(type === Identifier ? text.substring(i, j) : (type.PATTERN as RegExp).source, i, type));
+        let image: string;
+        if (type === Identifier) {
+          // One string per distinct name (a name recurs on most lines): the last name seen
+          // with this hash, when it is this one, else a new string that replaces it.
+          const slot = hash & (names.length - 1);
+          const seen = names[slot];
+          if (seen !== undefined && seen.length === j - i && text.startsWith(seen, i)) image = seen;
+          else image = names[slot] = text.substring(i, j);
+        } else image = (type.PATTERN as RegExp).source;
+        tokens.push(token(image, i, type));
         i = j;
         continue;
       }
