@@ -187,10 +187,11 @@ export type UnaryCstChildren = {
   True?: IToken[];
   False?: IToken[];
   Identifier?: IToken[];
-  argList?: ArgListCstNode[];
-  LParen?: IToken[];
-  expr?: ExprCstNode[];
-  RParen?: IToken[];
+  LParen?: (IToken)[];
+  namedArg?: NamedArgCstNode[];
+  expr?: (ExprCstNode)[];
+  Comma?: IToken[];
+  RParen?: (IToken)[];
   listExpr?: ListExprCstNode[];
 };
 
@@ -214,19 +215,6 @@ export type ListExprCstChildren = {
   expr?: ExprCstNode[];
   Comma?: IToken[];
   RBracket: IToken[];
-};
-
-export interface ArgListCstNode extends CstNode {
-  name: "argList";
-  children: ArgListCstChildren;
-}
-
-export type ArgListCstChildren = {
-  LParen: IToken[];
-  namedArg?: NamedArgCstNode[];
-  expr?: ExprCstNode[];
-  Comma?: IToken[];
-  RParen: IToken[];
 };
 
 export interface NamedArgCstNode extends CstNode {
@@ -393,7 +381,6 @@ export interface ParCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   unary(children: UnaryCstChildren, param?: IN): OUT;
   unit(children: UnitCstChildren, param?: IN): OUT;
   listExpr(children: ListExprCstChildren, param?: IN): OUT;
-  argList(children: ArgListCstChildren, param?: IN): OUT;
   namedArg(children: NamedArgCstChildren, param?: IN): OUT;
   meshDecl(children: MeshDeclCstChildren, param?: IN): OUT;
   meshBody(children: MeshBodyCstChildren, param?: IN): OUT;

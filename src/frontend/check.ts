@@ -6,6 +6,7 @@ import { Diagnostics, didYouMean } from "../core/diagnostics.js";
 import { builtinMesh, builtinMeshNames } from "../core/builtin-meshes.js";
 import type { Mesh } from "../core/mesh.js";
 import type { Graph, OpNode } from "../ir/graph.js";
+import type { ParallelDim } from "../ops/contract.js";
 import { getOp } from "../ops/registry.js";
 import type { BlockDecl, Expr, MeshDecl, ModelDecl, Param, Program, StrategyDecl, StrategyRule } from "./ast.js";
 import { elaborateModel, type ElaborationLimits } from "./elaborate.js";
@@ -184,11 +185,13 @@ function checkStrategy(s: StrategyDecl, decls: Decls, result: CheckedProgram, fi
   // Patterns, keys and degrees need the elaborated model (absent if it had errors or was not selected).
   const graph = result.models.get(s.model);
   if (!graph) return;
-  const opNames = [...graph.ops.keys()];
+  // The op names, listed only when a pattern other than `*` needs them.
+  let names: string[] | undefined;
+  const opNames = (): string[] => (names ??= [...graph.ops.keys()]);
   for (const rule of s.rules) checkRule(rule, graph, opNames, mesh, file, diagnostics);
 }
 
-function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Mesh | undefined, file: string, diagnostics: Diagnostics): void {
+function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], mesh: Mesh | undefined, file: string, diagnostics: Diagnostics): void {
   // The ops the patterns match. An op matched by two patterns is listed twice, which changes
   // nothing below (a minimum and a union of dim names).
   const matched: OpNode[] = [];
@@ -197,10 +200,10 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
     if (/^\*+$/.test(p.text)) {
       // `*` matches every name: no need to run the expression over each op.
       for (const op of graph.ops.values()) matched.push(op);
-      any = opNames.length > 0;
+      any = graph.ops.size > 0;
     } else {
       const re = globToRegExp(p.text);
-      for (const n of opNames) {
+      for (const n of opNames()) {
         if (re.test(n)) {
           matched.push(graph.op(n));
           any = true;
@@ -211,9 +214,15 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
       diagnostics.error("PAR3103", `pattern \`${p.text}\` matches no op of model \`${graph.name}\``, {
         pos: spanPos(file, p.span),
         expected: "a glob over op names (`*` any run of characters, `?` one character)",
-        hint: didYouMean(p.text, opNames),
+        hint: didYouMean(p.text, opNames()),
       });
     }
+  }
+  // The iteration spaces of the matched ops, each once: ops of one shape share theirs.
+  const spaces = new Set<readonly ParallelDim[]>();
+  let last: readonly ParallelDim[] | undefined;
+  for (const op of matched) {
+    if (op.sig.space !== last) spaces.add((last = op.sig.space));
   }
   const ctx: EvalContext = {
     file,
@@ -237,8 +246,8 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
     // A key applies to the matched ops that have that dim (so `* : sample = 4` works
     // across ops with different dims); it is an error only when none of them has it.
     let size: number | undefined;
-    for (const op of matched) {
-      for (const d of op.sig.space) {
+    for (const space of spaces) {
+      for (const d of space) {
         if (d.name === setting.name) {
           size = size === undefined ? d.size : Math.min(size, d.size);
           break;
@@ -247,7 +256,7 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: string[], mesh: Me
     }
     if (matched.length > 0 && size === undefined) {
       const allDims = new Set<string>();
-      for (const op of matched) for (const d of op.sig.space) allDims.add(d.name);
+      for (const space of spaces) for (const d of space) allDims.add(d.name);
       const dims = [...allDims].sort();
       diagnostics.error("PAR3104", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
         pos,

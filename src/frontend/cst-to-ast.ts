@@ -9,13 +9,14 @@ import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
 import type * as C from "../../grammar/cst.js";
 import { isInvalid } from "../../grammar/tokens.js";
 import type * as A from "./ast.js";
+import { lineTable, type LineTable } from "./lines.js";
 
 const DTYPES: readonly A.DType[] = ["f32", "f16", "bf16", "i32", "i64", "bool"];
 
 interface Ctx {
   file: string;
   text: string;
-  lineStarts: number[];
+  lines: LineTable;
   diagnostics: Diagnostics;
 }
 
@@ -25,49 +26,19 @@ function present(t: IToken | undefined): t is IToken {
   return t !== undefined && !t.isInsertedInRecovery && Number.isFinite(t.startOffset) && !isInvalid(t);
 }
 
-function tokenSpan(t: IToken): A.Span {
-  return { line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset, endOffset: (t.endOffset ?? t.startOffset) + 1 };
+/** Tokens carry offsets only; their lines and columns come from the line table. */
+function tokenSpan(ctx: Ctx, t: IToken): A.Span {
+  return offsetSpan(ctx, t.startOffset, (t.endOffset ?? t.startOffset) + 1);
 }
 
 function isNode(x: IToken | CstNode): x is CstNode {
   return (x as CstNode).children !== undefined;
 }
 
-/** The parser tracks only node offsets (cheaper); lines and columns come from this table. */
-function lineStarts(text: string): number[] {
-  // Both the AST builder and attachComments need the table of the same text: keep the last.
-  if (text === lastLineStarts.text) return lastLineStarts.starts;
-  // Line breaks as the lexer counts them: \n, \r\n, or a lone \r.
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (ch === 10) starts.push(i + 1);
-    else if (ch === 13) {
-      if (text.charCodeAt(i + 1) === 10) i++;
-      starts.push(i + 1);
-    }
-  }
-  lastLineStarts = { text, starts };
-  return starts;
-}
-/** Never mutated by its users (they only search it). */
-let lastLineStarts: { text: string; starts: number[] } = { text: "", starts: [0] };
-
-/** 0-based line index of an offset (binary search in the line-start table). */
-function lineOf(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 function offsetSpan(ctx: Ctx, offset: number, endOffset: number): A.Span {
-  const line = lineOf(ctx.lineStarts, offset);
-  return { line: line + 1, column: offset - ctx.lineStarts[line] + 1, offset, endOffset };
+  const lines = ctx.lines;
+  const line = lines.lineIndex(offset);
+  return { line: line + 1, column: offset - lines.starts[line] + 1, offset, endOffset };
 }
 
 function nodeSpan(ctx: Ctx, n: CstNode): A.Span | undefined {
@@ -109,7 +80,7 @@ function error(ctx: Ctx, code: string, message: string, at: A.Span, extras: { ex
 
 /** Builds the AST of one parser run; comments are attached afterwards (`attachComments`). */
 export function cstToAst(cst: C.ProgramCstNode, text: string, file: string, diagnostics: Diagnostics): A.Program {
-  const ctx: Ctx = { file, text, lineStarts: lineStarts(text), diagnostics };
+  const ctx: Ctx = { file, text, lines: lineTable(text), diagnostics };
   const ch = cst.children;
   const items: A.TopItem[] = byOffset(
     defined<A.TopItem>([
@@ -128,7 +99,7 @@ function modelOrBlock(ctx: Ctx, n: C.ModelDeclCstNode | C.BlockDeclCstNode, kind
   const body = n.children.body?.[0];
   if (!name || !span || !body) return undefined;
   const params = defined((n.children.paramList?.[0]?.children.param ?? []).map((p) => param(ctx, p)));
-  return { kind, span, name: name.image, nameSpan: tokenSpan(name), params, body: statements(ctx, body) };
+  return { kind, span, name: name.image, nameSpan: tokenSpan(ctx, name), params, body: statements(ctx, body) };
 }
 
 function param(ctx: Ctx, n: C.ParamCstNode): A.Param | undefined {
@@ -177,7 +148,7 @@ function typeExpr(ctx: Ctx, n: C.TypeExprCstNode): A.TypeExpr | undefined {
   const span = nodeSpan(ctx, n);
   if (!dt || !span || !first(n.children.RBracket)) return undefined;
   if (!DTYPES.includes(dt.image as A.DType)) {
-    error(ctx, "PAR1006", `unknown dtype \`${dt.image}\``, tokenSpan(dt), {
+    error(ctx, "PAR1006", `unknown dtype \`${dt.image}\``, tokenSpan(ctx, dt), {
       expected: DTYPES.map((d) => `\`${d}\``).join(", "),
       hint: didYouMean(dt.image, DTYPES),
     });
@@ -199,8 +170,10 @@ function dimDecl(ctx: Ctx, n: C.DimDeclCstNode): A.DimDecl | undefined {
 function assignStmt(ctx: Ctx, n: C.AssignStmtCstNode): A.AssignStmt | undefined {
   const span = nodeSpan(ctx, n);
   const value = expr(ctx, n.children.expr?.[0]);
-  const targets: A.Ident[] = [];
-  for (const t of n.children.Identifier ?? []) if (present(t)) targets.push({ kind: "ident", span: tokenSpan(t), name: t.image });
+  // Not pushed: the AST keeps these arrays, and one grown by `push` reserves 16 slots.
+  const ids = n.children.Identifier ?? [];
+  const ident = (t: IToken): A.Ident => ({ kind: "ident", span: tokenSpan(ctx, t), name: t.image });
+  const targets = ids.length === 1 ? (present(ids[0]) ? [ident(ids[0])] : []) : ids.filter(present).map(ident);
   if (!span || !value || targets.length === 0 || !first(n.children.Equals)) return undefined;
   return { kind: "assign", span, targets, value };
 }
@@ -243,17 +216,22 @@ function returnStmt(ctx: Ctx, n: C.ReturnStmtCstNode): A.ReturnStmt | undefined 
 
 function expr(ctx: Ctx, n: C.ExprCstNode | undefined): A.Expr | undefined {
   if (!n) return undefined;
-  const operands = n.children.unary ?? [];
-  const ops = n.children.BinaryOp ?? [];
-  const dots = first(n.children.DotDot);
-  if (n.children.DotDot && !dots) return undefined;
-  if (!dots) return binary(ctx, operands, ops);
+  const c = n.children;
+  const rest = c.unary ?? [];
+  const ops = c.BinaryOp ?? [];
+  if (c.DotDot === undefined) {
+    // Fast path: a single operand (most expressions).
+    if (rest.length === 1 && ops.length === 0) return unary(ctx, rest[0]);
+    return binary(ctx, rest, ops);
+  }
+  const dots = first(c.DotDot);
+  if (!dots) return undefined;
   // A range: split the flat operand list at the `..`.
   const before = (x: CstNode | IToken): boolean => startOf(x) < dots.startOffset;
-  const start = binary(ctx, operands.filter(before), ops.filter(before));
+  const start = binary(ctx, rest.filter(before), ops.filter(before));
   const end = binary(
     ctx,
-    operands.filter((x) => !before(x)),
+    rest.filter((x) => !before(x)),
     ops.filter((x) => !before(x)),
   );
   return start && end ? { kind: "range", span: join(start.span, end.span), start, end } : undefined;
@@ -266,8 +244,6 @@ const BINDING: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, "//": 
  * tighter than `+ -`, and all are left-associative (operator precedence, one stack).
  */
 function binary(ctx: Ctx, unaries: C.UnaryCstNode[], ops: IToken[]): A.Expr | undefined {
-  // Fast path: a single operand (most expressions).
-  if (unaries.length === 1 && ops.length === 0) return unary(ctx, unaries[0]);
   const operands = unaries.map((u) => unary(ctx, u));
   if (operands.length === 0 || operands.some((o) => o === undefined) || ops.length !== operands.length - 1 || !ops.every(present)) return undefined;
   const values: A.Expr[] = [operands[0] as A.Expr];
@@ -293,13 +269,14 @@ function unary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const minuses = n.children.Minus;
   if (minuses === undefined) return e;
   if (!minuses.every(present)) return undefined;
-  for (let i = minuses.length - 1; i >= 0 && e; i--) e = { kind: "unary", span: join(tokenSpan(minuses[i]), e.span), op: "-", operand: e };
+  for (let i = minuses.length - 1; i >= 0 && e; i--) e = { kind: "unary", span: join(tokenSpan(ctx, minuses[i]), e.span), op: "-", operand: e };
   return e;
 }
 
 function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const c = n.children;
   if (c.IntLiteral || c.FloatLiteral) return number(ctx, n);
+  // A name, or a call (its parentheses and arguments are in the same node).
   if (c.Identifier) return nameOrCall(ctx, n);
   if (c.LParen) return first(c.RParen) ? expr(ctx, c.expr?.[0]) : undefined;
   if (c.listExpr) {
@@ -311,10 +288,10 @@ function primary(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   const s = first(c.StringLiteral);
   if (s) {
     const value = unquote(ctx, s);
-    return value === undefined ? undefined : { kind: "string", span: tokenSpan(s), value };
+    return value === undefined ? undefined : { kind: "string", span: tokenSpan(ctx, s), value };
   }
   const t = first(c.True) ?? first(c.False);
-  if (t) return { kind: "bool", span: tokenSpan(t), value: t.image === "true" };
+  if (t) return { kind: "bool", span: tokenSpan(ctx, t), value: t.image === "true" };
   return undefined;
 }
 
@@ -325,27 +302,27 @@ function number(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
   if (!num) return undefined;
   const value = Number(num.image.replace(/_/g, ""));
   if (int && !Number.isSafeInteger(value)) {
-    error(ctx, "PAR1005", `integer \`${num.image}\` is too large`, tokenSpan(num), { expected: `an integer up to ${Number.MAX_SAFE_INTEGER}` });
+    error(ctx, "PAR1005", `integer \`${num.image}\` is too large`, tokenSpan(ctx, num), { expected: `an integer up to ${Number.MAX_SAFE_INTEGER}` });
     return undefined;
   }
-  if (!c.unit) return int ? { kind: "int", span: tokenSpan(num), value } : { kind: "float", span: tokenSpan(num), value, text: num.image };
+  if (!c.unit) return int ? { kind: "int", span: tokenSpan(ctx, num), value } : { kind: "float", span: tokenSpan(ctx, num), value, text: num.image };
   const u = c.unit[0].children;
   const unit = first(u.Identifier, 0);
   const per = first(u.Identifier, 1);
   if (!unit || (u.Slash && !per)) return undefined;
   const last = per ?? unit;
-  return { kind: "quantity", span: join(tokenSpan(num), tokenSpan(last)), value, text: num.image, unit: per ? `${unit.image}/${per.image}` : unit.image };
+  return { kind: "quantity", span: join(tokenSpan(ctx, num), tokenSpan(ctx, last)), value, text: num.image, unit: per ? `${unit.image}/${per.image}` : unit.image };
 }
 
 function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
-  const name = first(n.children.Identifier);
+  const c = n.children;
+  const name = first(c.Identifier);
   if (!name) return undefined;
-  const argList = n.children.argList?.[0];
-  if (!argList) return { kind: "ident", span: tokenSpan(name), name: name.image };
-  const end = first(argList.children.RParen);
+  if (!c.LParen) return { kind: "ident", span: tokenSpan(ctx, name), name: name.image };
+  const end = first(c.RParen);
   if (!end) return undefined;
-  const args = argList.children.expr ?? [];
-  const named = argList.children.namedArg ?? [];
+  const args = c.expr ?? [];
+  const named = c.namedArg ?? [];
   let firstNamed = Infinity;
   for (const a of named) firstNamed = Math.min(firstNamed, startOf(a));
   if (firstNamed !== Infinity) {
@@ -359,28 +336,18 @@ function nameOrCall(ctx: Ctx, n: C.UnaryCstNode): A.Expr | undefined {
       }
     }
   }
-  let ok = true;
-  const posArgs: A.Expr[] = [];
-  for (const a of args) {
-    const e = expr(ctx, a);
-    if (e === undefined) ok = false;
-    else posArgs.push(e);
-  }
-  const namedArgs: A.NamedArg[] = [];
-  for (const a of named) {
-    const na = namedArg(ctx, a);
-    if (na === undefined) ok = false;
-    else namedArgs.push(na);
-  }
-  if (!ok) return undefined;
-  const nameSpan = tokenSpan(name);
+  // Every argument is converted (each may report its own error); mapped, not pushed, as the AST keeps the arrays.
+  const posArgs = args.map((a) => expr(ctx, a));
+  const namedArgs = named.map((a) => namedArg(ctx, a));
+  if (posArgs.includes(undefined) || namedArgs.includes(undefined)) return undefined;
+  const nameSpan = tokenSpan(ctx, name);
   return {
     kind: "call",
-    span: join(nameSpan, tokenSpan(end)),
+    span: { line: nameSpan.line, column: nameSpan.column, offset: nameSpan.offset, endOffset: (end.endOffset ?? end.startOffset) + 1 },
     callee: name.image,
     calleeSpan: nameSpan,
-    args: posArgs,
-    named: namedArgs,
+    args: posArgs as A.Expr[],
+    named: namedArgs as A.NamedArg[],
   };
 }
 
@@ -416,7 +383,7 @@ function unquote(ctx: Ctx, t: IToken): string | undefined {
     }
     ok = false;
     const offset = t.startOffset + 1 + i - 1;
-    error(ctx, "PAR1008", `unknown escape sequence \`\\${next}\` in a string`, { line: t.startLine ?? 1, column: (t.startColumn ?? 1) + 1 + i - 1, offset, endOffset: offset + 2 }, {
+    error(ctx, "PAR1008", `unknown escape sequence \`\\${next}\` in a string`, offsetSpan(ctx, offset, offset + 2), {
       expected: '`\\"` or `\\\\`',
       hint: "strings allow only the escapes \\\" and \\\\",
     });
@@ -431,7 +398,7 @@ function meshDecl(ctx: Ctx, n: C.MeshDeclCstNode): A.MeshDecl | undefined {
   const span = nodeSpan(ctx, n);
   const body = n.children.meshBody?.[0];
   if (!name || !span || !body) return undefined;
-  return { kind: "mesh", span, name: name.image, nameSpan: tokenSpan(name), body: meshItems(ctx, body) };
+  return { kind: "mesh", span, name: name.image, nameSpan: tokenSpan(ctx, name), body: meshItems(ctx, body) };
 }
 
 function meshItems(ctx: Ctx, n: C.MeshBodyCstNode): A.MeshItem[] {
@@ -451,7 +418,7 @@ function deviceDecl(ctx: Ctx, n: C.DeviceDeclCstNode): A.DeviceDecl | undefined 
   const attrs = namedArgs(ctx, n.children.attrList?.[0]);
   if (!span || !kind || !attrs) return undefined;
   // Without `x N` the device is single; the implicit 1 points at the `device` keyword.
-  const count: A.Expr | undefined = n.children.expr ? expr(ctx, n.children.expr[0]) : { kind: "int", span: tokenSpan(n.children.Device[0]), value: 1 };
+  const count: A.Expr | undefined = n.children.expr ? expr(ctx, n.children.expr[0]) : { kind: "int", span: tokenSpan(ctx, n.children.Device[0]), value: 1 };
   return count ? { kind: "device", span, deviceKind: kind.image, attrs, count } : undefined;
 }
 
@@ -470,7 +437,7 @@ function groupDecl(ctx: Ctx, n: C.GroupDeclCstNode): A.GroupDecl | undefined {
   const body = n.children.meshBody?.[0];
   if (!span || !label || !times || !count || !body) return undefined;
   if (times.image !== "x") {
-    error(ctx, "PAR1003", `found \`${times.image}\`, expected \`x\` between the group label and its count`, tokenSpan(times), {
+    error(ctx, "PAR1003", `found \`${times.image}\`, expected \`x\` between the group label and its count`, tokenSpan(ctx, times), {
       expected: "`x`",
       hint: `a group is written \`${label.image} x COUNT { ... }\``,
     });
@@ -490,11 +457,11 @@ function strategyDecl(ctx: Ctx, n: C.StrategyDeclCstNode): A.StrategyDecl | unde
     kind: "strategy",
     span,
     name: name.image,
-    nameSpan: tokenSpan(name),
+    nameSpan: tokenSpan(ctx, name),
     model: model.image,
-    modelSpan: tokenSpan(model),
+    modelSpan: tokenSpan(ctx, model),
     mesh: mesh.image,
-    meshSpan: tokenSpan(mesh),
+    meshSpan: tokenSpan(ctx, mesh),
     rules,
   };
 }
@@ -565,24 +532,30 @@ function commentTargets(program: A.Program): Target[] {
  * A comment with code before it on its line trails the node that ends last on that line
  * before it; any other comment leads the next node that starts after it; comments after
  * the last node go to `Program.endComments`. A trailing-position comment with no node
- * ending on its line (e.g. after an opening `{`) leads the next node instead.
+ * ending on its line (e.g. after an opening `{`) leads the next node instead. `comments`
+ * are in source order (as the lexer gives them).
  */
 export function attachComments(program: A.Program, comments: IToken[], text: string): void {
   if (comments.length === 0) return;
   const byStart = commentTargets(program);
   const byEnd = [...byStart].sort((a, b) => a.span.endOffset - b.span.endOffset);
-  const starts = lineStarts(text);
+  const lines = lineTable(text);
+  // Comments come in source order, so the targets ending before a comment and those starting
+  // before it only grow from one comment to the next: two pointers, no search per comment.
+  let ended = 0;
+  let started = 0;
   for (const c of comments) {
     const body = c.image.slice(1).trimEnd();
+    while (ended < byEnd.length && byEnd[ended].span.endOffset <= c.startOffset) ended++;
+    while (started < byStart.length && byStart[started].span.offset <= c.startOffset) started++;
     if (codeBefore(text, c.startOffset)) {
-      const i = lastIndex(byEnd, (t) => t.span.endOffset <= c.startOffset);
-      const t = i >= 0 ? byEnd[i] : undefined;
-      if (t && t.trailingComment === undefined && lineOf(starts, t.span.endOffset - 1) === lineOf(starts, c.startOffset)) {
+      const t = ended > 0 ? byEnd[ended - 1] : undefined;
+      if (t && t.trailingComment === undefined && lines.sameLine(t.span.endOffset - 1, c.startOffset)) {
         t.trailingComment = body;
         continue;
       }
     }
-    const next = byStart[lastIndex(byStart, (t) => t.span.offset <= c.startOffset) + 1];
+    const next = byStart[started];
     if (next) (next.leadingComments ??= []).push(body);
     else (program.endComments ??= []).push(body);
   }
@@ -596,16 +569,4 @@ function codeBefore(text: string, offset: number): boolean {
     if (ch !== " " && ch !== "\t" && ch !== "\f" && ch !== "\v" && ch !== "\uFEFF") return true;
   }
   return false;
-}
-
-/** Index of the last element satisfying a predicate that holds on a prefix (binary search), or -1. */
-function lastIndex<T>(xs: T[], pred: (x: T) => boolean): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (pred(xs[mid])) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }

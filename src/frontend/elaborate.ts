@@ -9,15 +9,19 @@
 import { Diagnostics, didYouMean, type DiagnosticExtras, type SourcePos } from "../core/diagnostics.js";
 import type { TensorType } from "../core/tensor.js";
 import { resolveAttrs } from "../ops/attrs.js";
-import type { AttrValue, Attrs, InferContext, OpEntry, OpSignature } from "../ops/contract.js";
+import type { AttrValue, Attrs, InferContext, OpEntry } from "../ops/contract.js";
 import { getOp, opNames } from "../ops/registry.js";
-import { Graph } from "../ir/graph.js";
-import type { BlockDecl, Call, Expr, ModelDecl, Param, Span, Stmt } from "./ast.js";
+import { Graph, type OpNode } from "../ir/graph.js";
+import type { BlockDecl, Call, Expr, Ident, ModelDecl, Param, Span, Stmt } from "./ast.js";
 import { evalInt, spanPos, type EvalContext, type IntBinding } from "./eval.js";
 import { anonymousDimName, DEFAULT_REPEAT_LABEL, loopPrefix, NameTable } from "./naming.js";
 
-/** A value bound to a name: an integer, a tensor (by id), or the remains of an error. */
-export type Value = { kind: "int"; value: number } | { kind: "tensor"; id: string } | { kind: "poison" };
+/**
+ * A value bound to a name: an integer, a tensor (by id, with its type, so that an op call
+ * need not look its inputs up in the graph), or the remains of an error.
+ */
+export type Value = { kind: "int"; value: number } | TensorValue | { kind: "poison" };
+type TensorValue = { kind: "tensor"; id: string; type: TensorType };
 
 const POISON: Value = { kind: "poison" };
 
@@ -96,9 +100,40 @@ class ScopeEvalContext implements EvalContext {
 /** The attributes of a call without named arguments (only read, by `resolveAttrs`). */
 const NO_ATTRS: Attrs = Object.freeze(Object.create(null) as Attrs);
 
+/**
+ * The attributes of an op called without named arguments: its defaults, the same for every
+ * such call, so resolved once per op and shared (frozen; ops only read their attributes).
+ */
+const DEFAULT_ATTRS = new WeakMap<OpEntry, { specs: OpEntry["attrs"]; count: number; attrs: Attrs }>();
+
+function defaultAttrs(entry: OpEntry, ctx: InferContext): Attrs | undefined {
+  const known = DEFAULT_ATTRS.get(entry);
+  if (known !== undefined && known.specs === entry.attrs && known.count === entry.attrs.length) return known.attrs;
+  // A missing required attribute is reported on every call: a failure is not remembered.
+  const attrs = resolveAttrs(entry, NO_ATTRS, ctx);
+  if (attrs !== undefined) DEFAULT_ATTRS.set(entry, { specs: entry.attrs, count: entry.attrs.length, attrs: Object.freeze(attrs) });
+  return attrs;
+}
+
 function poisoned(want: number): Value[] {
   return Array.from({ length: want }, () => POISON);
 }
+
+/**
+ * A packed array of exactly `n` slots to fill by index: op inputs are kept in the graph, and
+ * an array grown by `push` from empty reserves 16 slots.
+ */
+function exactArray<T>(n: number): T[] {
+  return (n === 1 ? [undefined] : n === 2 ? [undefined, undefined] : n === 3 ? [undefined, undefined, undefined] : new Array<undefined>(n)) as T[];
+}
+
+/**
+ * Attribute records have no prototype (an attribute may be named `__proto__`); instances of
+ * this constructor also keep V8's fast properties, where `Object.create(null)` starts a
+ * dictionary, which is several times slower to fill and to enumerate.
+ */
+const AttrRecord = function AttrRecord(this: Attrs) {} as unknown as new () => Attrs;
+AttrRecord.prototype = Object.setPrototypeOf({}, null) as object;
 
 /** Thrown internally to unwind when a limit is hit; caught in `run`. */
 class LimitReached {}
@@ -179,7 +214,7 @@ class Elaborator {
           this.inputStmt(s, frame, inBlock);
           break;
         case "assign":
-          this.assign(s.targets.map((t) => t.name), s.value, frame);
+          this.assign(s.targets, s.value, frame);
           break;
         case "repeat":
           this.repeat(s, frame, inBlock);
@@ -235,11 +270,11 @@ class Elaborator {
     const id = this.names.claim(s.name);
     const type: TensorType = { dtype: s.type.dtype, shape, dims };
     this.graph.addInput(id, type, pos);
-    frame.scope.set(s.name, { kind: "tensor", id });
+    frame.scope.set(s.name, { kind: "tensor", id, type });
     if (frame.modelLevel) this.lastBound = [id];
   }
 
-  private assign(targets: string[], value: Expr, frame: Frame): void {
+  private assign(targets: readonly Ident[], value: Expr, frame: Frame): void {
     let values: Value[];
     if (value.kind === "call") {
       // Claim the outer names before anything nested, so numbering follows source order.
@@ -255,22 +290,22 @@ class Elaborator {
       values = [this.value(value, frame, "")];
     }
     for (let i = 0; i < targets.length; i++) {
-      const t = targets[i];
+      const t = targets[i].name;
       const v = values[i] ?? POISON;
       frame.scope.set(t, v);
       if (t === "loss" && v.kind === "tensor") this.outputs.add(v.id);
     }
     if (frame.modelLevel) {
-      const bound: string[] = [];
-      for (const v of values) if (v.kind === "tensor") bound.push(v.id);
-      this.lastBound = bound;
+      // The model's outputs so far (built without `push`, which reserves 16 slots: this runs per statement).
+      const v = values[0];
+      this.lastBound = values.length === 1 ? (v.kind === "tensor" ? [v.id] : []) : values.flatMap((x) => (x.kind === "tensor" ? [x.id] : []));
     }
   }
 
   /** The names the outer op(s) of `t1, t2 = call(...)` get: ops take the first target, blocks one per return. */
-  private callSlots(call: Call, targets: string[], frame: Frame): string[] {
-    if (this.input.blocks.has(call.callee) && !getOp(call.callee)) return targets.map((t) => this.names.claim(frame.prefix + t));
-    return [this.names.claim(frame.prefix + targets[0])];
+  private callSlots(call: Call, targets: readonly Ident[], frame: Frame): string[] {
+    if (this.input.blocks.has(call.callee) && !getOp(call.callee)) return targets.map((t) => this.names.claim(frame.prefix + t.name));
+    return [this.names.claim(frame.prefix + targets[0].name)];
   }
 
   private repeat(s: Extract<Stmt, { kind: "repeat" }>, frame: Frame, inBlock: boolean): void {
@@ -346,24 +381,24 @@ class Elaborator {
     }
   }
 
-  /** A value that must be a tensor (an op input). Returns its id, "poison" after a reported error. */
-  private tensorArg(expr: Expr, frame: Frame, root: string): string | "poison" {
+  /** A value that must be a tensor (an op input); undefined after a reported error. */
+  private tensorArg(expr: Expr, frame: Frame, root: string): TensorValue | undefined {
     if (expr.kind !== "ident" && expr.kind !== "call") {
       this.diagnostics.error("PAR2009", `a ${expr.kind === "float" ? "float" : expr.kind === "int" || expr.kind === "binary" || expr.kind === "unary" ? "integer" : expr.kind} is used where a tensor is expected`, {
         pos: this.pos(expr.span),
         expected: "a tensor (an input, a named value or an op call)",
       });
-      return "poison";
+      return undefined;
     }
     const v = expr.kind === "call" ? this.nestedCall(expr, frame, root) : this.value(expr, frame, root);
-    if (v.kind === "tensor") return v.id;
+    if (v.kind === "tensor") return v;
     if (v.kind === "int") {
       this.diagnostics.error("PAR2009", `\`${expr.kind === "ident" ? expr.name : "..."}\` is an integer (${v.value}), but a tensor is expected here`, {
         pos: this.pos(expr.span),
         expected: "a tensor (an input, a named value or an op call)",
       });
     }
-    return "poison";
+    return undefined;
   }
 
   /** A call inside another call: named `<root>.<callee>`, nested calls stay flat under root. */
@@ -378,9 +413,9 @@ class Elaborator {
    * context needs; `root`: the prefix for calls nested in its arguments.
    */
   private call(call: Call, slots: string[], frame: Frame, want: number, root: string): Value[] {
-    const block = this.input.blocks.get(call.callee);
     const entry = getOp(call.callee);
     if (entry) return this.callOp(entry, call, slots[0], frame, want, root);
+    const block = this.input.blocks.get(call.callee);
     if (block) return this.callBlock(block, call, slots, frame, want, root);
     this.diagnostics.error("PAR2005", `unknown op or block \`${call.callee}\``, {
       pos: this.pos(call.calleeSpan),
@@ -394,22 +429,29 @@ class Elaborator {
 
   private callOp(entry: OpEntry, call: Call, name: string, frame: Frame, want: number, root: string): Value[] {
     const pos = this.pos(call.span);
-    const inputs: string[] = [];
+    const args = call.args;
+    // Exact-size arrays filled by index: `inputs` stays in the graph.
+    const inputs = exactArray<string>(args.length);
+    const types = exactArray<TensorType>(args.length);
     let poison = false;
-    for (const a of call.args) {
-      const id = this.tensorArg(a, frame, root);
-      if (id === "poison") poison = true;
-      inputs.push(id);
+    for (let i = 0; i < args.length; i++) {
+      const t = this.tensorArg(args[i], frame, root);
+      if (t === undefined) {
+        poison = true;
+        inputs[i] = "poison";
+      } else {
+        inputs[i] = t.id;
+        types[i] = t.type;
+      }
     }
     const given = this.attrs(call, frame);
     if (given === undefined || poison) return poisoned(want);
-    const types: TensorType[] = [];
-    for (const id of inputs) types.push(this.graph.tensor(id).type);
     const ctx: InferContext = { opName: name, pos, diagnostics: this.diagnostics };
-    const attrs = resolveAttrs(entry, given, ctx);
+    const attrs = given === NO_ATTRS ? defaultAttrs(entry, ctx) : resolveAttrs(entry, given, ctx);
     if (!attrs) return poisoned(want);
-    const outputs = entry.expand ? this.addExpanded(entry, name, inputs, types, attrs, pos) : this.addOp(entry, name, inputs, types, attrs, pos);
-    if (!outputs) return poisoned(want);
+    const node = entry.expand ? this.addExpanded(entry, name, inputs, types, attrs, ctx) : this.addOp(entry, name, inputs, types, attrs, ctx);
+    if (!node) return poisoned(want);
+    const outputs = node.outputs;
     if (outputs.length !== want) {
       this.diagnostics.error("PAR2024", `\`${entry.name}\` yields ${outputs.length} output${outputs.length === 1 ? "" : "s"} (${entry.outputNames.join(", ")}), but ${want} ${want === 1 ? "is" : "are"} needed here`, {
         pos,
@@ -418,45 +460,51 @@ class Elaborator {
       });
       return poisoned(want);
     }
-    return outputs.map((id) => ({ kind: "tensor", id }));
+    // The graph gave output i the type sig.outputs[i].
+    const outTypes = node.sig.outputs;
+    if (outputs.length === 1) return [{ kind: "tensor", id: outputs[0], type: outTypes[0] }];
+    const values: Value[] = [];
+    for (let i = 0; i < outputs.length; i++) values.push({ kind: "tensor", id: outputs[i], type: outTypes[i] });
+    return values;
   }
 
-  private addOp(entry: OpEntry, name: string, inputs: string[], types: TensorType[], attrs: Attrs, pos: SourcePos): string[] | undefined {
-    const sig = entry.infer(types, attrs, { opName: name, pos, diagnostics: this.diagnostics });
+  /** Infers and adds one op; `ctx` names it (and carries its position). */
+  private addOp(entry: OpEntry, name: string, inputs: string[], types: TensorType[], attrs: Attrs, ctx: InferContext): OpNode | undefined {
+    const sig = entry.infer(types, attrs, ctx);
     if (!sig) return undefined;
-    return this.emit(name, entry.name, attrs, inputs, sig, pos);
+    if (this.graph.ops.size >= this.limits.maxOps) this.tooLarge(`more than ${this.limits.maxOps} ops`, this.input.model.nameSpan);
+    return this.graph.addOp({ name, op: entry.name, attrs, inputs, sig, pos: ctx.pos });
   }
 
-  /** A composite op: its sub-ops are added instead (`<name>.<suffix>`, the last one named `name`). */
-  private addExpanded(entry: OpEntry, name: string, inputs: string[], types: TensorType[], attrs: Attrs, pos: SourcePos): string[] | undefined {
+  /**
+   * A composite op: its sub-ops are added instead (`<name>.<suffix>`, the last one named `name`).
+   * Returns the last sub-op, whose outputs are the composite's.
+   */
+  private addExpanded(entry: OpEntry, name: string, inputs: string[], types: TensorType[], attrs: Attrs, ctx: InferContext): OpNode | undefined {
     // Validate the composite as a whole first, so shape errors speak of the op the user wrote.
-    if (!entry.infer(types, attrs, { opName: name, pos, diagnostics: this.diagnostics })) return undefined;
+    if (!entry.infer(types, attrs, ctx)) return undefined;
     const subs = entry.expand!(types, attrs);
-    const produced: string[][] = [];
+    const produced: OpNode[] = [];
     for (const sub of subs) {
       const subEntry = getOp(sub.op);
       if (!subEntry) throw new Error(`op \`${entry.name}\` expands to unknown op \`${sub.op}\``);
       const subName = sub.suffix ? this.names.claim(`${name}.${sub.suffix}`) : name;
-      const subInputs = sub.inputs.map((r) => (typeof r === "number" ? inputs[r] : produced[r.op][r.output]));
-      const ctx: InferContext = { opName: subName, pos, diagnostics: this.diagnostics };
-      const subAttrs = resolveAttrs(subEntry, sub.attrs, ctx);
+      const subInputs = sub.inputs.map((r) => (typeof r === "number" ? inputs[r] : produced[r.op].outputs[r.output]));
+      const subTypes = sub.inputs.map((r) => (typeof r === "number" ? types[r] : produced[r.op].sig.outputs[r.output]));
+      const subCtx: InferContext = { opName: subName, pos: ctx.pos, diagnostics: this.diagnostics };
+      const subAttrs = resolveAttrs(subEntry, sub.attrs, subCtx);
       if (!subAttrs) return undefined;
-      const out = this.addOp(subEntry, subName, subInputs, subInputs.map((id) => this.graph.tensor(id).type), subAttrs, pos);
+      const out = this.addOp(subEntry, subName, subInputs, subTypes, subAttrs, subCtx);
       if (!out) return undefined;
       produced.push(out);
     }
     return produced[produced.length - 1];
   }
 
-  private emit(name: string, op: string, attrs: Attrs, inputs: string[], sig: OpSignature, pos: SourcePos): string[] {
-    if (this.graph.ops.size >= this.limits.maxOps) this.tooLarge(`more than ${this.limits.maxOps} ops`, this.input.model.nameSpan);
-    return this.graph.addOp({ name, op, attrs, inputs, sig, pos }).outputs;
-  }
-
   /** Named arguments of an op call as attribute values. */
   private attrs(call: Call, frame: Frame): Attrs | undefined {
     if (call.named.length === 0) return NO_ATTRS;
-    const out: Attrs = Object.create(null) as Attrs;
+    const out = new AttrRecord();
     let ok = true;
     for (const na of call.named) {
       if (Object.prototype.hasOwnProperty.call(out, na.name)) {

@@ -3,25 +3,29 @@
 // elaborator makes source order, so names do not shift when unrelated code changes.
 
 export class NameTable {
-  private readonly used = new Set<string>();
-  /** Next suffix to try per base name, so that claiming stays O(1) amortized. */
-  private readonly nextSuffix = new Map<string, number>();
+  /**
+   * Every name taken, with the next suffix to try when it is claimed again (0: none tried
+   * yet, so `_2`). One map, so that a claim costs one lookup and one insertion: a large
+   * model claims tens of thousands of names.
+   */
+  private readonly taken = new Map<string, number>();
 
   has(name: string): boolean {
-    return this.used.has(name);
+    return this.taken.has(name);
   }
 
   /** Reserves `base` if free, else the first free `base_2`, `base_3`, ... and returns it. */
   claim(base: string): string {
-    if (!this.used.has(base)) {
-      this.used.add(base);
+    const next = this.taken.get(base);
+    if (next === undefined) {
+      this.taken.set(base, 0);
       return base;
     }
-    let n = this.nextSuffix.get(base) ?? 2;
+    let n = next === 0 ? 2 : next;
     let name = `${base}_${n}`;
-    while (this.used.has(name)) name = `${base}_${++n}`;
-    this.nextSuffix.set(base, n + 1);
-    this.used.add(name);
+    while (this.taken.has(name)) name = `${base}_${++n}`;
+    this.taken.set(base, n + 1);
+    this.taken.set(name, 0);
     return name;
   }
 }

@@ -9,6 +9,7 @@ import { errorBudget, ErrorLimitReached, parParser, type SyntaxErrorPayload } fr
 import * as T from "../../grammar/tokens.js";
 import type { Program, TopItem } from "./ast.js";
 import { attachComments, cstToAst } from "./cst-to-ast.js";
+import { lineTable, type LineTable } from "./lines.js";
 
 const TOP_KEYWORDS = new Set<TokenType>([T.Model, T.Block, T.Mesh, T.Strategy]);
 const LABELS = new Map<string, string>(T.PARSER_TOKENS.map((t) => [t.name, t.LABEL ?? t.name]));
@@ -19,7 +20,8 @@ const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLi
 const MAX_RUNS = 50;
 /** Parser errors before giving up (each costs recovery time; more would not help anyone). */
 export const MAX_SYNTAX_ERRORS = 100;
-const NAMED_VALUE_RULES = new Set(["argList", "attrList", "paramList", "expr", "param"]);
+/** Rules whose lists hold named values (`name = value`), where a `:` is a slip for `=`. */
+const NAMED_VALUE_RULES = new Set(["attrList", "paramList", "expr", "param"]);
 /** When a list of items stops at a token that starts no item, say what items there could be. */
 const ITEM_LISTS: Record<string, string> = {
   body: "a statement (`input`, `repeat`, `for`, `return`, `name = ...`) or `}`",
@@ -54,14 +56,15 @@ export function reportParserFailure(e: unknown, file: string, diagnostics: Diagn
 function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): Program | undefined {
   const errorsBefore = diagnostics.errors.length;
   const lexed = T.parLexer.tokenize(text);
+  const lines = lineTable(text);
   for (const e of lexed.errors) {
     const found = text.substr(e.offset, Math.max(1, e.length));
     diagnostics.error("PAR1001", `unexpected character${found.length > 1 ? "s" : ""} \`${found}\``, {
-      pos: { file, line: e.line ?? 1, column: e.column ?? 1, offset: e.offset, length: Math.max(1, e.length) },
+      pos: { file, ...lines.position(e.offset), offset: e.offset, length: Math.max(1, e.length) },
       hint: found.startsWith("'") ? 'strings use double quotes: "name"' : undefined,
     });
   }
-  const tokens = withInvalidTokens(lexed.tokens, lexed.groups.invalid ?? [], file, diagnostics);
+  const tokens = withInvalidTokens(lexed.tokens, lexed.groups.invalid ?? [], file, lines, diagnostics);
   const items: TopItem[] = [];
   const seenItems = new Set<number>();
   // Chevrotain's own re-sync may already have read past a stray top-level token, so a
@@ -82,12 +85,13 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
   do {
     errorBudget.left = budget;
     parParser.input = start === 0 ? tokens : tokens.slice(start);
+    parParser.source = text;
     let cst: ProgramCstNode;
     try {
       cst = parParser.program() as ProgramCstNode;
     } catch (e) {
       if (!(e instanceof ErrorLimitReached)) throw e;
-      reportErrorLimit(e.token, text, file, diagnostics);
+      reportErrorLimit(e.token, text, file, lines, diagnostics);
       break;
     } finally {
       errorBudget.left = Infinity;
@@ -100,8 +104,8 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
     for (const e of errors) {
       const payload = decode(e);
       // Recovery often trips again on the rest of a broken line: one error per line.
-      const line = Number.isFinite(e.token.startLine) ? (e.token.startLine as number) : Infinity;
-      if (line !== lastLine || payload.kind === "redundant") reportSyntaxError(e, payload, tokens, text, file, found);
+      const line = Number.isFinite(e.token.startOffset) ? lines.line(e.token.startOffset) : Infinity;
+      if (line !== lastLine || payload.kind === "redundant") reportSyntaxError(e, payload, tokens, text, file, lines, found);
       lastLine = line;
       if (payload.kind === "redundant") {
         const at = indexOfToken(tokens, e.token);
@@ -121,15 +125,16 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
   } while (start < tokens.length && ++runs < MAX_RUNS);
   // The shared parser would otherwise keep this file's tokens alive until the next parse.
   parParser.input = [];
+  parParser.source = "";
   const program: Program = { span: { line: 1, column: 1, offset: 0, endOffset: text.length }, file, items };
   attachComments(program, lexed.groups.comments ?? [], text);
   if (items.length === 0 && diagnostics.errors.length > errorsBefore) return undefined;
   return program;
 }
 
-function reportErrorLimit(tok: IToken, text: string, file: string, diagnostics: Diagnostics): void {
+function reportErrorLimit(tok: IToken, text: string, file: string, lines: LineTable, diagnostics: Diagnostics): void {
   const at = Number.isFinite(tok.startOffset)
-    ? { line: tok.startLine ?? 1, column: tok.startColumn ?? 1, offset: tok.startOffset, length: Math.max(1, tok.image.length) }
+    ? { ...lines.position(tok.startOffset), offset: tok.startOffset, length: Math.max(1, tok.image.length) }
     : { ...endPosition(text), offset: text.length, length: 1 };
   diagnostics.error("PAR1011", `too many syntax errors: stopped reading after ${MAX_SYNTAX_ERRORS}`, {
     pos: { file, ...at },
@@ -141,11 +146,11 @@ function reportErrorLimit(tok: IToken, text: string, file: string, diagnostics: 
  * Reports malformed numbers and unterminated strings, and hands them to the parser as the
  * token they were meant to be (marked invalid, so the AST drops them): one typo, one error.
  */
-function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, diagnostics: Diagnostics): IToken[] {
+function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, lines: LineTable, diagnostics: Diagnostics): IToken[] {
   if (invalid.length === 0) return tokens;
   const replaced = invalid.map((t) => {
     const asString = t.tokenType === T.UnterminatedString;
-    const pos = { file, line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset, length: t.image.length };
+    const pos = { file, ...lines.position(t.startOffset), offset: t.startOffset, length: t.image.length };
     if (asString) {
       diagnostics.error("PAR1002", "unterminated string: the line ends before the closing `\"`", { pos, expected: '`"`', hint: 'close the string on the same line; write `\\"` for a quote inside it' });
     } else {
@@ -192,7 +197,7 @@ function words(names: readonly string[]): string {
   return `${parts.slice(0, -1).join(", ")} or ${parts[parts.length - 1]}`;
 }
 
-function reportSyntaxError(e: IRecognitionException, p: SyntaxErrorPayload, tokens: IToken[], text: string, file: string, diagnostics: Diagnostics): void {
+function reportSyntaxError(e: IRecognitionException, p: SyntaxErrorPayload, tokens: IToken[], text: string, file: string, lines: LineTable, diagnostics: Diagnostics): void {
   const tok = e.token;
   const itemList = p.kind === "mismatch" && p.expected.length === 1 && p.expected[0] === "RBrace" ? ITEM_LISTS[p.rule] : undefined;
   const expected = itemList ?? words(p.expected);
@@ -201,10 +206,11 @@ function reportSyntaxError(e: IRecognitionException, p: SyntaxErrorPayload, toke
     const closer = opener && OPENERS[opener.tokenType.name];
     if (opener && closer && p.expected.includes(closer)) {
       const close = LABELS.get(closer) ?? closer;
+      const at = lines.position(opener.startOffset);
       diagnostics.error("PAR1004", `the file ends before ${close} closes the ${LABELS.get(opener.tokenType.name)} opened here`, {
-        pos: { file, line: opener.startLine ?? 1, column: opener.startColumn ?? 1, offset: opener.startOffset, length: 1 },
+        pos: { file, ...at, offset: opener.startOffset, length: 1 },
         expected: close,
-        hint: `add ${close} at the end of the declaration that starts on line ${opener.startLine}`,
+        hint: `add ${close} at the end of the declaration that starts on line ${at.line}`,
       });
       return;
     }
@@ -215,7 +221,7 @@ function reportSyntaxError(e: IRecognitionException, p: SyntaxErrorPayload, toke
   const found = `\`${tok.image}\``;
   const message = p.kind === "redundant" ? `found ${found} at the top level, expected a declaration` : `found ${found}, expected ${expected}`;
   diagnostics.error("PAR1003", message, {
-    pos: { file, line: tok.startLine ?? 1, column: tok.startColumn ?? 1, offset: tok.startOffset, length: Math.max(1, tok.image.length) },
+    pos: { file, ...lines.position(tok.startOffset), offset: tok.startOffset, length: Math.max(1, tok.image.length) },
     expected,
     hint: hintFor(p, tok, tokens),
   });
@@ -229,8 +235,8 @@ function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string |
     if (p.rule === "rule") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`";
     return "use `:` here";
   }
-  if (type === T.Colon && NAMED_VALUE_RULES.has(p.rule)) return "named values use `=`, not `:`: `out = 4`";
   const at = indexOfToken(tokens, tok);
+  if (type === T.Colon && (NAMED_VALUE_RULES.has(p.rule) || (p.rule === "unary" && atCallArguments(p, tokens, at)))) return "named values use `=`, not `:`: `out = 4`";
   const next = tokens[at + 1]?.tokenType;
   const usedAsName = p.expected.includes("Identifier") || next === T.Equals || next === T.Comma || next === T.Colon || next === T.LParen;
   if (T.KEYWORDS.includes(type) && usedAsName) return `\`${tok.image}\` is a reserved word and cannot be used as a name`;
@@ -262,6 +268,31 @@ function indexOfToken(tokens: IToken[], tok: IToken): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * True when an error in a `unary` is about a call's argument list rather than inside one
+ * argument (the call's arguments are read in its `unary`): its `)` missing, or no argument
+ * where one starts (after the call's `(` or a `,`).
+ */
+function atCallArguments(p: SyntaxErrorPayload, tokens: IToken[], at: number): boolean {
+  if (!inCallArguments(tokens, at)) return false;
+  const prev = at > 0 ? tokens[at - 1].tokenType : undefined;
+  return p.kind === "mismatch" || prev === T.LParen || prev === T.Comma;
+}
+
+/** True when the innermost bracket open before token `at` is a call's `(` (a name before it). */
+function inCallArguments(tokens: IToken[], at: number): boolean {
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const name = tokens[i].tokenType.name;
+    if (name === "RParen" || name === "RBracket" || name === "RBrace") depth++;
+    else if (name in OPENERS) {
+      if (depth === 0) return name === "LParen" && i > 0 && tokens[i - 1].tokenType === T.Identifier;
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** The innermost `{`, `(` or `[` left open at the end of the tokens. */

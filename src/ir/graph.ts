@@ -66,23 +66,37 @@ export class Graph {
 
   /** Adds an op whose inputs already exist; creates its output tensors from its signature. */
   addOp(node: Omit<OpNode, "outputs">): OpNode {
-    if (this.ops.has(node.name) || this.tensors.has(node.name)) throw new Error(`graph ${this.name}: duplicate name ${node.name}`);
-    const types = node.sig.outputs;
-    const outputs: string[] = [];
-    for (let i = 0; i < types.length; i++) outputs.push(outputTensorId(node.name, i, types.length));
-    // Same as `{ ...node, outputs }`, which V8 runs an order of magnitude slower here.
-    const full = Object.assign({}, node) as OpNode;
-    full.outputs = outputs;
-    this.ops.set(node.name, full);
+    const name = node.name;
+    if (this.ops.has(name) || this.tensors.has(name)) throw new Error(`graph ${this.name}: duplicate name ${name}`);
     const inputs = node.inputs;
+    // The input tensors, looked up once (checked before the graph changes).
+    const read: TensorInfo[] = new Array<TensorInfo>(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
       const t = this.tensors.get(inputs[i]);
-      if (!t) throw new Error(`graph ${this.name}: op ${node.name} reads unknown tensor ${inputs[i]}`);
-      t.consumers.push({ op: node.name, input: i });
+      if (!t) throw new Error(`graph ${this.name}: op ${name} reads unknown tensor ${inputs[i]}`);
+      read[i] = t;
+    }
+    const types = node.sig.outputs;
+    const outputs: string[] = types.length === 1 ? [name] : new Array<string>(types.length);
+    if (types.length !== 1) for (let i = 0; i < types.length; i++) outputs[i] = outputTensorId(name, i, types.length);
+    // Built whole, not as `{ ...node, outputs }` (an order of magnitude slower here) nor by
+    // adding properties to a copy: a large model holds tens of thousands of these.
+    const pos = node.pos;
+    const full: OpNode =
+      pos === undefined
+        ? { name, op: node.op, attrs: node.attrs, inputs, outputs, sig: node.sig }
+        : { name, op: node.op, attrs: node.attrs, inputs, outputs, sig: node.sig, pos };
+    this.ops.set(name, full);
+    for (let i = 0; i < read.length; i++) {
+      const consumer = { op: name, input: i };
+      const consumers = read[i].consumers;
+      // Most tensors have one consumer: an exact one-element array, not a push-grown one.
+      if (consumers.length === 0) read[i].consumers = [consumer];
+      else consumers.push(consumer);
     }
     for (let i = 0; i < outputs.length; i++) {
-      const t: TensorInfo = { id: outputs[i], type: types[i], producer: { op: node.name, output: i }, consumers: [] };
-      if (node.pos) t.pos = node.pos;
+      const producer = { op: name, output: i };
+      const t: TensorInfo = pos === undefined ? { id: outputs[i], type: types[i], producer, consumers: [] } : { id: outputs[i], type: types[i], producer, consumers: [], pos };
       this.tensors.set(outputs[i], t);
     }
     return full;

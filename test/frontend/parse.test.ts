@@ -255,6 +255,11 @@ describe("parse: diagnostics", () => {
     expect(colon.hint).toContain("input x : f32");
     const attr = expectAt("model m {\n  h = linear(x, out: 4)\n}", "PAR1003", 2, 20);
     expect(attr.hint).toContain("`=`");
+    // The same slip in a nested call or as the first argument; not in parentheses or inside an argument.
+    expect(expectAt("model m {\n  h = a + f(g(x), out : 4)\n}", "PAR1003", 2, 23).hint).toContain("`=`");
+    expect(expectAt("model m {\n  h = f(: 4)\n}", "PAR1003", 2, 9).hint).toContain("`=`");
+    expect(expectAt("model m {\n  h = (x : 4)\n}", "PAR1003", 2, 10).hint).toBeUndefined();
+    expect(expectAt("model m {\n  h = f(x, out = :)\n}", "PAR1003", 2, 18).hint).toBeUndefined();
     const rule = expectAt("strategy s for m on p {\n  logits = sample = 4\n}", "PAR1003", 2, 10);
     expect(rule.hint).toContain("PATTERN : key = value");
     const spaced = expectAt("strategy s for m on p {\n  layer *.attn : c = 2\n}", "PAR1003", 2, 9);

@@ -34,6 +34,7 @@ function ruleNames(node: CstNode, out = new Set<string>()): Set<string> {
 describe("grammar", () => {
   it("the sample program exercises every grammar rule without errors", () => {
     parParser.input = parLexer.tokenize(ALL_RULES).tokens;
+    parParser.source = ALL_RULES;
     const cst = parParser.program();
     expect(parParser.errors).toEqual([]);
     const all = Object.keys(parParser.getGAstProductions()).sort();
