@@ -1,6 +1,6 @@
 // Simulator fidelity on this machine (issue 6 §5): for several strategies of three small
 // models on the `local` mesh, the simulator's predicted iteration time (its compute costs
-// MEASURED by profilePlan, i.e. `par profile`, its exchange costs from the local mesh's
+// MEASURED by running the plan (profile-exec.ts, i.e. `par profile`), its exchange costs from the local mesh's
 // measured shm figures) against the iteration time the worker runtime measures (median
 // over steps after warm-up). Reports each pair, the median absolute relative error
 // (target ≤ 10 %) and the Spearman rank correlation of predicted vs measured (target

@@ -1,9 +1,10 @@
-// Profiling under contention: each task of a plan measured alone and then, right after,
-// while `loadBy` background workers (load-worker.ts) run the plan's kernels on the other
-// cores, as the other devices of a local mesh do during a step. The two measurements of
-// one task are back to back, so drift on a shared machine (other tenants, clock changes)
-// lands on both. src/sim/contention.ts blends the two figures by how much each task
-// overlaps other devices' compute in the simulated schedule.
+// Profiling under contention: the plan's training steps run in this thread with every
+// instruction timed (profile-exec.ts), alternately alone and while `loadBy` background
+// workers (load-worker.ts) run the plan's kernels on the other cores, as the other devices
+// of a local mesh do during a step. Alone and loaded steps alternate, so drift on a shared
+// machine (other tenants, clock changes) lands on both. src/sim/contention.ts blends the
+// two figures by how much each task overlaps other devices' compute in the simulated
+// schedule.
 
 import { Worker } from "node:worker_threads";
 import type { Plan } from "../codegen/plan.js";
@@ -11,7 +12,8 @@ import { parError } from "../core/diagnostics.js";
 import type { TF } from "../ops/contract.js";
 import type { BackendName } from "./backend.js";
 import { LOAD_STATE, LOAD_WANTED } from "./load-worker.js";
-import { planKernels, profilePlan, timeKernel, type ProfiledTask, type ProfileOptions } from "./profile.js";
+import { profileByExecution } from "./profile-exec.js";
+import type { ProfiledTask, ProfileOptions } from "./profile.js";
 import { workerScript } from "./run-workers.js";
 
 export interface LoadedTask extends ProfiledTask {
@@ -86,25 +88,24 @@ class BackgroundLoad {
 }
 
 /**
- * Profiles `plan` task by task, alone and with `loadBy` background workers computing; each
- * task gets both figures. `loadBy` 0 is profilePlan alone.
+ * Profiles `plan` by running `warmup` steps, then `repeats` steps alone, interleaved with
+ * `repeats` steps under `loadBy` background workers; `loadBy` 0 measures alone only.
  */
 export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
-  if (loadBy <= 0) return profilePlan(plan, tf, options);
   const warmup = options.warmup ?? 2;
   const repeats = options.repeats ?? 5;
-  const load = await BackgroundLoad.start(plan, backend, loadBy);
+  const phases: ("warmup" | "alone" | "loaded")[] = Array.from({ length: warmup }, () => "warmup" as const);
+  for (let r = 0; r < repeats; r++) phases.push(...(loadBy > 0 ? (["alone", "loaded"] as const) : (["alone"] as const)));
+  const load = loadBy > 0 ? await BackgroundLoad.start(plan, backend, loadBy) : undefined;
   try {
-    return planKernels(plan, tf).map((k) => {
-      load.set(false);
-      const forwardMs = timeKernel(k.forward, warmup, repeats);
-      const backwardMs = timeKernel(k.backward, warmup, repeats);
-      load.set(true);
-      const loadedForwardMs = timeKernel(k.forward, warmup, repeats);
-      const loadedBackwardMs = timeKernel(k.backward, warmup, repeats);
-      return { ...k.task, forwardMs, backwardMs, loadedForwardMs, loadedBackwardMs };
-    });
+    const profile = await profileByExecution(plan, tf, phases, (phase) => load?.set(phase === "loaded"));
+    return profile.map((p) => ({
+      ...p.task,
+      forwardMs: p.forward.alone,
+      backwardMs: p.backward.alone,
+      ...(load ? { loadedForwardMs: p.forward.loaded, loadedBackwardMs: p.backward.loaded } : {}),
+    }));
   } finally {
-    await load.stop();
+    await load?.stop();
   }
 }

@@ -1,15 +1,12 @@
-// Measuring task costs on this machine's backend (`par profile`), as FlexFlow does: every
-// distinct (op, task box extent) among a plan's forward instructions is run alone, forward
-// and backward, `warmup` times unmeasured and then `repeats` times; the median is kept.
-// A measurement covers what the executor does for one kernel instruction: tensors made
-// from typed arrays, the kernel, and reading the results back (dataSync), so that the
-// simulator, fed these numbers, predicts what the workers spend (including the input
-// gradients it skips: those the plan's backward instruction discards).
+// Task kernels of a plan, runnable on their own: every distinct (op, task box extent) among
+// a plan's forward instructions with deterministic operands, forward and backward, the way
+// the executor calls a kernel (tensors from typed arrays, the kernel, results read back).
+// The background load of profile-load.ts cycles through them. The measurements themselves
+// (`par profile`) time the executor's own instructions: profile-exec.ts.
 //
-// The result rows are the simulator's measured-cost entries (the `par-measured-costs`
+// ProfiledTask rows are the simulator's measured-cost entries (the `par-measured-costs`
 // format of src/cost/compute.ts); the runtime does not import src/cost, the CLI wraps them.
 
-import { median } from "../core/stats.js";
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { regionShape, regionVolume } from "../core/region.js";
 import type { Plan } from "../codegen/plan.js";
@@ -103,28 +100,4 @@ export function planKernels(plan: Plan, tf: TF): TaskKernel[] {
     }
   }
   return out;
-}
-
-/** Median milliseconds of `f` over `repeats` runs after `warmup` unmeasured ones. */
-export function timeKernel(f: () => void, warmup: number, repeats: number): number {
-  for (let i = 0; i < warmup; i++) f();
-  const xs: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    f();
-    xs.push(performance.now() - t0);
-  }
-  return median(xs);
-}
-
-/** Measures every distinct task of `plan`'s forward instructions. */
-export function profilePlan(plan: Plan, tf: TF, options: ProfileOptions = {}): ProfiledTask[] {
-  const warmup = options.warmup ?? 2;
-  const repeats = options.repeats ?? 5;
-  return planKernels(plan, tf).map((k) => {
-    // Forward first: its outputs feed backward.
-    const forwardMs = timeKernel(k.forward, warmup, repeats);
-    const backwardMs = timeKernel(k.backward, warmup, repeats);
-    return { ...k.task, forwardMs, backwardMs };
-  });
 }

@@ -1,7 +1,7 @@
 // `par profile FILE.par [--mesh local] [--strategy S|--search] [--backend B] [--repeats N]
 //  [--warmup N] --out costs.json`: measures the forward and backward time of every distinct
-// task of the model under the strategy on this machine's backend (src/runtime/profile.ts:
-// warm-up, repeats, median) and writes the simulator's measured-cost table
+// task of the model under the strategy on this machine's backend (src/runtime/profile-exec.ts:
+// the plan's steps run in this thread with every instruction timed; warm-up, repeats, median) and writes the simulator's measured-cost table
 // (`par-measured-costs`, src/cost/compute.ts). `par simulate --costs costs.json` and
 // `par run --trace --costs costs.json` then predict local runs from measurements.
 // Several --strategy runs can be merged by giving --merge with earlier tables.

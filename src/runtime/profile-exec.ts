@@ -1,0 +1,90 @@
+// Profiling by execution: the plan's training steps run in this thread (every device's
+// DeviceExecutor on the in-memory comm, as runPlanInProcess does) and every forward and
+// backward instruction is timed as the executor runs it: reading its input buffers into
+// tensors, the kernel, reading the results back and storing or ACCUMULATING them into the
+// device's buffers. Kernel-only timing (profile.ts's planKernels) misses that bookkeeping,
+// which on a CPU backend is a large share of small kernels. Devices run one after another
+// here (one thread), so these are the tasks' times alone; profile-load.ts runs the same
+// steps with background load for the loaded figures.
+//
+// Times are keyed like the measured-cost table: (op kind, input shapes, attrs, extent);
+// tasks with equal keys share samples, and each key's median is kept.
+
+import type { Plan } from "../codegen/plan.js";
+import { median } from "../core/stats.js";
+import type { TF } from "../ops/contract.js";
+import { DeviceExecutor } from "./executor.js";
+import { MemoryHub } from "./memory-comm.js";
+import { planSignatures } from "./executor.js";
+import type { ProfiledTask } from "./profile.js";
+
+type Phase = "warmup" | "alone" | "loaded";
+
+interface Samples {
+  task: Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+  forward: Record<"alone" | "loaded", number[]>;
+  backward: Record<"alone" | "loaded", number[]>;
+}
+
+export interface ExecutionProfile {
+  task: Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+  /** Median milliseconds per phase (0 where a phase had no steps or the plan never runs it). */
+  forward: Record<"alone" | "loaded", number>;
+  backward: Record<"alone" | "loaded", number>;
+}
+
+/**
+ * Runs `phases.length` training steps of `plan` in this thread; `enter(phase)` is called
+ * before each step (to switch a background load on or off). Returns each distinct task's
+ * median forward and backward time per phase, in plan order of first appearance.
+ */
+export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Phase[], enter: (phase: Phase) => void = () => undefined): Promise<ExecutionProfile[]> {
+  const sigs = planSignatures(plan);
+  const samples = new Map<string, Samples>();
+  const keyOf = new Map<string, string>();
+  // Keys in plan order, so results are deterministic and match planKernels' order.
+  for (const p of plan.programs) {
+    for (const ins of p.instructions) {
+      if (ins.kind !== "forward") continue;
+      const rt = sigs.get(ins.op)!;
+      const extent = ins.box.hi.map((h, i) => h - ins.box.lo[i]);
+      const key = `${rt.op.op}|${JSON.stringify(rt.inputShapes)}|${JSON.stringify(rt.op.attrs)}|${extent.join(",")}`;
+      keyOf.set(`${ins.op}#${ins.task}`, key);
+      if (!samples.has(key)) {
+        samples.set(key, {
+          task: { op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, opName: ins.op },
+          forward: { alone: [], loaded: [] },
+          backward: { alone: [], loaded: [] },
+        });
+      }
+    }
+  }
+  let phase: Phase = "warmup";
+  const hub = new MemoryHub();
+  const executors = plan.programs.map((p) => {
+    let t0 = 0;
+    return new DeviceExecutor(plan, p.device, tf, hub.comm(p.device), {
+      before(_i, ins) {
+        if (ins.kind === "forward" || ins.kind === "backward") t0 = performance.now();
+      },
+      after(_i, ins) {
+        if (phase === "warmup" || (ins.kind !== "forward" && ins.kind !== "backward")) return;
+        const ms = performance.now() - t0;
+        const s = samples.get(keyOf.get(`${ins.op}#${ins.task}`)!);
+        if (s) s[ins.kind][phase].push(ms);
+      },
+    });
+  });
+  for (let step = 0; step < phases.length; step++) {
+    phase = phases[step];
+    enter(phase);
+    await Promise.all(executors.map((e) => e.step(step)));
+  }
+  // No sample: the plan never runs that backward (an op whose gradient nobody needs), so it costs nothing.
+  const med = (xs: number[]) => (xs.length ? median(xs) : 0);
+  return [...samples.values()].map((s) => ({
+    task: s.task,
+    forward: { alone: med(s.forward.alone), loaded: med(s.forward.loaded) },
+    backward: { alone: med(s.backward.alone), loaded: med(s.backward.loaded) },
+  }));
+}
