@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { writeFileAtomic } from "../src/core/files.js";
 import { measureCpu } from "../src/core/measure-cpu.js";
+import { channelLatency } from "./runtime.js";
 
 /** The repository root: the nearest folder above this module holding package.json (works from bench/ and dist/bench/). */
 function repoRoot(): string {
@@ -26,6 +27,12 @@ tf.env().set("PROD", true);
 if (!(await tf.setBackend("wasm"))) throw new Error("the tfjs wasm backend failed to initialise");
 await tf.ready();
 const measured = await measureCpu(tf as unknown as Parameters<typeof measureCpu>[0]);
+// The link latency the simulator charges per message is what the runtime's own exchange
+// path costs (ShmComm send and a device's spinning-then-sleeping receive), not a bare
+// Atomics round trip: the latter is several times smaller and made local predictions of
+// communication-heavy strategies optimistic.
+measured.shm.latency = await channelLatency();
+measured.provenance += "; shm latency: half the median round trip of 1-float messages through the runtime's ShmComm between two worker threads (bench/runtime.ts channelLatency)";
 const out = process.argv[2] ? resolve(process.argv[2]) : join(repoRoot(), "src", "core", "cpu-measured.json");
 writeFileAtomic(out, JSON.stringify(measured, null, 2) + "\n");
 process.stdout.write(`wrote ${out}\n${JSON.stringify(measured, null, 2)}\n`);

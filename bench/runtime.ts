@@ -64,6 +64,18 @@ const { parentPort, workerData } = require("node:worker_threads");
       for (let i = 0; i < messages; i++) await comm.allreduceInPlace([0, 1], tagBase + i, data);
       return;
     }
+    if (mode === "pingpong") {
+      for (let i = 0; i < messages; i++) {
+        if (me === 0) {
+          comm.send(1, tagBase + i, data);
+          await comm.recv(1, tagBase + "r" + i);
+        } else {
+          await comm.recvInto(0, tagBase + i, sink);
+          comm.send(0, tagBase + "r" + i, data);
+        }
+      }
+      return;
+    }
     for (let w = 0; w < messages; w += window) {
       const end = Math.min(messages, w + window);
       if (me === 0) {
@@ -87,7 +99,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 `;
 
 /** Median bytes per second over REPS runs (a run's time is the slower worker's). */
-async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: number, messages: number, options: Record<string, unknown> = {}): Promise<number> {
+async function channelBandwidth(mode: "p2p" | "burst" | "allreduce" | "pingpong", floats: number, messages: number, options: Record<string, unknown> = {}): Promise<number> {
   const { createChannels } = await import("../src/runtime/shm-comm.js");
   const { createChannelBuffer } = await import("../src/runtime/shm-channel.js");
   const { ringBytesFor } = await import("../src/runtime/run-workers.js");
@@ -111,6 +123,18 @@ async function channelBandwidth(mode: "p2p" | "burst" | "allreduce", floats: num
   );
   const runs = times[0].map((t, i) => Math.max(t, times[1][i]));
   return (floats * 4 * messages) / (median(runs) / 1000);
+}
+
+/**
+ * One-way latency of the runtime's own exchange path (ShmComm send, then a receive that
+ * spins and sleeps as a device's does): half the median round trip of 1-float messages
+ * between two worker threads. bench/measure-cpu.ts records it as the local mesh's link
+ * latency, so the simulator charges each message what the runtime pays for it.
+ */
+export async function channelLatency(messages = 400): Promise<number> {
+  const bytesPerSecond = await channelBandwidth("pingpong", 1, messages);
+  // channelBandwidth reports bytes of `messages` one-way messages over a run of `messages` round trips.
+  return 4 / bytesPerSecond / 2;
 }
 
 /**

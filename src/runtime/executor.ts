@@ -13,7 +13,7 @@ import { backwardOf } from "../ops/autodiff.js";
 import { isFirstAlongReductions, spaceSizes, taskRegions } from "../ops/regions.js";
 import { getOp } from "../ops/registry.js";
 import type { Comm } from "./comm.js";
-import { synthesize } from "./data.js";
+import { DATASET_BATCHES, synthesize } from "./data.js";
 import { givenRegion, initRegion } from "./init.js";
 import { decodeF32 } from "../codegen/plan-weights.js";
 import { applyUpdate } from "./optimizer.js";
@@ -269,6 +269,30 @@ export class DeviceExecutor {
     });
   }
 
+  /** This device's shard of the synthetic dataset, by (buffer, batch): generated once, as a data loader would. */
+  private readonly batches = new Map<string, BufferData>();
+
+  /**
+   * The batch shard a feed of `step` loads. The dataset has DATASET_BATCHES batches, cycled
+   * (synthesize depends on the step only through step % DATASET_BATCHES), so each shard is
+   * generated once and copied in afterwards: generating it every step (a teacher network's
+   * forward in JavaScript) cost milliseconds per step on the critical path, a cost no real
+   * input pipeline puts there and the simulator does not charge.
+   */
+  private batch(id: string, b: Buffer, step: number): BufferData {
+    const key = `${id}|${step % DATASET_BATCHES}`;
+    let data = this.batches.get(key);
+    if (!data) {
+      const t = this.tensors.get(b.spec.tensor)!;
+      const teacherId = t.feed && t.feed.kind !== "uniform" ? t.feed.teacher : null;
+      const teacher = teacherId === null ? undefined : this.tensors.get(teacherId);
+      if (teacherId !== null && !teacher) fail("PAR5054", `tensor ${t.id}: teacher ${teacherId} is not in the plan`);
+      data = synthesize(t, teacher, this.plan.seed, step, b.spec.region);
+      this.batches.set(key, data);
+    }
+    return data;
+  }
+
   /** Runs this device's program once: one training step. `step` is 0-based. */
   async step(step: number): Promise<{ loss: number }> {
     let loss = 0;
@@ -282,11 +306,7 @@ export class DeviceExecutor {
       switch (ins.kind) {
         case "feed": {
           const b = this.buf(ins.buf);
-          const t = this.tensors.get(b.spec.tensor)!;
-          const teacherId = t.feed && t.feed.kind !== "uniform" ? t.feed.teacher : null;
-          const teacher = teacherId === null ? undefined : this.tensors.get(teacherId);
-          if (teacherId !== null && !teacher) fail("PAR5054", `tensor ${t.id}: teacher ${teacherId} is not in the plan`);
-          b.data.set(synthesize(t, teacher, this.plan.seed, step, b.spec.region));
+          b.data.set(this.batch(ins.buf, b, step));
           break;
         }
         case "zero":
