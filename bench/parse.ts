@@ -80,7 +80,9 @@ export async function parseBench(): Promise<string> {
     `file: ${lines} lines, ${ops} ops, ${errors} errors (medians of ${REPEATS} runs after ${WARMUP} warm-up runs)`,
     row("parse:", med((r) => r.parse.wall), med((r) => r.parse.cpu)),
     row("check:", med((r) => r.check.wall), med((r) => r.check.cpu)),
-    row("parse + check:", total.wall, total.cpu, `   target ≤ 200 ms: ${verdict(total.wall)} (wall), ${verdict(total.cpu)} (CPU)`),
+    // The target is the time a user waits (wall). CPU is every thread of the process,
+    // V8's parallel garbage-collection helpers included, so it can exceed wall.
+    row("parse + check:", total.wall, total.cpu, `   target ≤ 200 ms wall: ${verdict(total.wall)} (CPU of all threads, GC helpers included: ${total.cpu <= 200 ? "also" : "not"} ≤ 200)`),
     `check share:    ${((100 * med((r) => r.check.cpu)) / total.cpu).toFixed(0)} % of CPU`,
   ].join("\n");
 }
