@@ -2,7 +2,7 @@
 // models on the `local` mesh, the simulator's predicted iteration time (its compute costs
 // MEASURED by running the plan (profile-exec.ts, i.e. `par profile`), its exchange costs from the local mesh's
 // measured shm figures) against the iteration time the worker runtime measures (median
-// over steps after warm-up). Reports each pair, the median absolute relative error
+// over steps after warm-up; the fastest of RUNS runs). Reports each pair, the median absolute relative error
 // (target ≤ 10 %) and the Spearman rank correlation of predicted vs measured (target
 // ≥ 0.9).
 //
@@ -30,6 +30,13 @@ import { simulateIterationTime } from "../src/sim/simulate.js";
 import { CNN, loadGraph, localMesh, median, MLP, planOf, RNN, singleOn, type BenchModel } from "./runtime-models.js";
 
 const STEPS = 7;
+/**
+ * Each strategy is run this many times, spread over the bench (every strategy once, then
+ * again), and the least disturbed run counts: the fastest median step time. On a shared
+ * host other tenants only ever slow a run down, so the minimum estimates the undisturbed
+ * time, as bench/measure-cpu.ts takes the best of several runs for the machine's figures.
+ */
+const RUNS = 3;
 
 /** Spearman's rho with average ranks for ties. */
 export function spearman(a: readonly number[], b: readonly number[]): number {
@@ -94,11 +101,17 @@ export async function runFidelityBench(): Promise<string> {
     const table: MeasuredCosts = { format: "par-measured-costs", version: 1, device: mesh.devices[0].spec.kind, backend: backend.name, loadedBy: loadBy, entries: [] };
     for (const p of plans) table.entries.push(...(await profilePlanUnderLoad(p, backend.tf, backend.name, loadBy, { warmup: 2, repeats: 5 })));
     const costs = new CostModel(graph, mesh, { measured: [table], optimizer: "sgd" });
+    const measured = ss.map(() => Infinity);
+    for (let run = 0; run < RUNS; run++) {
+      for (let i = 0; i < ss.length; i++) {
+        const r = await runPlan(plans[i], { steps: STEPS });
+        measured[i] = Math.min(measured[i], median(r.stepTimesMs.slice(2)));
+      }
+    }
     for (let i = 0; i < ss.length; i++) {
       const predicted = simulateWithContention(graph, mesh, ss[i], costs).timeline.iterationTime * 1e3;
       const alone = simulateIterationTime(graph, mesh, ss[i], costs) * 1e3;
-      const r = await runPlan(plans[i], { steps: STEPS });
-      rows.push({ model: m.label, strategy: ss[i].name, predicted, alone, measured: median(r.stepTimesMs.slice(2)) });
+      rows.push({ model: m.label, strategy: ss[i].name, predicted, alone, measured: measured[i] });
     }
   }
   const ok = rows.filter((r) => Number.isFinite(r.measured));
