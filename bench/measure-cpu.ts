@@ -3,25 +3,13 @@
 // catalog entry and the `local` mesh read. Run after `npm run build`:
 //   node dist/bench/measure-cpu.js [OUT.json]
 
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { writeFileAtomic } from "../src/core/files.js";
 import { measureCpu } from "../src/core/measure-cpu.js";
 import { channelLatency } from "./runtime.js";
-
-/** The repository root: the nearest folder above this module holding package.json (works from bench/ and dist/bench/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("no package.json above " + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+import { repoRoot } from "./paths.js";
 
 tf.env().set("PROD", true);
 if (!(await tf.setBackend("wasm"))) throw new Error("the tfjs wasm backend failed to initialise");

@@ -1,8 +1,6 @@
 // Models and plans shared by the runtime benchmarks (runtime.ts, fidelity.ts).
 import { median } from "../src/core/stats.js";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { builtinMesh } from "../src/core/builtin-meshes.js";
 import { Diagnostics } from "../src/core/diagnostics.js";
 import type { Mesh } from "../src/core/mesh.js";
@@ -11,16 +9,7 @@ import type { OptimizerConfig, Plan } from "../src/codegen/plan.js";
 import { loadProgram } from "../src/frontend/load.js";
 import type { Graph } from "../src/ir/graph.js";
 import type { Strategy } from "../src/ir/strategy.js";
-
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("no package.json above the bench");
-    dir = up;
-  }
-  return dir;
-}
+import { repoRoot } from "./paths.js";
 
 export interface BenchModel {
   label: string;

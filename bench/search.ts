@@ -5,8 +5,7 @@
 // FlexFlow's reported range (1.3–3.3× over data parallel / expert on five of six models;
 // ResNet-101 ≈ data parallel). A model the front end cannot load is skipped with a note.
 
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { builtinMesh } from "../src/core/builtin-meshes.js";
 import { Diagnostics } from "../src/core/diagnostics.js";
@@ -14,6 +13,7 @@ import { loadProgram } from "../src/frontend/load.js";
 import type { Graph } from "../src/ir/graph.js";
 import type { OpConfig, Strategy } from "../src/ir/strategy.js";
 import { searchStrategy } from "../src/search/search.js";
+import { repoRoot } from "./paths.js";
 
 const MODELS: { file: string; batch: number }[] = [
   { file: "alexnet.par", batch: 256 },
@@ -26,16 +26,6 @@ const MODELS: { file: string; batch: number }[] = [
 const MESHES = ["p100x16", "k80x64"];
 /** Seconds per (model, mesh); the search stops earlier once the best is stale for half of it. */
 const BUDGET_SECONDS = 20;
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("no package.json above the bench");
-    dir = up;
-  }
-  return dir;
-}
 
 function load(file: string, batch: number): { graph?: Graph; why?: string } {
   const diagnostics = new Diagnostics();

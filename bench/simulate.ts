@@ -5,8 +5,7 @@
 // Models load through the front end; a model that does not load is replaced by a synthetic
 // deep graph of the same depth class (and the line says so).
 
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lookupDevice } from "../src/core/catalog.js";
 import { Diagnostics } from "../src/core/diagnostics.js";
@@ -21,16 +20,7 @@ import { getOp } from "../src/ops/registry.js";
 import { DeltaSimulator, simulateIterationTime } from "../src/sim/simulate.js";
 import { measure } from "./stats.js";
 import { mulberry32 as rng } from "../src/core/random.js";
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("no package.json above the bench");
-    dir = up;
-  }
-  return dir;
-}
+import { repoRoot } from "./paths.js";
 
 /** `nodes` nodes of 4 P100s (NVLink inside, 100 Gb/s InfiniBand between), FlexFlow's cluster shape. */
 function p100Mesh(devices: number): Mesh {

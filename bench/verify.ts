@@ -2,7 +2,7 @@
 // verify against one device) at ≥ 1,000 cases, through the same vitest property file CI
 // runs at 100 cases. Reports the case count, the worst errors seen and the wall time.
 import { spawnSync } from "node:child_process";
-import { repoRoot } from "./runtime-models.js";
+import { repoRoot } from "./paths.js";
 
 export async function runVerifyBench(cases = Number(process.env.PAR_VERIFY_CASES ?? 1000)): Promise<string> {
   const t0 = Date.now();

@@ -13,21 +13,21 @@
 import type { Plan } from "../codegen/plan.js";
 import { median } from "../core/stats.js";
 import type { TF } from "../ops/contract.js";
+import type { Instruction } from "../codegen/plan.js";
 import { DeviceExecutor } from "./executor.js";
 import { MemoryHub } from "./memory-comm.js";
-import { planSignatures } from "./executor.js";
-import type { ProfiledTask } from "./profile.js";
+import { planTasks, type TaskDescriptor } from "./profile.js";
 
 type Phase = "warmup" | "alone" | "loaded";
 
 interface Samples {
-  task: Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+  task: TaskDescriptor;
   forward: Record<"alone" | "loaded", number[]>;
   backward: Record<"alone" | "loaded", number[]>;
 }
 
 export interface ExecutionProfile {
-  task: Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+  task: TaskDescriptor;
   /** Median milliseconds per phase (0 where a phase had no steps or the plan never runs it). */
   forward: Record<"alone" | "loaded", number>;
   backward: Record<"alone" | "loaded", number>;
@@ -39,24 +39,20 @@ export interface ExecutionProfile {
  * median forward and backward time per phase, in plan order of first appearance.
  */
 export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Phase[], enter: (phase: Phase) => void = () => undefined): Promise<ExecutionProfile[]> {
-  const sigs = planSignatures(plan);
+  // One sample list per distinct key, in plan order (deterministic, and planKernels' order).
   const samples = new Map<string, Samples>();
-  const keyOf = new Map<string, string>();
-  // Keys in plan order, so results are deterministic and match planKernels' order.
+  const byOpTask = new Map<string, Samples>();
+  for (const { key, task, ins } of planTasks(plan)) {
+    let s = samples.get(key);
+    if (!s) samples.set(key, (s = { task, forward: { alone: [], loaded: [] }, backward: { alone: [], loaded: [] } }));
+    byOpTask.set(`${ins.op}#${ins.task}`, s);
+  }
+  // Each forward and backward instruction object to its samples, resolved once (not per step).
+  const of = new Map<Instruction, Samples>();
   for (const p of plan.programs) {
     for (const ins of p.instructions) {
-      if (ins.kind !== "forward") continue;
-      const rt = sigs.get(ins.op)!;
-      const extent = ins.box.hi.map((h, i) => h - ins.box.lo[i]);
-      const key = `${rt.op.op}|${JSON.stringify(rt.inputShapes)}|${JSON.stringify(rt.op.attrs)}|${extent.join(",")}`;
-      keyOf.set(`${ins.op}#${ins.task}`, key);
-      if (!samples.has(key)) {
-        samples.set(key, {
-          task: { op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, opName: ins.op },
-          forward: { alone: [], loaded: [] },
-          backward: { alone: [], loaded: [] },
-        });
-      }
+      const s = ins.kind === "forward" || ins.kind === "backward" ? byOpTask.get(`${ins.op}#${ins.task}`) : undefined;
+      if (s) of.set(ins, s);
     }
   }
   let phase: Phase = "warmup";
@@ -70,8 +66,7 @@ export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Ph
       after(_i, ins) {
         if (phase === "warmup" || (ins.kind !== "forward" && ins.kind !== "backward")) return;
         const ms = performance.now() - t0;
-        const s = samples.get(keyOf.get(`${ins.op}#${ins.task}`)!);
-        if (s) s[ins.kind][phase].push(ms);
+        of.get(ins)?.[ins.kind][phase].push(ms);
       },
     });
   });

@@ -9,7 +9,7 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { regionShape, regionVolume } from "../core/region.js";
-import type { Plan } from "../codegen/plan.js";
+import type { DeviceProgram, Instruction, Plan } from "../codegen/plan.js";
 import type { Attrs, TF } from "../ops/contract.js";
 import { backwardOf } from "../ops/autodiff.js";
 import { isFirstAlongReductions, spaceSizes, taskRegions } from "../ops/regions.js";
@@ -42,62 +42,88 @@ function operand(dtype: "f32" | "i32", n: number, salt: string): Float32Array | 
   return out;
 }
 
+/** What a measured-cost row says of a task, without its times. */
+export type TaskDescriptor = Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+
+/** A forward instruction of a plan with its task's measured-cost key (op, input shapes, attrs, extent). */
+export interface PlanTask {
+  key: string;
+  task: TaskDescriptor;
+  ins: Extract<Instruction, { kind: "forward" }>;
+  program: DeviceProgram;
+}
+
+/** Every forward instruction of `plan`, in plan order, keyed as a measured-cost row is. */
+export function planTasks(plan: Plan): PlanTask[] {
+  const sigs = planSignatures(plan);
+  const out: PlanTask[] = [];
+  for (const program of plan.programs) {
+    for (const ins of program.instructions) {
+      if (ins.kind !== "forward") continue;
+      const rt = sigs.get(ins.op)!;
+      const extent = ins.box.hi.map((h, i) => h - ins.box.lo[i]);
+      out.push({
+        key: `${rt.op.op}|${JSON.stringify(rt.inputShapes)}|${JSON.stringify(rt.op.attrs)}|${extent.join(",")}`,
+        task: { op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, opName: ins.op },
+        ins,
+        program,
+      });
+    }
+  }
+  return out;
+}
+
 /** One distinct task of a plan, ready to run: forward, then backward (which reads forward's outputs). */
 export interface TaskKernel {
-  task: Omit<ProfiledTask, "forwardMs" | "backwardMs">;
+  task: TaskDescriptor;
   forward(): void;
   backward(): void;
 }
 
-/** The distinct (op, inputs, attrs, extent) tasks of `plan`'s forward instructions, in plan order. */
+/** The distinct tasks of `plan` (the first of each planTasks key), in plan order. */
 export function planKernels(plan: Plan, tf: TF): TaskKernel[] {
   const sigs = planSignatures(plan);
   const tensors = new Map(plan.tensors.map((t) => [t.id, t]));
   const seen = new Set<string>();
   const out: TaskKernel[] = [];
-  for (const prog of plan.programs) {
-    for (const ins of prog.instructions) {
-      if (ins.kind !== "forward") continue;
-      const rt = sigs.get(ins.op)!;
-      const extent = ins.box.hi.map((h, i) => h - ins.box.lo[i]);
-      const key = `${rt.op.op}|${JSON.stringify(rt.inputShapes)}|${JSON.stringify(rt.op.attrs)}|${extent.join(",")}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const r = taskRegions(rt.sig, rt.inputShapes, ins.box);
-      const inputData = r.inputs.map((reg, i) => ({ data: operand(tensors.get(rt.op.inputs[i])!.dtype, regionVolume(reg), `${ins.op}/in${i}`), shape: regionShape(reg), dtype: tensors.get(rt.op.inputs[i])!.dtype }));
-      const paramData = r.params.map((reg, i) => ({ data: operand("f32", regionVolume(reg), `${ins.op}/p${i}`), shape: regionShape(reg), dtype: "f32" as const }));
-      const outShapes = r.outputs.map((reg) => regionShape(reg));
-      const dOut = outShapes.map((s, i) => operand("f32", s.reduce((a, b) => a * b, 1), `${ins.op}/dy${i}`));
-      const shard = { box: ins.box, spaceSizes: spaceSizes(rt.sig), inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: isFirstAlongReductions(rt.sig, ins.box) };
-      const mk = (x: { data: Float32Array | Int32Array; shape: number[]; dtype: "f32" | "i32" }): Tensor => tf.tensor(x.data, x.shape, x.dtype === "i32" ? "int32" : "float32");
-      // Forward's results, read back as the executor does; backward starts from them.
-      let outputs: Float32Array[] = outShapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)));
-      // As the executor does: input gradients the plan discards (fed tensors) are not computed.
-      const bw = prog.instructions.find((b) => b.kind === "backward" && b.op === ins.op && b.task === ins.task);
-      const wantInputs = bw && bw.kind === "backward" ? bw.dInputs.map((id) => id !== null) : undefined;
-      out.push({
-        task: { op: rt.op.op, inputs: rt.inputShapes.map((s) => [...s]), attrs: rt.op.attrs, extent, opName: ins.op },
-        forward: () =>
-          tf.tidy(() => {
-            const ys = rt.entry.forward(tf, { inputs: inputData.map(mk), params: paramData.map(mk), attrs: rt.op.attrs, sig: rt.sig, shard });
-            outputs = ys.map((y) => Float32Array.from(y.dataSync() as ArrayLike<number>));
-          }),
-        backward: () =>
-          tf.tidy(() => {
-            const g = backwardOf(rt.entry, tf, {
-              inputs: inputData.map(mk),
-              params: paramData.map(mk),
-              attrs: rt.op.attrs,
-              sig: rt.sig,
-              shard,
-              outputs: outputs.map((o, i) => tf.tensor(o, outShapes[i], "float32")),
-              dOutputs: dOut.map((d, i) => tf.tensor(d, outShapes[i], "float32")),
-            }, wantInputs);
-            for (const d of g.dInputs) d?.dataSync();
-            for (const d of g.dParams) d.dataSync();
-          }),
-      });
-    }
+  for (const { key, task, ins, program } of planTasks(plan)) {
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const rt = sigs.get(ins.op)!;
+    const r = taskRegions(rt.sig, rt.inputShapes, ins.box);
+    const inputData = r.inputs.map((reg, i) => ({ data: operand(tensors.get(rt.op.inputs[i])!.dtype, regionVolume(reg), `${ins.op}/in${i}`), shape: regionShape(reg), dtype: tensors.get(rt.op.inputs[i])!.dtype }));
+    const paramData = r.params.map((reg, i) => ({ data: operand("f32", regionVolume(reg), `${ins.op}/p${i}`), shape: regionShape(reg), dtype: "f32" as const }));
+    const outShapes = r.outputs.map((reg) => regionShape(reg));
+    const dOut = outShapes.map((s, i) => operand("f32", s.reduce((a, b) => a * b, 1), `${ins.op}/dy${i}`));
+    const shard = { box: ins.box, spaceSizes: spaceSizes(rt.sig), inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: isFirstAlongReductions(rt.sig, ins.box) };
+    const mk = (x: { data: Float32Array | Int32Array; shape: number[]; dtype: "f32" | "i32" }): Tensor => tf.tensor(x.data, x.shape, x.dtype === "i32" ? "int32" : "float32");
+    // Forward's results, read back as the executor does; backward starts from them.
+    let outputs: Float32Array[] = outShapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)));
+    // As the executor does: input gradients the plan discards (fed tensors) are not computed.
+    const bw = program.instructions.find((b) => b.kind === "backward" && b.op === ins.op && b.task === ins.task);
+    const wantInputs = bw && bw.kind === "backward" ? bw.dInputs.map((id) => id !== null) : undefined;
+    out.push({
+      task,
+      forward: () =>
+        tf.tidy(() => {
+          const ys = rt.entry.forward(tf, { inputs: inputData.map(mk), params: paramData.map(mk), attrs: rt.op.attrs, sig: rt.sig, shard });
+          outputs = ys.map((y) => Float32Array.from(y.dataSync() as ArrayLike<number>));
+        }),
+      backward: () =>
+        tf.tidy(() => {
+          const g = backwardOf(rt.entry, tf, {
+            inputs: inputData.map(mk),
+            params: paramData.map(mk),
+            attrs: rt.op.attrs,
+            sig: rt.sig,
+            shard,
+            outputs: outputs.map((o, i) => tf.tensor(o, outShapes[i], "float32")),
+            dOutputs: dOut.map((d, i) => tf.tensor(d, outShapes[i], "float32")),
+          }, wantInputs);
+          for (const d of g.dInputs) d?.dataSync();
+          for (const d of g.dParams) d.dataSync();
+        }),
+    });
   }
   return out;
 }

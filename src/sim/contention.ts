@@ -22,7 +22,7 @@ import type { Strategy } from "../ir/strategy.js";
 import { simulate, type SimulateOptions, type Timeline, type TimelineTask } from "./simulate.js";
 import type { SimCosts } from "./taskgraph.js";
 
-type TaskTime = { forward: number; backward: number };
+type TaskTime = ReturnType<SimCosts["compute"]>;
 
 /** SimCosts plus each compute task's time under load (undefined where not measured). */
 export interface ContentionCosts extends SimCosts {

@@ -1000,7 +1000,6 @@ export class TaskGraphBuilder {
     if (rank === undefined) throw new Error(`graph ${this.graph.name} has no op ${name}`);
     const info = this.ops[rank];
     const s = this.store;
-    const seg = this.seg;
     this.checkConfig(info, cfg);
     this.undo = undefined;
     // Compact before, never during, an edit: the records of an undoable one stay valid.

@@ -18,19 +18,7 @@ import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
-import { BACKEND_FLAG, backendFlag, positiveInt } from "./run.js";
-
-function warmupFlag(v: unknown): number {
-  if (v === undefined) return 2;
-  if (typeof v !== "number" || v < 0) throw new UsageError("--warmup needs an integer ≥ 0");
-  return v;
-}
-
-function loadFlag(v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || v < 0) throw new UsageError("--load needs an integer ≥ 0");
-  return v;
-}
+import { BACKEND_FLAG, backendFlag, nonNegativeInt, positiveInt } from "./run.js";
 
 /** Adds `entries` to `table`, replacing entries with the same key. */
 export function mergeEntries(table: MeasuredEntry[], entries: readonly MeasuredEntry[]): MeasuredEntry[] {
@@ -65,8 +53,8 @@ export const profileCommand: Command = {
     const backend = await initBackend(backendFlag(ctx.args));
     // Contention is a property of devices sharing this machine: the local mesh's cores.
     const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
-    const load = loadFlag(ctx.args.flags.load, local ? c.mesh.devices.length - 1 : 0);
-    const options = { warmup: warmupFlag(ctx.args.flags.warmup), repeats: positiveInt(ctx.args, "repeats", 5) };
+    const load = nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
+    const options = { warmup: nonNegativeInt(ctx.args, "warmup", 2), repeats: positiveInt(ctx.args, "repeats", 5) };
     const tasks = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
     let entries: MeasuredEntry[] = tasks.map((t) => ({

@@ -43,6 +43,13 @@ export function positiveInt(args: ParsedArgs, name: string, fallback: number): n
   return v;
 }
 
+export function nonNegativeInt(args: ParsedArgs, name: string, fallback: number): number {
+  const v = args.flags[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || v < 0) throw new UsageError(`--${name} needs an integer ≥ 0`);
+  return v;
+}
+
 /** The measured timeline as trace events of process `pid` (ts in µs from `origin`, epoch ms). */
 export function measuredEvents(plan: Plan, r: WorkerRunResult, pid: number, origin: number): TraceEvent[] {
   const events: TraceEvent[] = [{ name: "process_name", ph: "M", pid, tid: 0, args: { name: `measured (${r.backend})` } }];
