@@ -1,7 +1,8 @@
 // Models and plans shared by the runtime benchmarks (runtime.ts, fidelity.ts).
 import { median } from "../src/core/stats.js";
 import { join } from "node:path";
-import { builtinMesh } from "../src/core/builtin-meshes.js";
+import { availableParallelism } from "node:os";
+import { builtinMesh, localMeshOf } from "../src/core/builtin-meshes.js";
 import { Diagnostics } from "../src/core/diagnostics.js";
 import type { Mesh } from "../src/core/mesh.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../src/codegen/lower.js";
@@ -30,8 +31,18 @@ export function loadGraph(m: BenchModel): Graph {
   return g;
 }
 
+/**
+ * The `local` mesh: one device per core, or PAR_BENCH_DEVICES devices (at most the core
+ * count) on a machine with many cores, where a benchmark wants a few uncontended devices.
+ */
 export function localMesh(): Mesh {
-  return builtinMesh("local")!;
+  const want = process.env.PAR_BENCH_DEVICES;
+  if (want === undefined || want === "") return builtinMesh("local")!;
+  const n = Number(want);
+  if (!Number.isInteger(n) || n < 1 || n > availableParallelism()) {
+    throw new Error(`PAR_BENCH_DEVICES=${want}: expected an integer from 1 to ${availableParallelism()} (this machine's cores)`);
+  }
+  return localMeshOf(n);
 }
 
 export const SGD: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };

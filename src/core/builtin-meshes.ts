@@ -32,17 +32,23 @@ function box(name: string, kind: string, count: number, link: LinkSpec, source: 
 const NVLINK1: LinkSpec = { name: "nvlink", bandwidth: 20 * GBs, latency: 2e-6 };
 const NVLINK4: LinkSpec = { name: "nvlink", bandwidth: 450 * GBs, latency: 2e-6 };
 
+/**
+ * The `local` mesh with `count` devices (the built-in one has one per core): benchmarks
+ * use fewer on a machine with many cores, so that the devices do not contend.
+ */
+export function localMeshOf(count: number): Mesh {
+  const shm: LinkSpec = { name: "shm", bandwidth: CPU_MEASUREMENT.shm.bandwidth, latency: CPU_MEASUREMENT.shm.latency, hostCopies: true };
+  return box(
+    "local",
+    "cpu",
+    count,
+    shm,
+    `this machine: one cpu device per core (os.availableParallelism()); cpu and shm figures measured on ${CPU_MEASUREMENT.date.slice(0, 10)} (src/core/cpu-measured.json)`,
+  );
+}
+
 const BUILDERS: Record<string, () => Mesh> = {
-  local: () => {
-    const shm: LinkSpec = { name: "shm", bandwidth: CPU_MEASUREMENT.shm.bandwidth, latency: CPU_MEASUREMENT.shm.latency };
-    return box(
-      "local",
-      "cpu",
-      availableParallelism(),
-      shm,
-      `this machine: one cpu device per core (os.availableParallelism()); cpu and shm figures measured on ${CPU_MEASUREMENT.date.slice(0, 10)} (src/core/cpu-measured.json)`,
-    );
-  },
+  local: () => localMeshOf(availableParallelism()),
   p100x16: () =>
     cluster("p100x16", "P100", 4, 4, NVLINK1, { name: "infiniband", bandwidth: 100 * Gbits, latency: 5e-6 },
       "FlexFlow (Jia et al., SysML 2019) P100 cluster: 4 nodes of 4 P100 with NVLink (modelled at 20 GB/s, 2 us per direction) and 100 Gb/s EDR InfiniBand between nodes (5 us)"),

@@ -30,6 +30,11 @@ export interface LinkSpec {
   bandwidth: number;
   /** Seconds per message. */
   latency: number;
+  /**
+   * The devices' own threads move the bytes (shared memory between CPU workers): there is
+   * no copy engine, so a collective occupies its members' compute. See `collectivesInLine`.
+   */
+  hostCopies?: boolean;
 }
 
 export interface MeshGroup {
@@ -72,4 +77,25 @@ export interface Route {
   bandwidth: number;
   /** Summed latency (s); 0 for a device to itself. */
   latency: number;
+}
+
+/**
+ * Whether every link of `mesh` is moved by the devices' own threads (LinkSpec.hostCopies):
+ * then par's runtime runs weight-gradient all-reduces in line, as a barrier of their
+ * members at the end of the backward pass (src/codegen/lower.ts), and the simulator models
+ * them there, on the members' compute queues, instead of on a collective queue that
+ * overlaps backward (NCCL's model for GPUs).
+ */
+export function collectivesInLine(mesh: Mesh): boolean {
+  let any = false;
+  let all = true;
+  const visit = (g: MeshGroup): void => {
+    if (g.link) {
+      any = true;
+      if (!g.link.hostCopies) all = false;
+    }
+    g.children.forEach(visit);
+  };
+  visit(mesh.root);
+  return any && all;
 }

@@ -100,10 +100,12 @@ export const pool2d: OpEntry = {
 };
 
 /**
- * Max-pool input gradient from elementary kernels (the wasm backend's MaxPoolGrad routes
- * gradients to wrong positions): for each tap, the strided view of the padded input that
- * tap sees; dy flows to the first tap (row-major) that attains the max, as PyTorch does,
- * and is placed back by dilating it with stride-1 zeros and shifting it to the tap.
+ * Max-pool input gradient (the wasm backend's MaxPoolGrad routes gradients to wrong
+ * positions). dy flows to the first tap (row-major) of each window that attains the max,
+ * as PyTorch does. On backends whose tensors live in this thread's memory (wasm, cpu) it is
+ * one pass over the windows in JS; elsewhere it is built from elementary kernels (about
+ * ten per tap, which on wasm cost 20–40× the forward). Both add the contributions to an
+ * input position in tap order, so they give the same bits.
  */
 function maxPoolBackward(tf: TF, args: BackwardArgs): Gradients {
   const { inputs, attrs, sig, shard, outputs, dOutputs } = args;
@@ -112,6 +114,46 @@ function maxPoolBackward(tf: TF, args: BackwardArgs): Gradients {
   const xp = paddedNHWC(tf, inputs[0], sig.inputMaps[0], shard, -Infinity);
   const y = tf.transpose(outputs[0], [0, 2, 3, 1]);
   const dy = tf.transpose(dOutputs[0], [0, 2, 3, 1]);
+  const hostMemory = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
+  const dxp = hostMemory ? maxPoolRouteHost(tf, xp, y, dy, kh, kw, sh, sw) : maxPoolRouteKernels(tf, xp, y, dy, kh, kw, sh, sw);
+  return { dInputs: [unpadToInput(tf, dxp, inputs[0], sig.inputMaps[0], shard)], dParams: [] };
+}
+
+/** The routing as one JS pass over NHWC arrays: tap-major, so each input sums in tap order. */
+export function maxPoolRouteHost(tf: TF, xp: Tensor4D, y: Tensor, dy: Tensor, kh: number, kw: number, sh: number, sw: number): Tensor4D {
+  const [n, hp, wp, c] = xp.shape;
+  const [oh, ow] = [y.shape[1] as number, y.shape[2] as number];
+  const x = xp.dataSync() as Float32Array;
+  const yv = y.dataSync() as Float32Array;
+  const g = dy.dataSync() as Float32Array;
+  const out = new Float32Array(x.length);
+  const taken = new Uint8Array(yv.length);
+  for (let u = 0; u < kh; u++) {
+    for (let v = 0; v < kw; v++) {
+      for (let b = 0; b < n; b++) {
+        for (let i = 0; i < oh; i++) {
+          const xRow = ((b * hp + i * sh + u) * wp + v) * c;
+          const oRow = (b * oh + i) * ow * c;
+          for (let j = 0; j < ow; j++) {
+            const xo = xRow + j * sw * c;
+            const oo = oRow + j * c;
+            for (let ch = 0; ch < c; ch++) {
+              const o = oo + ch;
+              if (taken[o] === 0 && x[xo + ch] === yv[o]) {
+                taken[o] = 1;
+                out[xo + ch] += g[o];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(out, [n, hp, wp, c]);
+}
+
+/** The routing from elementary kernels: per tap, the strided view it sees, dilated and shifted back. */
+export function maxPoolRouteKernels(tf: TF, xp: Tensor4D, y: Tensor, dy: Tensor, kh: number, kw: number, sh: number, sw: number): Tensor4D {
   const [n, hp, wp, c] = xp.shape;
   const [oh, ow] = [y.shape[1] as number, y.shape[2] as number];
   const spanH = (oh - 1) * sh + 1;
@@ -127,7 +169,7 @@ function maxPoolBackward(tf: TF, args: BackwardArgs): Gradients {
       dxp = tf.add(dxp, tf.pad(spread, [[0, 0], [u, hp - u - spanH], [v, wp - v - spanW], [0, 0]]));
     }
   }
-  return { dInputs: [unpadToInput(tf, dxp as Tensor4D, inputs[0], sig.inputMaps[0], shard)], dParams: [] };
+  return dxp as Tensor4D;
 }
 
 function spatialNames(n: number): string[] {

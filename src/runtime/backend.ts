@@ -19,6 +19,7 @@
 import * as tfjs from "@tensorflow/tfjs";
 import { ParError } from "../core/diagnostics.js";
 import type { TF } from "../ops/contract.js";
+import { installFastTransposedMatMul } from "./wasm-matmul.js";
 
 export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -53,7 +54,10 @@ async function importNative(): Promise<{ tf: TF; pkg: string } | undefined> {
 async function useJs(name: "wasm" | "cpu"): Promise<BackendChoice | undefined> {
   const tf = tfjs as unknown as TF;
   tf.env().set("PROD", true);
-  if (name === "wasm") await import("@tensorflow/tfjs-backend-wasm");
+  if (name === "wasm") {
+    await import("@tensorflow/tfjs-backend-wasm");
+    installFastTransposedMatMul();
+  }
   try {
     if (!(await tf.setBackend(name))) return undefined;
     await tf.ready();

@@ -9,10 +9,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Plan } from "../codegen/plan.js";
 import { initBackend, type BackendRequest } from "./backend.js";
+import { LOAD_STATE, LOAD_WANTED } from "./load-control.js";
 import { planKernels } from "./profile.js";
 
-export const LOAD_WANTED = 0;
-export const LOAD_STATE = 1;
 
 async function main(): Promise<void> {
   const port = parentPort;

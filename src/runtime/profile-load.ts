@@ -11,7 +11,7 @@ import type { Plan } from "../codegen/plan.js";
 import { parError } from "../core/diagnostics.js";
 import type { TF } from "../ops/contract.js";
 import type { BackendName } from "./backend.js";
-import { LOAD_STATE, LOAD_WANTED } from "./load-worker.js";
+import { LOAD_STATE, LOAD_WANTED } from "./load-control.js";
 import { profileByExecution } from "./profile-exec.js";
 import type { ProfiledTask, ProfileOptions } from "./profile.js";
 import { workerScript } from "./run-workers.js";
@@ -107,5 +107,26 @@ export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendN
     }));
   } finally {
     await load?.stop();
+  }
+}
+
+/**
+ * profilePlanUnderLoad in a fresh worker thread (profile-worker.ts) on `backend`: the
+ * profile then starts as cold as a device of `par run` does and warms up the same way,
+ * whatever this thread ran before.
+ */
+export async function profilePlanInWorker(plan: Plan, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
+  const w = new Worker(workerScript("profile-worker.js"), { workerData: { plan, backend, loadBy, options } });
+  try {
+    return await new Promise<LoadedTask[]>((resolve, reject) => {
+      w.once("message", (m: { type: "done"; tasks: LoadedTask[] } | { type: "error"; code?: string; message: string; hint?: string }) => {
+        if (m.type === "done") resolve(m.tasks);
+        else reject(parError(m.code ?? "PAR5130", m.message, { hint: m.hint ?? hint }));
+      });
+      w.once("error", (e) => reject(parError("PAR5130", `the profiling worker crashed: ${e.message}`, { hint })));
+      w.once("exit", (code) => reject(parError("PAR5130", `the profiling worker exited with code ${code}`, { hint })));
+    });
+  } finally {
+    await w.terminate();
   }
 }

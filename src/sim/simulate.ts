@@ -22,7 +22,7 @@ import type { Mesh } from "../core/mesh.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import {
-  isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_JOIN, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
+  ARRIVE, isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_JOIN, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
   TaskGraphBuilder, TaskStore, type SimCosts,
 } from "./taskgraph.js";
 
@@ -367,7 +367,7 @@ function taskName(b: TaskGraphBuilder, s: number): string {
     case KIND_BWD: return `${op.name} bwd [${st.idx[s]}]`;
     case KIND_XFER: return `xfer ${st.src[s]}→${st.dst[s]}`;
     case KIND_PSUM: return `${op.name} reduce [${st.idx[s]}]`;
-    case KIND_ALLREDUCE: return `allreduce ${op.name}.${op.sig.params[st.idx[s]].name}`;
+    case KIND_ALLREDUCE: return `allreduce ${op.name}.${op.sig.params[st.idx[s]].name}${st.dst[s] === ARRIVE ? " (arrive)" : ""}`;
     case KIND_UPDATE: return `update ${op.name}.${op.sig.params[st.idx[s]].name}`;
     default: return `task ${s}`;
   }
@@ -394,7 +394,8 @@ function buildTimeline(b: TaskGraphBuilder, makespan: number, peakMemory: number
       deviceBusy[r] += st.dur[s];
     } else {
       commTime += st.dur[s];
-      const cls = b.links.classOf[r];
+      // An in-line collective runs on a device's queue; its bytes go over the mesh's link.
+      const cls = r < nDev ? (b.mesh.root.link?.name ?? "link") : b.links.classOf[r];
       bytesByLinkClass[cls] = (bytesByLinkClass[cls] ?? 0) + st.bytes[s];
     }
     return {

@@ -24,6 +24,14 @@
 //   backward   for r = n−1 .. 0:   JN(r)   BO(r)   XB(r,0) … XB(r,m−1)   AR(r)
 //   updates    for r = n−1 .. 0:   UP(r)
 //
+// On a mesh whose links are moved by the devices' own threads (collectivesInLine: CPU
+// workers on shared memory) the all-reduces run in line on their members' compute queues,
+// where par's runtime runs them: at the end, AR(r) moving from the backward section to the
+// updates section (for r = n−1 .. 0: AR(r) UP(r)). There each member gets an `arrive`
+// marker (zero time on its queue: the member has reached the collective) and its share of
+// the all-reduce, which starts when every member has arrived (a barrier, as the runtime's
+// blocking all-reduce is).
+//
 //   XF(r,k)  forward transfers of input k        FO(r)  fwd tasks, then per output region
 //   XB(r,k)  gradient transfers of input k              its partial-sum transfers and add
 //   JN(r)    gradient joins                      BO(r)  gradient broadcasts, then bwd tasks
@@ -36,7 +44,7 @@
 // the contents of its own segments and of its consumers' XF/XB segments; no other task
 // moves. See docs/simulator.md.
 
-import type { Mesh } from "../core/mesh.js";
+import { collectivesInLine, type Mesh } from "../core/mesh.js";
 import { gridCoords, intersect, linearIndex, partRegion, regionVolume, type Region } from "../core/region.js";
 import { dtypeBytes, isFloat, type DType } from "../core/tensor.js";
 import type { Graph, OpNode } from "../ir/graph.js";
@@ -76,6 +84,9 @@ export const KIND_NAMES = ["fwd", "bwd", "xfer", "reduce", "allreduce", "update"
  * Not a timeline task: the timeline routes dependencies through it.
  */
 export const KIND_JOIN = 6;
+
+/** `dst` of an in-line all-reduce's arrive marker (zero time on a member's queue; see the header). */
+export const ARRIVE = -2;
 
 /** Compute kinds run on a device's queue; the others on link queues. */
 export function isComputeKind(kind: number): boolean {
@@ -754,7 +765,7 @@ interface GraphCaches {
   layouts: Map<string, Map<string, Layout>>;
   overlaps: Map<string, EdgeOverlaps>;
   /** Ops in topological order with their static facts; rebuilt if the graph grew. */
-  ops?: { size: number; infos: OpInfo[]; rankOf: Map<string, number>; seg: SegmentMap };
+  ops?: { size: number; infos: OpInfo[]; rankOf: Map<string, number>; seg: SegmentMap; segInLine?: SegmentMap };
 }
 const graphCaches = new WeakMap<Graph, GraphCaches>();
 
@@ -798,7 +809,7 @@ export interface SegmentMap {
   fo: Int32Array;
   /** JN(r) = bo − 1: the op's gradient joins (tasks on no resource). */
   jn: Int32Array;
-  /** BO(r); XB(r,k) = bo + 1 + k; AR(r) = bo + 1 + inputs. */
+  /** BO(r); XB(r,k) = bo + 1 + k; AR(r) = bo + 1 + inputs (in the updates section, just before UP(r), with in-line collectives). */
   bo: Int32Array;
   ar: Int32Array;
   up: Int32Array;
@@ -806,7 +817,7 @@ export interface SegmentMap {
   noResource: Uint8Array;
 }
 
-function segmentMap(infos: readonly OpInfo[]): SegmentMap {
+function segmentMap(infos: readonly OpInfo[], inLineCollectives: boolean): SegmentMap {
   const n = infos.length;
   const first = new Int32Array(n);
   const fo = new Int32Array(n);
@@ -826,9 +837,12 @@ function segmentMap(infos: readonly OpInfo[]): SegmentMap {
     noResource.push(jn[r]);
     bo[r] = g;
     g += 1 + infos[r].node.inputs.length;
-    ar[r] = g++;
+    if (!inLineCollectives) ar[r] = g++;
   }
-  for (let r = n - 1; r >= 0; r--) up[r] = g++;
+  for (let r = n - 1; r >= 0; r--) {
+    if (inLineCollectives) ar[r] = g++;
+    up[r] = g++;
+  }
   const free = new Uint8Array(g);
   for (const x of noResource) free[x] = 1;
   return { count: g, first, fo, jn, bo, ar, up, noResource: free };
@@ -893,6 +907,8 @@ export class TaskGraphBuilder {
   private arDevs: number[] = [];
   private arRes = -1;
   private readonly arTimes = new Map<number, number>();
+  /** All-reduces run in line on their members' compute queues (collectivesInLine). */
+  readonly inLineCollectives: boolean;
 
   /** `store`: an emptied store to reuse (see TaskStore.reset); a new one by default. */
   constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts, store?: TaskStore) {
@@ -906,11 +922,12 @@ export class TaskGraphBuilder {
     for (let d = 0; d < n; d++) this.classOf[d] = costs.computeClass ? costs.computeClass(d) : d;
     if (!caches.ops || caches.ops.size !== graph.ops.size) {
       const { infos, rankOf } = opInfos(graph, caches);
-      caches.ops = { size: graph.ops.size, infos, rankOf, seg: segmentMap(infos) };
+      caches.ops = { size: graph.ops.size, infos, rankOf, seg: segmentMap(infos, false) };
     }
     this.ops = caches.ops.infos;
     this.rankOf = caches.ops.rankOf;
-    this.seg = caches.ops.seg;
+    this.inLineCollectives = collectivesInLine(mesh);
+    this.seg = this.inLineCollectives ? (caches.ops.segInLine ??= segmentMap(this.ops, true)) : caches.ops.seg;
     this.opMark = new Int32Array(this.ops.length);
     this.store.prepareSegments(this.seg.count);
   }
@@ -1078,7 +1095,8 @@ export class TaskGraphBuilder {
       }
     }
     for (let g = seg.first[rank]; g <= seg.fo[rank]; g++) s.clearSegment(g); // XF(r,·), FO(r)
-    for (let g = seg.jn[rank]; g <= seg.ar[rank]; g++) s.clearSegment(g); // JN(r), BO(r), XB(r,·), AR(r)
+    for (let g = seg.jn[rank], e = seg.bo[rank] + info.node.inputs.length; g <= e; g++) s.clearSegment(g); // JN(r), BO(r), XB(r,·)
+    s.clearSegment(seg.ar[rank]);
     s.clearSegment(seg.up[rank]);
     this.buildOp(rank, cfg);
     for (const outs of info.consumers) for (const c of outs) this.buildEdge(c.op, c.input);
@@ -1267,6 +1285,20 @@ export class TaskGraphBuilder {
         }
         const bytes = g.volume * elem;
         const time = this.allReduce(bytes, devs);
+        if (this.inLineCollectives) {
+          // Every member's arrival, then every member's share, which waits for all arrivals.
+          const arrive = s.top;
+          for (const d of devs) s.add(KIND_ALLREDUCE, d, 0, rank, p, d, ARRIVE, 0);
+          const first = s.top;
+          const share = (2 * (devs.length - 1) * bytes) / devs.length;
+          for (const d of devs) {
+            const ar = s.add(KIND_ALLREDUCE, d, time, rank, p, d, -1, share);
+            for (let m = 0; m < devs.length; m++) s.pred(ar, arrive + m);
+            for (const t of g.tasks) s.pred(ar, bwd[t]);
+          }
+          arOf.push(first);
+          continue;
+        }
         const ar = s.add(KIND_ALLREDUCE, this.arRes, time, rank, p, -1, -1, 2 * (devs.length - 1) * bytes);
         for (const t of g.tasks) s.pred(ar, bwd[t]);
         arOf.push(ar);
@@ -1281,9 +1313,12 @@ export class TaskGraphBuilder {
         const bytes = g.volume * elem;
         const ar = arOf[k++];
         if (ar >= 0) {
-          for (const d of this.groupDevices(g.tasks, devices)) {
+          const devs = this.groupDevices(g.tasks, devices);
+          for (let m = 0; m < devs.length; m++) {
+            const d = devs[m];
             const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
-            s.pred(u, ar);
+            // In line, each member updates after its own share (member m's is first + m).
+            s.pred(u, this.inLineCollectives ? ar + m : ar);
           }
         } else {
           const d = devices[g.tasks[0]];

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { globalPool, pool2d } from "../../src/ops/pool.js";
+import { globalPool, maxPoolRouteHost, maxPoolRouteKernels, pool2d } from "../../src/ops/pool.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import { taskRegions } from "../../src/ops/regions.js";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
@@ -143,6 +143,29 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("pool2d max: the host routing (wasm, cpu) and the kernel routing (other backends) agree bit for bit", () => {
+  it("with ties inside windows (first tap in row-major order wins) and overlapping windows", async () => {
+    const tf = await useBackend("cpu");
+    const arb = fc.record({ n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 3, max: 8 }), w: fc.integer({ min: 3, max: 7 }), k: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), seed: fc.nat() });
+    assertProperty(
+      fc.property(arb, (c) => {
+        tf.tidy(() => {
+          const next = rng(c.seed);
+          // Few distinct values: many windows hold their max more than once.
+          const xs = Float32Array.from({ length: c.n * c.h * c.w * c.c }, () => Math.floor(next() * 3));
+          const xp = tf.tensor4d(xs, [c.n, c.h, c.w, c.c]);
+          const y = tf.maxPool(xp, [c.k, c.kw], [c.s, c.s], "valid");
+          const dy = tf.tensor(Float32Array.from({ length: y.size }, () => next() - 0.5), y.shape);
+          const host = maxPoolRouteHost(tf, xp, y, dy, c.k, c.kw, c.s, c.s).dataSync();
+          const kernels = maxPoolRouteKernels(tf, xp, y, dy, c.k, c.kw, c.s, c.s).dataSync();
+          expect(Array.from(host)).toEqual(Array.from(kernels));
+        });
+      }),
+      40,
+    );
+  });
+});
 
 describe("pool2d max: explicit backward equals autodiff (cpu)", () => {
   let tf: TF;

@@ -54,6 +54,11 @@ function randomStrategy(r: () => number, g: Graph, devices: number): Strategy {
 function meshFor(r: () => number): Mesh {
   const nodes = 1 + Math.floor(r() * 2);
   const per = 1 + Math.floor(r() * 3);
+  // A third of the meshes are CPU-worker meshes: all-reduces in line at the end.
+  if (r() < 1 / 3) {
+    const shm = { name: "shm", bandwidth: 3e9, latency: 14e-6, hostCopies: true };
+    return clusterMesh(nodes, per, shm, shm);
+  }
   return clusterMesh(nodes, per);
 }
 

@@ -53,6 +53,46 @@ describe("simulate: hand-computed makespans", () => {
     expect(t.tasks.filter((x) => x.kind === "update").length).toBe(2);
   });
 
+  it("on a mesh of CPU workers (hostCopies) all-reduces run in line at the end, on their members' queues", () => {
+    const g = new Graph("dp2");
+    g.addInput("x", f32(4, 8));
+    addOp(g, "fc1", "linear", ["x"], { out: 8, bias: false });
+    addOp(g, "fc2", "linear", ["fc1"], { out: 2, bias: false });
+    const s: Strategy = { name: "s", model: "dp2", mesh: "m", ops: { fc1: { degrees: [2, 1, 1], devices: [0, 1] }, fc2: { degrees: [2, 1, 1], devices: [0, 1] } } };
+    const shm = { name: "shm", bandwidth: 3e9, latency: 1e-5, hostCopies: true };
+    // Overlapped (GPU meshes): AR(fc2) [4,7] on the collective queue while fc1's bwd runs [4,6].
+    expect(simulate(g, clusterMesh(1, 2), s, fakeCosts()).iterationTime).toBe(10.25);
+    // In line: fwd [0,2], bwd [2,6]; then AR(fc2) [6,9], UP(fc2) [9,9.25], AR(fc1) [9.25,12.25], UP(fc1) [12.25,12.5].
+    const t = simulate(g, clusterMesh(1, 2, shm, shm), s, fakeCosts());
+    expect(t.iterationTime).toBe(12.5);
+    const shares = t.tasks.filter((x) => x.kind === "allreduce" && !x.name.endsWith("(arrive)"));
+    expect(shares.map((x) => [x.name, x.device, x.start, x.end])).toEqual([
+      ["allreduce fc2.weight", 0, 6, 9],
+      ["allreduce fc2.weight", 1, 6, 9],
+      ["allreduce fc1.weight", 0, 9.25, 12.25],
+      ["allreduce fc1.weight", 1, 9.25, 12.25],
+    ]);
+    expect(t.bytesByLinkClass.shm).toBeGreaterThan(0);
+  });
+
+  it("an in-line all-reduce is a barrier: a member waits for every other member to reach it", () => {
+    // fc1 replicated on {0,1}, fc2 on {0,2}: device 0 is busy with AR(fc2) and its update
+    // when device 1 is ready for AR(fc1), so device 1 waits for it.
+    const g = new Graph("bar");
+    g.addInput("x", f32(4, 8));
+    addOp(g, "fc1", "linear", ["x"], { out: 8, bias: false });
+    addOp(g, "fc2", "linear", ["fc1"], { out: 2, bias: false });
+    const s: Strategy = { name: "s", model: "bar", mesh: "m", ops: { fc1: { degrees: [2, 1, 1], devices: [0, 1] }, fc2: { degrees: [2, 1, 1], devices: [0, 2] } } };
+    const shm = { name: "shm", bandwidth: 3e9, latency: 1e-5, hostCopies: true };
+    const t = simulate(g, clusterMesh(1, 3, shm, shm), s, fakeCosts());
+    const share = (name: string, d: number) => t.tasks.find((x) => x.name === name && x.device === d)!;
+    const up2 = t.tasks.find((x) => x.name === "update fc2.weight" && x.device === 0)!;
+    const bwd1 = t.tasks.find((x) => x.name === "fc1 bwd [1]")!;
+    expect(share("allreduce fc1.weight", 1).start).toBe(up2.end);
+    expect(share("allreduce fc1.weight", 1).start).toBeGreaterThan(bwd1.end);
+    expect(share("allreduce fc1.weight", 0).start).toBe(share("allreduce fc1.weight", 1).start);
+  });
+
   it("a split reduction dim: partial sums travel to the owner, the gradient is broadcast back", () => {
     const g = new Graph("psum");
     g.addInput("x", f32(4, 8));
