@@ -92,8 +92,9 @@ class BackgroundLoad {
  * `repeats` steps under `loadBy` background workers; `loadBy` 0 measures alone only.
  */
 export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
-  const warmup = options.warmup ?? 2;
-  const repeats = options.repeats ?? 5;
+  // Defaults as `par profile`'s: wasm reaches steady speed after ~10 steps (docs/runtime.md).
+  const warmup = options.warmup ?? 12;
+  const repeats = options.repeats ?? 10;
   const phases: ("warmup" | "alone" | "loaded")[] = Array.from({ length: warmup }, () => "warmup" as const);
   for (let r = 0; r < repeats; r++) phases.push(...(loadBy > 0 ? (["alone", "loaded"] as const) : (["alone"] as const)));
   const load = loadBy > 0 ? await BackgroundLoad.start(plan, backend, loadBy) : undefined;

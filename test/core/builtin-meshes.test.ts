@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { builtinMesh, builtinMeshNames, describeMesh } from "../../src/core/builtin-meshes.js";
+import { localMeshOf, builtinMesh, builtinMeshNames, describeMesh } from "../../src/core/builtin-meshes.js";
 import { CPU_MEASUREMENT } from "../../src/core/catalog.js";
+import { collectivesInLine } from "../../src/core/mesh.js";
 import { route } from "../../src/core/routes.js";
 
 describe("built-in meshes", () => {
@@ -28,7 +29,17 @@ describe("built-in meshes", () => {
     const m = builtinMesh("local")!;
     expect(m.devices.length).toBe(availableParallelism());
     expect(m.devices[0].spec.kind).toBe("cpu");
-    expect(m.root.link).toEqual({ name: "shm", bandwidth: CPU_MEASUREMENT.shm.bandwidth, latency: CPU_MEASUREMENT.shm.latency });
+    expect(m.root.link).toEqual({ name: "shm", bandwidth: CPU_MEASUREMENT.shm.bandwidth, latency: CPU_MEASUREMENT.shm.latency, hostCopies: true });
+    // The devices' own threads copy: all-reduces run in line (docs/simulator.md).
+    expect(collectivesInLine(m)).toBe(true);
+    expect(collectivesInLine(builtinMesh("p100x16")!)).toBe(false);
+  });
+
+  it("localMeshOf: the local mesh with a chosen device count", () => {
+    const m = localMeshOf(3);
+    expect(m.devices.length).toBe(3);
+    expect(m.name).toBe("local");
+    expect(m.root.link?.hostCopies).toBe(true);
   });
 
   it("p100x16 links: NVLink 20 GB/s 2 us in a node, 100 Gb/s InfiniBand 5 us between", () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { lower } from "../../src/codegen/lower.js";
 import { ParError } from "../../src/core/diagnostics.js";
 import { initBackend } from "../../src/runtime/backend.js";
-import { profilePlanUnderLoad } from "../../src/runtime/profile-load.js";
+import { profilePlanInWorker, profilePlanUnderLoad } from "../../src/runtime/profile-load.js";
 import { dataParallel, mlp, clusterMesh } from "../sim/fixtures.js";
 import { ensureWorkerBuild } from "./ensure-build.js";
 
@@ -32,5 +32,20 @@ describe("profilePlanUnderLoad", () => {
     expect(err).toBeInstanceOf(ParError);
     expect((err as ParError).diagnostics[0].code).toBe("PAR5130");
     expect((err as ParError).diagnostics[0].hint).toMatch(/--load 0/);
+  }, 120_000);
+
+  it("profilePlanInWorker: the same rows from a fresh worker thread, load included", async () => {
+    const tasks = await profilePlanInWorker(plan, "cpu", 1, { warmup: 0, repeats: 1 });
+    expect(tasks.map((t) => t.opName)).toEqual(["fc0", "relu0", "head", "loss"]);
+    for (const t of tasks) {
+      expect(t.forwardMs).toBeGreaterThan(0);
+      expect(t.loadedForwardMs).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
+  it("profilePlanInWorker: a backend that cannot start is a coded error, not a hang", async () => {
+    const err = await profilePlanInWorker(plan, "tensorflow", 0, { warmup: 0, repeats: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ParError);
+    expect((err as ParError).diagnostics[0].code).toBe("PAR5100");
   }, 120_000);
 });

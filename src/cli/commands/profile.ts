@@ -33,8 +33,8 @@ export const profileCommand: Command = {
   usage: "FILE.par|FILE.onnx|model.json --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--merge] [--json] [--set NAME=VALUE ...]",
   flags: [
     { name: "out", kind: "string", value: "FILE", doc: "where to write the table (required)" },
-    { name: "repeats", kind: "int", value: "N", doc: "measured runs per task; the median is kept (default 5)" },
-    { name: "warmup", kind: "int", value: "N", doc: "unmeasured runs first (default 2)" },
+    { name: "repeats", kind: "int", value: "N", doc: "measured steps; each task's median is kept (default 10)" },
+    { name: "warmup", kind: "int", value: "N", doc: "unmeasured steps first (default 12: wasm reaches steady speed after ~10 steps)" },
     { name: "merge", kind: "bool", doc: "add to the table already at --out instead of replacing it" },
     { name: "load", kind: "int", value: "N", doc: "also measure each task while N background workers compute (default: the mesh's other devices when they are this machine's cores, else 0)" },
     BACKEND_FLAG,
@@ -54,7 +54,7 @@ export const profileCommand: Command = {
     // Contention is a property of devices sharing this machine: the local mesh's cores.
     const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
     const load = nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
-    const options = { warmup: nonNegativeInt(ctx.args, "warmup", 2), repeats: positiveInt(ctx.args, "repeats", 5) };
+    const options = { warmup: nonNegativeInt(ctx.args, "warmup", 12), repeats: positiveInt(ctx.args, "repeats", 10) };
     const tasks = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
     let entries: MeasuredEntry[] = tasks.map((t) => ({
