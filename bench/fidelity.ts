@@ -10,7 +10,7 @@
 // under load, `par profile`'s default on the local mesh); the prediction charges each
 // kernel for the contention it meets in the simulated schedule (src/sim/contention.ts).
 // Each plan is profiled in a fresh worker thread (profilePlanInWorker), cold as a run's
-// device is, and both warm up for WARMUP steps: this process has run every earlier plan,
+// device is, and both warm up for WARMUP_STEPS steps (src/runtime/profile.ts): this process has run every earlier plan,
 // and a thread that has is measurably faster than a fresh one for many steps.
 // The prediction from the alone figures only is printed next to it, for comparison.
 //
@@ -27,20 +27,10 @@ import type { Strategy } from "../src/ir/strategy.js";
 import { initBackend } from "../src/runtime/backend.js";
 import { profilePlanInWorker } from "../src/runtime/profile-load.js";
 import { simulateWithContention } from "../src/sim/contention.js";
-import { runPlan } from "../src/runtime/run-workers.js";
 import { searchStrategy } from "../src/search/search.js";
 import { simulateIterationTime } from "../src/sim/simulate.js";
-import { CNN, loadGraph, localMesh, median, MLP, planOf, RNN, singleOn, type BenchModel } from "./runtime-models.js";
+import { CNN, loadGraph, localMesh, median, MLP, planOf, RNN, singleOn, steadyStepMs, type BenchModel } from "./runtime-models.js";
 
-/**
- * Steps before timing, in the profile and in the runs alike: the wasm backend reaches
- * steady speed only after V8 has tiered up its hot functions (Liftoff → TurboFan) and the
- * executor's own code, which takes about ten steps (measured: a small MLP's step falls
- * from ~100 ms to ~17 ms over its first 12–15 steps).
- */
-const WARMUP = 12;
-/** Timed steps per run (the median counts) and per profile phase. */
-const TIMED = 10;
 /**
  * Each strategy is run this many times, spread over the bench (every strategy once, then
  * again), and the least disturbed run counts: the fastest median step time. On a shared
@@ -110,13 +100,12 @@ export async function runFidelityBench(): Promise<string> {
     // One measured table per model, covering every task of every strategy (`par profile`).
     const loadBy = mesh.devices.length - 1;
     const table: MeasuredCosts = { format: "par-measured-costs", version: 1, device: mesh.devices[0].spec.kind, backend: backend.name, loadedBy: loadBy, entries: [] };
-    for (const p of plans) table.entries.push(...(await profilePlanInWorker(p, backend.name, loadBy, { warmup: WARMUP, repeats: TIMED })));
+    for (const p of plans) table.entries.push(...(await profilePlanInWorker(p, backend.name, loadBy)));
     const costs = new CostModel(graph, mesh, { measured: [table], optimizer: "sgd" });
     const measured = ss.map(() => Infinity);
     for (let run = 0; run < RUNS; run++) {
       for (let i = 0; i < ss.length; i++) {
-        const r = await runPlan(plans[i], { steps: WARMUP + TIMED });
-        measured[i] = Math.min(measured[i], median(r.stepTimesMs.slice(WARMUP)));
+        measured[i] = Math.min(measured[i], (await steadyStepMs(plans[i])).ms);
       }
     }
     for (let i = 0; i < ss.length; i++) {

@@ -6,6 +6,8 @@ import { builtinMesh, localMeshOf } from "../src/core/builtin-meshes.js";
 import { Diagnostics } from "../src/core/diagnostics.js";
 import type { Mesh } from "../src/core/mesh.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../src/codegen/lower.js";
+import { TIMED_STEPS, WARMUP_STEPS } from "../src/runtime/profile.js";
+import { runPlan } from "../src/runtime/run-workers.js";
 import type { OptimizerConfig, Plan } from "../src/codegen/plan.js";
 import { loadProgram } from "../src/frontend/load.js";
 import type { Graph } from "../src/ir/graph.js";
@@ -43,6 +45,16 @@ export function localMesh(): Mesh {
     throw new Error(`PAR_BENCH_DEVICES=${want}: expected an integer from 1 to ${availableParallelism()} (this machine's cores)`);
   }
   return localMeshOf(n);
+}
+
+/**
+ * Runs `plan` in workers for WARMUP_STEPS untimed steps and TIMED_STEPS timed ones (the
+ * runtime reaches steady speed after ~10 steps: src/runtime/profile.ts); the median of the
+ * timed steps.
+ */
+export async function steadyStepMs(plan: Plan): Promise<{ ms: number; backend: string }> {
+  const r = await runPlan(plan, { steps: WARMUP_STEPS + TIMED_STEPS });
+  return { ms: median(r.stepTimesMs.slice(WARMUP_STEPS)), backend: r.backend };
 }
 
 export const SGD: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };

@@ -6,33 +6,24 @@
 //  2. the shared-memory channels: point-to-point and 2-device all-reduce bandwidth
 //     between two worker threads, vs a plain memory copy in one thread (target ≥ 50 %);
 //     medians of several runs, each ratio within one run.
-// Step times are medians over 10 steps after 12 untimed ones (warm-up: V8 tiers up the
-// wasm kernels and the executor over the first ~10 steps). The machine is shared: every ratio is taken within one run.
+// Step times are medians over the timed steps after the untimed warm-up (steadyStepMs).
+// The machine is shared: every ratio is taken within one run.
 
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { baseline } from "../src/ir/baselines.js";
-import { runPlan } from "../src/runtime/run-workers.js";
-import { CNN, loadGraph, localMesh, median, MLP, ONE_DEVICE, planOf, singleOn, type BenchModel } from "./runtime-models.js";
+import { CNN, loadGraph, localMesh, median, MLP, ONE_DEVICE, planOf, singleOn, steadyStepMs, type BenchModel } from "./runtime-models.js";
 
-/** Untimed steps first: wasm and the executor reach steady speed after ~10 steps (V8 tier-up). */
-const WARMUP = 12;
-const TIMED = 10;
-
-async function stepMs(plan: ReturnType<typeof planOf>): Promise<{ ms: number; backend: string }> {
-  const r = await runPlan(plan, { steps: WARMUP + TIMED });
-  return { ms: median(r.stepTimesMs.slice(WARMUP)), backend: r.backend };
-}
 
 async function dpLine(m: BenchModel): Promise<string> {
   const graph = loadGraph(m);
   const mesh = localMesh();
   const one = planOf(graph, singleOn(graph, ONE_DEVICE), ONE_DEVICE);
   const dp = planOf(graph, baseline("dp", graph, mesh), mesh);
-  const t1 = await stepMs(one);
-  const tn = await stepMs(dp);
+  const t1 = await steadyStepMs(one);
+  const tn = await steadyStepMs(dp);
   // Two independent one-device runs at once: each step time, and the throughput ratio.
-  const [a, b] = await Promise.all([stepMs(one), stepMs(one)]);
+  const [a, b] = await Promise.all([steadyStepMs(one), steadyStepMs(one)]);
   const independent = (2 * t1.ms) / Math.max(a.ms, b.ms);
   return (
     `${m.label} on ${t1.backend}: 1 device ${t1.ms.toFixed(2)} ms/step; dp on ${dp.programs.length} devices ${tn.ms.toFixed(2)} ms/step ` +

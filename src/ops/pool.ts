@@ -114,7 +114,8 @@ function maxPoolBackward(tf: TF, args: BackwardArgs): Gradients {
   const xp = paddedNHWC(tf, inputs[0], sig.inputMaps[0], shard, -Infinity);
   const y = tf.transpose(outputs[0], [0, 2, 3, 1]);
   const dy = tf.transpose(dOutputs[0], [0, 2, 3, 1]);
-  const hostMemory = tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
+  const backend = tf.getBackend();
+  const hostMemory = backend === "wasm" || backend === "cpu";
   const dxp = hostMemory ? maxPoolRouteHost(tf, xp, y, dy, kh, kw, sh, sw) : maxPoolRouteKernels(tf, xp, y, dy, kh, kw, sh, sw);
   return { dInputs: [unpadToInput(tf, dxp, inputs[0], sig.inputMaps[0], shard)], dParams: [] };
 }

@@ -13,7 +13,7 @@ import type { TF } from "../ops/contract.js";
 import type { BackendName } from "./backend.js";
 import { LOAD_STATE, LOAD_WANTED } from "./load-control.js";
 import { profileByExecution } from "./profile-exec.js";
-import type { ProfiledTask, ProfileOptions } from "./profile.js";
+import { TIMED_STEPS, WARMUP_STEPS, type ProfiledTask, type ProfileOptions } from "./profile.js";
 import { workerScript } from "./run-workers.js";
 
 export interface LoadedTask extends ProfiledTask {
@@ -27,6 +27,23 @@ const READY_TIMEOUT_MS = 120_000;
 const SWITCH_TIMEOUT_MS = 30_000;
 
 const hint = "profile without load (--load 0), or check that `npm run build` has built dist/";
+
+/**
+ * The first message `w` posts; rejects if it errors or exits first, or (with `timeoutMs`)
+ * posts nothing in time. `who` names the worker in those errors.
+ */
+function firstMessage<T>(w: Worker, who: string, timeoutMs?: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => reject(new Error(`${who} did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      f();
+    };
+    w.once("message", (m: T) => done(() => resolve(m)));
+    w.once("error", (e) => done(() => reject(new Error(`${who} crashed: ${e.message}`))));
+    w.once("exit", (code) => done(() => reject(new Error(`${who} exited with code ${code}`))));
+  });
+}
 
 class BackgroundLoad {
   private readonly ctl: Int32Array;
@@ -43,15 +60,8 @@ class BackgroundLoad {
         Array.from({ length: count }, (_, slot) => {
           const w = new Worker(workerScript("load-worker.js"), { workerData: { plan, backend, control, slot } });
           workers.push(w);
-          return new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`a load worker did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-            const done = (f: () => void) => {
-              clearTimeout(timer);
-              f();
-            };
-            w.once("message", (m: { type: string; message?: string }) => done(() => (m.type === "ready" ? resolve() : reject(new Error(m.message ?? "load worker failed")))));
-            w.once("error", (e) => done(() => reject(e)));
-            w.once("exit", (code) => done(() => reject(new Error(`a load worker exited with code ${code} before it started`))));
+          return firstMessage<{ type: string; message?: string }>(w, "a load worker", READY_TIMEOUT_MS).then((m) => {
+            if (m.type !== "ready") throw new Error(m.message ?? "load worker failed");
           });
         }),
       );
@@ -92,9 +102,8 @@ class BackgroundLoad {
  * `repeats` steps under `loadBy` background workers; `loadBy` 0 measures alone only.
  */
 export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
-  // Defaults as `par profile`'s: wasm reaches steady speed after ~10 steps (docs/runtime.md).
-  const warmup = options.warmup ?? 12;
-  const repeats = options.repeats ?? 10;
+  const warmup = options.warmup ?? WARMUP_STEPS;
+  const repeats = options.repeats ?? TIMED_STEPS;
   const phases: ("warmup" | "alone" | "loaded")[] = Array.from({ length: warmup }, () => "warmup" as const);
   for (let r = 0; r < repeats; r++) phases.push(...(loadBy > 0 ? (["alone", "loaded"] as const) : (["alone"] as const)));
   const load = loadBy > 0 ? await BackgroundLoad.start(plan, backend, loadBy) : undefined;
@@ -119,14 +128,12 @@ export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendN
 export async function profilePlanInWorker(plan: Plan, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
   const w = new Worker(workerScript("profile-worker.js"), { workerData: { plan, backend, loadBy, options } });
   try {
-    return await new Promise<LoadedTask[]>((resolve, reject) => {
-      w.once("message", (m: { type: "done"; tasks: LoadedTask[] } | { type: "error"; code?: string; message: string; hint?: string }) => {
-        if (m.type === "done") resolve(m.tasks);
-        else reject(parError(m.code ?? "PAR5130", m.message, { hint: m.hint ?? hint }));
-      });
-      w.once("error", (e) => reject(parError("PAR5130", `the profiling worker crashed: ${e.message}`, { hint })));
-      w.once("exit", (code) => reject(parError("PAR5130", `the profiling worker exited with code ${code}`, { hint })));
+    type Reply = { type: "done"; tasks: LoadedTask[] } | { type: "error"; code?: string; message: string; hint?: string };
+    const m = await firstMessage<Reply>(w, "the profiling worker").catch((e: Error) => {
+      throw parError("PAR5130", e.message, { hint });
     });
+    if (m.type === "error") throw parError(m.code ?? "PAR5130", m.message, { hint: m.hint ?? hint });
+    return m.tasks;
   } finally {
     await w.terminate();
   }

@@ -27,8 +27,20 @@ export interface ProfiledTask {
   opName: string;
 }
 
+/**
+ * Untimed steps before measuring, in a profile and in a benchmark run alike: on wasm a
+ * fresh thread reaches steady speed only after V8 has tiered up the hot wasm functions and
+ * the executor's code (measured: a small MLP's step falls from ~100 ms to ~17 ms over its
+ * first 10–15 steps).
+ */
+export const WARMUP_STEPS = 12;
+/** Measured steps after the warm-up (medians are taken over them). */
+export const TIMED_STEPS = 10;
+
 export interface ProfileOptions {
+  /** Default WARMUP_STEPS. */
   warmup?: number;
+  /** Default TIMED_STEPS. */
   repeats?: number;
 }
 

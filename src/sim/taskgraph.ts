@@ -1286,15 +1286,19 @@ export class TaskGraphBuilder {
         const bytes = g.volume * elem;
         const time = this.allReduce(bytes, devs);
         if (this.inLineCollectives) {
-          // Every member's arrival, then every member's share, which waits for all arrivals.
+          // Every member arrives after its own replicas' bwd; every member's share waits
+          // for all arrivals (so, through them, for every replica's gradient).
           const arrive = s.top;
-          for (const d of devs) s.add(KIND_ALLREDUCE, d, 0, rank, p, d, ARRIVE, 0);
+          for (const d of devs) {
+            // A task's predecessors are appended right after it (own ranges are contiguous).
+            const a = s.add(KIND_ALLREDUCE, d, 0, rank, p, d, ARRIVE, 0);
+            for (const t of g.tasks) if (devices[t] === d) s.pred(a, bwd[t]);
+          }
           const first = s.top;
           const share = (2 * (devs.length - 1) * bytes) / devs.length;
           for (const d of devs) {
             const ar = s.add(KIND_ALLREDUCE, d, time, rank, p, d, -1, share);
             for (let m = 0; m < devs.length; m++) s.pred(ar, arrive + m);
-            for (const t of g.tasks) s.pred(ar, bwd[t]);
           }
           arOf.push(first);
           continue;
@@ -1348,14 +1352,14 @@ export class TaskGraphBuilder {
     return out;
   }
 
-  /** Seconds of an all-reduce of `bytes` over `devs`; sets `arRes` to its queue. */
+  /** Seconds of an all-reduce of `bytes` over `devs`; sets `arRes` to its queue (none when collectives run in line). */
   private allReduce(bytes: number, devs: number[]): number {
     const last = this.arDevs;
     let same = last.length === devs.length;
     for (let i = 0; same && i < devs.length; i++) same = last[i] === devs[i];
     if (!same) {
       this.arDevs = devs;
-      this.arRes = this.links.collective(devs);
+      this.arRes = this.inLineCollectives ? -1 : this.links.collective(devs);
       this.arTimes.clear();
     }
     let t = this.arTimes.get(bytes);

@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../../core/files.js";
 import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry } from "../../cost/compute.js";
 import { initBackend } from "../../runtime/backend.js";
 import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
+import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
@@ -33,8 +34,8 @@ export const profileCommand: Command = {
   usage: "FILE.par|FILE.onnx|model.json --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--merge] [--json] [--set NAME=VALUE ...]",
   flags: [
     { name: "out", kind: "string", value: "FILE", doc: "where to write the table (required)" },
-    { name: "repeats", kind: "int", value: "N", doc: "measured steps; each task's median is kept (default 10)" },
-    { name: "warmup", kind: "int", value: "N", doc: "unmeasured steps first (default 12: wasm reaches steady speed after ~10 steps)" },
+    { name: "repeats", kind: "int", value: "N", doc: `measured steps; each task's median is kept (default ${TIMED_STEPS})` },
+    { name: "warmup", kind: "int", value: "N", doc: `unmeasured steps first (default ${WARMUP_STEPS}: wasm reaches steady speed after ~10 steps)` },
     { name: "merge", kind: "bool", doc: "add to the table already at --out instead of replacing it" },
     { name: "load", kind: "int", value: "N", doc: "also measure each task while N background workers compute (default: the mesh's other devices when they are this machine's cores, else 0)" },
     BACKEND_FLAG,
@@ -54,7 +55,7 @@ export const profileCommand: Command = {
     // Contention is a property of devices sharing this machine: the local mesh's cores.
     const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
     const load = nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
-    const options = { warmup: nonNegativeInt(ctx.args, "warmup", 12), repeats: positiveInt(ctx.args, "repeats", 10) };
+    const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
     const tasks = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
     let entries: MeasuredEntry[] = tasks.map((t) => ({
