@@ -17,7 +17,7 @@ import { DATASET_BATCHES, synthesize } from "./data.js";
 import { givenRegion, initRegion } from "./init.js";
 import { decodeF32 } from "../codegen/plan-weights.js";
 import { applyUpdate } from "./optimizer.js";
-import { extract, insert, type BufferData } from "./regions.js";
+import { copyRegion, extract, insert, type BufferData } from "./regions.js";
 
 interface Buffer {
   spec: PlanBuffer;
@@ -319,7 +319,7 @@ export class DeviceExecutor {
           const src = this.buf(ins.src);
           const dst = this.buf(ins.dst);
           const r = intersect(ins.region, src.spec.region);
-          if (r) insert(dst.data, dst.spec.region, r, extract(src.data, src.spec.region, r), ins.accumulate === true);
+          if (r) copyRegion(src.data, src.spec.region, dst.data, dst.spec.region, r, ins.accumulate === true);
           break;
         }
         case "forward":
