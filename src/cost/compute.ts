@@ -27,6 +27,10 @@
 // machine share its memory bandwidth and caches (and, on virtual CPUs, often the physical
 // cores), so a kernel runs slower while its neighbours compute; src/sim/contention.ts
 // charges each task between its alone and loaded time by how much it overlaps them.
+//
+// Optimizer steps (optional): "updates": [ { "optimizer": "sgd", "floats": 200704, "ms": 0.8 } ]
+// times the runtime's update of a weight shard of that many elements (src/cost/measured-updates.ts);
+// they replace the roofline's update cost on the table's device kind for that optimizer.
 
 import { readFileSync } from "node:fs";
 import type { DeviceSpec, Mesh } from "../core/mesh.js";
@@ -36,6 +40,9 @@ import type { AttrValue, AxisMap, Attrs } from "../ops/contract.js";
 import { getOp } from "../ops/registry.js";
 import { CommModel } from "./comm.js";
 import { optimizerStateFactor, type Optimizer } from "./memory.js";
+import { UpdateTimes, type MeasuredUpdate } from "./measured-updates.js";
+
+export type { MeasuredUpdate } from "./measured-updates.js";
 
 /** Fraction of the datasheet peak FLOP/s a kernel reaches (see the header comment). */
 export const DEFAULT_EFFICIENCY = 0.6;
@@ -113,6 +120,8 @@ export interface MeasuredCosts {
   /** How many other devices ran kernels while the loaded figures were measured. */
   loadedBy?: number;
   entries: MeasuredEntry[];
+  /** Optimizer steps measured by shard size (see the header comment). */
+  updates?: MeasuredUpdate[];
 }
 
 function isNumArray(x: unknown): x is number[] {
@@ -147,6 +156,16 @@ export function parseMeasuredCosts(doc: unknown, where = "measured costs"): Meas
     }
     if ((x.loadedForwardMs === undefined) !== (x.loadedBackwardMs === undefined)) fail(`entries[${i}] needs both loadedForwardMs and loadedBackwardMs, or neither`);
   });
+  if (d.updates !== undefined) {
+    if (!Array.isArray(d.updates)) return fail(`"updates" must be an array`);
+    d.updates.forEach((u: unknown, i: number) => {
+      const x = u as Record<string, unknown>;
+      if (typeof x !== "object" || x === null) fail(`updates[${i}] is not an object`);
+      if (!["sgd", "momentum", "adam"].includes(x.optimizer as string)) fail(`updates[${i}].optimizer must be "sgd", "momentum" or "adam"`);
+      if (!(Number.isInteger(x.floats) && (x.floats as number) > 0)) fail(`updates[${i}].floats must be an integer > 0`);
+      if (typeof x.ms !== "number" || !(x.ms >= 0) || !Number.isFinite(x.ms)) fail(`updates[${i}].ms must be a number ≥ 0`);
+    });
+  }
   return d as unknown as MeasuredCosts;
 }
 
@@ -203,6 +222,8 @@ export class CostModel {
   private readonly measured = new Map<string, TaskTime>();
   private readonly measuredLoaded = new Map<string, TaskTime>();
   private readonly measuredDevices = new Set<string>();
+  /** Measured update times of this model's optimizer, by device kind. */
+  private readonly measuredUpdates = new Map<string, UpdateTimes>();
   private readonly cache = new Map<string, TaskTime>();
   private readonly inputTypes = new Map<string, { dtype: DType; shape: number[] }[]>();
 
@@ -221,6 +242,12 @@ export class CostModel {
         }
       }
     }
+    const updateRows = new Map<string, MeasuredUpdate[]>();
+    for (const table of options.measured ?? []) {
+      const rows = (table.updates ?? []).filter((u) => u.optimizer === this.optimizer);
+      if (rows.length) updateRows.set(table.device, [...(updateRows.get(table.device) ?? []), ...rows]);
+    }
+    for (const [kind, rows] of updateRows) this.measuredUpdates.set(kind, new UpdateTimes(rows));
   }
 
   private typesOf(op: OpNode): { dtype: DType; shape: number[] }[] {
@@ -294,9 +321,13 @@ export class CostModel {
   /**
    * Optimizer step on a weight shard of `bytes`: memory bound; reads weight and gradient,
    * writes the weight, and reads+writes each state buffer (sgd none, momentum 1, adam 2).
+   * A measured table's updates for this device kind and optimizer replace that (f32 weights:
+   * bytes / 4 elements).
    */
   update(bytes: number, device: number): number {
     const spec = this.mesh.devices[device].spec;
+    const measured = this.measuredUpdates.get(spec.kind);
+    if (measured) return measured.seconds(Math.round(bytes / 4));
     const traffic = (3 + 2 * optimizerStateFactor(this.optimizer)) * bytes;
     return traffic / spec.memoryBandwidth + spec.launchOverhead;
   }

@@ -8,15 +8,18 @@
 // steps with background load for the loaded figures.
 //
 // Times are keyed like the measured-cost table: (op kind, input shapes, attrs, extent);
-// tasks with equal keys share samples, and each key's median is kept.
+// tasks with equal keys share samples, and each key's median (or another quantile) is
+// kept. `update` instructions (the optimizer step, a JS loop over the weight shard) are
+// timed too, keyed by shard size: the simulator charges them per weight shard.
 
 import type { Plan } from "../codegen/plan.js";
-import { median } from "../core/stats.js";
+import { quantile } from "../core/stats.js";
 import type { TF } from "../ops/contract.js";
 import type { Instruction } from "../codegen/plan.js";
 import { DeviceExecutor } from "./executor.js";
 import { MemoryHub } from "./memory-comm.js";
-import { planTasks, type TaskDescriptor } from "./profile.js";
+import { planTasks, type ProfiledUpdate, type TaskDescriptor } from "./profile.js";
+import { regionVolume } from "../core/region.js";
 
 type Phase = "warmup" | "alone" | "loaded";
 
@@ -33,12 +36,19 @@ export interface ExecutionProfile {
   backward: Record<"alone" | "loaded", number>;
 }
 
+export interface PlanExecutionProfile {
+  tasks: ExecutionProfile[];
+  /** Updates measured alone, by shard size (ascending). */
+  updates: ProfiledUpdate[];
+}
+
 /**
  * Runs `phases.length` training steps of `plan` in this thread; `enter(phase)` is called
  * before each step (to switch a background load on or off). Returns each distinct task's
- * median forward and backward time per phase, in plan order of first appearance.
+ * forward and backward time per phase (the `q`-quantile of its samples: default the
+ * median), in plan order of first appearance, and the updates' times by shard size.
  */
-export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Phase[], enter: (phase: Phase) => void = () => undefined): Promise<ExecutionProfile[]> {
+export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Phase[], enter: (phase: Phase) => void = () => undefined, q = 0.5): Promise<PlanExecutionProfile> {
   // One sample list per distinct key, in plan order (deterministic, and planKernels' order).
   const samples = new Map<string, Samples>();
   const byOpTask = new Map<string, Samples>();
@@ -55,16 +65,32 @@ export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Ph
       if (s) of.set(ins, s);
     }
   }
+  // Update samples by shard size (alone only: the simulator charges updates no contention).
+  const updates = new Map<number, number[]>();
+  const floatsOf = new Map<Instruction, number>();
+  for (const p of plan.programs) {
+    const volume = new Map(p.buffers.map((b) => [b.id, regionVolume(b.region)]));
+    for (const ins of p.instructions) if (ins.kind === "update") floatsOf.set(ins, volume.get(ins.param) ?? 0);
+  }
   let phase: Phase = "warmup";
   const hub = new MemoryHub();
   const executors = plan.programs.map((p) => {
     let t0 = 0;
     return new DeviceExecutor(plan, p.device, tf, hub.comm(p.device), {
       before(_i, ins) {
-        if (ins.kind === "forward" || ins.kind === "backward") t0 = performance.now();
+        if (ins.kind === "forward" || ins.kind === "backward" || ins.kind === "update") t0 = performance.now();
       },
       after(_i, ins) {
-        if (phase === "warmup" || (ins.kind !== "forward" && ins.kind !== "backward")) return;
+        if (phase === "warmup") return;
+        if (ins.kind === "update") {
+          if (phase !== "alone") return;
+          const floats = floatsOf.get(ins)!;
+          let xs = updates.get(floats);
+          if (!xs) updates.set(floats, (xs = []));
+          xs.push(performance.now() - t0);
+          return;
+        }
+        if (ins.kind !== "forward" && ins.kind !== "backward") return;
         const ms = performance.now() - t0;
         of.get(ins)?.[ins.kind][phase].push(ms);
       },
@@ -76,10 +102,15 @@ export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Ph
     await Promise.all(executors.map((e) => e.step(step)));
   }
   // No sample: the plan never runs that backward (an op whose gradient nobody needs), so it costs nothing.
-  const med = (xs: number[]) => (xs.length ? median(xs) : 0);
-  return [...samples.values()].map((s) => ({
-    task: s.task,
-    forward: { alone: med(s.forward.alone), loaded: med(s.forward.loaded) },
-    backward: { alone: med(s.backward.alone), loaded: med(s.backward.loaded) },
-  }));
+  const stat = (xs: number[]) => (xs.length ? quantile(xs, q) : 0);
+  return {
+    tasks: [...samples.values()].map((s) => ({
+      task: s.task,
+      forward: { alone: stat(s.forward.alone), loaded: stat(s.forward.loaded) },
+      backward: { alone: stat(s.backward.alone), loaded: stat(s.backward.loaded) },
+    })),
+    updates: [...updates.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([floats, xs]) => ({ optimizer: plan.optimizer.kind, floats, ms: stat(xs) })),
+  };
 }

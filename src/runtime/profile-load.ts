@@ -13,12 +13,18 @@ import type { TF } from "../ops/contract.js";
 import type { BackendName } from "./backend.js";
 import { LOAD_STATE, LOAD_WANTED } from "./load-control.js";
 import { profileByExecution } from "./profile-exec.js";
-import { TIMED_STEPS, WARMUP_STEPS, type ProfiledTask, type ProfileOptions } from "./profile.js";
+import { TIMED_STEPS, WARMUP_STEPS, type ProfiledTask, type ProfiledUpdate, type ProfileOptions } from "./profile.js";
 import { workerScript } from "./run-workers.js";
 
 export interface LoadedTask extends ProfiledTask {
   loadedForwardMs?: number;
   loadedBackwardMs?: number;
+}
+
+/** A plan's profile: its distinct tasks (alone and, with load, loaded) and its optimizer updates. */
+export interface PlanProfile {
+  tasks: LoadedTask[];
+  updates: ProfiledUpdate[];
 }
 
 /** How long a load worker may take to start its backend and run its kernels once. */
@@ -101,20 +107,21 @@ class BackgroundLoad {
  * Profiles `plan` by running `warmup` steps, then `repeats` steps alone, interleaved with
  * `repeats` steps under `loadBy` background workers; `loadBy` 0 measures alone only.
  */
-export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
+export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<PlanProfile> {
   const warmup = options.warmup ?? WARMUP_STEPS;
   const repeats = options.repeats ?? TIMED_STEPS;
   const phases: ("warmup" | "alone" | "loaded")[] = Array.from({ length: warmup }, () => "warmup" as const);
   for (let r = 0; r < repeats; r++) phases.push(...(loadBy > 0 ? (["alone", "loaded"] as const) : (["alone"] as const)));
   const load = loadBy > 0 ? await BackgroundLoad.start(plan, backend, loadBy) : undefined;
   try {
-    const profile = await profileByExecution(plan, tf, phases, (phase) => load?.set(phase === "loaded"));
-    return profile.map((p) => ({
+    const profile = await profileByExecution(plan, tf, phases, (phase) => load?.set(phase === "loaded"), options.quantile);
+    const tasks = profile.tasks.map((p) => ({
       ...p.task,
       forwardMs: p.forward.alone,
       backwardMs: p.backward.alone,
       ...(load ? { loadedForwardMs: p.forward.loaded, loadedBackwardMs: p.backward.loaded } : {}),
     }));
+    return { tasks, updates: profile.updates };
   } finally {
     await load?.stop();
   }
@@ -125,15 +132,15 @@ export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendN
  * profile then starts as cold as a device of `par run` does and warms up the same way,
  * whatever this thread ran before.
  */
-export async function profilePlanInWorker(plan: Plan, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<LoadedTask[]> {
+export async function profilePlanInWorker(plan: Plan, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<PlanProfile> {
   const w = new Worker(workerScript("profile-worker.js"), { workerData: { plan, backend, loadBy, options } });
   try {
-    type Reply = { type: "done"; tasks: LoadedTask[] } | { type: "error"; code?: string; message: string; hint?: string };
+    type Reply = ({ type: "done" } & PlanProfile) | { type: "error"; code?: string; message: string; hint?: string };
     const m = await firstMessage<Reply>(w, "the profiling worker").catch((e: Error) => {
       throw parError("PAR5130", e.message, { hint });
     });
     if (m.type === "error") throw parError(m.code ?? "PAR5130", m.message, { hint: m.hint ?? hint });
-    return m.tasks;
+    return { tasks: m.tasks, updates: m.updates };
   } finally {
     await w.terminate();
   }

@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const { plan, backend, loadBy, options } = workerData as { plan: Plan; backend: BackendName; loadBy: number; options: ProfileOptions };
   try {
     const choice = await initBackend(backend);
-    const tasks = await profilePlanUnderLoad(plan, choice.tf, choice.name, loadBy, options);
-    port.postMessage({ type: "done", tasks });
+    const profile = await profilePlanUnderLoad(plan, choice.tf, choice.name, loadBy, options);
+    port.postMessage({ type: "done", ...profile });
   } catch (e) {
     const d = e instanceof ParError ? e.diagnostics[0] : undefined;
     port.postMessage({ type: "error", code: d?.code, message: d?.message ?? (e instanceof Error ? e.message : String(e)), hint: d?.hint });

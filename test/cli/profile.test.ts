@@ -20,6 +20,10 @@ describe("par profile", () => {
     expect(table.device).toBe("cpu");
     expect(table.entries.map((e) => e.op)).toContain("linear");
     for (const e of table.entries) expect(e.forwardMs).toBeGreaterThan(0);
+    // The optimizer step of every weight shard size, measured too.
+    expect(table.updates?.length).toBeGreaterThan(0);
+    for (const u of table.updates ?? []) expect(u.optimizer).toBe("sgd");
+    expect(r.out).toMatch(/sgd update\s+\d+ weights/);
     // The simulator picks the measurements up: its prediction changes.
     const roofline = JSON.parse((await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--json")).out);
     const measured = JSON.parse((await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--costs", out, "--json")).out);

@@ -95,4 +95,31 @@ describe("measured tables", () => {
     expect(cm.compute(g.op("fc"), [64, 128, 784], 1)).toEqual({ forward: 0.002, backward: 0.005 });
     expect(cm.computeLoaded(g.op("fc"), [32, 128, 784], 1)).toBeUndefined();
   });
+
+  it("charge measured optimizer updates: exact sizes, the fitted line between them, only for their optimizer and device kind", () => {
+    const g = linearGraph();
+    const updates = [
+      { optimizer: "sgd", floats: 1000, ms: 0.3 },
+      { optimizer: "sgd", floats: 3000, ms: 0.7 },
+      { optimizer: "adam", floats: 1000, ms: 9 },
+    ];
+    const doc = parseMeasuredCosts({ ...table, updates });
+    const cm = new CostModel(g, clusterMesh(1, 2), { measured: [doc], optimizer: "sgd" });
+    expect(cm.update(4000, 0)).toBeCloseTo(0.0003, 12);
+    expect(cm.update(12000, 0)).toBeCloseTo(0.0007, 12);
+    // Between and beyond: 0.1 ms + 0.2 µs per element.
+    expect(cm.update(8000, 0)).toBeCloseTo(0.0005, 12);
+    expect(cm.update(20000, 0)).toBeCloseTo(0.0011, 12);
+    const roofline = new CostModel(g, clusterMesh(1, 2), { optimizer: "sgd" });
+    // Another optimizer's rows, or another device kind's table, leave the roofline.
+    expect(new CostModel(g, clusterMesh(1, 2), { measured: [parseMeasuredCosts({ ...table, updates: [updates[2]] })], optimizer: "sgd" }).update(4000, 0)).toBe(roofline.update(4000, 0));
+    expect(new CostModel(g, clusterMesh(1, 2), { measured: [parseMeasuredCosts({ ...table, device: "V100", updates })], optimizer: "sgd" }).update(4000, 0)).toBe(roofline.update(4000, 0));
+    // A line that would go below zero for small shards goes through the origin instead.
+    const steep = new CostModel(g, clusterMesh(1, 2), { measured: [parseMeasuredCosts({ ...table, updates: [{ optimizer: "sgd", floats: 1000, ms: 0.1 }, { optimizer: "sgd", floats: 2000, ms: 0.5 }] })] });
+    expect(steep.update(400, 0)).toBeGreaterThan(0);
+    expect(() => parseMeasuredCosts({ ...table, updates: [{ optimizer: "sgd", floats: 0, ms: 1 }] })).toThrow(/updates\[0\]\.floats/);
+    expect(() => parseMeasuredCosts({ ...table, updates: [{ optimizer: "rmsprop", floats: 4, ms: 1 }] })).toThrow(/updates\[0\]\.optimizer/);
+    expect(() => parseMeasuredCosts({ ...table, updates: [{ optimizer: "sgd", floats: 4, ms: -1 }] })).toThrow(/updates\[0\]\.ms/);
+    expect(() => parseMeasuredCosts({ ...table, updates: {} })).toThrow(/"updates" must be an array/);
+  });
 });

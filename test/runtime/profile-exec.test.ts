@@ -11,8 +11,14 @@ describe("profileByExecution", () => {
   it("times every distinct task's forward and backward per phase, in plan order, entering each phase first", async () => {
     const { tf } = await initBackend("cpu");
     const entered: string[] = [];
-    const profile = await profileByExecution(plan, tf, ["warmup", "alone", "loaded", "alone"], (p) => entered.push(p));
+    const { tasks: profile, updates } = await profileByExecution(plan, tf, ["warmup", "alone", "loaded", "alone"], (p) => entered.push(p));
     expect(entered).toEqual(["warmup", "alone", "loaded", "alone"]);
+    // Every weight shard size's update, ascending (fc0/fc1 weights 16×16, head 10×16, biases 16 and 10).
+    expect(updates.map((u) => u.floats)).toEqual([10, 16, 160, 256]);
+    for (const u of updates) {
+      expect(u.optimizer).toBe("sgd");
+      expect(u.ms).toBeGreaterThan(0);
+    }
     // fc0 and fc1 have equal keys (same op kind, input shapes, attrs and extent): one row.
     expect(profile.map((p) => p.task.opName)).toEqual(["fc0", "relu0", "head", "loss"]);
     for (const p of profile) {
@@ -25,7 +31,7 @@ describe("profileByExecution", () => {
 
   it("a phase without steps costs 0 (not NaN), so the table stays valid", async () => {
     const { tf } = await initBackend("cpu");
-    const profile = await profileByExecution(plan, tf, ["warmup", "alone"]);
+    const { tasks: profile } = await profileByExecution(plan, tf, ["warmup", "alone"]);
     for (const p of profile) {
       expect(p.forward.loaded).toBe(0);
       expect(p.backward.loaded).toBe(0);

@@ -14,8 +14,10 @@ describe("profilePlanUnderLoad", () => {
 
   it("measures each task alone and under load, in plan order", async () => {
     const { tf } = await initBackend("cpu");
-    const tasks = await profilePlanUnderLoad(plan, tf, "cpu", 1, { warmup: 0, repeats: 1 });
+    const { tasks, updates } = await profilePlanUnderLoad(plan, tf, "cpu", 1, { warmup: 0, repeats: 1 });
     expect(tasks.map((t) => t.opName)).toEqual(["fc0", "relu0", "head", "loss"]);
+    // The updates of the plan's weight shards (every device holds whole weights under dp).
+    expect(updates.map((u) => [u.optimizer, u.floats])).toEqual([["sgd", 10], ["sgd", 16], ["sgd", 160], ["sgd", 256]]);
     for (const t of tasks) {
       expect(t.forwardMs).toBeGreaterThan(0);
       expect(t.loadedForwardMs).toBeGreaterThan(0);
@@ -23,7 +25,7 @@ describe("profilePlanUnderLoad", () => {
     }
     // No load: the alone figures only.
     const alone = await profilePlanUnderLoad(plan, tf, "cpu", 0, { warmup: 0, repeats: 1 });
-    expect(alone.every((t) => t.loadedForwardMs === undefined)).toBe(true);
+    expect(alone.tasks.every((t) => t.loadedForwardMs === undefined)).toBe(true);
   }, 120_000);
 
   it("PAR5130 when the load workers cannot start their backend", async () => {
@@ -35,8 +37,9 @@ describe("profilePlanUnderLoad", () => {
   }, 120_000);
 
   it("profilePlanInWorker: the same rows from a fresh worker thread, load included", async () => {
-    const tasks = await profilePlanInWorker(plan, "cpu", 1, { warmup: 0, repeats: 1 });
+    const { tasks, updates } = await profilePlanInWorker(plan, "cpu", 1, { warmup: 0, repeats: 1 });
     expect(tasks.map((t) => t.opName)).toEqual(["fc0", "relu0", "head", "loss"]);
+    expect(updates.map((u) => u.floats)).toEqual([10, 16, 160, 256]);
     for (const t of tasks) {
       expect(t.forwardMs).toBeGreaterThan(0);
       expect(t.loadedForwardMs).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 // `par profile FILE.par [--mesh local] [--strategy S|--search] [--backend B] [--repeats N]
 //  [--warmup N] --out costs.json`: measures the forward and backward time of every distinct
-// task of the model under the strategy on this machine's backend (src/runtime/profile-exec.ts:
+// task, and the optimizer step of every weight-shard size, of the model under the strategy on this machine's backend (src/runtime/profile-exec.ts:
 // the plan's steps run in this thread with every instruction timed; warm-up, repeats, median) and writes the simulator's measured-cost table
 // (`par-measured-costs`, src/cost/compute.ts). `par simulate --costs costs.json` and
 // `par run --trace --costs costs.json` then predict local runs from measurements.
@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../../core/files.js";
-import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry } from "../../cost/compute.js";
+import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry, type MeasuredUpdate } from "../../cost/compute.js";
 import { initBackend } from "../../runtime/backend.js";
 import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
 import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile.js";
@@ -20,6 +20,13 @@ import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, nonNegativeInt, positiveInt } from "./run.js";
+
+/** Adds measured `updates` to `table`'s, replacing rows of the same optimizer and shard size. */
+export function mergeUpdates(table: readonly MeasuredUpdate[], updates: readonly MeasuredUpdate[]): MeasuredUpdate[] {
+  const byKey = new Map(table.map((u) => [`${u.optimizer}|${u.floats}`, u]));
+  for (const u of updates) byKey.set(`${u.optimizer}|${u.floats}`, u);
+  return [...byKey.values()].sort((a, b) => a.optimizer.localeCompare(b.optimizer) || a.floats - b.floats);
+}
 
 /** Adds `entries` to `table`, replacing entries with the same key. */
 export function mergeEntries(table: MeasuredEntry[], entries: readonly MeasuredEntry[]): MeasuredEntry[] {
@@ -56,8 +63,9 @@ export const profileCommand: Command = {
     const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
     const load = nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
     const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
-    const tasks = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
+    const { tasks, updates: measuredUpdates } = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
+    let updates: MeasuredUpdate[] = measuredUpdates;
     let entries: MeasuredEntry[] = tasks.map((t) => ({
       op: t.op, inputs: t.inputs, attrs: t.attrs, extent: t.extent, forwardMs: t.forwardMs, backwardMs: t.backwardMs,
       ...(t.loadedForwardMs !== undefined && t.loadedBackwardMs !== undefined ? { loadedForwardMs: t.loadedForwardMs, loadedBackwardMs: t.loadedBackwardMs } : {}),
@@ -69,15 +77,22 @@ export const profileCommand: Command = {
       } catch {
         old = undefined; // nothing to merge with yet
       }
-      if (old) entries = mergeEntries(old.entries, entries);
+      if (old) {
+        entries = mergeEntries(old.entries, entries);
+        updates = mergeUpdates(old.updates ?? [], updates);
+      }
     }
-    const table: MeasuredCosts = { format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, ...(load > 0 ? { loadedBy: load } : {}), entries };
+    const table: MeasuredCosts = {
+      format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, ...(load > 0 ? { loadedBy: load } : {}), entries,
+      ...(updates.length ? { updates } : {}),
+    };
     writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
-    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks }, null, 2) + "\n");
+    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates }, null, 2) + "\n");
     else {
       ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})${load > 0 ? `, alone and with ${load} other device(s) computing` : ""}\n`);
       const loaded = (t: (typeof tasks)[number]) => (t.loadedForwardMs !== undefined ? `  (loaded fwd ${t.loadedForwardMs.toFixed(3)} ms  bwd ${t.loadedBackwardMs!.toFixed(3)} ms)` : "");
       for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms${loaded(t)}\n`);
+      for (const u of measuredUpdates) ctx.io.out(`  ${`${u.optimizer} update`.padEnd(39)} ${String(u.floats).padStart(9)} weights  ${u.ms.toFixed(3)} ms\n`);
       ctx.io.out(`wrote ${out} (${entries.length} entries)\n`);
     }
     return 0;
