@@ -58,4 +58,23 @@ describe("par profile", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--load needs an integer ≥ 0/);
   });
+
+  it("--in-run times every kernel in a run on the worker runtime, one worker per device", async () => {
+    const out = join(dir, "in-run.json");
+    const r = await cli("profile", ...SMALL_MLP, "--strategy", "dp", "--backend", "cpu", "--repeats", "2", "--warmup", "0", "--in-run", "--out", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/in a run on 2 worker\(s\)/);
+    const table = parseMeasuredCosts(JSON.parse(readFileSync(out, "utf8")));
+    // In a run the other devices are the load: no separate loaded figures.
+    expect(table.loadedBy).toBeUndefined();
+    for (const e of table.entries) expect(e.forwardMs).toBeGreaterThan(0);
+    expect(table.updates?.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("rejects --load with --in-run", async () => {
+    const r = await cli("profile", ...SMALL_MLP, "--in-run", "--load", "1", "--out", join(dir, "x.json"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--load and --in-run do not go together/);
+  });
 });

@@ -7,7 +7,9 @@
 // Several --strategy runs can be merged by giving --merge with earlier tables.
 // On a mesh of several devices of this machine (`local`), every task is measured twice:
 // alone, and while --load N background workers (default: the mesh's other devices) run
-// kernels, so the simulator can charge contention (src/sim/contention.ts).
+// kernels, so the simulator can charge contention (src/sim/contention.ts). --in-run instead
+// times every kernel in a run on the worker runtime (src/runtime/profile-run.ts), where the
+// other devices' work is the load.
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -15,6 +17,7 @@ import { writeFileAtomic } from "../../core/files.js";
 import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry, type MeasuredUpdate } from "../../cost/compute.js";
 import { initBackend } from "../../runtime/backend.js";
 import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
+import { profilePlanInRun } from "../../runtime/profile-run.js";
 import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
@@ -38,13 +41,14 @@ export function mergeEntries(table: MeasuredEntry[], entries: readonly MeasuredE
 export const profileCommand: Command = {
   name: "profile",
   summary: "measure task costs on this machine and write a measured-cost table for the simulator",
-  usage: "FILE.par|FILE.onnx|model.json --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--merge] [--json] [--set NAME=VALUE ...]",
+  usage: "FILE.par|FILE.onnx|model.json --out costs.json [--mesh NAME] [--strategy S | --search] [--backend B] [--repeats N] [--warmup N] [--load N | --in-run] [--merge] [--json] [--set NAME=VALUE ...]",
   flags: [
     { name: "out", kind: "string", value: "FILE", doc: "where to write the table (required)" },
     { name: "repeats", kind: "int", value: "N", doc: `measured steps; each task's median is kept (default ${TIMED_STEPS})` },
     { name: "warmup", kind: "int", value: "N", doc: `unmeasured steps first (default ${WARMUP_STEPS}: wasm reaches steady speed after ~10 steps)` },
     { name: "merge", kind: "bool", doc: "add to the table already at --out instead of replacing it" },
     { name: "load", kind: "int", value: "N", doc: "also measure each task while N background workers compute (default: the mesh's other devices when they are this machine's cores, else 0)" },
+    { name: "in-run", kind: "bool", doc: "measure in a run on the worker runtime (one worker per device, as `par run`): every kernel timed where it runs, next to the other devices' work" },
     BACKEND_FLAG,
     ...COMPILE_FLAGS.map((f) => (f.name === "strategy" ? { ...f, doc: "whose tasks to measure: a strategy, a strategy file or a baseline (default dp)" } : f)),
     JSON_FLAG,
@@ -61,9 +65,13 @@ export const profileCommand: Command = {
     const backend = await initBackend(backendFlag(ctx.args));
     // Contention is a property of devices sharing this machine: the local mesh's cores.
     const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
-    const load = nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
+    const inRun = ctx.args.flags["in-run"] === true;
+    if (inRun && ctx.args.flags.load !== undefined) throw new UsageError("--load and --in-run do not go together: in a run the other devices are the load");
+    const load = inRun ? 0 : nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
     const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
-    const { tasks, updates: measuredUpdates } = await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
+    const { tasks, updates: measuredUpdates } = inRun
+      ? await profilePlanInRun(c.plan, { ...options, backend: backend.name })
+      : await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
     let updates: MeasuredUpdate[] = measuredUpdates;
     let entries: MeasuredEntry[] = tasks.map((t) => ({
@@ -89,7 +97,8 @@ export const profileCommand: Command = {
     writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
     if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates }, null, 2) + "\n");
     else {
-      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})${load > 0 ? `, alone and with ${load} other device(s) computing` : ""}\n`);
+      const how = inRun ? `, in a run on ${c.plan.programs.length} worker(s)` : load > 0 ? `, alone and with ${load} other device(s) computing` : "";
+      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})${how}\n`);
       const loaded = (t: (typeof tasks)[number]) => (t.loadedForwardMs !== undefined ? `  (loaded fwd ${t.loadedForwardMs.toFixed(3)} ms  bwd ${t.loadedBackwardMs!.toFixed(3)} ms)` : "");
       for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms${loaded(t)}\n`);
       for (const u of measuredUpdates) ctx.io.out(`  ${`${u.optimizer} update`.padEnd(39)} ${String(u.floats).padStart(9)} weights  ${u.ms.toFixed(3)} ms\n`);
