@@ -1,5 +1,5 @@
 // Models and plans shared by the runtime benchmarks (runtime.ts, fidelity.ts).
-import { median, quantile } from "../src/core/stats.js";
+import { median } from "../src/core/stats.js";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { builtinMesh, localMeshOf } from "../src/core/builtin-meshes.js";
@@ -49,12 +49,12 @@ export function localMesh(): Mesh {
 
 /**
  * Runs `plan` in workers for WARMUP_STEPS untimed steps and TIMED_STEPS timed ones (the
- * runtime reaches steady speed after ~10 steps: src/runtime/profile.ts); the median (or
- * the `q`-quantile) of the timed steps.
+ * runtime reaches steady speed after ~10 steps: src/runtime/profile.ts); the median of the
+ * timed steps.
  */
-export async function steadyStepMs(plan: Plan, q = 0.5): Promise<{ ms: number; backend: string }> {
+export async function steadyStepMs(plan: Plan): Promise<{ ms: number; backend: string }> {
   const r = await runPlan(plan, { steps: WARMUP_STEPS + TIMED_STEPS });
-  return { ms: quantile(r.stepTimesMs.slice(WARMUP_STEPS), q), backend: r.backend };
+  return { ms: median(r.stepTimesMs.slice(WARMUP_STEPS)), backend: r.backend };
 }
 
 export const SGD: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };

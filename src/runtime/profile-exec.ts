@@ -8,12 +8,11 @@
 // steps with background load for the loaded figures.
 //
 // Times are keyed like the measured-cost table: (op kind, input shapes, attrs, extent);
-// tasks with equal keys share samples, and each key's median (or another quantile) is
-// kept. `update` instructions (the optimizer step, a JS loop over the weight shard) are
+// tasks with equal keys share samples, and each key's median is kept. `update` instructions (the optimizer step, a JS loop over the weight shard) are
 // timed too, keyed by shard size: the simulator charges them per weight shard.
 
 import type { Plan } from "../codegen/plan.js";
-import { quantile } from "../core/stats.js";
+import { median } from "../core/stats.js";
 import type { TF } from "../ops/contract.js";
 import type { Instruction } from "../codegen/plan.js";
 import { DeviceExecutor } from "./executor.js";
@@ -45,10 +44,10 @@ export interface PlanExecutionProfile {
 /**
  * Runs `phases.length` training steps of `plan` in this thread; `enter(phase)` is called
  * before each step (to switch a background load on or off). Returns each distinct task's
- * forward and backward time per phase (the `q`-quantile of its samples: default the
- * median), in plan order of first appearance, and the updates' times by shard size.
+ * median forward and backward time per phase, in plan order of first appearance, and the
+ * updates' median times by shard size.
  */
-export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Phase[], enter: (phase: Phase) => void = () => undefined, q = 0.5): Promise<PlanExecutionProfile> {
+export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Phase[], enter: (phase: Phase) => void = () => undefined): Promise<PlanExecutionProfile> {
   // One sample list per distinct key, in plan order (deterministic, and planKernels' order).
   const samples = new Map<string, Samples>();
   const byOpTask = new Map<string, Samples>();
@@ -102,7 +101,7 @@ export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Ph
     await Promise.all(executors.map((e) => e.step(step)));
   }
   // No sample: the plan never runs that backward (an op whose gradient nobody needs), so it costs nothing.
-  const stat = (xs: number[]) => (xs.length ? quantile(xs, q) : 0);
+  const stat = (xs: number[]) => (xs.length ? median(xs) : 0);
   return {
     tasks: [...samples.values()].map((s) => ({
       task: s.task,

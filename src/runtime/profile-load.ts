@@ -114,7 +114,7 @@ export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendN
   for (let r = 0; r < repeats; r++) phases.push(...(loadBy > 0 ? (["alone", "loaded"] as const) : (["alone"] as const)));
   const load = loadBy > 0 ? await BackgroundLoad.start(plan, backend, loadBy) : undefined;
   try {
-    const profile = await profileByExecution(plan, tf, phases, (phase) => load?.set(phase === "loaded"), options.quantile);
+    const profile = await profileByExecution(plan, tf, phases, (phase) => load?.set(phase === "loaded"));
     const tasks = profile.tasks.map((p) => ({
       ...p.task,
       forwardMs: p.forward.alone,

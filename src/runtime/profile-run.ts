@@ -70,5 +70,5 @@ export async function profilePlanInRun(plan: Plan, options: ProfileOptions & { b
   const warmup = options.warmup ?? WARMUP_STEPS;
   const repeats = options.repeats ?? TIMED_STEPS;
   const run = await runPlan(plan, { steps: warmup + repeats, trace: true, ...(options.backend ? { backend: options.backend } : {}) });
-  return { ...profileFromTimeline(plan, run.timeline, warmup, options.quantile), backend: run.backend, stepTimesMs: run.stepTimesMs.slice(warmup) };
+  return { ...profileFromTimeline(plan, run.timeline, warmup), backend: run.backend, stepTimesMs: run.stepTimesMs.slice(warmup) };
 }

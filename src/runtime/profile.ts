@@ -42,12 +42,6 @@ export interface ProfileOptions {
   warmup?: number;
   /** Default TIMED_STEPS. */
   repeats?: number;
-  /**
-   * Which quantile of a task's timed samples is kept (default 0.5, the median). A low one
-   * (the fidelity bench's) estimates the undisturbed time on a shared host, where other
-   * tenants only ever slow a step down.
-   */
-  quantile?: number;
 }
 
 /**
