@@ -35,8 +35,8 @@ async function dpLine(m: BenchModel): Promise<string> {
 // The channel benchmark runs in two eval'd workers that import the compiled shm modules.
 // Point-to-point is measured as MPI's osu_bw does: the sender sends a window of messages
 // (as many as the ring holds, as a plan's sends to a peer normally do), the receiver takes
-// each into a destination buffer (recvInto: what the executor does) and acknowledges the
-// window; a "burst" run sends every message at once instead (the rest waits in the
+// each into a destination buffer (recvInto with the executor's sink: a whole-buffer
+// receive, so a handed-off payload is adopted, not copied) and acknowledges the window; a "burst" run sends every message at once instead (the rest waits in the
 // sender's queue, copied). The all-reduce works in place (allreduceInPlace: what the
 // executor does). Each of REPS timed runs follows a warm-up; the median run is reported.
 const REPS = 5;
@@ -47,10 +47,13 @@ const { parentPort, workerData } = require("node:worker_threads");
   const { me, channels, floats, messages, mode, window, reps, options } = workerData;
   const comm = new ShmComm(me, channels, { timeoutMs: 60000, blocking: true, ...options });
   const data = new Float32Array(floats).fill(me + 1);
-  const dst = new Float32Array(floats);
+  let dst = new Float32Array(floats);
   const sink = {
     begin(n) { if (n !== floats) throw new Error("message of " + n + " floats, expected " + floats); },
     chunk(src, at, offset, count) { dst.set(src.subarray(at, at + count), offset); },
+    // As the executor's receive of a whole buffer: a handed-off payload becomes the
+    // destination, and the array it replaces goes back to the sender's pool.
+    adopt(a) { const old = dst; dst = a; return old; },
   };
   const run = async (tagBase) => {
     if (mode === "allreduce") {
@@ -93,7 +96,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 
 /** Median bytes per second over REPS runs (a run's time is the slower worker's). */
 async function channelBandwidth(mode: "p2p" | "burst" | "allreduce" | "pingpong", floats: number, messages: number, options: Record<string, unknown> = {}): Promise<number> {
-  const { createChannels } = await import("../src/runtime/shm-comm.js");
+  const { channelPorts, createChannels } = await import("../src/runtime/shm-comm.js");
   const { createChannelBuffer } = await import("../src/runtime/shm-channel.js");
   const { ringBytesFor } = await import("../src/runtime/run-workers.js");
   // Sized as runPlan sizes a pair's ring for this message size.
@@ -105,7 +108,9 @@ async function channelBandwidth(mode: "p2p" | "burst" | "allreduce" | "pingpong"
     [0, 1].map(
       (me) =>
         new Promise<number[]>((resolve, reject) => {
-          const w = new Worker(CHANNEL_WORKER, { eval: true, workerData: { me, channels: ch.get(me)!, floats, messages, mode: mode === "burst" ? "p2p" : mode, window, reps: REPS, commUrl, options } });
+          const channels = ch.get(me)!;
+          const workerData = { me, channels, floats, messages, mode: mode === "burst" ? "p2p" : mode, window, reps: REPS, commUrl, options };
+          const w = new Worker(CHANNEL_WORKER, { eval: true, workerData, transferList: channelPorts(channels) });
           w.once("message", (ms: number[]) => {
             resolve(ms);
             void w.terminate();

@@ -21,7 +21,7 @@ import { regionVolume } from "../core/region.js";
 import type { Instruction, Plan } from "../codegen/plan.js";
 import type { BackendRequest } from "./backend.js";
 import { createChannelBuffer } from "./shm-channel.js";
-import { createChannels, sliceOf } from "./shm-comm.js";
+import { channelPorts, createChannels, sliceOf } from "./shm-comm.js";
 import type { FaultInjection, FromWorker, ToWorker } from "./worker-protocol.js";
 
 export type { FaultInjection } from "./worker-protocol.js";
@@ -37,6 +37,8 @@ export interface WorkerRunOptions {
   faultInjection?: FaultInjection;
   /** Cap on one ring's size in bytes (default 32 MiB); rings are sized from the plan's largest message. */
   maxRingBytes?: number;
+  /** Messages of at least this many bytes are handed off (one copy) instead of going through the ring (default DEFAULT_HANDOFF_BYTES, shm-comm.ts). */
+  handoffBytes?: number;
   /** Called after each step. */
   onStep?: (step: number, loss: number, ms: number) => void;
   /** The compiled worker entry to start (default: workerScript()). */
@@ -186,6 +188,7 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
   if (!existsSync(script)) throw parError("PAR5104", `the worker script ${script} does not exist`, "build par first: npm run build");
   const devices = plan.programs.map((p) => p.device);
   const fault = options.faultInjection;
+  if (options.handoffBytes !== undefined && !(options.handoffBytes >= 0)) throw new RangeError(`handoffBytes must be a non-negative number of bytes, got ${options.handoffBytes}`);
   if (fault) {
     const prog = plan.programs.find((p) => p.device === fault.device);
     if (!prog || fault.instruction < 0 || fault.instruction >= prog.instructions.length) {
@@ -245,18 +248,22 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
   const t0 = Date.now();
   try {
     for (const device of devices) {
+      const ch = channels.get(device)!;
       const w = new Worker(script, {
         workerData: {
           plan,
           device,
           backend: options.backend ?? "auto",
-          channels: channels.get(device)!,
+          channels: ch,
           timeoutMs,
           trace: options.trace === true,
           progress: progressSab,
           slot: slotOf.get(device)!,
           ...(fault ? { fault } : {}),
+          ...(options.handoffBytes !== undefined ? { handoffBytes: options.handoffBytes } : {}),
         },
+        // The hand-off ports move to the worker (a MessagePort cannot be cloned).
+        transferList: channelPorts(ch),
       });
       workers.push(w);
       live++;

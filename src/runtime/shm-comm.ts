@@ -11,10 +11,16 @@
 // one round each way instead of 2·(n−1) (on shared memory every pair is one hop), and
 // every element is summed once by one member, so all members get bit-identical results.
 // `allreduceInPlace` (what the executor uses) works on the caller's buffer: contributions
-// are added straight out of the rings into it, with no allocation; `recvInto` likewise
-// hands a message's chunks to a sink in place of returning a fresh array.
+// are added straight out of the rings (or hand-off payloads) into it, with the SIMD adds
+// of f32-add.ts, and no allocation; `recvInto` likewise hands a message's chunks to a sink
+// in place of returning a fresh array, and a sink may adopt a whole handed-off payload.
+//
+// Each ordered pair also gets a MessageChannel for the single-copy hand-off of messages of
+// at least `handoffBytes` (shm-handoff.ts); its ports travel in a Worker's transferList.
 
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { allreduceViaSendRecv, type Comm } from "./comm.js";
+import { addInto } from "./f32-add.js";
 import { ChannelTimeout, DEFAULT_SPIN_US, ShmReceiver, ShmSender, type ReceiveSink } from "./shm-channel.js";
 
 export type { ReceiveSink } from "./shm-channel.js";
@@ -23,7 +29,26 @@ export type { ReceiveSink } from "./shm-channel.js";
 export interface DeviceChannels {
   out: Map<number, SharedArrayBuffer>;
   in: Map<number, SharedArrayBuffer>;
+  /**
+   * The pairs' hand-off ports, by peer: the sending end of this device → j in
+   * `outPorts.get(j)`, the receiving end of j → this device in `inPorts.get(j)`. Without
+   * them every message goes through the ring.
+   */
+  outPorts?: Map<number, MessagePort>;
+  inPorts?: Map<number, MessagePort>;
 }
+
+/** The ports in `ch`: a Worker given `ch` in its workerData must list them in its transferList. */
+export function channelPorts(ch: DeviceChannels): MessagePort[] {
+  return [...(ch.outPorts?.values() ?? []), ...(ch.inPorts?.values() ?? [])];
+}
+
+/**
+ * Default hand-off threshold (bytes). Measured on the 2-core development host (docs/runtime.md):
+ * below it the ring's two copies are cheaper than a transfer's fixed cost (two
+ * postMessage round trips of the buffer, ~10–20 µs), above it the single copy wins.
+ */
+export const DEFAULT_HANDOFF_BYTES = 256 << 10;
 
 export interface ShmCommOptions {
   /** Bound on every wait (ms). */
@@ -41,6 +66,11 @@ export interface ShmCommOptions {
   blocking?: boolean;
   /** Largest chunk a message is cut into (bytes; at most half the ring). */
   chunkBytes?: number;
+  /**
+   * Messages of at least this many bytes are handed off over the pair's port (a single
+   * copy) when the channels have ports (default DEFAULT_HANDOFF_BYTES; Infinity: never).
+   */
+  handoffBytes?: number;
 }
 
 /** Sinks of the in-place all-reduce: set or add a peer's slice into `data` from `base`. */
@@ -56,11 +86,9 @@ class SliceSink implements ReceiveSink {
     if (total !== this.expect) throw new Error(`${this.what}: ${total} elements, expected ${this.expect}`);
   }
   chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void {
-    const d = this.data;
     const o = this.base + offset;
-    if (this.addLeft) for (let i = 0; i < count; i++) d[o + i] = src[srcIndex + i] + d[o + i];
-    else if (this.add) for (let i = 0; i < count; i++) d[o + i] += src[srcIndex + i];
-    else d.set(src.subarray(srcIndex, srcIndex + count), o);
+    if (this.addLeft || this.add) addInto(this.data, o, src, srcIndex, count, this.addLeft);
+    else this.data.set(src.subarray(srcIndex, srcIndex + count), o);
   }
 }
 
@@ -79,9 +107,16 @@ export class ShmComm implements Comm {
   constructor(readonly device: number, channels: DeviceChannels, private readonly options: ShmCommOptions) {
     const stall = options.onStall ?? (() => undefined);
     const spin = options.spinUs ?? DEFAULT_SPIN_US;
-    for (const [to, sab] of channels.out) this.senders.set(to, new ShmSender(sab, options.timeoutMs, stall, `device ${device} → ${to}`, spin, options.chunkBytes));
+    const minBytes = options.handoffBytes ?? DEFAULT_HANDOFF_BYTES;
+    if (!(minBytes >= 0)) throw new RangeError(`handoffBytes must be a non-negative number of bytes, got ${minBytes}`);
+    const handoff = (port: MessagePort | undefined) => (port ? { port, minBytes } : undefined);
+    for (const [to, sab] of channels.out) {
+      this.senders.set(to, new ShmSender(sab, options.timeoutMs, stall, `device ${device} → ${to}`, spin, options.chunkBytes, handoff(channels.outPorts?.get(to))));
+    }
     const canBlock = options.blocking ? () => this.pendingSends() === 0 : undefined;
-    for (const [from, sab] of channels.in) this.receivers.set(from, new ShmReceiver(sab, `device ${from} → ${device}`, spin, canBlock));
+    for (const [from, sab] of channels.in) {
+      this.receivers.set(from, new ShmReceiver(sab, `device ${from} → ${device}`, spin, canBlock, handoff(channels.inPorts?.get(from))));
+    }
   }
 
   send(to: number, tag: string, data: Float32Array): void {
@@ -137,7 +172,7 @@ export class ShmComm implements Comm {
     if (k >= 2) mine = data.slice(lo, hi);
     for (let j = 0; j < n; j++) {
       if (j === k) {
-        if (mine) for (let i = 0; i < mine.length; i++) data[lo + i] += mine[i];
+        if (mine) addInto(data, lo, mine, 0, mine.length);
         continue;
       }
       sink.what = `allreduce ${tag}: device ${group[j]} sent slice ${k}`;
@@ -175,16 +210,29 @@ export class ShmComm implements Comm {
   }
 }
 
-/** Channel buffers for every ordered pair of `devices`; `capacity(from, to)` sizes each ring (bytes). */
-export function createChannels(devices: readonly number[], capacity: (from: number, to: number) => number, make: (bytes: number) => SharedArrayBuffer): Map<number, DeviceChannels> {
+/**
+ * Channel buffers for every ordered pair of `devices`; `capacity(from, to)` sizes each
+ * ring (bytes). With `ports` (default), each pair also gets a hand-off MessageChannel.
+ */
+export function createChannels(
+  devices: readonly number[],
+  capacity: (from: number, to: number) => number,
+  make: (bytes: number) => SharedArrayBuffer,
+  ports = true,
+): Map<number, DeviceChannels> {
   const out = new Map<number, DeviceChannels>();
-  for (const d of devices) out.set(d, { out: new Map(), in: new Map() });
+  for (const d of devices) out.set(d, ports ? { out: new Map(), in: new Map(), outPorts: new Map(), inPorts: new Map() } : { out: new Map(), in: new Map() });
   for (const a of devices) {
     for (const b of devices) {
       if (a === b) continue;
       const sab = make(capacity(a, b));
       out.get(a)!.out.set(b, sab);
       out.get(b)!.in.set(a, sab);
+      if (ports) {
+        const { port1, port2 } = new MessageChannel();
+        out.get(a)!.outPorts!.set(b, port1);
+        out.get(b)!.inPorts!.set(a, port2);
+      }
     }
   }
   return out;

@@ -29,6 +29,8 @@ interface WorkerInit {
   progress: SharedArrayBuffer;
   slot: number;
   fault?: FaultInjection;
+  /** Hand-off threshold in bytes (default: ShmComm's). */
+  handoffBytes?: number;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     // A worker may sleep in Atomics.wait while it waits for a message and has no queued sends.
     blocking: true,
     onStall: (e) => fail("PAR5103", e.message),
+    ...(init.handoffBytes !== undefined ? { handoffBytes: init.handoffBytes } : {}),
   });
   const executor = new DeviceExecutor(plan, device, choice.tf, comm, {
     before(index, ins) {
