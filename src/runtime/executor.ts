@@ -365,8 +365,9 @@ export class DeviceExecutor {
             // holder besides `dst` is a kept param tensor (cpu tensors share their array),
             // which written() drops at the end of this instruction, before any kernel;
             // kernels' other tensors die with their tidy, and sends, feeds and updates
-            // copy or work in place within their instruction.
-            if (d instanceof Float32Array && off === 0 && need === d.length && !accumulate) {
+            // copy or work in place within their instruction. A buffer in shared memory
+            // (moved there by the all-reduce) stays there: it receives by copy.
+            if (d instanceof Float32Array && !(d.buffer instanceof SharedArrayBuffer) && off === 0 && need === d.length && !accumulate) {
               sink.adopt = (a) => {
                 dst.data = a;
                 return d;
@@ -383,7 +384,12 @@ export class DeviceExecutor {
         case "allreduce": {
           const b = this.buf(ins.buf);
           if (isDirect(this.comm) && b.data instanceof Float32Array) {
-            await this.comm.allreduceInPlace(ins.group, tagOf(ins.tag), b.data);
+            // ShmComm may move a large buffer into shared memory, where the members sum it
+            // in place (shm-allreduce.ts): the buffer is then that array (same values).
+            // The old one is only dropped; a kept param tensor of it goes with written().
+            const shared = (this.comm as Partial<{ allreduceShared(group: number[], tag: string, data: Float32Array): Promise<Float32Array> }>).allreduceShared;
+            if (shared) b.data = await shared.call(this.comm, ins.group, tagOf(ins.tag), b.data);
+            else await this.comm.allreduceInPlace(ins.group, tagOf(ins.tag), b.data);
             break;
           }
           const sum = await this.comm.allreduce(ins.group, tagOf(ins.tag), Float32Array.from(b.data));

@@ -8,41 +8,28 @@
 // the operands in the same order (the left one is kept left), except that a NaN's
 // payload may differ. Without WebAssembly SIMD the JS loop is used.
 
-import { ADD_MODULE_BYTES, ADD_MODULE_PAGES } from "./wasm-add-module.js";
+import { instantiateAdd, newMemory, type AddExports } from "./wasm-api.js";
 
+/** Memory pages (64 KiB each) of the module's private memory. */
+const PAGES = 2;
 /** Floats of each operand per call into the module: the two operands fill its memory. */
-export const ADD_CHUNK = (ADD_MODULE_PAGES * 65536) / 8;
+export const ADD_CHUNK = (PAGES * 65536) / 8;
 /** Below this many floats the JS loop wins (the copies have a fixed cost). */
 const MIN_SIMD_FLOATS = 64;
 
-interface SimdAdd {
+interface SimdAdd extends AddExports {
   /** The module's memory as floats: operand A at [0, ADD_CHUNK), B at [ADD_CHUNK, 2·ADD_CHUNK). */
   mem: Float32Array;
-  add(dst: number, a: number, b: number, bytes: number): void;
 }
 
 let simd: SimdAdd | null | undefined;
 
-/** The few WebAssembly APIs used (the project's TypeScript libs do not declare them). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { mem: { buffer: ArrayBuffer }; add: SimdAdd["add"] } };
-}
-
 function simdAdd(): SimdAdd | null {
   if (simd !== undefined) return simd;
-  simd = null;
-  try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (wasm && wasm.validate(ADD_MODULE_BYTES)) {
-      const { exports } = new wasm.Instance(new wasm.Module(ADD_MODULE_BYTES), {});
-      // The memory never grows, so this view stays attached.
-      simd = { mem: new Float32Array(exports.mem.buffer), add: exports.add };
-    }
-  } catch {
-    simd = null;
-  }
+  const memory = newMemory(PAGES, false);
+  const m = memory && instantiateAdd("private", memory);
+  // The memory never grows, so this view stays attached.
+  simd = memory && m ? { mem: new Float32Array(memory.buffer), add: m.add, copy: m.copy } : null;
   return simd;
 }
 
@@ -80,5 +67,37 @@ export function addInto(d: Float32Array, dOff: number, s: Float32Array, sOff: nu
     if (srcLeft) m.add(B, A, B, bytes);
     else m.add(B, B, A, bytes);
     d.set(mem.subarray(ADD_CHUNK, ADD_CHUNK + n), dOff + k);
+  }
+}
+
+/**
+ * For lo ≤ i < hi: views[0][i] + views[1][i] + ... + views[n−1][i], added left to right
+ * in float32 (the sum so far is the left operand), written into EVERY view at i. The
+ * shared-memory all-reduce: one member sums its slice of all members' buffers into all.
+ */
+export function sumInto(views: readonly Float32Array[], lo: number, hi: number): void {
+  const count = hi - lo;
+  if (views.length < 2 || count <= 0) return;
+  const m = count >= MIN_SIMD_FLOATS ? simdAdd() : null;
+  if (!m) {
+    const acc = views[0].slice(lo, hi);
+    for (let v = 1; v < views.length; v++) addIntoJs(acc, 0, views[v], lo, count);
+    for (const v of views) v.set(acc, lo);
+    return;
+  }
+  const mem = m.mem;
+  const A = 0;
+  const B = ADD_CHUNK * 4;
+  for (let k = 0; k < count; k += ADD_CHUNK) {
+    const n = Math.min(ADD_CHUNK, count - k);
+    const at = lo + k;
+    const bytes = ((n + 3) & ~3) * 4;
+    mem.set(views[0].subarray(at, at + n), 0);
+    for (let v = 1; v < views.length; v++) {
+      mem.set(views[v].subarray(at, at + n), ADD_CHUNK);
+      m.add(A, A, B, bytes);
+    }
+    const sum = mem.subarray(0, n);
+    for (const v of views) v.set(sum, at);
   }
 }

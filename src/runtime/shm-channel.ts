@@ -40,8 +40,11 @@
 // transferred over the pair's MessagePort (shm-handoff.ts), and the ring carries only a
 // record [tagBytes | totalFloats | ON_PORT | 0] tag, posted after the payload, so ring
 // order is message order. The receiver takes the payload when it meets the record and
-// hands it to the sink to adopt (no copy at all) or to copy out.
+// hands it to the sink to adopt (no copy at all) or to copy out. A record flagged
+// ON_PORT_SHARED instead carries a view of the sender's shared memory (`share`), which
+// only a sink with `share` (the shared-memory all-reduce) may take.
 
+import { types } from "node:util";
 import type { MessagePort } from "node:worker_threads";
 import { FloatPool } from "./f32-pool.js";
 import { HandoffIn, HandoffOut, usesHandoff } from "./shm-handoff.js";
@@ -63,6 +66,8 @@ export const CONTROL_BYTES = 128;
 const RECORD_HEADER = 16;
 /** A record's offset field for a message whose payload travels on the hand-off port. */
 const ON_PORT = -1;
+/** ... and for one whose port message is a view of the sender's shared memory. */
+const ON_PORT_SHARED = -2;
 /** Pause while a hand-off record is visible but its payload is not on the port yet (never observed: postMessage enqueues synchronously). */
 const PORT_POLL_MS = 1;
 /** Longest single Atomics.waitAsync; the callers loop until their own deadline. */
@@ -230,8 +235,8 @@ interface Outgoing {
   offset: number;
   /** Every chunk written (an empty message is one record with no payload). */
   done: boolean;
-  /** The payload went over the hand-off port: only the record is written (`data` is empty). */
-  onPort?: boolean;
+  /** The payload went over the hand-off port: only the record is written (`data` is empty); its offset field. */
+  onPort?: typeof ON_PORT | typeof ON_PORT_SHARED;
 }
 
 export class ShmSender {
@@ -280,13 +285,7 @@ export class ShmSender {
       // The payload is on the port before its record can be published (here or by the flusher).
       this.handoff.post(data);
       this.sentBytes += data.byteLength;
-      const r: Outgoing = { tag: encoder.encode(tag), data: NO_FLOATS, base: 0, total: data.length, offset: 0, done: false, onPort: true };
-      if (this.pending() === 0) {
-        this.writeSome(r);
-        if (r.done) return;
-      }
-      this.queue.push(r);
-      this.startFlush();
+      this.sendRecord(tag, data.length, ON_PORT);
       return;
     }
     const m: Outgoing = { tag: encoder.encode(tag), data, base: 0, total: data.length, offset: 0, done: false };
@@ -304,6 +303,27 @@ export class ShmSender {
     m.base = m.offset;
     m.offset = 0;
     this.queue.push(m);
+    this.startFlush();
+  }
+
+  /**
+   * Sends `view` (in shared memory) as a view: the receiver sees these very bytes, no copy.
+   * The caller's protocol must say when each side may touch them (shm-allreduce.ts).
+   */
+  share(tag: string, view: Float32Array): void {
+    if (!this.handoff) throw new Error(`${this.label}: sharing ${tag} needs a hand-off port`);
+    this.handoff.share(view);
+    this.sendRecord(tag, view.length, ON_PORT_SHARED);
+  }
+
+  /** Writes (or queues, in order) a record whose payload is already on the port. */
+  private sendRecord(tag: string, total: number, flag: typeof ON_PORT | typeof ON_PORT_SHARED): void {
+    const r: Outgoing = { tag: encoder.encode(tag), data: NO_FLOATS, base: 0, total, offset: 0, done: false, onPort: flag };
+    if (this.pending() === 0) {
+      this.writeSome(r);
+      if (r.done) return;
+    }
+    this.queue.push(r);
     this.startFlush();
   }
 
@@ -329,7 +349,7 @@ export class ShmSender {
       let pos = head;
       i32[(pos & mask) >> 2] = m.tag.length;
       i32[((pos + 4) & mask) >> 2] = m.total;
-      i32[((pos + 8) & mask) >> 2] = m.onPort ? ON_PORT : m.base + m.offset;
+      i32[((pos + 8) & mask) >> 2] = m.onPort ?? m.base + m.offset;
       i32[((pos + 12) & mask) >> 2] = chunk;
       pos += RECORD_HEADER;
       ring.write(pos, m.tag);
@@ -403,11 +423,15 @@ export class ShmSender {
  * takes `data` as its own storage and returns the array it replaced (or undefined), which
  * the channel gives back to the sender's pool. So a sink may return only an array that
  * nothing else references: it is transferred to the other thread and detached here.
+ *
+ * `share` takes a message sent with ShmSender.share: a view of the SENDER's memory. Only
+ * sinks that know the sender's protocol have it; any other sink meeting one fails.
  */
 export interface ReceiveSink {
   begin(total: number): void;
   chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void;
   adopt?(data: Float32Array): Float32Array | undefined;
+  share?(view: Float32Array): void;
 }
 
 interface Partial {
@@ -465,8 +489,14 @@ export class ShmReceiver {
     if (handoff) this.handoff = new HandoffIn(handoff.port, handoff.minBytes, label);
   }
 
-  /** A whole message in its own array, `m` (ours to give away), into `sink`. */
-  private deliverWhole(sink: ReceiveSink, m: Float32Array): void {
+  /** A whole message in its own array, `m` (ours to give away, or a shared view), into `sink`. */
+  private deliverWhole(sink: ReceiveSink, m: Float32Array, tag: string): void {
+    if (types.isSharedArrayBuffer(m.buffer)) {
+      if (!sink.share) throw new Error(`${this.label}: message ${tag} is a view of the sender's memory, which only an all-reduce takes`);
+      sink.begin(m.length);
+      sink.share(m);
+      return;
+    }
     sink.begin(m.length);
     if (sink.adopt) {
       const old = sink.adopt(m);
@@ -498,9 +528,9 @@ export class ShmReceiver {
       ring.read(pos, tb);
       pos += pad4(tagBytes);
       const tag = decoder.decode(tb);
-      if (offset === ON_PORT) {
+      if (offset === ON_PORT || offset === ON_PORT_SHARED) {
         if (!this.handoff) throw new Error(`${this.label}: message ${tag} was handed off, but this receiver has no hand-off port`);
-        const payload = this.handoff.take(total, tag);
+        const payload = offset === ON_PORT ? this.handoff.take(total, tag) : this.handoff.takeShared(total, tag);
         if (!payload) {
           this.awaitingPayload = tag;
           return false;
@@ -518,7 +548,7 @@ export class ShmReceiver {
         }
         dp.done = true;
         this.direct.delete(tag);
-        this.deliverWhole(dp.sink, payload);
+        this.deliverWhole(dp.sink, payload, tag);
         if (dp !== until) Atomics.notify(ctrl, HEAD);
         continue;
       }
@@ -583,19 +613,8 @@ export class ShmReceiver {
     if (!m) return false;
     this.mailbox.delete(tag);
     // Stashed arrays are the receiver's own (copied out of the ring, or handed off).
-    this.deliverWhole(sink, m);
+    this.deliverWhole(sink, m, tag);
     return true;
-  }
-
-  /** The message tagged `tag` if it has fully arrived (removed from the mailbox). */
-  take(tag: string): Float32Array | undefined {
-    let m = this.mailbox.get(tag);
-    if (!m) {
-      this.drain();
-      m = this.mailbox.get(tag);
-    }
-    if (m) this.mailbox.delete(tag);
-    return m;
   }
 
   /**

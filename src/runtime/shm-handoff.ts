@@ -13,6 +13,11 @@
 // which refills the sender's pool: in steady state nothing is allocated. No 'message'
 // listener is ever attached to these ports: that would start asynchronous delivery and
 // steal the payloads from receiveMessageOnPort.
+//
+// The port also carries SHARED views (`share`): a SharedArrayBuffer and an offset, so the
+// receiver sees the sender's own memory (no copy at all). Only the shared-memory
+// all-reduce (shm-allreduce.ts) sends and takes them, under its own protocol of who may
+// touch what, and when.
 
 import { types } from "node:util";
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
@@ -43,11 +48,23 @@ export class HandoffOut {
     this.port.postMessage(buf.buffer, [buf.buffer]);
   }
 
+  /** Posts a view of `view`'s shared memory (the receiver sees the same bytes). */
+  share(view: Float32Array): void {
+    if (!types.isSharedArrayBuffer(view.buffer)) throw new TypeError("share: the view is not in shared memory");
+    this.port.postMessage({ sab: view.buffer, byteOffset: view.byteOffset } satisfies SharedView);
+  }
+
   /** Bytes of returned buffers held for reuse (tests). */
   pooledBytes(): number {
     this.reclaim();
     return this.pool.heldBytes();
   }
+}
+
+/** A shared view as it travels on the port. */
+interface SharedView {
+  sab: SharedArrayBuffer;
+  byteOffset: number;
 }
 
 /** The receiver's end. */
@@ -73,6 +90,16 @@ export class HandoffIn {
     return new Float32Array(buf, 0, floats);
   }
 
+  /** The next shared view (`floats` floats of the sender's memory), if it has arrived. */
+  takeShared(floats: number, tag: string): Float32Array | undefined {
+    const m = receiveMessageOnPort(this.port);
+    if (!m) return undefined;
+    const v = m.message as Partial<SharedView> | null;
+    const ok = typeof v === "object" && v !== null && types.isSharedArrayBuffer(v.sab) && Number.isInteger(v.byteOffset) && v.byteOffset! >= 0 && v.byteOffset! % 4 === 0 && v.byteOffset! + floats * 4 <= v.sab.byteLength;
+    if (!ok) throw new Error(`${this.label}: message ${tag}: the hand-off port carried ${describe(m.message)}, expected a shared view of ${floats * 4} bytes`);
+    return new Float32Array(v.sab!, v.byteOffset!, floats);
+  }
+
   /**
    * Transfers the buffer of `a` back to the sender's pool. `a` must be an array that
    * nothing else uses any more (it and every view of its buffer become detached here).
@@ -87,6 +114,8 @@ export class HandoffIn {
 
 function describe(x: unknown): string {
   if (types.isArrayBuffer(x)) return `${x.byteLength} bytes`;
+  const v = x as Partial<SharedView> | null;
+  if (typeof v === "object" && v !== null && types.isSharedArrayBuffer(v.sab)) return `a shared view at byte ${v.byteOffset} of ${v.sab.byteLength}`;
   return x === null ? "null" : typeof x;
 }
 

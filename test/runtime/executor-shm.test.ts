@@ -1,6 +1,7 @@
 // The executor on shared-memory channels in one thread (ShmComm: rings, hand-off ports,
-// in-place all-reduce, adoption of whole-buffer receives) computes exactly what it
-// computes on the in-memory comm: every buffer of every device, bit for bit, each step.
+// the ring and the shared-memory all-reduce, adoption of whole-buffer receives) computes
+// exactly what it computes on the in-memory comm: every buffer of every device, bit for
+// bit, each step.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../../src/codegen/plan.js";
 import type { Strategy } from "../../src/ir/strategy.js";
@@ -9,6 +10,8 @@ import type { Comm } from "../../src/runtime/comm.js";
 import { DeviceExecutor } from "../../src/runtime/executor.js";
 import { MemoryHub } from "../../src/runtime/memory-comm.js";
 import { createChannelBuffer } from "../../src/runtime/shm-channel.js";
+import { arenaBytes } from "../../src/runtime/run-workers.js";
+import { Arena, createArena } from "../../src/runtime/shm-arena.js";
 import { createChannels, ShmComm, type ReceiveSink } from "../../src/runtime/shm-comm.js";
 import { useBackend } from "../support/tf.js";
 import { mlp, plans } from "./graphs.js";
@@ -43,11 +46,18 @@ interface Counts {
   adopted: number;
   /** Arrays the executor gave up (they must be detached: given back to the sender). */
   replaced: Float32Array[];
+  /** All-reduces that returned an array in the arena. */
+  inArena: number;
 }
 
 /** ShmComm, counting the adoptions the executor's receives accept. */
-function counting(c: ShmComm, counts: Counts): Comm {
+function counting(c: ShmComm, counts: Counts, arena: Arena | undefined): Comm {
   return {
+    async allreduceShared(group: number[], tag: string, data: Float32Array) {
+      const r = await c.allreduceShared(group, tag, data);
+      if (arena?.holds(r)) counts.inArena++;
+      return r;
+    },
     send: (to, tag, data) => c.send(to, tag, data),
     recv: (from, tag) => c.recv(from, tag),
     allreduce: (group, tag, data) => c.allreduce(group, tag, data),
@@ -67,14 +77,16 @@ function counting(c: ShmComm, counts: Counts): Comm {
   } as Comm;
 }
 
-async function compare(tf: TF, plan: Plan, handoffBytes: number, steps: number): Promise<Counts> {
+async function compare(tf: TF, plan: Plan, handoffBytes: number, steps: number, sharedAllreduceBytes = Infinity): Promise<Counts> {
   const devices = plan.programs.map((p) => p.device);
   const hub = new MemoryHub();
   const ref = devices.map((d) => new DeviceExecutor(plan, d, tf, hub.comm(d)));
   const ch = createChannels(devices, () => 4096, createChannelBuffer);
-  const counts: Counts = { adopted: 0, replaced: [] };
-  const shm = devices.map((d) => new ShmComm(d, ch.get(d)!, { timeoutMs: 5000, handoffBytes }));
-  const ex = devices.map((d, i) => new DeviceExecutor(plan, d, tf, counting(shm[i], counts)));
+  // Sized as runPlan sizes it.
+  const arena = createArena(devices, arenaBytes(plan, sharedAllreduceBytes));
+  const counts: Counts = { adopted: 0, replaced: [], inArena: 0 };
+  const shm = devices.map((d) => new ShmComm(d, ch.get(d)!, { timeoutMs: 5000, handoffBytes, sharedAllreduceBytes, ...(arena ? { arena: arena.get(d)! } : {}) }));
+  const ex = devices.map((d, i) => new DeviceExecutor(plan, d, tf, counting(shm[i], counts, arena && Arena.open(arena.get(d)!))));
   for (let s = 0; s < steps; s++) {
     const a = await Promise.all(ref.map((e) => e.step(s)));
     const b = await Promise.all(ex.map((e) => e.step(s)));
@@ -108,6 +120,14 @@ describe("DeviceExecutor on ShmComm", () => {
       await compare(tf, plan, Infinity, 3);
     });
   }
+
+  it("with every all-reduce on shared memory (buffers moved into the arena and kept there), the in-memory bits", async () => {
+    const { plan } = plans(mlp(), MIXED, 3);
+    const c = await compare(tf, plan, 0, 3, 0);
+    const allreduces = plan.programs.reduce((a, p) => a + p.instructions.filter((i) => i.kind === "allreduce").length, 0);
+    expect(allreduces).toBeGreaterThan(0);
+    expect(c.inArena).toBe(3 * allreduces);
+  });
 
   it("a receive into a param whose tensor is kept between forward and backward: the backward sees the received array, not the one given away", async () => {
     // fc2 is replicated on devices 1 and 2 (identical values): device 1 sends its copy at

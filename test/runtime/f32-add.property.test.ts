@@ -3,8 +3,8 @@
 // only a NaN's payload may differ, so NaNs are compared as NaN-ness.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ADD_CHUNK, addInto, addIntoJs, simdAddAvailable } from "../../src/runtime/f32-add.js";
-import { ADD_MODULE_BYTES } from "../../src/runtime/wasm-add-module.js";
+import { ADD_CHUNK, addInto, addIntoJs, simdAddAvailable, sumInto } from "../../src/runtime/f32-add.js";
+import { addModuleBytes } from "../../src/runtime/wasm-add-module.js";
 import { assertProperty } from "../support/property.js";
 
 /** Bits of `a`, with every NaN as one canonical pattern. */
@@ -25,9 +25,10 @@ function filled(n: number, values: number[], shared: boolean): Float32Array {
 }
 
 describe("SIMD float32 adds", () => {
-  it("the hand-written module validates and the SIMD path is in use on this Node", () => {
+  it("the hand-written module validates (private and shared memory) and the SIMD path is in use on this Node", () => {
     const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
-    expect(wasm.validate(ADD_MODULE_BYTES)).toBe(true);
+    expect(wasm.validate(addModuleBytes("private"))).toBe(true);
+    expect(wasm.validate(addModuleBytes("shared"))).toBe(true);
     expect(simdAddAvailable()).toBe(true);
   });
 
@@ -52,6 +53,30 @@ describe("SIMD float32 adds", () => {
         expect(bits(d1)).toEqual(bits(d2));
       }),
       150,
+    );
+  });
+
+  it("sumInto writes the left-to-right float32 sum of all views into each, only within [lo, hi)", () => {
+    const arb = fc.record({
+      views: fc.integer({ min: 2, max: 4 }),
+      len: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: ADD_CHUNK - 3, max: ADD_CHUNK + 70 })),
+      cut: fc.tuple(fc.nat(), fc.nat()),
+      vals: fc.array(fc.array(f32, { minLength: 1, maxLength: 53 }), { minLength: 4, maxLength: 4 }),
+      shared: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    });
+    assertProperty(
+      fc.property(arb, ({ views, len, cut, vals, shared }) => {
+        const vs = Array.from({ length: views }, (_, m) => filled(len, vals[m], shared[m]));
+        const want = vs.map((v) => Float32Array.from(v));
+        const lo = cut[0] % (len + 1);
+        const hi = lo + (cut[1] % (len - lo + 1));
+        const acc = want[0].slice(lo, hi);
+        for (let m = 1; m < views; m++) addIntoJs(acc, 0, want[m], lo, hi - lo);
+        for (const w of want) w.set(acc, lo);
+        sumInto(vs, lo, hi);
+        vs.forEach((v, m) => expect(bits(v), `view ${m}`).toEqual(bits(want[m])));
+      }),
+      120,
     );
   });
 

@@ -65,7 +65,7 @@ describe("runPlan (worker threads)", () => {
     expect(workerHandles()).toBe(before);
   });
 
-  it("with every message handed off over the ports (all-reduce slices; whole activations adopted), the in-process losses bit for bit", async () => {
+  it("with every message handed off over the ports (whole activations adopted) and every all-reduce on the shared arena, or handed-off ring all-reduces, the in-process losses bit for bit", async () => {
     const tf = await useBackend("cpu");
     const g = mlp(8, 6, 5, 3);
     const pipeline: Strategy = {
@@ -79,8 +79,8 @@ describe("runPlan (worker threads)", () => {
         loss: { degrees: [1], devices: [1] },
       },
     };
-    for (const p of [plan, plans(g, pipeline, 2).plan]) {
-      const r = await runPlan(p, { steps: 3, backend: "cpu", handoffBytes: 0 });
+    for (const [p, sharedAllreduceBytes] of [[plan, 0], [plan, Infinity], [plans(g, pipeline, 2).plan, 0]] as const) {
+      const r = await runPlan(p, { steps: 3, backend: "cpu", handoffBytes: 0, sharedAllreduceBytes });
       const ref = await runPlanInProcess(p, tf, { steps: 3 });
       expect(r.losses).toEqual(ref.losses);
     }
