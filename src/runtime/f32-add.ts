@@ -1,12 +1,13 @@
-// Element-wise float32 addition into a destination array, for the all-reduce's sums and
-// accumulating receives. A JS loop `d[i] += s[i]` runs at ~3 ns per element (measured
-// 1.9 GB/s on 2 MiB); the SIMD module of wasm-add-module.ts adds at ~70 GB/s within its
-// own memory, so the operands are copied in (Float32Array.set: memcpy speed) in chunks
-// that stay in cache, added four lanes at a time and copied out: ~8 GB/s on 2 MiB
-// (bench: .scratch, see docs/runtime.md). Results are bit-identical to the JS loop
-// (f32x4.add is IEEE single-precision addition, as is a JS add rounded to float32), with
-// the operands in the same order (the left one is kept left), except that a NaN's
-// payload may differ. Without WebAssembly SIMD the JS loop is used.
+// Element-wise float32 addition into a destination array, for the ring all-reduce's sums,
+// accumulating receives, and shared views outside the arena. A JS loop `d[i] += s[i]`
+// runs at ~3 ns per element (1.9 GB/s on 2 MiB); the SIMD module of wasm-add-module.ts
+// adds at ~70 GB/s within a private memory, so the operands are copied in
+// (Float32Array.set: memcpy speed for plain arrays) in chunks that stay in cache, added
+// four lanes at a time and copied out: 7–8 GB/s on 2 MiB (docs/runtime.md). Results are
+// bit-identical to the JS loop (f32x4.add is IEEE single-precision addition, as is a JS
+// add rounded to float32), with the operands in the same order (the left one is kept
+// left), except that a NaN's payload may differ. Without WebAssembly SIMD the JS loop
+// is used.
 
 import { instantiateAdd, newMemory, type AddExports } from "./wasm-api.js";
 

@@ -85,11 +85,11 @@ describe("arena", () => {
 });
 
 describe("shared-memory all-reduce", () => {
-  function comms(n: number, opts: { arenaBytes?: (d: number) => number; sharedAllreduceBytes?: number } = {}) {
+  function comms(n: number, opts: { arenaBytes?: (d: number) => number; sharedAllreduceBytes?: number; timeoutMs?: number } = {}) {
     const devices = Array.from({ length: n }, (_, i) => i);
     const ch = createChannels(devices, () => 4096, createChannelBuffer);
     const arena = opts.arenaBytes ? createArena(devices, opts.arenaBytes) : undefined;
-    return devices.map((d) => new ShmComm(d, ch.get(d)!, { timeoutMs: 2000, sharedAllreduceBytes: opts.sharedAllreduceBytes ?? 0, ...(arena ? { arena: arena.get(d)! } : {}) }));
+    return devices.map((d) => new ShmComm(d, ch.get(d)!, { timeoutMs: opts.timeoutMs ?? 2000, sharedAllreduceBytes: opts.sharedAllreduceBytes ?? 0, ...(arena ? { arena: arena.get(d)! } : {}) }));
   }
 
   it("gives every member the ring all-reduce's bits, in the arena, without it, or with a member whose part is full; the buffer moves once", async () => {
@@ -147,6 +147,11 @@ describe("shared-memory all-reduce", () => {
     expect(() => tx.share("w", new Float32Array(4))).toThrow(/not in shared memory/);
     const bare = new ShmSender(createChannelBuffer(4096), 1000, () => undefined, "bare");
     expect(() => bare.share("x", new Float32Array(new SharedArrayBuffer(16)))).toThrow(/bare: sharing x needs a hand-off port/);
+  });
+
+  it("a member that never joins makes the others time out, naming the channel and the share they wait for", async () => {
+    const cs = comms(2, { arenaBytes: () => 4096, timeoutMs: 100 });
+    await expect(cs[0].allreduceShared([0, 1], "lonely", new Float32Array(1000))).rejects.toThrow(/device 1 → 0: waiting for message lonely\/sh: no progress for 100 ms/);
   });
 
   it("ShmComm rejects a negative shared threshold", () => {
