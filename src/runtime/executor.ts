@@ -18,6 +18,7 @@ import { givenRegion, initRegion } from "./init.js";
 import { decodeF32 } from "../codegen/plan-weights.js";
 import { applyUpdate } from "./optimizer.js";
 import { copyRegion, extract, insert, type BufferData } from "./regions.js";
+import { addInto } from "./f32-add.js";
 
 interface Buffer {
   spec: PlanBuffer;
@@ -344,17 +345,35 @@ export class DeviceExecutor {
             const from = ins.from;
             const tag = ins.tag;
             const device = this.device;
-            await (this.comm as Comm & DirectComm).recvInto(from, tagOf(tag), {
+            // `adopt`: see ReceiveSink (shm-channel.ts).
+            const sink: Parameters<DirectComm["recvInto"]>[2] & { adopt?(a: Float32Array): Float32Array | undefined } = {
               begin(total) {
                 if (total !== need) fail("PAR5053", `device ${device}: message ${tag} from ${from} has ${total} elements, region needs ${need}`);
               },
               chunk(src, at, o, count) {
                 const base = off + o;
-                if (accumulate) for (let i = 0; i < count; i++) d[base + i] += src[at + i];
-                else if (d instanceof Float32Array) d.set(src.subarray(at, at + count), base);
+                if (accumulate) {
+                  if (d instanceof Float32Array) addInto(d, base, src, at, count);
+                  else for (let i = 0; i < count; i++) d[base + i] += src[at + i];
+                } else if (d instanceof Float32Array) d.set(src.subarray(at, at + count), base);
                 else for (let i = 0; i < count; i++) d[base + i] = src[at + i];
               },
-            });
+            };
+            // A message that replaces the whole buffer and arrives in its own array (a
+            // handed-off payload) becomes the buffer: no copy. The old array goes back to
+            // the sender's pool (detached here), so nothing may use it afterwards: the only
+            // holder besides `dst` is a kept param tensor (cpu tensors share their array),
+            // which written() drops at the end of this instruction, before any kernel;
+            // kernels' other tensors die with their tidy, and sends, feeds and updates
+            // copy or work in place within their instruction. A buffer in shared memory
+            // (moved there by the all-reduce) stays there: it receives by copy.
+            if (d instanceof Float32Array && !(d.buffer instanceof SharedArrayBuffer) && off === 0 && need === d.length && !accumulate) {
+              sink.adopt = (a) => {
+                dst.data = a;
+                return d;
+              };
+            }
+            await (this.comm as Comm & DirectComm).recvInto(from, tagOf(tag), sink);
             break;
           }
           const data = await this.comm.recv(ins.from, tagOf(ins.tag));
@@ -365,7 +384,12 @@ export class DeviceExecutor {
         case "allreduce": {
           const b = this.buf(ins.buf);
           if (isDirect(this.comm) && b.data instanceof Float32Array) {
-            await this.comm.allreduceInPlace(ins.group, tagOf(ins.tag), b.data);
+            // ShmComm may move a large buffer into shared memory, where the members sum it
+            // in place (shm-allreduce.ts): the buffer is then that array (same values).
+            // The old one is only dropped; a kept param tensor of it goes with written().
+            const shared = (this.comm as Partial<{ allreduceShared(group: number[], tag: string, data: Float32Array): Promise<Float32Array> }>).allreduceShared;
+            if (shared) b.data = await shared.call(this.comm, ins.group, tagOf(ins.tag), b.data);
+            else await this.comm.allreduceInPlace(ins.group, tagOf(ins.tag), b.data);
             break;
           }
           const sum = await this.comm.allreduce(ins.group, tagOf(ins.tag), Float32Array.from(b.data));

@@ -21,7 +21,8 @@ import { regionVolume } from "../core/region.js";
 import type { Instruction, Plan } from "../codegen/plan.js";
 import type { BackendRequest } from "./backend.js";
 import { createChannelBuffer } from "./shm-channel.js";
-import { createChannels, sliceOf } from "./shm-comm.js";
+import { createArena } from "./shm-arena.js";
+import { channelPorts, createChannels, DEFAULT_SHARED_ALLREDUCE_BYTES, sliceOf } from "./shm-comm.js";
 import type { FaultInjection, FromWorker, ToWorker } from "./worker-protocol.js";
 
 export type { FaultInjection } from "./worker-protocol.js";
@@ -37,6 +38,10 @@ export interface WorkerRunOptions {
   faultInjection?: FaultInjection;
   /** Cap on one ring's size in bytes (default 32 MiB); rings are sized from the plan's largest message. */
   maxRingBytes?: number;
+  /** Messages of at least this many bytes are handed off (one copy) instead of going through the ring (default DEFAULT_HANDOFF_BYTES, shm-comm.ts). */
+  handoffBytes?: number;
+  /** All-reduces of buffers of at least this many bytes run on shared memory, in the run's arena (default DEFAULT_SHARED_ALLREDUCE_BYTES, shm-comm.ts). */
+  sharedAllreduceBytes?: number;
   /** Called after each step. */
   onStep?: (step: number, loss: number, ms: number) => void;
   /** The compiled worker entry to start (default: workerScript()). */
@@ -175,6 +180,29 @@ export function ringCapacities(plan: Plan, maxBytes = 32 << 20): (from: number, 
   };
 }
 
+/**
+ * Arena bytes per device (shm-arena.ts): its distinct f32 buffers that the shared
+ * all-reduce moves in (those of at least `minBytes`), each once.
+ */
+export function arenaBytes(plan: Plan, minBytes = DEFAULT_SHARED_ALLREDUCE_BYTES): (device: number) => number {
+  const bytes = new Map<number, number>();
+  for (const p of plan.programs) {
+    const specs = new Map(p.buffers.map((b) => [b.id, b]));
+    const seen = new Set<string>();
+    let total = 0;
+    for (const ins of p.instructions) {
+      if (ins.kind !== "allreduce" || ins.group.length < 2 || seen.has(ins.buf)) continue;
+      const b = specs.get(ins.buf);
+      const n = b && b.dtype !== "i32" ? regionVolume(b.region) * 4 : 0;
+      if (n === 0 || n < minBytes) continue;
+      seen.add(ins.buf);
+      total += Math.ceil(n / 16) * 16;
+    }
+    bytes.set(p.device, total);
+  }
+  return (d) => bytes.get(d) ?? 0;
+}
+
 function parError(code: string, message: string, hint?: string): ParError {
   return new ParError([{ code, severity: "error", message, ...(hint ? { hint } : {}) }]);
 }
@@ -186,6 +214,10 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
   if (!existsSync(script)) throw parError("PAR5104", `the worker script ${script} does not exist`, "build par first: npm run build");
   const devices = plan.programs.map((p) => p.device);
   const fault = options.faultInjection;
+  for (const k of ["handoffBytes", "sharedAllreduceBytes"] as const) {
+    const v = options[k];
+    if (v !== undefined && !(v >= 0)) throw new RangeError(`${k} must be a non-negative number of bytes, got ${v}`);
+  }
   if (fault) {
     const prog = plan.programs.find((p) => p.device === fault.device);
     if (!prog || fault.instruction < 0 || fault.instruction >= prog.instructions.length) {
@@ -193,6 +225,9 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
     }
   }
   const channels = createChannels(devices, ringCapacities(plan, options.maxRingBytes), createChannelBuffer);
+  // No arena (too large, or no shared wasm memory): the shared all-reduce uses SharedArrayBuffers of its own.
+  const arenaOf = arenaBytes(plan, options.sharedAllreduceBytes);
+  const arena = devices.some((d) => arenaOf(d) > 0) ? createArena(devices, arenaOf) : undefined;
   const progressSab = new SharedArrayBuffer(8 * devices.length);
   const progress = new Int32Array(progressSab).fill(-1);
   const slotOf = new Map(devices.map((d, i) => [d, i]));
@@ -245,18 +280,24 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
   const t0 = Date.now();
   try {
     for (const device of devices) {
+      const ch = channels.get(device)!;
       const w = new Worker(script, {
         workerData: {
           plan,
           device,
           backend: options.backend ?? "auto",
-          channels: channels.get(device)!,
+          channels: ch,
           timeoutMs,
           trace: options.trace === true,
           progress: progressSab,
           slot: slotOf.get(device)!,
           ...(fault ? { fault } : {}),
+          ...(options.handoffBytes !== undefined ? { handoffBytes: options.handoffBytes } : {}),
+          ...(options.sharedAllreduceBytes !== undefined ? { sharedAllreduceBytes: options.sharedAllreduceBytes } : {}),
+          ...(arena ? { arena: arena.get(device)! } : {}),
         },
+        // The hand-off ports move to the worker (a MessagePort cannot be cloned).
+        transferList: channelPorts(ch),
       });
       workers.push(w);
       live++;

@@ -34,6 +34,20 @@
 // message it waits for, so later messages stay in the ring until asked for. Records for
 // other tags met on the way are stashed in the mailbox (allocated copies) as before.
 // Messages that did not fit in the ring are copied into pooled buffers, not fresh ones.
+//
+// Large messages (at least `minBytes`, when the channel has a hand-off port) skip the
+// ring's two copies: the payload is copied once into a pooled plain buffer and
+// transferred over the pair's MessagePort (shm-handoff.ts), and the ring carries only a
+// record [tagBytes | totalFloats | ON_PORT | 0] tag, posted after the payload, so ring
+// order is message order. The receiver takes the payload when it meets the record and
+// hands it to the sink to adopt (no copy at all) or to copy out. A record flagged
+// ON_PORT_SHARED instead carries a view of the sender's shared memory (`share`), which
+// only a sink with `share` (the shared-memory all-reduce) may take.
+
+import { types } from "node:util";
+import type { MessagePort } from "node:worker_threads";
+import { FloatPool } from "./f32-pool.js";
+import { HandoffIn, HandoffOut, usesHandoff } from "./shm-handoff.js";
 
 const HEAD = 0;
 /** Int32 index of TAIL: 64 bytes after HEAD (another cache line). */
@@ -50,12 +64,24 @@ const HEAD_WAITERS = 8;
 const TAIL_WAITERS = 24;
 export const CONTROL_BYTES = 128;
 const RECORD_HEADER = 16;
+/** A record's offset field for a message whose payload travels on the hand-off port. */
+const ON_PORT = -1;
+/** ... and for one whose port message is a view of the sender's shared memory. */
+const ON_PORT_SHARED = -2;
+/** Pause while a hand-off record is visible but its payload is not on the port yet (never observed: postMessage enqueues synchronously). */
+const PORT_POLL_MS = 1;
 /** Longest single Atomics.waitAsync; the callers loop until their own deadline. */
 const WAIT_SLICE_MS = 50;
 /** Default spin before sleeping (microseconds). */
 export const DEFAULT_SPIN_US = 30;
 /** Default largest chunk (bytes; at most half the ring is used). */
 export const DEFAULT_CHUNK_BYTES = 1 << 30;
+
+/** A channel's hand-off port (one end of a MessageChannel) and its size threshold in bytes. */
+export interface HandoffOptions {
+  port: MessagePort;
+  minBytes: number;
+}
 
 export function ringBytes(sab: SharedArrayBuffer): number {
   return sab.byteLength - CONTROL_BYTES;
@@ -70,6 +96,7 @@ export function createChannelBuffer(capacity: number): SharedArrayBuffer {
 }
 
 const encoder = new TextEncoder();
+const NO_FLOATS = new Float32Array(0);
 const decoder = new TextDecoder();
 
 function pad4(n: number): number {
@@ -187,12 +214,20 @@ function waitChangeBlocking(ctrl: Int32Array, index: number, waiters: number, se
   }
 }
 
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleeps `ms`: in Atomics.wait if the thread may block, else on a timer. */
+async function pause(ms: number, block: boolean): Promise<void> {
+  if (block) Atomics.wait(pauseCell, 0, 0, ms);
+  else await new Promise((r) => setTimeout(r, ms));
+}
+
 interface Outgoing {
   tag: Uint8Array;
   /** The message, or (once queued) our copy of its unwritten rest (a view of `owned`). */
   data: Float32Array;
   /** The pooled buffer holding the copy, returned to the pool when written. */
-  owned?: Float32Array;
+  owned?: Float32Array<ArrayBuffer>;
   /** Index in the whole message of data[0], and the whole message's length. */
   base: number;
   total: number;
@@ -200,6 +235,8 @@ interface Outgoing {
   offset: number;
   /** Every chunk written (an empty message is one record with no payload). */
   done: boolean;
+  /** The payload went over the hand-off port: only the record is written (`data` is empty); its offset field. */
+  onPort?: typeof ON_PORT | typeof ON_PORT_SHARED;
 }
 
 export class ShmSender {
@@ -209,9 +246,9 @@ export class ShmSender {
   private flushing = false;
   private readonly maxChunk: number;
   /** Buffers of written queued messages, reused for the next ones (bounded in bytes). */
-  private readonly pool: Float32Array[] = [];
-  private poolBytes = 0;
-  private readonly poolLimit: number;
+  private readonly pool: FloatPool;
+  private readonly handoff?: HandoffOut;
+  private readonly handoffBytes: number;
   /** Bytes sent (payload only), for the bandwidth benchmark. */
   sentBytes = 0;
 
@@ -226,11 +263,15 @@ export class ShmSender {
     private readonly label = "channel",
     private readonly spinUs = DEFAULT_SPIN_US,
     chunkBytes = DEFAULT_CHUNK_BYTES,
+    handoff?: HandoffOptions,
   ) {
     this.ring = new Ring(sab);
     // Chunks of at most half the ring: the receiver copies one out while the sender writes the next.
     this.maxChunk = Math.max(1, Math.floor(Math.min(chunkBytes, this.ring.cap / 2) / 4));
-    this.poolLimit = Math.max(32 << 20, 4 * this.ring.cap);
+    const poolLimit = Math.max(32 << 20, 4 * this.ring.cap);
+    this.pool = new FloatPool(poolLimit);
+    this.handoff = handoff ? new HandoffOut(handoff.port, poolLimit) : undefined;
+    this.handoffBytes = handoff ? handoff.minBytes : Infinity;
   }
 
   /** Messages (or their rests) waiting for ring space. */
@@ -240,6 +281,13 @@ export class ShmSender {
 
   /** Sends `data` under `tag`: writes what fits now, queues the rest; never blocks. */
   send(tag: string, data: Float32Array): void {
+    if (this.handoff && usesHandoff(data.byteLength, this.handoffBytes)) {
+      // The payload is on the port before its record can be published (here or by the flusher).
+      this.handoff.post(data);
+      this.sentBytes += data.byteLength;
+      this.sendRecord(tag, data.length, ON_PORT);
+      return;
+    }
     const m: Outgoing = { tag: encoder.encode(tag), data, base: 0, total: data.length, offset: 0, done: false };
     if (this.pending() === 0) {
       this.writeSome(m);
@@ -247,7 +295,7 @@ export class ShmSender {
     }
     // Keep our own copy of the unwritten rest: the caller may reuse its buffer at once.
     const rest = data.length - m.offset;
-    const owned = this.acquire(rest);
+    const owned = this.pool.acquire(rest);
     const copy = owned.length === rest ? owned : owned.subarray(0, rest);
     copy.set(m.offset === 0 ? data : data.subarray(m.offset));
     m.data = copy;
@@ -258,24 +306,25 @@ export class ShmSender {
     this.startFlush();
   }
 
-  private acquire(n: number): Float32Array {
-    let best = -1;
-    for (let i = 0; i < this.pool.length; i++) {
-      const l = this.pool[i].length;
-      if (l >= n && l <= 2 * n + 1024 && (best < 0 || l < this.pool[best].length)) best = i;
-    }
-    if (best < 0) return new Float32Array(n);
-    const b = this.pool[best];
-    this.pool[best] = this.pool[this.pool.length - 1];
-    this.pool.pop();
-    this.poolBytes -= b.byteLength;
-    return b;
+  /**
+   * Sends `view` (in shared memory) as a view: the receiver sees these very bytes, no copy.
+   * The caller's protocol must say when each side may touch them (shm-allreduce.ts).
+   */
+  share(tag: string, view: Float32Array): void {
+    if (!this.handoff) throw new Error(`${this.label}: sharing ${tag} needs a hand-off port`);
+    this.handoff.share(view);
+    this.sendRecord(tag, view.length, ON_PORT_SHARED);
   }
 
-  private release(b: Float32Array): void {
-    if (this.poolBytes + b.byteLength > this.poolLimit) return;
-    this.pool.push(b);
-    this.poolBytes += b.byteLength;
+  /** Writes (or queues, in order) a record whose payload is already on the port. */
+  private sendRecord(tag: string, total: number, flag: typeof ON_PORT | typeof ON_PORT_SHARED): void {
+    const r: Outgoing = { tag: encoder.encode(tag), data: NO_FLOATS, base: 0, total, offset: 0, done: false, onPort: flag };
+    if (this.pending() === 0) {
+      this.writeSome(r);
+      if (r.done) return;
+    }
+    this.queue.push(r);
+    this.startFlush();
   }
 
   /** Writes as many chunks of `m` as fit now; advances m.offset, sets m.done. */
@@ -300,7 +349,7 @@ export class ShmSender {
       let pos = head;
       i32[(pos & mask) >> 2] = m.tag.length;
       i32[((pos + 4) & mask) >> 2] = m.total;
-      i32[((pos + 8) & mask) >> 2] = m.base + m.offset;
+      i32[((pos + 8) & mask) >> 2] = m.onPort ?? m.base + m.offset;
       i32[((pos + 12) & mask) >> 2] = chunk;
       pos += RECORD_HEADER;
       ring.write(pos, m.tag);
@@ -344,7 +393,7 @@ export class ShmSender {
             this.queue.splice(0, this.queueHead);
             this.queueHead = 0;
           }
-          if (m.owned) this.release(m.owned);
+          if (m.owned) this.pool.release(m.owned);
           lastProgress = Date.now();
           continue;
         }
@@ -368,10 +417,21 @@ export class ShmSender {
  * Where a received message goes, chunk by chunk: `begin` gets its length (it may throw if
  * that is wrong), `chunk` gets `count` floats from `src[srcIndex..]` for message offset
  * `offset..`. `src` may be the ring itself: use the values at once, keep no reference.
+ *
+ * `adopt`, if present, is offered a whole message (after `begin`) that arrived in its own
+ * buffer (a hand-off payload, or a message stashed earlier) in place of `chunk`: the sink
+ * takes `data` as its own storage and returns the array it replaced (or undefined), which
+ * the channel gives back to the sender's pool. So a sink may return only an array that
+ * nothing else references: it is transferred to the other thread and detached here.
+ *
+ * `share` takes a message sent with ShmSender.share: a view of the SENDER's memory. Only
+ * sinks that know the sender's protocol have it; any other sink meeting one fails.
  */
 export interface ReceiveSink {
   begin(total: number): void;
   chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void;
+  adopt?(data: Float32Array): Float32Array | undefined;
+  share?(view: Float32Array): void;
 }
 
 interface Partial {
@@ -386,14 +446,18 @@ interface Direct {
   done: boolean;
 }
 
-/** A sink that copies the message into a fresh array. */
+/** A sink that copies the message into a fresh array, or adopts a whole one. */
 class ArraySink implements ReceiveSink {
-  data: Float32Array = new Float32Array(0);
+  data: Float32Array = NO_FLOATS;
   begin(total: number): void {
     this.data = new Float32Array(total);
   }
   chunk(src: Float32Array, srcIndex: number, offset: number, count: number): void {
     this.data.set(src.subarray(srcIndex, srcIndex + count), offset);
+  }
+  adopt(data: Float32Array): undefined {
+    this.data = data;
+    return undefined;
   }
 }
 
@@ -405,6 +469,9 @@ export class ShmReceiver {
   /** Receives in progress that take their chunks straight from the ring, by tag. */
   private readonly direct = new Map<string, Direct>();
   private readonly tagBuf = new Uint8Array(1024);
+  private readonly handoff?: HandoffIn;
+  /** The tag of a hand-off record whose payload was not on the port yet (pump stopped there). */
+  private awaitingPayload: string | undefined;
 
   /**
    * `canBlock`, when given, is asked before each sleep of a receive: true lets it sleep in
@@ -416,16 +483,37 @@ export class ShmReceiver {
     private readonly label = "channel",
     private readonly spinUs = DEFAULT_SPIN_US,
     private readonly canBlock?: () => boolean,
+    handoff?: HandoffOptions,
   ) {
     this.ring = new Ring(sab);
+    if (handoff) this.handoff = new HandoffIn(handoff.port, handoff.minBytes, label);
+  }
+
+  /** A whole message in its own array, `m` (ours to give away, or a shared view), into `sink`. */
+  private deliverWhole(sink: ReceiveSink, m: Float32Array, tag: string): void {
+    if (types.isSharedArrayBuffer(m.buffer)) {
+      if (!sink.share) throw new Error(`${this.label}: message ${tag} is a view of the sender's memory, which only an all-reduce takes`);
+      sink.begin(m.length);
+      sink.share(m);
+      return;
+    }
+    sink.begin(m.length);
+    if (sink.adopt) {
+      const old = sink.adopt(m);
+      if (old) this.handoff?.giveBack(old);
+      return;
+    }
+    if (m.length > 0) sink.chunk(m, 0, 0, m.length);
+    this.handoff?.giveBack(m);
   }
 
   /**
    * Consumes records (releasing their space at once) until `until` (a direct receive) is
    * complete, or, without one, every complete record; records of a direct receive go to
-   * its sink, the others to the mailbox.
+   * its sink, the others to the mailbox. Returns false if it stopped at a hand-off record
+   * whose payload is not on the port yet (the record stays in the ring).
    */
-  private pump(until?: Direct): void {
+  private pump(until?: Direct): boolean {
     const ring = this.ring;
     const ctrl = ring.ctrl;
     let tail = Atomics.load(ctrl, TAIL);
@@ -440,6 +528,30 @@ export class ShmReceiver {
       ring.read(pos, tb);
       pos += pad4(tagBytes);
       const tag = decoder.decode(tb);
+      if (offset === ON_PORT || offset === ON_PORT_SHARED) {
+        if (!this.handoff) throw new Error(`${this.label}: message ${tag} was handed off, but this receiver has no hand-off port`);
+        const payload = offset === ON_PORT ? this.handoff.take(total, tag) : this.handoff.takeShared(total, tag);
+        if (!payload) {
+          this.awaitingPayload = tag;
+          return false;
+        }
+        this.awaitingPayload = undefined;
+        // The payload is ours: release the record before the sink runs.
+        tail = pos | 0;
+        Atomics.store(ctrl, TAIL, tail);
+        if (Atomics.load(ctrl, TAIL_WAITERS) !== 0) Atomics.notify(ctrl, TAIL);
+        const dp = this.partial.has(tag) ? undefined : this.direct.get(tag);
+        if (!dp) {
+          if (this.mailbox.has(tag) || this.partial.has(tag)) throw new Error(`${this.label}: a second message tagged ${tag}`);
+          this.mailbox.set(tag, payload);
+          continue;
+        }
+        dp.done = true;
+        this.direct.delete(tag);
+        this.deliverWhole(dp.sink, payload, tag);
+        if (dp !== until) Atomics.notify(ctrl, HEAD);
+        continue;
+      }
       const d = this.partial.has(tag) ? undefined : this.direct.get(tag);
       if (d) {
         if (d.total < 0) {
@@ -474,6 +586,7 @@ export class ShmReceiver {
       Atomics.store(ctrl, TAIL, tail);
       if (Atomics.load(ctrl, TAIL_WAITERS) !== 0) Atomics.notify(ctrl, TAIL);
     }
+    return true;
   }
 
   /** Payload at ring position `pos` (possibly wrapping) into a sink or an array. */
@@ -499,20 +612,9 @@ export class ShmReceiver {
     const m = this.mailbox.get(tag);
     if (!m) return false;
     this.mailbox.delete(tag);
-    sink.begin(m.length);
-    if (m.length > 0) sink.chunk(m, 0, 0, m.length);
+    // Stashed arrays are the receiver's own (copied out of the ring, or handed off).
+    this.deliverWhole(sink, m, tag);
     return true;
-  }
-
-  /** The message tagged `tag` if it has fully arrived (removed from the mailbox). */
-  take(tag: string): Float32Array | undefined {
-    let m = this.mailbox.get(tag);
-    if (!m) {
-      this.drain();
-      m = this.mailbox.get(tag);
-    }
-    if (m) this.mailbox.delete(tag);
-    return m;
   }
 
   /**
@@ -530,11 +632,19 @@ export class ShmReceiver {
     try {
       for (;;) {
         const seen = Atomics.load(ctrl, HEAD);
-        this.pump(d);
+        const flowing = this.pump(d);
         if (d.done) return;
         if (this.fromMailbox(tag, sink)) return;
         const left = deadline - Date.now();
-        if (left <= 0) throw new ChannelTimeout(`${this.label}: waiting for message ${tag}`, timeoutMs);
+        if (left <= 0) {
+          const why = flowing ? "" : ` (the payload of message ${this.awaitingPayload} never reached the hand-off port)`;
+          throw new ChannelTimeout(`${this.label}: waiting for message ${tag}${why}`, timeoutMs);
+        }
+        if (!flowing) {
+          // HEAD need not move again: poll the port instead, within the deadline.
+          await pause(Math.min(PORT_POLL_MS, left), this.canBlock?.() === true);
+          continue;
+        }
         if (this.canBlock?.()) waitChangeBlocking(ctrl, HEAD, HEAD_WAITERS, seen, left, this.spinUs);
         else await waitChange(ctrl, HEAD, HEAD_WAITERS, seen, left, this.spinUs);
       }
@@ -553,6 +663,7 @@ export class ShmReceiver {
   /** Messages (complete or partial) that arrived and were not taken. */
   unclaimed(): string[] {
     this.drain();
-    return [...this.mailbox.keys(), ...this.partial.keys()];
+    const stuck = this.awaitingPayload === undefined ? [] : [`${this.awaitingPayload} (payload not on the hand-off port)`];
+    return [...this.mailbox.keys(), ...this.partial.keys(), ...stuck];
   }
 }

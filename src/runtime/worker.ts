@@ -15,6 +15,7 @@ import type { Instruction, Plan } from "../codegen/plan.js";
 import { initBackend, type BackendRequest } from "./backend.js";
 import { DeviceExecutor } from "./executor.js";
 import { ChannelTimeout } from "./shm-channel.js";
+import type { ArenaSpec } from "./shm-arena.js";
 import { ShmComm, type DeviceChannels } from "./shm-comm.js";
 import type { FaultInjection, FromWorker, ToWorker } from "./worker-protocol.js";
 
@@ -29,6 +30,12 @@ interface WorkerInit {
   progress: SharedArrayBuffer;
   slot: number;
   fault?: FaultInjection;
+  /** Hand-off threshold in bytes (default: ShmComm's). */
+  handoffBytes?: number;
+  /** Shared all-reduce threshold in bytes (default: ShmComm's). */
+  sharedAllreduceBytes?: number;
+  /** This device's part of the run's arena (shm-arena.ts). */
+  arena?: ArenaSpec;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -63,6 +70,9 @@ async function main(): Promise<void> {
     // A worker may sleep in Atomics.wait while it waits for a message and has no queued sends.
     blocking: true,
     onStall: (e) => fail("PAR5103", e.message),
+    ...(init.handoffBytes !== undefined ? { handoffBytes: init.handoffBytes } : {}),
+    ...(init.sharedAllreduceBytes !== undefined ? { sharedAllreduceBytes: init.sharedAllreduceBytes } : {}),
+    ...(init.arena ? { arena: init.arena } : {}),
   });
   const executor = new DeviceExecutor(plan, device, choice.tf, comm, {
     before(index, ins) {

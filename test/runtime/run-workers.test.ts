@@ -65,6 +65,33 @@ describe("runPlan (worker threads)", () => {
     expect(workerHandles()).toBe(before);
   });
 
+  it("with every message handed off over the ports (whole activations adopted) and every all-reduce on the shared arena, or handed-off ring all-reduces, the in-process losses bit for bit", async () => {
+    const tf = await useBackend("cpu");
+    const g = mlp(8, 6, 5, 3);
+    const pipeline: Strategy = {
+      name: "pipe",
+      model: g.name,
+      mesh: "cpu2",
+      ops: {
+        fc1: { degrees: [1, 1, 1], devices: [0] },
+        act: { degrees: [1, 1], devices: [0] },
+        fc2: { degrees: [1, 1, 1], devices: [1] },
+        loss: { degrees: [1], devices: [1] },
+      },
+    };
+    for (const [p, sharedAllreduceBytes] of [[plan, 0], [plan, Infinity], [plans(g, pipeline, 2).plan, 0]] as const) {
+      const r = await runPlan(p, { steps: 3, backend: "cpu", handoffBytes: 0, sharedAllreduceBytes });
+      const ref = await runPlanInProcess(p, tf, { steps: 3 });
+      expect(r.losses).toEqual(ref.losses);
+    }
+    expect(workerHandles()).toBe(0);
+  });
+
+  it("a bad hand-off threshold is refused before any worker starts", async () => {
+    await expect(runPlan(plan, { steps: 1, backend: "cpu", handoffBytes: -5 })).rejects.toThrow(/handoffBytes must be a non-negative number of bytes, got -5/);
+    expect(workerHandles()).toBe(0);
+  });
+
   it("an instruction that throws stops every device within 5 s, naming device, instruction and op", async () => {
     const fc = plan.programs[1].instructions.findIndex((i) => i.kind === "forward");
     // The fault fires early in step 1: time from the end of step 0 to the rejection.
