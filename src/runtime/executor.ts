@@ -146,7 +146,7 @@ export class DeviceExecutor {
     }
   }
 
-  /** The current contents of a buffer (live: later steps change it). */
+  /** The current contents of a buffer (live: later steps change it, and a receive or an all-reduce may replace the array itself: ask again after a step). */
   buffer(id: string): BufferData {
     return this.buf(id).data;
   }
