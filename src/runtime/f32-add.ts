@@ -18,6 +18,15 @@ export const ADD_CHUNK = (PAGES * 65536) / 8;
 /** Below this many floats the JS loop wins (the copies have a fixed cost). */
 const MIN_SIMD_FLOATS = 64;
 
+/** Byte offsets of the two operands in the module's memory. */
+const A = 0;
+const B = ADD_CHUNK * 4;
+
+/** Bytes of the whole 16-byte vectors covering `n` floats: the lanes past n add leftovers that are never copied out. */
+function vectorBytes(n: number): number {
+  return ((n + 3) & ~3) * 4;
+}
+
 interface SimdAdd extends AddExports {
   /** The module's memory as floats: operand A at [0, ADD_CHUNK), B at [ADD_CHUNK, 2·ADD_CHUNK). */
   mem: Float32Array;
@@ -57,14 +66,11 @@ export function addInto(d: Float32Array, dOff: number, s: Float32Array, sOff: nu
     return;
   }
   const mem = m.mem;
-  const A = 0;
-  const B = ADD_CHUNK * 4;
   for (let k = 0; k < count; k += ADD_CHUNK) {
     const n = Math.min(ADD_CHUNK, count - k);
     mem.set(s.subarray(sOff + k, sOff + k + n), 0);
     mem.set(d.subarray(dOff + k, dOff + k + n), ADD_CHUNK);
-    // Whole 16-byte vectors: the lanes past n add leftovers and are not copied out.
-    const bytes = ((n + 3) & ~3) * 4;
+    const bytes = vectorBytes(n);
     if (srcLeft) m.add(B, A, B, bytes);
     else m.add(B, B, A, bytes);
     d.set(mem.subarray(ADD_CHUNK, ADD_CHUNK + n), dOff + k);
@@ -87,12 +93,10 @@ export function sumInto(views: readonly Float32Array[], lo: number, hi: number):
     return;
   }
   const mem = m.mem;
-  const A = 0;
-  const B = ADD_CHUNK * 4;
   for (let k = 0; k < count; k += ADD_CHUNK) {
     const n = Math.min(ADD_CHUNK, count - k);
     const at = lo + k;
-    const bytes = ((n + 3) & ~3) * 4;
+    const bytes = vectorBytes(n);
     mem.set(views[0].subarray(at, at + n), 0);
     for (let v = 1; v < views.length; v++) {
       mem.set(views[v].subarray(at, at + n), ADD_CHUNK);

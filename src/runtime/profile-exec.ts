@@ -17,8 +17,7 @@ import type { TF } from "../ops/contract.js";
 import type { Instruction } from "../codegen/plan.js";
 import { DeviceExecutor } from "./executor.js";
 import { MemoryHub } from "./memory-comm.js";
-import { planTasks, type ProfiledUpdate, type TaskDescriptor } from "./profile.js";
-import { regionVolume } from "../core/region.js";
+import { planTasks, updateShardFloats, type ProfiledUpdate, type TaskDescriptor } from "./profile.js";
 
 type Phase = "warmup" | "alone" | "loaded";
 
@@ -66,11 +65,7 @@ export async function profileByExecution(plan: Plan, tf: TF, phases: readonly Ph
   }
   // Update samples by shard size (alone only: the simulator charges updates no contention).
   const updates = new Map<number, number[]>();
-  const floatsOf = new Map<Instruction, number>();
-  for (const p of plan.programs) {
-    const volume = new Map(p.buffers.map((b) => [b.id, regionVolume(b.region)]));
-    for (const ins of p.instructions) if (ins.kind === "update") floatsOf.set(ins, volume.get(ins.param) ?? 0);
-  }
+  const floatsOf = new Map(plan.programs.flatMap((p) => [...updateShardFloats(p)]));
   let phase: Phase = "warmup";
   const hub = new MemoryHub();
   const executors = plan.programs.map((p) => {

@@ -11,10 +11,9 @@
 // update by shard size); equal keys pool their samples over devices and timed steps.
 
 import type { Instruction, Plan } from "../codegen/plan.js";
-import { regionVolume } from "../core/region.js";
 import { quantile } from "../core/stats.js";
 import type { LoadedTask, PlanProfile } from "./profile-load.js";
-import { planTasks, TIMED_STEPS, WARMUP_STEPS, type ProfileOptions } from "./profile.js";
+import { planTasks, TIMED_STEPS, updateShardFloats, WARMUP_STEPS, type ProfileOptions } from "./profile.js";
 import { runPlan, type MeasuredTimeline } from "./run-workers.js";
 import type { BackendRequest } from "./backend.js";
 
@@ -35,12 +34,12 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
   for (const measured of timeline.devices) {
     const program = plan.programs.find((p) => p.device === measured.device);
     if (!program) continue;
-    const volume = new Map(program.buffers.map((b) => [b.id, regionVolume(b.region)]));
+    const floatsOf = updateShardFloats(program);
     // Where each instruction's samples go, resolved once per device.
     const sink: (number[] | undefined)[] = program.instructions.map((ins: Instruction) => {
       if (ins.kind === "forward" || ins.kind === "backward") return byOpTask.get(`${ins.op}#${ins.task}`)?.[ins.kind];
-      if (ins.kind !== "update") return undefined;
-      const floats = volume.get(ins.param) ?? 0;
+      const floats = floatsOf.get(ins);
+      if (floats === undefined) return undefined;
       let xs = updates.get(floats);
       if (!xs) updates.set(floats, (xs = []));
       return xs;

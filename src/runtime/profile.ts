@@ -75,6 +75,14 @@ export interface PlanTask {
   program: DeviceProgram;
 }
 
+/** The elements of the weight shard each `update` instruction of `program` steps (a measured update row's key). */
+export function updateShardFloats(program: DeviceProgram): Map<Instruction, number> {
+  const volume = new Map(program.buffers.map((b) => [b.id, regionVolume(b.region)]));
+  const out = new Map<Instruction, number>();
+  for (const ins of program.instructions) if (ins.kind === "update") out.set(ins, volume.get(ins.param) ?? 0);
+  return out;
+}
+
 /** Every forward instruction of `plan`, in plan order, keyed as a measured-cost row is. */
 export function planTasks(plan: Plan): PlanTask[] {
   const sigs = planSignatures(plan);

@@ -17,7 +17,7 @@ import { DeviceExecutor } from "../../src/runtime/executor.js";
 import { liveWorkerCount, runPlan } from "../../src/runtime/run-workers.js";
 import { useBackend } from "../support/tf.js";
 import { ensureWorkerBuild } from "./ensure-build.js";
-import { mlp, plans } from "./graphs.js";
+import { mlp, pipelineStrategy, plans } from "./graphs.js";
 
 /** The code of the ParError `f` throws (or the promise it returns rejects with). */
 async function codeOf(f: () => unknown): Promise<{ code: string; message: string }> {
@@ -39,13 +39,6 @@ function dataParallel(g: Graph, n: number): Strategy {
     ops[o.name] = { degrees, devices: Array.from({ length: n }, (_, i) => i) };
   }
   return { name: "dp", model: g.name, mesh: `cpu${n}`, ops };
-}
-
-/** fc1/act on device 0, fc2/loss on device 1: activations and gradients cross as messages. */
-function pipelined(g: Graph): Strategy {
-  const ops: Strategy["ops"] = {};
-  for (const o of g.topoOrder()) ops[o.name] = { degrees: o.sig.space.map(() => 1), devices: [o.name === "fc1" || o.name === "act" ? 0 : 1] };
-  return { name: "pipe", model: g.name, mesh: "cpu2", ops };
 }
 
 /** A Comm whose every message and all-reduce result has one element too many. */
@@ -139,7 +132,7 @@ describe("device executor codes (PAR5050–PAR5054)", () => {
 
   it("PAR5053: a received message of the wrong length", async () => {
     const g = mlp(8, 6, 5, 3);
-    const { plan } = plans(g, pipelined(g), 2);
+    const { plan } = plans(g, pipelineStrategy(g), 2);
     expect(plan.programs[1].instructions.some((i) => i.kind === "recv")).toBe(true);
     const ex = new DeviceExecutor(plan, 1, tf, new WrongLengthComm());
     const e = await codeOf(() => ex.step(0));

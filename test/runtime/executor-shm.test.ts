@@ -4,7 +4,6 @@
 // bit, each step.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../../src/codegen/plan.js";
-import type { Strategy } from "../../src/ir/strategy.js";
 import type { TF } from "../../src/ops/contract.js";
 import type { Comm } from "../../src/runtime/comm.js";
 import { DeviceExecutor } from "../../src/runtime/executor.js";
@@ -14,33 +13,10 @@ import { arenaBytes } from "../../src/runtime/run-workers.js";
 import { Arena, createArena } from "../../src/runtime/shm-arena.js";
 import { createChannels, ShmComm, type ReceiveSink } from "../../src/runtime/shm-comm.js";
 import { useBackend } from "../support/tf.js";
-import { mlp, plans } from "./graphs.js";
+import { mixedStrategy, mlp, pipelineStrategy, plans } from "./graphs.js";
 
-/** fc1 channel- and reduction-split over 3 devices, the rest data parallel: sends, partial sums, all-reduces. */
-const MIXED: Strategy = {
-  name: "mixed",
-  model: "mlp",
-  mesh: "cpu3",
-  ops: {
-    fc1: { degrees: [1, 2, 2], devices: [0, 1, 2, 0] },
-    act: { degrees: [3, 1], devices: [2, 1, 0] },
-    fc2: { degrees: [2, 1, 1], devices: [1, 2] },
-    loss: { degrees: [2], devices: [0, 2] },
-  },
-};
-
-/** A pipeline: fc1 and act on device 0, fc2 and the loss on device 1 (whole activations and gradients cross). */
-const PIPE: Strategy = {
-  name: "pipe",
-  model: "mlp",
-  mesh: "cpu2",
-  ops: {
-    fc1: { degrees: [1, 1, 1], devices: [0] },
-    act: { degrees: [1, 1], devices: [0] },
-    fc2: { degrees: [1, 1, 1], devices: [1] },
-    loss: { degrees: [1], devices: [1] },
-  },
-};
+const MIXED = mixedStrategy();
+const PIPE = pipelineStrategy(mlp());
 
 interface Counts {
   adopted: number;

@@ -50,3 +50,25 @@ export function plans(g: Graph, s: Strategy, devices: number, optimizer: Optimiz
     single: lower(g, singleDeviceStrategy(g), meshOf(1), { seed, optimizer }),
   };
 }
+
+/** mlp()'s fc1 channel- and reduction-split over 3 devices, the rest data parallel: sends, partial sums, all-reduces. */
+export function mixedStrategy(): Strategy {
+  return {
+    name: "mixed",
+    model: "mlp",
+    mesh: "cpu3",
+    ops: {
+      fc1: { degrees: [1, 2, 2], devices: [0, 1, 2, 0] },
+      act: { degrees: [3, 1], devices: [2, 1, 0] },
+      fc2: { degrees: [2, 1, 1], devices: [1, 2] },
+      loss: { degrees: [2], devices: [0, 2] },
+    },
+  };
+}
+
+/** Every op whole; fc1 and act on device 0, the rest on device 1: activations and gradients cross as messages. */
+export function pipelineStrategy(g: Graph): Strategy {
+  const ops: Strategy["ops"] = {};
+  for (const o of g.topoOrder()) ops[o.name] = { degrees: o.sig.space.map(() => 1), devices: [o.name === "fc1" || o.name === "act" ? 0 : 1] };
+  return { name: "pipe", model: g.name, mesh: "cpu2", ops };
+}

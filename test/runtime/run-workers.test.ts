@@ -11,7 +11,7 @@ import { runPlanInProcess } from "../../src/runtime/run-inprocess.js";
 import { liveWorkerCount, runPlan } from "../../src/runtime/run-workers.js";
 import { useBackend } from "../support/tf.js";
 import { ensureWorkerBuild } from "./ensure-build.js";
-import { mlp, plans } from "./graphs.js";
+import { mlp, pipelineStrategy, plans } from "./graphs.js";
 
 function dp(g: Graph, n: number): Strategy {
   const ops: Strategy["ops"] = {};
@@ -68,17 +68,7 @@ describe("runPlan (worker threads)", () => {
   it("with every message handed off over the ports (whole activations adopted) and every all-reduce on the shared arena, or handed-off ring all-reduces, the in-process losses bit for bit", async () => {
     const tf = await useBackend("cpu");
     const g = mlp(8, 6, 5, 3);
-    const pipeline: Strategy = {
-      name: "pipe",
-      model: g.name,
-      mesh: "cpu2",
-      ops: {
-        fc1: { degrees: [1, 1, 1], devices: [0] },
-        act: { degrees: [1, 1], devices: [0] },
-        fc2: { degrees: [1, 1, 1], devices: [1] },
-        loss: { degrees: [1], devices: [1] },
-      },
-    };
+    const pipeline = pipelineStrategy(g);
     for (const [p, sharedAllreduceBytes] of [[plan, 0], [plan, Infinity], [plans(g, pipeline, 2).plan, 0]] as const) {
       const r = await runPlan(p, { steps: 3, backend: "cpu", handoffBytes: 0, sharedAllreduceBytes });
       const ref = await runPlanInProcess(p, tf, { steps: 3 });

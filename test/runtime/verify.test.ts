@@ -1,27 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Instruction, OptimizerConfig, Plan } from "../../src/codegen/plan.js";
-import type { Strategy } from "../../src/ir/strategy.js";
 import type { TF } from "../../src/ops/contract.js";
 import { MemoryHub } from "../../src/runtime/memory-comm.js";
 import { runPlanInProcess } from "../../src/runtime/run-inprocess.js";
 import { tensorError, verifyPlan } from "../../src/runtime/verify.js";
 import { useBackend } from "../support/tf.js";
-import { mlp, plans } from "./graphs.js";
-
-/** fc1 channel-split + reduction-split across 3 devices, the rest data parallel: every kind of exchange. */
-function mixed(): Strategy {
-  return {
-    name: "mixed",
-    model: "mlp",
-    mesh: "cpu3",
-    ops: {
-      fc1: { degrees: [1, 2, 2], devices: [0, 1, 2, 0] },
-      act: { degrees: [3, 1], devices: [2, 1, 0] },
-      fc2: { degrees: [2, 1, 1], devices: [1, 2] },
-      loss: { degrees: [2], devices: [0, 2] },
-    },
-  };
-}
+import { mixedStrategy, mlp, plans } from "./graphs.js";
 
 describe("verifyPlan", () => {
   let tf: TF;
@@ -35,7 +19,7 @@ describe("verifyPlan", () => {
     { kind: "adam", learningRate: 0.01 },
   ] as OptimizerConfig[]) {
     it(`a mixed strategy on 3 devices matches one device (${optimizer.kind})`, async () => {
-      const { plan, single } = plans(mlp(), mixed(), 3, optimizer);
+      const { plan, single } = plans(mlp(), mixedStrategy(), 3, optimizer);
       const r = await verifyPlan(plan, single, tf, { steps: 3 });
       expect(r.firstMismatch).toBeUndefined();
       expect(r.ok).toBe(true);
@@ -45,7 +29,7 @@ describe("verifyPlan", () => {
   }
 
   it("replicas of a weight stay bit-identical", async () => {
-    const { plan } = plans(mlp(), mixed(), 3);
+    const { plan } = plans(mlp(), mixedStrategy(), 3);
     const hub = new MemoryHub();
     const { DeviceExecutor } = await import("../../src/runtime/executor.js");
     const ex = plan.programs.map((p) => new DeviceExecutor(plan, p.device, tf, hub.comm(p.device)));
@@ -55,7 +39,7 @@ describe("verifyPlan", () => {
   });
 
   it("finds a broken plan: a dropped all-reduce gives a gradient mismatch naming the param and op", async () => {
-    const { plan, single } = plans(mlp(), mixed(), 3);
+    const { plan, single } = plans(mlp(), mixedStrategy(), 3);
     const broken: Plan = JSON.parse(JSON.stringify(plan));
     for (const p of broken.programs) p.instructions = p.instructions.filter((i) => !(i.kind === "allreduce" && i.buf.startsWith("pg:fc2.weight")));
     // One step: the loss is computed before any update, so the gradient is the first to differ.
@@ -67,7 +51,7 @@ describe("verifyPlan", () => {
   });
 
   it("finds a broken plan: a partial sum left out changes the loss", async () => {
-    const { plan, single } = plans(mlp(), mixed(), 3);
+    const { plan, single } = plans(mlp(), mixedStrategy(), 3);
     const broken: Plan = JSON.parse(JSON.stringify(plan));
     // Turn the first accumulate of a partial sum of fc1 into an overwrite.
     for (const p of broken.programs) {
@@ -82,7 +66,7 @@ describe("verifyPlan", () => {
   });
 
   it("runPlanInProcess stitches full weights and gradients", async () => {
-    const { single } = plans(mlp(), mixed(), 3);
+    const { single } = plans(mlp(), mixedStrategy(), 3);
     const r = await runPlanInProcess(single, tf, { steps: 1 });
     expect([...r.params.keys()]).toEqual(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
     expect(r.params.get("fc1.weight")).toHaveLength(30);
