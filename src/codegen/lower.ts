@@ -319,8 +319,11 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
       }
     });
 
-    for (const t of tasks) {
-      const inputs = o.inputs.map((tensor, ii) => {
+    // Every task's inputs first, then every task's kernel: a device's sends to the op's
+    // other tasks then go out before its own kernel runs, instead of waiting behind it
+    // (the simulator's order too: XF(r) before FO(r), src/sim/taskgraph.ts).
+    const inputsOf = tasks.map((t) =>
+      o.inputs.map((tensor, ii) => {
         const r = t.regions.inputs[ii];
         const id = bufId("v", tensor, r);
         if (b.has(t.device, id)) return id;
@@ -337,7 +340,10 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
           }
         }
         return id;
-      });
+      }),
+    );
+    for (const t of tasks) {
+      const inputs = inputsOf[t.index];
       const ps = o.sig.params.map((s, pi) => {
         const tensor = `${o.name}.${s.name}`;
         const region = t.regions.params[pi];

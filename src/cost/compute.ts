@@ -31,6 +31,13 @@
 // Optimizer steps (optional): "updates": [ { "optimizer": "sgd", "floats": 200704, "ms": 0.8 } ]
 // times the runtime's update of a weight shard of that many elements (src/cost/measured-updates.ts);
 // they replace the roofline's update cost on the table's device kind for that optimizer.
+//
+// Interference (optional, `par profile --in-run`): "slowdowns": [0.97, 1.0, 1.42, ...], per
+// device and measured step of a run, the time of that device's own work (all but waiting
+// for peers) in the step over its median step's: how much a device is slowed, step to
+// step, by whatever else runs on the machine; and "deliveryMs": [0.05, 0.08, ...], per message received in the run, the
+// time from its data being there to the receive's end (the receiver's wake-up). src/sim/
+// interference.ts predicts iteration times under draws from both.
 
 import { readFileSync } from "node:fs";
 import type { DeviceSpec, Mesh } from "../core/mesh.js";
@@ -122,6 +129,10 @@ export interface MeasuredCosts {
   entries: MeasuredEntry[];
   /** Optimizer steps measured by shard size (see the header comment). */
   updates?: MeasuredUpdate[];
+  /** Per device and step of a run, the time of its own work over its median step's (see the header comment). */
+  slowdowns?: number[];
+  /** Per message received in a run, its delivery delay in ms (see the header comment). */
+  deliveryMs?: number[];
 }
 
 function isNumArray(x: unknown): x is number[] {
@@ -164,6 +175,18 @@ export function parseMeasuredCosts(doc: unknown, where = "measured costs"): Meas
       if (!["sgd", "momentum", "adam"].includes(x.optimizer as string)) fail(`updates[${i}].optimizer must be "sgd", "momentum" or "adam"`);
       if (!(Number.isInteger(x.floats) && (x.floats as number) > 0)) fail(`updates[${i}].floats must be an integer > 0`);
       if (typeof x.ms !== "number" || !(x.ms >= 0) || !Number.isFinite(x.ms)) fail(`updates[${i}].ms must be a number ≥ 0`);
+    });
+  }
+  if (d.slowdowns !== undefined) {
+    if (!Array.isArray(d.slowdowns)) return fail(`"slowdowns" must be an array of numbers > 0`);
+    d.slowdowns.forEach((x: unknown, i: number) => {
+      if (typeof x !== "number" || !(x > 0) || !Number.isFinite(x)) fail(`slowdowns[${i}] must be a number > 0, got ${JSON.stringify(x)}`);
+    });
+  }
+  if (d.deliveryMs !== undefined) {
+    if (!Array.isArray(d.deliveryMs)) return fail(`"deliveryMs" must be an array of numbers ≥ 0`);
+    d.deliveryMs.forEach((x: unknown, i: number) => {
+      if (typeof x !== "number" || !(x >= 0) || !Number.isFinite(x)) fail(`deliveryMs[${i}] must be a number ≥ 0, got ${JSON.stringify(x)}`);
     });
   }
   return d as unknown as MeasuredCosts;
@@ -224,6 +247,9 @@ export class CostModel {
   private readonly measuredDevices = new Set<string>();
   /** Measured update times of this model's optimizer, by device kind. */
   private readonly measuredUpdates = new Map<string, UpdateTimes>();
+  /** Measured interference by device kind (tables of one kind pooled): slowdowns, delivery delays (s). */
+  private readonly measuredSlowdowns = new Map<string, number[]>();
+  private readonly measuredDelays = new Map<string, number[]>();
   private readonly cache = new Map<string, TaskTime>();
   private readonly inputTypes = new Map<string, { dtype: DType; shape: number[] }[]>();
 
@@ -248,6 +274,25 @@ export class CostModel {
       if (rows.length) updateRows.set(table.device, [...(updateRows.get(table.device) ?? []), ...rows]);
     }
     for (const [kind, rows] of updateRows) this.measuredUpdates.set(kind, new UpdateTimes(rows));
+    for (const table of options.measured ?? []) {
+      if (table.slowdowns?.length) this.measuredSlowdowns.set(table.device, [...(this.measuredSlowdowns.get(table.device) ?? []), ...table.slowdowns]);
+      if (table.deliveryMs?.length) this.measuredDelays.set(table.device, [...(this.measuredDelays.get(table.device) ?? []), ...table.deliveryMs.map((ms) => ms / 1000)]);
+    }
+  }
+
+  /** The measured slowdowns of `device`'s kind, if a table has them (src/sim/interference.ts). */
+  slowdowns(device: number): readonly number[] | undefined {
+    return this.measuredSlowdowns.get(this.mesh.devices[device].spec.kind);
+  }
+
+  /** The measured delivery delays (s) of messages to `dst`, by its kind, if a table has them. */
+  deliveryDelays(_src: number, dst: number): readonly number[] | undefined {
+    return this.measuredDelays.get(this.mesh.devices[dst].spec.kind);
+  }
+
+  /** Whether a table has interference measured on a device kind of this mesh. */
+  get hasInterference(): boolean {
+    return this.mesh.devices.some((d) => this.measuredSlowdowns.has(d.spec.kind) || this.measuredDelays.has(d.spec.kind));
   }
 
   private typesOf(op: OpNode): { dtype: DType; shape: number[] }[] {

@@ -25,6 +25,10 @@ export interface LoadedTask extends ProfiledTask {
 export interface PlanProfile {
   tasks: LoadedTask[];
   updates: ProfiledUpdate[];
+  /** Per device and timed step of a run, the time of its own work over its median step's (profile-run.ts). */
+  slowdowns?: number[];
+  /** Per message received in a run, its delivery delay in ms (profile-run.ts). */
+  deliveryMs?: number[];
 }
 
 /** How long a load worker may take to start its backend and run its kernels once. */

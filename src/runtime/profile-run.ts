@@ -9,9 +9,19 @@
 //
 // Rows are keyed as profile-exec.ts keys them (op kind, input shapes, attrs, extent; the
 // update by shard size); equal keys pool their samples over devices and timed steps.
+//
+// The run also yields the interference the plan met: per device and timed step, the time
+// of the device's own work in that step (every instruction but those that wait for peers:
+// receives and all-reduces) over its median step's (the rows keep the typical speed, the
+// slowdowns how far a device strayed from it); and
+// per message, its delivery delay: from the moment the data was there (the send done, or
+// the receiver arriving later) to the receive's end. A receiver that waited longer than its
+// spin sleeps, and waking it takes the OS tens to hundreds of microseconds on a busy host,
+// far more than the latency of two spinning threads the local mesh's figures come from.
+// src/sim/interference.ts predicts under draws from both.
 
 import type { Instruction, Plan } from "../codegen/plan.js";
-import { quantile } from "../core/stats.js";
+import { median, quantile } from "../core/stats.js";
 import type { LoadedTask, PlanProfile } from "./profile-load.js";
 import { planTasks, TIMED_STEPS, updateShardFloats, WARMUP_STEPS, type ProfileOptions } from "./profile.js";
 import { runPlan, type MeasuredTimeline } from "./run-workers.js";
@@ -31,6 +41,7 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
     byOpTask.set(`${ins.op}#${ins.task}`, r);
   }
   const updates = new Map<number, number[]>();
+  const slowdowns: number[] = [];
   for (const measured of timeline.devices) {
     const program = plan.programs.find((p) => p.device === measured.device);
     if (!program) continue;
@@ -44,10 +55,23 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
       if (!xs) updates.set(floats, (xs = []));
       return xs;
     });
+    // A device's own work: every instruction but the two that wait for peers (a receive,
+    // an all-reduce). A stall in a copy holds the device up as much as one in a kernel.
+    const own = program.instructions.map((ins) => ins.kind !== "recv" && ins.kind !== "allreduce");
+    const ownMs: number[] = [];
     for (const step of measured.steps) {
       if (step.step < fromStep || !step.starts || !step.ends) continue;
-      for (let i = 0; i < sink.length; i++) sink[i]?.push(step.ends[i] - step.starts[i]);
+      let total = 0;
+      for (let i = 0; i < sink.length; i++) {
+        const ms = step.ends[i] - step.starts[i];
+        sink[i]?.push(ms);
+        if (own[i]) total += ms;
+      }
+      ownMs.push(total);
     }
+    // A device without work of its own has no speed to stray from.
+    const typical = median(ownMs);
+    if (typical > 0) for (const ms of ownMs) if (ms > 0) slowdowns.push(ms / typical);
   }
   // No sample: the plan never runs that backward (nobody needs the gradient), so it costs nothing.
   const stat = (xs: number[]) => (xs.length ? quantile(xs, q) : 0);
@@ -57,7 +81,51 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
       .filter(([, xs]) => xs.length > 0)
       .sort((a, b) => a[0] - b[0])
       .map(([floats, xs]) => ({ optimizer: plan.optimizer.kind, floats, ms: stat(xs) })),
+    slowdowns: slowdowns.sort((a, b) => a - b),
+    deliveryMs: deliveryDelays(plan, timeline, fromStep),
   };
+}
+
+/**
+ * Every received message's delivery delay (ms, ascending) in the steps from `fromStep` on:
+ * its receive's end minus the later of the receive's start and the matching send's end.
+ * Sends and receives of one (sender, receiver, tag) pair match in program order (a
+ * channel is first in, first out). A receive that ends before its send does (a hand-off
+ * taken before the sender returns) counts 0.
+ */
+export function deliveryDelays(plan: Plan, timeline: MeasuredTimeline, fromStep: number): number[] {
+  // Per "sender>receiver:tag", the sender's send instructions in program order.
+  const sends = new Map<string, number[]>();
+  for (const p of plan.programs) {
+    p.instructions.forEach((ins, i) => {
+      if (ins.kind !== "send") return;
+      const key = `${p.device}>${ins.to}:${ins.tag}`;
+      let list = sends.get(key);
+      if (!list) sends.set(key, (list = []));
+      list.push(i);
+    });
+  }
+  const stepsOf = new Map(timeline.devices.map((d) => [d.device, new Map(d.steps.map((s) => [s.step, s]))]));
+  const delays: number[] = [];
+  for (const receiver of timeline.devices) {
+    const program = plan.programs.find((p) => p.device === receiver.device);
+    if (!program) continue;
+    for (const step of receiver.steps) {
+      if (step.step < fromStep || !step.starts || !step.ends) continue;
+      const seen = new Map<string, number>();
+      program.instructions.forEach((ins, i) => {
+        if (ins.kind !== "recv") return;
+        const key = `${ins.from}>${receiver.device}:${ins.tag}`;
+        const nth = seen.get(key) ?? 0;
+        seen.set(key, nth + 1);
+        const index = sends.get(key)?.[nth];
+        const sent = index === undefined ? undefined : stepsOf.get(ins.from)?.get(step.step)?.ends?.[index];
+        if (sent === undefined) return;
+        delays.push(Math.max(0, step.ends![i] - Math.max(step.starts![i], sent)));
+      });
+    }
+  }
+  return delays.sort((a, b) => a - b);
 }
 
 /**

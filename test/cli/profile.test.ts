@@ -70,6 +70,20 @@ describe("par profile", () => {
     expect(table.loadedBy).toBeUndefined();
     for (const e of table.entries) expect(e.forwardMs).toBeGreaterThan(0);
     expect(table.updates?.length).toBeGreaterThan(0);
+    // The interference the kernels met: one slowdown per device and timed step.
+    expect(table.slowdowns).toHaveLength(4);
+    expect(r.out).toMatch(/interference: slowdown of own work per device and step \(4\): median [\d.]+, p90 [\d.]+, max [\d.]+/);
+    // The simulator predicts under it too, next to the plain prediction.
+    const sim = await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--costs", out);
+    expect(sim.out).toMatch(/under measured interference: median \S+ \S+ \(p10 \S+ \S+, p90 \S+ \S+; 101 draws\)/);
+    const json = JSON.parse((await cli("simulate", ...SMALL_MLP, "--mesh", "local", "--strategy", "dp", "--costs", out, "--json")).out);
+    expect(json.interference.draws).toBe(101);
+    expect(json.interference.p10Ms).toBeLessThanOrEqual(json.interference.medianMs);
+    expect(json.interference.medianMs).toBeLessThanOrEqual(json.interference.p90Ms);
+    // --merge with a profile taken apart keeps the run's slowdowns.
+    const r2 = await cli("profile", ...SMALL_MLP, "--strategy", "mp", "--backend", "cpu", "--repeats", "1", "--warmup", "0", "--load", "0", "--out", out, "--merge");
+    expect(r2.code).toBe(0);
+    expect(parseMeasuredCosts(JSON.parse(readFileSync(out, "utf8"))).slowdowns).toEqual(table.slowdowns);
   }, 120_000);
 
   it("rejects --load with --in-run", async () => {

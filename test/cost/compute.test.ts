@@ -122,4 +122,27 @@ describe("measured tables", () => {
     expect(() => parseMeasuredCosts({ ...table, updates: [{ optimizer: "sgd", floats: 4, ms: -1 }] })).toThrow(/updates\[0\]\.ms/);
     expect(() => parseMeasuredCosts({ ...table, updates: {} })).toThrow(/"updates" must be an array/);
   });
+
+  it("carry interference (slowdowns, delivery delays) per device kind, pooled over tables of that kind", () => {
+    const g = linearGraph();
+    const mesh = clusterMesh(1, 2);
+    expect(new CostModel(g, mesh, { measured: [parseMeasuredCosts(table)] }).hasInterference).toBe(false);
+    const cm = new CostModel(g, mesh, {
+      measured: [
+        parseMeasuredCosts({ ...table, slowdowns: [1, 1.5], deliveryMs: [0.25] }),
+        parseMeasuredCosts({ ...table, slowdowns: [0.9], deliveryMs: [0, 2] }),
+        parseMeasuredCosts({ ...table, device: "V100", slowdowns: [9] }),
+      ],
+    });
+    expect(cm.hasInterference).toBe(true);
+    expect(cm.slowdowns(1)).toEqual([1, 1.5, 0.9]);
+    expect(cm.deliveryDelays(0, 1)).toEqual([0.25e-3, 0, 2e-3]);
+    expect(new CostModel(g, mesh, { measured: [parseMeasuredCosts({ ...table, device: "V100", slowdowns: [9] })] }).hasInterference).toBe(false);
+    expect(new CostModel(g, mesh, { measured: [parseMeasuredCosts({ ...table, deliveryMs: [1] })] }).hasInterference).toBe(true);
+    expect(() => parseMeasuredCosts({ ...table, deliveryMs: [-1] })).toThrow(/deliveryMs\[0\] must be a number ≥ 0/);
+    expect(() => parseMeasuredCosts({ ...table, deliveryMs: "x" })).toThrow(/"deliveryMs" must be an array/);
+    expect(() => parseMeasuredCosts({ ...table, slowdowns: [1, 0] })).toThrow(/slowdowns\[1\] must be a number > 0/);
+    expect(() => parseMeasuredCosts({ ...table, slowdowns: ["1"] })).toThrow(/slowdowns\[0\]/);
+    expect(() => parseMeasuredCosts({ ...table, slowdowns: 1 })).toThrow(/"slowdowns" must be an array/);
+  });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { lower } from "../../src/codegen/lower.js";
-import { profileFromTimeline, profilePlanInRun } from "../../src/runtime/profile-run.js";
+import type { Plan } from "../../src/codegen/plan.js";
+import { deliveryDelays, profileFromTimeline, profilePlanInRun } from "../../src/runtime/profile-run.js";
 import type { MeasuredTimeline } from "../../src/runtime/run-workers.js";
 import { clusterMesh, dataParallel, mlp } from "../sim/fixtures.js";
 import { ensureWorkerBuild } from "./ensure-build.js";
@@ -50,6 +51,39 @@ describe("profiling in a run", () => {
     const prof = profileFromTimeline(plan, timeline(1), 1);
     for (const t of prof.tasks) expect(t.forwardMs).toBe(0);
     expect(prof.updates).toEqual([]);
+    expect(prof.slowdowns).toEqual([]);
+  });
+
+  it("records the time of each device's own work per timed step over its median step's (the interference)", () => {
+    // Every instruction of step s takes (s + 1) times its step-0 time, so timed steps 1..3
+    // have kernel times in the ratio 2 : 3 : 4 on both devices, whose median is step 2's.
+    const prof = profileFromTimeline(plan, timeline(4), 1);
+    expect(prof.slowdowns).toEqual([2 / 3, 2 / 3, 1, 1, 4 / 3, 4 / 3]);
+  });
+
+  it("measures each message's delivery delay: from its data being there to the receive's end", () => {
+    const region = { shape: [2], offset: [0] };
+    const twoMessages = {
+      programs: [
+        { device: 0, instructions: [{ kind: "send", to: 1, tag: "a", src: "x", region }, { kind: "send", to: 1, tag: "a", src: "x", region }] },
+        { device: 1, instructions: [{ kind: "recv", from: 0, tag: "a", dst: "y", region }, { kind: "recv", from: 0, tag: "a", dst: "y", region }] },
+      ],
+    } as unknown as Plan;
+    const at = (step: number, starts: number[], ends: number[]) => ({ step, start: 0, end: 0, starts: Float64Array.from(starts), ends: Float64Array.from(ends) });
+    const run: MeasuredTimeline = {
+      devices: [
+        { device: 0, steps: [at(0, [0, 1], [1, 2]), at(1, [10, 11], [11, 12])] },
+        // Step 1: the first receive waits from 10 until its data is there at 11 and ends at
+        // 11.25; the second arrives at 13, after its data (12), and takes 0.5; step 0 is not timed.
+        { device: 1, steps: [at(0, [0, 1], [9, 9]), at(1, [10, 13], [11.25, 13.5])] },
+      ],
+    };
+    expect(deliveryDelays(twoMessages, run, 1)).toEqual([0.25, 0.5]);
+    // Sends and receives of one pair and tag match first to first, second to second.
+    expect(deliveryDelays(twoMessages, run, 0)).toEqual([0.25, 0.5, 7, 8]);
+    // A receive that ends before its send returns (a hand-off taken early) counts 0.
+    const early: MeasuredTimeline = { devices: [run.devices[0], { device: 1, steps: [at(1, [10, 10.5], [10.5, 11])] }] };
+    expect(deliveryDelays(twoMessages, early, 1)).toEqual([0, 0]);
   });
 
   describe("profilePlanInRun", () => {
@@ -61,6 +95,9 @@ describe("profiling in a run", () => {
       expect(prof.tasks.map((t) => t.opName)).toEqual(["fc0", "relu0", "head", "loss"]);
       for (const t of prof.tasks) expect(t.forwardMs).toBeGreaterThan(0);
       expect(prof.updates.length).toBe(4);
+      // One slowdown per device and timed step, around 1.
+      expect(prof.slowdowns).toHaveLength(4);
+      expect(prof.slowdowns!.every((x) => x > 0)).toBe(true);
     }, 120_000);
   });
 });

@@ -19,6 +19,7 @@ import { initBackend } from "../../runtime/backend.js";
 import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
 import { profilePlanInRun } from "../../runtime/profile-run.js";
 import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile.js";
+import { quantile } from "../../core/stats.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
@@ -69,11 +70,13 @@ export const profileCommand: Command = {
     if (inRun && ctx.args.flags.load !== undefined) throw new UsageError("--load and --in-run do not go together: in a run the other devices are the load");
     const load = inRun ? 0 : nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
     const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
-    const { tasks, updates: measuredUpdates } = inRun
+    const { tasks, updates: measuredUpdates, slowdowns: measuredSlowdowns, deliveryMs: measuredDelivery } = inRun
       ? await profilePlanInRun(c.plan, { ...options, backend: backend.name })
       : await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
     const path = resolve(ctx.io.cwd, out);
     let updates: MeasuredUpdate[] = measuredUpdates;
+    let slowdowns = measuredSlowdowns?.length ? measuredSlowdowns : undefined;
+    let deliveryMs = measuredDelivery?.length ? measuredDelivery : undefined;
     let entries: MeasuredEntry[] = tasks.map((t) => ({
       op: t.op, inputs: t.inputs, attrs: t.attrs, extent: t.extent, forwardMs: t.forwardMs, backwardMs: t.backwardMs,
       ...(t.loadedForwardMs !== undefined && t.loadedBackwardMs !== undefined ? { loadedForwardMs: t.loadedForwardMs, loadedBackwardMs: t.loadedBackwardMs } : {}),
@@ -88,20 +91,32 @@ export const profileCommand: Command = {
       if (old) {
         entries = mergeEntries(old.entries, entries);
         updates = mergeUpdates(old.updates ?? [], updates);
+        // Interference is the machine's state in one run: the latest run's replaces the table's.
+        if (!slowdowns && !deliveryMs) ({ slowdowns, deliveryMs } = old);
       }
     }
     const table: MeasuredCosts = {
       format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, ...(load > 0 ? { loadedBy: load } : {}), entries,
       ...(updates.length ? { updates } : {}),
+      ...(slowdowns ? { slowdowns } : {}),
+      ...(deliveryMs ? { deliveryMs } : {}),
     };
     writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
-    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates }, null, 2) + "\n");
+    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates, ...(measuredSlowdowns ? { slowdowns: measuredSlowdowns } : {}), ...(measuredDelivery ? { deliveryMs: measuredDelivery } : {}) }, null, 2) + "\n");
     else {
       const how = inRun ? `, in a run on ${c.plan.programs.length} worker(s)` : load > 0 ? `, alone and with ${load} other device(s) computing` : "";
       ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})${how}\n`);
       const loaded = (t: (typeof tasks)[number]) => (t.loadedForwardMs !== undefined ? `  (loaded fwd ${t.loadedForwardMs.toFixed(3)} ms  bwd ${t.loadedBackwardMs!.toFixed(3)} ms)` : "");
       for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms${loaded(t)}\n`);
       for (const u of measuredUpdates) ctx.io.out(`  ${`${u.optimizer} update`.padEnd(39)} ${String(u.floats).padStart(9)} weights  ${u.ms.toFixed(3)} ms\n`);
+      if (measuredSlowdowns?.length) {
+        const q = (p: number) => quantile(measuredSlowdowns, p).toFixed(2);
+        ctx.io.out(`  interference: slowdown of own work per device and step (${measuredSlowdowns.length}): median ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)}\n`);
+      }
+      if (measuredDelivery?.length) {
+        const q = (p: number) => quantile(measuredDelivery, p).toFixed(3);
+        ctx.io.out(`  interference: delivery delay per message (${measuredDelivery.length}): median ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${q(1)} ms\n`);
+      }
       ctx.io.out(`wrote ${out} (${entries.length} entries)\n`);
     }
     return 0;

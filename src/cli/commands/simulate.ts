@@ -3,7 +3,8 @@
 //  (FILE may be an imported model, .onnx or model.json, with --input/--batch/--loss):
 // simulates one training iteration of a model under a strategy on a mesh and prints the
 // iteration time, the compute/communication split, bytes per link class, peak memory per
-// device (and devices over capacity) and the ten most expensive ops.
+// device (and devices over capacity) and the ten most expensive ops. A measured table with
+// interference (`par profile --in-run`) adds the prediction under interference.
 
 import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
@@ -16,6 +17,7 @@ import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import { simulateWithContention } from "../../sim/contention.js";
+import { predictUnderInterference } from "../../sim/interference.js";
 import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh, resolveStrategy, type Decls } from "../pick.js";
@@ -90,6 +92,8 @@ export const simulateCommand: Command = {
     const memory = peakMemory(graph, strategy, mesh, optimizer);
     const t = simulateWithContention(graph, mesh, strategy, costs).timeline;
     const top = topOps(graph, t, 10);
+    // A table profiled in a run carries the interference its kernels met: predict under it too.
+    const interference = costs.hasInterference ? predictUnderInterference(graph, mesh, strategy, costs, costs) : undefined;
     const trace = ctx.args.flags.trace;
     if (typeof trace === "string") writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");
     if (ctx.args.flags.json === true) {
@@ -99,6 +103,7 @@ export const simulateCommand: Command = {
         strategy: strategy.name,
         devices: mesh.devices.length,
         iterationTimeMs: t.iterationTime * 1e3,
+        ...(interference ? { interference: { medianMs: interference.median * 1e3, p10Ms: interference.p10 * 1e3, p90Ms: interference.p90 * 1e3, draws: interference.draws } } : {}),
         computeMs: t.computeTime * 1e3,
         commMs: t.commTime * 1e3,
         bytesTransferred: t.bytesByLinkClass,
@@ -113,6 +118,9 @@ export const simulateCommand: Command = {
     const lines: string[] = [];
     lines.push(`${graph.name} / ${strategy.name} on ${mesh.name} (${mesh.devices.length} devices, ${t.tasks.length} tasks)`);
     lines.push(`iteration time  ${formatSeconds(t.iterationTime)}`);
+    if (interference) {
+      lines.push(`  under measured interference: median ${formatSeconds(interference.median)} (p10 ${formatSeconds(interference.p10)}, p90 ${formatSeconds(interference.p90)}; ${interference.draws} draws)`);
+    }
     lines.push(`compute         ${formatSeconds(t.computeTime)} summed over devices (busiest device ${formatSeconds(Math.max(...t.deviceBusy))})`);
     lines.push(`communication   ${formatSeconds(t.commTime)} summed over links`);
     const classes = Object.keys(t.bytesByLinkClass).sort();
