@@ -17,10 +17,10 @@
 //   p:P[R] pg:P[R] m:P[R] s:P[R]   weight shard, its gradient, optimizer state (m, v)
 //
 // Deadlock freedom. Instructions are generated in ONE global sequence S and appended to
-// the programs of their devices in S's order; a `send` and its `recv` are generated
-// together (the send first), and an `allreduce` is appended to all members of its group
-// at one point of S. So every program is a subsequence of S and every recv comes after its
-// send in S. Suppose the devices were stuck; take the stuck instruction x that is earliest
+// the programs of their devices in S's order; a `send` comes before its `recv` in S
+// (generated together, or an op's forward sends all before their recvs: deferReceives),
+// and an `allreduce` is appended to all members of its group at one point of S. So every
+// program is a subsequence of S and every recv comes after its send in S. Suppose the devices were stuck; take the stuck instruction x that is earliest
 // in S. A recv waits for its send s < x in S, whose device has not reached s, so it is
 // stuck at some y before s in its program, i.e. y < s < x in S: contradiction. An
 // allreduce waits for a member that has not reached it, stuck at y < x: contradiction.
@@ -120,6 +120,8 @@ interface Held {
 class Builder {
   readonly programs = new Map<number, { buffers: Map<string, PlanBuffer>; instructions: Instruction[] }>();
   private tags = 0;
+  /** Receives held back by deferReceives. */
+  private deferred: [number, Instruction][] | undefined;
 
   constructor(devices: number[]) {
     for (const d of devices) this.programs.set(d, { buffers: new Map(), instructions: [] });
@@ -160,7 +162,28 @@ class Builder {
     }
     const tag = this.tag(prefix);
     this.emit(from, { kind: "send", to, tag, src, region });
-    this.emit(to, accumulate ? { kind: "recv", from, tag, dst, region, accumulate: true } : { kind: "recv", from, tag, dst, region });
+    const recv: Instruction = accumulate ? { kind: "recv", from, tag, dst, region, accumulate: true } : { kind: "recv", from, tag, dst, region };
+    if (this.deferred) this.deferred.push([to, recv]);
+    else this.emit(to, recv);
+  }
+
+  /**
+   * Runs `body` with the receives of its transfers held back and emitted after it, in
+   * order: every send it generates goes out before any device waits for one of its
+   * messages (else two devices exchanging halves would take turns). Each send still
+   * precedes its receive in S, so deadlock freedom holds. Local copies are not held back:
+   * only use it where no two transfers add into one buffer (the order of a sum).
+   */
+  deferReceives<T>(body: () => T): T {
+    if (this.deferred) throw new Error("lower: deferReceives does not nest");
+    const held: [number, Instruction][] = [];
+    this.deferred = held;
+    try {
+      return body();
+    } finally {
+      this.deferred = undefined;
+      for (const [device, ins] of held) this.emit(device, ins);
+    }
   }
 }
 
@@ -319,10 +342,11 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
       }
     });
 
-    // Every task's inputs first, then every task's kernel: a device's sends to the op's
-    // other tasks then go out before its own kernel runs, instead of waiting behind it
-    // (the simulator's order too: XF(r) before FO(r), src/sim/taskgraph.ts).
-    const inputsOf = tasks.map((t) =>
+    // Every task's inputs first (all sends, then all receives), then every task's kernel:
+    // a device's sends to the op's other tasks go out before it waits for its own inputs
+    // or runs its own kernel (the simulator's order too: XF(r) before FO(r), src/sim/
+    // taskgraph.ts). Forward inputs are plain copies, never sums: deferring is safe.
+    const inputsOfTask = (t: Task): string[] =>
       o.inputs.map((tensor, ii) => {
         const r = t.regions.inputs[ii];
         const id = bufId("v", tensor, r);
@@ -340,8 +364,8 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
           }
         }
         return id;
-      }),
-    );
+      });
+    const inputsOf = b.deferReceives(() => tasks.map(inputsOfTask));
     for (const t of tasks) {
       const inputs = inputsOf[t.index];
       const ps = o.sig.params.map((s, pi) => {

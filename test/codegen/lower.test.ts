@@ -85,6 +85,9 @@ describe("lower", () => {
     // Device 0's send to device 1 goes out before its own relu task: every task's inputs
     // move before any of the op's kernels run, so no device's kernel holds up a peer.
     expect(fwd0.filter((i) => i.kind === "send" && i.src.startsWith("v:fc1"))).toMatchObject([{ to: 1, src: "v:fc1[0:8,0:3]", region: { lo: [4, 0], hi: [8, 3] } }]);
+    // And before it waits for its own half from device 1: two devices exchanging halves
+    // both send first, rather than taking turns.
+    expect(fwd0.findIndex((i) => i.kind === "send")).toBeLessThan(fwd0.findIndex((i) => i.kind === "recv"));
     const fwd1 = p1.slice(0, p1.findIndex((i) => i.kind === "forward" && i.op === "act"));
     expect(fwd1.filter((i) => i.kind === "send")).toMatchObject([{ to: 0, src: "v:fc1[0:8,3:5]", region: { lo: [0, 3], hi: [4, 5] } }]);
     expect(fwd1.filter((i) => i.kind === "recv")).toMatchObject([{ from: 0, dst: "v:fc1[4:8,0:5]", region: { lo: [4, 0], hi: [8, 3] } }]);
