@@ -20,8 +20,8 @@
 // the programs of their devices in S's order; a `send` comes before its `recv` in S
 // (generated together, or an op's forward sends all before their recvs: deferReceives),
 // and an `allreduce` is appended to all members of its group at one point of S. So every
-// program is a subsequence of S and every recv comes after its send in S. Suppose the devices were stuck; take the stuck instruction x that is earliest
-// in S. A recv waits for its send s < x in S, whose device has not reached s, so it is
+// program is a subsequence of S and every recv comes after its send in S. Suppose the
+// devices were stuck; take the stuck instruction x that is earliest in S. A recv waits for its send s < x in S, whose device has not reached s, so it is
 // stuck at some y before s in its program, i.e. y < s < x in S: contradiction. An
 // allreduce waits for a member that has not reached it, stuck at y < x: contradiction.
 // Sends never block, so nothing else can be stuck. (plan-io's `checkSchedule` replays a

@@ -35,9 +35,9 @@
 // Interference (optional, `par profile --in-run`): "slowdowns": [0.97, 1.0, 1.42, ...], per
 // device and measured step of a run, the time of that device's own work (all but waiting
 // for peers) in the step over its median step's: how much a device is slowed, step to
-// step, by whatever else runs on the machine; and "deliveryMs": [0.05, 0.08, ...], per message received in the run, the
-// time from its data being there to the receive's end (the receiver's wake-up). src/sim/
-// interference.ts predicts iteration times under draws from both.
+// step, by whatever else runs on the machine; and "deliveryMs": [0.05, 0.08, ...], per
+// message received in the run, the time from its data being there to the receive's end
+// (the receiver's wake-up). src/sim/interference.ts predicts under draws from both.
 
 import { readFileSync } from "node:fs";
 import type { DeviceSpec, Mesh } from "../core/mesh.js";

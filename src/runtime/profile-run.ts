@@ -13,9 +13,9 @@
 // The run also yields the interference the plan met: per device and timed step, the time
 // of the device's own work in that step (every instruction but those that wait for peers:
 // receives and all-reduces) over its median step's (the rows keep the typical speed, the
-// slowdowns how far a device strayed from it); and
-// per message, its delivery delay: from the moment the data was there (the send done, or
-// the receiver arriving later) to the receive's end. A receiver that waited longer than its
+// slowdowns how far a device strayed from it); and per message, its delivery delay: from
+// the moment the data was there (the send done, or the receiver arriving later) to the
+// receive's end. A receiver that waited longer than its
 // spin sleeps, and waking it takes the OS tens to hundreds of microseconds on a busy host,
 // far more than the latency of two spinning threads the local mesh's figures come from.
 // src/sim/interference.ts predicts under draws from both.
@@ -111,7 +111,8 @@ export function deliveryDelays(plan: Plan, timeline: MeasuredTimeline, fromStep:
     const program = plan.programs.find((p) => p.device === receiver.device);
     if (!program) continue;
     for (const step of receiver.steps) {
-      if (step.step < fromStep || !step.starts || !step.ends) continue;
+      const { starts, ends } = step;
+      if (step.step < fromStep || !starts || !ends) continue;
       const seen = new Map<string, number>();
       program.instructions.forEach((ins, i) => {
         if (ins.kind !== "recv") return;
@@ -121,7 +122,7 @@ export function deliveryDelays(plan: Plan, timeline: MeasuredTimeline, fromStep:
         const index = sends.get(key)?.[nth];
         const sent = index === undefined ? undefined : stepsOf.get(ins.from)?.get(step.step)?.ends?.[index];
         if (sent === undefined) return;
-        delays.push(Math.max(0, step.ends![i] - Math.max(step.starts![i], sent)));
+        delays.push(Math.max(0, ends[i] - Math.max(starts[i], sent)));
       });
     }
   }

@@ -92,7 +92,7 @@ export const simulateCommand: Command = {
     const memory = peakMemory(graph, strategy, mesh, optimizer);
     const t = simulateWithContention(graph, mesh, strategy, costs).timeline;
     const top = topOps(graph, t, 10);
-    // A table profiled in a run carries the interference its kernels met: predict under it too.
+    // A table profiled in a run carries the interference the run met: predict under it too.
     const interference = costs.hasInterference ? predictUnderInterference(graph, mesh, strategy, costs, costs) : undefined;
     const trace = ctx.args.flags.trace;
     if (typeof trace === "string") writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");
