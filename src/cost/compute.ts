@@ -34,8 +34,8 @@
 //
 // Interference (optional, `par profile --in-run`): "slowdowns": [0.97, 1.0, 1.42, ...], per
 // device and measured step of a run, the time of that device's own work (all but waiting
-// for peers) in the step over its median step's: how much a device is slowed, step to
-// step, by whatever else runs on the machine; and "deliveryMs": [0.05, 0.08, ...], per
+// for peers) in the step over the sum of those instructions' medians: how much a device
+// is slowed, step to step, by whatever else runs on the machine; and "deliveryMs": [0.05, 0.08, ...], per
 // message received in the run, the time from its data being there to the receive's end
 // (the receiver's wake-up). src/sim/interference.ts predicts under draws from both.
 
@@ -129,7 +129,7 @@ export interface MeasuredCosts {
   entries: MeasuredEntry[];
   /** Optimizer steps measured by shard size (see the header comment). */
   updates?: MeasuredUpdate[];
-  /** Per device and step of a run, the time of its own work over its median step's (see the header comment). */
+  /** Per device and step of a run, the time of its own work over its instructions' medians (see the header comment). */
   slowdowns?: number[];
   /** Per message received in a run, its delivery delay in ms (see the header comment). */
   deliveryMs?: number[];

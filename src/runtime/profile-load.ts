@@ -25,7 +25,7 @@ export interface LoadedTask extends ProfiledTask {
 export interface PlanProfile {
   tasks: LoadedTask[];
   updates: ProfiledUpdate[];
-  /** Per device and timed step of a run, the time of its own work over its median step's (profile-run.ts). */
+  /** Per device and timed step of a run, the time of its own work over the sum of its instructions' medians (profile-run.ts). */
   slowdowns?: number[];
   /** Per message received in a run, its delivery delay in ms (profile-run.ts). */
   deliveryMs?: number[];

@@ -15,8 +15,9 @@
 // profile-run.ts): in one iteration a device's own work (kernels, partial sums, optimizer)
 // all runs `s` times slower than its measured median, `s` drawn from the measured
 // slowdowns (one per device and step: the time of everything the device did but wait for
-// peers, over its median step's) independently per device; and every message between two devices arrives later than its
-// modelled transfer by a delay drawn from the measured delivery delays. Each draw is one
+// peers, over the sum of those instructions' medians) independently per device; and every
+// message between two devices arrives later than its modelled transfer by a delay drawn
+// from the measured delivery delays. Each draw is one
 // ordinary simulation with those costs; the prediction is the median over the draws, so it
 // is comparable to a measured median step. Draws come from a seeded generator: same
 // inputs, same prediction. Collectives keep their model costs (a run times them as one

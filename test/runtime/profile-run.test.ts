@@ -61,6 +61,30 @@ describe("profiling in a run", () => {
     expect(prof.slowdowns).toEqual([2 / 3, 2 / 3, 1, 1, 4 / 3, 4 / 3]);
   });
 
+  it("measures slowdowns against the instructions' medians: a stall at a different instruction each step slows every step", () => {
+    // Every instruction takes 1 ms, except that in step s the s-th instruction of the
+    // device's own work (all but receives and all-reduces) stalls 4 ms more. Every median
+    // stays 1 ms, every step is 4 ms longer than their sum; the median step is too.
+    const ownOf = (p: (typeof plan.programs)[number]) => p.instructions.flatMap((ins, i) => (ins.kind === "recv" || ins.kind === "allreduce" ? [] : [i]));
+    const stalled: MeasuredTimeline = {
+      devices: plan.programs.map((p) => ({
+        device: p.device,
+        steps: Array.from({ length: 4 }, (_, step) => {
+          const starts = new Float64Array(p.instructions.length);
+          const ends = new Float64Array(p.instructions.length);
+          p.instructions.forEach((_, i) => {
+            starts[i] = 1000 * step + 10 * i;
+            ends[i] = starts[i] + 1 + (i === ownOf(p)[step] ? 4 : 0);
+          });
+          return { step, start: 0, end: 0, starts, ends };
+        }),
+      })),
+    };
+    const prof = profileFromTimeline(plan, stalled, 0);
+    const expected = plan.programs.flatMap((p) => Array(4).fill((ownOf(p).length + 4) / ownOf(p).length));
+    expect(prof.slowdowns).toEqual(expected.sort((a, b) => a - b));
+  });
+
   it("measures each message's delivery delay: from its data being there to the receive's end", () => {
     const region = { shape: [2], offset: [0] };
     const twoMessages = {
