@@ -35,9 +35,10 @@
 // Interference (optional, `par profile --in-run`): "slowdowns": [0.97, 1.0, 1.42, ...], per
 // device and measured step of a run, the time of that device's own work (all but waiting
 // for peers) in the step over the sum of those instructions' medians: how much a device
-// is slowed, step to step, by whatever else runs on the machine; and "deliveryMs": [0.05, 0.08, ...], per
-// message received in the run, the time from its data being there to the receive's end
-// (the receiver's wake-up). src/sim/interference.ts predicts under draws from both.
+// is slowed, step to step, by whatever else runs on the machine; and "deliveryMs":
+// [0.05, 0.08, ...], per message received in the run, the time from its data being there
+// to the receive's end (the receiver's wake-up). src/sim/interference.ts predicts under
+// draws from both.
 
 import { readFileSync } from "node:fs";
 import type { DeviceSpec, Mesh } from "../core/mesh.js";
@@ -177,18 +178,17 @@ export function parseMeasuredCosts(doc: unknown, where = "measured costs"): Meas
       if (typeof x.ms !== "number" || !(x.ms >= 0) || !Number.isFinite(x.ms)) fail(`updates[${i}].ms must be a number ≥ 0`);
     });
   }
-  if (d.slowdowns !== undefined) {
-    if (!Array.isArray(d.slowdowns)) return fail(`"slowdowns" must be an array of numbers > 0`);
-    d.slowdowns.forEach((x: unknown, i: number) => {
-      if (typeof x !== "number" || !(x > 0) || !Number.isFinite(x)) fail(`slowdowns[${i}] must be a number > 0, got ${JSON.stringify(x)}`);
+  // Optional lists of finite numbers: slowdowns > 0, delivery delays ≥ 0.
+  const numberList = (field: string, ok: (x: number) => boolean, bound: string): void => {
+    const xs = d[field];
+    if (xs === undefined) return;
+    if (!Array.isArray(xs)) return fail(`"${field}" must be an array of numbers ${bound}`);
+    xs.forEach((x: unknown, i: number) => {
+      if (typeof x !== "number" || !Number.isFinite(x) || !ok(x)) fail(`${field}[${i}] must be a number ${bound}, got ${JSON.stringify(x)}`);
     });
-  }
-  if (d.deliveryMs !== undefined) {
-    if (!Array.isArray(d.deliveryMs)) return fail(`"deliveryMs" must be an array of numbers ≥ 0`);
-    d.deliveryMs.forEach((x: unknown, i: number) => {
-      if (typeof x !== "number" || !(x >= 0) || !Number.isFinite(x)) fail(`deliveryMs[${i}] must be a number ≥ 0, got ${JSON.stringify(x)}`);
-    });
-  }
+  };
+  numberList("slowdowns", (x) => x > 0, "> 0");
+  numberList("deliveryMs", (x) => x >= 0, "≥ 0");
   return d as unknown as MeasuredCosts;
 }
 
@@ -221,6 +221,14 @@ export function measuredKey(op: string, inputs: readonly (readonly number[])[], 
 }
 
 // ------------------------------------------------------------------ the cost model
+
+/** Appends `xs` to `kind`'s list in `byKind` (creating it only for a non-empty `xs`). */
+function poolByKind<T>(byKind: Map<string, T[]>, kind: string, xs: readonly T[]): void {
+  if (!xs.length) return;
+  const list = byKind.get(kind);
+  if (list) list.push(...xs);
+  else byKind.set(kind, [...xs]);
+}
 
 export interface CostModelOptions {
   /** Fraction of peak FLOP/s reached (default DEFAULT_EFFICIENCY). */
@@ -268,16 +276,14 @@ export class CostModel {
         }
       }
     }
+    // Updates and interference pool over the tables of one device kind.
     const updateRows = new Map<string, MeasuredUpdate[]>();
     for (const table of options.measured ?? []) {
-      const rows = (table.updates ?? []).filter((u) => u.optimizer === this.optimizer);
-      if (rows.length) updateRows.set(table.device, [...(updateRows.get(table.device) ?? []), ...rows]);
+      poolByKind(updateRows, table.device, (table.updates ?? []).filter((u) => u.optimizer === this.optimizer));
+      poolByKind(this.measuredSlowdowns, table.device, table.slowdowns ?? []);
+      poolByKind(this.measuredDelays, table.device, (table.deliveryMs ?? []).map((ms) => ms / 1000));
     }
     for (const [kind, rows] of updateRows) this.measuredUpdates.set(kind, new UpdateTimes(rows));
-    for (const table of options.measured ?? []) {
-      if (table.slowdowns?.length) this.measuredSlowdowns.set(table.device, [...(this.measuredSlowdowns.get(table.device) ?? []), ...table.slowdowns]);
-      if (table.deliveryMs?.length) this.measuredDelays.set(table.device, [...(this.measuredDelays.get(table.device) ?? []), ...table.deliveryMs.map((ms) => ms / 1000)]);
-    }
   }
 
   /** The measured slowdowns of `device`'s kind, if a table has them (src/sim/interference.ts). */

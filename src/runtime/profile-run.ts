@@ -13,9 +13,9 @@
 // The run also yields the interference the plan met: per device and timed step, the time
 // of the device's own work in that step (every instruction but those that wait for peers:
 // receives and all-reduces) over the sum of those instructions' medians (the rows keep
-// the typical speed, the slowdowns how far a device's steps strayed from it); and per message, its delivery delay: from
-// the moment the data was there (the send done, or the receiver arriving later) to the
-// receive's end. A receiver that waited longer than its
+// the typical speed, the slowdowns how far a device's steps strayed from it); and per
+// message, its delivery delay: from the moment the data was there (the send done, or the
+// receiver arriving later) to the receive's end. A receiver that waited longer than its
 // spin sleeps, and waking it takes the OS tens to hundreds of microseconds on a busy host,
 // far more than the latency of two spinning threads the local mesh's figures come from.
 // src/sim/interference.ts predicts under draws from both.
@@ -57,8 +57,7 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
     });
     // A device's own work: every instruction but the two that wait for peers (a receive,
     // an all-reduce). A stall in a copy holds the device up as much as one in a kernel.
-    const own = program.instructions.map((ins) => ins.kind !== "recv" && ins.kind !== "allreduce");
-    const ownSamples: number[][] = program.instructions.map(() => []);
+    const ownSamples: (number[] | undefined)[] = program.instructions.map((ins) => (ins.kind !== "recv" && ins.kind !== "allreduce" ? [] : undefined));
     const ownMs: number[] = [];
     for (const step of measured.steps) {
       if (step.step < fromStep || !step.starts || !step.ends) continue;
@@ -66,8 +65,9 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
       for (let i = 0; i < sink.length; i++) {
         const ms = step.ends[i] - step.starts[i];
         sink[i]?.push(ms);
-        if (!own[i]) continue;
-        ownSamples[i].push(ms);
+        const own = ownSamples[i];
+        if (!own) continue;
+        own.push(ms);
         total += ms;
       }
       ownMs.push(total);
@@ -77,7 +77,7 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
     // median clean but lengthens most steps, and a slowdown relative to the median step
     // would hide it. A device without work of its own has no speed to stray from.
     let typical = 0;
-    for (let i = 0; i < ownSamples.length; i++) if (own[i] && ownSamples[i].length) typical += median(ownSamples[i]);
+    for (const xs of ownSamples) if (xs?.length) typical += median(xs);
     if (typical > 0) for (const ms of ownMs) if (ms > 0) slowdowns.push(ms / typical);
   }
   // No sample: the plan never runs that backward (nobody needs the gradient), so it costs nothing.

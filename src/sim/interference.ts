@@ -17,9 +17,9 @@
 // slowdowns (one per device and step: the time of everything the device did but wait for
 // peers, over the sum of those instructions' medians) independently per device; and every
 // message between two devices arrives later than its modelled transfer by a delay drawn
-// from the measured delivery delays. Each draw is one
-// ordinary simulation with those costs; the prediction is the median over the draws, so it
-// is comparable to a measured median step. Draws come from a seeded generator: same
+// from the measured delivery delays. Each draw is one ordinary simulation with those
+// costs; the prediction is the median over the draws, so it is comparable to a measured
+// median step. Draws come from a seeded generator: same
 // inputs, same prediction. Collectives keep their model costs (a run times them as one
 // instruction, waits included, so there is no delivery delay to measure apart).
 
@@ -56,6 +56,11 @@ export interface InterferencePrediction {
   p10: number;
   p90: number;
   draws: number;
+}
+
+/** A uniformly drawn element of `list`, or `none` when there is nothing to draw from. */
+function drawFrom(list: readonly number[] | undefined, random: () => number, none: number): number {
+  return list && list.length ? list[Math.floor(random() * list.length)] : none;
 }
 
 /**
@@ -106,17 +111,13 @@ export function predictUnderInterference(
       if (list && !list.every((x) => x >= 0 && Number.isFinite(x))) throw new RangeError(`${src}→${dst}: delivery delays must be finite numbers ≥ 0`);
       delays.set(k, list);
     }
-    const list = delays.get(k);
-    return list && list.length ? list[Math.floor(random() * list.length)] : 0;
+    return drawFrom(delays.get(k), random, 0);
   };
   const factor = new Float64Array(n);
   const scaled = scaledCosts(costs, factor, delay);
   const times: number[] = [];
   for (let k = 0; k < draws; k++) {
-    for (let d = 0; d < n; d++) {
-      const list = lists[d];
-      factor[d] = list && list.length ? list[Math.floor(random() * list.length)] : 1;
-    }
+    for (let d = 0; d < n; d++) factor[d] = drawFrom(lists[d], random, 1);
     times.push(simulateIterationTime(graph, mesh, strategy, scaled));
   }
   return { median: median(times), p10: quantile(times, 0.1), p90: quantile(times, 0.9), draws };

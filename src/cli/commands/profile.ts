@@ -109,14 +109,13 @@ export const profileCommand: Command = {
       const loaded = (t: (typeof tasks)[number]) => (t.loadedForwardMs !== undefined ? `  (loaded fwd ${t.loadedForwardMs.toFixed(3)} ms  bwd ${t.loadedBackwardMs!.toFixed(3)} ms)` : "");
       for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms${loaded(t)}\n`);
       for (const u of measuredUpdates) ctx.io.out(`  ${`${u.optimizer} update`.padEnd(39)} ${String(u.floats).padStart(9)} weights  ${u.ms.toFixed(3)} ms\n`);
-      if (measuredSlowdowns?.length) {
-        const q = (p: number) => quantile(measuredSlowdowns, p).toFixed(2);
-        ctx.io.out(`  interference: slowdown of own work per device and step (${measuredSlowdowns.length}): median ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)}\n`);
-      }
-      if (measuredDelivery?.length) {
-        const q = (p: number) => quantile(measuredDelivery, p).toFixed(3);
-        ctx.io.out(`  interference: delivery delay per message (${measuredDelivery.length}): median ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${q(1)} ms\n`);
-      }
+      // "(N): median m, p90 p, max x" of a measured list.
+      const spread = (xs: number[], digits: number, unit: string) => {
+        const q = (p: number) => `${quantile(xs, p).toFixed(digits)}${unit}`;
+        return `(${xs.length}): median ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)}`;
+      };
+      if (measuredSlowdowns?.length) ctx.io.out(`  interference: slowdown of own work per device and step ${spread(measuredSlowdowns, 2, "")}\n`);
+      if (measuredDelivery?.length) ctx.io.out(`  interference: delivery delay per message ${spread(measuredDelivery, 3, " ms")}\n`);
       ctx.io.out(`wrote ${out} (${entries.length} entries)\n`);
     }
     return 0;
