@@ -3,7 +3,7 @@
 // worker runtime measures, the median absolute relative error (target ≤ 10 %) and the
 // Spearman rank correlation of predicted vs measured (target ≥ 0.9).
 //
-// Method (`par profile --in-run`, src/runtime/profile-run.ts): each strategy's plan runs on
+// Method (`par profile --in-run`, src/runtime/profile/run.ts): each strategy's plan runs on
 // the worker runtime with every instruction timed; from the timed steps of that run come
 // both the measured iteration time (the median step) and the measured-cost table (each
 // task's and each update's median), from which the simulator predicts the iteration time.
@@ -37,8 +37,8 @@ import { baseline } from "../src/ir/baselines.js";
 import type { Graph } from "../src/ir/graph.js";
 import type { Strategy } from "../src/ir/strategy.js";
 import { initBackend } from "../src/runtime/backend.js";
-import { profilePlanInWorker, type PlanProfile } from "../src/runtime/profile-load.js";
-import { profilePlanInRun } from "../src/runtime/profile-run.js";
+import { profilePlanInWorker, type PlanProfile } from "../src/runtime/profile/load.js";
+import { profilePlanInRun } from "../src/runtime/profile/run.js";
 import type { Mesh } from "../src/core/mesh.js";
 import { simulateWithContention } from "../src/sim/contention.js";
 import { predictUnderInterference } from "../src/sim/interference.js";

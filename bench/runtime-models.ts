@@ -6,9 +6,9 @@ import { builtinMesh, localMeshOf } from "../src/core/builtin-meshes.js";
 import { Diagnostics } from "../src/core/diagnostics.js";
 import type { Mesh } from "../src/core/mesh.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../src/codegen/lower.js";
-import { TIMED_STEPS, WARMUP_STEPS } from "../src/runtime/profile.js";
-import { runPlan } from "../src/runtime/run-workers.js";
-import type { OptimizerConfig, Plan } from "../src/codegen/plan.js";
+import { TIMED_STEPS, WARMUP_STEPS } from "../src/runtime/profile/profile.js";
+import { runPlan } from "../src/runtime/workers/run-workers.js";
+import type { OptimizerConfig, Plan } from "../src/plan/plan.js";
 import { loadProgram } from "../src/frontend/load.js";
 import type { Graph } from "../src/ir/graph.js";
 import type { Strategy } from "../src/ir/strategy.js";
@@ -49,7 +49,7 @@ export function localMesh(): Mesh {
 
 /**
  * Runs `plan` in workers for WARMUP_STEPS untimed steps and TIMED_STEPS timed ones (the
- * runtime reaches steady speed after ~10 steps: src/runtime/profile.ts); the median of the
+ * runtime reaches steady speed after ~10 steps: src/runtime/profile/profile.ts); the median of the
  * timed steps.
  */
 export async function steadyStepMs(plan: Plan): Promise<{ ms: number; backend: string }> {

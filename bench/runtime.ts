@@ -97,17 +97,17 @@ const { parentPort, workerData } = require("node:worker_threads");
 
 /** Median bytes per second over REPS runs (a run's time is the slower worker's). */
 async function channelBandwidth(mode: "p2p" | "burst" | "allreduce" | "pingpong", floats: number, messages: number, options: Record<string, unknown> = {}): Promise<number> {
-  const { channelPorts, createChannels } = await import("../src/runtime/shm-comm.js");
-  const { createChannelBuffer } = await import("../src/runtime/shm-channel.js");
-  const { ringBytesFor } = await import("../src/runtime/run-workers.js");
+  const { channelPorts, createChannels } = await import("../src/runtime/shm/comm.js");
+  const { createChannelBuffer } = await import("../src/runtime/shm/channel.js");
+  const { ringBytesFor } = await import("../src/runtime/workers/run-workers.js");
   // Sized as runPlan sizes a pair's ring for this message size.
   const ring = ringBytesFor(floats * 4);
   const window = mode === "burst" ? messages : Math.max(1, Math.floor(ring / (floats * 4 + 64)) - 1);
   const ch = createChannels([0, 1], () => ring, createChannelBuffer);
-  const { createArena } = await import("../src/runtime/shm-arena.js");
+  const { createArena } = await import("../src/runtime/shm/arena.js");
   // Room for each device's buffer, as runPlan makes for a plan's all-reduced buffers.
   const arena = mode === "allreduce" ? createArena([0, 1], () => floats * 4) : undefined;
-  const commUrl = new URL("../src/runtime/shm-comm.js", import.meta.url).href;
+  const commUrl = new URL("../src/runtime/shm/comm.js", import.meta.url).href;
   const times = await Promise.all(
     [0, 1].map(
       (me) =>

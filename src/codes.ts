@@ -1,7 +1,7 @@
 // Every diagnostic code par can report, gathered from the tables that live beside the
 // code raising them. `par explain`-style tooling and the code-coverage test read this.
 import { CLI_CODES } from "./cli/codes.js";
-import { CODEGEN_CODES } from "./codegen/codes.js";
+import { CODEGEN_CODES } from "./plan/codes.js";
 import type { CodeInfo, CodeTable } from "./core/codes.js";
 import { CHECK_CODES } from "./frontend/check-codes.js";
 import { IMPORT_CODES } from "./frontend/import-codes.js";
@@ -11,7 +11,7 @@ import { SYNTAX_CODES } from "./frontend/syntax-codes.js";
 import { STRATEGY_CODES } from "./ir/strategy-codes.js";
 import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
-import { WORKER_CODES } from "./runtime/worker-codes.js";
+import { WORKER_CODES } from "./runtime/workers/codes.js";
 import { SEARCH_CODES } from "./search/codes.js";
 
 /** Each area's table, by the area's name (for docs and duplicate detection). */

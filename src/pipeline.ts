@@ -9,14 +9,14 @@
 
 import { Diagnostics, ParError } from "./core/diagnostics.js";
 import type { Mesh } from "./core/mesh.js";
-import type { Plan, OptimizerConfig } from "./codegen/plan.js";
+import type { Plan, OptimizerConfig } from "./plan/plan.js";
 import { lower, singleDeviceStrategy } from "./codegen/lower.js";
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./frontend/load-model.js";
 import type { Graph } from "./ir/graph.js";
 import type { Strategy } from "./ir/strategy.js";
 import { initBackend, type BackendRequest } from "./runtime/backend.js";
-import { runPlan, type WorkerRunResult } from "./runtime/run-workers.js";
-import { verifyPlan, type VerifyResult } from "./runtime/verify.js";
+import { runPlan, type WorkerRunResult } from "./runtime/workers/run-workers.js";
+import { verifyPlan, type VerifyResult } from "./runtime/exec/verify.js";
 import { searchStrategy, type SearchResult } from "./search/search.js";
 import type { Budget } from "./search/mcmc.js";
 

@@ -12,7 +12,7 @@ import { baseline, BASELINE_KINDS, type BaselineKind } from "../ir/baselines.js"
 import type { Graph } from "../ir/graph.js";
 import type { Strategy } from "../ir/strategy.js";
 import { readStrategyFile } from "../ir/strategy-json.js";
-import { resolveStrategyDecl } from "../ir/strategy-par.js";
+import { resolveStrategyDecl } from "../frontend/strategy-par.js";
 import { UsageError } from "./args.js";
 import type { CommandContext } from "./command.js";
 

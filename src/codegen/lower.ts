@@ -33,7 +33,8 @@ import { formatRegion, intersect, regionEquals, type Region } from "../core/regi
 import { isFloat, type DType } from "../core/tensor.js";
 import { reductionDims, taskBox, taskRegions, type TaskRegions } from "../ops/regions.js";
 import { getOp } from "../ops/registry.js";
-import { planWeightsOf } from "./plan-weights.js";
+import { planWeightsOf } from "../plan/weights.js";
+import { feeds } from "./feeds.js";
 import {
   PLAN_FORMAT,
   PLAN_VERSION,
@@ -45,10 +46,9 @@ import {
   type Plan,
   type PlanBuffer,
   type PlanDType,
-  type PlanFeed,
   type PlanOp,
   type PlanTensor,
-} from "./plan.js";
+} from "../plan/plan.js";
 
 export interface LowerMesh {
   name: string;
@@ -213,50 +213,6 @@ function checkStrategy(graph: Graph, strategy: Strategy, devices: Set<number>): 
     for (const d of c.devices) if (!devices.has(d)) problems.push(`op ${o.name}: device ${d} is not in the mesh`);
   }
   if (problems.length) throw new Error(`lower: invalid strategy ${strategy.name}: ${problems.join("; ")}`);
-}
-
-/** How each graph input's synthetic data is made (see PlanFeed and src/runtime/data.ts). */
-function feeds(graph: Graph): Map<string, PlanFeed> {
-  const kinds = new Map<string, PlanFeed>();
-  const targets = new Set<string>();
-  for (const id of graph.inputs) {
-    for (const c of graph.tensor(id).consumers) if (graph.op(c.op).op === "mse" && c.input === 1) targets.add(id);
-  }
-  const teacherFor = (id: string): string | null => {
-    const batch = graph.tensor(id).type.shape[0];
-    for (const t of graph.inputs) {
-      const ty = graph.tensor(t).type;
-      if (t !== id && isFloat(ty.dtype) && !targets.has(t) && ty.shape.length > 0 && ty.shape[0] === batch) return t;
-    }
-    return null;
-  };
-  for (const id of graph.inputs) {
-    const t = graph.tensor(id);
-    if (!isFloat(t.type.dtype)) {
-      // Class labels: the logits' last dim. Other integer inputs (indices): an `classes`,
-      // `vocab` or `num_embeddings` attribute of the consumer when it has one, else 2.
-      let classes = 2;
-      for (const c of t.consumers) {
-        const o = graph.op(c.op);
-        if (o.op === "softmax_cross_entropy" && c.input === 1) {
-          const logits = graph.tensor(o.inputs[0]).type.shape;
-          classes = logits[logits.length - 1];
-          break;
-        }
-        const a = o.attrs.classes ?? o.attrs.vocab ?? o.attrs.num_embeddings;
-        if (typeof a === "number") {
-          classes = a;
-          break;
-        }
-      }
-      kinds.set(id, { kind: "classes", classes, teacher: t.type.shape.length > 0 ? teacherFor(id) : null });
-    } else if (targets.has(id)) {
-      kinds.set(id, { kind: "target", teacher: t.type.shape.length > 0 ? teacherFor(id) : null });
-    } else {
-      kinds.set(id, { kind: "uniform" });
-    }
-  }
-  return kinds;
 }
 
 export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options: LowerOptions): Plan {

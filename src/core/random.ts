@@ -1,6 +1,6 @@
 // mulberry32: a tiny, fast, seeded PRNG. Everything random in par (the search's choices,
 // generated test cases, benchmark walks) draws from it, so runs are pure functions of
-// their seed. (Data and weights use counter-based hashes instead: src/runtime/hash.ts.)
+// their seed. (Data and weights use counter-based hashes instead: src/runtime/exec/hash.ts.)
 
 /** A generator of uniform numbers in [0, 1) from a 32-bit seed. */
 export function mulberry32(seed: number): () => number {

@@ -8,7 +8,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } fr
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
 import type { Graph } from "../ir/graph.js";
-import { readSource } from "../cli/read-source.js";
+import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram } from "./check.js";
 import type { ImportedModel, ImportOptions, LossKind } from "./import-build.js";
 import { importKeras, KERAS_LAYERS } from "./keras/import.js";

@@ -2,7 +2,7 @@
 // the source text kept for excerpts.
 
 import type { Diagnostics } from "../core/diagnostics.js";
-import { readSource } from "../cli/read-source.js";
+import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram, type CheckOptions } from "./check.js";
 import { parse } from "./parse.js";
 

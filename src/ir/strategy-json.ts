@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { didYouMean, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
 import type { Graph } from "./graph.js";
-import { jsonLocations, lineColumn, pointerSegment, type JsonLocation } from "./json-positions.js";
+import { jsonLocations, lineColumn, pointerSegment, type JsonLocation } from "../core/json-positions.js";
 import type { OpConfig, Strategy } from "./strategy.js";
 import { STRATEGY_FORMAT, STRATEGY_VERSION, strategyValidator, type OpConfigJson, type SchemaError, type StrategyJson } from "./strategy-schema.js";
 

@@ -3,7 +3,7 @@
 // an uneven split (src/core/region.ts `splitRange` gives the first size % d parts one
 // extra element) but may not exceed the dim's size, since that would leave empty tasks;
 // dims marked `splittable: false` keep degree 1; one device per task, each inside the mesh.
-// The per-op checks are shared with the `.par` resolver (src/ir/strategy-par.ts), which
+// The per-op checks are shared with the `.par` resolver (src/frontend/strategy-par.ts), which
 // reports the same problems at the rule that caused them.
 
 import { didYouMean, type Diagnostics } from "../core/diagnostics.js";

@@ -19,7 +19,7 @@
 import * as tfjs from "@tensorflow/tfjs";
 import { ParError } from "../core/diagnostics.js";
 import type { TF } from "../ops/contract.js";
-import { installFastTransposedMatMul } from "./wasm-matmul.js";
+import { installFastTransposedMatMul } from "./wasm/matmul.js";
 
 export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];

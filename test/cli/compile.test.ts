@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
-import { readPlan } from "../../src/codegen/plan-io.js";
+import { readPlan } from "../../src/plan/io.js";
 import { cli, scratch, SMALL_MLP } from "./cli-helpers.js";
 
 describe("par compile", () => {

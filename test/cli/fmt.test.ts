@@ -6,7 +6,7 @@ import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { Io } from "../../src/cli/command.js";
 import { CLI_CODES } from "../../src/cli/codes.js";
 import { runCli } from "../../src/cli/main.js";
-import { readSource } from "../../src/cli/read-source.js";
+import { readSource } from "../../src/core/read-source.js";
 
 const MESSY = "model m(a=1){h=relu( (x) )}\n";
 const CLEAN = "model m(a = 1) {\n  h = relu(x)\n}\n";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { lower, singleDeviceStrategy } from "../../src/codegen/lower.js";
-import type { Instruction, Plan } from "../../src/codegen/plan.js";
+import type { Instruction, Plan } from "../../src/plan/plan.js";
 import { Diagnostics } from "../../src/core/diagnostics.js";
-import { validatePlan } from "../../src/codegen/plan-io.js";
-import { checkSchedule } from "../../src/runtime/schedule.js";
+import { validatePlan } from "../../src/plan/io.js";
+import { checkSchedule } from "../../src/plan/schedule.js";
 import { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import { addOp, meshOf, mlp, SGD, tt } from "../runtime/graphs.js";

@@ -10,7 +10,7 @@ import { parse } from "../../src/frontend/parse.js";
 import { baseline, type BaselineKind } from "../../src/ir/baselines.js";
 import type { Graph } from "../../src/ir/graph.js";
 import { strategyFromJsonText, strategyJsonText, writeStrategyFile } from "../../src/ir/strategy-json.js";
-import { resolveStrategyDecl, strategyToPar } from "../../src/ir/strategy-par.js";
+import { resolveStrategyDecl, strategyToPar } from "../../src/frontend/strategy-par.js";
 import { validateStrategy } from "../../src/ir/strategy-validate.js";
 import type { StrategyDecl } from "../../src/frontend/ast.js";
 

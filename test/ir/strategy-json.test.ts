@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { Graph } from "../../src/ir/graph.js";
-import { jsonLocations } from "../../src/ir/json-positions.js";
+import { jsonLocations } from "../../src/core/json-positions.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import { formatStrategyJson, readStrategyFile, strategyFromJson, strategyFromJsonText, strategyJsonText, strategyToJson, writeStrategyFile } from "../../src/ir/strategy-json.js";
 import { STRATEGY_SCHEMA, strategySchemaText, strategyValidator } from "../../src/ir/strategy-schema.js";

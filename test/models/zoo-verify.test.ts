@@ -1,5 +1,5 @@
 // Issue 6: every zoo model, shrunk with its model parameters until it runs here, verifies
-// (src/runtime/verify.ts: losses, gradients and weights against the single-device plan,
+// (src/runtime/exec/verify.ts: losses, gradients and weights against the single-device plan,
 // cpu backend, 1 step) under its searched strategy and under each baseline (dp, mp, expert,
 // megatron), on a 4-device mesh of 2 nodes × 2 devices.
 //
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics, formatDiagnostic } from "../../src/core/diagnostics.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../../src/codegen/lower.js";
-import type { OptimizerConfig, Plan } from "../../src/codegen/plan.js";
+import type { OptimizerConfig, Plan } from "../../src/plan/plan.js";
 import { buildGraph } from "../../src/frontend/check.js";
 import { parse } from "../../src/frontend/parse.js";
 import { baseline, BASELINE_KINDS } from "../../src/ir/baselines.js";
@@ -17,8 +17,8 @@ import type { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import { validateStrategy } from "../../src/ir/strategy-validate.js";
 import type { TF } from "../../src/ops/contract.js";
-import { runPlanInProcess } from "../../src/runtime/run-inprocess.js";
-import { compareRuns } from "../../src/runtime/verify.js";
+import { runPlanInProcess } from "../../src/runtime/exec/run-inprocess.js";
+import { compareRuns } from "../../src/runtime/exec/verify.js";
 import { searchStrategy } from "../../src/search/search.js";
 import { testMesh } from "../ir/fixtures.js";
 import { useBackend } from "../support/tf.js";

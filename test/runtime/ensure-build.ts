@@ -1,10 +1,10 @@
 // Worker threads cannot load TypeScript, so tests that spawn device workers run the
-// compiled worker (dist/src/runtime/worker.js, see workerScript()). This rebuilds dist
+// compiled worker (dist/src/runtime/workers/worker.js, see workerScript()). This rebuilds dist
 // when any runtime or op source is newer than it (npm ci builds it via `prepare`).
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { workerScript } from "../../src/runtime/run-workers.js";
+import { workerScript } from "../../src/runtime/workers/run-workers.js";
 
 function newestSource(dirs: string[]): number {
   let t = 0;
@@ -18,7 +18,7 @@ function newestSource(dirs: string[]): number {
 
 export function ensureWorkerBuild(): void {
   const script = workerScript();
-  const stale = !existsSync(script) || statSync(script).mtimeMs < newestSource(["src/runtime", "src/ops", "src/core", "src/codegen"]);
+  const stale = !existsSync(script) || statSync(script).mtimeMs < newestSource(["src/runtime", "src/ops", "src/core", "src/codegen", "src/plan"]);
   if (!stale) return;
   try {
     execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { stdio: "pipe" });

@@ -6,7 +6,7 @@ import { Graph } from "../../src/ir/graph.js";
 import type { Attrs } from "../../src/ops/contract.js";
 import { getOp } from "../../src/ops/registry.js";
 import { lower, singleDeviceStrategy, type LowerMesh } from "../../src/codegen/lower.js";
-import type { OptimizerConfig, Plan } from "../../src/codegen/plan.js";
+import type { OptimizerConfig, Plan } from "../../src/plan/plan.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 
 export function tt(shape: number[], dtype: DType = "f32"): TensorType {

@@ -3,8 +3,8 @@
 // weights), for random graphs from the op library and random degrees and placements.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkSchedule } from "../../src/runtime/schedule.js";
-import { verifyPlan } from "../../src/runtime/verify.js";
+import { checkSchedule } from "../../src/plan/schedule.js";
+import { verifyPlan } from "../../src/runtime/exec/verify.js";
 import type { TF } from "../../src/ops/contract.js";
 import { assertProperty } from "../support/property.js";
 import { useBackend } from "../support/tf.js";

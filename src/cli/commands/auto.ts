@@ -6,7 +6,7 @@
 import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
 import { didYouMean, Diagnostics } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
-import type { OptimizerConfig } from "../../codegen/plan.js";
+import type { OptimizerConfig } from "../../plan/plan.js";
 import { formatSeconds } from "../../core/units.js";
 import { autoParallelize, type PipelineContext, type PipelineResult, type Stage } from "../../pipeline.js";
 import { parseBudget } from "../../search/mcmc.js";

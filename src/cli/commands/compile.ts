@@ -4,7 +4,7 @@
 // atomically. Without --strategy the strategy is searched.
 
 import { resolve } from "node:path";
-import { writePlan } from "../../codegen/plan-io.js";
+import { writePlan } from "../../plan/io.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";

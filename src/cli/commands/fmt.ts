@@ -9,7 +9,7 @@ import { parse } from "../../frontend/parse.js";
 import { format } from "../../frontend/print.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { readSource } from "../read-source.js";
+import { readSource } from "../../core/read-source.js";
 
 interface FileResult {
   file: string;

@@ -1,6 +1,6 @@
 // `par profile FILE.par [--mesh local] [--strategy S|--search] [--backend B] [--repeats N]
 //  [--warmup N] --out costs.json`: measures the forward and backward time of every distinct
-// task, and the optimizer step of every weight-shard size, of the model under the strategy on this machine's backend (src/runtime/profile-exec.ts:
+// task, and the optimizer step of every weight-shard size, of the model under the strategy on this machine's backend (src/runtime/profile/exec.ts:
 // the plan's steps run in this thread with every instruction timed; warm-up, repeats, median) and writes the simulator's measured-cost table
 // (`par-measured-costs`, src/cost/compute.ts). `par simulate --costs costs.json` and
 // `par run --trace --costs costs.json` then predict local runs from measurements.
@@ -8,7 +8,7 @@
 // On a mesh of several devices of this machine (`local`), every task is measured twice:
 // alone, and while --load N background workers (default: the mesh's other devices) run
 // kernels, so the simulator can charge contention (src/sim/contention.ts). --in-run instead
-// times every kernel in a run on the worker runtime (src/runtime/profile-run.ts), where the
+// times every kernel in a run on the worker runtime (src/runtime/profile/run.ts), where the
 // other devices' work is the load.
 
 import { readFileSync } from "node:fs";
@@ -16,9 +16,9 @@ import { resolve } from "node:path";
 import { writeFileAtomic } from "../../core/files.js";
 import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry, type MeasuredUpdate } from "../../cost/compute.js";
 import { initBackend } from "../../runtime/backend.js";
-import { profilePlanUnderLoad } from "../../runtime/profile-load.js";
-import { profilePlanInRun } from "../../runtime/profile-run.js";
-import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile.js";
+import { profilePlanUnderLoad } from "../../runtime/profile/load.js";
+import { profilePlanInRun } from "../../runtime/profile/run.js";
+import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile/profile.js";
 import { quantile } from "../../core/stats.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";

@@ -1,5 +1,5 @@
 // `par run FILE|plan.json [--steps N] [--json] [--trace OUT.json] [--backend B] [--timeout S]`:
-// trains a plan for N steps with one worker thread per device (src/runtime/run-workers.ts)
+// trains a plan for N steps with one worker thread per device (src/runtime/workers/run-workers.ts)
 // and prints the backend, each step's loss and time. A model FILE (.par, .onnx, model.json) is compiled first (on
 // the `local` mesh with the searched strategy unless --mesh/--strategy say otherwise).
 //
@@ -11,13 +11,13 @@
 
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../../core/files.js";
-import type { Plan } from "../../codegen/plan.js";
+import type { Plan } from "../../plan/plan.js";
 import { CostModel, loadMeasuredCosts } from "../../cost/compute.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
 import type { Mesh } from "../../core/mesh.js";
 import { isBackendRequest, BACKEND_NAMES, type BackendRequest } from "../../runtime/backend.js";
-import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, runPlan, type WorkerRunResult } from "../../runtime/run-workers.js";
+import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, runPlan, type WorkerRunResult } from "../../runtime/workers/run-workers.js";
 import { simulateWithContention } from "../../sim/contention.js";
 import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trace.js";
 import { median } from "../../core/stats.js";

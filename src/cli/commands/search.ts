@@ -16,7 +16,7 @@ import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
 import type { CheckedProgram } from "../../frontend/check.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
-import { formatDevices, strategyToPar } from "../../ir/strategy-par.js";
+import { formatDevices, strategyToPar } from "../../frontend/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
 import { MemoryTracker } from "../../search/memory-tracker.js";

@@ -21,7 +21,7 @@ import { loadProgram } from "../../frontend/load.js";
 import { BASELINE_KINDS, baseline, type BaselineKind } from "../../ir/baselines.js";
 import type { Graph } from "../../ir/graph.js";
 import { strategyFromJsonText, strategyJsonText } from "../../ir/strategy-json.js";
-import { resolveStrategyDecl, strategyToPar } from "../../ir/strategy-par.js";
+import { resolveStrategyDecl, strategyToPar } from "../../frontend/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { Strategy } from "../../ir/strategy.js";
 import { str, UsageError, type FlagSpec } from "../args.js";

@@ -1,16 +1,16 @@
 // `par verify FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--tolerance X] [--workers] [--json]`: runs the
 // plan and the single-device plan of the same model on the same data and weights
-// (src/runtime/verify.ts) and compares every step's loss, the last step's weight gradients
+// (src/runtime/exec/verify.ts) and compares every step's loss, the last step's weight gradients
 // and the weights after it. Errors are relative to the reference tensor's largest
-// magnitude; the default tolerance (1e-4) and why are in src/runtime/verify.ts and
+// magnitude; the default tolerance (1e-4) and why are in src/runtime/exec/verify.ts and
 // docs/runtime.md. Exit 1 (PAR5110) on a mismatch, naming the first op/param that diverges.
 // --workers also trains the plan on worker threads (shared-memory exchanges) and checks
 // that its losses match the in-process run's.
 
 import { ParError } from "../../core/diagnostics.js";
 import { initBackend } from "../../runtime/backend.js";
-import { runPlan } from "../../runtime/run-workers.js";
-import { tensorError, verifyPlan } from "../../runtime/verify.js";
+import { runPlan } from "../../runtime/workers/run-workers.js";
+import { tensorError, verifyPlan } from "../../runtime/exec/verify.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, loadPlanOrPar, singleDevicePlan, str } from "./compile-source.js";

@@ -1,0 +1,237 @@
+// Reading, validating and writing plan files. Validation is the schema (shape of the
+// document) plus the semantic checks the schema cannot express: every buffer an
+// instruction names exists on that device, every send has exactly one matching recv,
+// all-reduce groups agree, ops are known to the registry, and the programs run to
+// completion. Each problem is a coded diagnostic that names its JSON path.
+
+import { readFileSync } from "node:fs";
+import type { Diagnostics, SourcePos } from "../core/diagnostics.js";
+import { writeFileAtomic } from "../core/files.js";
+import { regionShape, type Region } from "../core/region.js";
+import { volume } from "../core/tensor.js";
+import { jsonLocations, lineColumn, type JsonLocation } from "../core/json-positions.js";
+import { getOp } from "../ops/registry.js";
+import { checkSchedule } from "./schedule.js";
+import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
+import { encodedLength } from "./weights.js";
+import { planValidator } from "./schema.js";
+
+class Locator {
+  private readonly locs: Map<string, JsonLocation> | undefined;
+  constructor(
+    private readonly file: string,
+    private readonly text: string | undefined,
+  ) {
+    this.locs = text === undefined ? undefined : jsonLocations(text);
+  }
+
+  pos(pointer: string): SourcePos {
+    const loc = this.locs?.get(pointer);
+    if (!loc || this.text === undefined) return { file: this.file, line: 1, column: 1 };
+    const { line, column } = lineColumn(this.text, loc.value);
+    return { file: this.file, line, column, offset: loc.value, length: 1 };
+  }
+}
+
+function at(p: string): string {
+  return p === "" ? "the top level" : `\`${p}\``;
+}
+
+/** The buffers an instruction reads or writes. */
+function buffersOf(ins: Instruction): string[] {
+  switch (ins.kind) {
+    case "feed":
+    case "zero":
+    case "fill":
+    case "loss":
+      return [ins.buf];
+    case "copy":
+      return [ins.src, ins.dst];
+    case "forward":
+      return [...ins.inputs, ...ins.params, ...ins.outputs];
+    case "backward":
+      return [...ins.inputs, ...ins.params, ...ins.outputs, ...ins.dOutputs, ...ins.dInputs.filter((x): x is string => x !== null), ...ins.dParams];
+    case "send":
+      return [ins.src];
+    case "recv":
+      return [ins.dst];
+    case "allreduce":
+      return [ins.buf];
+    case "update":
+      return [ins.param, ins.grad, ...(ins.m ? [ins.m] : []), ...(ins.v ? [ins.v] : [])];
+  }
+}
+
+function sameShape(a: Region, b: Region): boolean {
+  const sa = regionShape(a);
+  const sb = regionShape(b);
+  return sa.length === sb.length && sa.every((x, i) => x === sb[i]);
+}
+
+/** Semantic checks of a schema-valid plan. */
+function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): void {
+  const err = (code: string, pointer: string, message: string) => diagnostics.error(code, `${at(pointer)}: ${message}`, { pos: loc.pos(pointer) });
+  const tensors = new Map<string, Plan["tensors"][number]>();
+  plan.tensors.forEach((t, i) => {
+    if (tensors.has(t.id)) err("PAR5008", `/tensors/${i}/id`, `tensor ${t.id} is declared twice`);
+    tensors.set(t.id, t);
+  });
+  plan.tensors.forEach((t, i) => {
+    if (t.feed && t.feed.kind !== "uniform" && t.feed.teacher !== null && !tensors.has(t.feed.teacher)) err("PAR5009", `/tensors/${i}/feed/teacher`, `unknown teacher tensor ${t.feed.teacher}`);
+  });
+  const devices = new Set<number>();
+  plan.devices.forEach((d, i) => {
+    if (devices.has(d.index)) err("PAR5008", `/devices/${i}/index`, `device ${d.index} is declared twice`);
+    devices.add(d.index);
+  });
+  const ops = new Set<string>();
+  plan.ops.forEach((o, i) => {
+    if (ops.has(o.name)) err("PAR5008", `/ops/${i}/name`, `op ${o.name} is declared twice`);
+    ops.add(o.name);
+    if (!getOp(o.op)) err("PAR5006", `/ops/${i}/op`, `op kind \`${o.op}\` is not in the op registry`);
+    for (const [field, ids] of [["inputs", o.inputs], ["outputs", o.outputs], ["params", o.params]] as const) {
+      ids.forEach((id, j) => {
+        if (!tensors.has(id)) err("PAR5009", `/ops/${i}/${field}/${j}`, `unknown tensor ${id}`);
+      });
+    }
+  });
+  const referenced = new Set<string>();
+  plan.params.forEach((p, i) => {
+    const t = tensors.get(p.tensor);
+    if (!t || t.role !== "param") err("PAR5007", `/params/${i}/tensor`, `${p.tensor} is not a param tensor of the plan`);
+    if (p.init.kind === "values") {
+      referenced.add(p.init.ref);
+      const w = plan.weights?.[p.init.ref];
+      if (!w) err("PAR5012", `/params/${i}/init/ref`, `param ${p.tensor} starts from given values \`${p.init.ref}\`, which \`weights\` does not hold`);
+      else if (t && (w.data.length % 4 !== 0 || encodedLength(w.data) !== volume(t.shape))) {
+        err("PAR5012", `/weights/${p.init.ref}/data`, `given values of ${p.tensor} hold ${w.data.length % 4 === 0 ? encodedLength(w.data) : "a fraction of"} f32s, the param [${t.shape.join(", ")}] has ${volume(t.shape)}`);
+      }
+      return;
+    }
+    const bound = p.init.kind === "uniform" ? p.init.bound : p.init.kind === "normal" ? p.init.std : 0;
+    if (!Number.isFinite(bound)) err("PAR5007", `/params/${i}/init`, `init ${p.init.kind} needs a finite scale`);
+  });
+  for (const ref of Object.keys(plan.weights ?? {})) if (!referenced.has(ref)) err("PAR5012", `/weights/${ref}`, `given values \`${ref}\` are not the init of any param`);
+  plan.losses.forEach((id, i) => {
+    if (!tensors.has(id)) err("PAR5009", `/losses/${i}`, `unknown tensor ${id}`);
+  });
+
+  const programDevices = new Set<number>();
+  const sends = new Map<string, { pointer: string; region: Region }>();
+  const recvs = new Map<string, { pointer: string; region: Region }>();
+  const allreduces = new Map<string, { pointer: string; group: number[]; members: Set<number> }>();
+  plan.programs.forEach((p, pi) => {
+    const base = `/programs/${pi}`;
+    if (programDevices.has(p.device)) err("PAR5008", `${base}/device`, `device ${p.device} has two programs`);
+    programDevices.add(p.device);
+    if (!devices.has(p.device)) err("PAR5009", `${base}/device`, `device ${p.device} is not in \`devices\``);
+    const bufs = new Set<string>();
+    p.buffers.forEach((b, bi) => {
+      if (bufs.has(b.id)) err("PAR5008", `${base}/buffers/${bi}/id`, `buffer ${b.id} is declared twice on device ${p.device}`);
+      bufs.add(b.id);
+      const t = tensors.get(b.tensor);
+      if (!t) err("PAR5009", `${base}/buffers/${bi}/tensor`, `unknown tensor ${b.tensor}`);
+      else if (b.region.lo.length !== t.shape.length || b.region.hi.length !== t.shape.length || b.region.lo.some((l, d) => l > b.region.hi[d] || b.region.hi[d] > t.shape[d])) {
+        err("PAR5009", `${base}/buffers/${bi}/region`, `region does not lie inside tensor ${b.tensor} of shape [${t.shape.join(", ")}]`);
+      }
+    });
+    p.instructions.forEach((ins, ii) => {
+      const ptr = `${base}/instructions/${ii}`;
+      for (const id of buffersOf(ins)) if (!bufs.has(id)) err("PAR5004", ptr, `${ins.kind} names buffer ${id}, which device ${p.device} does not declare`);
+      if ((ins.kind === "forward" || ins.kind === "backward") && !ops.has(ins.op)) err("PAR5009", `${ptr}/op`, `unknown op ${ins.op}`);
+      if (ins.kind === "send" || ins.kind === "recv") {
+        const peer = ins.kind === "send" ? ins.to : ins.from;
+        if (!devices.has(peer)) err("PAR5009", ptr, `${ins.kind} names device ${peer}, which is not in \`devices\``);
+        const k = ins.kind === "send" ? `${p.device}>${ins.to}#${ins.tag}` : `${ins.from}>${p.device}#${ins.tag}`;
+        const table = ins.kind === "send" ? sends : recvs;
+        if (table.has(k)) err("PAR5005", `${ptr}/tag`, `a second ${ins.kind} with tag ${ins.tag} between the same devices`);
+        else table.set(k, { pointer: ptr, region: ins.region });
+      }
+      if (ins.kind === "allreduce") {
+        const prev = allreduces.get(ins.tag);
+        if (!ins.group.includes(p.device)) err("PAR5005", `${ptr}/group`, `device ${p.device} is not in its all-reduce group`);
+        for (const d of ins.group) if (!devices.has(d)) err("PAR5009", `${ptr}/group`, `device ${d} is not in \`devices\``);
+        if (!prev) allreduces.set(ins.tag, { pointer: ptr, group: ins.group, members: new Set([p.device]) });
+        else {
+          if (prev.group.join() !== ins.group.join()) err("PAR5005", `${ptr}/group`, `all-reduce ${ins.tag} has group [${ins.group.join(", ")}] here and [${prev.group.join(", ")}] at ${prev.pointer}`);
+          if (prev.members.has(p.device)) err("PAR5005", `${ptr}/tag`, `device ${p.device} joins all-reduce ${ins.tag} twice`);
+          prev.members.add(p.device);
+        }
+      }
+    });
+  });
+  for (const [k, s] of sends) {
+    const r = recvs.get(k);
+    if (!r) err("PAR5005", s.pointer, `send ${k} has no matching recv`);
+    else if (!sameShape(s.region, r.region)) err("PAR5005", r.pointer, `recv ${k} expects a region of shape [${regionShape(r.region).join(", ")}], the send at ${s.pointer} sends [${regionShape(s.region).join(", ")}]`);
+  }
+  for (const [k, r] of recvs) if (!sends.has(k)) err("PAR5005", r.pointer, `recv ${k} has no matching send`);
+  for (const [tag, a] of allreduces) {
+    const missing = a.group.filter((d) => !a.members.has(d));
+    if (missing.length) err("PAR5005", a.pointer, `all-reduce ${tag}: device(s) ${missing.join(", ")} of the group never join`);
+  }
+}
+
+/**
+ * Validates a parsed plan document. `text` (the file's contents) lets diagnostics point
+ * at lines; without it they carry only the JSON path.
+ */
+export function validatePlan(json: unknown, file: string, diagnostics: Diagnostics, text?: string): Plan | undefined {
+  const loc = new Locator(file, text);
+  const obj = json as Record<string, unknown> | null;
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj) || obj.format !== PLAN_FORMAT) {
+    diagnostics.error("PAR5002", `${file} is not a par plan (\`format\` is ${obj && typeof obj === "object" && "format" in obj ? JSON.stringify(obj.format) : "missing"})`, {
+      pos: loc.pos("/format"),
+      expected: `"format": "${PLAN_FORMAT}"`,
+    });
+    return undefined;
+  }
+  if (obj.version !== PLAN_VERSION) {
+    diagnostics.error("PAR5003", `${file} is plan format version ${JSON.stringify(obj.version)}; this par reads version ${PLAN_VERSION}`, { pos: loc.pos("/version") });
+    return undefined;
+  }
+  const validate = planValidator();
+  if (!validate(json)) {
+    for (const e of validate.errors ?? []) {
+      // oneOf over instruction kinds reports every branch; the closest one is the branch
+      // whose `kind` matched, so drop errors that only say "kind must be X".
+      if (e.keyword === "const" && e.instancePath.endsWith("/kind")) continue;
+      if (e.keyword === "oneOf") continue;
+      const extra = e.keyword === "additionalProperties" ? ` (\`${String((e.params as { additionalProperty?: string }).additionalProperty)}\`)` : "";
+      diagnostics.error("PAR5001", `${at(e.instancePath)} ${e.message ?? "is invalid"}${extra}`, { pos: loc.pos(e.instancePath) });
+    }
+    if (!diagnostics.hasErrors()) diagnostics.error("PAR5001", `${file} does not match the plan schema`, { pos: loc.pos("") });
+    return undefined;
+  }
+  const plan = json as Plan;
+  const before = diagnostics.errors.length;
+  checkSemantics(plan, loc, diagnostics);
+  if (diagnostics.errors.length > before) return undefined;
+  const stuck = checkSchedule(plan);
+  if (stuck) {
+    diagnostics.error("PAR5010", `${file}: one step cannot run to completion: ${stuck}`, { pos: loc.pos("/programs") });
+    return undefined;
+  }
+  return plan;
+}
+
+export function planText(plan: Plan): string {
+  return JSON.stringify(plan) + "\n";
+}
+
+/** Writes a plan file atomically (compact JSON: plans are for machines). */
+export function writePlan(path: string, plan: Plan): void {
+  writeFileAtomic(path, planText(plan));
+}
+
+export function readPlan(path: string, diagnostics: Diagnostics): Plan | undefined {
+  const text = readFileSync(path, "utf8");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    diagnostics.error("PAR5011", `${path} is not valid JSON: ${(e as Error).message}`, { pos: { file: path, line: 1, column: 1 } });
+    return undefined;
+  }
+  return validatePlan(json, path, diagnostics, text);
+}

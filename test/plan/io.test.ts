@@ -1,0 +1,168 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Diagnostics, ParError } from "../../src/core/diagnostics.js";
+import { lower, singleDeviceStrategy } from "../../src/codegen/lower.js";
+import { encodeF32, planWeightsOf } from "../../src/plan/weights.js";
+import type { Plan } from "../../src/plan/plan.js";
+import { readPlan, validatePlan, writePlan, planText } from "../../src/plan/io.js";
+import { planSchemaText } from "../../src/plan/schema.js";
+import { CODEGEN_CODES } from "../../src/plan/codes.js";
+import { meshOf, mlp, SGD } from "../runtime/graphs.js";
+
+const SCHEMA_FILE = join(import.meta.dirname, "..", "..", "docs", "plan.schema.json");
+
+function basePlan(): Plan {
+  const g = mlp();
+  const ops: Record<string, { degrees: number[]; devices: number[] }> = {};
+  for (const o of g.topoOrder()) ops[o.name] = { degrees: o.sig.space.map((_, i) => (i === 0 ? 2 : 1)), devices: [0, 1] };
+  ops.fc1 = { degrees: [1, 2, 1], devices: [1, 0] };
+  return JSON.parse(JSON.stringify(lower(g, { name: "t", model: "mlp", mesh: "cpu2", ops }, meshOf(2), { seed: 1, optimizer: SGD })));
+}
+
+function codes(json: unknown, text?: string): string[] {
+  const d = new Diagnostics();
+  const plan = validatePlan(json, "plan.json", d, text);
+  if (d.hasErrors()) expect(plan).toBeUndefined();
+  return d.items.map((x) => x.code);
+}
+
+describe("plan validation", () => {
+  it("accepts a lowered plan", () => {
+    expect(codes(basePlan())).toEqual([]);
+  });
+
+  it("the published schema is the compiled one", () => {
+    if (process.env.PAR_WRITE_SCHEMA) writeFileSync(SCHEMA_FILE, planSchemaText());
+    expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(planSchemaText());
+  });
+
+  it("PAR5001: schema errors name their JSON path and line", () => {
+    const p = basePlan() as unknown as Record<string, unknown>;
+    delete p.seed;
+    (p.programs as Plan["programs"])[0].instructions[0] = { kind: "zero" } as never;
+    const text = JSON.stringify(p, null, 1);
+    const d = new Diagnostics();
+    validatePlan(JSON.parse(text), "plan.json", d, text);
+    expect(d.items.every((x) => x.code === "PAR5001")).toBe(true);
+    expect(d.items.map((x) => x.message).join("\n")).toMatch(/must have required property 'seed'/);
+    const instr = d.items.find((x) => x.message.includes("/programs/0/instructions/0"));
+    expect(instr?.message).toMatch(/'buf'/);
+    expect(instr?.pos?.line).toBeGreaterThan(1);
+  });
+
+  it("PAR5002 / PAR5003: not a plan, or a newer version", () => {
+    expect(codes({ format: "par-strategy" })).toEqual(["PAR5002"]);
+    expect(codes([1, 2])).toEqual(["PAR5002"]);
+    expect(codes({ ...basePlan(), version: 2 })).toEqual(["PAR5003"]);
+  });
+
+  it("PAR5004: an instruction names a buffer its device lacks", () => {
+    const p = basePlan();
+    p.programs[1].instructions.unshift({ kind: "zero", buf: "nope" });
+    expect(codes(p)).toEqual(["PAR5004"]);
+  });
+
+  it("PAR5005: a send without its recv, a region shape mismatch, an incomplete all-reduce", () => {
+    const p = basePlan();
+    const i = p.programs[0].instructions.findIndex((x) => x.kind === "recv");
+    p.programs[0].instructions.splice(i, 1);
+    expect(codes(p)).toContain("PAR5005");
+
+    const q = basePlan();
+    const r = q.programs[0].instructions.find((x) => x.kind === "recv")!;
+    if (r.kind === "recv") r.region = { lo: r.region.lo.map(() => 0), hi: r.region.hi.map(() => 1) };
+    expect(codes(q)).toEqual(["PAR5005"]);
+
+    const s = basePlan();
+    const k = s.programs[1].instructions.findIndex((x) => x.kind === "allreduce");
+    s.programs[1].instructions.splice(k, 1);
+    expect(codes(s)).toEqual(["PAR5005"]);
+  });
+
+  it("PAR5006: an op kind the registry does not know", () => {
+    const p = basePlan();
+    p.ops[1].op = "frobnicate";
+    expect(codes(p)).toEqual(["PAR5006"]);
+  });
+
+  it("PAR5007: a param whose tensor is not a param", () => {
+    const p = basePlan();
+    p.params[0].tensor = "x";
+    expect(codes(p)).toEqual(["PAR5007"]);
+  });
+
+  it("PAR5008: a tensor declared twice", () => {
+    const p = basePlan();
+    p.tensors.push({ ...p.tensors[0] });
+    expect(codes(p)).toEqual(["PAR5008"]);
+  });
+
+  it("PAR5009: unknown loss tensor and out-of-bounds buffer region", () => {
+    const p = basePlan();
+    p.losses = ["nope"];
+    p.programs[0].buffers[0].region = { lo: [0, 0], hi: [99, 1] };
+    expect(codes(p)).toEqual(["PAR5009", "PAR5009"]);
+  });
+
+  it("PAR5010: programs that deadlock (each device receives first)", () => {
+    const region = { lo: [0], hi: [2] };
+    const p = basePlan();
+    p.tensors.push({ id: "a", shape: [2], dtype: "f32", role: "activation" });
+    for (const [me, peer] of [[0, 1], [1, 0]]) {
+      p.programs[me].buffers.push({ id: "ba", tensor: "a", kind: "value", region, dtype: "f32" });
+      p.programs[me].instructions.unshift(
+        { kind: "recv", from: peer, tag: `dl${peer}`, dst: "ba", region },
+        { kind: "send", to: peer, tag: `dl${me}`, src: "ba", region },
+      );
+    }
+    expect(codes(p)).toEqual(["PAR5010"]);
+  });
+
+  it("PAR5011 and the atomic write/read round trip", () => {
+    const dir = mkdtempSync(join(tmpdir(), "par-plan-"));
+    const plan = basePlan();
+    writePlan(join(dir, "p.json"), plan);
+    const d = new Diagnostics();
+    expect(readPlan(join(dir, "p.json"), d)).toEqual(plan);
+    expect(readFileSync(join(dir, "p.json"), "utf8")).toBe(planText(plan));
+    writeFileSync(join(dir, "bad.json"), "{ not json");
+    expect(readPlan(join(dir, "bad.json"), d)).toBeUndefined();
+    expect(d.items.map((x) => x.code)).toEqual(["PAR5011"]);
+  });
+
+  it("PAR5012 and PAR5013: given weights (init `values`) missing, of the wrong length, unused, or over the cap", () => {
+    const g = mlp();
+    const w = new Map([["fc1.weight", new Float32Array(6 * 5).fill(0.5)]]);
+    const withWeights = (): Plan => JSON.parse(JSON.stringify(lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 1, optimizer: SGD, weights: w })));
+    const ok = withWeights();
+    expect(ok.params.find((p) => p.tensor === "fc1.weight")!.init).toEqual({ kind: "values", ref: "fc1.weight" });
+    expect(codes(ok)).toEqual([]);
+    const missing = withWeights();
+    delete missing.weights;
+    expect(codes(missing)).toEqual(["PAR5012"]);
+    const short = withWeights();
+    short.weights!["fc1.weight"].data = encodeF32(new Float32Array(29));
+    expect(codes(short)).toEqual(["PAR5012"]);
+    const unused = withWeights();
+    unused.weights!.extra = { dtype: "f32", data: "" };
+    expect(codes(unused)).toEqual(["PAR5012"]);
+    const notBase64 = withWeights();
+    notBase64.weights!["fc1.weight"].data = "not base64!";
+    expect(codes(notBase64)).toEqual(["PAR5001"]);
+    let thrown: unknown;
+    try {
+      planWeightsOf(w, new Map([["fc1.weight", [6, 5]]]), 16);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ParError);
+    expect((thrown as ParError).diagnostics.map((d) => d.code)).toEqual(["PAR5013"]);
+  });
+
+  it("every codegen code has a test above", () => {
+    const src = readFileSync(import.meta.filename, "utf8");
+    for (const code of Object.keys(CODEGEN_CODES)) expect(src.includes(`"${code}"`) || src.includes(`${code}:`)).toBe(true);
+  });
+});
