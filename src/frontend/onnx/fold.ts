@@ -62,7 +62,8 @@ const strides = (shape: readonly number[]): number[] => {
   return s;
 };
 
-const normAxis = (a: number, rank: number): number => (a < 0 ? a + rank : a);
+/** A possibly negative ONNX axis as an index in [0, rank). */
+export const normAxis = (a: number, rank: number): number => (a < 0 ? a + rank : a);
 
 /** NumPy broadcast of two shapes, or undefined. */
 export function broadcast(a: readonly number[], b: readonly number[]): number[] | undefined {

@@ -1,0 +1,168 @@
+// One test per handler family (src/frontend/onnx/handlers/): the par ops a small model
+// maps to, their attributes and weights. A new ONNX op adds its case to its family here.
+import { describe, expect, it } from "vitest";
+import { floatAttr, floats, importSpec, intAttr, ints, intsAttr, node, valueInfo } from "./build-onnx.js";
+
+const kinds = (ops: string[]) => ops.map((o) => o.split(":")[1]);
+const img = [valueInfo("x", [2, 3, 8, 8])];
+
+describe("elementwise", () => {
+  it("Relu is par's relu, named after the node", () => {
+    expect(importSpec({ nodes: [node("Relu", ["x"], ["y"], "/act/Relu")] }).ops).toEqual(["act_relu:relu"]);
+  });
+
+  it("Clip with min 0 and no max is relu; with both bounds, clip", () => {
+    expect(kinds(importSpec({ nodes: [node("Clip", ["x", "lo"], ["y"])], initializers: [floats("lo", [], [0])] }).ops)).toEqual(["relu"]);
+    const r = importSpec({ nodes: [node("Clip", ["x", "lo", "hi"], ["y"])], initializers: [floats("lo", [], [-1]), floats("hi", [], [6])] });
+    expect(r.ops).toEqual(["y:clip"]);
+    expect(r.model!.graph.op("y").attrs).toMatchObject({ min: -1, max: 6 });
+  });
+
+  it("Dropout with ratio 0 and a same-kind Cast need no op", () => {
+    const r = importSpec({ nodes: [node("Dropout", ["x", "r"], ["a"]), node("Cast", ["a"], ["b"], "c", [intAttr("to", 11)]), node("Tanh", ["b"], ["y"])], initializers: [floats("r", [], [0])] });
+    expect(r.ops).toEqual(["y:tanh"]);
+  });
+
+  it("Cast of a float tensor to int is PAR6016", () => {
+    expect(importSpec({ nodes: [node("Cast", ["x"], ["y"], "c", [intAttr("to", 7)])] }).codes).toEqual(["PAR6016"]);
+  });
+});
+
+describe("binary", () => {
+  it("constant − tensor is a negation and a bias_add holding the constant", () => {
+    const r = importSpec({ nodes: [node("Sub", ["k", "x"], ["y"], "/blk/Sub")], initializers: [floats("k", [4], [1, 2, 3, 4])] });
+    expect(r.ops).toEqual(["blk_sub_neg:scale_shift", "blk_sub:bias_add"]);
+    expect(Array.from(r.model!.weights.get("blk_sub.bias")!)).toEqual([1, 2, 3, 4]);
+    expect(r.model!.parameters).toBe(4);
+  });
+
+  it("tensor ÷ scalar is scale_shift; x^0.5 is sqrt", () => {
+    const div = importSpec({ nodes: [node("Div", ["x", "s"], ["y"])], initializers: [floats("s", [], [4])] });
+    expect(div.ops).toEqual(["y:scale_shift"]);
+    expect(div.model!.graph.op("y").attrs).toMatchObject({ scale: 0.25, shift: 0 });
+    expect(kinds(importSpec({ nodes: [node("Pow", ["x", "s"], ["y"])], initializers: [floats("s", [], [0.5])] }).ops)).toEqual(["sqrt"]);
+  });
+
+  it("scalar ÷ tensor has no par form (PAR6016)", () => {
+    const r = importSpec({ nodes: [node("Div", ["s", "x"], ["y"])], initializers: [floats("s", [], [4])] });
+    expect(r.codes).toEqual(["PAR6016"]);
+    expect(r.messages[0]).toContain("Div of the constant and a tensor 4 has no par form");
+  });
+
+  it("Max of one tensor is that tensor", () => {
+    expect(importSpec({ nodes: [node("Max", ["x"], ["a"]), node("Relu", ["a"], ["y"])] }).ops).toEqual(["y:relu"]);
+  });
+});
+
+describe("linear", () => {
+  it("MatMul by a weight and the Add of a [out] constant become one linear with bias", () => {
+    const r = importSpec({ nodes: [node("MatMul", ["x", "w"], ["h"], "/fc/MatMul"), node("Add", ["h", "b"], ["y"], "/fc/Add")], initializers: [floats("w", [4, 3]), floats("b", [3])] });
+    expect(r.ops).toEqual(["fc:linear"]);
+    expect(r.model!.graph.op("fc").attrs).toMatchObject({ out: 3, bias: true });
+    expect([...r.model!.weights.keys()].sort()).toEqual(["fc.bias", "fc.weight"]);
+    expect(r.model!.parameters).toBe(15);
+  });
+
+  it("Gemm with transB stores B transposed to [in, out]", () => {
+    const r = importSpec({ nodes: [node("Gemm", ["x", "w"], ["y"], "/fc/Gemm", [intAttr("transB", 1)])], inputs: [valueInfo("x", [2, 2])], initializers: [floats("w", [3, 2], [1, 2, 3, 4, 5, 6])] });
+    expect(r.ops).toEqual(["fc:linear"]);
+    expect(Array.from(r.model!.weights.get("fc.weight")!)).toEqual([1, 3, 5, 2, 4, 6]);
+  });
+});
+
+describe("conv-pool", () => {
+  it("asymmetric Conv pads become an explicit pad before a symmetric conv2d", () => {
+    const r = importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "/c/Conv", [intsAttr("pads", [0, 1, 1, 0])])], inputs: img, initializers: [floats("w", [4, 3, 3, 3])] });
+    expect(r.ops).toEqual(["c_pad:pad", "c:conv2d"]);
+    expect(r.model!.graph.op("c_pad").attrs).toMatchObject({ pads: [0, 0, 0, 1, 0, 0, 1, 0] });
+  });
+
+  it("AveragePool with padding excluded from the count is PAR6016", () => {
+    const r = importSpec({ nodes: [node("AveragePool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [3, 3]), intsAttr("pads", [1, 1, 1, 1])])], inputs: img });
+    expect(r.codes).toEqual(["PAR6016"]);
+  });
+});
+
+describe("normalization", () => {
+  it("opset-11 Softmax over a middle axis flattens, normalises and reshapes back", () => {
+    const r = importSpec({ nodes: [node("Softmax", ["x"], ["y"], "/s/Softmax", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 3, 4])], opset: 11 });
+    expect(kinds(r.ops)).toEqual(["flatten", "softmax", "reshape"]);
+  });
+
+  it("LayerNormalization without B keeps a zero bias: only the scale counts as imported", () => {
+    const r = importSpec({ nodes: [node("LayerNormalization", ["x", "s"], ["y"], "/ln/LayerNormalization")], initializers: [floats("s", [4])], opset: 17 });
+    expect(r.ops).toEqual(["ln:layernorm"]);
+    expect(r.model!.parameters).toBe(4);
+  });
+});
+
+describe("reduce", () => {
+  it("ReduceSum reads its axes from an input since opset 13", () => {
+    const r = importSpec({ nodes: [node("ReduceSum", ["x", "ax"], ["y"], "r", [intAttr("keepdims", 0)])], inputs: [valueInfo("x", [2, 3, 4])], initializers: [ints("ax", [-1])] });
+    expect(r.ops).toEqual(["r:reduce_sum"]);
+    expect(r.model!.graph.op("r").attrs).toMatchObject({ axes: [2], keepdims: false });
+  });
+});
+
+describe("shape", () => {
+  it("Slice over two axes is one par slice per axis", () => {
+    const r = importSpec({ nodes: [node("Slice", ["x", "st", "en", "ax"], ["y"], "/s/Slice")], inputs: [valueInfo("x", [2, 6, 8])], initializers: [ints("st", [1, 2]), ints("en", [5, -1]), ints("ax", [1, -1])] });
+    expect(r.ops).toEqual(["s_slice_1:slice", "s_slice_2:slice"]);
+  });
+
+  it("a Reshape target folded from Shape → Gather → Unsqueeze → Concat", () => {
+    const r = importSpec({
+      nodes: [node("Shape", ["x"], ["sh"]), node("Gather", ["sh", "i0"], ["n"]), node("Unsqueeze", ["n", "a0"], ["nu"]), node("Concat", ["nu", "m1"], ["t"], "t", [intAttr("axis", 0)]), node("Reshape", ["x", "t"], ["y"], "flat")],
+      inputs: img,
+      initializers: [ints("i0", [0], []), ints("a0", [0]), ints("m1", [-1])],
+    });
+    expect(r.ops).toEqual(["flat:reshape"]);
+    expect(r.model!.graph.op("flat").attrs).toMatchObject({ shape: [2, 192] });
+  });
+});
+
+describe("gather", () => {
+  it("Gather of a float table by integer ids is an embedding owning the table", () => {
+    const r = importSpec({ nodes: [node("Gather", ["E", "ids"], ["y"], "/emb/Gather")], inputs: [valueInfo("ids", [2, 5], 7)], initializers: [floats("E", [10, 4])] });
+    expect(r.ops).toEqual(["emb:embedding"]);
+    expect(r.model!.parameters).toBe(40);
+  });
+
+  it("Gather of a scalar index is a slice and a squeeze", () => {
+    const r = importSpec({ nodes: [node("Gather", ["x", "i"], ["y"], "g", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 6, 3])], initializers: [ints("i", [-1], [])] });
+    expect(kinds(r.ops)).toEqual(["slice", "squeeze"]);
+  });
+});
+
+describe("recurrent", () => {
+  const lstm = (outputs: string[], used: string[]) => ({
+    nodes: [node("LSTM", ["x", "W", "R", "B"], outputs, "/lstm/LSTM", [intAttr("hidden_size", 3)])],
+    inputs: [valueInfo("x", [5, 2, 4])],
+    initializers: [floats("W", [1, 12, 4]), floats("R", [1, 12, 3]), floats("B", [1, 24])],
+    outputs: used,
+  });
+
+  it("LSTM Y_h is the last step of par's batch-first lstm, transposed back", () => {
+    const r = importSpec(lstm(["", "Yh"], ["Yh"]));
+    expect(kinds(r.ops)).toEqual(["transpose", "lstm", "slice", "transpose"]);
+    expect(r.model!.parameters).toBe(4 * 3 * (4 + 3) + 24);
+  });
+
+  it("a used Y_c is PAR6016", () => {
+    expect(importSpec(lstm(["Y", "Yh", "Yc"], ["Yc"])).codes).toEqual(["PAR6016"]);
+  });
+});
+
+describe("dispatch", () => {
+  it("an op that only folds, on computed inputs, is PAR6017", () => {
+    const r = importSpec({ nodes: [node("Range", ["x", "x", "x"], ["y"])] });
+    expect(r.codes).toEqual(["PAR6017"]);
+    expect(r.messages[0]).toContain("Range on non-constant inputs is only supported when it folds to a constant");
+  });
+
+  it("attribute readers take defaults when an attribute is absent", () => {
+    const r = importSpec({ nodes: [node("LeakyRelu", ["x"], ["a"]), node("LeakyRelu", ["a"], ["y"], "l2", [floatAttr("alpha", 0.2)])] });
+    expect(r.model!.graph.op("a").attrs).toMatchObject({ alpha: 0.01 });
+    expect(r.model!.graph.op("l2").attrs.alpha).toBeCloseTo(0.2);
+  });
+});
