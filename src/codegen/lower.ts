@@ -435,6 +435,8 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     // Different shards never overlap (both are cells of the same grid), checked here.
     o.sig.params.forEach((s, pi) => {
       const tensor = `${o.name}.${s.name}`;
+      // A frozen param (a buffer) is read, never updated: no all-reduce, no update.
+      if (graph.frozen.has(tensor)) return;
       const shards: { region: Region; devices: number[] }[] = [];
       for (const t of lo.tasks) {
         const r = t.regions.params[pi];
@@ -487,7 +489,7 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     devices: mesh.devices.map((d) => ({ index: d.index, kind: d.spec.kind })),
     tensors,
     ops,
-    params: params.map((p): PlanParam => ({ tensor: p.id, init: given?.[p.id] ? { kind: "values", ref: p.id } : p.spec.init })),
+    params: params.map((p): PlanParam => ({ tensor: p.id, init: given?.[p.id] ? { kind: "values", ref: p.id } : p.spec.init, ...(graph.frozen.has(p.id) ? { trainable: false as const } : {}) })),
     losses: lowered.filter((l) => l.isLoss).flatMap((l) => l.node.outputs),
     programs,
   };

@@ -10,23 +10,33 @@ import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
 import type { Graph } from "../ir/graph.js";
 import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram } from "./check.js";
-import type { ImportedModel, ImportOptions, LossKind } from "./import-build.js";
+import type { ImportedModel, ImportOptions, LossChoice, LossKind, ModelOutput } from "./import-build.js";
 import { importKeras, KERAS_LAYERS } from "./keras/import.js";
+import { freezeParams } from "./freeze.js";
 import { decodeOnnx, DEFAULT_ONNX_LIMITS } from "./onnx/decode.js";
-import { importOnnxModel, onnxUnsupported } from "./onnx/import.js";
+import { importOnnxDetailed, type UnmappableForm } from "./onnx/import.js";
 import { parse } from "./parse.js";
 
 export type ModelFormat = "par" | "onnx" | "keras";
 
 export interface LoadedModel {
   graph: Graph;
-  /** Imported models: the trained weights by param id "<op>.<param>" (absent for .par). */
-  weights?: Map<string, Float32Array>;
+  /**
+   * Imported models: the trained weights by param id "<op>.<param>" (absent for .par), read
+   * when asked; reading one whose external data is missing throws PAR6008.
+   */
+  weights?: ReadonlyMap<string, Float32Array>;
+  /** Imported models: param ids whose values are in a missing side file. */
+  missingWeights?: string[];
   /** .par models: the whole checked program (its meshes and strategies). */
   program?: CheckedProgram;
   format: ModelFormat;
-  /** Imported models: float weight elements that became parameters. */
+  /** Imported models: the model's parameter count (also graph.parameterCount()). */
   parameters?: number;
+  /** Imported models: the model's own outputs (not the training loss). */
+  outputs?: ModelOutput[];
+  /** Imported models: the training loss appended, and why. */
+  loss?: LossChoice;
 }
 
 export interface LoadModelContext {
@@ -47,12 +57,16 @@ export interface LoadModelOptions {
   batch?: number;
   /** Imported models: the training loss appended (`--loss`). */
   loss?: LossKind;
+  /** Globs of weights not to train (`--freeze`): ONNX initializer names, else par param ids. */
+  freeze?: string[];
 }
 
 export interface LoadModelResult {
   model?: LoadedModel;
   /** Operators (ONNX) or layer types (Keras) without a mapping, also on a failed import. */
   unsupported: { op: string; nodes: string[] }[];
+  /** ONNX: nodes of supported op types in a form par cannot import, on a failed import. */
+  unmappable?: UnmappableForm[];
   format?: ModelFormat;
 }
 
@@ -162,6 +176,7 @@ function checkApplicable(format: ModelFormat, path: string, options: LoadModelOp
     if (options.inputs && Object.keys(options.inputs).length) bad.push("--input");
     if (options.batch !== undefined) bad.push("--batch");
     if (options.loss !== undefined) bad.push("--loss");
+    if (options.freeze?.length) bad.push("--freeze");
   } else {
     if (options.model !== undefined) bad.push("--model");
     if (options.overrides && Object.keys(options.overrides).length) bad.push("--set");
@@ -174,7 +189,7 @@ function checkApplicable(format: ModelFormat, path: string, options: LoadModelOp
 }
 
 function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
-  return { graph: m.graph, weights: m.weights, format, parameters: m.parameters };
+  return { graph: m.graph, weights: m.weights, missingWeights: m.missingWeights, format, parameters: m.parameters, outputs: m.outputs, loss: m.loss };
 }
 
 /** Layer types of a model.json that the Keras importer does not map, with their layer names. */
@@ -232,6 +247,7 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   if (options.inputs && Object.keys(options.inputs).length) importOptions.inputs = options.inputs;
   if (options.batch !== undefined) importOptions.batch = options.batch;
   if (options.loss !== undefined) importOptions.loss = options.loss;
+  const freeze = options.freeze ?? [];
 
   if (format === "par") {
     const text = readSource(path, { sources: ctx.sources, diagnostics: d }, ctx.cwd);
@@ -250,9 +266,8 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
     if (!bytes) return { unsupported: [], format };
     const decoded = decodeOnnx(bytes, path, d);
     if (!decoded) return { unsupported: [], format };
-    const unsupported = onnxUnsupported(decoded);
-    const m = importOnnxModel(decoded, path, importOptions, d);
-    return { model: m && fromImported(m, "onnx"), unsupported, format };
+    const r = importOnnxDetailed(decoded, path, { ...importOptions, freeze, dir: dirname(full) }, d);
+    return { model: r.model && fromImported(r.model, "onnx"), unsupported: r.unsupported, unmappable: r.unmappable, format };
   }
 
   // model.json
@@ -278,6 +293,7 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   }
   const unsupported = kerasUnsupported(json);
   const m = importKeras(json, path, importOptions, d, shardReader(full));
+  if (m && !freezeParams(m.graph, freeze, path, d)) return { unsupported, format };
   return { model: m && fromImported(m, "keras"), unsupported, format };
 }
 

@@ -210,6 +210,7 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   const outT = values.get(outputs[0]);
   if (!outT) throw new KerasError("PAR6031", `output layer ${outputs[0]} is not defined`);
   const final = outT.nchw ? must(b.op(`${outputs[0]}_nhwc`, "transpose", { perm: [0, 2, 3, 1] }, [outT.id], "output")) : outT.id;
+  b.outputs = [{ name: outputs[0], tensor: final }];
   if (!addTrainingLoss(b, final, options.loss, d)) return undefined;
   return b.result([]);
 }

@@ -12,8 +12,8 @@ import type { OnnxNode } from "./decode.js";
 import { Unmappable } from "./errors.js";
 import type { ConstValue } from "./fold.js";
 import { nodeBase } from "./node-names.js";
-import { constOf, fromInitializer, type Val } from "./values.js";
-import { weightData } from "./weights.js";
+import { constOf, initializerView, type Val } from "./values.js";
+import { weightOf, type Weight } from "./weights.js";
 
 /** Maps one node to par ops; false after a par op reported its diagnostic (PAR6020). */
 export type OnnxOpHandler = (cx: NodeContext) => boolean;
@@ -35,18 +35,24 @@ export interface ImportState {
   readonly graphOutputs: ReadonlySet<string>;
   /** Nodes folded into an earlier op (an Add absorbed as a linear bias): not visited. */
   readonly absorbed: Set<OnnxNode>;
-  /** Initializers used as weights whose data is external (see weights.ts). */
-  readonly missingWeights: string[];
+  /** Initializers more than one node reads (sharing.ts): kept as one `param` tensor where the reader allows. */
+  readonly shared: ReadonlySet<string>;
+  /** Shared initializer → the par tensor holding it (its `param` op's output). */
+  readonly sharedTensors: Map<string, string>;
+  /** Initializer → the nodes that hold it as a weight of their own par op (a copy, for a shared one). */
+  readonly copies: Map<string, Set<string>>;
+  /** Names computed from a node that did not import: what reads them is skipped, not reported again. */
+  readonly poisoned: Set<string>;
 }
 
 /** The shared state for nodes visited in `order`. */
-export function createImportState(b: GraphBuilder, values: Map<string, Val>, opset: number, order: readonly OnnxNode[], graphOutputs: Iterable<string>): ImportState {
+export function createImportState(b: GraphBuilder, values: Map<string, Val>, opset: number, order: readonly OnnxNode[], graphOutputs: Iterable<string>, shared: ReadonlySet<string> = new Set()): ImportState {
   const consumers = new Map<string, Consumer[]>();
   for (const n of order) n.inputs.forEach((i, index) => {
     if (!consumers.has(i)) consumers.set(i, []);
     consumers.get(i)!.push({ node: n, index });
   });
-  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), missingWeights: [] };
+  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), shared, sharedTensors: new Map(), copies: new Map(), poisoned: new Set() };
 }
 
 export interface NodeContext {
@@ -80,10 +86,19 @@ export interface NodeContext {
   /** PAR6016 when any output from `from` on is read: par computes only the leading ones. */
   rejectUsed(from: number): void;
 
-  /** Float data of weight `v` (undefined when external, and noted for the warning). */
-  weightData(v: Val, what: string): Float32Array | undefined;
-  /** Hands `data` to parameter `param` of par op `op`; nothing when the input `v` is absent. */
-  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined): void;
+  /** The float values of constant `v` (read lazily); PAR6016 when `v` is computed or not float. */
+  weightData(v: Val, what: string): Weight;
+  /**
+   * Hands constant `v` (`what`, for messages) to parameter `param` of par op `op`, re-laid
+   * out by `layout` when given; nothing when the input `v` is absent.
+   */
+  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array): void;
+  /**
+   * When `v` is an initializer (or a view of one) that several nodes read: the par tensor
+   * holding it, shared by every reader, and how `v` permutes its axes. Undefined otherwise:
+   * then the node's par op takes `v` as a weight of its own.
+   */
+  sharedWeight(v: Val | undefined): { id: string; perm: number[] } | undefined;
   /** The par op that produced tensor `id` (it owns the parameters). */
   producer(id: string): string;
 
@@ -175,12 +190,34 @@ class NodeScope implements NodeContext {
     }
   }
 
-  weightData(v: Val, what: string): Float32Array | undefined {
-    return weightData(v, what, this.s.missingWeights);
+  weightData(v: Val, what: string): Weight {
+    return weightOf(v, what);
   }
 
-  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined): void {
-    if (v) this.s.b.setWeight(op, param, data, fromInitializer(v));
+  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array): void {
+    if (!v) return;
+    const w = weightOf(v, what);
+    this.s.b.setWeight(op, param, layout ? w.map(layout) : w, false);
+    const init = initializerView(v)?.tensor.name;
+    if (init !== undefined) {
+      if (!this.s.copies.has(init)) this.s.copies.set(init, new Set());
+      this.s.copies.get(init)!.add(this.node.name);
+    }
+  }
+
+  sharedWeight(v: Val | undefined): { id: string; perm: number[] } | undefined {
+    const view = initializerView(v);
+    if (!view || !this.s.shared.has(view.tensor.name)) return undefined;
+    const t = view.tensor;
+    let id = this.s.sharedTensors.get(t.name);
+    if (id === undefined) {
+      const ids = this.s.b.op(t.name, "param", { shape: [...t.dims] }, [], `initializer ${t.name}`);
+      if (!ids) throw new Unmappable("PAR6016", `the shared weight \`${t.name}\` [${t.dims.join(", ")}] cannot be a par param`);
+      id = ids[0];
+      this.s.b.setWeight(this.s.b.producer(id), "weight", weightOf({ kind: "const", tensor: t }, `weight ${t.name}`), false);
+      this.s.sharedTensors.set(t.name, id);
+    }
+    return { id, perm: view.perm };
   }
 
   producer(id: string): string {

@@ -19,8 +19,8 @@ interface ConstOperand {
 
 /** x ∘ s (s ∘ x unless tensorFirst) in par; undefined when par has no form for it. */
 type ScalarForm = (cx: NodeContext, x: string, s: number, tensorFirst: boolean) => boolean | undefined;
-/** x ∘ k for a float tensor constant k with `data`; undefined when par has no form for it. */
-type TensorForm = (cx: NodeContext, o: ConstOperand, data: Float32Array | undefined) => boolean | undefined;
+/** x ∘ k for a float tensor constant k; undefined when par has no form for it. */
+type TensorForm = (cx: NodeContext, o: ConstOperand) => boolean | undefined;
 
 /** Leading size-1 axes removed (they only broadcast), keeping at least one axis. */
 function trimOnes(dims: number[]): number[] {
@@ -39,9 +39,9 @@ function binary(parOp: string, scalarForm?: ScalarForm, tensorForm?: TensorForm)
     const tensorFirst = a.kind === "tensor";
     const x = ((tensorFirst ? a : b) as TensorVal).id;
     const k = tensorFirst ? b : a;
-    const kc = constOf(k);
-    const scalar = kc && volumeOf(kc.shape) === 1 ? kc.data[0] : undefined;
     const dims = constDims(k);
+    // Only a one-element constant is read here: a large weight stays unread (and unfolded).
+    const scalar = volumeOf(dims) === 1 ? constOf(k)?.data[0] : undefined;
     // The constant's shape may widen the output (x [C] + k [N, C]): par's affine ops keep x's shape.
     if (broadcast(cx.shape(x), dims)?.join(",") !== cx.shape(x).join(",")) throw new Unmappable("PAR6016", `${op} with a constant of shape [${dims.join(", ")}] that broadcasts the tensor [${cx.shape(x).join(", ")}] to a larger shape`);
     if (scalar !== undefined) {
@@ -50,50 +50,52 @@ function binary(parOp: string, scalarForm?: ScalarForm, tensorForm?: TensorForm)
       throw new Unmappable("PAR6016", `${op} of ${tensorFirst ? "a tensor and the constant" : "the constant and a tensor"} ${scalar} has no par form`);
     }
     const operand: ConstOperand = { x, k, tensorFirst, shape: trimOnes(dims) };
-    const data = cx.weightData(k, `${op} operand`);
-    const mapped = tensorForm?.(cx, operand, data);
+    const mapped = tensorForm?.(cx, operand);
     if (mapped !== undefined) return mapped;
     throw new Unmappable("PAR6016", `${op} with a constant tensor operand of shape [${dims.join(", ")}] has no par form`);
   };
 }
 
-/** par op `kind` on `input` (x by default) with the constant's `data` as its parameter. */
-function withParam(cx: NodeContext, kind: "bias_add" | "scale", o: ConstOperand, data: Float32Array | undefined, input = o.x): string[] | undefined {
+/** par op `kind` on `input` (x by default) with the constant (re-laid out by `layout`) as its parameter. */
+function withParam(cx: NodeContext, kind: "bias_add" | "scale", o: ConstOperand, layout?: (w: Float32Array) => Float32Array, input = o.x): string[] | undefined {
   const ids = cx.emit(kind, { shape: o.shape }, [input]);
-  if (ids) cx.setWeight(cx.producer(ids[0]), kind === "bias_add" ? "bias" : "weight", o.k, data);
+  if (ids) cx.setWeight(cx.producer(ids[0]), kind === "bias_add" ? "bias" : "weight", o.k, `${cx.node.opType} operand`, layout);
   return ids;
 }
+
+const negated = (w: Float32Array): Float32Array => w.map((v) => -v);
+const reciprocal = (w: Float32Array): Float32Array => w.map((v) => 1 / v);
 
 const scaleShift = (cx: NodeContext, x: string, scale: number, shift: number): boolean => cx.out(cx.emit("scale_shift", { scale, shift }, [x]));
 
 const add = binary(
   "add",
   (cx, x, s) => scaleShift(cx, x, 1, s),
-  (cx, o, data) => cx.out(withParam(cx, "bias_add", o, data)),
+  (cx, o) => cx.out(withParam(cx, "bias_add", o)),
 );
 
 const sub = binary(
   "sub",
   (cx, x, s, tensorFirst) => (tensorFirst ? scaleShift(cx, x, 1, -s) : scaleShift(cx, x, -1, s)),
-  (cx, o, data) => {
-    if (o.tensorFirst) return cx.out(withParam(cx, "bias_add", o, data && data.map((v) => -v)));
+  (cx, o) => {
+    if (o.tensorFirst) return cx.out(withParam(cx, "bias_add", o, negated));
     // k − x = (−x) + k
     const neg = cx.emit("scale_shift", { scale: -1, shift: 0 }, [o.x], `${cx.base}_neg`);
     if (!neg) return false;
-    return cx.out(withParam(cx, "bias_add", o, data, neg[0]));
+    return cx.out(withParam(cx, "bias_add", o, undefined, neg[0]));
   },
 );
 
 const mul = binary(
   "mul",
   (cx, x, s) => scaleShift(cx, x, s, 0),
-  (cx, o, data) => cx.out(withParam(cx, "scale", o, data)),
+  (cx, o) => cx.out(withParam(cx, "scale", o)),
 );
 
 const div = binary(
   "div",
   (cx, x, s, tensorFirst) => (tensorFirst ? scaleShift(cx, x, 1 / s, 0) : undefined),
-  (cx, o, data) => (o.tensorFirst ? cx.out(withParam(cx, "scale", o, data && data.map((v) => 1 / v))) : undefined),
+  (cx, o) => (o.tensorFirst ? cx.out(withParam(cx, "scale", o, reciprocal)) : undefined),
 );
 
 /** Powers with a par op of their own; others have no par form. */
@@ -114,14 +116,11 @@ const variadic =
 
 /** x + constant k, named `name`: a scalar becomes scale_shift, a tensor a bias_add parameter. */
 export function addConstant(cx: NodeContext, x: string, k: Val, name: string): string[] | undefined {
-  const kc = constOf(k);
-  if (kc && volumeOf(kc.shape) === 1) return cx.emit("scale_shift", { scale: 1, shift: kc.data[0] }, [x], name);
-  const shape = trimOnes(constDims(k));
-  const ids = cx.emit("bias_add", { shape }, [x], name);
-  if (ids) {
-    const op = cx.producer(ids[0]);
-    cx.setWeight(op, "bias", k, cx.weightData(k, `${cx.node.opType} operand`));
-  }
+  const dims = constDims(k);
+  const kc = volumeOf(dims) === 1 ? constOf(k) : undefined;
+  if (kc) return cx.emit("scale_shift", { scale: 1, shift: kc.data[0] }, [x], name);
+  const ids = cx.emit("bias_add", { shape: trimOnes(dims) }, [x], name);
+  if (ids) cx.setWeight(cx.producer(ids[0]), "bias", k, `${cx.node.opType} operand`);
   return ids;
 }
 

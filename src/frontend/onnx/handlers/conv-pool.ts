@@ -50,8 +50,8 @@ const conv: OnnxOpHandler = (plain) => {
   const ids = cx.emit("conv2d", { out: wd[0], kernel, stride: strides, padding, dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  cx.setWeight(op, "weight", wv, cx.weightData(wv, "Conv W"));
-  if (bv) cx.setWeight(op, "bias", bv, cx.weightData(bv, "Conv B"));
+  cx.setWeight(op, "weight", wv, "Conv W");
+  cx.setWeight(op, "bias", bv, "Conv B");
   return cx.out(ids);
 };
 

@@ -1,5 +1,6 @@
 // Gather: a lookup in a constant float table is an embedding (the table becomes its
-// weight); a constant index or contiguous index range into a computed tensor is a slice.
+// weight, or, when other nodes read the table too, a `gather` from the shared weight
+// tensor); a constant index or contiguous index range into a computed tensor is a slice.
 
 import type { HandlerTable, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
@@ -13,9 +14,11 @@ const gather: OnnxOpHandler = (cx) => {
     if (dims.length !== 2 || axis !== 0 || !isFloatConst(dv) || cx.type(iv.id).dtype === "f32") {
       throw new Unmappable("PAR6018", `Gather from a constant of shape [${dims.join(", ")}] along axis ${axis} (par's embedding looks up rows of a float [vocab, dim] table with integer indices)`);
     }
+    const shared = cx.sharedWeight(dv);
+    if (shared && shared.perm[0] === 0) return cx.out(cx.emit("gather", {}, [shared.id, iv.id]));
     const ids = cx.asWeightOwner().emit("embedding", { vocab: dims[0], dim: dims[1] }, [iv.id]);
     if (!ids) return false;
-    cx.setWeight(cx.producer(ids[0]), "weight", dv, cx.weightData(dv, "embedding table"));
+    cx.setWeight(cx.producer(ids[0]), "weight", dv, "embedding table");
     return cx.out(ids);
   }
   const x = cx.tensorIn(0, "data");

@@ -6,7 +6,7 @@ import { Unmappable } from "../errors.js";
 import { normAxis } from "../fold.js";
 import { constDims } from "../values.js";
 
-/** Running mean/var are buffers, not kept: par's batchnorm trains on batch statistics. */
+/** Running mean/var are buffers (counted, not kept): par's batchnorm trains on batch statistics. */
 const batchNormalization: OnnxOpHandler = (plain) => {
   const cx = plain.asWeightOwner();
   cx.rejectUsed(1);
@@ -15,8 +15,8 @@ const batchNormalization: OnnxOpHandler = (plain) => {
   if (!ids) return false;
   const op = cx.producer(ids[0]);
   const [, scale, bias] = cx.inputs;
-  cx.setWeight(op, "weight", scale, cx.weightData(scale!, "BatchNormalization scale"));
-  cx.setWeight(op, "bias", bias, cx.weightData(bias!, "BatchNormalization B"));
+  cx.setWeight(op, "weight", scale, "BatchNormalization scale");
+  cx.setWeight(op, "bias", bias, "BatchNormalization B");
   return cx.out(ids);
 };
 
@@ -32,9 +32,9 @@ const layerNormalization: OnnxOpHandler = (plain) => {
   const ids = cx.emit("layernorm", { axes: r - axis, eps: cx.attr.float("epsilon", 1e-5) }, [x]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  cx.setWeight(op, "weight", sv, cx.weightData(sv!, "LayerNormalization scale"));
-  // Without B the bias stays at its zero init: the same function, one more parameter.
-  if (bv) cx.setWeight(op, "bias", bv, cx.weightData(bv, "LayerNormalization B"));
+  cx.setWeight(op, "weight", sv, "LayerNormalization scale");
+  // Without B the bias stays at its zero init, frozen (it has no initializer to train).
+  cx.setWeight(op, "bias", bv, "LayerNormalization B");
   return cx.out(ids);
 };
 

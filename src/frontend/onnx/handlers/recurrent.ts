@@ -44,16 +44,13 @@ const lstm: OnnxOpHandler = (plain) => {
   const ids = cx.emit("lstm", { hidden, return_sequences: true }, [x]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  const w = cx.weightData(wv, "LSTM W");
-  const r = cx.weightData(rv, "LSTM R");
-  cx.setWeight(op, "weight_ih", wv, w && reorderGates(w));
-  cx.setWeight(op, "weight_hh", rv, r && reorderGates(r));
+  cx.setWeight(op, "weight_ih", wv, "LSTM W", reorderGates);
+  cx.setWeight(op, "weight_hh", rv, "LSTM R", reorderGates);
   const bv = ins[3];
   if (bv) {
-    const bd = cx.weightData(bv, "LSTM B");
-    // B = [Wb (4h), Rb (4h)]: half the parameters each for bias_ih and bias_hh.
-    cx.setWeight(op, "bias_ih", bv, bd && reorderGates(bd.subarray(0, 4 * hidden)));
-    cx.setWeight(op, "bias_hh", bv, bd && reorderGates(bd.subarray(4 * hidden)));
+    // B = [Wb (4h), Rb (4h)]: half the values each for bias_ih and bias_hh.
+    cx.setWeight(op, "bias_ih", bv, "LSTM B", (b) => reorderGates(b.subarray(0, 4 * hidden)));
+    cx.setWeight(op, "bias_hh", bv, "LSTM B", (b) => reorderGates(b.subarray(4 * hidden)));
   }
   const y = ids[0];
   const seq = cx.shape(y)[1];
