@@ -4,6 +4,7 @@ import { autoCommand } from "./commands/auto.js";
 import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { forwardCommand } from "./commands/forward.js";
 import { graphCommand } from "./commands/graph.js";
 import { importCommand } from "./commands/import.js";
 import { meshesCommand } from "./commands/meshes.js";
@@ -28,6 +29,7 @@ export const COMMANDS: Command[] = [
   searchCommand,
   diffCommand,
   compileCommand,
+  forwardCommand,
   runCommand,
   verifyCommand,
   profileCommand,

@@ -24,8 +24,10 @@ export interface ImportedModel {
   missingWeights: string[];
   /** The model's parameter count (ONNX: every float initializer element, each initializer once); also `graph.parameterCount()`. */
   parameters: number;
+  /** The model's own inputs (not the loss's labels) by their name in the file, as par graph inputs. */
+  inputs: ModelTensor[];
   /** The model's own outputs (not the training loss) by their name in the file, as par tensors. */
-  outputs: ModelOutput[];
+  outputs: ModelTensor[];
   /** The training loss appended, and why. */
   loss: LossChoice;
   /** Operators without a mapping (also reported as one PAR6010 error). */
@@ -44,11 +46,18 @@ export interface LossChoice {
   reason: string;
 }
 
-export interface ModelOutput {
-  /** The output's name in the model file. */
+/** A model input or output: its name in the model file and the par tensor that is it. */
+export interface ModelTensor {
   name: string;
-  /** The par tensor computing it. */
   tensor: string;
+}
+
+/** A model input as the file declares it, before its shape is bound. */
+export interface DeclaredInput {
+  name: string;
+  dtype: DType;
+  /** Its dims: numbers, symbolic names, undefined where unknown; undefined when the rank is unknown. */
+  dims?: (number | string | undefined)[];
 }
 
 /**
@@ -76,6 +85,11 @@ export interface ImportOptions {
   freeze?: string[];
   /** The model file's folder, where external data is read from (ONNX). */
   dir?: string;
+  /**
+   * Binds input shapes from the declared inputs (`par forward` takes them from its arrays):
+   * the shapes by input name, overriding `inputs`, or undefined after reporting why not.
+   */
+  bind?: (declared: DeclaredInput[]) => Record<string, number[]> | undefined;
 }
 
 const RESERVED = new Set(RESERVED_WORDS);
@@ -145,7 +159,9 @@ export class GraphBuilder {
   parameters = 0;
   /** The training loss, once appended. */
   loss?: LossChoice;
-  outputs: ModelOutput[] = [];
+  /** The model's own inputs, as `input` added them. */
+  readonly inputs: ModelTensor[] = [];
+  outputs: ModelTensor[] = [];
 
   constructor(
     name: string,
@@ -158,10 +174,11 @@ export class GraphBuilder {
     return this.graph.tensor(id).type;
   }
 
-  /** Adds a graph input under a fresh identifier derived from `raw`; returns its id. */
-  input(raw: string, dtype: DType, shape: number[], dims?: string[]): string {
+  /** Adds a graph input under a fresh identifier derived from `raw`; returns its id. `ofModel`: one of the model's own inputs (not a loss's labels). */
+  input(raw: string, dtype: DType, shape: number[], dims?: string[], ofModel = true): string {
     const id = this.names.claim(identifierOf(raw, "input"));
     this.graph.addInput(id, { dtype, shape: [...shape], dims: dims ?? shape.map((_, i) => (i === 0 ? "batch" : `d${i}`)) });
+    if (ofModel) this.inputs.push({ name: raw, tensor: id });
     return id;
   }
 
@@ -236,7 +253,7 @@ export class GraphBuilder {
     if (!this.loss) throw new Error("import finished without a training loss");
     // The Keras count (its weights as the file lists them) unless the importer counted itself.
     this.graph.parameterAccount ??= { parameters: this.parameters, trainable: this.parameters, buffers: 0 };
-    return { graph: this.graph, weights: new LazyWeights(this.readers), missingWeights: [...this.missing], parameters: this.graph.parameterAccount?.parameters ?? this.parameters, outputs: this.outputs, loss: this.loss, unsupported };
+    return { graph: this.graph, weights: new LazyWeights(this.readers), missingWeights: [...this.missing], parameters: this.graph.parameterAccount.parameters, inputs: this.inputs, outputs: this.outputs, loss: this.loss, unsupported };
   }
 }
 
@@ -274,7 +291,7 @@ export function addTrainingLoss(b: GraphBuilder, output: string, loss: LossKind 
     });
     return false;
   }
-  const other = kind === "softmax_cross_entropy" ? b.input("labels", "i32", t.shape.slice(0, -1), t.dims.slice(0, -1)) : b.input("target", "f32", t.shape, t.dims);
+  const other = kind === "softmax_cross_entropy" ? b.input("labels", "i32", t.shape.slice(0, -1), t.dims.slice(0, -1), false) : b.input("target", "f32", t.shape, t.dims, false);
   if (b.op("loss", kind, {}, [output, other], `the training loss on \`${output}\``) === undefined) return false;
   b.loss = { kind, output, target: other, reason: chosen.reason };
   return true;

@@ -27,6 +27,14 @@ export const IMPORT_CODES: CodeTable = {
   PAR6020: { title: "the par operator rejected the imported node (see the preceding diagnostic)" },
   PAR6021: { title: "cannot add a training loss to the imported graph" },
   PAR6022: { title: "a weight several nodes read is copied into par ops that hold their own weights (the copies train separately)" },
+  // par forward: arrays and how they bind to a model's inputs.
+  PAR6040: { title: "not a valid .npy file (bad magic, header or data length)" },
+  PAR6041: { title: ".npy data par does not read: big-endian, Fortran order, or a dtype other than f4, f8, i4, i8, u1, b1" },
+  PAR6042: { title: "an --input array names no model input, is given twice, or has no input left to bind to" },
+  PAR6043: { title: "an --input array's dtype does not suit the model input (float vs integer, or integers beyond int32)" },
+  PAR6044: { title: "an --input array's shape contradicts the model input's rank or fixed dims" },
+  PAR6045: { title: "a model input has no --input array" },
+  PAR6046: { title: "the --expect array's shape differs from the model's first output" },
   // Keras / TensorFlow.js LayersModel.
   PAR6030: { title: "not a valid TensorFlow.js LayersModel model.json" },
   PAR6031: { title: "a Keras layer's inbound node names no known layer" },

@@ -10,7 +10,7 @@ import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
 import type { Graph } from "../ir/graph.js";
 import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram } from "./check.js";
-import type { ImportedModel, ImportOptions, LossChoice, LossKind, ModelOutput } from "./import-build.js";
+import type { ImportedModel, ImportOptions, LossChoice, LossKind, ModelTensor } from "./import-build.js";
 import { importKeras, KERAS_LAYERS } from "./keras/import.js";
 import { freezeParams } from "./freeze.js";
 import { decodeOnnx, DEFAULT_ONNX_LIMITS } from "./onnx/decode.js";
@@ -33,8 +33,10 @@ export interface LoadedModel {
   format: ModelFormat;
   /** Imported models: the model's parameter count (also graph.parameterCount()). */
   parameters?: number;
+  /** Imported models: the model's own inputs (not the loss's labels). */
+  inputs?: ModelTensor[];
   /** Imported models: the model's own outputs (not the training loss). */
-  outputs?: ModelOutput[];
+  outputs?: ModelTensor[];
   /** Imported models: the training loss appended, and why. */
   loss?: LossChoice;
 }
@@ -59,6 +61,8 @@ export interface LoadModelOptions {
   loss?: LossKind;
   /** Globs of weights not to train (`--freeze`): ONNX initializer names, else par param ids. */
   freeze?: string[];
+  /** Imported models: binds input shapes from the declared inputs (see ImportOptions.bind). */
+  bind?: ImportOptions["bind"];
 }
 
 export interface LoadModelResult {
@@ -189,7 +193,7 @@ function checkApplicable(format: ModelFormat, path: string, options: LoadModelOp
 }
 
 function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
-  return { graph: m.graph, weights: m.weights, missingWeights: m.missingWeights, format, parameters: m.parameters, outputs: m.outputs, loss: m.loss };
+  return { graph: m.graph, weights: m.weights, missingWeights: m.missingWeights, format, parameters: m.parameters, inputs: m.inputs, outputs: m.outputs, loss: m.loss };
 }
 
 /** Layer types of a model.json that the Keras importer does not map, with their layer names. */
@@ -247,6 +251,7 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   if (options.inputs && Object.keys(options.inputs).length) importOptions.inputs = options.inputs;
   if (options.batch !== undefined) importOptions.batch = options.batch;
   if (options.loss !== undefined) importOptions.loss = options.loss;
+  if (options.bind) importOptions.bind = options.bind;
   const freeze = options.freeze ?? [];
 
   if (format === "par") {

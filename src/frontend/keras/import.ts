@@ -177,12 +177,20 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   };
   for (const l of layers) visit(l, 0);
   // Sequential models without an InputLayer put batch_input_shape on the first layer.
+  const isInput = (l: KLayer) => l.className === "InputLayer" || (l.inbound.length === 0 && Array.isArray(l.config.batch_input_shape));
+  const shapeOf = (l: KLayer) => (l.config.batch_input_shape ?? l.config.batchInputShape) as (number | null)[] | undefined;
+  // Keras names the implicit input of a Sequential model "<first layer>_input".
+  const inputNameOf = (l: KLayer) => (l.className === "InputLayer" ? l.name : `${l.name}_input`);
+  const dtypeOf = (l: KLayer) => (l.config.dtype === "int32" || l.config.dtype === "int64" ? "i32" : "f32");
+  if (options.bind) {
+    const shapes = options.bind(order.filter(isInput).map((l) => ({ name: inputNameOf(l), dtype: dtypeOf(l), dims: shapeOf(l)?.map((s) => s ?? undefined) })));
+    if (!shapes) return undefined;
+    options = { ...options, inputs: shapes };
+  }
   for (const l of order) {
-    const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && Array.isArray(l.config.batch_input_shape));
-    if (isInput) {
-      const shape = (l.config.batch_input_shape ?? l.config.batchInputShape) as (number | null)[] | undefined;
-      // Keras names the implicit input of a Sequential model "<first layer>_input".
-      const inputName = l.className === "InputLayer" ? l.name : `${l.name}_input`;
+    if (isInput(l)) {
+      const shape = shapeOf(l);
+      const inputName = inputNameOf(l);
       const given = options.inputs?.[inputName] ?? options.inputs?.[l.name];
       let dims: number[];
       if (given) dims = given;
@@ -192,10 +200,9 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
         if (unbound.length) throw new KerasError("PAR6014", `input ${l.name} [${shape.map((s) => s ?? "?").join("x")}] has unknown dims at axis ${unbound.join(", ")}; bind the batch with --batch N or give --input ${l.name}=...`);
         dims = shape.map((s) => s ?? options.batch!);
       }
-      const dtype = l.config.dtype === "int32" || l.config.dtype === "int64" ? "i32" : "f32";
-      const id = b.input(inputName, dtype, dims);
+      const id = b.input(inputName, dtypeOf(l), dims);
       let t: Tensor = { id, nchw: false };
-      if (dims.length === 4 && dtype === "f32") t = { id: must(b.op(`${l.name}_nchw`, "transpose", { perm: [0, 3, 1, 2] }, [id], `input ${l.name}`)), nchw: true };
+      if (dims.length === 4 && dtypeOf(l) === "f32") t = { id: must(b.op(`${l.name}_nchw`, "transpose", { perm: [0, 3, 1, 2] }, [id], `input ${l.name}`)), nchw: true };
       if (l.className === "InputLayer") {
         values.set(l.name, t);
         continue;

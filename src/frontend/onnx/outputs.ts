@@ -2,13 +2,13 @@
 // computed from the inputs.
 
 import type { Diagnostics } from "../../core/diagnostics.js";
-import { addTrainingLoss, type GraphBuilder, type ImportOptions, type ModelOutput } from "../import-build.js";
+import { addTrainingLoss, type GraphBuilder, type ImportOptions, type ModelTensor } from "../import-build.js";
 import type { OnnxModel } from "./decode.js";
 import type { Val } from "./values.js";
 
 /** The graph outputs computed from the inputs (constant outputs have no par tensor), in the model's order. */
-export function modelOutputs(model: OnnxModel, values: ReadonlyMap<string, Val>): ModelOutput[] {
-  const out: ModelOutput[] = [];
+export function modelOutputs(model: OnnxModel, values: ReadonlyMap<string, Val>): ModelTensor[] {
+  const out: ModelTensor[] = [];
   for (const o of model.graph.outputs) {
     const v = values.get(o.name);
     if (v?.kind === "tensor") out.push({ name: o.name, tensor: v.id });

@@ -1,0 +1,182 @@
+// What `par forward` does, as functions: bind .npy arrays to a model's inputs (by name, or
+// in the order the model declares its inputs), load the model with the arrays' shapes,
+// and run its forward pass on one device (src/runtime/exec/forward.ts) with its own
+// weights (an imported model's; a .par model's seeded init). The outputs are the model's
+// own (an ONNX model's graph outputs, a .par model's loss inputs), never the training loss
+// par appends. Binding problems are coded errors (PAR6042-PAR6045) naming the input.
+
+import type { Diagnostics } from "../core/diagnostics.js";
+import type { DType } from "../core/tensor.js";
+import { lower, singleDeviceStrategy } from "../codegen/lower.js";
+import type { DeclaredInput, ModelTensor } from "../frontend/import-build.js";
+import { loadModel, type LoadedModel, type LoadModelOptions } from "../frontend/load-model.js";
+import type { NpyArray } from "../frontend/npy.js";
+import type { Graph } from "../ir/graph.js";
+import type { TF } from "../ops/contract.js";
+import { runForward } from "../runtime/exec/forward.js";
+import type { BufferData } from "../runtime/exec/regions.js";
+import { SINGLE_MESH } from "./commands/compile-source.js";
+
+/** An array for a model input: named (`--input NAME=FILE`) or positional (`--input FILE`). */
+export interface GivenArray {
+  name?: string;
+  /** Where it came from, for messages (a file path). */
+  source: string;
+  array: NpyArray;
+}
+
+export interface ForwardOutput {
+  name: string;
+  shape: number[];
+  dtype: "f32" | "i32";
+  data: Float32Array | Int32Array;
+}
+
+const FLOAT_ARRAYS = ["f4"];
+const INT_ARRAYS = ["i4", "i8", "u1", "b1"];
+
+const fmt = (dims: readonly (number | string | undefined)[]) => `[${dims.map((d) => d ?? "?").join(", ")}]`;
+
+/** Which array feeds which declared input: named ones by name, the rest in declaration order. */
+function pair(declared: readonly DeclaredInput[], given: readonly GivenArray[], d: Diagnostics): Map<string, GivenArray> | undefined {
+  const out = new Map<string, GivenArray>();
+  const names = declared.map((i) => i.name);
+  let ok = true;
+  for (const g of given.filter((x) => x.name !== undefined)) {
+    if (!names.includes(g.name!)) {
+      d.error("PAR6042", `--input ${g.name}=${g.source}: the model has no input \`${g.name}\``, { expected: `one of ${names.join(", ") || "(no inputs)"}` });
+      ok = false;
+    } else if (out.has(g.name!)) {
+      d.error("PAR6042", `--input ${g.name} is given twice`, { expected: "one array per input" });
+      ok = false;
+    } else out.set(g.name!, g);
+  }
+  const free = names.filter((n) => !out.has(n));
+  const unnamed = given.filter((x) => x.name === undefined);
+  if (unnamed.length > free.length) {
+    d.error("PAR6042", `${unnamed.length} unnamed --input arrays, but only ${free.length} model input${free.length === 1 ? " is" : "s are"} left for them (${free.join(", ") || "none"})`, { expected: `at most ${free.length}`, hint: "name the inputs: --input NAME=FILE.npy" });
+    return undefined;
+  }
+  unnamed.forEach((g, i) => out.set(free[i], g));
+  const missing = names.filter((n) => !out.has(n));
+  if (missing.length) {
+    const want = declared.filter((i) => missing.includes(i.name)).map((i) => `${i.name} ${i.dtype}${i.dims ? fmt(i.dims) : ""}`);
+    d.error("PAR6045", `no array for model input${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, { expected: want.join("; "), hint: `give each with --input NAME=FILE.npy (inputs in order: ${names.join(", ")})` });
+    ok = false;
+  }
+  return ok ? out : undefined;
+}
+
+/** Checks an array against a declared input: its dtype kind, rank and fixed dims. */
+function checkArray(input: DeclaredInput, g: GivenArray, d: Diagnostics): boolean {
+  const a = g.array;
+  const kinds = input.dtype === "f32" ? FLOAT_ARRAYS : INT_ARRAYS;
+  if (!kinds.includes(a.dtype)) {
+    d.error("PAR6043", `input \`${input.name}\` (${g.source}): the model expects ${input.dtype === "f32" ? "float32" : "integers"}, the array holds ${a.dtype}`, {
+      expected: input.dtype === "f32" ? "a float32 array ('<f4')" : "an integer or bool array ('<i8', '<i4', '|u1', '|b1')",
+      hint: input.dtype === "f32" ? "save array.astype(numpy.float32)" : "save array.astype(numpy.int64)",
+    });
+    return false;
+  }
+  const dims = input.dims;
+  const clash = dims !== undefined && (dims.length !== a.shape.length || dims.some((x, i) => typeof x === "number" && x !== a.shape[i]));
+  if (clash || a.shape.some((x) => x < 1)) {
+    d.error("PAR6044", `input \`${input.name}\` (${g.source}): the model expects ${dims ? fmt(dims) : "a non-empty array"}, the array is ${fmt(a.shape)}`, {
+      expected: dims ? `shape ${fmt(dims)} (named or unknown dims take any positive size)` : "every dim ≥ 1",
+      hint: "reshape the array, or re-export the model with dynamic axes for the dims that vary",
+    });
+    return false;
+  }
+  return true;
+}
+
+/** Values for a par input of `dtype` from an array (integers checked to fit int32). */
+function bufferOf(g: GivenArray, dtype: DType, d: Diagnostics, name: string): BufferData | undefined {
+  const a = g.array;
+  if (dtype === "f32") return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as Float64Array);
+  const out = new Int32Array(a.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = typeof a.data[i] === "bigint" ? Number(a.data[i]) : (a.data[i] as number);
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      d.error("PAR6043", `input \`${name}\` (${g.source}): value ${String(a.data[i])} at flat index ${i} does not fit par's int32 indices`, { expected: "integers in [-2^31, 2^31)" });
+      return undefined;
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The inputs of a .par model that the model reads (not only its losses' labels or targets). */
+export function parModelInputs(graph: Graph): ModelTensor[] {
+  return graph.inputs.filter((id) => graph.tensor(id).consumers.some((c) => !graph.lossOps().some((o) => o.name === c.op))).map((id) => ({ name: id, tensor: id }));
+}
+
+/** A .par model's outputs: what its losses train (else the tensors no op reads). */
+export function parModelOutputs(graph: Graph): ModelTensor[] {
+  const losses = graph.lossOps();
+  const ids = losses.length ? losses.map((o) => o.inputs[0]) : graph.outputs();
+  return [...new Set(ids)].map((id) => ({ name: id, tensor: id }));
+}
+
+export interface ForwardModel {
+  model: LoadedModel;
+  inputs: ModelTensor[];
+  outputs: ModelTensor[];
+  /** Par input tensor id → values. */
+  feeds: Map<string, BufferData>;
+  /** Model input name → the array bound to it. */
+  bound: Map<string, GivenArray>;
+}
+
+/**
+ * Loads `path` with its inputs bound to `given` arrays (their shapes bind symbolic dims);
+ * undefined after reporting coded errors into `d`.
+ */
+export function loadForForward(path: string, given: readonly GivenArray[], ctx: { sources: Map<string, string>; diagnostics: Diagnostics; cwd?: string }, options: Omit<LoadModelOptions, "bind" | "inputs" | "batch"> = {}): ForwardModel | undefined {
+  const d = ctx.diagnostics;
+  let bound: Map<string, GivenArray> | undefined;
+  const bind = (declared: DeclaredInput[]): Record<string, number[]> | undefined => {
+    bound = pair(declared, given, d);
+    if (!bound) return undefined;
+    let ok = true;
+    for (const input of declared) ok = checkArray(input, bound.get(input.name)!, d) && ok;
+    return ok ? Object.fromEntries(declared.map((i) => [i.name, bound!.get(i.name)!.array.shape])) : undefined;
+  };
+  const before = d.errors.length;
+  const model = loadModel(path, ctx, { ...options, bind });
+  if (!model || d.errors.length > before) return undefined;
+  let inputs = model.inputs;
+  let outputs = model.outputs;
+  if (model.format === "par") {
+    inputs = parModelInputs(model.graph);
+    outputs = parModelOutputs(model.graph);
+    // A .par model's shapes come from its parameters: the arrays must match them.
+    const declared = inputs.map((i): DeclaredInput => ({ name: i.name, dtype: model.graph.tensor(i.tensor).type.dtype, dims: model.graph.tensor(i.tensor).type.shape }));
+    if (!bind(declared)) return undefined;
+  }
+  if (!inputs || !outputs || !bound) throw new Error(`model ${path} was loaded without its inputs and outputs`);
+  const feeds = new Map<string, BufferData>();
+  for (const i of inputs) {
+    const data = bufferOf(bound.get(i.name)!, model.graph.tensor(i.tensor).type.dtype, d, i.name);
+    if (!data) return undefined;
+    feeds.set(i.tensor, data);
+  }
+  return { model, inputs, outputs, feeds, bound };
+}
+
+/**
+ * The model's outputs on its bound inputs, computed on one device by the tfjs runtime.
+ * Weights: the imported model's (reading a missing side file throws PAR6008), or the
+ * seeded initial values of a .par model.
+ */
+export async function runModelForward(m: ForwardModel, tf: TF, seed = 1): Promise<ForwardOutput[]> {
+  const graph = m.model.graph;
+  const plan = lower(graph, singleDeviceStrategy(graph, SINGLE_MESH.name), SINGLE_MESH, { seed, optimizer: { kind: "sgd", learningRate: 0 } });
+  // The lazy weights are read one param at a time as runForward copies them in.
+  const values = await runForward(plan, tf, m.feeds, m.model.weights ?? new Map<string, Float32Array>(), m.outputs.map((o) => o.tensor));
+  return m.outputs.map((o) => {
+    const t = graph.tensor(o.tensor).type;
+    const data = values.get(o.tensor)!;
+    return { name: o.name, shape: [...t.shape], dtype: t.dtype === "f32" ? "f32" : "i32", data };
+  });
+}
