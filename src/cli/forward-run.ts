@@ -130,10 +130,18 @@ export interface ForwardModel {
 
 /**
  * Loads `path` with its inputs bound to `given` arrays (their shapes bind symbolic dims);
- * undefined after reporting coded errors into `d`.
+ * undefined after reporting coded errors into `ctx.diagnostics`.
  */
 export function loadForForward(path: string, given: readonly GivenArray[], ctx: { sources: Map<string, string>; diagnostics: Diagnostics; cwd?: string }, options: Omit<LoadModelOptions, "bind" | "inputs" | "batch"> = {}): ForwardModel | undefined {
-  const d = ctx.diagnostics;
+  return prepareForward((bind) => loadModel(path, ctx, { ...options, bind }), given, ctx.diagnostics);
+}
+
+/**
+ * A model ready for its forward pass: `load` loads it with the given binder of input
+ * shapes (a path through loadModel, or bytes through an importer), then the arrays become
+ * the feeds of its input tensors. Undefined after reporting coded errors into `d`.
+ */
+export function prepareForward(load: (bind: NonNullable<LoadModelOptions["bind"]>) => LoadedModel | undefined, given: readonly GivenArray[], d: Diagnostics): ForwardModel | undefined {
   let bound: Map<string, GivenArray> | undefined;
   const bind = (declared: DeclaredInput[]): Record<string, number[]> | undefined => {
     bound = pair(declared, given, d);
@@ -143,7 +151,7 @@ export function loadForForward(path: string, given: readonly GivenArray[], ctx: 
     return ok ? Object.fromEntries(declared.map((i) => [i.name, bound!.get(i.name)!.array.shape])) : undefined;
   };
   const before = d.errors.length;
-  const model = loadModel(path, ctx, { ...options, bind });
+  const model = load(bind);
   if (!model || d.errors.length > before) return undefined;
   let inputs = model.inputs;
   let outputs = model.outputs;
@@ -154,7 +162,7 @@ export function loadForForward(path: string, given: readonly GivenArray[], ctx: 
     const declared = inputs.map((i): DeclaredInput => ({ name: i.name, dtype: model.graph.tensor(i.tensor).type.dtype, dims: model.graph.tensor(i.tensor).type.shape }));
     if (!bind(declared)) return undefined;
   }
-  if (!inputs || !outputs || !bound) throw new Error(`model ${path} was loaded without its inputs and outputs`);
+  if (!inputs || !outputs || !bound) throw new Error(`model ${model.graph.name} was loaded without its inputs and outputs`);
   const feeds = new Map<string, BufferData>();
   for (const i of inputs) {
     const data = bufferOf(bound.get(i.name)!, model.graph.tensor(i.tensor).type.dtype, d, i.name);

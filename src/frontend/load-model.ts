@@ -192,7 +192,8 @@ function checkApplicable(format: ModelFormat, path: string, options: LoadModelOp
   return false;
 }
 
-function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
+/** An importer's result as a LoadedModel. */
+export function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
   return { graph: m.graph, weights: m.weights, missingWeights: m.missingWeights, format, parameters: m.parameters, inputs: m.inputs, outputs: m.outputs, loss: m.loss };
 }
 

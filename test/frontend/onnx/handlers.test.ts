@@ -77,6 +77,13 @@ describe("conv-pool", () => {
     expect(r.model!.graph.op("c_pad").attrs).toMatchObject({ pads: [0, 0, 0, 1, 0, 0, 1, 0] });
   });
 
+  it("Conv pads as wide as the kernel (a 1×1 conv with pads 1) also become an explicit pad", () => {
+    const r = importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "/c/Conv", [intsAttr("pads", [1, 1, 1, 1])])], inputs: img, initializers: [floats("w", [4, 3, 1, 1])] });
+    expect(r.codes).toEqual([]);
+    expect(r.ops).toEqual(["c_pad:pad", "c:conv2d"]);
+    expect(r.model!.graph.tensor("c").type.shape).toEqual([2, 4, 10, 10]);
+  });
+
   it("AveragePool with padding excluded from the count is PAR6016", () => {
     const r = importSpec({ nodes: [node("AveragePool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [3, 3]), intsAttr("pads", [1, 1, 1, 1])])], inputs: img });
     expect(r.codes).toEqual(["PAR6016"]);

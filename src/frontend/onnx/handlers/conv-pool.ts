@@ -39,8 +39,10 @@ const conv: OnnxOpHandler = (plain) => {
   const group = cx.attr.int("group", 1);
   const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
   let padding = [pads[0], pads[1]];
-  if (pads[0] !== pads[2] || pads[1] !== pads[3]) {
-    // par's conv2d pads symmetrically; an explicit zero pad first gives the same windows.
+  const extent = kernel.map((k, a) => dilations[a] * (k - 1) + 1);
+  if (pads[0] !== pads[2] || pads[1] !== pads[3] || padding.some((p, a) => p >= extent[a])) {
+    // par's conv2d pads symmetrically, by less than the kernel's extent; an explicit zero
+    // pad first gives the same windows.
     const p = cx.emit("pad", { pads: [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]] }, [x], `${cx.base}_pad`);
     if (!p) return false;
     x = p[0];
