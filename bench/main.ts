@@ -1,6 +1,7 @@
 // `npm run bench [-- SECTION...]`: performance figures, each section printing ratios
 // measured side by side in one run (the machines are shared and noisy).
 import { runFidelityBench } from "./fidelity.js";
+import { runImportBench } from "./import.js";
 import { parseBench } from "./parse.js";
 import { runRuntimeBench } from "./runtime.js";
 import { runSearchBench } from "./search.js";
@@ -15,6 +16,7 @@ const SECTIONS: Section[] = [
   { name: "search", doc: "FlexFlow's six models on p100x16 and k80x64: search time, speed-up over data parallel and expert", run: runSearchBench },
   { name: "runtime", doc: "data parallel on 2 local devices vs 1; shm all-reduce and point-to-point bandwidth vs memcpy", run: runRuntimeBench },
   { name: "fidelity", doc: "simulated vs measured iteration time on the local mesh (target: median error ≤ 10 %, rank correlation ≥ 0.9)", run: runFidelityBench },
+  { name: "import", doc: "a generated 500 MB ONNX file: import time and peak RSS (target ≤ 15 s, ≤ 2 × file + 500 MB), and with its weights as external data", run: runImportBench },
   { name: "verify", doc: "the central property at ≥ 1,000 random graph × strategy cases", run: runVerifyBench, slow: true },
 ];
 

@@ -64,6 +64,8 @@ export interface LowerOptions {
    * (PAR5013 beyond PLAN_WEIGHTS_CAP_BYTES). Ids that are not params of the graph are ignored.
    */
   weights?: ReadonlyMap<string, Float32Array>;
+  /** Most bytes of given weights a plan may carry (default PLAN_WEIGHTS_CAP_BYTES; tests of large imported models raise it). */
+  weightsCapBytes?: number;
 }
 
 /** Every op as one task on device 0: the reference the verifier compares against. */
@@ -477,7 +479,7 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     const p = b.programs.get(d)!;
     return { device: d, buffers: [...p.buffers.values()], instructions: p.instructions };
   });
-  const given = options.weights && options.weights.size ? planWeightsOf(options.weights, new Map(params.map((p) => [p.id, p.spec.shape]))) : undefined;
+  const given = options.weights && options.weights.size ? planWeightsOf(options.weights, new Map(params.map((p) => [p.id, p.spec.shape])), options.weightsCapBytes) : undefined;
   const plan: Plan = {
     format: PLAN_FORMAT,
     version: PLAN_VERSION,

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
-import type { Graph } from "../ir/graph.js";
+import type { Graph, ParameterAccount } from "../ir/graph.js";
 import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram } from "./check.js";
 import type { ImportedModel, ImportOptions, LossChoice, LossKind, ModelTensor } from "./import-build.js";
@@ -71,6 +71,8 @@ export interface LoadModelResult {
   unsupported: { op: string; nodes: string[] }[];
   /** ONNX: nodes of supported op types in a form par cannot import, on a failed import. */
   unmappable?: UnmappableForm[];
+  /** ONNX: the parameter count, known from the initializers also when the graph does not import. */
+  account?: ParameterAccount;
   format?: ModelFormat;
 }
 
@@ -136,7 +138,9 @@ function readBytes(path: string, full: string, maxBytes: number, d: Diagnostics,
       d.error(tooLargeCode, `${path}: ${st.size} bytes, more than the import limit of ${maxBytes}`, { expected: `a model file of at most ${maxBytes} bytes` });
       return undefined;
     }
-    return new Uint8Array(readFileSync(full));
+    // A view of the Buffer, not a copy: a model file may be gigabytes.
+    const b = readFileSync(full);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     unreadable(path, full, e, d);
     return undefined;
@@ -273,7 +277,7 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
     const decoded = decodeOnnx(bytes, path, d);
     if (!decoded) return { unsupported: [], format };
     const r = importOnnxDetailed(decoded, path, { ...importOptions, freeze, dir: dirname(full) }, d);
-    return { model: r.model && fromImported(r.model, "onnx"), unsupported: r.unsupported, unmappable: r.unmappable, format };
+    return { model: r.model && fromImported(r.model, "onnx"), unsupported: r.unsupported, unmappable: r.unmappable, ...(r.account ? { account: r.account } : {}), format };
   }
 
   // model.json

@@ -47,7 +47,8 @@ export const importCommand: Command = {
     const failed = !r.model || diagnostics.hasErrors();
     if (failed) {
       ctx.report(diagnostics.items);
-      if (asJson) ctx.io.out(JSON.stringify({ file, format: r.format ?? null, ok: false, unsupported, unmappable: r.unmappable ?? [], errors: diagnostics.errors.map((d) => d.code) }, null, 2) + "\n");
+      const counts = r.account ? { parameters: r.account.parameters, trainableParameters: r.account.trainable, buffers: r.account.buffers } : {};
+      if (asJson) ctx.io.out(JSON.stringify({ file, format: r.format ?? null, ok: false, ...counts, unsupported, unmappable: r.unmappable ?? [], errors: diagnostics.errors.map((d) => d.code) }, null, 2) + "\n");
       return 1;
     }
     const { graph, weights, format, loss } = r.model!;

@@ -12,6 +12,7 @@
 // one run lists everything a model needs. docs/import.md lists every mapping.
 
 import type { Diagnostics } from "../../core/diagnostics.js";
+import type { ParameterAccount } from "../../ir/graph.js";
 import { GraphBuilder, identifierOf, type ImportOptions, type ImportedModel } from "../import-build.js";
 import { accountWeights } from "./accounting.js";
 import { createImportState, type ImportState } from "./context.js";
@@ -47,6 +48,8 @@ export interface OnnxImportResult {
   unsupported: { op: string; nodes: string[] }[];
   /** Nodes of supported op types whose form par cannot represent (PAR6016-PAR6020), grouped. */
   unmappable: UnmappableForm[];
+  /** The model's parameter count, known from its initializers even when the graph does not import. */
+  account?: ParameterAccount;
 }
 
 /**
@@ -81,22 +84,23 @@ export function importOnnxDetailed(model: OnnxModel, file: string, options: Impo
   reportUnsupported(unsupported, file, d);
   const weights = accountWeights(model, order, options.freeze ?? [], file, d);
   if (!weights) return failed(unsupported);
+  const account = weights.account;
   const b = new GraphBuilder(identifierOf(model.graph.name || file.replace(/^.*[\\/]/, "").replace(/\.onnx$/, ""), "model"), d);
   const values = valuesFromInitializers(model.graph);
-  if (!bindInputs(model, file, options, b, values, d)) return failed(unsupported);
+  if (!bindInputs(model, file, options, b, values, d)) return { ...failed(unsupported), account };
   const state = createImportState(b, values, model.opset, order, model.graph.outputs.map((o) => o.name), sharedInitializers(model, order));
   const unmappable = importNodes(state, order, new Set(unsupported.map((u) => u.op)), file, d);
-  if (unsupported.length || unmappable.length || d.hasErrors()) return failed(unsupported, unmappable);
+  if (unsupported.length || unmappable.length || d.hasErrors()) return { ...failed(unsupported, unmappable), account };
   warnCopiedSharedWeights(state, file, d);
   b.outputs = modelOutputs(model, values);
-  if (!addLossToOutputs(b, file, options, d)) return failed();
+  if (!addLossToOutputs(b, file, options, d)) return { ...failed(), account };
   for (const p of b.graph.params()) {
     // A param trains when it holds (part of) a trainable weight; one from buffers, from
     // constants that are no initializer, or that the file lacks (a missing bias) does not.
     if (!(b.sources.get(p.id) ?? []).some((s) => weights.trainable.has(s))) b.graph.frozen.add(p.id);
   }
-  b.graph.parameterAccount = weights.account;
-  return { model: b.result([]), unsupported: [], unmappable: [] };
+  b.graph.parameterAccount = account;
+  return { model: b.result([]), unsupported: [], unmappable: [], account };
 }
 
 /**

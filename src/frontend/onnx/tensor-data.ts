@@ -37,8 +37,11 @@ export function hasData(t: OnnxTensor): boolean {
   return !t.external || t.external.file !== undefined;
 }
 
-/** Bytes [from, to) of a tensor's external data; PAR6008 when the side file cannot give them. */
-function readExternal(t: OnnxTensor, from: number, to: number): Uint8Array {
+/**
+ * Bytes [from, to) of a tensor's external data, into `into` (a fresh array by default);
+ * PAR6008 when the side file cannot give them.
+ */
+function readExternal(t: OnnxTensor, from: number, to: number, into?: Uint8Array): Uint8Array {
   const ext = t.external!;
   if (ext.file === undefined) {
     throw parError("PAR6008", `the values of \`${t.name}\` are in the side file \`${ext.location}\`, which is missing`, {
@@ -46,7 +49,7 @@ function readExternal(t: OnnxTensor, from: number, to: number): Uint8Array {
       hint: "copy the model's external data file next to it; to start from random weights instead, import the model to .par (`par import`) and use that",
     });
   }
-  const out = new Uint8Array(to - from);
+  const out = into ? into.subarray(0, to - from) : new Uint8Array(to - from);
   let fd: number | undefined;
   try {
     fd = openSync(ext.file, "r");
@@ -126,8 +129,10 @@ export function intsOf(t: OnnxTensor): number[] {
   return v;
 }
 
-/** Bytes scanned at a time for external data (the scan keeps nothing). */
+/** Bytes scanned at a time (the scan keeps nothing). */
 const SCAN_CHUNK = 1 << 24;
+/** The scan's one aligned buffer, reused: a model's scan allocates nothing per tensor. */
+let scanBuffer: Uint8Array | undefined;
 
 /**
  * Whether a float tensor holds a NaN or an infinity (a −inf attention mask). Scans the
@@ -139,11 +144,12 @@ export function hasNonFinite(t: OnnxTensor): boolean | undefined {
   if (t.dataType !== ONNX_DTYPE.FLOAT || (!t.raw && !t.external)) return floatsOf(t).some((v) => !Number.isFinite(v));
   const total = elementsOf(t) * 4;
   // An f32 is finite unless all 8 exponent bits are set: test them on aligned copies.
-  const chunk = new Uint8Array(Math.min(total, SCAN_CHUNK));
+  scanBuffer ??= new Uint8Array(SCAN_CHUNK);
+  const chunk = scanBuffer;
   for (let from = 0; from < total; from += chunk.length) {
     const to = Math.min(total, from + chunk.length);
-    const part = t.raw ? t.raw.subarray(from, to) : readExternal(t, from, to);
-    chunk.set(part);
+    if (t.raw) chunk.set(t.raw.subarray(from, to));
+    else readExternal(t, from, to, chunk);
     const words = new Uint32Array(chunk.buffer, 0, (to - from) / 4);
     const exponent = LITTLE_ENDIAN ? 0x7f800000 : 0x0000807f;
     for (let i = 0; i < words.length; i++) if ((words[i] & exponent) === exponent) return true;

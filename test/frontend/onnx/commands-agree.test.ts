@@ -1,9 +1,10 @@
 // The same model, the same numbers everywhere: `parameters` (the file's float
 // initializers, each once) in par import, check, simulate, search, compile and the .par
 // header; and the training loss an imported model gets, with its reason.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../src/cli/main.js";
 import { captureIo } from "../../cli/cli-helpers.js";
@@ -73,6 +74,48 @@ describe("every command reports the same parameter count for the same model", ()
     expect([mse.loss.kind, mse.loss.reason]).toEqual(["mse", "--loss mse"]);
     const text = await par("check", "gpt.onnx", "--batch", "2");
     expect(text.out).toMatch(/loss {9}softmax_cross_entropy on head_matmul: the output \[2, 3, 11\] reads as per-token logits/);
+  });
+});
+
+describe("--freeze and failed imports on the command line", () => {
+  it("--freeze GLOB lowers trainableParameters; on a .par model it is a usage error (PAR4013)", async () => {
+    const j = JSON.parse((await par("check", "gpt.onnx", "--batch", "2", "--freeze", "wpe", "--json")).out).files[0].models[0];
+    expect([j.parameters, j.trainableParameters, j.buffers]).toEqual([V * D + P * D + T * T, V * D, T * T]);
+    writeFileSync(join(dir, "m.par"), "model m(batch = 2) {\n  input x : f32[batch, 3]\n  input y : i32[batch]\n  loss = softmax_cross_entropy(linear(x, out = 4), y)\n}\n");
+    const r = await par("compile", "m.par", "--freeze", "x*", "--strategy", "dp", "--mesh", "local", "--out", "m.json");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("PAR4013");
+  });
+
+  it("on a Keras model.json --freeze matches par param ids; a glob matching none is PAR6009", async () => {
+    const keras = join(fileURLToPath(new URL("../../fixtures/keras/", import.meta.url)));
+    for (const f of ["dense.json", "dense.weights.bin"]) copyFileSync(join(keras, f), join(dir, f));
+    const all = JSON.parse((await par("check", "dense.json", "--batch", "2", "--json")).out).files[0].models[0];
+    const frozen = JSON.parse((await par("check", "dense.json", "--batch", "2", "--freeze", "*.bias", "--json")).out).files[0].models[0];
+    expect(all.trainableParameters).toBe(all.parameters);
+    expect(frozen.parameters).toBe(all.parameters);
+    expect(frozen.trainableParameters).toBeLessThan(all.parameters);
+    const bad = await par("check", "dense.json", "--batch", "2", "--freeze", "nothing*", "--json");
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain("PAR6009");
+  });
+
+  it("a failed import --json still gives the parameters, the unsupported ops and the unmappable forms", async () => {
+    writeFileSync(
+      join(dir, "gaps.onnx"),
+      encodeOnnx({
+        nodes: [node("HardSwish", ["x"], ["a"], "hs"), node("Gemm", ["x", "w"], ["b"], "g", [{ name: "alpha", type: 1, f: 2 }]), node("Add", ["a", "b"], ["y"])],
+        inputs: [valueInfo("x", [2, 4])],
+        initializers: [floats("w", [4, 4])],
+      }),
+    );
+    const r = await par("import", "gaps.onnx", "--json");
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.ok).toBe(false);
+    expect([j.parameters, j.trainableParameters]).toEqual([16, 16]);
+    expect(j.unsupported).toEqual([{ op: "HardSwish", nodes: ["hs"] }]);
+    expect(j.unmappable).toEqual([{ op: "Gemm", code: "PAR6016", reason: "Gemm with alpha = 2, beta = 1 (par maps only alpha = beta = 1)", nodes: ["g"] }]);
   });
 });
 
