@@ -8,7 +8,7 @@
 // (src/frontend/load-model.ts); a flag that does not apply to its format is PAR4013.
 
 import { Diagnostics } from "../core/diagnostics.js";
-import type { LossKind } from "../frontend/import-build.js";
+import { appendableLossNames, type LossKind } from "../frontend/import-build.js";
 import { loadModelResult, type LoadedModel, type LoadModelOptions, type LoadModelResult } from "../frontend/load-model.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "./args.js";
 import type { CommandContext } from "./command.js";
@@ -32,11 +32,12 @@ export function modelFlag(args: ParsedArgs): string | undefined {
   return typeof args.flags.model === "string" ? args.flags.model : undefined;
 }
 
-export const LOSS_KINDS: readonly LossKind[] = ["softmax_cross_entropy", "mse"];
+/** The losses --loss may name: every loss an import can append (read from the op registry). */
+export const LOSS_KINDS: readonly LossKind[] = appendableLossNames();
 
 export const INPUT_FLAG: FlagSpec = { name: "input", kind: "string", value: "NAME=AxBx..", repeatable: true, doc: "imported models: an input's shape, e.g. --input image=2x3x224x224 (repeatable)" };
 export const BATCH_FLAG: FlagSpec = { name: "batch", kind: "int", value: "N", doc: "imported models: bind symbolic batch dims to N" };
-export const LOSS_FLAG: FlagSpec = { name: "loss", kind: "string", value: "KIND", doc: "imported models: the training loss appended: softmax_cross_entropy or mse (default by output)" };
+export const LOSS_FLAG: FlagSpec = { name: "loss", kind: "string", value: "KIND", doc: `imported models: the training loss appended: ${LOSS_KINDS.join(" or ")} (default by output)` };
 
 /** --input, --batch, --loss: the flags of imported models. */
 export const IMPORT_FLAGS: FlagSpec[] = [INPUT_FLAG, BATCH_FLAG, LOSS_FLAG];
@@ -72,8 +73,8 @@ export function parseBatch(args: ParsedArgs): number | undefined {
 export function parseLoss(args: ParsedArgs): LossKind | undefined {
   const l = args.flags.loss;
   if (l === undefined) return undefined;
-  if (typeof l !== "string" || !(LOSS_KINDS as readonly string[]).includes(l)) throw new UsageError(`unknown loss \`${String(l)}\``, `one of ${LOSS_KINDS.join(", ")}`);
-  return l as LossKind;
+  if (typeof l !== "string" || !LOSS_KINDS.includes(l)) throw new UsageError(`unknown loss \`${String(l)}\``, `one of ${LOSS_KINDS.join(", ")}`);
+  return l;
 }
 
 /** The LoadModelOptions the shared flags give (usage errors for malformed ones). */
