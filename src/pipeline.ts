@@ -242,11 +242,11 @@ export interface Verification extends VerifyResult {
   backend: BackendName;
 }
 
-/** verify: run `plan` and its `reference` in-process on the same data and weights and compare. */
-export function verify(plan: Plan, referencePlan: Plan, ctx: PipelineContext, options: VerifyStageOptions): Promise<Verification> {
+/** verify: run `plan` and its single-device reference (`reference`) in-process on the same data and weights and compare. */
+export function verify(plan: Plan, single: Plan, ctx: PipelineContext, options: VerifyStageOptions): Promise<Verification> {
   return timedAsync(ctx, "verify", async () => {
     const backend = await initBackend(options.backend ?? "auto");
-    const r = await verifyPlan(plan, referencePlan, backend.tf, { steps: options.steps, ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}) });
+    const r = await verifyPlan(plan, single, backend.tf, { steps: options.steps, ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}) });
     return { ...r, backend: backend.name };
   });
 }
