@@ -8,8 +8,10 @@ import type { Diagnostics } from "../core/diagnostics.js";
 import { volume, type DType, type TensorType } from "../core/tensor.js";
 import { Graph } from "../ir/graph.js";
 import { resolveAttrs } from "../ops/attrs.js";
+import { expandComposite } from "../ops/composite.js";
 import type { Attrs, InferContext } from "../ops/contract.js";
-import { getOp } from "../ops/registry.js";
+import { appendableLosses } from "../ops/properties.js";
+import { allOps, getOp } from "../ops/registry.js";
 import { NameTable } from "./naming.js";
 
 export interface ImportedModel {
@@ -22,7 +24,20 @@ export interface ImportedModel {
   unsupported: { op: string; nodes: string[] }[];
 }
 
-export type LossKind = "softmax_cross_entropy" | "mse";
+/** The op name of a training loss an import can append (see `appendableLossNames`). */
+export type LossKind = string;
+
+/**
+ * The losses an import can append (and `--loss` can name): losses of two inputs whose
+ * second is `labels` or a `target` (InputSpec.role), which the import adds as a new input.
+ */
+export function appendableLossNames(): string[] {
+  return appendableLosses(allOps()).map((e) => e.name);
+}
+
+/** The default losses: class logits are classified, anything else is regressed. */
+const CLASSIFICATION_LOSS: LossKind = "softmax_cross_entropy";
+const REGRESSION_LOSS: LossKind = "mse";
 
 export interface ImportOptions {
   /** Input shapes by model input name ("input" → [2, 3, 224, 224]), overriding the model's. */
@@ -93,9 +108,9 @@ export class GraphBuilder {
     if (!resolved) return fail();
     const sig = entry.infer(types, resolved, ctx);
     if (!sig) return fail();
-    if (!entry.expand) return this.graph.addOp({ name, op, attrs: resolved, inputs, sig }).outputs;
+    if (!entry.expansion) return this.graph.addOp({ name, op, attrs: resolved, inputs, sig }).outputs;
     const produced: string[][] = [];
-    for (const sub of entry.expand(types, resolved)) {
+    for (const sub of expandComposite(entry, resolved)) {
       const subEntry = getOp(sub.op)!;
       const subName = sub.suffix ? this.names.claim(`${name}.${sub.suffix}`) : name;
       const subInputs = sub.inputs.map((r) => (typeof r === "number" ? inputs[r] : produced[r.op][r.output]));
@@ -140,20 +155,27 @@ export class GraphBuilder {
 
 /**
  * Appends a training loss to `output` unless the graph already has one. Default by output
- * kind: class logits [N, C] get softmax_cross_entropy against a new i32 `labels` input of
- * shape [N]; anything else gets mse against a new f32 `target` input of its shape.
+ * kind: class logits [N, C] get softmax_cross_entropy, anything else mse. The loss's second
+ * input becomes a new graph input, made from its declared role: `labels` are i32 shaped
+ * like the output without its class axis ([N]), a `target` is f32 of the output's shape.
  */
 export function addTrainingLoss(b: GraphBuilder, output: string, loss: LossKind | undefined, diagnostics: Diagnostics): boolean {
   if (b.graph.lossOps().length > 0) return true;
   const t = b.type(output);
-  const kind: LossKind = loss ?? (t.shape.length === 2 && t.shape[1] > 1 ? "softmax_cross_entropy" : "mse");
-  if (kind === "softmax_cross_entropy" && t.shape.length < 2) {
-    diagnostics.error("PAR6021", `softmax_cross_entropy needs class logits [batch, ..., classes], but the model output \`${output}\` is [${t.shape.join(", ")}]`, {
+  const kind: LossKind = loss ?? (t.shape.length === 2 && t.shape[1] > 1 ? CLASSIFICATION_LOSS : REGRESSION_LOSS);
+  const entry = appendableLosses(allOps()).find((e) => e.name === kind);
+  if (!entry) {
+    diagnostics.error("PAR6021", `\`${kind}\` is not a training loss par can append to an imported model`, { expected: `one of ${appendableLossNames().join(", ")}` });
+    return false;
+  }
+  const other = entry.inputs[1];
+  if (other.role === "labels" && t.shape.length < 2) {
+    diagnostics.error("PAR6021", `${kind} needs class logits [batch, ..., classes], but the model output \`${output}\` is [${t.shape.join(", ")}]`, {
       expected: "an output of rank ≥ 2",
-      hint: "use loss mse",
+      hint: `use loss ${REGRESSION_LOSS}`,
     });
     return false;
   }
-  const other = kind === "softmax_cross_entropy" ? b.input("labels", "i32", t.shape.slice(0, -1), t.dims.slice(0, -1)) : b.input("target", "f32", t.shape, t.dims);
-  return b.op("loss", kind, {}, [output, other], `the training loss on \`${output}\``) !== undefined;
+  const id = other.role === "labels" ? b.input(other.name, "i32", t.shape.slice(0, -1), t.dims.slice(0, -1)) : b.input(other.name, "f32", t.shape, t.dims);
+  return b.op("loss", kind, {}, [output, id], `the training loss on \`${output}\``) !== undefined;
 }
