@@ -27,16 +27,10 @@ interface Finding {
 }
 
 /**
- * Known violations in files another engineer owns (issue 16), each with why it is left.
+ * Known violations, each with why it is left.
  * The test fails when one no longer occurs, so the list only shrinks.
  */
-const KNOWN: readonly { file: string; text: string; why: string }[] = [
-  {
-    file: "src/frontend/onnx/import.ts",
-    text: 'kind === "bias_add"',
-    why: "picks the parameter name (bias or weight) by op name; the ONNX importer's owner can read it from the entry's ParamSpec",
-  },
-];
+const KNOWN: readonly { file: string; text: string; why: string }[] = [];
 
 /** True when `t` is a string-literal type (or a union of them) naming registered ops only. */
 function isOpLiteralType(t: ts.Type, ops: ReadonlySet<string>): boolean {
