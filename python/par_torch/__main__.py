@@ -207,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     except EngineError as e:
         _report_error(e.record(), as_json)
         return 2 if e.code == "PAR8015" else 1
+    except ModuleNotFoundError as e:
+        if e.name != "torch":
+            raise
+        _report_error(EngineError("PAR8001", f"{sys.executable} cannot import torch").record(), as_json)
+        return 1
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - never a traceback for the user
