@@ -71,9 +71,7 @@ def _report_error(rec: dict, as_json: bool) -> None:
 
 
 def cmd_run(a) -> int:
-    from .launcher import env_main, env_rank_config, launch
     from .plan import load_plan
-    from .trace import write_trace
 
     if a.steps < 1:
         raise EngineError("PAR8015", f"--steps {a.steps}: at least 1")
@@ -85,6 +83,10 @@ def cmd_run(a) -> int:
         from .feeds import check_data_dir
 
         check_data_dir(plan, a.data)  # a bad file is reported once, before any rank starts
+    # torch is imported only now: bad input is reported without paying its import.
+    from .launcher import env_main, env_rank_config, launch
+    from .trace import write_trace
+
     ordered = True if a.ordered_p2p else None
     env_cfg = env_rank_config(a.device, a.timeout, ordered)
     if env_cfg is not None:
@@ -96,6 +98,8 @@ def cmd_run(a) -> int:
     nproc = a.nproc if a.nproc is not None else len(plan.devices)
     if nproc != len(plan.devices):
         raise EngineError("PAR8005", f"--nproc {nproc}, but the plan has {len(plan.devices)} devices")
+    if a.device == "cuda":
+        check_cuda(nproc)
     records: list[dict] = []
     start_info: dict = {}
 
@@ -126,9 +130,24 @@ def cmd_run(a) -> int:
     return 0
 
 
+def check_cuda(nproc: int) -> None:
+    """--device cuda needs a CUDA device per rank and NCCL (checked before any rank starts)."""
+    import torch
+    import torch.distributed as dist
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count < nproc:
+        raise EngineError("PAR8003", f"--device cuda with {nproc} ranks, but this machine has {count} CUDA device(s)")
+    if not dist.is_nccl_available():
+        raise EngineError("PAR8003", "--device cuda needs torch built with NCCL")
+
+
 def cmd_serve(a) -> int:
     from .launcher import launch
     from .plan import load_plan
+
+    if a.device == "cuda":
+        check_cuda(a.nproc)
 
     counts: dict[int, int] = {}
 

@@ -49,16 +49,16 @@ class P2P:
         """Ordered mode: the sender's sends to this rank within one step, in its order."""
         self.expect[sender] = messages
 
-    def recv(self, sender: int, tag: str, step: int, out: torch.Tensor, what: str) -> None:
+    def recv(self, sender: int, tag: str, step: int, out: torch.Tensor) -> None:
         """Receives message `tag` from `sender` into `out` (a contiguous tensor)."""
         if not self.ordered:
-            self._wait(dist.irecv(out, sender, tag=self.int_tag(tag, step)), what)
+            self._wait(dist.irecv(out, sender, tag=self.int_tag(tag, step)))
             return
         key = (sender, tag)
         if key not in self.staged:
             self._post_until(sender, tag, step, out)
         work, buf = self.staged.pop(key)
-        self._wait(work, what)
+        self._wait(work)
         if buf is not out:
             out.copy_(buf)
 
@@ -77,26 +77,27 @@ class P2P:
             raise EngineError("PAR8004", f"no send of tag {tag} from rank {sender} in the plan")
         self.cursor[sender] = i
 
-    def finish_step(self, what: str) -> None:
+    def finish_step(self) -> None:
         for work, _ in self.pending:
-            self._wait(work, what)
+            self._wait(work)
         self.pending.clear()
         self.cursor.clear()
         if self.staged:
             raise EngineError("PAR8004", f"messages received but never used: {sorted(t for _, t in self.staged)}")
 
-    def _wait(self, work, what: str) -> None:
+    def _wait(self, work) -> None:
         try:
             work.wait(self.timeout)
         except RuntimeError as e:
-            raise comm_error(e, what) from None
+            raise comm_error(e) from None
 
 
-def comm_error(e: BaseException, what: str) -> EngineError:
-    """A communication failure as a coded error: a timeout, or a peer gone."""
-    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+def comm_error(e: BaseException) -> EngineError:
+    """A communication failure as a coded error: a timeout, or a peer gone. The caller
+    attaches where it happened (`where`)."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     if "timed out" in text.lower() or "timeout" in text.lower():
-        return EngineError("PAR8008", f"{what}: waited past the timeout ({text})")
-    err = EngineError("PAR8007", f"{what}: a peer is gone ({text})")
+        return EngineError("PAR8008", f"waited past the timeout ({text})")
+    err = EngineError("PAR8007", f"a peer is gone ({text})")
     err.secondary = True  # type: ignore[attr-defined]
     return err

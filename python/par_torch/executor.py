@@ -375,7 +375,6 @@ class Executor:
         tag = ins["tag"]
         T = self.T
         p2p = self.p2p
-        what = f"device {self.device_index}: {instruction_label(ins)}"
         shape = region.shape()
         dtype = DTYPES[self.specs[ins["dst"]]["dtype"]]
         dev = self.dev
@@ -383,10 +382,10 @@ class Executor:
         def recv(step: int) -> None:
             view = T[d][ix]
             if direct and view.is_contiguous():
-                p2p.recv(sender, tag, step, view, what)
+                p2p.recv(sender, tag, step, view)
                 return
             tmp = torch.empty(shape, dtype=dtype, device=dev)
-            p2p.recv(sender, tag, step, tmp, what)
+            p2p.recv(sender, tag, step, tmp)
             if accumulate:
                 view.add_(tmp)
             else:
@@ -395,7 +394,12 @@ class Executor:
 
     # ------------------------------------------------------------------ run
 
-    def _start_allreduce(self, a: int) -> None:
+    def _where(self, step: int, index: int) -> str:
+        if 0 <= index < len(self.instructions):
+            return f"device {self.device_index}, step {step}, instruction {index} ({instruction_label(self.instructions[index])})"
+        return f"device {self.device_index}, end of step {step}"
+
+    def _start_allreduce(self, a: int, step: int) -> None:
         ins = self.instructions[a]
         group = self.groups.get(tuple(self.plan.rank_of(d) for d in ins["group"]))
         if group is None:
@@ -403,16 +407,20 @@ class Executor:
         try:
             self.pending_allreduce[a] = self.coll.all_reduce(self.T[self.slot[ins["buf"]]], group, async_op=True)
         except RuntimeError as e:
-            raise comm_error(e, f"device {self.device_index}: {instruction_label(ins)}") from None
+            err = comm_error(e)
+            err.where = self._where(step, a)  # type: ignore[attr-defined]
+            raise err from None
 
-    def _wait_allreduce(self, a: int) -> None:
+    def _wait_allreduce(self, a: int, step: int) -> None:
         work = self.pending_allreduce.pop(a, None)
         if work is None:
             return
         try:
             work.wait(_timedelta(self.timeout_s))
         except RuntimeError as e:
-            raise comm_error(e, f"device {self.device_index}: {instruction_label(self.instructions[a])}") from None
+            err = comm_error(e)
+            err.where = self._where(step, a)  # type: ignore[attr-defined]
+            raise err from None
 
     def step(self, step: int, timer) -> float:
         """Runs the program once (training step `step`, 0-based); this device's loss share."""
@@ -428,10 +436,10 @@ class Executor:
                 for i, run in enumerate(steps):
                     if i in wait_before:
                         for a in wait_before[i]:
-                            self._wait_allreduce(a)
+                            self._wait_allreduce(a, step)
                     if i in start_at:
                         for a in start_at[i]:
-                            self._start_allreduce(a)
+                            self._start_allreduce(a, step)
                     if record:
                         starts[i] = timer.mark()
                         run(step)
@@ -440,17 +448,16 @@ class Executor:
                         run(step)
                 i = len(steps)
                 for a in self.wait_at_end:
-                    self._wait_allreduce(a)
-                self.p2p.finish_step(f"device {self.device_index}: end of step {step}")
+                    self._wait_allreduce(a, step)
+                self.p2p.finish_step()
         except EngineError as e:
-            if 0 <= i < len(self.instructions):
-                e.where = f"device {self.device_index}, step {step}, instruction {i} ({instruction_label(self.instructions[i])})"  # type: ignore[attr-defined]
+            if getattr(e, "where", None) is None:
+                e.where = self._where(step, i)  # type: ignore[attr-defined]
             raise
         except Exception as e:  # a kernel's or torch's error: coded, with where it happened
-            where = f"device {self.device_index}, step {step}, instruction {i} ({instruction_label(self.instructions[i])})" if 0 <= i < len(self.instructions) else f"device {self.device_index}, step {step}"
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            err = EngineError("PAR8006", f"{where}: {text}")
-            err.where = where  # type: ignore[attr-defined]
+            err = EngineError("PAR8006", text)
+            err.where = self._where(step, i)  # type: ignore[attr-defined]
             raise err from None
         if self.tape:
             self.tape.clear()

@@ -73,8 +73,7 @@ function probe(python: string, env: NodeJS.ProcessEnv): TorchPython | string {
 const cache = new Map<string, TorchPython>();
 
 /** The first candidate that can import torch ≥ 1.13 (cached per candidate list). */
-export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPython {
-  const candidates = pythonCandidates(env);
+export function findTorchPython(env: NodeJS.ProcessEnv = process.env, candidates = pythonCandidates(env)): TorchPython {
   const key = candidates.join("\0");
   const hit = cache.get(key);
   if (hit) return hit;

@@ -34,6 +34,8 @@ export interface TorchRunOptions {
   /** torch threads per rank (default: cores / ranks). */
   threads?: number;
   onStep?: (step: number, loss: number, ms: number) => void;
+  /** Called once the ranks are up, with their process ids. */
+  onStart?: (info: { pids: number[]; launcherPid: number | undefined }) => void;
   python?: TorchPython;
   env?: NodeJS.ProcessEnv;
 }
@@ -72,7 +74,10 @@ export async function runPlanTorch(plan: Plan, options: TorchRunOptions): Promis
     const builder = new ResultBuilder();
     let error: EngineRecord | undefined;
     const proc = startEngine(python.python, args, (rec) => {
-      if (rec.event === "start") builder.start(rec);
+      if (rec.event === "start") {
+        builder.start(rec);
+        options.onStart?.({ pids: (rec.pids ?? []) as number[], launcherPid: proc.child.pid });
+      }
       else if (rec.event === "step") {
         builder.step(rec);
         options.onStep?.(rec.step as number, rec.loss as number, rec.ms as number);
