@@ -43,10 +43,8 @@ def check_data_dir(plan: Plan, data_dir: str) -> dict[str, tuple[NpyArray, int]]
             continue
         batch = shape[0]
         if len(arr.shape) != len(shape) or list(arr.shape[1:]) != shape[1:] or arr.shape[0] < batch or arr.shape[0] % batch != 0:
-            raise EngineError(
-                "PAR8010",
-                f"{arr.path}: shape {list(arr.shape)} does not fit input {t['id']} {shape}; expected [k·{batch}, {', '.join(map(str, shape[1:]))}] (k ≥ 1 batches)".replace("[k·" + str(batch) + ", ]", f"[k·{batch}]"),
-            )
+            expected = "[" + ", ".join([f"k·{batch}"] + [str(s) for s in shape[1:]]) + "]"
+            raise EngineError("PAR8010", f"{arr.path}: shape {list(arr.shape)} does not fit input {t['id']} {shape}; expected {expected} (k ≥ 1 batches)")
         out[t["id"]] = (arr, arr.shape[0] // batch)
     return out
 

@@ -6,4 +6,5 @@ export { runPlanTorch, signedPlan, type TorchDevice, type TorchRunOptions, type 
 export type { TorchMeasuredStep, TorchRunResult, TorchTimeline } from "./result.js";
 export { readDump, type DumpedTensors } from "./dump.js";
 export { TorchServer, type TorchJobOptions, type TorchServerOptions } from "./server.js";
+export { exportTorchJob, type TorchExport, type TorchExportOptions } from "./export.js";
 export { compareTorchRuns, verifyPlanTorch, verificationError, type TorchVerifyOptions, type TorchVerifyResult } from "./verify.js";
