@@ -7,4 +7,5 @@ export type { TorchMeasuredStep, TorchRunResult, TorchTimeline } from "./result.
 export { readDump, type DumpedTensors } from "./dump.js";
 export { TorchServer, type TorchJobOptions, type TorchServerOptions } from "./server.js";
 export { exportTorchJob, type TorchExport, type TorchExportOptions } from "./export.js";
+export { profilePlanTorch, type TorchCostEntry, type TorchCostTable, type TorchProfileOptions } from "./profile.js";
 export { compareTorchRuns, verifyPlanTorch, verificationError, type TorchVerifyOptions, type TorchVerifyResult } from "./verify.js";

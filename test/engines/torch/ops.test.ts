@@ -25,7 +25,7 @@ function stressStrategy(g: Graph, op: string, seed: number): Strategy {
   const s = randomStrategy(g, seed, DEVICES);
   for (const o of g.topoOrder()) {
     if (o.op !== op) continue;
-    const degrees = o.sig.space.map((d) => (d.splittable !== false && d.size >= 2 ? 2 : 1));
+    const degrees = o.sig.space.map((d): number => (d.splittable !== false && d.size >= 2 ? 2 : 1));
     const tasks = degrees.reduce((a, b) => a * b, 1);
     s.ops[o.name] = { degrees, devices: Array.from({ length: tasks }, (_, i) => (i + seed) % DEVICES) };
   }
