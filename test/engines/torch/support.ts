@@ -20,8 +20,10 @@ function locate(): TorchPython | undefined {
 
 export const TORCH = locate();
 
-/** `describe` when a Python with torch is installed, else a skipped suite. */
-export const describeTorch = TORCH ? describe : describe.skip;
+/** A suite that runs when a Python with torch is installed, and is skipped (reported) otherwise. */
+export function describeTorch(name: string, body: () => void): void {
+  describe.skipIf(TORCH === undefined)(name, body);
+}
 
 /**
  * Cross-engine tolerance: the torch engine's losses, last gradients and weights against the
