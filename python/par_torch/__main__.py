@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 
@@ -83,6 +84,8 @@ def cmd_run(a) -> int:
         from .feeds import check_data_dir
 
         check_data_dir(plan, a.data)  # a bad file is reported once, before any rank starts
+    nproc = a.nproc if a.nproc is not None else len(plan.devices)
+    set_blas_threads(a.threads, nproc)
     # torch is imported only now: bad input is reported without paying its import.
     from .launcher import env_main, env_rank_config, launch
     from .trace import write_trace
@@ -95,7 +98,6 @@ def cmd_run(a) -> int:
         if env_cfg.world != len(plan.devices):
             raise EngineError("PAR8005", f"the plan has {len(plan.devices)} devices, the job {env_cfg.world} ranks")
         return env_main(env_cfg, Job(**job), a.trace, plan.raw)
-    nproc = a.nproc if a.nproc is not None else len(plan.devices)
     if nproc != len(plan.devices):
         raise EngineError("PAR8005", f"--nproc {nproc}, but the plan has {len(plan.devices)} devices")
     if a.device == "cuda":
@@ -130,6 +132,18 @@ def cmd_run(a) -> int:
     return 0
 
 
+def set_blas_threads(threads: int | None, local_ranks: int) -> None:
+    """Thread pools of the BLAS under torch (OpenBLAS in Debian's build) size themselves from
+    the environment when torch is first imported, and torch.set_num_threads does not reach
+    them: without this every rank would start one BLAS thread per core and the ranks would
+    fight over the cores. Set before any import of torch; the user's settings win."""
+    from .launcher_env import cores
+
+    n = str(threads if threads is not None else max(1, cores() // max(1, local_ranks)))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, n)
+
+
 def check_cuda(nproc: int) -> None:
     """--device cuda needs a CUDA device per rank and NCCL (checked before any rank starts)."""
     import torch
@@ -143,6 +157,7 @@ def check_cuda(nproc: int) -> None:
 
 
 def cmd_serve(a) -> int:
+    set_blas_threads(a.threads, a.nproc)
     from .launcher import launch
     from .plan import load_plan
 

@@ -63,32 +63,32 @@ def synthesize(tensor: dict, teacher: dict | None, seed: int, training_step: int
     rest = _row_size(shape)
     i = torch.div(g, rest, rounding_mode="floor")
     j = g - i * rest
+    # The region is a box, so its (sample, position) pairs are all pairs of these two sets.
     samples = torch.unique(i)
     positions = torch.unique(j)
     t_len = _row_size(list(teacher["shape"]))
-    t_pre = _prefix(seed, str_hash(teacher["id"]))
     q = torch.arange(t_len, dtype=torch.int64)
-    rows = _uniform(t_pre, samples.view(-1, 1) * t_len + q.view(1, -1), step)  # [samples, len] float64
-    out = torch.empty(g.shape, dtype=out_dtype)
-    flat_out = out.view(-1)
-    flat_i = i.reshape(-1)
-    flat_j = j.reshape(-1)
-    for jj in positions.tolist():
-        where = (flat_j == jj).nonzero().view(-1)
-        rows_here = rows[torch.searchsorted(samples, flat_i[where])]
+    rows = _uniform(_prefix(seed, str_hash(teacher["id"])), samples.view(-1, 1) * t_len + q.view(1, -1), step)  # [S, len] float64
+    classes = int(feed["classes"]) if feed["kind"] == "classes" else 1
+    best = torch.empty(len(positions), len(samples), dtype=out_dtype)
+    chunk = max(1, (1 << 23) // max(1, classes * t_len))  # positions per chunk: ≤ 8M weights at once
+    for lo in range(0, len(positions), chunk):
+        pos = positions[lo : lo + chunk]
         if feed["kind"] == "classes":
-            classes = int(feed["classes"])
             c = torch.arange(classes, dtype=torch.int64)
-            w = t_symmetric(_key_hash([seed, tid, c.view(-1, 1), q.view(1, -1), jj, CLASS_WEIGHT]))  # [classes, len]
+            # w[p, c, q] = symmetric(hashKey(seed, id, c, q, j_p, CLASS_WEIGHT))
+            h = _key_hash([seed, tid, c.view(-1, 1, 1), q.view(1, -1, 1), pos.view(1, 1, -1), CLASS_WEIGHT])
+            w = t_symmetric(h).permute(2, 0, 1)  # [P, C, len]
             # s += row[q] * w[c, q] for q = 0, 1, ...: JavaScript's summation order, in float64.
-            s = torch.zeros(rows_here.shape[0], classes, dtype=torch.float64)
+            acc = torch.zeros(len(pos), len(samples), classes, dtype=torch.float64)
             for qq in range(t_len):
-                s = s + rows_here[:, qq : qq + 1] * w[:, qq].view(1, -1)
-            flat_out[where] = torch.argmax(s, dim=1).to(out_dtype)  # the first maximum, as `>` keeps
+                acc = acc + rows[:, qq].view(1, -1, 1) * w[:, :, qq].view(len(pos), 1, classes)
+            best[lo : lo + len(pos)] = torch.argmax(acc, dim=2).to(out_dtype)  # the first maximum, as `>` keeps
         else:
-            w = t_symmetric(_key_hash([seed, tid, q, jj, TARGET_WEIGHT]))  # [len]
-            s = torch.zeros(rows_here.shape[0], dtype=torch.float64)
+            h = _key_hash([seed, tid, q.view(-1, 1), pos.view(1, -1), TARGET_WEIGHT])
+            w = t_symmetric(h).t()  # [P, len]
+            acc = torch.zeros(len(pos), len(samples), dtype=torch.float64)
             for qq in range(t_len):
-                s = s + rows_here[:, qq] * w[qq]
-            flat_out[where] = torch.tanh((3 * s) / sqrt(t_len)).to(out_dtype)
-    return out
+                acc = acc + rows[:, qq].view(1, -1) * w[:, qq].view(-1, 1)
+            best[lo : lo + len(pos)] = torch.tanh((3 * acc) / sqrt(t_len)).to(out_dtype)
+    return best[torch.searchsorted(positions, j), torch.searchsorted(samples, i)]

@@ -24,3 +24,24 @@ def dropout_mask(shape: list[int], region: Region, p: float, seed: int) -> torch
     u = dropout_uniform(seed, global_indices(shape, list(region.lo), list(region.hi)))
     scale = torch.tensor(1 / (1 - p), dtype=torch.float64).to(torch.float32)
     return torch.where(u >= p, scale, torch.zeros((), dtype=torch.float32))
+
+
+# A task's mask is the same every step (it depends only on the seed and global indices):
+# hashing it anew would cost ~20 integer passes over the tensor per forward.
+_CACHE: dict[tuple, torch.Tensor] = {}
+_CACHE_LIMIT = 1 << 26  # elements kept (256 MiB of float32)
+_cached = 0
+
+
+def cached_dropout_mask(shape: list[int], region: Region, p: float, seed: int, device: torch.device) -> torch.Tensor:
+    global _cached
+    key = (tuple(shape), region, p, seed, str(device))
+    mask = _CACHE.get(key)
+    if mask is None:
+        mask = dropout_mask(shape, region, p, seed).to(device)
+        if _cached + mask.numel() > _CACHE_LIMIT:
+            _CACHE.clear()
+            _cached = 0
+        _CACHE[key] = mask
+        _cached += mask.numel()
+    return mask

@@ -14,9 +14,9 @@ task's forward and backward would fail loudly instead of computing a wrong gradi
 Views instead of copies. A buffer written only by one forward instruction takes the
 kernel's result tensor itself (when it is a fresh contiguous tensor), and a buffer written
 only by `feed` takes the cached batch: nothing else writes them in place, so no copy is
-needed. Weight-gradient all-reduces start as soon as their buffer is final (after its last
-access before the all-reduce), in the plan's order within each group, and are waited for
-just before the buffer's next use, so they overlap the rest of the backward pass.
+needed. Weight-gradient all-reduces run in buckets (views of one flat buffer, see
+_plan_buckets), start as soon as their buffers are final and are waited for just before
+their next use, so they overlap the rest of the backward pass.
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ from .plan import Plan, shard_of
 from .regions import Region
 
 DTYPES = {"f32": torch.float32, "i32": torch.int32}
+
+# Gradient buckets, as DistributedDataParallel sizes them: the first (the last layers'
+# gradients, final earliest) small so that its all-reduce starts early in the backward
+# pass, the others up to 25 MiB.
+FIRST_BUCKET_BYTES = 1 << 20
+BUCKET_BYTES = 25 << 20
 
 
 @dataclass
@@ -155,33 +161,7 @@ class Executor:
         for ins in self.instructions:
             if ins["kind"] == "backward":
                 self.backward_of[(ins["op"], int(ins["task"]))] = ins
-        # All-reduces: start after the buffer's last access before it, never before the
-        # previous all-reduce; wait before the buffer's next access (or at the step's end).
-        self.start_at: dict[int, list[int]] = {}
-        self.wait_before: dict[int, list[int]] = {}
-        self.wait_at_end: list[int] = []
-        # All collectives keep the plan's relative order, across groups too: NCCL can
-        # deadlock when ranks launch kernels of overlapping communicators in different
-        # orders, and the plan's order is the same on every member of two groups.
-        last_start = -1
-        for a, ins in enumerate(self.instructions):
-            if ins["kind"] != "allreduce":
-                continue
-            buf = ins["buf"]
-            last = -1
-            for j in range(a - 1, -1, -1):
-                other = self.instructions[j]
-                if buf in _reads(other) or buf in sum(_writes(other), []):
-                    last = j
-                    break
-            start = max(last + 1, last_start)
-            last_start = start
-            self.start_at.setdefault(start, []).append(a)
-            nxt = next((j for j in range(a + 1, len(self.instructions)) if buf in _reads(self.instructions[j]) or buf in sum(_writes(self.instructions[j]), [])), None)
-            if nxt is None:
-                self.wait_at_end.append(a)
-            else:
-                self.wait_before.setdefault(nxt, []).append(a)
+        self._plan_buckets()
         # Sends: a view of the buffer when nothing writes it later in the step, else a copy.
         self.send_copies: set[int] = set()
         for i, ins in enumerate(self.instructions):
@@ -192,6 +172,73 @@ class Executor:
             later = any(src in _writes(self.instructions[j])[0] for j in range(i + 1, len(self.instructions)))
             if later:
                 self.send_copies.add(i)
+
+    def _accesses(self, buf: str, j: int) -> bool:
+        other = self.instructions[j]
+        return buf in _reads(other) or buf in _writes(other)[0] or buf in _writes(other)[1]
+
+    def _plan_buckets(self) -> None:
+        """Weight-gradient all-reduces in buckets. Consecutive all-reduces (in program order)
+        of one group are summed as one flat buffer, as DistributedDataParallel buckets
+        gradients: the members' buffers are views of it, so nothing is copied, and a group
+        pays one collective's latency instead of one per weight. A bucket starts once every
+        member's buffer is final (after its last access before its all-reduce) and is waited
+        for before any member's next access; members join a bucket only while that holds,
+        up to FIRST_BUCKET_BYTES for the first bucket and BUCKET_BYTES after. Buckets start in the plan's order, across groups too: NCCL can
+        deadlock when ranks launch kernels of overlapping communicators in different orders,
+        and the plan's order of two collectives is the same on every rank that joins both."""
+        n = len(self.instructions)
+        ready: dict[int, int] = {}
+        nxt: dict[int, int] = {}
+        order: list[int] = []
+        for a, ins in enumerate(self.instructions):
+            if ins["kind"] != "allreduce":
+                continue
+            buf = ins["buf"]
+            ready[a] = next((j for j in range(a - 1, -1, -1) if self._accesses(buf, j)), -1)
+            nxt[a] = next((j for j in range(a + 1, n) if self._accesses(buf, j)), n)
+            order.append(a)
+        buckets: list[list[int]] = []
+        for a in order:
+            ins = self.instructions[a]
+            b = buckets[-1] if buckets else None
+            if b is not None:
+                head = self.instructions[b[0]]
+                members = b + [a]
+                cap = FIRST_BUCKET_BYTES if len(buckets) == 1 else BUCKET_BYTES
+                fits = sum(4 * self.regions[self.instructions[m]["buf"]].volume() for m in members) <= cap
+                if (head["group"] == ins["group"] and fits and self.specs[ins["buf"]]["dtype"] == "f32" and self.specs[head["buf"]]["dtype"] == "f32"
+                        and ins["buf"] not in {self.instructions[m]["buf"] for m in b}
+                        and max(ready[m] for m in members) < min(nxt[m] for m in members)):
+                    b.append(a)
+                    continue
+            buckets.append([a])
+        self.buckets: list[tuple[list[int], tuple[int, ...], torch.Tensor | None]] = []
+        self.start_at: dict[int, list[int]] = {}
+        self.wait_before: dict[int, list[int]] = {}
+        self.wait_at_end: list[int] = []
+        last_start = -1
+        for k, members in enumerate(buckets):
+            group = tuple(self.plan.rank_of(d) for d in self.instructions[members[0]]["group"])
+            flat = None
+            if len(members) > 1:
+                sizes = [self.regions[self.instructions[m]["buf"]].volume() for m in members]
+                flat = torch.zeros(sum(sizes), dtype=torch.float32, device=self.dev)
+                off = 0
+                for m, size in zip(members, sizes):
+                    buf = self.instructions[m]["buf"]
+                    self.T[self.slot[buf]] = flat[off : off + size].view(self.regions[buf].shape())
+                    self.rebindable.discard(buf)
+                    off += size
+            self.buckets.append((members, group, flat))
+            start = max(max(ready[m] for m in members) + 1, last_start)
+            last_start = start
+            self.start_at.setdefault(start, []).append(k)
+            wait = min(nxt[m] for m in members)
+            if wait >= n:
+                self.wait_at_end.append(k)
+            else:
+                self.wait_before.setdefault(wait, []).append(k)
 
     # ------------------------------------------------------------------ compile
 
@@ -399,27 +446,28 @@ class Executor:
             return f"device {self.device_index}, step {step}, instruction {index} ({instruction_label(self.instructions[index])})"
         return f"device {self.device_index}, end of step {step}"
 
-    def _start_allreduce(self, a: int, step: int) -> None:
-        ins = self.instructions[a]
-        group = self.groups.get(tuple(self.plan.rank_of(d) for d in ins["group"]))
+    def _start_allreduce(self, k: int, step: int) -> None:
+        members, group_key, flat = self.buckets[k]
+        group = self.groups.get(group_key)
         if group is None:
             return  # a group of one: nothing to sum
+        t = flat if flat is not None else self.T[self.slot[self.instructions[members[0]]["buf"]]]
         try:
-            self.pending_allreduce[a] = self.coll.all_reduce(self.T[self.slot[ins["buf"]]], group, async_op=True)
+            self.pending_allreduce[k] = self.coll.all_reduce(t, group, async_op=True)
         except RuntimeError as e:
             err = comm_error(e)
-            err.where = self._where(step, a)  # type: ignore[attr-defined]
+            err.where = self._where(step, members[0])  # type: ignore[attr-defined]
             raise err from None
 
-    def _wait_allreduce(self, a: int, step: int) -> None:
-        work = self.pending_allreduce.pop(a, None)
+    def _wait_allreduce(self, k: int, step: int) -> None:
+        work = self.pending_allreduce.pop(k, None)
         if work is None:
             return
         try:
             work.wait(_timedelta(self.timeout_s))
         except RuntimeError as e:
             err = comm_error(e)
-            err.where = self._where(step, a)  # type: ignore[attr-defined]
+            err.where = self._where(step, self.buckets[k][0][0])  # type: ignore[attr-defined]
             raise err from None
 
     def step(self, step: int, timer) -> float:

@@ -28,6 +28,7 @@ import time
 import traceback
 
 from .errors import EngineError
+from .launcher_env import cores
 from .rank import Job, RankConfig, RankSession
 
 GRACE_S = 2.0
@@ -44,13 +45,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        return os.cpu_count() or 1
 
 
 def _die_with_parent() -> None:
@@ -263,6 +257,13 @@ class RunAggregator:
         self.steps: dict[int, dict[int, dict]] = {}
         self.records: list[dict] = []
 
+    def add_all(self, m: dict) -> list[dict]:
+        """A rank's message: one step report, or a batch of them."""
+        if m.get("event") == "steps":
+            return [r for r in (self.add(x) for x in m["records"]) if r is not None]
+        r = self.add(m)
+        return [r] if r is not None else []
+
     def add(self, m: dict) -> dict | None:
         if m.get("event") != "step" or m.get("job") != self.job_id:
             return None
@@ -295,8 +296,7 @@ def run_jobs(launcher: Launcher, jobs, plan_devices, on_record) -> bool:
         launcher.send_all(job)
 
         def on_message(m: dict) -> None:
-            rec = agg.add(m)
-            if rec is not None:
+            for rec in agg.add_all(m):
                 on_record(rec)
 
         if not launcher.wait_for("done", launcher.nproc, on_message):
@@ -342,18 +342,19 @@ def env_main(cfg: RankConfig, job: Job, trace_path: str | None, plan_raw: dict) 
         records: list[dict] = []
 
         def sink(rec: dict) -> None:
-            if rec.get("event") != "step":
+            if rec.get("event") != "steps":
                 return
-            gathered: list = [None] * cfg.world
-            dist.all_gather_object(gathered, rec, group=session.control)
-            if cfg.rank == 0:
-                for g in gathered:
-                    out = agg.add(g)
-                    if out is not None:
-                        records.append(out)
-                        emit(out)
+            for r in rec["records"]:  # one step each: run_job flushes every step here
+                gathered: list = [None] * cfg.world
+                dist.all_gather_object(gathered, r, group=session.control)
+                if cfg.rank == 0:
+                    for g in gathered:
+                        out = agg.add(g)
+                        if out is not None:
+                            records.append(out)
+                            emit(out)
 
-        session.run_job(job, sink)
+        session.run_job(job, sink, batch_s=0.0)
         if cfg.rank == 0:
             if trace_path:
                 write_trace(trace_path, plan_raw, records, f"torch {session.backend}")

@@ -120,7 +120,9 @@ class RankSession:
 
     # ------------------------------------------------------------------ jobs
 
-    def run_job(self, job: Job, sink: Sink) -> None:
+    def run_job(self, job: Job, sink: Sink, batch_s: float = 0.25) -> None:
+        """Runs a job, reporting steps to `sink` in batches at most `batch_s` apart (0: every
+        step; a sink that runs a collective needs that, so that every rank calls it alike)."""
         plan = load_plan(job.plan_path)
         if len(plan.devices) > self.cfg.world:
             raise EngineError("PAR8005", f"the plan has {len(plan.devices)} devices, the run {self.cfg.world} ranks")
@@ -135,6 +137,7 @@ class RankSession:
             feeds = Feeds(plan, self.dev, job.data_dir)
             executor = Executor(plan, device_index, self.dev, p2p, self.coll, groups, feeds, self.cfg.timeout_s, job.record_times)
             timer = CudaTimer(self.dev) if self.dev.type == "cuda" else HostTimer()
+            batch = StepBatcher(sink, batch_s)
             for s in range(job.steps):
                 if isinstance(timer, CudaTimer):
                     timer.begin()
@@ -148,7 +151,8 @@ class RankSession:
                     n = len(executor.starts)
                     rec["starts"] = marks[2 : 2 + n]
                     rec["ends"] = marks[2 + n :]
-                sink(rec)
+                batch.add(rec)
+            batch.flush()
             if job.dump_dir:
                 dump_buffers(executor, job.dump_dir, self.cfg.rank)
         # Every rank leaves the job together: the next job's messages never meet this one's.
@@ -169,6 +173,29 @@ class RankSession:
 
     def close(self) -> None:
         dist.destroy_process_group()
+
+
+class StepBatcher:
+    """Sends step reports in batches, at most `flush_s` seconds apart: a report per step would
+    wake the launcher (and whoever reads its output) every few milliseconds, taking the
+    cores the ranks compute on."""
+
+    def __init__(self, sink: Sink, flush_s: float):
+        self.sink = sink
+        self.flush_s = flush_s
+        self.pending: list[dict] = []
+        self.last = time.monotonic()
+
+    def add(self, rec: dict) -> None:
+        self.pending.append(rec)
+        if time.monotonic() - self.last >= self.flush_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.sink({"event": "steps", "records": self.pending})
+            self.pending = []
+        self.last = time.monotonic()
 
 
 def dump_buffers(executor: Executor, directory: str, rank: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from ..dropout_mask import dropout_mask
+from ..dropout_mask import cached_dropout_mask
 from ..plan import Shard
 
 
@@ -15,8 +15,7 @@ def dropout(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -
     p = float(sh.attrs.get("p", 0.5))
     if p == 0:
         return [x.clone()]
-    mask = dropout_mask(sh.op.output_shapes[0], sh.output_regions[0], p, int(sh.attrs.get("seed", 0)))
-    return [x * mask.to(x.device)]
+    return [x * cached_dropout_mask(sh.op.output_shapes[0], sh.output_regions[0], p, int(sh.attrs.get("seed", 0)), x.device)]
 
 
 KERNELS = {"dropout": dropout}

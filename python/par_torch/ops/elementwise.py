@@ -4,16 +4,11 @@ maximum/minimum, pow at a ≤ 0), the op is written so that autograd gives tfjs'
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
 from ..plan import Shard
 from .common import sum_to
-
-SQRT1_2 = math.sqrt(0.5)
-
 
 def _unary(fn):
     def kernel(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -62,8 +57,9 @@ def _minimum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _gelu(x: torch.Tensor, attrs: dict) -> torch.Tensor:
-    # The erf form, in the TS kernel's order: (x·0.5)·(erf(x·√½) + 1).
-    return (x * 0.5) * (torch.erf(x * SQRT1_2) + 1)
+    # The erf form x/2·(1 + erf(x/√2)) of the TS kernel, as torch's fused kernel (several
+    # times faster, forward and backward, than the same formula from elementwise ops).
+    return F.gelu(x)
 
 
 def _scale_shift(x: torch.Tensor, attrs: dict) -> torch.Tensor:
