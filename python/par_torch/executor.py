@@ -14,8 +14,8 @@ task's forward and backward would fail loudly instead of computing a wrong gradi
 Views instead of copies. A buffer written only by one forward instruction takes the
 kernel's result tensor itself (when it is a fresh contiguous tensor), and a buffer written
 only by `feed` takes the cached batch: nothing else writes them in place, so no copy is
-needed. Weight-gradient all-reduces run in buckets (views of one flat buffer, see
-_plan_buckets), start as soon as their buffers are final and are waited for just before
+needed. Weight-gradient all-reduces run in buckets (buckets.py; members are views of one
+flat buffer), start as soon as their buffers are final and are waited for just before
 their next use, so they overlap the rest of the backward pass.
 """
 
@@ -27,6 +27,7 @@ from typing import Callable
 
 import torch
 
+from .buckets import plan_buckets
 from .collectives import Collectives
 from .comm import P2P, comm_error
 from .errors import EngineError
@@ -40,11 +41,7 @@ from .regions import Region
 
 DTYPES = {"f32": torch.float32, "i32": torch.int32}
 
-# Gradient buckets, as DistributedDataParallel sizes them: the first (the last layers'
-# gradients, final earliest) small so that its all-reduce starts early in the backward
-# pass, the others up to 25 MiB.
-FIRST_BUCKET_BYTES = 1 << 20
-BUCKET_BYTES = 25 << 20
+
 
 
 @dataclass
@@ -178,63 +175,39 @@ class Executor:
         return buf in _reads(other) or buf in _writes(other)[0] or buf in _writes(other)[1]
 
     def _plan_buckets(self) -> None:
-        """Weight-gradient all-reduces in buckets. Consecutive all-reduces (in program order)
-        of one group are summed as one flat buffer, as DistributedDataParallel buckets
-        gradients: the members' buffers are views of it, so nothing is copied, and a group
-        pays one collective's latency instead of one per weight. A bucket starts once every
-        member's buffer is final (after its last access before its all-reduce) and is waited
-        for before any member's next access; members join a bucket only while that holds,
-        up to FIRST_BUCKET_BYTES for the first bucket and BUCKET_BYTES after. Buckets start in the plan's order, across groups too: NCCL can
-        deadlock when ranks launch kernels of overlapping communicators in different orders,
-        and the plan's order of two collectives is the same on every rank that joins both."""
+        """This device's all-reduces in buckets (buckets.py: decided from the whole plan, the
+        same on every rank). A bucket's members become views of one flat buffer, so nothing
+        is copied; it starts right after its members' last access before their all-reduces
+        and is waited for just before their first access after them. Buckets start in
+        program order: the order of two collectives is the same on every rank that joins
+        both, as NCCL needs across communicators."""
         n = len(self.instructions)
-        ready: dict[int, int] = {}
-        nxt: dict[int, int] = {}
-        order: list[int] = []
-        for a, ins in enumerate(self.instructions):
-            if ins["kind"] != "allreduce":
-                continue
-            buf = ins["buf"]
-            ready[a] = next((j for j in range(a - 1, -1, -1) if self._accesses(buf, j)), -1)
-            nxt[a] = next((j for j in range(a + 1, n) if self._accesses(buf, j)), n)
-            order.append(a)
-        buckets: list[list[int]] = []
-        for a in order:
-            ins = self.instructions[a]
-            b = buckets[-1] if buckets else None
-            if b is not None:
-                head = self.instructions[b[0]]
-                members = b + [a]
-                cap = FIRST_BUCKET_BYTES if len(buckets) == 1 else BUCKET_BYTES
-                fits = sum(4 * self.regions[self.instructions[m]["buf"]].volume() for m in members) <= cap
-                if (head["group"] == ins["group"] and fits and self.specs[ins["buf"]]["dtype"] == "f32" and self.specs[head["buf"]]["dtype"] == "f32"
-                        and ins["buf"] not in {self.instructions[m]["buf"] for m in b}
-                        and max(ready[m] for m in members) < min(nxt[m] for m in members)):
-                    b.append(a)
-                    continue
-            buckets.append([a])
+        position = {ins["tag"]: a for a, ins in enumerate(self.instructions) if ins["kind"] == "allreduce"}
+        mine = [b for b in plan_buckets(self.plan) if self.device_index in b.group]
+        mine.sort(key=lambda b: position[b.tags[0]])
         self.buckets: list[tuple[list[int], tuple[int, ...], torch.Tensor | None]] = []
         self.start_at: dict[int, list[int]] = {}
         self.wait_before: dict[int, list[int]] = {}
         self.wait_at_end: list[int] = []
         last_start = -1
-        for k, members in enumerate(buckets):
-            group = tuple(self.plan.rank_of(d) for d in self.instructions[members[0]]["group"])
+        for k, b in enumerate(mine):
+            members = [position[t] for t in b.tags]
+            bufs = [self.instructions[m]["buf"] for m in members]
+            ready = max(next((j for j in range(m - 1, -1, -1) if self._accesses(buf, j)), -1) for m, buf in zip(members, bufs))
+            wait = min(next((j for j in range(m + 1, n) if self._accesses(buf, j)), n) for m, buf in zip(members, bufs))
             flat = None
             if len(members) > 1:
-                sizes = [self.regions[self.instructions[m]["buf"]].volume() for m in members]
+                sizes = [self.regions[buf].volume() for buf in bufs]
                 flat = torch.zeros(sum(sizes), dtype=torch.float32, device=self.dev)
                 off = 0
-                for m, size in zip(members, sizes):
-                    buf = self.instructions[m]["buf"]
+                for buf, size in zip(bufs, sizes):
                     self.T[self.slot[buf]] = flat[off : off + size].view(self.regions[buf].shape())
                     self.rebindable.discard(buf)
                     off += size
-            self.buckets.append((members, group, flat))
-            start = max(max(ready[m] for m in members) + 1, last_start)
+            self.buckets.append((members, tuple(self.plan.rank_of(d) for d in b.group), flat))
+            start = max(ready + 1, last_start)
             last_start = start
             self.start_at.setdefault(start, []).append(k)
-            wait = min(nxt[m] for m in members)
             if wait >= n:
                 self.wait_at_end.append(k)
             else:

@@ -85,9 +85,10 @@ describeTorch("faults on the torch engine", () => {
 
   it("a rank that stops answering (SIGSTOP) makes its peers time out: PAR8008, every rank ended", async () => {
     const r = await stopMidRun((pids) => process.kill(pids[2], "SIGSTOP"), 2);
-    expect(r.code).toBe("PAR8008");
+    expect(r.code, r.message).toBe("PAR8008");
     expect(r.message).toMatch(/^device [01], step \d+, instruction \d+ \(allreduce /);
-    expect(r.seconds).toBeLessThan(10);
+    // The 2 s timeout, then SIGTERM (which a stopped rank ignores) and SIGKILL after a grace.
+    expect(r.seconds).toBeLessThan(20);
     expect([r.launcher, ...r.pids].filter(alive)).toEqual([]);
   }, 60_000);
 
