@@ -5,8 +5,9 @@ attention split by heads) and their all-reduces. Reads one JSON config on stdin,
 JSON line {"stepMs": [...], "throughputMs": x} from rank 0.
 
 Config: {"model": "mlp" | "cnn" | "block", "strategy": "dp" | "tp", "nproc": n, "steps": s,
-"warmup": w, "lr": lr, "threads": t, "shape": {...}, "modes": [...] (tp: per linear of the
-MLP, "col" | "row" | "rep", from par's strategy)}.
+"warmup": w, "lr": lr, "threads": t, "device": "cpu" | "cuda", "shape": {...}, "modes": [...]
+(tp: per linear of the MLP, "col" | "row" | "rep", from par's strategy)}. On CUDA each rank
+uses cuda:RANK with NCCL.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ class Attention(nn.Module):
         k = self.k(x).view(b, s, self.heads, self.hd).transpose(1, 2)
         v = self.v(x).view(b, s, self.heads, self.hd).transpose(1, 2)
         scores = (q @ k.transpose(-1, -2)) * (1 / math.sqrt(self.hd))
-        mask = torch.triu(torch.full((s, s), -1e9), diagonal=1)
+        mask = torch.triu(torch.full((s, s), -1e9, device=x.device), diagonal=1)
         ctx = (torch.softmax(scores + mask, dim=-1) @ v).transpose(1, 2).reshape(b, s, self.heads * self.hd)
         y = self.o(ctx)
         return _ReduceFromTP.apply(y) + self.o_bias if self.tp else y
@@ -209,7 +210,7 @@ class Block(nn.Module):
 
 # ----------------------------------------------------------------------------- one rank
 
-def build(cfg: dict, world: int, rank: int):
+def build(cfg: dict, world: int, rank: int, device: torch.device = torch.device("cpu")):
     s = cfg["shape"]
     tp = cfg["strategy"] == "tp"
     per = s["batch"] if tp else s["batch"] // world
@@ -227,15 +228,21 @@ def build(cfg: dict, world: int, rank: int):
         model = Block(s["hidden"], s["heads"], world, tp, s["classes"])
         batches = [(torch.rand(per, s["seq"], s["hidden"], generator=g) * 2 - 1, torch.randint(0, s["classes"], (per,), generator=g)) for _ in range(2)]
         loss_fn = F.cross_entropy
+    model = model.to(device)
+    batches = [(x.to(device), y.to(device)) for x, y in batches]
     return model, batches, loss_fn
 
 
 def rank_main(rank: int, world: int, port: int, cfg: dict, out) -> None:
     torch.set_num_threads(cfg["threads"])
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-    model, batches, loss_fn = build(cfg, world, rank)
+    cuda = cfg.get("device", "cpu") == "cuda"
+    device = torch.device("cuda", rank) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if cuda else "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    model, batches, loss_fn = build(cfg, world, rank, device)
     if cfg["strategy"] == "dp" and world > 1:
-        model = nn.parallel.DistributedDataParallel(model)
+        model = nn.parallel.DistributedDataParallel(model, device_ids=[rank] if cuda else None)
     opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"])
     times = []
     dist.barrier()
@@ -264,7 +271,7 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn" if cfg.get("device", "cpu") == "cuda" else "fork")
     out = ctx.SimpleQueue()
     procs = [ctx.Process(target=rank_main, args=(r, world, port, cfg, out)) for r in range(world)]
     for p in procs:

@@ -63,6 +63,9 @@ class RankSession:
                 raise EngineError("PAR8003", "--device cuda needs torch built with NCCL")
             self.dev = torch.device("cuda", cfg.local_rank)
             torch.cuda.set_device(self.dev)
+            # float32 means float32, as in the TS kernels: no TF32 in matmuls or convolutions.
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
             backend = "nccl"
         elif cfg.device == "cpu":
             self.dev = torch.device("cpu")
