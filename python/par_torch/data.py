@@ -11,7 +11,7 @@ from math import prod, sqrt
 
 import torch
 
-from .hashing import HASH_START, global_indices, hash_key, hash_step, str_hash, t_hash_step, t_symmetric
+from .hashing import HASH_START, global_indices, hash_step, str_hash, t_hash_step, t_symmetric
 from .regions import Region
 
 DATASET_BATCHES = 2

@@ -21,8 +21,8 @@ their next use, so they overlap the rest of the backward pass.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
 import torch
@@ -141,8 +141,9 @@ class Executor:
     # ------------------------------------------------------------------ analysis
 
     def _analyse(self) -> None:
-        """Which buffers may take a result tensor instead of a copy, which task inputs need
-        gradients, and where each all-reduce starts and is waited for."""
+        """Which buffers may take a result tensor instead of a copy, which forwards keep their
+        graph for a backward, where each all-reduce bucket starts and is waited for, and
+        which sends need a private copy."""
         inplace: dict[str, int] = {}
         rebinders: dict[str, list[int]] = {}
         for i, ins in enumerate(self.instructions):
@@ -153,7 +154,6 @@ class Executor:
                 rebinders.setdefault(b, []).append(i)
         # A buffer takes a tensor when one instruction is its only writer.
         self.rebindable = {b for b, idx in rebinders.items() if len(idx) == 1 and b not in inplace}
-        self.written_inplace = set(inplace)
         self.backward_of: dict[tuple[str, int], dict] = {}
         for ins in self.instructions:
             if ins["kind"] == "backward":
@@ -492,11 +492,6 @@ def _volume(shape: list[int]) -> int:
     return n
 
 
-def _timedelta(seconds: float):
-    from datetime import timedelta
-
+def _timedelta(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
-
-def now_ms() -> float:
-    return time.time() * 1000

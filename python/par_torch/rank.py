@@ -79,8 +79,12 @@ class RankSession:
             dist.init_process_group(backend, init_method=f"tcp://{cfg.master_addr}:{cfg.master_port}", rank=cfg.rank, world_size=cfg.world, timeout=self.timeout)
         except RuntimeError as e:
             raise EngineError("PAR8011", f"rank {cfg.rank}: cannot join the process group at {cfg.master_addr}:{cfg.master_port}: {_first_line(e)}") from None
-        # Control traffic (reports, barriers, dumps) on a CPU group of its own.
-        self.control = dist.new_group(backend="gloo", timeout=self.timeout) if backend != "gloo" else dist.new_group(timeout=self.timeout)
+        # Control traffic (reports, the barrier that ends a job) on a CPU group of its own,
+        # with no practical timeout: a rank idle in a server's job waits at the barrier as
+        # long as the job runs. Failures are caught elsewhere: the launcher (or torchrun)
+        # watches the processes, and the plan's own waits have the timeout.
+        control_timeout = timedelta(days=7)
+        self.control = dist.new_group(backend="gloo", timeout=control_timeout)
         self.caps: Capabilities = probe(self.dev)
         self.coll = Collectives(self.caps)
         self.ordered = cfg.ordered_p2p if cfg.ordered_p2p is not None else backend == "nccl"

@@ -2,7 +2,7 @@
 // engine and the scripts. Here its run-torchrun.sh starts it with torchrun (c10d
 // rendezvous on localhost; this Debian torch 1.13 torchrun needs the script's
 // `--redirects 2 --tee 2`) and rank 0's losses equal the engine's own launcher's.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -45,6 +45,41 @@ describeTorch("exported torch jobs", () => {
     const losses = records.filter((x) => x.event === "step").map((x) => x.loss);
     const own = await runPlanTorch(plan, { steps: 4, python: TORCH! });
     expect(losses).toEqual(own.losses);
+  }, 240_000);
+
+  it("runs under SLURM's environment (srun: SLURM_PROCID, SLURM_NTASKS, MASTER_ADDR/PORT) with the same losses", async () => {
+    const job = join(dir, "slurm");
+    exportTorchJob(plan, job, { steps: 3 });
+    const port = await freePort();
+    const env = (rank: number) => ({
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      SLURM_PROCID: String(rank),
+      SLURM_NTASKS: "3",
+      SLURM_LOCALID: String(rank),
+      SLURM_NTASKS_PER_NODE: "3",
+      MASTER_ADDR: "127.0.0.1",
+      MASTER_PORT: String(port),
+    });
+    // srun starts one task per rank; here three processes stand for them.
+    const tasks = [0, 1, 2].map(
+      (rank) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((res) => {
+          const child = spawn(TORCH!.python, [join(job, "train.py"), "--json", "--steps", "3"], { env: env(rank) });
+          let stdout = "";
+          let stderr = "";
+          child.stdout.on("data", (d) => (stdout += d));
+          child.stderr.on("data", (d) => (stderr += d));
+          child.on("close", (status) => res({ status, stdout, stderr }));
+        }),
+    );
+    const results = await Promise.all(tasks);
+    for (const r of results) expect(r.status, r.stderr.slice(-1500)).toBe(0);
+    const losses = results[0].stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { event: string; loss: number }).filter((x) => x.event === "step").map((x) => x.loss);
+    const own = await runPlanTorch(plan, { steps: 3, python: TORCH! });
+    expect(losses).toEqual(own.losses);
+    // Only rank 0 reports.
+    expect(results[1].stdout.trim()).toBe("");
   }, 240_000);
 
   it("refuses a non-empty directory (PAR8014) and an uneven node split", () => {
