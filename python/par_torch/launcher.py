@@ -222,8 +222,20 @@ class Launcher:
                 except (OSError, BrokenPipeError):
                     pass
 
+    def settle_root_cause(self) -> None:
+        """A communication failure reported by one rank is usually the echo of another rank's
+        death: prefer the death when it is visible by now."""
+        if self.failure is None or not self.failure.get("secondary"):
+            return
+        time.sleep(0.2)
+        for m in self._poll(0.0):
+            if m.get("event") == "error" and not m.get("secondary"):
+                self.failure = m
+                return
+
     def shutdown(self) -> None:
         """Ends every rank: politely when the run went well, else terminate then kill."""
+        self.settle_root_cause()
         if self.failure is None:
             self.send_all(None)
             deadline = time.monotonic() + GRACE_S + 3
@@ -397,9 +409,8 @@ def launch(nproc: int, device: str, timeout_s: float, jobs, plan_devices, on_rec
                       **{k: first[k] for k in ("torch", "backend", "device", "threads", "collectives", "p2p")},
                       "startup_ms": max(i["startup_ms"] for i in infos.values())})
             run_jobs(launcher, jobs, plan_devices, on_record)
-        failure = launcher.failure
         launcher.shutdown()
-        return failure
+        return launcher.failure
     finally:
         for s, h in old.items():
             signal.signal(s, h)

@@ -11,7 +11,8 @@ import type { Plan } from "../../../src/plan/plan.js";
 import { spawnSync } from "node:child_process";
 import { findTorchPython, pythonEnv } from "../../../src/engines/torch/python.js";
 import { runPlanTorch, signedPlan } from "../../../src/engines/torch/run.js";
-import { mlp, plans } from "../../runtime/graphs.js";
+import { lower, singleDeviceStrategy } from "../../../src/codegen/lower.js";
+import { meshOf, mlp, plans, SGD } from "../../runtime/graphs.js";
 import { describeTorch, TORCH } from "./support.js";
 
 function alive(pid: number): boolean {
@@ -68,7 +69,7 @@ async function stopMidRun(stop: (pids: number[], launcher: number) => void, time
 describeTorch("faults on the torch engine", () => {
   it("killing one rank ends every rank within 10 s with PAR8007", async () => {
     const r = await stopMidRun((pids) => process.kill(pids[1], "SIGKILL"));
-    expect(r.code).toBe("PAR8007");
+    expect(r.code, r.message).toBe("PAR8007");
     expect(r.message).toMatch(/rank 1 .*killed by signal 9 \(SIGKILL\)/);
     expect(r.seconds).toBeLessThan(10);
     expect(r.pids).toHaveLength(3);
@@ -77,7 +78,7 @@ describeTorch("faults on the torch engine", () => {
 
   it("stopping the launcher (SIGTERM) ends every rank", async () => {
     const r = await stopMidRun((_pids, launcher) => process.kill(launcher, "SIGTERM"));
-    expect(r.code).toBe("PAR8007");
+    expect(r.code, r.message).toBe("PAR8007");
     expect(r.message).toContain("SIGTERM");
     expect(r.seconds).toBeLessThan(10);
     expect([r.launcher, ...r.pids].filter(alive)).toEqual([]);
@@ -129,6 +130,73 @@ describeTorch("faults on the torch engine", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describeTorch("every engine code is reachable", () => {
+  it("PAR8017/PAR8018/PAR8019: bad weights, mismatched sizes, a malformed plan", async () => {
+    const g = mlp(8, 6, 5, 3);
+    const weights = new Map([["fc1.weight", new Float32Array(6 * 5).fill(0.25)]]);
+    const given = JSON.parse(JSON.stringify(lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 1, optimizer: SGD, weights }))) as Plan;
+    // The given values are used: the first loss differs from random init's.
+    const withValues = await runPlanTorch(given, { steps: 1, python: TORCH! });
+    const random = await runPlanTorch(plans(g, singleDeviceStrategy(g), 1).single, { steps: 1, python: TORCH! });
+    expect(withValues.losses[0]).not.toBe(random.losses[0]);
+    const missing = { ...given, weights: {} };
+    expect((await codeOf(runPlanTorch(missing, { steps: 1, python: TORCH! }))).code).toBe("PAR8017");
+    const mismatched = dpPlan();
+    const prog = mismatched.programs[0];
+    const update = prog.instructions.find((i) => i.kind === "update" && i.param.startsWith("p:fc1.weight"));
+    if (!update || update.kind !== "update") throw new Error("unreachable");
+    update.grad = prog.buffers.find((b) => b.id.startsWith("pg:fc1.bias"))!.id;
+    expect((await codeOf(runPlanTorch(mismatched, { steps: 1, python: TORCH! }))).code).toBe("PAR8018");
+    const malformed = dpPlan();
+    const zero = malformed.programs[1].instructions.find((i) => i.kind === "zero") as unknown as Record<string, unknown>;
+    delete zero.buf;
+    const e = await codeOf(runPlanTorch(malformed, { steps: 1, python: TORCH! }));
+    expect(e.code).toBe("PAR8019");
+    expect(e.message).toContain("KeyError");
+  }, 120_000);
+
+  it("PAR8011: a rank under torchrun/srun without MASTER_ADDR", () => {
+    const dir = mkdtempSync(join(tmpdir(), "par-torch-env-"));
+    try {
+      const planPath = join(dir, "plan.json");
+      writeFileSync(planPath, JSON.stringify(signedPlan(dpPlan())));
+      const env: NodeJS.ProcessEnv = { ...pythonEnv(), RANK: "0", WORLD_SIZE: "3", LOCAL_RANK: "0" };
+      delete env.MASTER_ADDR;
+      delete env.MASTER_PORT;
+      const r = spawnSync(TORCH!.python, ["-m", "par_torch", "run", planPath, "--json"], { env, encoding: "utf8", timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(JSON.parse(r.stdout.trim().split("\n").pop()!).code).toBe("PAR8011");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+it("PAR8002 (torch older than 1.13) and PAR8012 (an engine that dies without a report)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "par-torch-fake-"));
+  try {
+    const old = join(dir, "python-old-torch");
+    writeFileSync(old, `#!/bin/sh\necho '{"torch": "1.12.1", "python": "3.9.2", "supported": false}'\n`, { mode: 0o755 });
+    let e: unknown;
+    try {
+      findTorchPython(process.env, [old]);
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(ParError);
+    expect((e as ParError).diagnostics[0]).toMatchObject({ code: "PAR8002", message: expect.stringContaining("torch 1.12.1") });
+    const dies = join(dir, "python-that-dies");
+    writeFileSync(dies, "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho '  File x' >&2\necho 'MemoryError' >&2\nexit 3\n", { mode: 0o755 });
+    const fake = { python: dies, torch: "2.0", pythonVersion: "3", gloo: true, nccl: false, cuda: false, cudaDevices: 0 };
+    const r = await codeOf(runPlanTorch(dpPlan(), { steps: 1, python: fake }));
+    expect(r.code).toBe("PAR8012");
+    expect(r.message).toContain("exited with status 3: MemoryError");
+    expect(r.message).not.toContain("Traceback");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 it("without a Python that can import torch: PAR8001 with the install hint, no traceback", () => {
