@@ -30,6 +30,9 @@ export interface EngineProcess {
 export function startEngine(python: string, args: string[], onRecord: (r: EngineRecord) => void, env: NodeJS.ProcessEnv = process.env): EngineProcess {
   const child = spawn(python, ["-m", "par_torch", ...args], { env: pythonEnv(env), stdio: ["pipe", "pipe", "pipe"] });
   const stderr: string[] = [];
+  // Writing to an engine that died (a server's stdin) must not crash this process: the
+  // death is reported through `exited`.
+  child.stdin!.on("error", () => {});
   const lines = createInterface({ input: child.stdout! });
   lines.on("line", (line) => {
     if (!line.startsWith("{")) return;
