@@ -12,6 +12,8 @@
   codes --json       the engine's error codes
   port-values        (tests) hashes, initial weights, synthetic data and dropout masks
                      for keys read from stdin, to compare with the TypeScript originals
+  selftest-collectives --nproc N
+                     (tests) all-reduce, reduce-scatter and all-gather, native and composed
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name)
         s.add_argument("--json", action="store_true")
     sub.add_parser("port-values")
+    st = sub.add_parser("selftest-collectives")
+    st.add_argument("--nproc", type=int, default=3)
     return p
 
 
@@ -232,12 +236,20 @@ def cmd_port_values(a) -> int:
     return 0
 
 
+def cmd_selftest_collectives(a) -> int:
+    from .selftest import selftest_collectives
+
+    r = selftest_collectives(a.nproc)
+    _emit_json(r)
+    return 0 if r.get("ok") else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv or (len(argv) > 0 and argv[0] == "serve")
     try:
         a = _parser().parse_args(argv)
-        return {"run": cmd_run, "serve": cmd_serve, "kernels": cmd_kernels, "info": cmd_info, "codes": cmd_codes, "port-values": cmd_port_values}[a.command](a)
+        return {"run": cmd_run, "serve": cmd_serve, "kernels": cmd_kernels, "info": cmd_info, "codes": cmd_codes, "port-values": cmd_port_values, "selftest-collectives": cmd_selftest_collectives}[a.command](a)
     except EngineError as e:
         _report_error(e.record(), as_json)
         return 2 if e.code == "PAR8015" else 1
