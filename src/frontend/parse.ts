@@ -26,7 +26,7 @@ const NAMED_VALUE_RULES = new Set(["attrList", "paramList", "expr", "param"]);
 const ITEM_LISTS: Record<string, string> = {
   body: "a statement (`input`, `repeat`, `for`, `return`, `name = ...`) or `}`",
   meshBody: "`device`, `link`, a group `LABEL x COUNT { ... }` or `}`",
-  strategyDecl: "a rule `PATTERN : key = value` or `}`",
+  strategyDecl: "a rule `PATTERN : key = value`, a setting `name = value`, `pipeline(...)` or `}`",
 };
 
 /**
@@ -235,6 +235,8 @@ function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string |
     if (p.rule === "rule") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`";
     return "use `:` here";
   }
+  // `logits = sample = 4`: read as the setting `logits = sample`, then a stray `=`.
+  if (type === T.Equals && p.rule === "strategyDecl") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`; a strategy-wide setting is `name = value`";
   const at = indexOfToken(tokens, tok);
   if (type === T.Colon && (NAMED_VALUE_RULES.has(p.rule) || (p.rule === "unary" && atCallArguments(p, tokens, at)))) return "named values use `=`, not `:`: `out = 4`";
   const next = tokens[at + 1]?.tokenType;
