@@ -165,6 +165,7 @@ function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, li
 }
 
 function numberHint(image: string): string | undefined {
+  if (image === "1f1b") return 'the 1F1B pipeline schedule is written as a string: `schedule = "1f1b"`';
   const unit = /^[\d_.]+([A-Za-z]+)$/.exec(image);
   if (unit && !/^[eE]$/.test(unit[1])) return `put a space between a number and its unit: \`${image.slice(0, image.length - unit[1].length)} ${unit[1]}\``;
   if (/__|_$|_\./.test(image)) return "underscores go only between digits: `1_000`";

@@ -74,22 +74,29 @@ export function stageRanges(order: readonly OpNode[], stages: readonly PipelineS
   });
 }
 
+/** The stage of each op by topological index when the stages cut `order` properly; undefined otherwise (validation explains why). */
+export function stageIndexOf(order: readonly OpNode[], p: PipelineConfig): number[] | undefined {
+  const ranges = stageRanges(order, p.stages);
+  const out = new Array<number>(order.length);
+  let next = 0;
+  for (let k = 0; k < ranges.length; k++) {
+    const r = ranges[k];
+    if (!r || r.start !== next || r.end < r.start) return undefined;
+    for (let i = r.start; i <= r.end; i++) out[i] = k;
+    next = r.end + 1;
+  }
+  return next === order.length ? out : undefined;
+}
+
 /**
  * The stage of every op, by name. For validated strategies only: throws when the stages do
  * not cut the topological order into contiguous pieces covering every op once, in order.
  */
 export function opStages(graph: Graph, p: PipelineConfig): Map<string, number> {
   const order = graph.topoOrder();
-  const ranges = stageRanges(order, p.stages);
-  const out = new Map<string, number>();
-  let next = 0;
-  ranges.forEach((r, k) => {
-    if (!r || r.start !== next || r.end < r.start) throw new Error(`opStages: stage ${k} of the pipeline does not continue the topological order at op #${next}; validate the strategy first`);
-    for (let i = r.start; i <= r.end; i++) out.set(order[i].name, k);
-    next = r.end + 1;
-  });
-  if (next !== order.length) throw new Error(`opStages: the pipeline's stages end at op #${next} of ${order.length}; validate the strategy first`);
-  return out;
+  const stages = stageIndexOf(order, p);
+  if (!stages) throw new Error(`opStages: the pipeline's stages do not cut the ops of ${graph.name} into contiguous pieces; validate the strategy first`);
+  return new Map(order.map((o, i) => [o.name, stages[i]]));
 }
 
 // ------------------------------------------------------------------ the even cut

@@ -252,22 +252,19 @@ function batchProblems(order: readonly OpNode[], s: Strategy, out: ScaleProblem[
   if (!Number.isSafeInteger(parts) || parts <= 1) return;
   const field: ScaleSubject = M > 1 ? { kind: "pipeline", field: "microbatches" } : { kind: "replicas", field: "count" };
   const split = [R > 1 ? plural(R, "replica") : "", M > 1 ? plural(M, "micro-batch", "micro-batches") : ""].filter(Boolean).join(" × ");
+  // One problem per kind of mistake (not per op: a 1,000-op model has one batch size).
+  const unsplittable: string[] = [];
+  const uneven = new Map<number, string[]>();
   for (const op of order) {
     for (const i of sampleDims(op)) {
       const dim = op.sig.space[i];
       if (dim.splittable === false) {
-        out.push({ severity: "error", code: "PAR3179", subject: field, message: `op \`${op.name}\` cannot run on part of its sample dim \`${dim.name}\`, so it cannot be split into ${split}`, expected: "replicas × microbatches = 1 for this model", hint: `the \`${op.op}\` kernel needs the whole \`${dim.name}\` dim` });
+        unsplittable.push(`\`${op.name}\``);
         continue;
       }
       if (dim.size % parts !== 0) {
-        out.push({
-          severity: "error",
-          code: "PAR3179",
-          subject: field,
-          message: `the sample dim \`${dim.name}\` of op \`${op.name}\` has size ${dim.size}, which does not split into ${split} (${parts} equal parts)`,
-          expected: `replicas × microbatches dividing ${dim.size}`,
-          hint: "every replica runs the same number of equal micro-batches",
-        });
+        const ops = uneven.get(dim.size) ?? [];
+        uneven.set(dim.size, [...ops, `\`${op.name}\``]);
         continue;
       }
       const c = s.ops[op.name];
@@ -285,6 +282,19 @@ function batchProblems(order: readonly OpNode[], s: Strategy, out: ScaleProblem[
         });
       }
     }
+  }
+  if (unsplittable.length > 0) {
+    out.push({ severity: "error", code: "PAR3179", subject: field, message: `op${unsplittable.length === 1 ? "" : "s"} ${list(unsplittable)} cannot run on part of ${unsplittable.length === 1 ? "its" : "their"} sample dim, so the batch cannot be split into ${split}`, expected: "replicas × microbatches = 1 for this model", hint: "their kernels need the whole sample dim" });
+  }
+  for (const [size, ops] of uneven) {
+    out.push({
+      severity: "error",
+      code: "PAR3179",
+      subject: field,
+      message: `a sample dim of size ${size} (op${ops.length === 1 ? "" : "s"} ${list(ops)}) does not split into ${split} (${parts} equal parts)`,
+      expected: `replicas × microbatches dividing ${size}`,
+      hint: "every replica runs the same number of equal micro-batches",
+    });
   }
 }
 
