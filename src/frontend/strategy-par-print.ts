@@ -63,25 +63,15 @@ interface OpFacts {
   recomputed: boolean;
 }
 
-/** What a `*` base rule sets, which an overriding rule must set back. */
-interface Forced {
-  dims: readonly string[];
-  devices: boolean;
-  recompute: boolean;
-}
-
-const NOTHING_FORCED: Forced = { dims: [], devices: false, recompute: false };
-
-/** Settings text for one op: its degree>1 dims (space order), `devices` when needed, `recompute` when set. */
-function settingsText(op: OpNode, f: OpFacts, forced: Forced): string {
+/** Settings text for one op on its own: its degree>1 dims (space order), `devices` when not the default, `recompute` when set. */
+function settingsText(op: OpNode, f: OpFacts): string {
   const c = f.config;
   const parts: string[] = [];
   op.sig.space.forEach((d, i) => {
-    if (c.degrees[i] !== 1 || forced.dims.includes(d.name)) parts.push(`${d.name} = ${c.degrees[i]}`);
+    if (c.degrees[i] !== 1) parts.push(`${d.name} = ${c.degrees[i]}`);
   });
-  if (forced.devices || !sameList(c.devices, f.defaultDevices(c.devices.length))) parts.push(`devices = ${formatDevices(c.devices)}`);
+  if (!sameList(c.devices, f.defaultDevices(c.devices.length))) parts.push(`devices = ${formatDevices(c.devices)}`);
   if (f.recomputed) parts.push("recompute = true");
-  else if (forced.recompute) parts.push("recompute = false");
   return parts.join(", ");
 }
 
@@ -180,9 +170,10 @@ function render(header: string, scale: readonly string[], rules: { patterns: str
  * for the first round of stages needs `mesh`). Then the per-op rules, in one of two
  * layouts, the shorter wins: (a) one rule per group of ops with identical settings, ops
  * on the default config left out; (b) a `*` rule with the most common config, then rules
- * for the ops that differ. Layout (b) is only used when every op has every dim the `*`
- * rule sets, so each key applies to all ops it matches. An op's default devices are the
- * first n of its stage's (with a pipeline), of replica 0's (with replicas), else 0..n-1.
+ * for the ops that differ from what the `*` rule makes of them, setting only the keys that
+ * differ (the rule's dim keys reach only the ops with those dims). An op's default
+ * devices are the first n of its stage's (with a pipeline), of replica 0's (with
+ * replicas), else 0..n-1.
  */
 export function strategyToPar(graph: Graph, strategy: Strategy, mesh?: Mesh): string {
   const order = graph.topoOrder();
@@ -201,15 +192,16 @@ export function strategyToPar(graph: Graph, strategy: Strategy, mesh?: Mesh): st
       return [o.name, { config: strategy.ops[o.name], defaultDevices, recomputed: recomputed.has(o.name) }];
     }),
   );
-  const text = (op: OpNode, forced: Forced) => settingsText(op, facts.get(op.name)!, forced);
+  const text = (op: OpNode) => settingsText(op, facts.get(op.name)!);
   const header = `strategy ${ident(strategy.name)} for ${ident(strategy.model)} on ${ident(strategy.mesh)}`;
   const scale = scaleLines(graph, strategy, mesh);
   const toRules = (rules: Rule[]) => rules.map((r) => ({ patterns: compressPatterns(r.ops, order), settings: r.settings }));
 
-  const plain = groupRules(order.map((op) => ({ op, settings: text(op, NOTHING_FORCED) })));
+  const plain = groupRules(order.map((op) => ({ op, settings: text(op) })));
   let best = render(header, scale, toRules(plain));
 
-  // Layout (b): the most common non-empty config as a `*` base, if its dims are universal.
+  // Layout (b): the most common non-empty config as a `*` base. Its dim keys reach the ops
+  // that have those dims; every op the base does not give its exact config gets a rule.
   const counts = new Map<string, { n: number; op: OpNode }>();
   for (const r of plain) counts.set(r.settings, { n: r.ops.length, op: r.ops[0] });
   let base: { n: number; op: OpNode } | undefined;
@@ -218,27 +210,28 @@ export function strategyToPar(graph: Graph, strategy: Strategy, mesh?: Mesh): st
     const baseOp = base.op;
     const baseFacts = facts.get(baseOp.name)!;
     const baseConfig = baseFacts.config;
-    const forced: Forced = {
-      dims: baseOp.sig.space.filter((_, i) => baseConfig.degrees[i] !== 1).map((d) => d.name),
-      devices: !sameList(baseConfig.devices, baseFacts.defaultDevices(baseConfig.devices.length)),
-      recompute: baseFacts.recomputed,
-    };
-    const universal = order.every((o) => forced.dims.every((n) => o.sig.space.some((d) => d.name === n)));
-    if (universal) {
-      const baseSettings = text(baseOp, NOTHING_FORCED);
-      // `* : recompute = true` skips the ops that cannot be recomputed: for them the base is the rest of the rule.
-      const baseWithoutRecompute = settingsText(baseOp, { ...baseFacts, recomputed: false }, NOTHING_FORCED);
-      const overrides = groupRules(
-        order.map((op) => {
-          const own = text(op, NOTHING_FORCED);
-          const skipsRecompute = forced.recompute && !recomputable(op);
-          if (own === (skipsRecompute ? baseWithoutRecompute : baseSettings)) return { op, settings: "" };
-          return { op, settings: text(op, skipsRecompute ? { ...forced, recompute: false } : forced) };
-        }),
-      );
-      const candidate = render(header, scale, [{ patterns: ["*"], settings: baseSettings }, ...toRules(overrides)]);
-      if (candidate.length < best.length) best = candidate;
-    }
+    const baseDegrees = new Map<string, number>();
+    baseOp.sig.space.forEach((d, i) => {
+      if (baseConfig.degrees[i] !== 1) baseDegrees.set(d.name, baseConfig.degrees[i]);
+    });
+    const baseDevices = sameList(baseConfig.devices, baseFacts.defaultDevices(baseConfig.devices.length)) ? undefined : baseConfig.devices;
+    const overrides = groupRules(
+      order.map((op) => {
+        // Only what differs from what the `*` rule makes of this op: the rule's dim keys reach
+        // the ops with those dims, `recompute = true` the ops that can be recomputed.
+        const f = facts.get(op.name)!;
+        const c = f.config;
+        const parts: string[] = [];
+        op.sig.space.forEach((d, i) => {
+          if (c.degrees[i] !== (baseDegrees.get(d.name) ?? 1)) parts.push(`${d.name} = ${c.degrees[i]}`);
+        });
+        if (!sameList(c.devices, baseDevices ?? f.defaultDevices(c.devices.length))) parts.push(`devices = ${formatDevices(c.devices)}`);
+        if (f.recomputed !== (baseFacts.recomputed && recomputable(op))) parts.push(`recompute = ${f.recomputed}`);
+        return { op, settings: parts.join(", ") };
+      }),
+    );
+    const candidate = render(header, scale, [{ patterns: ["*"], settings: text(baseOp) }, ...toRules(overrides)]);
+    if (candidate.length < best.length) best = candidate;
   }
   return best;
 }

@@ -56,7 +56,7 @@ describe("par strategy with pipelines, replicas, ZeRO, recomputation and precisi
   precision = f16
   pipeline(microbatches = 2, schedule = gpipe, stages = 2, balance = params)
   * : sample = 2
-  h : sample = 2, recompute = true
+  h : recompute = true
 }
 `);
     // Without large-scale fields the file stays version 1.

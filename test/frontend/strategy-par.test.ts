@@ -146,7 +146,7 @@ describe(".par strategies: printing", () => {
     expect(roundTrip(g, s, testMesh(1, 4))).toEqual(s);
   });
 
-  it("groups identical configs, generalises numbered names when exact, uses a `*` base when shorter", () => {
+  it("groups identical configs, generalises numbered names when exact, uses a `*` base when shorter (overrides set only what differs)", () => {
     const g = residualMlp(3);
     const s: Strategy = { name: "tp", model: "resmlp", mesh: "test1x4", ops: {} };
     for (const o of g.topoOrder()) {
@@ -158,7 +158,7 @@ describe(".par strategies: printing", () => {
     const text = strategyToPar(g, s);
     expect(text).toBe(`strategy tp for resmlp on test1x4 {
   * : sample = 2, devices = [3, 2]
-  layer*.fc1 : sample = 2, channel = 2, devices = [3, 2, 1, 0]
+  layer*.fc1 : channel = 2, devices = [3, 2, 1, 0]
   layer2.fc2 : sample = 1, devices = 0
 }
 `);
