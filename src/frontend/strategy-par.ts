@@ -16,8 +16,12 @@
 //   (so `* : sample = 4` works across ops with different dims); a key that no matched op
 //   has (and is not `devices`) is an error;
 // - `devices` is an index, an inclusive range `a..b`, or a list of indices and ranges;
-//   an op with no `devices` puts its tasks on devices 0..n-1 (n = its task count);
-// - an op no rule matches runs whole on device 0.
+//   an op with no `devices` puts its n tasks on the first n devices of its pipeline stage,
+//   else of replica 0 (with replicas), else on devices 0..n-1;
+// - `recompute = true | false` marks ops for recomputation (only those that can be);
+// - an op no rule matches runs whole on the first device of that pool (device 0).
+// Strategy-wide settings (`replicas`, `offset`, `zero`, `precision`) and the pipeline are
+// resolved by src/frontend/strategy-par-scale.ts; printing is src/frontend/strategy-par-print.ts.
 
 import type { TokenType } from "chevrotain";
 import * as T from "../../grammar/tokens.js";
