@@ -28,9 +28,12 @@ export function defaultReplicaOffset(meshSize: number, count: number): number | 
  * (offset = tensor-parallel size t) they are t devices out of every count·t.
  */
 export function isReplicaZeroDevice(d: number, replicas: ReplicaConfig | undefined): boolean {
-  // A malformed config (validation reports it) must not make the loops below endless.
-  if (replicas === undefined || replicas.count <= 1 || !Number.isSafeInteger(replicas.offset) || replicas.offset < 1) return true;
-  return Math.floor(d / replicas.offset) % replicas.count === 0;
+  return !splitsDevices(replicas) || Math.floor(d / replicas.offset) % replicas.count === 0;
+}
+
+/** True for replicas that set devices apart: more than one, with a positive integer offset (validation reports malformed ones). */
+function splitsDevices(replicas: ReplicaConfig | undefined): replicas is ReplicaConfig {
+  return replicas !== undefined && replicas.count > 1 && Number.isSafeInteger(replicas.offset) && replicas.offset >= 1;
 }
 
 /** Replica 0's devices among 0..limit-1, ascending (`isReplicaZeroDevice`). */
@@ -42,7 +45,8 @@ export function replicaZeroDevices(limit: number, replicas: ReplicaConfig | unde
 
 /** The first `n` devices of replica 0 (`isReplicaZeroDevice`), however far they reach. */
 export function firstReplicaZeroDevices(n: number, replicas: ReplicaConfig | undefined): number[] {
-  const out: number[] = [];
-  for (let d = 0; out.length < n; d++) if (isReplicaZeroDevice(d, replicas)) out.push(d);
-  return out;
+  if (!splitsDevices(replicas)) return Array.from({ length: n }, (_, i) => i);
+  // Blocks of `offset` devices, one every count × offset: the i-th is in block ⌊i / offset⌋.
+  const { count, offset } = replicas;
+  return Array.from({ length: n }, (_, i) => Math.floor(i / offset) * count * offset + (i % offset));
 }

@@ -327,7 +327,9 @@ function replicaProblems(order: readonly OpNode[], meshSize: number, s: Strategy
   const devices = [...used].filter((d) => Number.isSafeInteger(d) && d >= 0 && d < meshSize).sort((a, b) => a - b);
   const outside: string[] = [];
   const clash: string[] = [];
-  for (let r = 1; r < count && outside.length < SHOWN && clash.length < SHOWN; r++) {
+  // Beyond r = meshSize every image leaves the mesh (offset ≥ 1), so a huge count costs no more than that.
+  const last = Math.min(count - 1, meshSize);
+  for (let r = 1; r <= last && outside.length < SHOWN && clash.length < SHOWN; r++) {
     for (const d of devices) {
       const image = d + r * offset;
       if (image >= meshSize) outside.push(`${d} → ${image} (replica ${r})`);

@@ -301,3 +301,14 @@ describe("validateStrategy: ZeRO, recomputation, precision", () => {
     expect(scaleProblems(g, testMesh(1, 1), s)).toEqual([]);
   });
 });
+
+describe("validateStrategy: limits", () => {
+  it("a huge replica count is reported quickly", () => {
+    const s = good();
+    s.replicas = { count: 2 ** 40, offset: 1 };
+    const t0 = performance.now();
+    const r = run(s);
+    expect(r.codes).toContain("PAR3182");
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
