@@ -197,16 +197,38 @@ function reportSchemaError(e: SchemaError, loc: Locator, diagnostics: Diagnostic
   }
 }
 
-/** A device list of the file: an array as is, a range text expanded (a bad range is PAR3161 at its position). */
-function readDevices(d: DevicesJson, pointer: string, loc: Locator, diagnostics: Diagnostics): number[] | undefined {
-  if (typeof d !== "string") return [...d];
-  const read = parseDeviceRangeText(d);
-  if (Array.isArray(read)) return read;
-  diagnostics.error("PAR3161", `\`${pointer}\`: ${read.message}`, {
-    pos: loc.pos(pointer),
-    expected: "device indices and inclusive ascending ranges, such as \"0..3, 8\"",
-  });
-  return undefined;
+/**
+ * How many devices the range texts of one file may expand to in all: a few bytes of text
+ * stand for a million devices, so a hostile file must not exhaust memory. 2^26 covers
+ * 10,000 ops on 6,000 devices each.
+ */
+export const MAX_EXPANDED_DEVICES = 1 << 26;
+
+/** Expands the device lists of one file, keeping count of what range texts expand to. */
+class DeviceReader {
+  private expanded = 0;
+  constructor(
+    private readonly loc: Locator,
+    private readonly diagnostics: Diagnostics,
+  ) {}
+
+  /** An array as is, a range text expanded; a bad range (or too many devices in all) is PAR3161 at its position. */
+  read(d: DevicesJson, pointer: string): number[] | undefined {
+    if (typeof d !== "string") return [...d];
+    const read = parseDeviceRangeText(d);
+    const expected = "device indices and inclusive ascending ranges, such as \"0..3, 8\"";
+    if (!Array.isArray(read)) {
+      this.diagnostics.error("PAR3161", `\`${pointer}\`: ${read.message}`, { pos: this.loc.pos(pointer), expected });
+      return undefined;
+    }
+    if (this.expanded > MAX_EXPANDED_DEVICES) return undefined; // reported once, below
+    this.expanded += read.length;
+    if (this.expanded > MAX_EXPANDED_DEVICES) {
+      this.diagnostics.error("PAR3161", `\`${pointer}\`: the device range texts of this file expand to more than ${MAX_EXPANDED_DEVICES} devices`, { pos: this.loc.pos(pointer), expected });
+      return undefined;
+    }
+    return read;
+  }
 }
 
 /**
@@ -218,6 +240,7 @@ function readDevices(d: DevicesJson, pointer: string, loc: Locator, diagnostics:
  */
 export function strategyFromJson(graph: Graph, json: unknown, file: string, diagnostics: Diagnostics, text?: string): Strategy | undefined {
   const loc = new Locator(file, text);
+  const devicesOf = new DeviceReader(loc, diagnostics);
   let version: StrategyVersion = STRATEGY_VERSION;
   // Format and version first: a different kind of file or an unknown format deserves one
   // clear message, not a cascade of schema errors.
@@ -277,14 +300,14 @@ export function strategyFromJson(graph: Graph, json: unknown, file: string, diag
       }
       degrees[i] = degree;
     }
-    const devices = readDevices(c.devices, `${opPtr}/devices`, loc, diagnostics);
+    const devices = devicesOf.read(c.devices, `${opPtr}/devices`);
     if (devices) ops[name] = { degrees, devices };
     else ok = false;
   }
   const strategy: Strategy = { name: sj.name, model: sj.model, mesh: sj.mesh, ops };
   if (sj.replicas && sj.replicas.count > 1) strategy.replicas = { count: sj.replicas.count, offset: sj.replicas.offset };
   if (sj.pipeline) {
-    const pipeline = readPipeline(graph, sj.pipeline, loc, diagnostics);
+    const pipeline = readPipeline(graph, sj.pipeline, loc, devicesOf, diagnostics);
     if (pipeline) strategy.pipeline = pipeline;
     else ok = false;
   }
@@ -305,7 +328,7 @@ export function strategyFromJson(graph: Graph, json: unknown, file: string, diag
   return ok ? strategy : undefined;
 }
 
-function readPipeline(graph: Graph, pj: PipelineJson, loc: Locator, diagnostics: Diagnostics): PipelineConfig | undefined {
+function readPipeline(graph: Graph, pj: PipelineJson, loc: Locator, devicesOf: DeviceReader, diagnostics: Diagnostics): PipelineConfig | undefined {
   let ok = true;
   const stages = pj.stages.map((st, k) => {
     st.ops.forEach((name, end) => {
@@ -317,7 +340,7 @@ function readPipeline(graph: Graph, pj: PipelineJson, loc: Locator, diagnostics:
         hint: didYouMean(name, graph.ops.keys()),
       });
     });
-    const devices = readDevices(st.devices, `/pipeline/stages/${k}/devices`, loc, diagnostics);
+    const devices = devicesOf.read(st.devices, `/pipeline/stages/${k}/devices`);
     if (!devices) ok = false;
     return { first: st.ops[0], last: st.ops[1], devices: devices ?? [] };
   });

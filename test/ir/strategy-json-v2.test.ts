@@ -149,6 +149,11 @@ describe("strategy JSON version 2", () => {
     expect(desc.d.items[0].message).toBe("`/ops/fc1/devices`: device range 3..1 is empty (ranges are inclusive and ascending)");
     expect(desc.at).toEqual(["2:28"]);
     expect(read(`{${V2_HEAD}, "ops": {"fc1": {"devices": "0..99999999"}}}`).d.items[0].message).toMatch(/too long/);
+    // A few bytes of text may stand for a million devices: a file's texts have a budget in all.
+    const million = `"0..${2 ** 20 - 1}"`;
+    const stages = Array.from({ length: 70 }, () => `{"ops": ["fc1", "loss"], "devices": ${million}}`).join(", ");
+    const hostile = read(`{${V2_HEAD}, "pipeline": {"microbatches": 1, "schedule": "gpipe", "stages": [${stages}]}, ${V2_OPS}}`);
+    expect(hostile.d.items.map((x) => x.message)).toEqual([`\`/pipeline/stages/64/devices\`: the device range texts of this file expand to more than ${2 ** 26} devices`]);
     const shape = read(`{${V2_HEAD}, "ops": {"fc1": {"devices": "0-3"}}}`);
     expect(shape.codes).toEqual(["PAR3161"]);
     expect(shape.d.items[0].message).toBe("`/ops/fc1/devices` is not a device list");
