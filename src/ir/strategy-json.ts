@@ -215,13 +215,13 @@ class DeviceReader {
   /** An array as is, a range text expanded; a bad range (or too many devices in all) is PAR3161 at its position. */
   read(d: DevicesJson, pointer: string): number[] | undefined {
     if (typeof d !== "string") return [...d];
+    if (this.expanded > MAX_EXPANDED_DEVICES) return undefined; // reported once, below
     const read = parseDeviceRangeText(d);
     const expected = "device indices and inclusive ascending ranges, such as \"0..3, 8\"";
     if (!Array.isArray(read)) {
       this.diagnostics.error("PAR3161", `\`${pointer}\`: ${read.message}`, { pos: this.loc.pos(pointer), expected });
       return undefined;
     }
-    if (this.expanded > MAX_EXPANDED_DEVICES) return undefined; // reported once, below
     this.expanded += read.length;
     if (this.expanded > MAX_EXPANDED_DEVICES) {
       this.diagnostics.error("PAR3161", `\`${pointer}\`: the device range texts of this file expand to more than ${MAX_EXPANDED_DEVICES} devices`, { pos: this.loc.pos(pointer), expected });
