@@ -5,7 +5,7 @@
 // (src/frontend/check.ts) and the resolver (src/frontend/strategy-par.ts), so that both
 // report the same mistake with the same code at the same place.
 
-import { didYouMean, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
+import { didYouMean, type SourcePos } from "../core/diagnostics.js";
 import { MAX_RANGE_LENGTH } from "../ir/device-list.js";
 import { STAGE_BALANCES } from "../ir/strategy-stages.js";
 import { PIPELINE_SCHEDULES, PRECISIONS } from "../ir/strategy.js";

@@ -23,9 +23,6 @@
 // Strategy-wide settings (`replicas`, `offset`, `zero`, `precision`) and the pipeline are
 // resolved by src/frontend/strategy-par-scale.ts; printing is src/frontend/strategy-par-print.ts.
 
-import type { TokenType } from "chevrotain";
-import * as T from "../../grammar/tokens.js";
-import { RESERVED_WORDS } from "../../grammar/tokens.js";
 import { didYouMean, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import type { Mesh } from "../core/mesh.js";
 import type { NamedArg, StrategyDecl } from "./ast.js";

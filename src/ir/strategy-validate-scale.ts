@@ -7,7 +7,7 @@ import type { Mesh } from "../core/mesh.js";
 import { getOp } from "../ops/registry.js";
 import type { Graph, OpNode } from "./graph.js";
 import { replicaCount } from "./strategy-replicas.js";
-import { deviceGroupCount, microbatchCount, sampleDims, stageRanges, type StageRange } from "./strategy-stages.js";
+import { deviceGroupCount, microbatchCount, sampleDims, stageRanges } from "./strategy-stages.js";
 import { PIPELINE_SCHEDULES, PRECISIONS, type OpConfig, type PipelineConfig, type Strategy } from "./strategy.js";
 
 export type ScaleCode =
