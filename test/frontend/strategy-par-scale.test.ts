@@ -229,8 +229,14 @@ describe(".par strategies: large-scale diagnostics at the setting that caused th
     expect(resolve(`pipeline(microbatches = 2, stages = 1, schedule = pipedream)`).codes).toEqual(["PAR3192"]);
     expect(resolve(`pipeline(microbatches = 2, stages = 1, schedule = 3)`).codes).toEqual(["PAR3192"]);
     expect(resolve(`* : recompute = 1`).codes).toEqual(["PAR3192"]);
-    // A schedule may be a name or a string; 1f1b only a string.
+    // A schedule may be a name or a string; 1f1b only a string, and the lexer says so.
     expect(resolve(`pipeline(microbatches = 2, stages = 1, schedule = "gpipe")`).s.pipeline?.schedule).toBe("gpipe");
+    const d = new Diagnostics();
+    parse(`strategy s for m on p {\n  pipeline(microbatches = 2, stages = 1, schedule = 1f1b)\n}`, "s.par", d);
+    expect(d.items.map((x) => [x.code, x.hint])).toEqual([["PAR1005", 'the 1F1B pipeline schedule is written as a string: `schedule = "1f1b"`']]);
+    const eq = new Diagnostics();
+    parse(`strategy s for m on p {\n  logits = sample = 4\n}`, "s.par", eq);
+    expect(eq.items[0].hint).toMatch(/a strategy-wide setting is `name = value`/);
   });
 
   it("PAR3193: a stage bound is an op name, not a glob; PAR3165: nor an unknown name", () => {
