@@ -13,7 +13,11 @@
 //   precision  the compute and activation dtype (master weights and optimizer state stay f32)
 // When `pipeline` or `replicas` is present, every op config describes ONE micro-batch of
 // replica 0: its sample dims have size batch / (replicas × microbatches). docs/strategies.md
-// states the semantics; src/ir/strategy-validate.ts checks them.
+// states the semantics; src/ir/strategy-validate-scale.ts checks them, and
+// src/ir/strategy-stages.ts / strategy-replicas.ts answer "which stage", "which devices",
+// "how many samples" for everyone else. Absent fields mean the defaults; the JSON reader
+// and the `.par` resolver leave defaults out (no one-replica `replicas`, no `zero: 0`, no
+// `precision: "f32"`, no empty `recompute`), so equal strategies compare equal.
 
 export interface OpConfig {
   /** One degree per iteration dim, in the op's `sig.space` order. */
@@ -73,7 +77,10 @@ export interface Strategy {
   pipeline?: PipelineConfig;
   /** Absent or 0: every holder of a weight shard keeps its weights, gradients and optimizer state. */
   zero?: ZeroStage;
-  /** Ops whose outputs are recomputed in backward instead of kept (selective or full recomputation). */
+  /**
+   * Ops whose outputs are recomputed in backward instead of kept (selective or full
+   * recomputation); resolved op names, in topological order as par writes them.
+   */
   recompute?: string[];
   /** Absent: f32. */
   precision?: Precision;
