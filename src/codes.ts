@@ -13,6 +13,7 @@ import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
 import { WORKER_CODES } from "./runtime/workers/codes.js";
 import { SEARCH_CODES } from "./search/codes.js";
+import { TORCH_CODES } from "./engines/torch/codes.js";
 
 /** Each area's table, by the area's name (for docs and duplicate detection). */
 export const CODE_TABLES: Record<string, CodeTable> = {
@@ -28,6 +29,7 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   workers: WORKER_CODES,
   import: IMPORT_CODES,
   search: SEARCH_CODES,
+  "torch engine": TORCH_CODES,
 };
 
 export function allCodes(): Map<string, CodeInfo & { area: string }> {

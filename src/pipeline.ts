@@ -1,31 +1,52 @@
 // The whole road in one place, as docs/architecture.md draws it:
 //
-//   load (parse + check, or import) ─▶ Graph ─▶ search ─▶ Strategy ─▶ lower ─▶ Plan
-//        ─▶ execute (one worker per local device) ─▶ verify (against one device)
+//   load (parse + check, or import; or a plan file) ─▶ Graph ─▶ search ─▶ Strategy
+//     ─▶ compile (validate + lower) ─▶ Plan ─▶ execute (one worker per local device)
+//     ─▶ verify (against the single-device reference)
+//   beside the road: simulate (Graph × Strategy → Timeline), profile (Plan → measured costs)
 //
+// This file is the only place that composes the stages: every `par` command and the
+// library API (src/index.ts) call the functions below rather than the modules behind them.
 // Each stage is a named function from one type to the next; `PipelineContext` carries
-// diagnostics and stage timings, and no stage prints. `par auto` is this function plus
-// a report.
+// diagnostics and stage timings, and no stage prints. A stage that fails adds its errors to
+// ctx.diagnostics and throws a ParError carrying them; warnings stay in ctx.diagnostics.
 
-import { Diagnostics, ParError } from "./core/diagnostics.js";
+import { resolve } from "node:path";
+import { Diagnostics, ParError, type Diagnostic } from "./core/diagnostics.js";
 import type { Mesh } from "./core/mesh.js";
-import type { Plan, OptimizerConfig } from "./plan/plan.js";
+import { CostModel, type MeasuredCosts } from "./cost/compute.js";
+import { peakMemory, type MemoryReport, type Optimizer } from "./cost/memory.js";
 import { lower, singleDeviceStrategy } from "./codegen/lower.js";
+import { graphFromPlan } from "./codegen/plan-graph.js";
+import { referencePlan, SINGLE_MESH } from "./codegen/reference.js";
+import { prepareForward, type ForwardModel, type GivenArray, type TensorValues } from "./frontend/forward-inputs.js";
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./frontend/load-model.js";
 import type { Graph } from "./ir/graph.js";
 import type { Strategy } from "./ir/strategy.js";
-import { initBackend, type BackendRequest } from "./runtime/backend.js";
-import { runPlan, type WorkerRunResult } from "./runtime/workers/run-workers.js";
+import { validateStrategy } from "./ir/strategy-validate.js";
+import { readPlan } from "./plan/io.js";
+import type { OptimizerConfig, Plan } from "./plan/plan.js";
+import type { TF } from "./ops/contract.js";
+import { initBackend, type BackendName, type BackendRequest } from "./runtime/backend.js";
+import { runForward } from "./runtime/exec/forward.js";
 import { verifyPlan, type VerifyResult } from "./runtime/exec/verify.js";
+import { profilePlanUnderLoad, type PlanProfile } from "./runtime/profile/load.js";
+import { profilePlanInRun } from "./runtime/profile/run.js";
+import { runPlan, type WorkerRunOptions, type WorkerRunResult } from "./runtime/workers/run-workers.js";
+import { DEFAULT_BUDGET, type Budget } from "./search/budget.js";
+import type { SearchProgress } from "./search/mcmc.js";
 import { searchStrategy, type SearchResult } from "./search/search.js";
-import type { Budget } from "./search/mcmc.js";
+import { simulateWithContention } from "./sim/contention.js";
+import { predictUnderInterference, type InterferencePrediction } from "./sim/interference.js";
+import type { Timeline } from "./sim/simulate.js";
 
-export type Stage = "load" | "search" | "lower" | "execute" | "verify";
+export type Stage = "load" | "search" | "simulate" | "lower" | "execute" | "verify" | "profile" | "forward";
 
 export interface PipelineContext {
   diagnostics: Diagnostics;
   /** Source texts by file, for diagnostics with excerpts. */
   sources: Map<string, string>;
+  /** Relative paths resolve against this (default: the process's working directory). */
   cwd?: string;
   /** Milliseconds spent in each stage. */
   timings: Partial<Record<Stage, number>>;
@@ -33,26 +54,9 @@ export interface PipelineContext {
   onStage?: (stage: Stage) => void;
 }
 
-export interface PipelineOptions {
-  load?: LoadModelOptions;
-  budget: Budget;
-  seed: number;
-  steps: number;
-  optimizer: OptimizerConfig;
-  backend: BackendRequest;
-  timeoutMs?: number;
-  /** Chooses the mesh once the model is loaded (a .par file may declare it); overrides `mesh`. */
-  pickMesh?: (model: LoadedModel) => Mesh;
-}
-
-export interface PipelineResult {
-  model: LoadedModel;
-  search: SearchResult;
-  plan: Plan;
-  run: WorkerRunResult;
-  verify: VerifyResult;
-  /** Largest difference between the workers' losses and the verified in-process losses. */
-  workerLossError: number;
+/** A fresh context: an empty diagnostics sink, no sources read yet, no timings. */
+export function createContext(options: { cwd?: string; onStage?: (stage: Stage) => void } = {}): PipelineContext {
+  return { diagnostics: new Diagnostics(), sources: new Map(), timings: {}, ...options };
 }
 
 function timed<T>(ctx: PipelineContext, stage: Stage, fn: () => T): T {
@@ -75,46 +79,290 @@ async function timedAsync<T>(ctx: PipelineContext, stage: Stage, fn: () => Promi
   }
 }
 
-/** load: a .par file (parse + check) or an imported ONNX / Keras model → Graph. */
+/** The errors a stage added to the context since it held `since` diagnostics. */
+function errorsSince(ctx: PipelineContext, since: number): Diagnostic[] {
+  return ctx.diagnostics.items.slice(since).filter((d) => d.severity === "error");
+}
+
+/** Adds `errors` to the context (so it holds every diagnostic of the run) and throws them. */
+function fail(ctx: PipelineContext, errors: readonly Diagnostic[]): never {
+  for (const d of errors) if (!ctx.diagnostics.items.includes(d)) ctx.diagnostics.add(d);
+  throw new ParError([...errors]);
+}
+
+/** Validates `strategy` for (graph, mesh); its coded errors are thrown. */
+function checkStrategy(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext): void {
+  const since = ctx.diagnostics.items.length;
+  if (!validateStrategy(graph, mesh, strategy, ctx.diagnostics)) fail(ctx, errorsSince(ctx, since));
+}
+
+// ------------------------------------------------------------------ load
+
+/** load: a .par file (parse + check), an ONNX model or a Keras model.json → Graph (+ weights). */
 export function load(path: string, ctx: PipelineContext, options: LoadModelOptions = {}): LoadedModel {
+  const since = ctx.diagnostics.items.length;
   const model = timed(ctx, "load", () => loadModel(path, { sources: ctx.sources, diagnostics: ctx.diagnostics, cwd: ctx.cwd }, options));
-  if (!model || ctx.diagnostics.hasErrors()) throw new ParError(ctx.diagnostics.errors);
+  const errors = errorsSince(ctx, since);
+  if (!model || errors.length) fail(ctx, errors);
   return model;
 }
 
-/** search: Graph × Mesh → the best feasible Strategy found (with its baselines). */
-export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: Pick<PipelineOptions, "budget" | "seed">): SearchResult {
-  return timed(ctx, "search", () => searchStrategy(graph, mesh, { budget: options.budget, seed: options.seed }));
-}
-
-/** lower: Strategy → Plan (and the single-device Plan it is verified against). */
-export function lowerBoth(graph: Graph, strategy: Strategy, mesh: Mesh, ctx: PipelineContext, options: Pick<PipelineOptions, "seed" | "optimizer">, weights?: ReadonlyMap<string, Float32Array>): { plan: Plan; single: Plan } {
-  return timed(ctx, "lower", () => {
-    const opts = { seed: options.seed, optimizer: options.optimizer, ...(weights ? { weights } : {}) };
-    const plan = lower(graph, strategy, mesh, opts);
-    const one = { name: mesh.name, devices: [mesh.devices[0]] };
-    const single = lower(graph, singleDeviceStrategy(graph, mesh.name), one, opts);
-    return { plan, single };
+/** load: a plan .json, validated, and the model graph rebuilt from it (for its reference). */
+export function loadPlan(path: string, ctx: PipelineContext): { plan: Plan; graph: Graph } {
+  return timed(ctx, "load", () => {
+    const full = resolve(ctx.cwd ?? process.cwd(), path);
+    const since = ctx.diagnostics.items.length;
+    let plan: Plan | undefined;
+    try {
+      plan = readPlan(full, ctx.diagnostics);
+    } catch (e) {
+      ctx.diagnostics.error("PAR5111", `cannot read ${path}: ${(e as Error).message}`);
+    }
+    if (!plan) fail(ctx, errorsSince(ctx, since));
+    try {
+      return { plan, graph: graphFromPlan(plan) };
+    } catch (e) {
+      if (e instanceof ParError) fail(ctx, e.diagnostics);
+      throw e;
+    }
   });
 }
 
-/** The whole road on `mesh`: load → search → lower → execute on workers → verify. */
-export async function autoParallelize(path: string, meshGiven: Mesh | undefined, ctx: PipelineContext, options: PipelineOptions): Promise<PipelineResult> {
+// ------------------------------------------------------------------ search
+
+export interface SearchStageOptions {
+  /** Default DEFAULT_BUDGET (src/search/budget.ts). */
+  budget?: Budget;
+  /** Default 1. */
+  seed?: number;
+  /** Prices optimizer state and update time (default sgd). */
+  optimizer?: Optimizer;
+  /** Called every hundred iterations (for a live progress line). */
+  onProgress?: (p: SearchProgress) => void;
+}
+
+/**
+ * search: Graph × Mesh → the best strategy found, with the baselines it beat. A result that
+ * fits no device's memory is still returned (`feasible: false`, a PAR7001 error in ctx).
+ */
+export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: SearchStageOptions = {}): SearchResult {
+  const result = timed(ctx, "search", () =>
+    searchStrategy(graph, mesh, {
+      budget: options.budget ?? DEFAULT_BUDGET,
+      seed: options.seed ?? 1,
+      ...(options.optimizer ? { optimizer: options.optimizer } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    }),
+  );
+  ctx.diagnostics.addAll(result.diagnostics);
+  return result;
+}
+
+// ------------------------------------------------------------------ simulate
+
+export interface SimulateStageOptions {
+  /** Default sgd. */
+  optimizer?: Optimizer;
+  /** Measured-cost tables (`par profile`) overriding the roofline. */
+  measured?: readonly MeasuredCosts[];
+}
+
+export interface Simulation {
+  /** One training iteration, each kernel charged for the contention it meets. */
+  timeline: Timeline;
+  memory: MemoryReport;
+  costs: CostModel;
+  /** Present when a measured table carries interference (`par profile --in-run`). */
+  interference?: InterferencePrediction;
+}
+
+/** simulate: (Graph, Mesh, Strategy) → the simulated iteration; the strategy is validated first. */
+export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: SimulateStageOptions = {}): Simulation {
+  checkStrategy(graph, mesh, strategy, ctx);
+  return timed(ctx, "simulate", () => {
+    const optimizer = options.optimizer ?? "sgd";
+    const costs = new CostModel(graph, mesh, { optimizer, measured: [...(options.measured ?? [])] });
+    const out: Simulation = {
+      timeline: simulateWithContention(graph, mesh, strategy, costs).timeline,
+      memory: peakMemory(graph, strategy, mesh, optimizer),
+      costs,
+    };
+    // A table profiled in a run carries the interference the run met: predict under it too.
+    if (costs.hasInterference) out.interference = predictUnderInterference(graph, mesh, strategy, costs, costs);
+    return out;
+  });
+}
+
+// ------------------------------------------------------------------ compile
+
+export interface CompileOptions {
+  /** Seeds the weights and the synthetic data (default 1). */
+  seed?: number;
+  /** Default plain SGD, learning rate 0.01. */
+  optimizer?: OptimizerConfig;
+  /** Imported models' trained weights by param id (LoadedModel.weights); they travel in the plan. */
+  weights?: ReadonlyMap<string, Float32Array>;
+}
+
+export const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };
+
+/** compile: (Graph, Mesh, Strategy) → Plan; the strategy is validated first (coded errors). */
+export function compile(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: CompileOptions = {}): Plan {
+  checkStrategy(graph, mesh, strategy, ctx);
+  return timed(ctx, "lower", () =>
+    lower(graph, { ...strategy, mesh: mesh.name }, mesh, {
+      seed: options.seed ?? 1,
+      optimizer: options.optimizer ?? DEFAULT_OPTIMIZER,
+      ...(options.weights ? { weights: options.weights } : {}),
+    }),
+  );
+}
+
+/** reference: the single-device plan of the same graph, seed, optimizer and given weights. */
+export function reference(graph: Graph, plan: Plan, ctx: PipelineContext): Plan {
+  return timed(ctx, "lower", () => referencePlan(graph, plan));
+}
+
+// ------------------------------------------------------------------ execute, verify, profile
+
+export type ExecuteOptions = WorkerRunOptions;
+
+/** execute: Plan → losses and step times, one worker thread per device. */
+export function execute(plan: Plan, ctx: PipelineContext, options: ExecuteOptions): Promise<WorkerRunResult> {
+  return timedAsync(ctx, "execute", () => runPlan(plan, options));
+}
+
+export interface VerifyStageOptions {
+  steps: number;
+  /** Largest accepted relative error (default: src/runtime/exec/verify.ts's, 1e-4). */
+  tolerance?: number;
+  /** Default "auto": the best backend available. */
+  backend?: BackendRequest;
+}
+
+export interface Verification extends VerifyResult {
+  /** The backend both runs used. */
+  backend: BackendName;
+}
+
+/** verify: run `plan` and its single-device reference (`reference`) in-process on the same data and weights and compare. */
+export function verify(plan: Plan, single: Plan, ctx: PipelineContext, options: VerifyStageOptions): Promise<Verification> {
+  return timedAsync(ctx, "verify", async () => {
+    const backend = await initBackend(options.backend ?? "auto");
+    const r = await verifyPlan(plan, single, backend.tf, { steps: options.steps, ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}) });
+    return { ...r, backend: backend.name };
+  });
+}
+
+export interface ProfileStageOptions {
+  /** Default "auto". */
+  backend?: BackendRequest;
+  /** Measure every kernel in a run on the worker runtime (the other devices are the load). */
+  inRun?: boolean;
+  /** Otherwise: background workers computing while each task is measured again (default 0). */
+  load?: number;
+  warmup?: number;
+  repeats?: number;
+}
+
+/** profile: Plan → the measured time of every distinct task (and update), on this machine. */
+export function profile(plan: Plan, ctx: PipelineContext, options: ProfileStageOptions = {}): Promise<PlanProfile & { backend: BackendName }> {
+  return timedAsync(ctx, "profile", async () => {
+    const backend = await initBackend(options.backend ?? "auto");
+    const steps = { ...(options.warmup !== undefined ? { warmup: options.warmup } : {}), ...(options.repeats !== undefined ? { repeats: options.repeats } : {}) };
+    const measured = options.inRun ? await profilePlanInRun(plan, { ...steps, backend: backend.name }) : await profilePlanUnderLoad(plan, backend.tf, backend.name, options.load ?? 0, steps);
+    return { ...measured, backend: backend.name };
+  });
+}
+
+// ------------------------------------------------------------------ forward
+
+export interface ForwardStageOptions {
+  /** .par files: the model and its parameter overrides. */
+  model?: string;
+  overrides?: Record<string, number>;
+  /** Seeds a .par model's initial weights (default 1). */
+  seed?: number;
+  /** Default "auto". */
+  backend?: BackendRequest;
+}
+
+export interface ForwardOutput {
+  /** The output's name in the model file (a .par model's: its tensor id). */
+  name: string;
+  shape: number[];
+  dtype: "f32" | "i32";
+  data: TensorValues;
+}
+
+/**
+ * The forward pass of a bound model on one device: the forward part of its single-device
+ * plan (src/runtime/exec/forward.ts) with the model's own weights, read one param at a time.
+ */
+export async function forwardOf(m: ForwardModel, tf: TF, seed = 1): Promise<ForwardOutput[]> {
+  const graph = m.model.graph;
+  const plan = lower(graph, singleDeviceStrategy(graph, SINGLE_MESH.name), SINGLE_MESH, { seed, optimizer: { kind: "sgd", learningRate: 0 } });
+  const values = await runForward(plan, tf, m.feeds, m.model.weights ?? new Map<string, Float32Array>(), m.outputs.map((o) => o.tensor));
+  return m.outputs.map((o) => {
+    const t = graph.tensor(o.tensor).type;
+    return { name: o.name, shape: [...t.shape], dtype: t.dtype === "f32" ? "f32" : "i32", data: values.get(o.tensor)! };
+  });
+}
+
+/** forward: a model file and arrays for its inputs (their shapes bind its symbolic dims) → its own outputs. */
+export async function forward(path: string, given: readonly GivenArray[], ctx: PipelineContext, options: ForwardStageOptions = {}): Promise<{ model: ForwardModel; outputs: ForwardOutput[]; backend: BackendName }> {
+  const since = ctx.diagnostics.items.length;
+  const loadOptions: LoadModelOptions = { ...(options.model !== undefined ? { model: options.model } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) };
+  const m = timed(ctx, "load", () => prepareForward((bind) => loadModel(path, { sources: ctx.sources, diagnostics: ctx.diagnostics, cwd: ctx.cwd }, { ...loadOptions, bind }), given, ctx.diagnostics));
+  const errors = errorsSince(ctx, since);
+  if (!m || errors.length) fail(ctx, errors);
+  return timedAsync(ctx, "forward", async () => {
+    const backend = await initBackend(options.backend ?? "auto");
+    return { model: m, outputs: await forwardOf(m, backend.tf, options.seed ?? 1), backend: backend.name };
+  });
+}
+
+// ------------------------------------------------------------------ the whole road
+
+export interface AutoOptions {
+  load?: LoadModelOptions;
+  /** The mesh, or how to choose it once the model is loaded (a .par file may declare it). */
+  mesh: Mesh | ((model: LoadedModel) => Mesh);
+  budget?: Budget;
+  seed?: number;
+  steps: number;
+  optimizer?: OptimizerConfig;
+  backend?: BackendRequest;
+  timeoutMs?: number;
+}
+
+export interface PipelineResult {
+  model: LoadedModel;
+  mesh: Mesh;
+  search: SearchResult;
+  plan: Plan;
+  run: WorkerRunResult;
+  verify: Verification;
+  /** Largest difference between the workers' losses and the verified in-process losses. */
+  workerLossError: number;
+}
+
+/** The whole road: load → search → compile → execute on workers → verify against one device. */
+export async function autoParallelize(path: string, ctx: PipelineContext, options: AutoOptions): Promise<PipelineResult> {
   const model = load(path, ctx, options.load);
-  const mesh = options.pickMesh ? options.pickMesh(model) : meshGiven;
-  if (!mesh) throw new RangeError("autoParallelize: no mesh given");
-  const found = search(model.graph, mesh, ctx, options);
-  const { plan, single } = lowerBoth(model.graph, found.best.strategy, mesh, ctx, options, model.weights);
-  const run = await timedAsync(ctx, "execute", () => runPlan(plan, { steps: options.steps, backend: options.backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }));
-  const verify = await timedAsync(ctx, "verify", async () => {
-    // Both the plan and the single-device reference run in-process on the workers'
-    // backend; the workers' losses are then checked against the verified plan's, step by step.
-    const { tf } = await initBackend(options.backend);
-    return verifyPlan(plan, single, tf, { steps: options.steps });
-  });
+  const mesh = typeof options.mesh === "function" ? options.mesh(model) : options.mesh;
+  const seed = options.seed ?? 1;
+  const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}) });
+  const plan = compile(model.graph, mesh, found.best.strategy, ctx, { seed, ...(options.optimizer ? { optimizer: options.optimizer } : {}), ...(model.weights ? { weights: model.weights } : {}) });
+  const single = reference(model.graph, plan, ctx);
+  const backend = options.backend ?? "auto";
+  const run = await execute(plan, ctx, { steps: options.steps, backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  // Both the plan and the reference also run in-process on the workers' backend; the
+  // workers' losses are then checked against the verified plan's, step by step.
+  const verified = await verify(plan, single, ctx, { steps: options.steps, backend });
   let workerLossError = 0;
   run.losses.forEach((l, i) => {
-    workerLossError = Math.max(workerLossError, Math.abs(l - (verify.losses.plan[i] ?? NaN)));
+    workerLossError = Math.max(workerLossError, Math.abs(l - (verified.losses.plan[i] ?? NaN)));
   });
-  return { model, search: found, plan, run, verify, workerLossError };
+  return { model, mesh, search: found, plan, run, verify: verified, workerLossError };
 }

@@ -6,13 +6,16 @@
 //   --loss KIND          imported models: the training loss appended (softmax_cross_entropy, mse)
 //   --freeze GLOB        imported models: weights not to train (repeatable)
 // The file may be a .par program, an ONNX model or a TensorFlow.js model.json
-// (src/frontend/load-model.ts); a flag that does not apply to its format is PAR4013.
+// (src/frontend/load-model.ts, through the pipeline's `load` stage); a flag that does not
+// apply to its format is PAR4013.
 
-import { Diagnostics } from "../core/diagnostics.js";
-import type { LossKind } from "../frontend/import-build.js";
+import { ParError, type Diagnostics } from "../core/diagnostics.js";
+import { appendableLossNames, type LossKind } from "../frontend/import-build.js";
 import { loadModelResult, type LoadedModel, type LoadModelOptions, type LoadModelResult } from "../frontend/load-model.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "./args.js";
 import type { CommandContext } from "./command.js";
+import { load } from "../pipeline.js";
+import { CliPipeline } from "./stages.js";
 
 export const MODEL_FLAG: FlagSpec = { name: "model", kind: "string", value: "M", doc: "only this model of the file" };
 export const SET_FLAG: FlagSpec = { name: "set", kind: "string", value: "NAME=VALUE", repeatable: true, doc: "override a model parameter (repeatable), e.g. --set batch=128" };
@@ -33,11 +36,12 @@ export function modelFlag(args: ParsedArgs): string | undefined {
   return typeof args.flags.model === "string" ? args.flags.model : undefined;
 }
 
-export const LOSS_KINDS: readonly LossKind[] = ["softmax_cross_entropy", "mse"];
+/** The losses --loss may name: every loss an import can append (read from the op registry). */
+export const LOSS_KINDS: readonly LossKind[] = appendableLossNames();
 
 export const INPUT_FLAG: FlagSpec = { name: "input", kind: "string", value: "NAME=AxBx..", repeatable: true, doc: "imported models: an input's shape, e.g. --input image=2x3x224x224 (repeatable)" };
 export const BATCH_FLAG: FlagSpec = { name: "batch", kind: "int", value: "N", doc: "imported models: bind symbolic batch dims to N" };
-export const LOSS_FLAG: FlagSpec = { name: "loss", kind: "string", value: "KIND", doc: "imported models: the training loss appended: softmax_cross_entropy or mse (default by output)" };
+export const LOSS_FLAG: FlagSpec = { name: "loss", kind: "string", value: "KIND", doc: `imported models: the training loss appended: ${LOSS_KINDS.join(" or ")} (default by output)` };
 
 export const FREEZE_FLAG: FlagSpec = { name: "freeze", kind: "string", value: "GLOB", repeatable: true, doc: "imported models: do not train the weights whose names match GLOB (`*`, `?`; ONNX initializer names, Keras param ids; repeatable)" };
 
@@ -75,8 +79,8 @@ export function parseBatch(args: ParsedArgs): number | undefined {
 export function parseLoss(args: ParsedArgs): LossKind | undefined {
   const l = args.flags.loss;
   if (l === undefined) return undefined;
-  if (typeof l !== "string" || !(LOSS_KINDS as readonly string[]).includes(l)) throw new UsageError(`unknown loss \`${String(l)}\``, `one of ${LOSS_KINDS.join(", ")}`);
-  return l as LossKind;
+  if (typeof l !== "string" || !LOSS_KINDS.includes(l)) throw new UsageError(`unknown loss \`${String(l)}\``, `one of ${LOSS_KINDS.join(", ")}`);
+  return l;
 }
 
 /** The LoadModelOptions the shared flags give (usage errors for malformed ones). */
@@ -110,19 +114,24 @@ export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagn
 }
 
 /**
- * Loads `path` per the shared flags. Reports every diagnostic (warnings too) through
- * `ctx.report`; undefined when there were errors.
+ * Loads `path` per the shared flags through the pipeline's `load` stage. Reports every
+ * diagnostic (warnings too) through `ctx.report`; undefined when there were errors.
  */
-export function loadModelFromArgs(ctx: CommandContext, path: string): LoadedModel | undefined {
-  const diagnostics = new Diagnostics();
-  const r = loadModelResultFromArgs(ctx, path, diagnostics);
+export function loadModelFromArgs(ctx: CommandContext, path: string, pipeline = new CliPipeline(ctx)): LoadedModel | undefined {
+  const options = modelOptions(ctx.args);
+  let model: LoadedModel | undefined;
+  try {
+    model = load(path, pipeline.ctx, options);
+  } catch (e) {
+    if (!(e instanceof ParError)) throw e;
+  }
   // Picking no model of several, or a flag for the wrong format, is how the command was
   // called, not what the file holds: a usage error (exit 2), its code kept in the message.
-  const errors = diagnostics.errors;
+  const errors = pipeline.pending().filter((d) => d.severity === "error");
   if (errors.length === 1 && (errors[0].code === "PAR4012" || errors[0].code === "PAR4013")) {
-    ctx.report(diagnostics.warnings);
+    pipeline.report((d) => d.severity === "warning");
     throw new UsageError(`${errors[0].message} (${errors[0].code})`, errors[0].hint);
   }
-  ctx.report(diagnostics.items);
-  return r.model && !diagnostics.hasErrors() ? r.model : undefined;
+  pipeline.report();
+  return model;
 }

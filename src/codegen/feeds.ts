@@ -1,17 +1,28 @@
 // How each graph input's synthetic data is made (PlanFeed, src/runtime/exec/data.ts):
 // plain floats, class labels or token ids drawn from a "teacher" input, or regression
-// targets, decided from how the graph consumes the input.
+// targets, decided from how the graph consumes the input: the role and class count that
+// the consuming op's entry declares for that input (InputSpec.role, .classes).
 
 import type { Graph } from "../ir/graph.js";
 import { isFloat } from "../core/tensor.js";
+import type { InputSpec } from "../ops/contract.js";
+import { classCountOf, inputSpecAt } from "../ops/properties.js";
+import { getOp } from "../ops/registry.js";
 import type { PlanFeed } from "../plan/plan.js";
+
+/** Integer inputs whose consumers declare no class count draw from this many values. */
+const DEFAULT_CLASSES = 2;
 
 /** How each graph input's synthetic data is made (see PlanFeed and src/runtime/exec/data.ts). */
 export function feeds(graph: Graph): Map<string, PlanFeed> {
+  const specOf = (c: { op: string; input: number }): InputSpec | undefined => {
+    const entry = getOp(graph.op(c.op).op);
+    return entry && inputSpecAt(entry, c.input);
+  };
   const kinds = new Map<string, PlanFeed>();
   const targets = new Set<string>();
   for (const id of graph.inputs) {
-    for (const c of graph.tensor(id).consumers) if (graph.op(c.op).op === "mse" && c.input === 1) targets.add(id);
+    if (graph.tensor(id).consumers.some((c) => specOf(c)?.role === "target")) targets.add(id);
   }
   const teacherFor = (id: string): string | null => {
     const batch = graph.tensor(id).type.shape[0];
@@ -24,19 +35,14 @@ export function feeds(graph: Graph): Map<string, PlanFeed> {
   for (const id of graph.inputs) {
     const t = graph.tensor(id);
     if (!isFloat(t.type.dtype)) {
-      // Class labels: the logits' last dim. Other integer inputs (indices): an `classes`,
-      // `vocab` or `num_embeddings` attribute of the consumer when it has one, else 2.
-      let classes = 2;
+      // Labels range over the classes of the logits, indices over the rows of their table:
+      // the first consumer that declares a class count for this input decides.
+      let classes = DEFAULT_CLASSES;
       for (const c of t.consumers) {
         const o = graph.op(c.op);
-        if (o.op === "softmax_cross_entropy" && c.input === 1) {
-          const logits = graph.tensor(o.inputs[0]).type.shape;
-          classes = logits[logits.length - 1];
-          break;
-        }
-        const a = o.attrs.classes ?? o.attrs.vocab ?? o.attrs.num_embeddings;
-        if (typeof a === "number") {
-          classes = a;
+        const n = classCountOf(specOf(c), o.inputs.map((i) => graph.tensor(i).type.shape), o.attrs);
+        if (n !== undefined) {
+          classes = n;
           break;
         }
       }

@@ -9,6 +9,7 @@
 import { Diagnostics, didYouMean, type DiagnosticExtras, type SourcePos } from "../core/diagnostics.js";
 import type { TensorType } from "../core/tensor.js";
 import { resolveAttrs } from "../ops/attrs.js";
+import { expandComposite } from "../ops/composite.js";
 import type { AttrValue, Attrs, InferContext, OpEntry } from "../ops/contract.js";
 import { getOp, opNames } from "../ops/registry.js";
 import { Graph, type OpNode } from "../ir/graph.js";
@@ -449,7 +450,7 @@ class Elaborator {
     const ctx: InferContext = { opName: name, pos, diagnostics: this.diagnostics };
     const attrs = given === NO_ATTRS ? defaultAttrs(entry, ctx) : resolveAttrs(entry, given, ctx);
     if (!attrs) return poisoned(want);
-    const node = entry.expand ? this.addExpanded(entry, name, inputs, types, attrs, ctx) : this.addOp(entry, name, inputs, types, attrs, ctx);
+    const node = entry.expansion ? this.addExpanded(entry, name, inputs, types, attrs, ctx) : this.addOp(entry, name, inputs, types, attrs, ctx);
     if (!node) return poisoned(want);
     const outputs = node.outputs;
     if (outputs.length !== want) {
@@ -483,7 +484,7 @@ class Elaborator {
   private addExpanded(entry: OpEntry, name: string, inputs: string[], types: TensorType[], attrs: Attrs, ctx: InferContext): OpNode | undefined {
     // Validate the composite as a whole first, so shape errors speak of the op the user wrote.
     if (!entry.infer(types, attrs, ctx)) return undefined;
-    const subs = entry.expand!(types, attrs);
+    const subs = expandComposite(entry, attrs);
     const produced: OpNode[] = [];
     for (const sub of subs) {
       const subEntry = getOp(sub.op);

@@ -8,8 +8,10 @@ import type { Diagnostics } from "../core/diagnostics.js";
 import { volume, type DType, type TensorType } from "../core/tensor.js";
 import { Graph } from "../ir/graph.js";
 import { resolveAttrs } from "../ops/attrs.js";
+import { expandComposite } from "../ops/composite.js";
 import type { Attrs, InferContext } from "../ops/contract.js";
-import { getOp } from "../ops/registry.js";
+import { appendableLosses } from "../ops/properties.js";
+import { allOps, getOp } from "../ops/registry.js";
 import { NameTable } from "./naming.js";
 
 export interface ImportedModel {
@@ -34,7 +36,20 @@ export interface ImportedModel {
   unsupported: { op: string; nodes: string[] }[];
 }
 
-export type LossKind = "softmax_cross_entropy" | "mse";
+/** The op name of a training loss an import can append (see `appendableLossNames`). */
+export type LossKind = string;
+
+/**
+ * The losses an import can append (and `--loss` can name): losses of two inputs whose
+ * second is `labels` or a `target` (InputSpec.role), which the import adds as a new input.
+ */
+export function appendableLossNames(): string[] {
+  return appendableLosses(allOps()).map((e) => e.name);
+}
+
+/** The default losses: class logits are classified, anything else is regressed. */
+const CLASSIFICATION_LOSS: LossKind = "softmax_cross_entropy";
+const REGRESSION_LOSS: LossKind = "mse";
 
 /** The training loss an import appended: its kind, the tensors it reads and the reason for the choice. */
 export interface LossChoice {
@@ -203,9 +218,9 @@ export class GraphBuilder {
     if (!resolved) return fail();
     const sig = entry.infer(types, resolved, ctx);
     if (!sig) return fail();
-    if (!entry.expand) return this.graph.addOp({ name, op, attrs: resolved, inputs, sig }).outputs;
+    if (!entry.expansion) return this.graph.addOp({ name, op, attrs: resolved, inputs, sig }).outputs;
     const produced: string[][] = [];
-    for (const sub of entry.expand(types, resolved)) {
+    for (const sub of expandComposite(entry, resolved)) {
       const subEntry = getOp(sub.op)!;
       const subName = sub.suffix ? this.names.claim(`${name}.${sub.suffix}`) : name;
       const subInputs = sub.inputs.map((r) => (typeof r === "number" ? inputs[r] : produced[r.op][r.output]));
@@ -257,21 +272,23 @@ export class GraphBuilder {
   }
 }
 
-/** Why an output gets the default loss it gets; undefined when it is neither logits nor regression. */
+/** The default loss of an output, and why: class or per-token logits are classified, anything else regressed. */
 function defaultLoss(t: TensorType, tokenInputs: boolean): { kind: LossKind; reason: string } {
   const shape = `[${t.shape.join(", ")}]`;
-  if (t.shape.length === 2 && t.shape[1] > 1) return { kind: "softmax_cross_entropy", reason: `the output ${shape} reads as class logits [N, C]: softmax cross-entropy against labels [N]` };
+  if (t.shape.length === 2 && t.shape[1] > 1) return { kind: CLASSIFICATION_LOSS, reason: `the output ${shape} reads as class logits [N, C]: softmax cross-entropy against labels [N]` };
   if (t.shape.length === 3 && t.shape[2] > 1 && tokenInputs) {
-    return { kind: "softmax_cross_entropy", reason: `the output ${shape} reads as per-token logits [N, T, V] over a vocabulary of ${t.shape[2]} (the model reads integer tokens): cross-entropy per token against labels [N, T]` };
+    return { kind: CLASSIFICATION_LOSS, reason: `the output ${shape} reads as per-token logits [N, T, V] over a vocabulary of ${t.shape[2]} (the model reads integer tokens): cross-entropy per token against labels [N, T]` };
   }
-  return { kind: "mse", reason: `the output ${shape} reads as a dense regression output: mean squared error against a target of its shape` };
+  return { kind: REGRESSION_LOSS, reason: `the output ${shape} reads as a dense regression output: mean squared error against a target of its shape` };
 }
 
 /**
  * Appends a training loss to `output` unless the graph already has one. `loss` overrides
- * the default: class logits [N, C] get softmax_cross_entropy against a new i32 `labels`
- * input [N]; per-token logits [N, T, V] of a model reading integer tokens get it against
- * labels [N, T]; any other output gets mse against a new f32 `target` of its shape. The
+ * the default: class logits [N, C] get softmax_cross_entropy against new `labels` [N];
+ * per-token logits [N, T, V] of a model reading integer tokens get it against labels
+ * [N, T]; any other output gets mse against a `target` of its shape. The loss's second
+ * input becomes a new graph input, made from its declared role: `labels` are i32 shaped
+ * like the output without its class axis, a `target` is f32 of the output's shape. The
  * choice is kept in `b.loss` (with its reason); false after PAR6021.
  */
 export function addTrainingLoss(b: GraphBuilder, output: string, loss: LossKind | undefined, diagnostics: Diagnostics): boolean {
@@ -284,15 +301,21 @@ export function addTrainingLoss(b: GraphBuilder, output: string, loss: LossKind 
   const tokenInputs = b.graph.inputs.some((i) => b.type(i).dtype === "i32");
   const chosen = loss ? { kind: loss, reason: `--loss ${loss}` } : defaultLoss(t, tokenInputs);
   const kind = chosen.kind;
-  if (kind === "softmax_cross_entropy" && t.shape.length < 2) {
-    diagnostics.error("PAR6021", `softmax_cross_entropy needs class logits [batch, ..., classes], but the model output \`${output}\` is [${t.shape.join(", ")}]`, {
+  const entry = appendableLosses(allOps()).find((e) => e.name === kind);
+  if (!entry) {
+    diagnostics.error("PAR6021", `\`${kind}\` is not a training loss par can append to an imported model`, { expected: `one of ${appendableLossNames().join(", ")}` });
+    return false;
+  }
+  const other = entry.inputs[1];
+  if (other.role === "labels" && t.shape.length < 2) {
+    diagnostics.error("PAR6021", `${kind} needs class logits [batch, ..., classes], but the model output \`${output}\` is [${t.shape.join(", ")}]`, {
       expected: "an output of rank ≥ 2",
-      hint: "use loss mse",
+      hint: `use loss ${REGRESSION_LOSS}`,
     });
     return false;
   }
-  const other = kind === "softmax_cross_entropy" ? b.input("labels", "i32", t.shape.slice(0, -1), t.dims.slice(0, -1), false) : b.input("target", "f32", t.shape, t.dims, false);
-  if (b.op("loss", kind, {}, [output, other], `the training loss on \`${output}\``) === undefined) return false;
-  b.loss = { kind, output, target: other, reason: chosen.reason };
+  const id = other.role === "labels" ? b.input(other.name, "i32", t.shape.slice(0, -1), t.dims.slice(0, -1), false) : b.input(other.name, "f32", t.shape, t.dims, false);
+  if (b.op("loss", kind, {}, [output, id], `the training loss on \`${output}\``) === undefined) return false;
+  b.loss = { kind, output, target: id, reason: chosen.reason };
   return true;
 }

@@ -3,10 +3,11 @@
 // it back into the same ops, shapes and parameter count. Op names are already identifiers
 // (import-build.ts), so each statement's target is the op's own name. A composite op that
 // the importer expanded (batchnorm = moments + central_moment + batchnorm_apply) is printed
-// as the composite call, which expands to the same three ops again.
+// as the composite call, which expands to the same ops again: its parts are recognised
+// from the composite's declared expansion (OpEntry.expansion), not from op names.
 
-import type { AttrValue } from "../ops/contract.js";
-import { getOp } from "../ops/registry.js";
+import type { Attrs, AttrValue, OpEntry } from "../ops/contract.js";
+import { allOps, getOp } from "../ops/registry.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import { identifierOf } from "./import-build.js";
 
@@ -24,12 +25,11 @@ function value(v: AttrValue): string {
 }
 
 /** Attributes that differ from the op's defaults, in the entry's declaration order. */
-function attrs(o: OpNode): string[] {
-  const entry = getOp(o.op);
+function attrs(entry: OpEntry | undefined, given: Attrs): string[] {
   const specs = entry?.attrs ?? [];
   const out: string[] = [];
   for (const s of specs) {
-    const v = o.attrs[s.name];
+    const v = given[s.name];
     if (v === undefined) continue;
     if (s.default !== undefined && JSON.stringify(s.default) === JSON.stringify(v)) continue;
     out.push(`${s.name} = ${value(v)}`);
@@ -37,28 +37,73 @@ function attrs(o: OpNode): string[] {
   return out;
 }
 
-/**
- * The statistics sub-ops (`<name>.mean`, `<name>.var`) of the batchnorm expansion whose
- * final op is `o`, or undefined when `o` is not such a batchnorm_apply (or something else
- * also reads the statistics, which the composite statement would not re-create).
- */
-function batchnormParts(graph: Graph, o: OpNode): [OpNode, OpNode] | undefined {
-  if (o.op !== "batchnorm_apply") return undefined;
-  const mean = graph.ops.get(`${o.name}.mean`);
-  const variance = graph.ops.get(`${o.name}.var`);
-  if (mean?.op !== "moments" || variance?.op !== "central_moment") return undefined;
-  const [x, m, v] = o.inputs;
-  const wired = mean.inputs[0] === x && variance.inputs[0] === x && variance.inputs[1] === m && m === mean.outputs[0] && v === variance.outputs[0];
-  const own = graph.tensor(m).consumers.length === 2 && graph.tensor(v).consumers.length === 1;
-  return wired && own ? [mean, variance] : undefined;
+/** A composite's expansion found in a graph: the composite, its inputs and attributes. */
+interface FoundComposite {
+  entry: OpEntry;
+  inputs: string[];
+  attrs: Attrs;
 }
 
-/** A sub-op of a composite that the composite's statement re-creates (batchnorm's mean and var). */
+/** Composite entries by the op of their final part (the op that keeps the composite's name). */
+const COMPOSITES_BY_FINAL_OP = new Map<string, OpEntry[]>();
+for (const e of allOps()) {
+  const final = e.expansion?.[e.expansion.length - 1];
+  if (final) COMPOSITES_BY_FINAL_OP.set(final.op, [...(COMPOSITES_BY_FINAL_OP.get(final.op) ?? []), e]);
+}
+
+const same = (a: AttrValue | undefined, b: AttrValue | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The composite whose expansion ends in `o` (its parts named `<o>.<suffix>`, of the declared
+ * ops, wired as declared, with attributes the composite call would give them, and their
+ * outputs read by nothing else, since the composite statement would not re-create them),
+ * or undefined.
+ */
+function compositeEndingAt(graph: Graph, o: OpNode): FoundComposite | undefined {
+  for (const entry of COMPOSITES_BY_FINAL_OP.get(o.op) ?? []) {
+    const parts = entry.expansion!;
+    const nodes = parts.map((p) => (p.suffix ? graph.ops.get(`${o.name}.${p.suffix}`) : o));
+    if (nodes.some((n, i) => n?.op !== parts[i].op || n.inputs.length !== parts[i].inputs.length)) continue;
+    const found = nodes as OpNode[];
+    const inputs: string[] = [];
+    const attrs: Attrs = {};
+    let matches = true;
+    parts.forEach((part, i) => {
+      part.inputs.forEach((ref, j) => {
+        const actual = found[i].inputs[j];
+        if (typeof ref !== "number") matches &&= actual === found[ref.op].outputs[ref.output];
+        else if (inputs[ref] === undefined) inputs[ref] = actual;
+        else matches &&= inputs[ref] === actual;
+      });
+      // Attributes the composite hands on must agree across parts; the others must be the
+      // part's defaults, which is what the composite call gives them.
+      const handed = new Set(part.attrs ?? []);
+      for (const spec of getOp(part.op)?.attrs ?? []) {
+        const v = found[i].attrs[spec.name];
+        if (handed.has(spec.name)) {
+          if (attrs[spec.name] === undefined) attrs[spec.name] = v;
+          else matches &&= same(attrs[spec.name], v);
+        } else matches &&= v === undefined || same(v, spec.default);
+      }
+    });
+    const inside = new Set(found.map((n) => n.name));
+    const own = found.slice(0, -1).every((n) => n.outputs.every((t) => graph.tensor(t).consumers.every((c) => inside.has(c.op))));
+    if (matches && own && inputs.length === entry.inputs.length) return { entry, inputs, attrs };
+  }
+  return undefined;
+}
+
+/** A non-final part of a composite that the composite's statement re-creates (batchnorm's mean and var). */
 function isExpandedPart(graph: Graph, o: OpNode): boolean {
-  const suffix = o.op === "moments" ? ".mean" : o.op === "central_moment" ? ".var" : undefined;
-  if (!suffix || !o.name.endsWith(suffix)) return false;
-  const owner = graph.ops.get(o.name.slice(0, -suffix.length));
-  return owner !== undefined && batchnormParts(graph, owner) !== undefined;
+  for (const entry of allOps()) {
+    for (const part of entry.expansion?.slice(0, -1) ?? []) {
+      const suffix = `.${part.suffix}`;
+      if (part.op !== o.op || !o.name.endsWith(suffix)) continue;
+      const owner = graph.ops.get(o.name.slice(0, -suffix.length));
+      if (owner && compositeEndingAt(graph, owner)?.entry === entry) return true;
+    }
+  }
+  return false;
 }
 
 /** The .par text of `graph` as model `name`. */
@@ -79,15 +124,12 @@ export function graphToPar(graph: Graph, name: string): string {
   }
   for (const o of graph.topoOrder()) {
     if (isExpandedPart(graph, o)) continue;
-    let op = o.op;
-    let inputs = o.inputs;
-    if (batchnormParts(graph, o)) {
-      op = "batchnorm";
-      inputs = [o.inputs[0]];
-    }
+    const composite = compositeEndingAt(graph, o);
+    const entry = composite?.entry ?? getOp(o.op);
+    const inputs = composite?.inputs ?? o.inputs;
     const targets = o.outputs.length === 1 ? o.name : o.outputs.map((_, i) => `${o.name}_${i}`).join(", ");
-    const args = [...inputs.map(ref), ...attrs(o)].join(", ");
-    lines.push(`  ${targets} = ${op}(${args})`);
+    const args = [...inputs.map(ref), ...attrs(entry, composite?.attrs ?? o.attrs)].join(", ");
+    lines.push(`  ${targets} = ${entry?.name ?? o.op}(${args})`);
   }
   lines.push("}");
   return lines.join("\n") + "\n";

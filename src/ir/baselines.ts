@@ -1,6 +1,7 @@
 // Baseline strategies: the hand-made designs that the search is seeded with and compared
 // against. All are deterministic functions of the graph and the mesh, recognise ops only by
-// their kind (`op.op`, through the kind sets below) and their parallel dims, and split dims
+// the layer roles their entries declare (OpEntry.roles: fully-connected, sequence,
+// attention-heads, passthrough) and their parallel dims, and split dims
 // only evenly (the largest divisor of the dim's size that fits), so that every replica or
 // shard does the same work. docs/strategies.md defines each one and its source:
 // - dp: data parallelism (every op splits its sample dim over the devices);
@@ -15,26 +16,19 @@
 
 import type { Mesh } from "../core/mesh.js";
 import { gridCoords } from "../core/region.js";
+import type { OpRole } from "../ops/contract.js";
+import { hasRole } from "../ops/properties.js";
+import { getOp } from "../ops/registry.js";
 import type { Graph, OpNode } from "./graph.js";
 import type { OpConfig, Strategy } from "./strategy.js";
 
 export type BaselineKind = "dp" | "mp" | "expert" | "megatron";
 export const BASELINE_KINDS: readonly BaselineKind[] = ["dp", "mp", "expert", "megatron"];
 
-/** Fully connected layers: split by parameter (output channel) in `expert`, paired in `megatron`. */
-export const FC_KINDS: ReadonlySet<string> = new Set(["linear", "matmul"]);
-/** Sequence layers placed layer by layer in `expert` (GNMT-style operator placement). */
-export const SEQUENCE_KINDS: ReadonlySet<string> = new Set(["lstm", "lstm_chunk", "embedding", "gather", "attention"]);
-/**
- * Attention ops, split by heads in `megatron`. par's `attention` holds its own Q/K/V and
- * output projections, so a heads split is Megatron's whole attention block: column-parallel
- * Q/K/V, row-parallel output projection (partial sums over `heads`).
- */
-export const ATTENTION_KINDS: ReadonlySet<string> = new Set(["attention"]);
-/** Unary elementwise ops that may sit between a Megatron linear pair (split like the hidden dim). */
-export const PASSTHROUGH_KINDS: ReadonlySet<string> = new Set([
-  "relu", "gelu", "tanh", "sigmoid", "leaky_relu", "clip", "erf", "exp", "log", "sqrt", "rsqrt", "neg", "abs", "square", "identity", "dropout",
-]);
+/** Whether the op's entry declares layer role `role` (fully connected, sequence, ...). */
+function playsRole(op: OpNode, role: OpRole): boolean {
+  return hasRole(getOp(op.op), role);
+}
 
 // ------------------------------------------------------------------ mesh and dim helpers
 
@@ -251,10 +245,10 @@ export function modelParallel(graph: Graph, mesh: Mesh): Strategy {
 
 /**
  * FlexFlow's expert-designed strategies (§8 of the FlexFlow paper):
- * - fully connected layers (FC_KINDS) are parameter parallel: their first parameter dim
+ * - fully connected layers (role `fully-connected`) are parameter parallel: their first parameter dim
  *   (linear's `channel`) is split over the devices of a node, their sample dim across
  *   nodes (Krizhevsky's "one weird trick": model parallelism where the weights are);
- * - sequence layers (SEQUENCE_KINDS: lstm, embedding, attention, ...) are placed layer by
+ * - sequence layers (role `sequence`: lstm, embedding, attention, ...) are placed layer by
  *   layer: in topological order they form min(devices per node, count) contiguous stages
  *   balanced by FLOPs, stage i on device i of each node, sample split across nodes (GNMT);
  * - everything else (conv, pool, norm, elementwise, losses) is data parallel over all devices.
@@ -264,14 +258,14 @@ export function expert(graph: Graph, mesh: Mesh): Strategy {
   const devices = allDevices(mesh);
   const nodes = meshNodes(mesh);
   const perNode = Math.min(...nodes.map((n) => n.length));
-  const seq = order.filter((o) => SEQUENCE_KINDS.has(o.op));
+  const seq = order.filter((o) => playsRole(o, "sequence"));
   const seqStage = new Map<string, number>();
   balancedStages(stageWeights(seq), perNode).forEach((s, i) => seqStage.set(seq[i].name, s));
   const configs = new Map<string, OpConfig>();
   for (const o of order) {
     const param = firstDimOfClass(o, "parameter");
     if (seqStage.has(o.name)) configs.set(o.name, nodeSlotConfig(o, nodes, seqStage.get(o.name)!));
-    else if (FC_KINDS.has(o.op) && param >= 0) configs.set(o.name, nodeGridConfig(o, nodes, param));
+    else if (playsRole(o, "fully-connected") && param >= 0) configs.set(o.name, nodeGridConfig(o, nodes, param));
     else configs.set(o.name, dpConfig(o, devices));
   }
   return strategyOf("expert", graph, mesh, configs);
@@ -286,9 +280,9 @@ function soleProducer(graph: Graph, op: OpNode): OpNode | undefined {
 
 /**
  * Megatron-LM tensor parallelism (Shoeybi et al. 2019, §3), within each node of the mesh:
- * - an attention op (ATTENTION_KINDS) splits its `heads` dim (its Q/K/V projections are
+ * - an attention op (role `attention-heads`) splits its `heads` dim (its Q/K/V projections are
  *   then column-parallel and its output projection row-parallel, as in Megatron);
- * - a pair of fully connected ops joined through elementwise ops only (the MLP block:
+ * - a pair of fully connected ops joined through passthrough ops only (the MLP block:
  *   linear → gelu → linear) is split column-parallel (the first's parameter dim, `channel`)
  *   then row-parallel (the second's reduction dim, `in_channel`); the ops between them split
  *   their feature dim the same way, so the hidden activation never moves;
@@ -304,7 +298,7 @@ export function megatron(graph: Graph, mesh: Mesh): Strategy {
   const nodes = meshNodes(mesh);
   /** Dim to split within the node, per op that is tensor-parallel. */
   const tp = new Map<string, number>();
-  const fc = (o: OpNode) => FC_KINDS.has(o.op) && !tp.has(o.name);
+  const fc = (o: OpNode) => playsRole(o, "fully-connected") && !tp.has(o.name);
   const column = (o: OpNode) => {
     if (fc(o) && firstDimOfClass(o, "parameter") >= 0) tp.set(o.name, firstDimOfClass(o, "parameter"));
   };
@@ -313,7 +307,7 @@ export function megatron(graph: Graph, mesh: Mesh): Strategy {
   };
 
   for (const o of order) {
-    if (!ATTENTION_KINDS.has(o.op)) continue;
+    if (!playsRole(o, "attention-heads")) continue;
     const head = o.sig.space.findIndex((d) => /^heads?$/.test(d.name));
     if (splittable(o, head)) tp.set(o.name, head);
   }
@@ -322,7 +316,7 @@ export function megatron(graph: Graph, mesh: Mesh): Strategy {
     if (!fc(second) || firstDimOfClass(second, "reduction") < 0) continue;
     const between: OpNode[] = [];
     let cur = soleProducer(graph, second);
-    while (cur && PASSTHROUGH_KINDS.has(cur.op) && cur.inputs.length === 1 && featureDim(cur) >= 0 && !tp.has(cur.name)) {
+    while (cur && playsRole(cur, "passthrough") && cur.inputs.length === 1 && featureDim(cur) >= 0 && !tp.has(cur.name)) {
       between.push(cur);
       cur = soleProducer(graph, cur);
     }

@@ -31,6 +31,9 @@ export const attention: OpEntry = {
   name: "attention",
   family: "attention",
   doc: "Multi-head self-attention on x[batch, seq, d_model]: separate Q/K/V projections [d, d], scaled dot-product attention per head (optionally causal), output projection [d, d].",
+  // It holds its own Q/K/V and output projections, so a `heads` split is Megatron's whole
+  // attention block: column-parallel Q/K/V, row-parallel output projection.
+  roles: ["sequence", "attention-heads"],
   inputs: [{ name: "x" }],
   attrs: [
     { name: "heads", kind: "int", min: 1, doc: "number of attention heads (must divide d_model)" },

@@ -42,7 +42,41 @@ export interface InputSpec {
   optional?: boolean;
   /** "float" (default), "int" (indices, labels) or "any". */
   dtype?: "float" | "int" | "any";
+  /** What a tensor fed here means (see InputRole); absent: a plain activation. */
+  role?: InputRole;
+  /** For integer inputs: how many distinct values (classes, table rows) the op accepts here. */
+  classes?: ClassCount;
 }
+
+/**
+ * What a tensor fed to an input means beyond its shape, so that code outside src/ops can
+ * make data for it without knowing the op: synthetic training data (src/codegen/feeds.ts)
+ * and importers that append a training loss (src/frontend/import-build.ts).
+ * - `labels`: integer class labels of a classification loss, shaped like the loss's first
+ *   input without its last (class) axis;
+ * - `target`: regression targets of a loss, shaped like the loss's first input;
+ * - `indices`: integer row indices into a table.
+ */
+export type InputRole = "labels" | "target" | "indices";
+
+/**
+ * The number of distinct values an integer input ranges over, read from the op instance:
+ * an axis of another input (`softmax_cross_entropy`'s labels: axis -1 of the logits) or an
+ * integer attribute (`embedding`'s indices: `vocab`). Negative axes count from the end.
+ */
+export type ClassCount = { input: number; axis: number } | { attr: string };
+
+/**
+ * What kind of layer an op is, for strategies that treat layers by kind (the hand-made
+ * baselines in src/ir/baselines.ts, after FlexFlow's expert strategies and Megatron-LM):
+ * - `fully-connected`: a dense layer (output channels are a parameter dim, inputs a
+ *   reduction): parameter-parallel in `expert`, column- then row-parallel in `megatron`;
+ * - `sequence`: a recurrent, embedding or attention layer, placed layer by layer (GNMT);
+ * - `attention-heads`: an attention block whose `heads` dim splits it Megatron's way;
+ * - `passthrough`: a one-input elementwise op that may sit between a Megatron pair of
+ *   fully connected layers, split like the hidden dim it passes through.
+ */
+export type OpRole = "fully-connected" | "sequence" | "attention-heads" | "passthrough";
 
 /**
  * FlexFlow's SOAP classes. `sample` splits the batch, `attribute` splits spatial or
@@ -153,7 +187,7 @@ export interface Gradients {
   dParams: Tensor[];
 }
 
-/** A sub-op of a composite op (see OpEntry.expand). */
+/** A sub-op of a composite op, as `expandComposite` (src/ops/composite.ts) makes it. */
 export interface ExpandedOp {
   /** Suffix appended to the composite's name ("mean" → "bn1.mean"); "" for the final op. */
   suffix: string;
@@ -161,6 +195,19 @@ export interface ExpandedOp {
   /** Indices into the composite's inputs (number) or earlier sub-op outputs ({ op, output }). */
   inputs: (number | { op: number; output: number })[];
   attrs: Attrs;
+}
+
+/** Where an expanded sub-op reads: an input of the composite, or an earlier sub-op's output. */
+export type PartInput = number | { op: number; output: number };
+
+/** One sub-op of a composite's declared expansion. */
+export interface ExpansionPart {
+  /** Appended to the composite's name ("mean" → "bn1.mean"); "" for the final part, which keeps the name. */
+  suffix: string;
+  op: string;
+  inputs: readonly PartInput[];
+  /** The composite's attributes handed to this part under the same name (batchnorm's `eps`). */
+  attrs?: readonly string[];
 }
 
 export interface OpEntry {
@@ -179,9 +226,13 @@ export interface OpEntry {
   /**
    * Optional: a composite op is replaced by primitive sub-ops when the graph is built
    * (batchnorm = moments + central_moment + batchnorm_apply, so that batch statistics stay exact under a
-   * sample split). Parameters belong to the sub-ops.
+   * sample split). Parameters belong to the sub-ops. Declared as data, not a function, so
+   * that the same table expands a call (src/ops/composite.ts) and lets a printer recognise
+   * the parts in a graph again (src/frontend/import-to-par.ts). The last part is the final op.
    */
-  expand?(inputs: TensorType[], attrs: Attrs): ExpandedOp[];
+  expansion?: readonly ExpansionPart[];
+  /** The layer kinds the op counts as (see OpRole); absent: none. */
+  roles?: readonly OpRole[];
   /** Compute the task's output region(s) from its input regions and weight shard. */
   forward(tf: TF, args: ForwardArgs): Tensor[];
   /**

@@ -68,6 +68,7 @@ export const dropout: OpEntry = {
   name: "dropout",
   family: "regularisation",
   doc: "Zeroes each element with probability p and scales the rest by 1/(1-p); the mask depends only on `seed` and the element's global index.",
+  roles: ["passthrough"],
   inputs: [{ name: "x" }],
   attrs: [
     { name: "p", kind: "float", default: 0.5, min: 0, doc: "drop probability in [0, 1)" },

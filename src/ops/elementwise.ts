@@ -97,6 +97,7 @@ function unaryEntry(def: UnaryDef): OpEntry {
     name: def.name,
     family: "elementwise",
     doc: def.doc,
+    roles: ["passthrough"],
     inputs: [{ name: "x" }],
     attrs: def.attrs ?? [],
     outputNames: ["y"],

@@ -49,7 +49,8 @@ export const embedding: OpEntry = {
   name: "embedding",
   family: "embedding",
   doc: "Lookup table: integer indices[batch, ...] → rows of weight [vocab, dim] (PyTorch nn.Embedding).",
-  inputs: [{ name: "indices", dtype: "int" }],
+  roles: ["sequence"],
+  inputs: [{ name: "indices", dtype: "int", role: "indices", classes: { attr: "vocab" } }],
   attrs: [
     { name: "vocab", kind: "int", min: 1, doc: "number of rows (vocabulary size)" },
     { name: "dim", kind: "int", min: 1, doc: "embedding width" },

@@ -54,6 +54,7 @@ export const linear: OpEntry = {
   name: "linear",
   family: "linear algebra",
   doc: "Fully connected layer over the last axis: y = x·W + b.",
+  roles: ["fully-connected"],
   inputs: [{ name: "x" }],
   attrs: [
     { name: "out", kind: "int", min: 1, doc: "output features" },

@@ -104,6 +104,8 @@ export const matmul: OpEntry = {
   name: "matmul",
   family: "linear algebra",
   doc: "Matrix product of two activations: a[..., m, k] · b[k, n] or b[..., k, n] (batch dims broadcast); `transpose_b` reads b as [n, k] (a tied LM head h·wteᵀ).",
+  // b is usually a weight (a `param` op): a dense layer whose weight is shared.
+  roles: ["fully-connected"],
   inputs: [{ name: "a" }, { name: "b" }],
   attrs: [{ name: "transpose_b", kind: "bool", default: false, doc: "multiply by the transpose of b's last two axes" }],
   outputNames: ["y"],

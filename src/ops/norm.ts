@@ -13,7 +13,7 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { Attrs, AxisMap, ExpandedOp, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
+import type { AxisMap, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
 import type { TensorType } from "../core/tensor.js";
 import { activationDimNames, fmtShape, identityMaps, product } from "./common.js";
 
@@ -212,14 +212,11 @@ export const batchnorm: OpEntry = {
       flops: (e) => ({ forward: per.forward * product(e), backward: per.backward * product(e) }),
     };
   },
-  expand(_inputs, attrs): ExpandedOp[] {
-    const mean = { op: 0, output: 0 };
-    return [
-      { suffix: "mean", op: "moments", inputs: [0], attrs: {} },
-      { suffix: "var", op: "central_moment", inputs: [0, mean], attrs: {} },
-      { suffix: "", op: "batchnorm_apply", inputs: [0, mean, { op: 1, output: 0 }], attrs: { eps: attrs.eps ?? 1e-5 } as Attrs },
-    ];
-  },
+  expansion: [
+    { suffix: "mean", op: "moments", inputs: [0] },
+    { suffix: "var", op: "central_moment", inputs: [0, { op: 0, output: 0 }] },
+    { suffix: "", op: "batchnorm_apply", inputs: [0, { op: 0, output: 0 }, { op: 1, output: 0 }], attrs: ["eps"] },
+  ],
   forward(tf, { inputs, params, attrs }) {
     const [x] = inputs;
     const count = globalCount(x.shape as number[]);

@@ -18,6 +18,7 @@ export const lstm: OpEntry = {
   name: "lstm",
   family: "recurrent",
   doc: "One LSTM layer over x[batch, seq, input] (batch-first, torch gate order i, f, g, o; zero initial state); y[batch, seq, hidden], or the last h [batch, hidden] when return_sequences = false.",
+  roles: ["sequence"],
   inputs: [{ name: "x" }],
   attrs: [
     { name: "hidden", kind: "int", min: 1, doc: "hidden (and cell) state width" },

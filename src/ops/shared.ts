@@ -87,7 +87,8 @@ export const gather: OpEntry = {
   name: "gather",
   family: "shared weights",
   doc: "Embedding lookup with the table as an input: rows of table[vocab, dim] at integer indices[batch, ...] → [batch, ..., dim].",
-  inputs: [{ name: "table" }, { name: "indices", dtype: "int" }],
+  roles: ["sequence"],
+  inputs: [{ name: "table" }, { name: "indices", dtype: "int", role: "indices" }],
   attrs: [],
   outputNames: ["y"],
   infer(inputs, _attrs, ctx) {
@@ -139,6 +140,7 @@ export const lstmChunk: OpEntry = {
   name: "lstm_chunk",
   family: "shared weights",
   doc: "The LSTM recurrence over a chunk x[batch, steps, input] with the weights (w_ih [4h, in], w_hh [4h, h], b_ih, b_hh [4h], torch layout) and the initial state h0, c0 [batch, h] (zeros when absent) as inputs → (y [batch, steps, h], h_n, c_n), or y alone when return_state = false.",
+  roles: ["sequence"],
   inputs: [{ name: "x" }, { name: "w_ih" }, { name: "w_hh" }, { name: "b_ih" }, { name: "b_hh" }, { name: "h0", optional: true }, { name: "c0", optional: true }],
   attrs: [{ name: "return_state", kind: "bool", default: true, doc: "also output the final state h_n, c_n (false: y only, for a last chunk whose state nothing reads)" }],
   outputNames: ["y", "h_n", "c_n"],

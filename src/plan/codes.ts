@@ -15,4 +15,5 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5011: { title: "the plan file is not valid JSON" },
   PAR5012: { title: "a param's given values (init `values`) are missing from `weights`, unused, or of the wrong length" },
   PAR5013: { title: "the model's given weights exceed what a plan carries (64 MiB); compile with random init" },
+  PAR5014: { title: "an op's exported signature (iteration space, axis maps) is not what the op registry infers" },
 };

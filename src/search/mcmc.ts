@@ -22,21 +22,20 @@
 // of the space, and from the next seed. On 80 random tiny graphs (seed 11) this restart
 // length hit the exhaustive optimum 80/80 times, a fixed 500 only 76/80.
 //
-// Budget: a number of iterations (deterministic: the result is a pure function of graph,
-// mesh, seeds, options and seed) or seconds (wall clock; not deterministic). The search
-// also stops once the best has not improved for half the budget. The result is the best
-// state seen, so never worse than the best seed.
+// Budget (src/search/budget.ts): a number of iterations (deterministic: the result is a
+// pure function of graph, mesh, seeds, options and seed) or seconds (wall clock; not
+// deterministic). The search also stops once the best has not improved for half the
+// budget. The result is the best state seen, so never worse than the best seed.
 
 import type { Mesh } from "../core/mesh.js";
 import type { Optimizer } from "../cost/memory.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import type { SimCosts } from "../sim/taskgraph.js";
+import type { Budget } from "./budget.js";
 import { Evaluator, INFEASIBLE_COST } from "./evaluate.js";
 import { makeRng } from "./rng.js";
 import { sameConfig, type SearchSpace } from "./space.js";
-
-export type Budget = { iterations: number } | { seconds: number };
 
 export const DEFAULT_BETA = 20;
 export const RANDOM_MOVE_SHARE = 0.25;
@@ -44,8 +43,6 @@ export const RANDOM_MOVE_SHARE = 0.25;
 export function defaultRestartAfter(opCount: number): number {
   return Math.max(100, 10 * opCount);
 }
-/** The default budget: deterministic, and enough for the zoo's models on 16 devices. */
-export const DEFAULT_BUDGET: Budget = { iterations: 4000 };
 
 export interface SearchProgress {
   iterations: number;
@@ -90,20 +87,6 @@ export interface McmcResult {
   seconds: number;
   /** "exhaustive": searchStrategy enumerated a space no larger than the budget instead. */
   stoppedBy: "budget" | "no-improvement" | "exhaustive";
-}
-
-/** Parses `10s`, `500ms`, `2m` or `20000` into a Budget; undefined when malformed. */
-export function parseBudget(text: string): Budget | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$/.exec(text);
-  if (!m) return undefined;
-  const v = Number(m[1]);
-  if (!(v > 0)) return undefined;
-  switch (m[2]) {
-    case undefined: return Number.isInteger(v) ? { iterations: v } : undefined;
-    case "ms": return { seconds: v / 1000 };
-    case "s": return { seconds: v };
-    default: return { seconds: v * 60 };
-  }
 }
 
 export function mcmcSearch(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: readonly Strategy[], space: SearchSpace, options: McmcOptions): McmcResult {

@@ -20,7 +20,8 @@ import type { SimCosts } from "../sim/taskgraph.js";
 import { chainDp, chainOps } from "./dp.js";
 import { Evaluator } from "./evaluate.js";
 import { exhaustiveSearch, spaceSize, type ExhaustiveResult } from "./exhaustive.js";
-import { DEFAULT_BETA, mcmcSearch, type Budget, type McmcResult, type SearchProgress } from "./mcmc.js";
+import type { Budget } from "./budget.js";
+import { DEFAULT_BETA, mcmcSearch, type McmcResult, type SearchProgress } from "./mcmc.js";
 import { makeRng } from "./rng.js";
 import { SearchSpace, sameConfig } from "./space.js";
 

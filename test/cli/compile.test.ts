@@ -38,3 +38,31 @@ describe("par compile", () => {
     expect((await cli("compile", ...SMALL_MLP, "--strategy", "dp", "--search", "--out", join(dir, "y.json"))).code).toBe(2);
   });
 });
+
+describe("--budget is parsed the same way by every command that searches", () => {
+  const dir = scratch();
+
+  it("par compile --search takes a duration (500ms) as par search does", async () => {
+    const out = join(dir, "timed.plan.json");
+    const r = await cli("compile", ...SMALL_MLP, "--search", "--budget", "500ms", "--out", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("a malformed budget is PAR7002 with a hint (exit 2) in compile, search and auto alike", async () => {
+    for (const command of ["compile", "search", "auto"]) {
+      const out = command === "compile" ? ["--out", join(dir, "never.json")] : [];
+      const r = await cli(command, ...SMALL_MLP, "--budget", "fast", ...out);
+      expect(r.code, command).toBe(2);
+      expect(r.err, command).toMatch(/PAR7002/);
+      expect(r.err, command).toMatch(/hint: write an iteration count \(20000: deterministic\) or a duration \(500ms, 10s, 2m\)/);
+    }
+  });
+
+  it("the help of every searching command names the one default", async () => {
+    for (const command of ["compile", "search", "auto", "run", "verify"]) {
+      const r = await cli(command, "--help");
+      expect(r.out, command).toMatch(/--budget N\|DURATION\s+search budget: .*; default 4000 iterations/);
+    }
+  });
+});

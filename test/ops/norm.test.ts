@@ -5,6 +5,7 @@ import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
 import { batchnorm, batchnormApply, centralMoment, layernorm, moments } from "../../src/ops/norm.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
+import { expandComposite } from "../../src/ops/composite.js";
 import { autodiffBackward, backwardOf } from "../../src/ops/autodiff.js";
 import { getOp } from "../../src/ops/registry.js";
 import { partition as partitionBoxes } from "../../src/core/region.js";
@@ -42,7 +43,7 @@ describe("batchnorm family: shapes, FLOPs, regions", () => {
     expect(sig.params.map((p) => `${p.name}:${p.shape}:${p.init.kind}`)).toEqual(["weight:3:ones", "bias:3:zeros"]);
     expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.splittable}`)).toEqual(["sample:sample:false", "channel:parameter:true", "height:attribute:false", "width:attribute:false"]);
     expect(sig.flops([4, 3, 5, 5])).toEqual({ forward: 8 * 300, backward: 13 * 300 });
-    const ex = batchnorm.expand!([f32(4, 3, 5, 5)], a);
+    const ex = expandComposite(batchnorm, a);
     expect(ex).toEqual([
       { suffix: "mean", op: "moments", inputs: [0], attrs: {} },
       { suffix: "var", op: "central_moment", inputs: [0, { op: 0, output: 0 }], attrs: {} },
@@ -306,7 +307,7 @@ const positiveVarApply: OpEntry = {
  */
 function composite(tf: TF, x: Tensor, w: Tensor, b: Tensor, dy: Tensor, a: Attrs, degrees: number[]) {
   const xt = f32(...(x.shape as number[]));
-  const [, , step] = batchnorm.expand!([xt], a);
+  const [, , step] = expandComposite(batchnorm, a);
   const msig = inferOrThrow(moments, [xt], {});
   const mean = shardedForward(tf, moments, msig, [x], [], {}, degrees);
   const vsig = inferOrThrow(centralMoment, [xt, msig.outputs[0]], {});

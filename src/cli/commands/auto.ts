@@ -1,7 +1,8 @@
-// `par auto FILE [--mesh local] [--budget N|Ts] [--seed N] [--steps N] [--backend B] [--json]`:
-// the whole pipeline on one model: load (parse + check, or import) → SOAP search → lower to
-// a Plan → train for a few steps with one worker per local device → verify against the
-// single-device model. Prints what each stage found and how long it took.
+// `par auto FILE [--mesh local] [--budget N|DURATION] [--seed N] [--steps N] [--backend B] [--json]`:
+// the whole pipeline on one model (src/pipeline.ts's autoParallelize): load (parse + check,
+// or import) → SOAP search → compile to a Plan → train for a few steps with one worker per
+// local device → verify against the single-device model. Prints what each stage found and
+// how long it took.
 
 import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
 import { didYouMean, Diagnostics } from "../../core/diagnostics.js";
@@ -9,14 +10,12 @@ import type { Mesh } from "../../core/mesh.js";
 import type { OptimizerConfig } from "../../plan/plan.js";
 import { formatSeconds } from "../../core/units.js";
 import { autoParallelize, type PipelineContext, type PipelineResult, type Stage } from "../../pipeline.js";
-import { parseBudget } from "../../search/mcmc.js";
 import { UsageError } from "../args.js";
+import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { MODEL_LOADING_FLAGS, modelOptions } from "../model-flags.js";
 import { optimizerConfig, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt, STEPS_FLAG, TIMEOUT_FLAG } from "./run.js";
-
-const DEFAULT_BUDGET = "2000";
 
 /** A few steps should show learning: larger default rates than `par compile`'s conservative ones. */
 function withLearningRate(config: OptimizerConfig, lr: string | undefined): OptimizerConfig {
@@ -60,11 +59,11 @@ function report(r: PipelineResult, mesh: Mesh, timings: PipelineContext["timings
 export const autoCommand: Command = {
   name: "auto",
   summary: "the whole pipeline: load → search → plan → train a few steps on local devices → verify",
-  usage: "FILE [--mesh local] [--budget N|Ts] [--seed N] [--steps N] [--backend B] [--json]",
+  usage: "FILE [--mesh local] [--budget N|DURATION] [--seed N] [--steps N] [--backend B] [--json]",
   flags: [
     ...MODEL_LOADING_FLAGS,
     { name: "mesh", kind: "string", value: "NAME", doc: "a local mesh to train on (default: local, one device per core)" },
-    { name: "budget", kind: "string", value: "N|Ts", doc: `search budget in iterations or seconds (default ${DEFAULT_BUDGET})` },
+    BUDGET_FLAG,
     { name: "seed", kind: "int", value: "N", doc: "seed of the search, the weights and the data (default 1)" },
     { ...STEPS_FLAG, doc: "training steps (default 5)" },
     { name: "optimizer", kind: "string", value: "sgd|momentum|adam", doc: "optimizer (default sgd; verification is tightest with sgd, since adam amplifies rounding noise in near-zero gradients)" },
@@ -78,8 +77,7 @@ export const autoCommand: Command = {
     const [file, ...extra] = ctx.args.positionals;
     if (!file) throw new UsageError("missing FILE");
     if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
-    const budget = parseBudget(str(ctx.args, "budget") ?? DEFAULT_BUDGET);
-    if (!budget) throw new UsageError(`bad --budget ${str(ctx.args, "budget")}`, "an iteration count (2000) or seconds (10s)");
+    const budget = budgetFlag(ctx.args);
     const backend = backendFlag(ctx.args);
     const steps = positiveInt(ctx.args, "steps", 5);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
@@ -88,9 +86,8 @@ export const autoCommand: Command = {
     const pctx: PipelineContext = { diagnostics, sources: ctx.sources, cwd: ctx.io.cwd, timings: {} };
     if (ctx.io.isTty && !ctx.args.flags.json) pctx.onStage = (s) => ctx.io.err(`… ${s}\n`);
     // The mesh may be declared in the .par file itself; resolve it after loading.
-    let mesh: Mesh | undefined;
     const meshName = str(ctx.args, "mesh");
-    const result = await autoParallelize(file, undefined, pctx, {
+    const result = await autoParallelize(file, pctx, {
       load: modelOptions(ctx.args),
       budget,
       seed,
@@ -98,15 +95,16 @@ export const autoCommand: Command = {
       optimizer: withLearningRate(optimizerConfig(str(ctx.args, "optimizer") ?? "sgd"), str(ctx.args, "lr")),
       backend,
       ...(typeof timeout === "number" ? { timeoutMs: timeout * 1000 } : {}),
-      pickMesh: (loaded) => (mesh = pickMesh(meshName, { meshes: loaded.program?.meshes })),
+      mesh: (loaded) => pickMesh(meshName, { meshes: loaded.program?.meshes }),
     });
+    const mesh = result.mesh;
     ctx.report(diagnostics.warnings);
     if (ctx.args.flags.json) {
       ctx.io.out(
         JSON.stringify(
           {
             model: result.model.graph.name,
-            mesh: mesh!.name,
+            mesh: mesh.name,
             ops: result.model.graph.ops.size,
             parameters: result.model.graph.parameterCount(),
             search: {
@@ -126,7 +124,7 @@ export const autoCommand: Command = {
         ) + "\n",
       );
     } else {
-      ctx.io.out(`backend: ${result.run.backend}\n` + report(result, mesh!, pctx.timings, result.run.backend));
+      ctx.io.out(`backend: ${result.run.backend}\n` + report(result, mesh, pctx.timings, result.run.backend));
     }
     return result.verify.ok ? 0 : 1;
   },

@@ -1,29 +1,26 @@
 // What `par compile`, `run`, `verify` and `profile` share: turning FILE (a .par model, an
 // ONNX model, a TensorFlow.js model.json or a plan .json) plus the model-loading flags
 // (--model/--set for .par, --input/--batch/--loss for imported models; src/cli/model-flags.ts)
-// and --mesh/--strategy/--search/--optimizer/--seed into a Plan, the graph, mesh and strategy
-// it came from (when known), and the single-device reference plan. An imported model's
-// trained weights go into the plan (`lower`'s `weights`), and the reference plan starts from
-// the same given weights (read back from `plan.weights`), so plan files verify too.
+// and --mesh/--strategy/--search/--budget/--optimizer/--seed into the calls of the pipeline
+// (src/pipeline.ts: load → search, or the given strategy → compile) that make a Plan, the
+// graph, mesh and strategy it came from (when known), and the context later stages (execute,
+// verify, reference) go on with. An imported model's trained weights go into the plan, and
+// the reference plan starts from the same weights (read back from `plan.weights`), so plan
+// files verify too.
 
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { existsSync, closeSync, openSync, readSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { Diagnostics, ParError } from "../../core/diagnostics.js";
+import { Diagnostics } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
-import type { TensorType } from "../../core/tensor.js";
-import { lower, singleDeviceStrategy, type LowerMesh } from "../../codegen/lower.js";
 import type { OptimizerConfig, Plan } from "../../plan/plan.js";
-import { readPlan } from "../../plan/io.js";
-import { decodeF32 } from "../../plan/weights.js";
 import { modelFormatOf, type ModelFormat } from "../../frontend/load-model.js";
-import { Graph } from "../../ir/graph.js";
+import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { validateStrategy } from "../../ir/strategy-validate.js";
-import { getOp } from "../../ops/registry.js";
-import { DEFAULT_BUDGET, type Budget } from "../../search/mcmc.js";
-import { searchStrategy } from "../../search/search.js";
+import { compile, loadPlan, search } from "../../pipeline.js";
 import { NO_DECLS, resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { str, UsageError, type FlagSpec } from "../args.js";
+import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
+import { CliPipeline } from "../stages.js";
 
 export { str };
 import type { CommandContext } from "../command.js";
@@ -50,31 +47,31 @@ export const COMPILE_FLAGS: FlagSpec[] = [
   { name: "mesh", kind: "string", value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: local)" },
   { name: "strategy", kind: "string", value: "S", doc: "a strategy declared in FILE, a strategy .json/.par file, or a baseline: dp, mp, expert, megatron (default: --search)" },
   { name: "search", kind: "bool", doc: "search for the strategy (the default when --strategy is not given)" },
-  { name: "budget", kind: "string", value: "N|Ns", doc: "search budget: N iterations or N seconds (`30s`); default 4000 iterations" },
+  BUDGET_FLAG,
   { name: "optimizer", kind: "string", value: "NAME", doc: "sgd, momentum or adam (default sgd)" },
   { name: "seed", kind: "int", value: "N", doc: "seeds weights, data and the search (default 1)" },
 ];
-
-function parseBudget(spec: string | undefined): Budget {
-  if (spec === undefined) return DEFAULT_BUDGET;
-  const m = /^(\d+)(s?)$/.exec(spec);
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--budget needs N (iterations) or Ns (seconds), got "${spec}"`);
-  return m[2] ? { seconds: Number(m[1]) } : { iterations: Number(m[1]) };
-}
 
 function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
   return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: false });
 }
 
-function pickStrategy(ctx: CommandContext, graph: Graph, mesh: Mesh, checked: Decls, file: string, seed: number, diagnostics: Diagnostics): Strategy | undefined {
+/** --strategy, or (without it) the pipeline's search; undefined after reporting errors. */
+function pickStrategy(ctx: CommandContext, pipeline: CliPipeline, graph: Graph, mesh: Mesh, checked: Decls, file: string, seed: number): Strategy | undefined {
   const spec = str(ctx.args, "strategy");
   if (spec !== undefined && ctx.args.flags.search === true) throw new UsageError("give --strategy or --search, not both");
   if (spec === undefined) {
-    const r = searchStrategy(graph, mesh, { budget: parseBudget(str(ctx.args, "budget")), seed, optimizer: optimizerConfig(str(ctx.args, "optimizer") ?? "sgd").kind });
-    for (const d of r.diagnostics) diagnostics.add(d);
+    const budget = budgetFlag(ctx.args);
+    const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd").kind;
+    const r = pipeline.stage((p) => search(graph, mesh, p, { budget, seed, optimizer }));
+    // An infeasible best (PAR7001, printed) is not compiled.
+    if (!r || !r.feasible) return undefined;
     return { ...r.best.strategy, name: r.best.strategy.name || "searched" };
   }
-  return resolveStrategy(spec, graph, mesh, checked, file, ctx, diagnostics);
+  const diagnostics = new Diagnostics();
+  const strategy = resolveStrategy(spec, graph, mesh, checked, file, ctx, diagnostics);
+  ctx.report(diagnostics.items);
+  return diagnostics.hasErrors() ? undefined : strategy;
 }
 
 export interface Compiled {
@@ -85,9 +82,9 @@ export interface Compiled {
   strategy?: Strategy;
   /** The model file's format, or "plan" for a plan .json. */
   from: ModelFormat | "plan";
+  /** The pipeline context the plan was made in; later stages go on in it. */
+  pipeline: CliPipeline;
 }
-
-export const SINGLE_MESH: LowerMesh = { name: "single", devices: [{ index: 0, spec: { kind: "cpu" } }] };
 
 /**
  * Loads a model FILE (.par, .onnx or model.json, per the shared model-loading flags) and
@@ -95,55 +92,30 @@ export const SINGLE_MESH: LowerMesh = { name: "single", devices: [{ index: 0, sp
  * reporting errors.
  */
 export function compileModel(ctx: CommandContext, file: string, options: { strategy?: Strategy } = {}): Compiled | undefined {
-  const diagnostics = new Diagnostics();
+  const pipeline = new CliPipeline(ctx);
   const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
   const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd");
-  const loaded = loadModelFromArgs(ctx, file);
+  const loaded = loadModelFromArgs(ctx, file, pipeline);
   if (!loaded) return undefined;
   const graph = loaded.graph;
   // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
   const decls: Decls = loaded.program ?? NO_DECLS;
+  const diagnostics = new Diagnostics();
   const mesh = pickMesh(str(ctx.args, "mesh"), decls, ctx, diagnostics);
-  const strategy = mesh && (options.strategy ?? pickStrategy(ctx, graph, mesh, decls, file, seed, diagnostics));
-  if (!mesh || !strategy || diagnostics.hasErrors() || !validateStrategy(graph, mesh, strategy, diagnostics)) {
-    ctx.report(diagnostics.items);
-    return undefined;
-  }
   ctx.report(diagnostics.items);
-  const plan = lower(graph, { ...strategy, mesh: mesh.name }, mesh, { seed, optimizer, ...(loaded.weights ? { weights: loaded.weights } : {}) });
-  return { plan, graph, mesh, strategy, from: loaded.format };
+  if (!mesh || diagnostics.hasErrors()) return undefined;
+  const strategy = options.strategy ?? pickStrategy(ctx, pipeline, graph, mesh, decls, file, seed);
+  if (!strategy) return undefined;
+  const plan = pipeline.stage((p) => compile(graph, mesh, strategy, p, { seed, optimizer, ...(loaded.weights ? { weights: loaded.weights } : {}) }));
+  if (!plan) return undefined;
+  return { plan, graph, mesh, strategy, from: loaded.format, pipeline };
 }
 
 /** The former name of compileModel (it now reads every model format). */
 export const compilePar = compileModel;
 
-/**
- * The model graph a plan was lowered from, rebuilt from the plan's ops (in order) and the
- * op registry: output ids follow from op names, so they match the plan's tensor ids.
- */
-export function graphFromPlan(plan: Plan): Graph {
-  const g = new Graph(plan.model);
-  for (const p of plan.params) if (p.trainable === false) g.frozen.add(p.tensor);
-  const types = new Map<string, TensorType>();
-  for (const t of plan.tensors) types.set(t.id, { dtype: t.dtype, shape: [...t.shape], dims: t.shape.map((_, i) => `${t.id}.d${i}`) });
-  for (const t of plan.tensors) if (t.role === "input") g.addInput(t.id, types.get(t.id)!);
-  for (const op of plan.ops) {
-    const entry = getOp(op.op);
-    if (!entry) throw new ParError([{ code: "PAR5111", severity: "error", message: `plan op ${op.name}: unknown op kind ${op.op}` }]);
-    const diagnostics = new Diagnostics();
-    const sig = entry.infer(op.inputs.map((id) => g.tensor(id).type), op.attrs, { opName: op.name, diagnostics });
-    if (!sig) throw new ParError(diagnostics.items.length ? diagnostics.items : [{ code: "PAR5111", severity: "error", message: `plan op ${op.name} does not re-infer` }]);
-    const node = g.addOp({ name: op.name, op: op.op, attrs: op.attrs, inputs: op.inputs, sig });
-    node.outputs.forEach((id, i) => {
-      if (id !== op.outputs[i]) throw new ParError([{ code: "PAR5111", severity: "error", message: `plan op ${op.name}: output ${i} is ${op.outputs[i]}, the model would call it ${id}` }]);
-    });
-  }
-  return g;
-}
-
 /** Flags that only apply when FILE is a model (compiled here), not a plan. */
 const COMPILE_ONLY_FLAGS = [...MODEL_LOADING_FLAGS.map((f) => f.name), "mesh", "strategy", "search", "budget", "optimizer", "seed"];
-
 /**
  * Whether a .json FILE is a TensorFlow.js model.json rather than a plan: its beginning names
  * a `modelTopology` (or the file is called model.json) and does not say `"format": "par-plan"`.
@@ -165,8 +137,9 @@ export function isModelJson(full: string): boolean {
 }
 
 /**
- * FILE as a plan: a plan .json is read and validated; a model (.par, .onnx, a TensorFlow.js
- * model.json, or a file whose content says which) is compiled per the flags.
+ * FILE as a plan: a plan .json is read and validated (the pipeline's `loadPlan`); a model
+ * (.par, .onnx, a TensorFlow.js model.json, or a file whose content says which) is
+ * compiled per the flags.
  */
 export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | undefined {
   const full = resolve(ctx.io.cwd, file);
@@ -174,37 +147,13 @@ export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | und
     for (const f of COMPILE_ONLY_FLAGS) {
       if (f in ctx.args.flags) throw new UsageError(`--${f} applies to a model FILE (.par, .onnx, model.json), not to a plan`);
     }
-    const diagnostics = new Diagnostics();
-    let plan: Plan | undefined;
-    try {
-      plan = readPlan(full, diagnostics);
-    } catch (e) {
-      diagnostics.error("PAR5111", `cannot read ${file}: ${(e as Error).message}`);
-    }
-    ctx.report(diagnostics.items);
-    if (!plan) return undefined;
-    return { plan, graph: graphFromPlan(plan), from: "plan" };
+    const pipeline = new CliPipeline(ctx);
+    const loaded = pipeline.stage((p) => loadPlan(file, p));
+    return loaded && { ...loaded, from: "plan", pipeline };
   }
   // A missing file goes to the loader, which reports PAR4001 (with a did-you-mean).
   if (existsSync(full) && modelFormatOf(full) === undefined) {
     throw new UsageError(`${file} is neither a model (.par, .onnx, model.json) nor a plan .json`);
   }
   return compileModel(ctx, file);
-}
-
-/** The given weights of a plan (imported models' trained weights) by param id. */
-export function planGivenWeights(plan: Plan): Map<string, Float32Array> | undefined {
-  if (!plan.weights) return undefined;
-  const out = new Map<string, Float32Array>();
-  for (const [id, w] of Object.entries(plan.weights)) {
-    const v = decodeF32(w.data);
-    if (v) out.set(id, v);
-  }
-  return out.size ? out : undefined;
-}
-
-/** The single-device plan of the same model, seed, optimizer and given weights: verification's reference. */
-export function singleDevicePlan(c: Compiled): Plan {
-  const weights = planGivenWeights(c.plan);
-  return lower(c.graph, singleDeviceStrategy(c.graph, SINGLE_MESH.name), SINGLE_MESH, { seed: c.plan.seed, optimizer: c.plan.optimizer, ...(weights ? { weights } : {}) });
 }

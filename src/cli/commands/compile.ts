@@ -1,5 +1,5 @@
 // `par compile FILE.par|FILE.onnx|model.json [--model M | --input/--batch/--loss] [--mesh NAME|FILE] [--strategy S|dp|mp|expert|megatron |
-//  --search [--budget N|Ns]] [--optimizer sgd|momentum|adam] [--seed N] --out plan.json`:
+//  --search [--budget N|DURATION]] [--optimizer sgd|momentum|adam] [--seed N] --out plan.json`:
 // lowers a model under a strategy on a mesh to a Plan (src/codegen/lower.ts) and writes it
 // atomically. Without --strategy the strategy is searched.
 
@@ -12,7 +12,7 @@ import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 export const compileCommand: Command = {
   name: "compile",
   summary: "lower a model under a strategy on a mesh to an executable plan (JSON)",
-  usage: "FILE.par|FILE.onnx|model.json --out plan.json [--model M] [--mesh NAME|FILE] [--strategy S | --search [--budget N|Ns]] [--optimizer NAME] [--seed N] [--set NAME=VALUE ...] [--input NAME=AxBx.. --batch N --loss KIND] [--json]",
+  usage: "FILE.par|FILE.onnx|model.json --out plan.json [--model M] [--mesh NAME|FILE] [--strategy S | --search [--budget N|DURATION]] [--optimizer NAME] [--seed N] [--set NAME=VALUE ...] [--input NAME=AxBx.. --batch N --loss KIND] [--json]",
   flags: [...COMPILE_FLAGS, { name: "out", kind: "string", value: "FILE", doc: "where to write the plan (required)" }, JSON_FLAG],
   details: "examples:\n  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp-dp.plan.json\n  par compile models/alexnet.par --mesh local --search --budget 10s --out alexnet.plan.json\n  par compile model.onnx --batch 8 --strategy dp --out model.plan.json   # keeps the trained weights",
   run(ctx: CommandContext): number {

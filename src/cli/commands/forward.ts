@@ -4,18 +4,20 @@
 // seeded init) and writes its outputs as .npy: the first to FILE.npy, all to DIR. With
 // --expect it compares the first output with an expected array (maxAbsError, and
 // maxRelError relative to the expected array's largest magnitude) and exits 1 above the
-// tolerance. The arrays' shapes bind the model's symbolic dims (src/cli/forward-run.ts).
+// tolerance. The arrays' shapes bind the model's symbolic dims (src/frontend/forward-inputs.ts);
+// the pass is the pipeline's `forward` stage.
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Diagnostics } from "../../core/diagnostics.js";
+import { Diagnostics, ParError } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
+import type { GivenArray } from "../../frontend/forward-inputs.js";
 import { decodeNpy, encodeNpy, type NpyArray } from "../../frontend/npy.js";
-import { initBackend } from "../../runtime/backend.js";
+import { forward, type ForwardOutput } from "../../pipeline.js";
 import { str, UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { loadForForward, runModelForward, type ForwardOutput, type GivenArray } from "../forward-run.js";
 import { MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "../model-flags.js";
+import { CliPipeline } from "../stages.js";
 import { BACKEND_FLAG, backendFlag } from "./run.js";
 
 export const DEFAULT_FORWARD_TOLERANCE = 1e-4;
@@ -106,14 +108,20 @@ export const forwardCommand: Command = {
       return { ...(name !== undefined ? { name } : {}), source: f, array: readArray(ctx, f) };
     });
     const expected = expectFile === undefined ? undefined : readArray(ctx, expectFile);
-    const diagnostics = new Diagnostics();
     const overrides = parseOverrides(ctx.args);
     const model = modelFlag(ctx.args);
-    const m = loadForForward(file, given, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { ...(model !== undefined ? { model } : {}), ...(Object.keys(overrides).length ? { overrides } : {}) });
-    ctx.report(diagnostics.items);
-    if (!m) return 1;
-    const backend = await initBackend(backendFlag(ctx.args));
-    const outputs = await runModelForward(m, backend.tf, seed);
+    const pipeline = new CliPipeline(ctx);
+    let run: Awaited<ReturnType<typeof forward>>;
+    try {
+      run = await forward(file, given, pipeline.ctx, { ...(model !== undefined ? { model } : {}), ...(Object.keys(overrides).length ? { overrides } : {}), seed, backend: backendFlag(ctx.args) });
+    } catch (e) {
+      if (!(e instanceof ParError)) throw e;
+      for (const d of e.diagnostics) if (!pipeline.ctx.diagnostics.items.includes(d)) pipeline.ctx.diagnostics.add(d);
+      pipeline.report();
+      return 1;
+    }
+    pipeline.report();
+    const { model: m, outputs, backend: backendName } = run;
     const first = outputs[0];
 
     let comparison: { file: string; maxAbsError: number; maxRelError: number; tolerance: number; ok: boolean } | undefined;
@@ -156,7 +164,7 @@ export const forwardCommand: Command = {
         model: m.model.graph.name,
         format: m.model.format,
         engine,
-        backend: backend.name,
+        backend: backendName,
         inputs: m.inputs.map((i) => {
           const g = m.bound.get(i.name)!;
           return { name: i.name, file: g.source, shape: g.array.shape, dtype: g.array.dtype };

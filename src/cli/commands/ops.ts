@@ -20,7 +20,7 @@ function attrLine(a: AttrSpec): string {
 }
 
 function asJson(e: OpEntry): object {
-  return { name: e.name, family: e.family, doc: e.doc, inputs: e.inputs, attrs: e.attrs, outputs: e.outputNames, composite: Boolean(e.expand), loss: Boolean(e.isLoss) };
+  return { name: e.name, family: e.family, doc: e.doc, inputs: e.inputs, attrs: e.attrs, outputs: e.outputNames, composite: Boolean(e.expansion), loss: Boolean(e.isLoss) };
 }
 
 export const opsCommand: Command = {
@@ -36,7 +36,7 @@ export const opsCommand: Command = {
       const e = getOp(name);
       if (!e) throw new UsageError(`unknown op ${name}`, didYouMean(name, allOps().map((o) => o.name)) ?? "run `par ops` for the list");
       if (json) ctx.io.out(JSON.stringify(asJson(e), null, 2) + "\n");
-      else ctx.io.out([signature(e), `  ${e.doc}`, `family: ${e.family}${e.expand ? " (composite: expands into primitive ops)" : ""}`, ...(e.attrs.length ? ["attributes:", ...e.attrs.map(attrLine)] : [])].join("\n") + "\n");
+      else ctx.io.out([signature(e), `  ${e.doc}`, `family: ${e.family}${e.expansion ? " (composite: expands into primitive ops)" : ""}`, ...(e.attrs.length ? ["attributes:", ...e.attrs.map(attrLine)] : [])].join("\n") + "\n");
       return 0;
     }
     const ops = [...allOps()].sort((a, b) => (a.family === b.family ? (a.name < b.name ? -1 : 1) : a.family < b.family ? -1 : 1));

@@ -15,9 +15,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../../core/files.js";
 import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry, type MeasuredUpdate } from "../../cost/compute.js";
-import { initBackend } from "../../runtime/backend.js";
-import { profilePlanUnderLoad } from "../../runtime/profile/load.js";
-import { profilePlanInRun } from "../../runtime/profile/run.js";
+import { profile } from "../../pipeline.js";
 import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile/profile.js";
 import { quantile } from "../../core/stats.js";
 import { UsageError } from "../args.js";
@@ -63,16 +61,15 @@ export const profileCommand: Command = {
     if (str(ctx.args, "strategy") === undefined && ctx.args.flags.search !== true) ctx.args.flags.strategy = "dp";
     const c = compileModel(ctx, ctx.args.positionals[0]);
     if (!c || !c.mesh) return 1;
-    const backend = await initBackend(backendFlag(ctx.args));
+    const backendRequest = backendFlag(ctx.args);
     // Contention is a property of devices sharing this machine: the local mesh's cores.
     const local = c.mesh.devices.every((d) => d.spec.kind === "cpu");
     const inRun = ctx.args.flags["in-run"] === true;
     if (inRun && ctx.args.flags.load !== undefined) throw new UsageError("--load and --in-run do not go together: in a run the other devices are the load");
     const load = inRun ? 0 : nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
     const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
-    const { tasks, updates: measuredUpdates, slowdowns: measuredSlowdowns, deliveryMs: measuredDelivery } = inRun
-      ? await profilePlanInRun(c.plan, { ...options, backend: backend.name })
-      : await profilePlanUnderLoad(c.plan, backend.tf, backend.name, load, options);
+    const measured = await profile(c.plan, c.pipeline.ctx, { ...options, backend: backendRequest, inRun, load });
+    const { tasks, updates: measuredUpdates, slowdowns: measuredSlowdowns, deliveryMs: measuredDelivery } = measured;
     const path = resolve(ctx.io.cwd, out);
     let updates: MeasuredUpdate[] = measuredUpdates;
     let slowdowns = measuredSlowdowns?.length ? measuredSlowdowns : undefined;
@@ -96,16 +93,16 @@ export const profileCommand: Command = {
       }
     }
     const table: MeasuredCosts = {
-      format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: backend.name, ...(load > 0 ? { loadedBy: load } : {}), entries,
+      format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: measured.backend, ...(load > 0 ? { loadedBy: load } : {}), entries,
       ...(updates.length ? { updates } : {}),
       ...(slowdowns ? { slowdowns } : {}),
       ...(deliveryMs ? { deliveryMs } : {}),
     };
     writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
-    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: backend.name, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates, ...(measuredSlowdowns ? { slowdowns: measuredSlowdowns } : {}), ...(measuredDelivery ? { deliveryMs: measuredDelivery } : {}) }, null, 2) + "\n");
+    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: measured.backend, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates, ...(measuredSlowdowns ? { slowdowns: measuredSlowdowns } : {}), ...(measuredDelivery ? { deliveryMs: measuredDelivery } : {}) }, null, 2) + "\n");
     else {
       const how = inRun ? `, in a run on ${c.plan.programs.length} worker(s)` : load > 0 ? `, alone and with ${load} other device(s) computing` : "";
-      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${backend.name} (device kind ${table.device})${how}\n`);
+      ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${measured.backend} (device kind ${table.device})${how}\n`);
       const loaded = (t: (typeof tasks)[number]) => (t.loadedForwardMs !== undefined ? `  (loaded fwd ${t.loadedForwardMs.toFixed(3)} ms  bwd ${t.loadedBackwardMs!.toFixed(3)} ms)` : "");
       for (const t of tasks) ctx.io.out(`  ${t.opName.padEnd(16)} ${t.op.padEnd(22)} extent [${t.extent.join(", ")}]  fwd ${t.forwardMs.toFixed(3)} ms  bwd ${t.backwardMs.toFixed(3)} ms${loaded(t)}\n`);
       for (const u of measuredUpdates) ctx.io.out(`  ${`${u.optimizer} update`.padEnd(39)} ${String(u.floats).padStart(9)} weights  ${u.ms.toFixed(3)} ms\n`);

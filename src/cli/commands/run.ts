@@ -12,13 +12,11 @@
 import { resolve } from "node:path";
 import { writeFileAtomic } from "../../core/files.js";
 import type { Plan } from "../../plan/plan.js";
-import { CostModel, loadMeasuredCosts } from "../../cost/compute.js";
-import type { Graph } from "../../ir/graph.js";
-import type { Strategy } from "../../ir/strategy.js";
-import type { Mesh } from "../../core/mesh.js";
+import { loadMeasuredCosts } from "../../cost/compute.js";
+import { execute, simulate } from "../../pipeline.js";
 import { isBackendRequest, BACKEND_NAMES, type BackendRequest } from "../../runtime/backend.js";
-import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, runPlan, type WorkerRunResult } from "../../runtime/workers/run-workers.js";
-import { simulateWithContention } from "../../sim/contention.js";
+import { DEFAULT_TIMEOUT_MS, instructionLabel, instructionOp, type WorkerRunResult } from "../../runtime/workers/run-workers.js";
+import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trace.js";
 import { median } from "../../core/stats.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
@@ -76,13 +74,13 @@ export function measuredEvents(plan: Plan, r: WorkerRunResult, pid: number, orig
   return events;
 }
 
-/** One trace: "predicted" (pid 0, the simulator) and "measured" (pid 1, the workers). */
-export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: { graph: Graph; mesh: Mesh; strategy: Strategy; costs: CostModel }): ChromeTrace {
+/** One trace: "predicted" (pid 0, the simulator's timeline `predicted`) and "measured" (pid 1, the workers). */
+export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: Timeline): ChromeTrace {
   const origin = Math.min(...r.timeline.devices.map((d) => d.steps[0]?.start ?? Infinity));
   const events: TraceEvent[] = [];
   const otherData: Record<string, string | number> = { model: plan.model, strategy: plan.strategy, mesh: plan.mesh, backend: r.backend, measuredMedianStepMs: median(r.stepTimesMs) };
   if (predicted) {
-    const t = simulateWithContention(predicted.graph, predicted.mesh, predicted.strategy, predicted.costs).timeline;
+    const t = predicted;
     const sim = toChromeTrace(t, "predicted (simulator)");
     const lastStart = Math.min(...r.timeline.devices.map((d) => d.steps[d.steps.length - 1]?.start ?? Infinity));
     const shift = (lastStart - origin) * 1e3;
@@ -110,7 +108,7 @@ export const runCommand: Command = {
     if (!c) return 1;
     const { plan } = c;
     if (!asJson) ctx.io.out(`plan: model ${plan.model}, strategy ${plan.strategy} on ${plan.mesh} (${plan.programs.length} devices)\n`);
-    const r = await runPlan(plan, {
+    const r = await execute(plan, c.pipeline.ctx, {
       steps,
       backend,
       timeoutMs,
@@ -121,8 +119,10 @@ export const runCommand: Command = {
     });
     let tracePredicted = false;
     if (tracePath !== undefined) {
-      const costs = c.mesh && new CostModel(c.graph, c.mesh, { optimizer: plan.optimizer.kind, measured: ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f))) });
-      const predicted = c.mesh && c.strategy && costs ? { graph: c.graph, mesh: c.mesh, strategy: c.strategy, costs } : undefined;
+      // A plan file brings no mesh or strategy to simulate: the trace is measured only.
+      const { mesh, strategy } = c;
+      const measured = () => ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f)));
+      const predicted = mesh && strategy ? c.pipeline.stage((p) => simulate(c.graph, mesh, strategy, p, { optimizer: plan.optimizer.kind, measured: measured() }).timeline) : undefined;
       tracePredicted = predicted !== undefined;
       writeFileAtomic(resolve(ctx.io.cwd, tracePath), JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
     }

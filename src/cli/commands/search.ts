@@ -1,33 +1,36 @@
-// `par search FILE [--model M] [--mesh NAME|FILE] [--budget 10s|20000] [--seed N]
+// `par search FILE [--model M] [--mesh NAME|FILE] [--budget 20000|10s|500ms|2m] [--seed N]
 //  [--optimizer sgd|momentum|adam] [--out FILE] [--json] [--trace OUT.json] [--set k=v]`:
-// searches a strategy (src/search), prints the best iteration time, its speed-up over the
+// searches a strategy (the pipeline's `search` stage), prints the best iteration time, its speed-up over the
 // baselines, a per-op config table, bytes moved, peak memory per device and the strategy's
 // `.par` block; --out writes its JSON (atomically).
-// `par diff A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE]`: per op,
-// the config under each strategy and the difference in compute, communication and memory.
+// `par diff A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE]`: the
+// strategy-wide differences (replicas, pipeline, ZeRO, recomputation, precision), then per
+// op the config under each strategy and the difference in compute, communication and memory.
 
 import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
-import { defaultCosts } from "../../cost/default-costs.js";
 import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
 import type { CheckedProgram } from "../../frontend/check.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
 import { formatDevices, strategyToPar } from "../../frontend/strategy-par.js";
+import { scaleChanges } from "../../ir/strategy-diff.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
+import { search, simulate } from "../../pipeline.js";
 import { MemoryTracker } from "../../search/memory-tracker.js";
-import { DEFAULT_BUDGET, parseBudget, type Budget } from "../../search/mcmc.js";
-import { searchStrategy } from "../../search/search.js";
-import { simulate, type Timeline } from "../../sim/simulate.js";
+import type { SearchProgress } from "../../search/mcmc.js";
+import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
 import { str, UsageError, type ParsedArgs } from "../args.js";
+import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
+import { CliPipeline } from "../stages.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
 
@@ -36,9 +39,9 @@ function pickMesh(spec: string | undefined, checked: Pick<CheckedProgram, "meshe
 }
 
 /** The model (a .par file, an ONNX file or a Keras model.json) and the .par declarations it brings. */
-function loadGraph(ctx: CommandContext, file: string, _diagnostics: Diagnostics): { checked: Pick<CheckedProgram, "meshes">; graph: Graph } | undefined {
+function loadGraph(ctx: CommandContext, file: string, pipeline: CliPipeline): { checked: Pick<CheckedProgram, "meshes">; graph: Graph } | undefined {
   // loadModelFromArgs reports its own diagnostics (errors and warnings) through ctx.
-  const loaded = loadModelFromArgs(ctx, file);
+  const loaded = loadModelFromArgs(ctx, file, pipeline);
   if (!loaded) return undefined;
   return { checked: { meshes: loaded.program?.meshes ?? new Map() }, graph: loaded.graph };
 }
@@ -70,11 +73,11 @@ const speedup = (base: number, best: number): string => `${(base / best).toFixed
 export const searchCommand: Command = {
   name: "search",
   summary: "search the SOAP space for a fast strategy (MCMC on the simulator, memory-aware)",
-  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget 10s|20000] [--seed N] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
+  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget N|DURATION] [--seed N] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
   flags: [
     ...MODEL_LOADING_FLAGS,
     MESH_FLAG,
-    { name: "budget", kind: "string", value: "B", doc: `iterations (20000: deterministic) or a duration (10s, 500ms, 2m); default ${"iterations" in DEFAULT_BUDGET ? DEFAULT_BUDGET.iterations : ""} iterations` },
+    BUDGET_FLAG,
     { name: "seed", kind: "int", value: "N", doc: "the search's random seed (default 1)" },
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
     { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
@@ -86,16 +89,11 @@ export const searchCommand: Command = {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
     const optimizer = optimizerFlag(ctx.args);
-    let budget: Budget = DEFAULT_BUDGET;
-    const b = str(ctx.args, "budget");
-    if (b !== undefined) {
-      const parsed = parseBudget(b);
-      if (!parsed) throw new UsageError(`PAR7002: --budget needs an iteration count or a duration, got "${b}"`, "for example --budget 20000 or --budget 10s");
-      budget = parsed;
-    }
+    const budget = budgetFlag(ctx.args);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
     const diagnostics = new Diagnostics();
-    const loaded = loadGraph(ctx, file, diagnostics);
+    const pipeline = new CliPipeline(ctx);
+    const loaded = loadGraph(ctx, file, pipeline);
     const mesh = loaded && pickMesh(str(ctx.args, "mesh"), loaded.checked, ctx, diagnostics);
     if (!loaded || !mesh || diagnostics.hasErrors()) {
       ctx.report(diagnostics.items);
@@ -103,23 +101,18 @@ export const searchCommand: Command = {
     }
     const { graph } = loaded;
     const live = ctx.io.isTty && ctx.args.flags.json !== true;
-    const result = searchStrategy(graph, mesh, {
-      budget,
-      seed,
-      optimizer,
-      onProgress: live
-        ? (p) => ctx.io.err(`\r${p.iterations} it  ${p.iterationsPerSecond.toFixed(0)} it/s  best ${(p.bestIterationTime * 1e3).toFixed(3)} ms${p.bestFeasible ? "" : " (over memory)"}  accept ${(100 * p.acceptanceRate).toFixed(1)} %   `)
-        : undefined,
-    });
+    const onProgress = live
+      ? (p: SearchProgress) => ctx.io.err(`\r${p.iterations} it  ${p.iterationsPerSecond.toFixed(0)} it/s  best ${(p.bestIterationTime * 1e3).toFixed(3)} ms${p.bestFeasible ? "" : " (over memory)"}  accept ${(100 * p.acceptanceRate).toFixed(1)} %   `)
+      : undefined;
+    // The progress line ends before the stage's diagnostics are printed.
+    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, ...(onProgress ? { onProgress } : {}) });
     if (live) ctx.io.err("\n");
-    ctx.report(result.diagnostics);
+    pipeline.report();
     const best = result.best;
-    const costs = defaultCosts(graph, mesh, { optimizer });
-    const t = simulate(graph, mesh, best.strategy, costs);
-    if (!validateStrategy(graph, mesh, best.strategy, diagnostics)) {
-      ctx.report(diagnostics.items);
-      return 3;
-    }
+    // The searched strategy is valid by construction; an invalid one is a bug in par (exit 3).
+    const simulated = pipeline.stage((p) => simulate(graph, mesh, best.strategy, p, { optimizer }));
+    if (!simulated) return 3;
+    const t = simulated.timeline;
     const out = str(ctx.args, "out");
     if (out !== undefined) writeFileAtomic(resolve(ctx.io.cwd, out), strategyJsonText(graph, best.strategy));
     const trace = str(ctx.args, "trace");
@@ -200,7 +193,8 @@ export const diffCommand: Command = {
     if (modelFile === undefined) throw new UsageError("diff needs --model-file FILE.par (the file that declares the model)");
     const optimizer = optimizerFlag(ctx.args);
     const diagnostics = new Diagnostics();
-    const loaded = loadGraph(ctx, modelFile, diagnostics);
+    const pipeline = new CliPipeline(ctx);
+    const loaded = loadGraph(ctx, modelFile, pipeline);
     if (!loaded) {
       ctx.report(diagnostics.items);
       return 1;
@@ -216,9 +210,9 @@ export const diffCommand: Command = {
     }
     if (sa.model !== sb.model) diagnostics.warning("PAR7006", `${fa} is for model \`${sa.model}\` and ${fb} for \`${sb.model}\`; both are read against \`${graph.name}\``);
     ctx.report(diagnostics.items);
-    const costs = defaultCosts(graph, mesh, { optimizer });
     const side = (s: Strategy) => {
-      const t = simulate(graph, mesh, s, costs);
+      // Both strategies were validated above, so the stage cannot fail here.
+      const t = simulate(graph, mesh, s, pipeline.ctx, { optimizer }).timeline;
       const mem = new MemoryTracker(graph, mesh, s.ops, optimizer);
       return { t, ops: byOp(t), mem };
     };
@@ -239,11 +233,21 @@ export const diffCommand: Command = {
         memoryDeltaBytes: B.mem.opBytes(op.name) - A.mem.opBytes(op.name),
       };
     });
+    // Replicas, pipeline, ZeRO, recomputation and precision: the strategy-wide differences.
+    const changes = scaleChanges(sa, sb);
     if (ctx.args.flags.json === true) {
-      ctx.io.out(JSON.stringify({ model: graph.name, mesh: mesh.name, a: { file: fa, iterationTimeMs: A.t.iterationTime * 1e3 }, b: { file: fb, iterationTimeMs: B.t.iterationTime * 1e3 }, ops: rows }, null, 2) + "\n");
+      ctx.io.out(JSON.stringify({ model: graph.name, mesh: mesh.name, a: { file: fa, iterationTimeMs: A.t.iterationTime * 1e3 }, b: { file: fb, iterationTimeMs: B.t.iterationTime * 1e3 }, strategy: changes, ops: rows }, null, 2) + "\n");
       return 0;
     }
     const lines = [`${graph.name} on ${mesh.name}: A ${fa} ${formatSeconds(A.t.iterationTime)}, B ${fb} ${formatSeconds(B.t.iterationTime)} (B/A ${(B.t.iterationTime / A.t.iterationTime).toFixed(3)})`];
+    if (changes.length > 0) {
+      const cw = Math.max(...changes.map((c) => c.what.length));
+      lines.push("strategy-wide (A → B):");
+      for (const c of changes) {
+        lines.push(`  ${c.what.padEnd(cw)}  ${c.a} → ${c.b}`);
+        for (const d of c.detail ?? []) lines.push(`  ${"".padEnd(cw)}    ${d}`);
+      }
+    }
     lines.push("Δ = B − A; compute and communication summed over the op's tasks, memory over devices");
     const w = Math.max(2, ...rows.map((r) => r.op.length));
     for (const r of rows) {

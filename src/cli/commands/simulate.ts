@@ -11,19 +11,18 @@ import { Diagnostics } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
-import { CostModel, loadMeasuredCosts } from "../../cost/compute.js";
-import { OPTIMIZERS, peakMemory, type Optimizer } from "../../cost/memory.js";
+import { loadMeasuredCosts } from "../../cost/compute.js";
+import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { validateStrategy } from "../../ir/strategy-validate.js";
-import { simulateWithContention } from "../../sim/contention.js";
-import { predictUnderInterference } from "../../sim/interference.js";
+import { simulate } from "../../pipeline.js";
 import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, SET_FLAG } from "../model-flags.js";
+import { CliPipeline } from "../stages.js";
 
 interface OpCost {
   op: string;
@@ -75,25 +74,21 @@ export const simulateCommand: Command = {
     const optimizer = (typeof ctx.args.flags.optimizer === "string" ? ctx.args.flags.optimizer : "sgd") as Optimizer;
     if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`unknown optimizer ${optimizer}`, `one of ${OPTIMIZERS.join(", ")}`);
     const diagnostics = new Diagnostics();
-    const loaded = loadModelFromArgs(ctx, file);
+    const pipeline = new CliPipeline(ctx);
+    const loaded = loadModelFromArgs(ctx, file, pipeline);
     if (!loaded) return 1;
     // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
     const checked: Decls = loaded.program ?? { meshes: new Map(), strategies: [] };
     const graph = loaded.graph;
     const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, ctx, diagnostics);
     const strategy = mesh && pickStrategy(typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp", graph, mesh, checked, file, ctx, diagnostics);
-    if (!mesh || !strategy || diagnostics.hasErrors() || !validateStrategy(graph, mesh, strategy, diagnostics)) {
-      ctx.report(diagnostics.items);
-      return 1;
-    }
     ctx.report(diagnostics.items);
+    if (!mesh || !strategy || diagnostics.hasErrors()) return 1;
     const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p)));
-    const costs = new CostModel(graph, mesh, { optimizer, measured });
-    const memory = peakMemory(graph, strategy, mesh, optimizer);
-    const t = simulateWithContention(graph, mesh, strategy, costs).timeline;
+    const simulated = pipeline.stage((p) => simulate(graph, mesh, strategy, p, { optimizer, measured }));
+    if (!simulated) return 1;
+    const { timeline: t, memory, interference } = simulated;
     const top = topOps(graph, t, 10);
-    // A table profiled in a run carries the interference the run met: predict under it too.
-    const interference = costs.hasInterference ? predictUnderInterference(graph, mesh, strategy, costs, costs) : undefined;
     const trace = ctx.args.flags.trace;
     if (typeof trace === "string") writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");
     if (ctx.args.flags.json === true) {

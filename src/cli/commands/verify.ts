@@ -8,12 +8,11 @@
 // that its losses match the in-process run's.
 
 import { ParError } from "../../core/diagnostics.js";
-import { initBackend } from "../../runtime/backend.js";
-import { runPlan } from "../../runtime/workers/run-workers.js";
-import { tensorError, verifyPlan } from "../../runtime/exec/verify.js";
+import { tensorError } from "../../runtime/exec/verify.js";
+import { execute, reference, verify } from "../../pipeline.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { COMPILE_FLAGS, loadPlanOrPar, singleDevicePlan, str } from "./compile-source.js";
+import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt, TIMEOUT_FLAG } from "./run.js";
 
 export const DEFAULT_TOLERANCE = 1e-4;
@@ -41,11 +40,11 @@ export const verifyCommand: Command = {
     const asJson = ctx.args.flags.json === true;
     const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
     if (!c) return 1;
-    const backend = await initBackend(backendFlag(ctx.args));
-    const r = await verifyPlan(c.plan, singleDevicePlan(c), backend.tf, { steps, tolerance });
+    const pctx = c.pipeline.ctx;
+    const r = await verify(c.plan, reference(c.graph, c.plan, pctx), pctx, { steps, tolerance, backend: backendFlag(ctx.args) });
     let workers: { backend: string; losses: number[]; maxLossError: number; ok: boolean } | undefined;
     if (ctx.args.flags.workers === true) {
-      const w = await runPlan(c.plan, { steps, backend: backend.name, timeoutMs: positiveInt(ctx.args, "timeout", 60) * 1000 });
+      const w = await execute(c.plan, pctx, { steps, backend: r.backend, timeoutMs: positiveInt(ctx.args, "timeout", 60) * 1000 });
       const e = tensorError(r.losses.plan, w.losses);
       workers = { backend: w.backend, losses: w.losses, maxLossError: e.rel, ok: e.abs <= 1e-6 || e.rel <= tolerance };
     }
@@ -56,7 +55,7 @@ export const verifyCommand: Command = {
       maxRelError: r.maxRelError,
       tolerance,
       steps,
-      backend: backend.name,
+      backend: r.backend,
       model: c.plan.model,
       strategy: c.plan.strategy,
       devices: c.plan.programs.length,
@@ -66,7 +65,7 @@ export const verifyCommand: Command = {
     };
     if (asJson) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
     else {
-      ctx.io.out(`verify ${c.plan.model} / ${c.plan.strategy} on ${c.plan.programs.length} devices against one device, ${steps} steps (${backend.name})\n`);
+      ctx.io.out(`verify ${c.plan.model} / ${c.plan.strategy} on ${c.plan.programs.length} devices against one device, ${steps} steps (${r.backend})\n`);
       ctx.io.out(`  max abs error ${r.maxAbsError.toExponential(2)}, max rel error ${r.maxRelError.toExponential(2)} (tolerance ${tolerance})\n`);
       if (workers) ctx.io.out(`  workers (${workers.backend}): losses within ${workers.maxLossError.toExponential(2)} of the in-process run\n`);
       ctx.io.out(ok ? "  ok\n" : "  MISMATCH\n");

@@ -38,6 +38,20 @@ export const KERAS_LAYERS: ReadonlySet<string> = new Set([
   "Dropout", "BatchNormalization", "LayerNormalization", "Embedding", "LSTM", "Add", "Concatenate", "Activation", "Softmax", "ReLU",
 ]);
 
+/**
+ * Keras activation names and the par op each becomes (null: none, Keras's `linear`).
+ * `channelsLast`: the op works on the last axis, so an NCHW tensor goes back to NHWC first.
+ */
+type ParActivation = { op: string; attrs: Attrs; channelsLast: boolean } | null;
+const KERAS_ACTIVATIONS: ReadonlyMap<string, ParActivation> = new Map<string, ParActivation>([
+  ["linear", null],
+  ["relu", { op: "relu", attrs: {}, channelsLast: false }],
+  ["sigmoid", { op: "sigmoid", attrs: {}, channelsLast: false }],
+  ["tanh", { op: "tanh", attrs: {}, channelsLast: false }],
+  ["gelu", { op: "gelu", attrs: {}, channelsLast: false }],
+  ["softmax", { op: "softmax", attrs: { axis: -1 }, channelsLast: true }],
+]);
+
 class KerasError extends Error {
   constructor(
     readonly code: string,
@@ -247,11 +261,11 @@ function layer(b: GraphBuilder, l: KLayer, ins: Tensor[], weights: Map<string, {
   };
   const activation = (t: Tensor, act: unknown): Tensor => {
     const a = typeof act === "string" ? act : "linear";
-    if (a === "linear") return t;
-    const map: Record<string, string> = { relu: "relu", sigmoid: "sigmoid", tanh: "tanh", softmax: "softmax", gelu: "gelu" };
-    if (!map[a]) throw new KerasError("PAR6016", `${src}: activation ${a} has no par op`);
-    const x = a === "softmax" && t.nchw ? { id: nhwc(t), nchw: false } : t;
-    return { id: op(map[a], a === "softmax" ? { axis: -1 } : {}, [x.id], `${l.name}_${a}`), nchw: x.nchw };
+    const par = KERAS_ACTIVATIONS.get(a);
+    if (par === undefined) throw new KerasError("PAR6016", `${src}: activation ${a} has no par op`);
+    if (par === null) return t;
+    const x = par.channelsLast && t.nchw ? { id: nhwc(t), nchw: false } : t;
+    return { id: op(par.op, par.attrs, [x.id], `${l.name}_${a}`), nchw: x.nchw };
   };
   const padding = (kernel: number[], strides: number[], t: Tensor): { id: string; pad: number[] } => {
     if ((c.padding ?? "valid") === "valid") return { id: t.id, pad: [0, 0] };

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics, ParError } from "../../../src/core/diagnostics.js";
-import { loadForForward, runModelForward } from "../../../src/cli/forward-run.js";
+import { forwardOf } from "../../../src/pipeline.js";
+import { loadForForward } from "./forward-helpers.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import { loadModel } from "../../../src/frontend/load-model.js";
 import type { TF } from "../../../src/ops/contract.js";
@@ -82,7 +83,7 @@ describe("external data", () => {
       const d = new Diagnostics();
       const m = loadForForward(file, [{ source: "x.npy", array: x }], { sources: new Map(), diagnostics: d, cwd: dir });
       expect(d.errors).toEqual([]);
-      return (await runModelForward(m!, tf))[0];
+      return (await forwardOf(m!, tf))[0];
     };
     const [a, b] = [await run("ext.onnx"), await run("inline.onnx")];
     expect(Array.from(a.data)).toEqual(Array.from(b.data));

@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../../src/core/diagnostics.js";
-import { prepareForward, runModelForward } from "../../../src/cli/forward-run.js";
+import { forwardOf } from "../../../src/pipeline.js";
+import { prepareForward } from "../../../src/frontend/forward-inputs.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import { fromImported } from "../../../src/frontend/load-model.js";
 import { importOnnx } from "../../../src/frontend/onnx/import.js";
@@ -34,7 +35,7 @@ describe("random ONNX graphs: par forward = ONNX Runtime (property)", () => {
           return imported && fromImported(imported, "onnx");
         }, given, d);
         expect(d.errors.map((e) => `${e.code} ${e.message}`), m.ops.join(" → ")).toEqual([]);
-        const ours = await runModelForward(prepared!, tf);
+        const ours = await forwardOf(prepared!, tf);
         const theirs = await ortRun(m.bytes, m.inputs);
         for (const o of ours) {
           const ref = theirs.get(o.name)!;

@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics, ParError } from "../../../src/core/diagnostics.js";
-import { loadForForward, runModelForward, type GivenArray } from "../../../src/cli/forward-run.js";
+import { forwardOf } from "../../../src/pipeline.js";
+import { type GivenArray } from "../../../src/frontend/forward-inputs.js";
+import { loadForForward } from "./forward-helpers.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import type { NpyArray } from "../../../src/frontend/npy.js";
 import type { TF } from "../../../src/ops/contract.js";
@@ -44,7 +46,7 @@ describe("par forward agrees with ONNX Runtime on every fixture with weights", (
       const d = new Diagnostics();
       const m = loadForForward(`${f.name}.onnx`, given, { sources: new Map(), diagnostics: d, cwd: DIR });
       expect(d.errors.map((e) => `${e.code} ${e.message}`)).toEqual([]);
-      const ours = await runModelForward(m!, tf);
+      const ours = await forwardOf(m!, tf);
       const theirs = await ortRun(new Uint8Array(readFileSync(`${DIR}${f.name}.onnx`)), arrays);
       expect(ours.map((o) => o.name)).toEqual([...theirs.keys()]);
       for (const o of ours) {
@@ -60,7 +62,7 @@ describe("par forward agrees with ONNX Runtime on every fixture with weights", (
     const d = new Diagnostics();
     const m = loadForForward("resnet18.onnx", [{ source: "image.npy", array: sampleArray([1, 3, 224, 224], "float", 1) }], { sources: new Map(), diagnostics: d, cwd: DIR });
     expect(d.warnings.map((w) => w.code)).toEqual(["PAR6007"]);
-    const e = await runModelForward(m!, tf).then(
+    const e = await forwardOf(m!, tf).then(
       () => undefined,
       (x: unknown) => x,
     );

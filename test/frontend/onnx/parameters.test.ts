@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../../src/core/diagnostics.js";
 import { lower, singleDeviceStrategy } from "../../../src/codegen/lower.js";
-import { prepareForward, runModelForward } from "../../../src/cli/forward-run.js";
+import { forwardOf } from "../../../src/pipeline.js";
+import { prepareForward } from "../../../src/frontend/forward-inputs.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import { fromImported } from "../../../src/frontend/load-model.js";
 import { importOnnx } from "../../../src/frontend/onnx/import.js";
@@ -88,7 +89,7 @@ describe("a weight read twice is one parameter and one shared tensor", () => {
       return x && fromImported(x, "onnx");
     }, [{ source: "ids.npy", array: ids }], d);
     expect(d.errors).toEqual([]);
-    const ours = await runModelForward(m!, tf);
+    const ours = await forwardOf(m!, tf);
     const theirs = (await ortRun(bytes, { ids })).get("logits")!;
     expect(ours[0].shape).toEqual(theirs.dims);
     expect(compareArrays(ours[0].data, theirs.data).maxRelError).toBeLessThan(1e-5);

@@ -34,3 +34,31 @@ describe("imported graphs print as .par that checks back to the same graph", () 
     });
   }
 });
+
+describe("composites print back as the composite call", () => {
+  const graphOf = (text: string): Graph => {
+    const d = new Diagnostics();
+    const g = check(parse(text, "m.par", d)!, d).models.get("m")!;
+    expect(d.errors).toEqual([]);
+    return g;
+  };
+
+  it("a batchnorm expansion (found from OpEntry.expansion) prints as batchnorm with its non-default eps", () => {
+    const g = graphOf("model m() {\n  input x : f32[8, 4, 5, 5]\n  bn1 = batchnorm(x, eps = 0.001)\n  loss = mse(bn1, x)\n}\n");
+    expect([...g.ops.keys()]).toEqual(["bn1.mean", "bn1.var", "bn1", "loss"]);
+    const text = graphToPar(g, "m");
+    expect(text).toContain("  bn1 = batchnorm(x, eps = 0.001)\n");
+    expect(text).not.toMatch(/moments|central_moment|batchnorm_apply/);
+    const back = graphOf(text);
+    expect(summary(back)).toEqual(summary(g));
+  });
+
+  it("the final part alone (statistics made elsewhere) prints as itself", () => {
+    const g = graphOf(
+      "model m() {\n  input x : f32[8, 4, 5, 5]\n  mu = moments(x)\n  v = central_moment(x, mu)\n  y = batchnorm_apply(x, mu, v)\n  loss = mse(y, x)\n}\n",
+    );
+    const text = graphToPar(g, "m");
+    expect(text).toContain("  y = batchnorm_apply(x, mu, v)\n");
+    expect(text).toContain("  mu = moments(x)\n");
+  });
+});

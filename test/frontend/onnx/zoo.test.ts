@@ -16,7 +16,9 @@ import { Diagnostics } from "../../../src/core/diagnostics.js";
 import { builtinMesh } from "../../../src/core/builtin-meshes.js";
 import type { Mesh } from "../../../src/core/mesh.js";
 import { lower, singleDeviceStrategy } from "../../../src/codegen/lower.js";
-import { loadForForward, runModelForward, type GivenArray } from "../../../src/cli/forward-run.js";
+import { forwardOf } from "../../../src/pipeline.js";
+import { type GivenArray } from "../../../src/frontend/forward-inputs.js";
+import { loadForForward } from "./forward-helpers.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import { loadModelResult } from "../../../src/frontend/load-model.js";
 import { decodeNpy, type NpyArray } from "../../../src/frontend/npy.js";
@@ -199,7 +201,7 @@ for (const name of ZOO_MODELS) {
       const d = new Diagnostics();
       const m = loadForForward(e.file, given, { sources: new Map(), diagnostics: d, cwd: ZOO });
       expect(d.errors.map((x) => `${x.code} ${x.message}`)).toEqual([]);
-      const ours = await runModelForward(m!, tf);
+      const ours = await forwardOf(m!, tf);
       const onnxRuntime = await ortRun(new Uint8Array(readFileSync(`${ZOO}${e.file}`)), arrays);
       expect(ours.map((o) => o.name)).toEqual(Object.keys(e.outputs));
       for (const o of ours) {

@@ -56,10 +56,18 @@ function binary(parOp: string, scalarForm?: ScalarForm, tensorForm?: TensorForm)
   };
 }
 
-/** par op `kind` on `input` (x by default) with the constant (re-laid out by `layout`) as its parameter. */
-function withParam(cx: NodeContext, kind: "bias_add" | "scale", o: ConstOperand, layout?: (w: Float32Array) => Float32Array, input = o.x): string[] | undefined {
-  const ids = cx.emit(kind, { shape: o.shape }, [input]);
-  if (ids) cx.setWeight(cx.producer(ids[0]), kind === "bias_add" ? "bias" : "weight", o.k, `${cx.node.opType} operand`, layout);
+/** The par op that takes a constant operand as its parameter, and that parameter's name. */
+interface ParamOp {
+  op: string;
+  param: string;
+}
+const BIAS_ADD: ParamOp = { op: "bias_add", param: "bias" };
+const SCALE: ParamOp = { op: "scale", param: "weight" };
+
+/** par op `with_.op` on `input` (x by default) with the constant (re-laid out by `layout`) as its parameter. */
+function withParam(cx: NodeContext, with_: ParamOp, o: ConstOperand, layout?: (w: Float32Array) => Float32Array, input = o.x): string[] | undefined {
+  const ids = cx.emit(with_.op, { shape: o.shape }, [input]);
+  if (ids) cx.setWeight(cx.producer(ids[0]), with_.param, o.k, `${cx.node.opType} operand`, layout);
   return ids;
 }
 
@@ -71,31 +79,31 @@ const scaleShift = (cx: NodeContext, x: string, scale: number, shift: number): b
 const add = binary(
   "add",
   (cx, x, s) => scaleShift(cx, x, 1, s),
-  (cx, o) => cx.out(withParam(cx, "bias_add", o)),
+  (cx, o) => cx.out(withParam(cx, BIAS_ADD, o)),
 );
 
 const sub = binary(
   "sub",
   (cx, x, s, tensorFirst) => (tensorFirst ? scaleShift(cx, x, 1, -s) : scaleShift(cx, x, -1, s)),
   (cx, o) => {
-    if (o.tensorFirst) return cx.out(withParam(cx, "bias_add", o, negated));
+    if (o.tensorFirst) return cx.out(withParam(cx, BIAS_ADD, o, negated));
     // k − x = (−x) + k
     const neg = cx.emit("scale_shift", { scale: -1, shift: 0 }, [o.x], `${cx.base}_neg`);
     if (!neg) return false;
-    return cx.out(withParam(cx, "bias_add", o, undefined, neg[0]));
+    return cx.out(withParam(cx, BIAS_ADD, o, undefined, neg[0]));
   },
 );
 
 const mul = binary(
   "mul",
   (cx, x, s) => scaleShift(cx, x, s, 0),
-  (cx, o) => cx.out(withParam(cx, "scale", o)),
+  (cx, o) => cx.out(withParam(cx, SCALE, o)),
 );
 
 const div = binary(
   "div",
   (cx, x, s, tensorFirst) => (tensorFirst ? scaleShift(cx, x, 1 / s, 0) : undefined),
-  (cx, o) => (o.tensorFirst ? cx.out(withParam(cx, "scale", o, reciprocal)) : undefined),
+  (cx, o) => (o.tensorFirst ? cx.out(withParam(cx, SCALE, o, reciprocal)) : undefined),
 );
 
 /** Powers with a par op of their own; others have no par form. */

@@ -1,21 +1,18 @@
-// What `par forward` does, as functions: bind .npy arrays to a model's inputs (by name, or
-// in the order the model declares its inputs), load the model with the arrays' shapes,
-// and run its forward pass on one device (src/runtime/exec/forward.ts) with its own
-// weights (an imported model's; a .par model's seeded init). The outputs are the model's
-// own (an ONNX model's graph outputs, a .par model's loss inputs), never the training loss
-// par appends. Binding problems are coded errors (PAR6042-PAR6045) naming the input.
+// The inputs of `par forward`: .npy arrays bound to a model's inputs (by name, or in the
+// order the model declares its inputs), their shapes binding the model's symbolic dims as
+// it loads, and the model's own outputs (an ONNX model's graph outputs, a .par model's
+// loss inputs: never the training loss par appends). Binding problems are coded errors
+// (PAR6042-PAR6045) naming the input. src/pipeline.ts (`forward`) runs the pass.
 
 import type { Diagnostics } from "../core/diagnostics.js";
 import type { DType } from "../core/tensor.js";
-import { lower, singleDeviceStrategy } from "../codegen/lower.js";
-import type { DeclaredInput, ModelTensor } from "../frontend/import-build.js";
-import { loadModel, type LoadedModel, type LoadModelOptions } from "../frontend/load-model.js";
-import type { NpyArray } from "../frontend/npy.js";
 import type { Graph } from "../ir/graph.js";
-import type { TF } from "../ops/contract.js";
-import { runForward } from "../runtime/exec/forward.js";
-import type { BufferData } from "../runtime/exec/regions.js";
-import { SINGLE_MESH } from "./commands/compile-source.js";
+import type { DeclaredInput, ModelTensor } from "./import-build.js";
+import type { LoadedModel, LoadModelOptions } from "./load-model.js";
+import type { NpyArray } from "./npy.js";
+
+/** Values of a par input or output: float32, or int32 for integer tensors. */
+export type TensorValues = Float32Array | Int32Array;
 
 /** An array for a model input: named (`--input NAME=FILE`) or positional (`--input FILE`). */
 export interface GivenArray {
@@ -23,13 +20,6 @@ export interface GivenArray {
   /** Where it came from, for messages (a file path). */
   source: string;
   array: NpyArray;
-}
-
-export interface ForwardOutput {
-  name: string;
-  shape: number[];
-  dtype: "f32" | "i32";
-  data: Float32Array | Int32Array;
 }
 
 const FLOAT_ARRAYS = ["f4"];
@@ -91,7 +81,7 @@ function checkArray(input: DeclaredInput, g: GivenArray, d: Diagnostics): boolea
 }
 
 /** Values for a par input of `dtype` from an array (integers checked to fit int32). */
-function bufferOf(g: GivenArray, dtype: DType, d: Diagnostics, name: string): BufferData | undefined {
+function bufferOf(g: GivenArray, dtype: DType, d: Diagnostics, name: string): TensorValues | undefined {
   const a = g.array;
   if (dtype === "f32") return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as Float64Array);
   const out = new Int32Array(a.data.length);
@@ -118,22 +108,15 @@ export function parModelOutputs(graph: Graph): ModelTensor[] {
   return [...new Set(ids)].map((id) => ({ name: id, tensor: id }));
 }
 
+/** A model with its inputs bound: what its forward pass needs. */
 export interface ForwardModel {
   model: LoadedModel;
   inputs: ModelTensor[];
   outputs: ModelTensor[];
   /** Par input tensor id → values. */
-  feeds: Map<string, BufferData>;
+  feeds: Map<string, TensorValues>;
   /** Model input name → the array bound to it. */
   bound: Map<string, GivenArray>;
-}
-
-/**
- * Loads `path` with its inputs bound to `given` arrays (their shapes bind symbolic dims);
- * undefined after reporting coded errors into `ctx.diagnostics`.
- */
-export function loadForForward(path: string, given: readonly GivenArray[], ctx: { sources: Map<string, string>; diagnostics: Diagnostics; cwd?: string }, options: Omit<LoadModelOptions, "bind" | "inputs" | "batch"> = {}): ForwardModel | undefined {
-  return prepareForward((bind) => loadModel(path, ctx, { ...options, bind }), given, ctx.diagnostics);
 }
 
 /**
@@ -163,28 +146,11 @@ export function prepareForward(load: (bind: NonNullable<LoadModelOptions["bind"]
     if (!bind(declared)) return undefined;
   }
   if (!inputs || !outputs || !bound) throw new Error(`model ${model.graph.name} was loaded without its inputs and outputs`);
-  const feeds = new Map<string, BufferData>();
+  const feeds = new Map<string, TensorValues>();
   for (const i of inputs) {
     const data = bufferOf(bound.get(i.name)!, model.graph.tensor(i.tensor).type.dtype, d, i.name);
     if (!data) return undefined;
     feeds.set(i.tensor, data);
   }
   return { model, inputs, outputs, feeds, bound };
-}
-
-/**
- * The model's outputs on its bound inputs, computed on one device by the tfjs runtime.
- * Weights: the imported model's (reading a missing side file throws PAR6008), or the
- * seeded initial values of a .par model.
- */
-export async function runModelForward(m: ForwardModel, tf: TF, seed = 1): Promise<ForwardOutput[]> {
-  const graph = m.model.graph;
-  const plan = lower(graph, singleDeviceStrategy(graph, SINGLE_MESH.name), SINGLE_MESH, { seed, optimizer: { kind: "sgd", learningRate: 0 } });
-  // The lazy weights are read one param at a time as runForward copies them in.
-  const values = await runForward(plan, tf, m.feeds, m.model.weights ?? new Map<string, Float32Array>(), m.outputs.map((o) => o.tensor));
-  return m.outputs.map((o) => {
-    const t = graph.tensor(o.tensor).type;
-    const data = values.get(o.tensor)!;
-    return { name: o.name, shape: [...t.shape], dtype: t.dtype === "f32" ? "f32" : "i32", data };
-  });
 }
