@@ -1,7 +1,8 @@
 // `par forward MODEL [--input [NAME=]FILE.npy]... [--out FILE.npy|DIR] [--expect FILE.npy]
 //  [--tolerance REL] [--engine tfjs|torch] [--backend B] [--seed N] [--json]`: runs a model's
 // forward pass on given arrays with its own weights (an imported model's; a .par model's
-// seeded init) and writes its outputs as .npy: the first to FILE.npy, all to DIR. With
+// seeded init), on the tfjs runtime in this process or on the torch engine, and writes its
+// outputs as .npy: the first to FILE.npy, all to DIR. With
 // --expect it compares the first output with an expected array (maxAbsError, and
 // maxRelError relative to the expected array's largest magnitude) and exits 1 above the
 // tolerance. The arrays' shapes bind the model's symbolic dims (src/frontend/forward-inputs.ts);
@@ -76,7 +77,7 @@ export const forwardCommand: Command = {
     { name: "out", kind: "string", value: "FILE.npy|DIR", doc: "write the first output to FILE.npy, or every output to DIR/<name>.npy" },
     { name: "expect", kind: "string", value: "FILE.npy", doc: "compare the first output with this array; exit 1 above the tolerance" },
     { name: "tolerance", kind: "string", value: "REL", doc: `largest accepted error relative to the expected array's largest magnitude (default ${DEFAULT_FORWARD_TOLERANCE})` },
-    { name: "engine", kind: "string", value: "ENGINE", doc: "tfjs (in-process, the default) or torch" },
+    { name: "engine", kind: "string", value: "ENGINE", doc: "tfjs (in-process, the default) or torch (the torch engine: python3 with torch, docs/engines.md)" },
     BACKEND_FLAG,
     { name: "seed", kind: "int", value: "N", doc: ".par models: seeds their initial weights (default 1)" },
     MODEL_FLAG,
@@ -94,7 +95,7 @@ export const forwardCommand: Command = {
     const [file] = ctx.args.positionals;
     const engine = str(ctx.args, "engine") ?? "tfjs";
     if (!(ENGINES as readonly string[]).includes(engine)) throw new UsageError(`unknown engine ${engine}`, `one of ${ENGINES.join(", ")}`);
-    if (engine === "torch") throw new UsageError("--engine torch is not yet available: par has no torch engine to run a forward pass on", "use --engine tfjs (the default)");
+    if (engine === "torch" && ctx.args.flags.backend !== undefined) throw new UsageError("--backend chooses the tfjs runtime's backend; it does not apply to --engine torch");
     const tolText = str(ctx.args, "tolerance");
     const tolerance = tolText === undefined ? DEFAULT_FORWARD_TOLERANCE : Number(tolText);
     if (!(tolerance >= 0) || !Number.isFinite(tolerance)) throw new UsageError(`--tolerance needs a non-negative number, got "${tolText}"`);
@@ -113,7 +114,7 @@ export const forwardCommand: Command = {
     const pipeline = new CliPipeline(ctx);
     let run: Awaited<ReturnType<typeof forward>>;
     try {
-      run = await forward(file, given, pipeline.ctx, { ...(model !== undefined ? { model } : {}), ...(Object.keys(overrides).length ? { overrides } : {}), seed, backend: backendFlag(ctx.args) });
+      run = await forward(file, given, pipeline.ctx, { ...(model !== undefined ? { model } : {}), ...(Object.keys(overrides).length ? { overrides } : {}), seed, engine: engine as "tfjs" | "torch", backend: backendFlag(ctx.args) });
     } catch (e) {
       if (!(e instanceof ParError)) throw e;
       for (const d of e.diagnostics) if (!pipeline.ctx.diagnostics.items.includes(d)) pipeline.ctx.diagnostics.add(d);

@@ -110,11 +110,20 @@ describe("par forward on an imported model", () => {
     }
   });
 
-  it("--engine torch is a usage error until par has a torch engine", async () => {
-    const r = await par("forward", "mlp.onnx", "--input", "x.npy", "--engine", "torch");
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/not yet available/);
-  });
+  it("--engine torch: the torch engine computes the same outputs (torch's own numbers for the MLP)", async () => {
+    const r = await par("forward", "mlp.onnx", "--input", "x.npy", "--engine", "torch", "--expect", "torch.npy", "--out", "yt.npy", "--json");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect([j.engine, j.backend, j.ok]).toEqual(["torch", "torch", true]);
+    expect(j.maxRelError).toBeLessThan(1e-5);
+    const tfjs = await par("forward", "two.onnx", "--input", "x4.npy", "--out", "two-tfjs");
+    const torch = await par("forward", "two.onnx", "--input", "x4.npy", "--engine", "torch", "--out", "two-torch");
+    expect(tfjs.code + torch.code).toBe(0);
+    for (const o of ["y", "z"]) expect(Array.from(load(`two-torch/${o}.npy`).data as Float32Array)).toEqual(Array.from(load(`two-tfjs/${o}.npy`).data as Float32Array));
+    const both = await par("forward", "mlp.onnx", "--input", "x.npy", "--engine", "torch", "--backend", "cpu");
+    expect(both.code).toBe(2);
+  }, 120_000);
 });
 
 describe("par forward on a .par model (seeded initial weights)", () => {

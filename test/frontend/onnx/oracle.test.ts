@@ -2,13 +2,14 @@
 // forward pass (the tfjs runtime on the imported graph) computes what onnxruntime-node
 // computes on the same file and inputs, within 1e-4 relative to the output's largest
 // magnitude. (ResNet-18 ships structure only: its forward fails with PAR6008, as checked
-// here; the zoo, test/frontend/onnx/zoo.test.ts, runs it with weights.)
+// here; the zoo, test/frontend/onnx/zoo.test.ts, runs it with weights.) The torch engine's
+// forward pass (par forward --engine torch) is held to the same oracle.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics, ParError } from "../../../src/core/diagnostics.js";
-import { forwardOf } from "../../../src/pipeline.js";
-import { type GivenArray } from "../../../src/frontend/forward-inputs.js";
+import { forwardOf, forwardOfTorch } from "../../../src/pipeline.js";
+import type { GivenArray } from "../../../src/frontend/forward-inputs.js";
 import { loadForForward } from "./forward-helpers.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import type { NpyArray } from "../../../src/frontend/npy.js";
@@ -56,6 +57,21 @@ describe("par forward agrees with ONNX Runtime on every fixture with weights", (
         expect(e.maxRelError, `${f.name} ${o.name}: max abs error ${e.maxAbsError}`).toBeLessThanOrEqual(1e-4);
       }
     }, 60_000);
+  }
+
+  for (const f of FIXTURES) {
+    it(`${f.name} on the torch engine (par forward --engine torch)`, async () => {
+      const arrays = Object.fromEntries(Object.entries(f.inputs).map(([k, v], i) => [k, sampleArray(v.shape, v.kind, i + 1, v.vocab)]));
+      const given: GivenArray[] = Object.entries(arrays).map(([name, array]) => ({ name, source: `${name}.npy`, array }));
+      const d = new Diagnostics();
+      const m = loadForForward(`${f.name}.onnx`, given, { sources: new Map(), diagnostics: d, cwd: DIR });
+      const ours = await forwardOfTorch(m!);
+      const theirs = await ortRun(new Uint8Array(readFileSync(`${DIR}${f.name}.onnx`)), arrays);
+      for (const o of ours) {
+        const e = compareArrays(o.data, theirs.get(o.name)!.data);
+        expect(e.maxRelError, `${f.name} ${o.name}: max abs error ${e.maxAbsError}`).toBeLessThanOrEqual(1e-4);
+      }
+    }, 120_000);
   }
 
   it("resnet18 ships no weights: its forward is PAR6008 naming the missing side file", async () => {

@@ -17,7 +17,7 @@ import { builtinMesh } from "../../../src/core/builtin-meshes.js";
 import type { Mesh } from "../../../src/core/mesh.js";
 import { lower, singleDeviceStrategy } from "../../../src/codegen/lower.js";
 import { forwardOf } from "../../../src/pipeline.js";
-import { type GivenArray } from "../../../src/frontend/forward-inputs.js";
+import type { GivenArray } from "../../../src/frontend/forward-inputs.js";
 import { loadForForward } from "./forward-helpers.js";
 import { compareArrays } from "../../../src/cli/commands/forward.js";
 import { loadModelResult } from "../../../src/frontend/load-model.js";
