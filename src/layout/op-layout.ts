@@ -1,0 +1,161 @@
+// The layout of one op's tasks under a degree vector, before any device is chosen: each
+// task's box of the iteration space and, from it (src/ops/regions.ts), the input regions
+// it reads, the weight shards it holds and the output regions it writes; then, per output,
+// which tasks write one region (an owner, its partial sums, its replicas) and, per weight,
+// which tasks hold one shard. Simulator, lowering, memory model and search all read these
+// answers here, so a new way of laying tasks out (pipeline stages, sharded optimizer
+// state) is taught once. Pure: a function of (op, input shapes, degrees).
+
+import { intersect, partRegion, regionKey, regionVolume, type Region } from "../core/region.js";
+import type { OpNode } from "../ir/graph.js";
+import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
+
+/** The tasks of an op writing one region of one output. */
+export interface OutputGroup {
+  region: Region;
+  /** Elements of `region`. */
+  volume: number;
+  /** The group's first task (lowest index): it holds the complete value for consumers. */
+  owner: number;
+  /**
+   * Tasks whose outputs add up to the value, owner first, in task order: they differ from
+   * the owner only along reduction dims. Just [owner] when no reduction dim is split.
+   */
+  partials: number[];
+  /**
+   * Tasks that write the same region with the same value: they differ from the owner along
+   * a dim that only another output of the op addresses. Only the owner's value counts.
+   */
+  replicas: number[];
+}
+
+/** The tasks of an op holding one shard of one weight: they all-reduce its gradient. */
+export interface ParamShard {
+  region: Region;
+  volume: number;
+  /** In task order. */
+  tasks: number[];
+}
+
+export interface OpLayout {
+  degrees: readonly number[];
+  /** `degrees` joined by commas: the key of this layout among the op's layouts. */
+  key: string;
+  /** Tasks, numbered row-major over the degrees (as `partRegion` numbers them). */
+  count: number;
+  boxes: Region[];
+  /** Distinct task extents (box sizes) and each task's index into them (for cost memos). */
+  extents: number[][];
+  extentOf: Int32Array;
+  /** Per input, per task: the region it reads. */
+  inputs: Region[][];
+  /**
+   * Per input, per task: an id of the region read, equal for equal regions of the same
+   * tensor (across every layout that shares the `RegionIds` it was made with).
+   */
+  inputIds: Int32Array[];
+  /** Per param, per task: the weight shard it holds. */
+  params: Region[][];
+  /** Per output, per task: the region it writes. */
+  outputs: Region[][];
+  /** Per output: the groups of tasks writing one region, in order of their owners. */
+  groups: OutputGroup[][];
+  /** Per param: the shards, in order of their first task. */
+  shards: ParamShard[][];
+  /** Iteration dims no output addresses (splitting them gives partial sums). */
+  reductionDims: readonly number[];
+}
+
+/** Numbers regions of a tensor: equal regions get equal ids. */
+export type RegionIds = (input: number, region: Region) => number;
+
+/** Ids private to one layout (for callers that never compare regions across ops). */
+function localRegionIds(): RegionIds {
+  const maps = new Map<number, Map<string, number>>();
+  return (input, region) => {
+    let m = maps.get(input);
+    if (!m) maps.set(input, (m = new Map()));
+    const k = regionKey(region);
+    let id = m.get(k);
+    if (id === undefined) m.set(k, (id = m.size));
+    return id;
+  };
+}
+
+export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[])[], degrees: readonly number[], regionIds: RegionIds = localRegionIds()): OpLayout {
+  const sig = op.sig;
+  const sizes = spaceSizes(sig);
+  if (degrees.length !== sizes.length) throw new Error(`op ${op.name}: ${degrees.length} degrees for ${sizes.length} parallel dims`);
+  let count = 1;
+  for (const d of degrees) count *= d;
+  const red = reductionDims(sig);
+  const isRed = sizes.map((_, d) => red.includes(d));
+  const boxes: Region[] = [];
+  const extents: number[][] = [];
+  const extentIds = new Map<string, number>();
+  const extentOf = new Int32Array(count);
+  const inputs: Region[][] = sig.inputMaps.map(() => []);
+  const inputIds = sig.inputMaps.map(() => new Int32Array(count));
+  const params: Region[][] = sig.paramMaps.map(() => []);
+  const outputs: Region[][] = sig.outputMaps.map(() => []);
+  for (let t = 0; t < count; t++) {
+    const box = partRegion(sizes, degrees, t);
+    boxes.push(box);
+    const ext = box.hi.map((h, i) => h - box.lo[i]);
+    const ek = ext.join(",");
+    let e = extentIds.get(ek);
+    if (e === undefined) {
+      e = extents.length;
+      extentIds.set(ek, e);
+      extents.push(ext);
+    }
+    extentOf[t] = e;
+    const regs = taskRegions(sig, inputShapes, box);
+    regs.inputs.forEach((r, i) => {
+      inputs[i].push(r);
+      inputIds[i][t] = regionIds(i, r);
+    });
+    regs.params.forEach((r, p) => params[p].push(r));
+    regs.outputs.forEach((r, o) => outputs[o].push(r));
+  }
+  // A task joins the group of the first task writing the same region: as a partial when
+  // their boxes agree along every dim but reductions, else as a replica.
+  const groups = outputs.map((regions) => {
+    const byRegion = new Map<string, OutputGroup>();
+    for (let t = 0; t < count; t++) {
+      const r = regions[t];
+      const k = regionKey(r);
+      const g = byRegion.get(k);
+      if (!g) {
+        byRegion.set(k, { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: [] });
+        continue;
+      }
+      const a = boxes[t];
+      const b = boxes[g.owner];
+      let samePlace = true;
+      for (let d = 0; d < sizes.length && samePlace; d++) samePlace = isRed[d] || (a.lo[d] === b.lo[d] && a.hi[d] === b.hi[d]);
+      (samePlace ? g.partials : g.replicas).push(t);
+    }
+    return [...byRegion.values()];
+  });
+  // Shards of one weight are cells of one grid: equal or disjoint (a gradient summed over
+  // partly overlapping shards would be neither an all-reduce nor a plain copy).
+  const shards = params.map((regions, p) => {
+    const byRegion = new Map<string, ParamShard>();
+    for (let t = 0; t < count; t++) {
+      const r = regions[t];
+      const k = regionKey(r);
+      const s = byRegion.get(k);
+      if (s) {
+        s.tasks.push(t);
+        continue;
+      }
+      for (const other of byRegion.values()) {
+        if (intersect(other.region, r)) throw new Error(`op ${op.name}: shards of ${sig.params[p].name} overlap without being equal`);
+      }
+      byRegion.set(k, { region: r, volume: regionVolume(r), tasks: [t] });
+    }
+    return [...byRegion.values()];
+  });
+  return { degrees: [...degrees], key: degrees.join(","), count, boxes, extents, extentOf, inputs, inputIds, params, outputs, groups, shards, reductionDims: red };
+}
