@@ -23,7 +23,7 @@ import { dtypeBytes } from "../core/tensor.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
-import type { SimCosts } from "../sim/taskgraph.js";
+import type { SimCosts } from "../sim/costs.js";
 import type { SearchSpace } from "./space.js";
 
 /** The chain's ops in order, or undefined when the graph is not a chain. */
