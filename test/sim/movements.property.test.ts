@@ -13,7 +13,6 @@ import { regionKey } from "../../src/core/region.js";
 import { CostModel } from "../../src/cost/compute.js";
 import { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
-import type { OpSignature } from "../../src/ops/contract.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { simulatedMovements, type AllReduceMovement, type Movement } from "../../src/sim/movements.js";
 import { TaskGraphBuilder } from "../../src/sim/taskgraph.js";
@@ -21,6 +20,7 @@ import { assertProperty } from "../support/property.js";
 import { rng } from "../support/sharded.js";
 import { addOp, meshOf, SGD, tt } from "../runtime/graphs.js";
 import { describeCase, randomGraph, randomStrategy, type Family } from "../runtime/random-cases.js";
+import { addTwoHeaded } from "../layout/fixtures.js";
 import { clusterMesh } from "./fixtures.js";
 
 const TAG_KIND: Record<string, Movement["kind"]> = { f: "value", r: "partial", g: "gradient", b: "broadcast" };
@@ -51,30 +51,6 @@ function planMovements(plan: Plan): { moves: string[]; allReduces: string[] } {
 function simMovements(b: TaskGraphBuilder): { moves: string[]; allReduces: string[] } {
   const m = simulatedMovements(b);
   return { moves: m.moves.map(moveKey).sort(), allReduces: m.allReduces.map(reduceKey).sort() };
-}
-
-/**
- * An op with two outputs where one dim (cols) addresses only the first: tasks split along
- * cols write the same region of the second output, replicas of one another. No op of the
- * library has such a splittable dim today (lstm_chunk's `length` is not splittable), so the
- * signature is made here; lowering and simulation read only the signature.
- */
-function addTwoHeaded(g: Graph, name: string, x: string): [string, string] {
-  const [rows, cols] = g.tensor(x).type.shape;
-  const sig: OpSignature = {
-    outputs: [tt([rows, cols]), tt([rows])],
-    params: [{ name: "scale", shape: [cols], dims: ["cols"], init: { kind: "ones" } }],
-    space: [
-      { name: "rows", cls: "sample", size: rows },
-      { name: "cols", cls: "attribute", size: cols },
-    ],
-    inputMaps: [[{ kind: "iter", dim: 0 }, { kind: "iter", dim: 1 }]],
-    paramMaps: [[{ kind: "iter", dim: 1 }]],
-    outputMaps: [[{ kind: "iter", dim: 0 }, { kind: "iter", dim: 1 }], [{ kind: "iter", dim: 0 }]],
-    flops: (e) => ({ forward: e[0] * e[1], backward: 2 * e[0] * e[1] }),
-  };
-  const o = g.addOp({ name, op: "identity", attrs: {}, inputs: [x], sig });
-  return [o.outputs[0], o.outputs[1]];
 }
 
 type CaseFamily = Family | "dag" | "replicas";

@@ -79,6 +79,40 @@ describe("task graph construction", () => {
     expect(st.slots().filter((x) => st.kind[x] === KIND_BWD).length).toBe(4);
   });
 
+  it("a data-parallel loss moves nothing: each task reports its share of the loss (as the lowered plan does)", () => {
+    const g = chain();
+    g.addInput("labels", { dtype: "i32", shape: [8], dims: ["d0"] });
+    addOp(g, "loss", "softmax_cross_entropy", ["r", "labels"]);
+    const s: Strategy = {
+      name: "dp", model: "c", mesh: "m",
+      ops: { fc: { degrees: [2, 1, 1], devices: [0, 1] }, r: { degrees: [2, 1], devices: [0, 1] }, loss: { degrees: [2], devices: [0, 1] } },
+    };
+    const b = new TaskGraphBuilder(g, clusterMesh(1, 2), unit);
+    b.buildAll(s);
+    expect(kinds(b)).toEqual({ fwd: 6, bwd: 6, allreduce: 2, update: 4 });
+  });
+
+  it("readers on one device fetch a remote region once and send its gradient back once, after all of them", () => {
+    const g = chain();
+    addOp(g, "r2", "relu", ["fc"]);
+    const s: Strategy = {
+      name: "x", model: "c", mesh: "m",
+      ops: { fc: { degrees: [1, 1, 1], devices: [0] }, r: { degrees: [1, 1], devices: [1] }, r2: { degrees: [1, 1], devices: [1] } },
+    };
+    const b = new TaskGraphBuilder(g, clusterMesh(1, 2), unit);
+    b.buildAll(s);
+    b.checkOrder();
+    const st = b.store;
+    const xfers = st.slots().filter((x) => st.kind[x] === KIND_XFER);
+    expect(xfers.map((x) => `${st.src[x]}→${st.dst[x]}`)).toEqual(["0→1", "1→0"]);
+    const name = (t: number) => `${b.ops[st.op[t]].node.name} ${st.kind[t]}`;
+    // Both relus wait for the one forward transfer; the gradient transfer waits for both bwd tasks.
+    const fwdOf = (op: string) => st.slots().find((x) => st.kind[x] === KIND_FWD && b.ops[st.op[x]].node.name === op)!;
+    expect(st.predsOf(fwdOf("r"))).toEqual([xfers[0]]);
+    expect(st.predsOf(fwdOf("r2"))).toEqual([xfers[0]]);
+    expect(st.predsOf(xfers[1]).map(name).sort()).toEqual([`r ${KIND_BWD}`, `r2 ${KIND_BWD}`]);
+  });
+
   it("setOp replaces only the op's tasks and the transfers on its edges", () => {
     const g = chain();
     const s: Strategy = { name: "dp", model: "c", mesh: "m", ops: { fc: { degrees: [2, 1, 1], devices: [0, 1] }, r: { degrees: [2, 1], devices: [0, 1] } } };
