@@ -29,8 +29,9 @@ import type { TaskStore } from "./task-store.js";
 
 /**
  * The units an edge claimed. Unit keys (region id × devices + device) are looked up in an
- * open-addressing table: a full simulation builds hundreds of these, and a Map or a typed
- * array each costs more to make than the edge's tasks (plain arrays are cheap).
+ * open-addressing table in a plain array: a full simulation makes hundreds of these, and a
+ * Map, or a typed array over 64 bytes (it gets a backing store of its own), costs more to
+ * make than the edge's tasks.
  */
 export interface EdgeClaims {
   /** Slots of (key + 1, claim index); 0 marks an empty slot. Its size is a power of two. */

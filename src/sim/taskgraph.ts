@@ -109,16 +109,23 @@ export class TaskGraphBuilder implements EdgeContext {
     this.dirtyFrom = this.seg.count;
   }
 
-  /** Builds every op in topological order (see buildOp), then the gradient transfers it deferred. */
+  /**
+   * Builds every op in topological order (see buildOp). The gradient transfers of the
+   * regions an edge claimed wait for every reader's bwd tasks: they are built as soon as the
+   * tensor's last reader is, while its data are still in cache.
+   */
   buildAll(strategy: Strategy): void {
-    const deferred = this.deferred;
-    deferred.length = 0;
     for (const info of this.ops) {
       const cfg = strategy.ops[info.node.name];
       if (!cfg) throw new Error(`strategy ${strategy.name} has no config for op ${info.node.name}`);
       this.buildOp(info.rank, cfg);
+      info.producers.forEach((p, k) => {
+        const readers = p && this.ops[p.op].consumers[p.output];
+        if (!readers || info.readerIndex[k] !== readers.length - 1) return;
+        for (const e of readers) if (this.edges[e.op][e.input].claims) buildEdgeBackward(this, e.op, e.input);
+      });
     }
-    for (const e of deferred) buildEdgeBackward(this, e.op, e.input);
+    this.deferred.length = 0;
     for (const info of this.ops) {
       this.relistFwd(info.rank);
       this.relistBwd(info.rank);
@@ -126,7 +133,11 @@ export class TaskGraphBuilder implements EdgeContext {
     this.dirtyFrom = 0;
   }
 
-  /** Edges whose gradient transfers wait for every op to be built (they claimed units). */
+  /**
+   * Edges whose gradient transfers wait (they claimed units: see buildEdge). An edit builds
+   * them after every other edge it rebuilds; buildAll, when the tensor's last reader is
+   * built, and then drops the list.
+   */
   private readonly deferred: EdgeRef[] = [];
 
   /**

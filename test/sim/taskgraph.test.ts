@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import type { SimCosts } from "../../src/sim/costs.js";
-import { Links } from "../../src/sim/links.js";
 import { KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_PSUM, KIND_UPDATE, KIND_XFER } from "../../src/sim/task-kinds.js";
 import { TaskGraphBuilder } from "../../src/sim/taskgraph.js";
 import { addOp, clusterMesh, f32 } from "./fixtures.js";
@@ -124,18 +123,5 @@ describe("task graph construction", () => {
     for (const x of fcFwd) expect(b.store.alive[x]).toBe(1);
     expect(kinds(b)).toEqual({ fwd: 3, bwd: 3, xfer: 2, allreduce: 2, update: 4 });
     expect(b.config("r")).toEqual({ degrees: [1, 1], devices: [1] });
-  });
-});
-
-describe("link queues", () => {
-  it("a queue per ordered pair inside a node, per sender uplink across nodes, per group for collectives", () => {
-    const links = new Links(clusterMesh(2, 2));
-    expect(links.transfer(0, 1)).not.toBe(links.transfer(1, 0));
-    expect(links.transfer(0, 2)).toBe(links.transfer(1, 3)); // both leave node 0
-    expect(links.transfer(2, 0)).not.toBe(links.transfer(0, 2));
-    expect(links.classOf[links.transfer(0, 1)]).toBe("nvlink");
-    expect(links.classOf[links.transfer(0, 2)]).toBe("infiniband");
-    expect(links.collective([0, 1])).not.toBe(links.collective([2, 3]));
-    expect(links.classOf[links.collective([0, 3])]).toBe("infiniband");
   });
 });
