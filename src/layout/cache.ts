@@ -1,7 +1,9 @@
 // Layouts and edge overlaps depend only on the graph and the degrees, so they are kept per
 // Graph object: a search that simulates many strategies of one graph (or a memory model
 // re-deriving one op) computes each layout and each region intersection once. Both caches
-// are bounded (a long search visits many degree vectors).
+// are bounded (a long search visits many degree vectors). The ids of the regions read of
+// each tensor are kept for good (layouts still cached hold them; a tensor has few distinct
+// regions, one per way of splitting its axes). Cached layouts are shared: read them only.
 
 import { regionKey } from "../core/region.js";
 import type { Graph, OpNode } from "../ir/graph.js";

@@ -12,58 +12,58 @@ import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
 
 /** The tasks of an op writing one region of one output. */
 export interface OutputGroup {
-  region: Region;
+  readonly region: Region;
   /** Elements of `region`. */
-  volume: number;
+  readonly volume: number;
   /** The group's first task (lowest index): it holds the complete value for consumers. */
-  owner: number;
+  readonly owner: number;
   /**
    * Tasks whose outputs add up to the value, owner first, in task order: they differ from
    * the owner only along reduction dims. Just [owner] when no reduction dim is split.
    */
-  partials: number[];
+  readonly partials: readonly number[];
   /**
    * Tasks that write the same region with the same value: they differ from the owner along
    * a dim that only another output of the op addresses. Only the owner's value counts.
    */
-  replicas: number[];
+  readonly replicas: readonly number[];
 }
 
 /** The tasks of an op holding one shard of one weight: they all-reduce its gradient. */
 export interface ParamShard {
-  region: Region;
-  volume: number;
+  readonly region: Region;
+  readonly volume: number;
   /** In task order. */
-  tasks: number[];
+  readonly tasks: readonly number[];
 }
 
 export interface OpLayout {
-  degrees: readonly number[];
+  readonly degrees: readonly number[];
   /** `degrees` joined by commas: the key of this layout among the op's layouts. */
-  key: string;
+  readonly key: string;
   /** Tasks, numbered row-major over the degrees (as `partRegion` numbers them). */
-  count: number;
-  boxes: Region[];
+  readonly count: number;
+  readonly boxes: readonly Region[];
   /** Distinct task extents (box sizes) and each task's index into them (for cost memos). */
-  extents: number[][];
-  extentOf: Int32Array;
+  readonly extents: readonly (readonly number[])[];
+  readonly extentOf: Int32Array;
   /** Per input, per task: the region it reads. */
-  inputs: Region[][];
+  readonly inputs: readonly (readonly Region[])[];
   /**
    * Per input, per task: an id of the region read, equal for equal regions of the same
    * tensor (across every layout that shares the `RegionIds` it was made with).
    */
-  inputIds: Int32Array[];
+  readonly inputIds: readonly Int32Array[];
   /** Per param, per task: the weight shard it holds. */
-  params: Region[][];
+  readonly params: readonly (readonly Region[])[];
   /** Per output, per task: the region it writes. */
-  outputs: Region[][];
+  readonly outputs: readonly (readonly Region[])[];
   /** Per output: the groups of tasks writing one region, in order of their owners. */
-  groups: OutputGroup[][];
+  readonly groups: readonly (readonly OutputGroup[])[];
   /** Per param: the shards, in order of their first task. */
-  shards: ParamShard[][];
+  readonly shards: readonly (readonly ParamShard[])[];
   /** Iteration dims no output addresses (splitting them gives partial sums). */
-  reductionDims: readonly number[];
+  readonly reductionDims: readonly number[];
 }
 
 /** Numbers regions of a tensor: equal regions get equal ids. */
@@ -121,7 +121,7 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   // A task joins the group of the first task writing the same region: as a partial when
   // their boxes agree along every dim but reductions, else as a replica.
   const groups = outputs.map((regions) => {
-    const byRegion = new Map<string, OutputGroup>();
+    const byRegion = new Map<string, { region: Region; volume: number; owner: number; partials: number[]; replicas: number[] }>();
     for (let t = 0; t < count; t++) {
       const r = regions[t];
       const k = regionKey(r);
@@ -141,7 +141,7 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   // Shards of one weight are cells of one grid: equal or disjoint (a gradient summed over
   // partly overlapping shards would be neither an all-reduce nor a plain copy).
   const shards = params.map((regions, p) => {
-    const byRegion = new Map<string, ParamShard>();
+    const byRegion = new Map<string, { region: Region; volume: number; tasks: number[] }>();
     for (let t = 0; t < count; t++) {
       const r = regions[t];
       const k = regionKey(r);
