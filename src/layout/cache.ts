@@ -5,7 +5,6 @@
 // each tensor are kept for good (layouts still cached hold them; a tensor has few distinct
 // regions, one per way of splitting its axes). Cached layouts are shared: read them only.
 
-import { regionKey } from "../core/region.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import { makeOpLayout, type OpLayout, type RegionIds } from "./op-layout.js";
 import { makeOverlaps, type EdgeOverlaps } from "./overlaps.js";
@@ -62,9 +61,8 @@ export class LayoutCache {
     if (!l || l.op !== op) {
       const shapes = op.inputs.map((t) => this.graph.tensor(t).type.shape);
       const ids = op.inputs.map((t) => this.tensorRegions.get(t) ?? this.tensorRegions.set(t, new Map()).get(t)!);
-      const regionIds: RegionIds = (input, region) => {
+      const regionIds: RegionIds = (input, k) => {
         const m = ids[input];
-        const k = regionKey(region);
         let id = m.get(k);
         if (id === undefined) m.set(k, (id = m.size));
         return id;

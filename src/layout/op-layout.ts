@@ -66,21 +66,23 @@ export interface OpLayout {
   readonly reductionDims: readonly number[];
 }
 
-/** Numbers regions of a tensor: equal regions get equal ids. */
-export type RegionIds = (input: number, region: Region) => number;
+/** Numbers the regions read of input `input`'s tensor by their regionKey: equal regions get equal ids. */
+export type RegionIds = (input: number, key: string) => number;
 
 /** Ids private to one layout (for callers that never compare regions across ops). */
 function localRegionIds(): RegionIds {
   const maps = new Map<number, Map<string, number>>();
-  return (input, region) => {
+  return (input, k) => {
     let m = maps.get(input);
     if (!m) maps.set(input, (m = new Map()));
-    const k = regionKey(region);
     let id = m.get(k);
     if (id === undefined) m.set(k, (id = m.size));
     return id;
   };
 }
+
+/** The replicas of a group that has none (shared: most groups have none). */
+const NO_TASKS: number[] = [];
 
 export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[])[], degrees: readonly number[], regionIds: RegionIds = localRegionIds()): OpLayout {
   const sig = op.sig;
@@ -94,10 +96,19 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   const extents: number[][] = [];
   const extentIds = new Map<string, number>();
   const extentOf = new Int32Array(count);
+  // Tasks reading, writing or holding equal regions share one Region object: a search
+  // caches thousands of layouts.
   const inputs: Region[][] = sig.inputMaps.map(() => []);
   const inputIds = sig.inputMaps.map(() => new Int32Array(count));
+  const inputByKey = sig.inputMaps.map(() => new Map<string, Region>());
   const params: Region[][] = sig.paramMaps.map(() => []);
   const outputs: Region[][] = sig.outputMaps.map(() => []);
+  // A task joins the group of the first task writing the same region: as a partial when
+  // their boxes agree along every dim but reductions, else as a replica.
+  const groupByKey = sig.outputMaps.map(() => new Map<string, { region: Region; volume: number; owner: number; partials: number[]; replicas: number[] }>());
+  // Shards of one weight are cells of one grid: equal or disjoint (a gradient summed over
+  // partly overlapping shards would be neither an all-reduce nor a plain copy).
+  const shardByKey = sig.paramMaps.map(() => new Map<string, { region: Region; volume: number; tasks: number[] }>());
   for (let t = 0; t < count; t++) {
     const box = partRegion(sizes, degrees, t);
     boxes.push(box);
@@ -112,50 +123,48 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
     extentOf[t] = e;
     const regs = taskRegions(sig, inputShapes, box);
     regs.inputs.forEach((r, i) => {
-      inputs[i].push(r);
-      inputIds[i][t] = regionIds(i, r);
-    });
-    regs.params.forEach((r, p) => params[p].push(r));
-    regs.outputs.forEach((r, o) => outputs[o].push(r));
-  }
-  // A task joins the group of the first task writing the same region: as a partial when
-  // their boxes agree along every dim but reductions, else as a replica.
-  const groups = outputs.map((regions) => {
-    const byRegion = new Map<string, { region: Region; volume: number; owner: number; partials: number[]; replicas: number[] }>();
-    for (let t = 0; t < count; t++) {
-      const r = regions[t];
       const k = regionKey(r);
-      const g = byRegion.get(k);
+      let shared = inputByKey[i].get(k);
+      if (!shared) inputByKey[i].set(k, (shared = r));
+      inputs[i].push(shared);
+      inputIds[i][t] = regionIds(i, k);
+    });
+    regs.outputs.forEach((r, o) => {
+      const k = regionKey(r);
+      const g = groupByKey[o].get(k);
       if (!g) {
-        byRegion.set(k, { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: [] });
-        continue;
+        groupByKey[o].set(k, { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: NO_TASKS });
+        outputs[o].push(r);
+        return;
       }
-      const a = boxes[t];
+      outputs[o].push(g.region);
+      const a = box;
       const b = boxes[g.owner];
       let samePlace = true;
       for (let d = 0; d < sizes.length && samePlace; d++) samePlace = isRed[d] || (a.lo[d] === b.lo[d] && a.hi[d] === b.hi[d]);
-      (samePlace ? g.partials : g.replicas).push(t);
-    }
-    return [...byRegion.values()];
-  });
-  // Shards of one weight are cells of one grid: equal or disjoint (a gradient summed over
-  // partly overlapping shards would be neither an all-reduce nor a plain copy).
-  const shards = params.map((regions, p) => {
-    const byRegion = new Map<string, { region: Region; volume: number; tasks: number[] }>();
-    for (let t = 0; t < count; t++) {
-      const r = regions[t];
+      if (samePlace) g.partials.push(t);
+      else if (g.replicas === NO_TASKS) g.replicas = [t];
+      else g.replicas.push(t);
+    });
+    regs.params.forEach((r, p) => {
       const k = regionKey(r);
-      const s = byRegion.get(k);
-      if (s) {
-        s.tasks.push(t);
-        continue;
+      const sh = shardByKey[p].get(k);
+      if (sh) {
+        sh.tasks.push(t);
+        params[p].push(sh.region);
+        return;
       }
-      for (const other of byRegion.values()) {
+      for (const other of shardByKey[p].values()) {
         if (intersect(other.region, r)) throw new Error(`op ${op.name}: shards of ${sig.params[p].name} overlap without being equal`);
       }
-      byRegion.set(k, { region: r, volume: regionVolume(r), tasks: [t] });
-    }
-    return [...byRegion.values()];
-  });
-  return { degrees: [...degrees], key: degrees.join(","), count, boxes, extents, extentOf, inputs, inputIds, params, outputs, groups, shards, reductionDims: red };
+      shardByKey[p].set(k, { region: r, volume: regionVolume(r), tasks: [t] });
+      params[p].push(r);
+    });
+  }
+  return {
+    degrees: [...degrees], key: degrees.join(","), count, boxes, extents, extentOf, inputs, inputIds, params, outputs,
+    groups: groupByKey.map((m) => [...m.values()]),
+    shards: shardByKey.map((m) => [...m.values()]),
+    reductionDims: red,
+  };
 }
