@@ -8,6 +8,7 @@
 import type { Graph, OpNode } from "../ir/graph.js";
 import { makeOpLayout, type OpLayout, type RegionIds } from "./op-layout.js";
 import { makeOverlaps, type EdgeOverlaps } from "./overlaps.js";
+import { RegionMap } from "./region-map.js";
 
 /** Layouts per degree vector kept per op before the op's cache starts over. */
 const LAYOUTS_PER_OP = 64;
@@ -43,7 +44,7 @@ const caches = new WeakMap<Graph, LayoutCache>();
 export class LayoutCache {
   private readonly ops = new Map<string, OpLayouts>();
   /** Per tensor: its regions read so far, numbered (layouts' `inputIds`). */
-  private readonly tensorRegions = new Map<string, Map<string, number>>();
+  private readonly tensorRegions = new Map<string, RegionMap<number>>();
   private readonly overlapMemo = new Map<string, EdgeOverlaps>();
   private nextId = 0;
 
@@ -60,11 +61,11 @@ export class LayoutCache {
     let l = this.ops.get(op.name);
     if (!l || l.op !== op) {
       const shapes = op.inputs.map((t) => this.graph.tensor(t).type.shape);
-      const ids = op.inputs.map((t) => this.tensorRegions.get(t) ?? this.tensorRegions.set(t, new Map()).get(t)!);
-      const regionIds: RegionIds = (input, k) => {
+      const ids = op.inputs.map((t) => this.tensorRegions.get(t) ?? this.tensorRegions.set(t, new RegionMap()).get(t)!);
+      const regionIds: RegionIds = (input, r) => {
         const m = ids[input];
-        let id = m.get(k);
-        if (id === undefined) m.set(k, (id = m.size));
+        let id = m.get(r);
+        if (id === undefined) m.add(r, (id = m.size));
         return id;
       };
       this.ops.set(op.name, (l = new OpLayouts(op, this.nextId++, shapes, regionIds)));

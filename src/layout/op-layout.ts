@@ -6,9 +6,10 @@
 // answers here, so a new way of laying tasks out (pipeline stages, sharded optimizer
 // state) is taught once. Pure: a function of (op, input shapes, degrees).
 
-import { intersect, partRegion, regionKey, regionVolume, type Region } from "../core/region.js";
+import { intersect, partRegion, regionVolume, type Region } from "../core/region.js";
 import type { OpNode } from "../ir/graph.js";
 import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
+import { RegionMap } from "./region-map.js";
 
 /** The tasks of an op writing one region of one output. */
 export interface OutputGroup {
@@ -66,17 +67,17 @@ export interface OpLayout {
   readonly reductionDims: readonly number[];
 }
 
-/** Numbers the regions read of input `input`'s tensor by their regionKey: equal regions get equal ids. */
-export type RegionIds = (input: number, key: string) => number;
+/** Numbers the regions read of input `input`'s tensor: equal regions get equal ids. */
+export type RegionIds = (input: number, region: Region) => number;
 
 /** Ids private to one layout (for callers that never compare regions across ops). */
 function localRegionIds(): RegionIds {
-  const maps = new Map<number, Map<string, number>>();
-  return (input, k) => {
+  const maps = new Map<number, RegionMap<number>>();
+  return (input, r) => {
     let m = maps.get(input);
-    if (!m) maps.set(input, (m = new Map()));
-    let id = m.get(k);
-    if (id === undefined) m.set(k, (id = m.size));
+    if (!m) maps.set(input, (m = new RegionMap()));
+    let id = m.get(r);
+    if (id === undefined) m.add(r, (id = m.size));
     return id;
   };
 }
@@ -100,15 +101,15 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   // caches thousands of layouts.
   const inputs: Region[][] = sig.inputMaps.map(() => []);
   const inputIds = sig.inputMaps.map(() => new Int32Array(count));
-  const inputByKey = sig.inputMaps.map(() => new Map<string, Region>());
+  const inputByKey = sig.inputMaps.map(() => new RegionMap<Region>());
   const params: Region[][] = sig.paramMaps.map(() => []);
   const outputs: Region[][] = sig.outputMaps.map(() => []);
   // A task joins the group of the first task writing the same region: as a partial when
   // their boxes agree along every dim but reductions, else as a replica.
-  const groupByKey = sig.outputMaps.map(() => new Map<string, { region: Region; volume: number; owner: number; partials: number[]; replicas: number[] }>());
+  const groupByKey = sig.outputMaps.map(() => new RegionMap<{ region: Region; volume: number; owner: number; partials: number[]; replicas: number[] }>());
   // Shards of one weight are cells of one grid: equal or disjoint (a gradient summed over
   // partly overlapping shards would be neither an all-reduce nor a plain copy).
-  const shardByKey = sig.paramMaps.map(() => new Map<string, { region: Region; volume: number; tasks: number[] }>());
+  const shardByKey = sig.paramMaps.map(() => new RegionMap<{ region: Region; volume: number; tasks: number[] }>());
   for (let t = 0; t < count; t++) {
     const box = partRegion(sizes, degrees, t);
     boxes.push(box);
@@ -123,17 +124,15 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
     extentOf[t] = e;
     const regs = taskRegions(sig, inputShapes, box);
     regs.inputs.forEach((r, i) => {
-      const k = regionKey(r);
-      let shared = inputByKey[i].get(k);
-      if (!shared) inputByKey[i].set(k, (shared = r));
+      let shared = inputByKey[i].get(r);
+      if (!shared) inputByKey[i].add(r, (shared = r));
       inputs[i].push(shared);
-      inputIds[i][t] = regionIds(i, k);
+      inputIds[i][t] = regionIds(i, shared);
     });
     regs.outputs.forEach((r, o) => {
-      const k = regionKey(r);
-      const g = groupByKey[o].get(k);
+      const g = groupByKey[o].get(r);
       if (!g) {
-        groupByKey[o].set(k, { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: NO_TASKS });
+        groupByKey[o].add(r, { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: NO_TASKS });
         outputs[o].push(r);
         return;
       }
@@ -147,8 +146,7 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
       else g.replicas.push(t);
     });
     regs.params.forEach((r, p) => {
-      const k = regionKey(r);
-      const sh = shardByKey[p].get(k);
+      const sh = shardByKey[p].get(r);
       if (sh) {
         sh.tasks.push(t);
         params[p].push(sh.region);
@@ -157,14 +155,14 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
       for (const other of shardByKey[p].values()) {
         if (intersect(other.region, r)) throw new Error(`op ${op.name}: shards of ${sig.params[p].name} overlap without being equal`);
       }
-      shardByKey[p].set(k, { region: r, volume: regionVolume(r), tasks: [t] });
+      shardByKey[p].add(r, { region: r, volume: regionVolume(r), tasks: [t] });
       params[p].push(r);
     });
   }
   return {
     degrees: [...degrees], key: degrees.join(","), count, boxes, extents, extentOf, inputs, inputIds, params, outputs,
-    groups: groupByKey.map((m) => [...m.values()]),
-    shards: shardByKey.map((m) => [...m.values()]),
+    groups: groupByKey.map((m) => m.values()),
+    shards: shardByKey.map((m) => m.values()),
     reductionDims: red,
   };
 }
