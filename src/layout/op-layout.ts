@@ -54,7 +54,7 @@ export interface OpLayout {
    * Per input, per task: an id of the region read, equal for equal regions of the same
    * tensor (across every layout that shares the `RegionIds` it was made with).
    */
-  readonly inputIds: readonly Int32Array[];
+  readonly inputIds: readonly (readonly number[])[];
   /** Per param, per task: the weight shard it holds. */
   readonly params: readonly (readonly Region[])[];
   /** Per output, per task: the region it writes. */
@@ -100,7 +100,7 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   // Tasks reading, writing or holding equal regions share one Region object: a search
   // caches thousands of layouts.
   const inputs: Region[][] = sig.inputMaps.map(() => []);
-  const inputIds = sig.inputMaps.map(() => new Int32Array(count));
+  const inputIds: number[][] = sig.inputMaps.map(() => []);
   const inputByKey = sig.inputMaps.map(() => new RegionMap<Region>());
   const params: Region[][] = sig.paramMaps.map(() => []);
   const outputs: Region[][] = sig.outputMaps.map(() => []);
@@ -127,7 +127,7 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
       let shared = inputByKey[i].get(r);
       if (!shared) inputByKey[i].add(r, (shared = r));
       inputs[i].push(shared);
-      inputIds[i][t] = regionIds(i, shared);
+      inputIds[i].push(regionIds(i, shared));
     });
     regs.outputs.forEach((r, o) => {
       const g = groupByKey[o].get(r);

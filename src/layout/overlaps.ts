@@ -18,7 +18,7 @@ export interface EdgeOverlaps {
    * Overlaps are sorted by consumer task, then group: task j's are
    * [taskStart[j], taskStart[j + 1]).
    */
-  taskStart: Int32Array;
+  taskStart: readonly number[];
 }
 
 export function makeOverlaps(prod: OpLayout, output: number, cons: OpLayout, input: number): EdgeOverlaps {
@@ -27,9 +27,9 @@ export function makeOverlaps(prod: OpLayout, output: number, cons: OpLayout, inp
   const v: number[] = [];
   const groups = prod.groups[output];
   const wanted = cons.inputs[input];
-  const taskStart = new Int32Array(wanted.length + 1);
+  const taskStart: number[] = [];
   for (let j = 0; j < wanted.length; j++) {
-    taskStart[j] = h.length;
+    taskStart.push(h.length);
     const w = wanted[j];
     for (let i = 0; i < groups.length; i++) {
       const c = intersect(groups[i].region, w);
@@ -41,7 +41,7 @@ export function makeOverlaps(prod: OpLayout, output: number, cons: OpLayout, inp
       v.push(vol);
     }
   }
-  taskStart[wanted.length] = h.length;
+  taskStart.push(h.length);
   return { holder: Int32Array.from(h), task: Int32Array.from(t), volume: Float64Array.from(v), taskStart };
 }
 

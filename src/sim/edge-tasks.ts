@@ -93,7 +93,7 @@ export interface EdgeState {
 
 /** The state of an edge not built yet (or reading a graph input). */
 export const UNBUILT_EDGE: EdgeState = {
-  overlaps: { holder: new Int32Array(0), task: new Int32Array(0), volume: new Float64Array(0), taskStart: new Int32Array(1) },
+  overlaps: { holder: new Int32Array(0), task: new Int32Array(0), volume: new Float64Array(0), taskStart: [0] },
   claims: undefined,
   fetched: undefined,
 };
