@@ -109,12 +109,7 @@ export function loadPlan(path: string, ctx: PipelineContext): { plan: Plan; grap
   return timed(ctx, "load", () => {
     const full = resolve(ctx.cwd ?? process.cwd(), path);
     const since = ctx.diagnostics.items.length;
-    let plan: Plan | undefined;
-    try {
-      plan = readPlan(full, ctx.diagnostics);
-    } catch (e) {
-      ctx.diagnostics.error("PAR5111", `cannot read ${path}: ${(e as Error).message}`);
-    }
+    const plan = readPlan(full, ctx.diagnostics, path);
     if (!plan) fail(ctx, errorsSince(ctx, since));
     try {
       return { plan, graph: graphFromPlan(plan) };

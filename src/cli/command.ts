@@ -7,8 +7,10 @@ import type { FlagSpec, ParsedArgs } from "./args.js";
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** True when stdout is a terminal (live progress lines are drawn only then). */
+  /** True when stdout is a terminal. */
   isTty: boolean;
+  /** True when stderr is a terminal: progress (src/cli/progress.ts) is drawn there only then. */
+  errIsTty?: boolean;
   cwd: string;
 }
 

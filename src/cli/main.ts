@@ -4,10 +4,12 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { formatDiagnostic, ParError, type Diagnostic } from "../core/diagnostics.js";
+import { ParError, type Diagnostic } from "../core/diagnostics.js";
 import { parseArgs, UsageError } from "./args.js";
 import type { Command, CommandContext, Io } from "./command.js";
+import { processIo } from "./process-io.js";
 import { COMMANDS } from "./registry.js";
+import { DiagnosticPrinter } from "./report.js";
 
 function version(): string {
   try {
@@ -65,6 +67,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   }
   const sources = new Map<string, string>();
   let asJson = false;
+  const printer = new DiagnosticPrinter(io, sources, () => asJson);
   try {
     const args = parseArgs(rest, [...command.flags, { name: "help", kind: "bool", doc: "show help" }]);
     if (args.flags.help) {
@@ -77,9 +80,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io,
       sources,
       report(diagnostics: readonly Diagnostic[]) {
-        if (diagnostics.length === 0) return;
-        if (asJson) io.err(JSON.stringify({ diagnostics }, null, 2) + "\n");
-        else for (const d of diagnostics) io.err(formatDiagnostic(d, d.pos ? sources.get(d.pos.file) : undefined) + "\n");
+        printer.print(diagnostics);
       },
     };
     return await command.run(ctx);
@@ -89,8 +90,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return 2;
     }
     if (e instanceof ParError) {
-      if (asJson) io.err(JSON.stringify({ diagnostics: e.diagnostics }, null, 2) + "\n");
-      else for (const d of e.diagnostics) io.err(formatDiagnostic(d, d.pos ? sources.get(d.pos.file) : undefined) + "\n");
+      printer.print(e.diagnostics);
       return 1;
     }
     // A bug in par, not in the input: say so plainly; the stack only with PAR_DEBUG=1.
@@ -98,17 +98,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     io.err(`par ${name}: internal error: ${msg}\nThis is a bug in par; rerun with PAR_DEBUG=1 for details.\n`);
     if (process.env.PAR_DEBUG && e instanceof Error && e.stack) io.err(e.stack + "\n");
     return 3;
+  } finally {
+    printer.finish();
   }
 }
 
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  isTty: Boolean(process.stdout.isTTY),
-  cwd: process.cwd(),
-};
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === (await import("node:fs")).realpathSync(process.argv[1])) {
-  const code = await runCli(process.argv.slice(2), processIo);
+  const code = await runCli(process.argv.slice(2), processIo());
   process.exitCode = code;
 }

@@ -46,7 +46,7 @@ export function resolveStrategy(spec: string, graph: Graph, mesh: Mesh, decls: D
   if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
   const decl = decls.strategies.find((s) => s.name === spec);
   if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
-  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics);
+  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics, spec);
   if (/\.par$/.test(spec)) {
     const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
     if (!other || diagnostics.hasErrors()) return undefined;

@@ -33,6 +33,14 @@ export interface CheckOptions {
 
 export function check(program: Program, diagnostics: Diagnostics, options: CheckOptions = {}): CheckedProgram {
   const file = program.file;
+  if (program.items.length === 0) {
+    // An empty file (or one of comments only) is more likely the wrong file than a program.
+    diagnostics.error("PAR2031", `${file} declares nothing`, {
+      pos: { file, line: 1, column: 1 },
+      expected: "a `model`, `block`, `mesh` or `strategy` declaration",
+      hint: "is this the right file? a model starts `model NAME(PARAMS) { ... }` (docs/language.md)",
+    });
+  }
   const decls = collectDecls(program, diagnostics);
   const result: CheckedProgram = { program, models: new Map(), meshes: new Map(), strategies: decls.strategies };
 

@@ -4,9 +4,9 @@
 // all-reduce groups agree, ops are known to the registry, and the programs run to
 // completion. Each problem is a coded diagnostic that names its JSON path.
 
-import { readFileSync } from "node:fs";
-import type { Diagnostics, SourcePos } from "../core/diagnostics.js";
+import { ParError, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
+import { INPUT_LIMITS, readTextFile } from "../core/read-text.js";
 import { regionShape, type Region } from "../core/region.js";
 import { volume } from "../core/tensor.js";
 import { jsonLocations, lineColumn, type JsonLocation } from "../core/json-positions.js";
@@ -224,14 +224,25 @@ export function writePlan(path: string, plan: Plan): void {
   writeFileAtomic(path, planText(plan));
 }
 
-export function readPlan(path: string, diagnostics: Diagnostics): Plan | undefined {
-  const text = readFileSync(path, "utf8");
+/**
+ * Reads and validates the plan file at `path` (`shown` names it in diagnostics); undefined
+ * after coded diagnostics (PAR4001/PAR4003/PAR4004 reading it, PAR50xx validating it).
+ */
+export function readPlan(path: string, diagnostics: Diagnostics, shown = path): Plan | undefined {
+  let text: string;
+  try {
+    text = readTextFile(path, shown, INPUT_LIMITS.plan);
+  } catch (e) {
+    if (!(e instanceof ParError)) throw e;
+    diagnostics.addAll(e.diagnostics);
+    return undefined;
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    diagnostics.error("PAR5011", `${path} is not valid JSON: ${(e as Error).message}`, { pos: { file: path, line: 1, column: 1 } });
+    diagnostics.error("PAR5011", `${shown} is not valid JSON: ${(e as Error).message}`, { pos: { file: shown, line: 1, column: 1 } });
     return undefined;
   }
-  return validatePlan(json, path, diagnostics, text);
+  return validatePlan(json, shown, diagnostics, text);
 }

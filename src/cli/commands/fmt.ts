@@ -3,7 +3,7 @@
 // is never formatted: a partial program would lose the text the parser skipped.
 
 import { resolve } from "node:path";
-import { Diagnostics } from "../../core/diagnostics.js";
+import { Diagnostics, ParError } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import { parse } from "../../frontend/parse.js";
 import { format } from "../../frontend/print.js";
@@ -75,6 +75,10 @@ function formatFile(ctx: CommandContext, file: string, mode: { write: boolean; c
         writeFileAtomic(resolve(ctx.io.cwd, file), formatted);
         result.written = true;
       } catch (e) {
+        if (e instanceof ParError) {
+          ctx.report(e.diagnostics);
+          return undefined;
+        }
         const sink = new Diagnostics();
         sink.error("PAR4002", `cannot write file \`${file}\`: ${e instanceof Error ? e.message : String(e)}`, { hint: "check that the folder is writable" });
         ctx.report(sink.items);

@@ -11,15 +11,14 @@
 // times every kernel in a run on the worker runtime (src/runtime/profile/run.ts), where the
 // other devices' work is the load.
 
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { writeFileAtomic } from "../../core/files.js";
-import { measuredKey, parseMeasuredCosts, type MeasuredCosts, type MeasuredEntry, type MeasuredUpdate } from "../../cost/compute.js";
+import { existsSync } from "node:fs";
+import { loadMeasuredCosts, measuredKey, type MeasuredCosts, type MeasuredEntry, type MeasuredUpdate } from "../../cost/compute.js";
 import { profile } from "../../pipeline.js";
 import { TIMED_STEPS, WARMUP_STEPS } from "../../runtime/profile/profile.js";
 import { quantile } from "../../core/stats.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { outputFlag, writeOutput, type OutputPath } from "../output-path.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, nonNegativeInt, positiveInt } from "./run.js";
 
@@ -28,6 +27,11 @@ export function mergeUpdates(table: readonly MeasuredUpdate[], updates: readonly
   const byKey = new Map(table.map((u) => [`${u.optimizer}|${u.floats}`, u]));
   for (const u of updates) byKey.set(`${u.optimizer}|${u.floats}`, u);
   return [...byKey.values()].sort((a, b) => a.optimizer.localeCompare(b.optimizer) || a.floats - b.floats);
+}
+
+/** The table already at `out` for --merge: none when the file does not exist yet; a coded error when it cannot be used. */
+function tableToMerge(out: OutputPath): MeasuredCosts | undefined {
+  return existsSync(out.full) ? loadMeasuredCosts(out.full, out.shown) : undefined;
 }
 
 /** Adds `entries` to `table`, replacing entries with the same key. */
@@ -55,8 +59,10 @@ export const profileCommand: Command = {
   details: "examples:\n  par profile models/mlp.par --set hidden=256 --strategy dp --out mlp-costs.json\n  par simulate models/mlp.par --set hidden=256 --mesh local --strategy dp --costs mlp-costs.json",
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one model FILE, got ${ctx.args.positionals.length}`);
-    const out = str(ctx.args, "out");
+    const out = outputFlag(ctx, "out");
     if (out === undefined) throw new UsageError("--out FILE is required");
+    // Read before measuring: a table that cannot be merged fails at once.
+    const old = ctx.args.flags.merge === true ? tableToMerge(out) : undefined;
     // Profiling measures a strategy's tasks; without one, data parallelism's (not a search).
     if (str(ctx.args, "strategy") === undefined && ctx.args.flags.search !== true) ctx.args.flags.strategy = "dp";
     const c = compileModel(ctx, ctx.args.positionals[0]);
@@ -70,7 +76,6 @@ export const profileCommand: Command = {
     const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
     const measured = await profile(c.plan, c.pipeline.ctx, { ...options, backend: backendRequest, inRun, load });
     const { tasks, updates: measuredUpdates, slowdowns: measuredSlowdowns, deliveryMs: measuredDelivery } = measured;
-    const path = resolve(ctx.io.cwd, out);
     let updates: MeasuredUpdate[] = measuredUpdates;
     let slowdowns = measuredSlowdowns?.length ? measuredSlowdowns : undefined;
     let deliveryMs = measuredDelivery?.length ? measuredDelivery : undefined;
@@ -78,19 +83,11 @@ export const profileCommand: Command = {
       op: t.op, inputs: t.inputs, attrs: t.attrs, extent: t.extent, forwardMs: t.forwardMs, backwardMs: t.backwardMs,
       ...(t.loadedForwardMs !== undefined && t.loadedBackwardMs !== undefined ? { loadedForwardMs: t.loadedForwardMs, loadedBackwardMs: t.loadedBackwardMs } : {}),
     }));
-    if (ctx.args.flags.merge === true) {
-      let old: MeasuredCosts | undefined;
-      try {
-        old = parseMeasuredCosts(JSON.parse(readFileSync(path, "utf8")), out);
-      } catch {
-        old = undefined; // nothing to merge with yet
-      }
-      if (old) {
-        entries = mergeEntries(old.entries, entries);
-        updates = mergeUpdates(old.updates ?? [], updates);
-        // Interference is the machine's state in one run: the latest run's replaces the table's.
-        if (!slowdowns && !deliveryMs) ({ slowdowns, deliveryMs } = old);
-      }
+    if (old) {
+      entries = mergeEntries(old.entries, entries);
+      updates = mergeUpdates(old.updates ?? [], updates);
+      // Interference is the machine's state in one run: the latest run's replaces the table's.
+      if (!slowdowns && !deliveryMs) ({ slowdowns, deliveryMs } = old);
     }
     const table: MeasuredCosts = {
       format: "par-measured-costs", version: 1, device: c.mesh.devices[0].spec.kind, backend: measured.backend, ...(load > 0 ? { loadedBy: load } : {}), entries,
@@ -98,8 +95,8 @@ export const profileCommand: Command = {
       ...(slowdowns ? { slowdowns } : {}),
       ...(deliveryMs ? { deliveryMs } : {}),
     };
-    writeFileAtomic(path, JSON.stringify(table, null, 1) + "\n");
-    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out, backend: measured.backend, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates, ...(measuredSlowdowns ? { slowdowns: measuredSlowdowns } : {}), ...(measuredDelivery ? { deliveryMs: measuredDelivery } : {}) }, null, 2) + "\n");
+    writeOutput(out, JSON.stringify(table, null, 1) + "\n");
+    if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify({ out: out.shown, backend: measured.backend, device: table.device, tasks: tasks.length, entries: entries.length, measured: tasks, updates: measuredUpdates, ...(measuredSlowdowns ? { slowdowns: measuredSlowdowns } : {}), ...(measuredDelivery ? { deliveryMs: measuredDelivery } : {}) }, null, 2) + "\n");
     else {
       const how = inRun ? `, in a run on ${c.plan.programs.length} worker(s)` : load > 0 ? `, alone and with ${load} other device(s) computing` : "";
       ctx.io.out(`profiled ${tasks.length} distinct tasks of ${c.plan.model} / ${c.plan.strategy} on ${measured.backend} (device kind ${table.device})${how}\n`);
@@ -113,7 +110,7 @@ export const profileCommand: Command = {
       };
       if (measuredSlowdowns?.length) ctx.io.out(`  interference: slowdown of own work per device and step ${spread(measuredSlowdowns, 2, "")}\n`);
       if (measuredDelivery?.length) ctx.io.out(`  interference: delivery delay per message ${spread(measuredDelivery, 3, " ms")}\n`);
-      ctx.io.out(`wrote ${out} (${entries.length} entries)\n`);
+      ctx.io.out(`wrote ${out.shown} (${entries.length} entries)\n`);
     }
     return 0;
   },

@@ -10,7 +10,6 @@
 // warm-up), so the two can be compared in one view.
 
 import { resolve } from "node:path";
-import { writeFileAtomic } from "../../core/files.js";
 import type { Plan } from "../../plan/plan.js";
 import { loadMeasuredCosts } from "../../cost/compute.js";
 import { execute, simulate } from "../../pipeline.js";
@@ -21,6 +20,7 @@ import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trac
 import { median } from "../../core/stats.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { outputFlag, writeOutput } from "../output-path.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
 
 export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
@@ -103,7 +103,7 @@ export const runCommand: Command = {
     const backend = backendFlag(ctx.args);
     const timeoutMs = positiveInt(ctx.args, "timeout", DEFAULT_TIMEOUT_MS / 1000) * 1000;
     const asJson = ctx.args.flags.json === true;
-    const tracePath = str(ctx.args, "trace");
+    const trace = outputFlag(ctx, "trace");
     const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
     if (!c) return 1;
     const { plan } = c;
@@ -112,19 +112,19 @@ export const runCommand: Command = {
       steps,
       backend,
       timeoutMs,
-      trace: tracePath !== undefined,
+      trace: trace !== undefined,
       onStep: (s, loss, ms) => {
         if (!asJson) ctx.io.out(`step ${String(s + 1).padStart(String(steps).length)}  loss ${loss.toFixed(6)}  ${ms.toFixed(2)} ms\n`);
       },
     });
     let tracePredicted = false;
-    if (tracePath !== undefined) {
+    if (trace !== undefined) {
       // A plan file brings no mesh or strategy to simulate: the trace is measured only.
       const { mesh, strategy } = c;
-      const measured = () => ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f)));
+      const measured = () => ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f), f));
       const predicted = mesh && strategy ? c.pipeline.stage((p) => simulate(c.graph, mesh, strategy, p, { optimizer: plan.optimizer.kind, measured: measured() }).timeline) : undefined;
       tracePredicted = predicted !== undefined;
-      writeFileAtomic(resolve(ctx.io.cwd, tracePath), JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
+      writeOutput(trace, JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
     }
     const summary = {
       backend: r.backend,
@@ -137,12 +137,12 @@ export const runCommand: Command = {
       stepTimesMs: r.stepTimesMs,
       medianStepMs: median(r.stepTimesMs),
       startupMs: r.startupMs,
-      ...(tracePath !== undefined ? { trace: tracePath, tracePredicted } : {}),
+      ...(trace !== undefined ? { trace: trace.shown, tracePredicted } : {}),
     };
     if (asJson) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
     else {
       ctx.io.out(`backend: ${r.backend} (${r.backendDetail}); median step ${summary.medianStepMs.toFixed(2)} ms; start-up ${(r.startupMs / 1000).toFixed(2)} s\n`);
-      if (tracePath !== undefined) ctx.io.out(`trace: ${tracePath} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the model file for both"})\n`);
+      if (trace !== undefined) ctx.io.out(`trace: ${trace.shown} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the model file for both"})\n`);
     }
     return 0;
   },

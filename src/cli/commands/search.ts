@@ -8,7 +8,6 @@
 
 import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
-import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
 import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
@@ -29,6 +28,7 @@ import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 import { CliPipeline } from "../stages.js";
+import { outputFlag, writeOutput } from "../output-path.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
 
@@ -89,6 +89,8 @@ export const searchCommand: Command = {
     const optimizer = optimizerFlag(ctx.args);
     const budget = budgetFlag(ctx.args);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
+    const out = outputFlag(ctx, "out");
+    const trace = outputFlag(ctx, "trace");
     const diagnostics = new Diagnostics();
     const pipeline = new CliPipeline(ctx);
     const loaded = loadGraph(ctx, file, pipeline);
@@ -111,10 +113,8 @@ export const searchCommand: Command = {
     const simulated = pipeline.stage((p) => simulate(graph, mesh, best.strategy, p, { optimizer }));
     if (!simulated) return 3;
     const t = simulated.timeline;
-    const out = str(ctx.args, "out");
-    if (out !== undefined) writeFileAtomic(resolve(ctx.io.cwd, out), strategyJsonText(graph, best.strategy));
-    const trace = str(ctx.args, "trace");
-    if (trace !== undefined) writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / searched on ${mesh.name}`)) + "\n");
+    if (out !== undefined) writeOutput(out, strategyJsonText(graph, best.strategy));
+    if (trace !== undefined) writeOutput(trace, JSON.stringify(toChromeTrace(t, `${graph.name} / searched on ${mesh.name}`)) + "\n");
     const bl = result.baselines;
     const baselineJson = (x: { iterationTime: number; feasible: boolean }) => ({ iterationTimeMs: x.iterationTime * 1e3, feasible: x.feasible, speedup: x.iterationTime / best.iterationTime });
     if (ctx.args.flags.json === true) {
@@ -166,7 +166,7 @@ export const searchCommand: Command = {
     for (const d of best.memory.devices) lines.push(`  device ${String(d.device).padStart(3)}  ${formatBytes(d.total).padStart(10)} of ${formatBytes(d.capacity)}${d.total > d.capacity ? "  OVER CAPACITY" : ""}`);
     lines.push("");
     lines.push(strategyToPar(graph, best.strategy).trimEnd());
-    if (out !== undefined) lines.push(`wrote ${out}`);
+    if (out !== undefined) lines.push(`wrote ${out.shown}`);
     ctx.io.out(lines.join("\n") + "\n");
     return result.feasible ? 0 : 1;
   },
@@ -198,8 +198,8 @@ export const diffCommand: Command = {
     }
     const { graph, checked } = loaded;
     const [fa, fb] = ctx.args.positionals;
-    const sa = readStrategyFile(graph, resolve(ctx.io.cwd, fa), diagnostics);
-    const sb = readStrategyFile(graph, resolve(ctx.io.cwd, fb), diagnostics);
+    const sa = readStrategyFile(graph, resolve(ctx.io.cwd, fa), diagnostics, fa);
+    const sb = readStrategyFile(graph, resolve(ctx.io.cwd, fb), diagnostics, fb);
     const mesh = sa && sb ? pickMesh(str(ctx.args, "mesh") ?? sa.mesh, checked, ctx, diagnostics) : undefined;
     if (!sa || !sb || !mesh || diagnostics.hasErrors() || !validateStrategy(graph, mesh, sa, diagnostics) || !validateStrategy(graph, mesh, sb, diagnostics)) {
       ctx.report(diagnostics.items);
