@@ -13,8 +13,14 @@ export const MAX_NESTING = 100;
 
 const OPEN = new Set(["LParen", "LBracket", "LBrace"]);
 const CLOSE = new Set(["RParen", "RBracket", "RBrace"]);
+/** Words that start a declaration and occur nowhere else: the parser's recovery unwinds there. */
+const DECLARATION_KEYWORDS = new Set(["Model", "Block", "Mesh", "Strategy"]);
 
-/** The first `(`, `[` or `{` that opens level MAX_NESTING + 1, if any. */
+/**
+ * The first `(`, `[` or `{` that opens level MAX_NESTING + 1 of one declaration, if any.
+ * Brackets left open before a declaration keyword do not count on: a broken file with many
+ * unclosed brackets is reported as syntax errors, not as nesting.
+ */
 export function firstTooDeepOpener(tokens: readonly IToken[], limit = MAX_NESTING): IToken | undefined {
   let depth = 0;
   for (const t of tokens) {
@@ -22,6 +28,7 @@ export function firstTooDeepOpener(tokens: readonly IToken[], limit = MAX_NESTIN
     if (OPEN.has(name)) {
       if (++depth > limit) return t;
     } else if (CLOSE.has(name) && depth > 0) depth--;
+    else if (DECLARATION_KEYWORDS.has(name)) depth = 0;
   }
   return undefined;
 }
