@@ -56,6 +56,7 @@ class KerasError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly hint?: string,
   ) {
     super(message);
   }
@@ -151,7 +152,7 @@ export function importKeras(json: unknown, file: string, options: ImportOptions,
     return importKerasModel(obj, file, options, d, readShard);
   } catch (e) {
     if (e instanceof KerasError) {
-      d.error(e.code, `${file}: ${e.message}`);
+      d.error(e.code, `${file}: ${e.message}`, { hint: e.hint });
       return undefined;
     }
     if (e instanceof SyntaxError) {
@@ -247,7 +248,15 @@ function layer(b: GraphBuilder, l: KLayer, ins: Tensor[], weights: Map<string, {
     return undefined;
   };
   const set = (opName: string, param: string, v: { shape: number[]; data?: Float32Array } | undefined, f?: (x: Float32Array) => Float32Array) => {
-    if (v) b.setWeight(opName, param, v.data && (f ? f(v.data) : v.data));
+    if (v) {
+      // The manifest's shape must be what the layer's configuration (units, filters, kernel) makes.
+      const want = b.graph.op(opName).sig.params.find((p) => p.name === param)?.shape;
+      const size = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
+      if (want && size(v.shape) !== size(want)) {
+        throw new KerasError("PAR6032", `${src}: the weightsManifest gives its ${param} shape [${v.shape.join(", ")}] (${size(v.shape)} values), but the layer's configuration makes it [${want.join(", ")}] (${size(want)} values)`, "the layer's config (units, filters, kernel_size) and the weightsManifest disagree: was the model.json edited, or saved from another model?");
+      }
+      b.setWeight(opName, param, v.data && (f ? f(v.data) : v.data));
+    }
     // A topology without a weightsManifest still declares these weights: count them.
     else if (weights.size === 0) b.setWeight(opName, param, undefined);
   };

@@ -68,4 +68,14 @@ describe("Keras model.json import", () => {
     expect(r.text).toContain("Conv3D (c3)");
     expect(run(text("seq_cnn.json")).codes).toEqual(["PAR6014"]);
   });
+
+  it("PAR6032 (not an internal error): `units` that disagree with the weightsManifest (issue 20, row 7)", () => {
+    const edited = text("dense.json").replace('"units": 2', '"units": 5');
+    for (const read of [shard, undefined]) {
+      const r = run(edited, { batch: 2 }, read);
+      expect(r.codes).toEqual(["PAR6032"]);
+      expect(r.text).toContain("layer d1 (Dense): the weightsManifest gives its weight shape [3, 2] (6 values), but the layer's configuration makes it [3, 5] (15 values)");
+      expect(r.d.errors[0].hint).toContain("disagree");
+    }
+  });
 });
