@@ -87,6 +87,30 @@ function fail(ctx: PipelineContext, errors: readonly Diagnostic[]): never {
   throw new ParError([...errors]);
 }
 
+const LOSS_HINT = "end the model with a loss, e.g. `loss = softmax_cross_entropy(logits, labels)`; an imported model takes --loss";
+
+/**
+ * A plan trains the model: without a loss it would "train" on a constant 0 (PAR5014, thrown).
+ * `compile` checks it; commands that search before compiling call it first, to fail at once.
+ */
+export function requireLoss(graph: Graph, ctx: PipelineContext): void {
+  if (graph.lossOps().length > 0) return;
+  const sink = new Diagnostics();
+  sink.error("PAR5014", `model \`${graph.name}\` has no loss: a plan trains the model, and there is nothing to train it on`, {
+    expected: "a loss op (softmax_cross_entropy, mse, ...) on the model's output",
+    hint: LOSS_HINT,
+  });
+  fail(ctx, sink.items);
+}
+
+/** Simulating or searching a model without a loss is allowed (it prices the same iteration): warn once. */
+function warnNoLoss(graph: Graph, ctx: PipelineContext): void {
+  if (graph.lossOps().length > 0 || ctx.diagnostics.items.some((d) => d.code === "PAR5015")) return;
+  ctx.diagnostics.warning("PAR5015", `model \`${graph.name}\` has no loss: the iteration is priced with every op's backward and update, as if its outputs fed a loss; compiling, running and verifying need one`, {
+    hint: LOSS_HINT,
+  });
+}
+
 /** Validates `strategy` for (graph, mesh); its coded errors are thrown. */
 function checkStrategy(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext): void {
   const since = ctx.diagnostics.items.length;
@@ -138,6 +162,7 @@ export interface SearchStageOptions {
  * fits no device's memory is still returned (`feasible: false`, a PAR7001 error in ctx).
  */
 export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: SearchStageOptions = {}): SearchResult {
+  warnNoLoss(graph, ctx);
   const result = timed(ctx, "search", () =>
     searchStrategy(graph, mesh, {
       budget: options.budget ?? DEFAULT_BUDGET,
@@ -171,6 +196,7 @@ export interface Simulation {
 /** simulate: (Graph, Mesh, Strategy) → the simulated iteration; the strategy is validated first. */
 export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: SimulateStageOptions = {}): Simulation {
   checkStrategy(graph, mesh, strategy, ctx);
+  warnNoLoss(graph, ctx);
   return timed(ctx, "simulate", () => {
     const optimizer = options.optimizer ?? "sgd";
     const costs = new CostModel(graph, mesh, { optimizer, measured: [...(options.measured ?? [])] });
@@ -198,8 +224,9 @@ export interface CompileOptions {
 
 export const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };
 
-/** compile: (Graph, Mesh, Strategy) → Plan; the strategy is validated first (coded errors). */
+/** compile: (Graph, Mesh, Strategy) → Plan; the model must have a loss and the strategy is validated first (coded errors). */
 export function compile(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: CompileOptions = {}): Plan {
+  requireLoss(graph, ctx);
   checkStrategy(graph, mesh, strategy, ctx);
   return timed(ctx, "lower", () =>
     lower(graph, { ...strategy, mesh: mesh.name }, mesh, {
@@ -278,6 +305,7 @@ export interface AutoOptions {
   steps: number;
   optimizer?: OptimizerConfig;
   backend?: BackendRequest;
+  /** Bounds every wait of the run on workers, their start included (default 60 s). */
   timeoutMs?: number;
 }
 
@@ -295,13 +323,15 @@ export interface PipelineResult {
 /** The whole road: load → search → compile → execute on workers → verify against one device. */
 export async function autoParallelize(path: string, ctx: PipelineContext, options: AutoOptions): Promise<PipelineResult> {
   const model = load(path, ctx, options.load);
+  // Fail before the search: the road ends in training.
+  requireLoss(model.graph, ctx);
   const mesh = typeof options.mesh === "function" ? options.mesh(model) : options.mesh;
   const seed = options.seed ?? 1;
   const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}) });
   const plan = compile(model.graph, mesh, found.best.strategy, ctx, { seed, ...(options.optimizer ? { optimizer: options.optimizer } : {}), ...(model.weights ? { weights: model.weights } : {}) });
   const single = reference(model.graph, plan, ctx);
   const backend = options.backend ?? "auto";
-  const run = await execute(plan, ctx, { steps: options.steps, backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const run = await execute(plan, ctx, { steps: options.steps, backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs, startupTimeoutMs: options.timeoutMs } : {}) });
   // Both the plan and the reference also run in-process on the workers' backend; the
   // workers' losses are then checked against the verified plan's, step by step.
   const verified = await verify(plan, single, ctx, { steps: options.steps, backend });

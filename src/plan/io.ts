@@ -2,7 +2,9 @@
 // document) plus the semantic checks the schema cannot express: every buffer an
 // instruction names exists on that device, every send has exactly one matching recv,
 // all-reduce groups agree, ops are known to the registry, and the programs run to
-// completion. Each problem is a coded diagnostic that names its JSON path.
+// completion; each op's tensors are what its registry entry infers from its inputs, every
+// device has a program and the programs compute the loss (src/plan/check-ops.ts). Each
+// problem is a coded diagnostic that names its JSON path.
 
 import { ParError, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
@@ -11,6 +13,7 @@ import { regionShape, type Region } from "../core/region.js";
 import { volume } from "../core/tensor.js";
 import { jsonLocations, lineColumn, type JsonLocation } from "../core/json-positions.js";
 import { getOp } from "../ops/registry.js";
+import { checkOpSignatures, checkProgramsRun } from "./check-ops.js";
 import { checkSchedule } from "./schedule.js";
 import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
 import { encodedLength } from "./weights.js";
@@ -70,6 +73,7 @@ function sameShape(a: Region, b: Region): boolean {
 
 /** Semantic checks of a schema-valid plan. */
 function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): void {
+  const errorsBefore = diagnostics.errors.length;
   const err = (code: string, pointer: string, message: string) => diagnostics.error(code, `${at(pointer)}: ${message}`, { pos: loc.pos(pointer) });
   const tensors = new Map<string, Plan["tensors"][number]>();
   plan.tensors.forEach((t, i) => {
@@ -170,6 +174,9 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
     const missing = a.group.filter((d) => !a.members.has(d));
     if (missing.length) err("PAR5005", a.pointer, `all-reduce ${tag}: device(s) ${missing.join(", ")} of the group never join`);
   }
+  checkProgramsRun(plan, err);
+  // Re-inference needs well-formed references: only when nothing above failed.
+  if (diagnostics.errors.length === errorsBefore) checkOpSignatures(plan, err);
 }
 
 /**

@@ -9,7 +9,11 @@ import type { Plan } from "../../src/plan/plan.js";
 import { readPlan, validatePlan, writePlan, planText } from "../../src/plan/io.js";
 import { planSchemaText } from "../../src/plan/schema.js";
 import { CODEGEN_CODES } from "../../src/plan/codes.js";
-import { meshOf, mlp, SGD } from "../runtime/graphs.js";
+import { addOp, meshOf, mlp, SGD, tt } from "../runtime/graphs.js";
+import { Graph } from "../../src/ir/graph.js";
+import { builtinMesh } from "../../src/core/builtin-meshes.js";
+import { baseline } from "../../src/ir/baselines.js";
+import { compile, createContext, simulate } from "../../src/pipeline.js";
 
 const SCHEMA_FILE = join(import.meta.dirname, "..", "..", "docs", "plan.schema.json");
 
@@ -159,6 +163,60 @@ describe("plan validation", () => {
     }
     expect(thrown).toBeInstanceOf(ParError);
     expect((thrown as ParError).diagnostics.map((d) => d.code)).toEqual(["PAR5013"]);
+  });
+
+  it("PAR5016: a tensor edited by hand disagrees with the shapes its op re-infers (issue 20, row 10)", () => {
+    // A wider input: every region still lies inside it, but fc1's weight no longer fits.
+    const wider = basePlan();
+    wider.tensors.find((t) => t.id === "x")!.shape = [8, 12];
+    const d = new Diagnostics();
+    expect(validatePlan(wider, "plan.json", d)).toBeUndefined();
+    expect(d.items.map((x) => x.code)).toEqual(["PAR5016"]);
+    expect(d.items[0].message).toBe("`/ops/0/params/0`: tensor fc1.weight is f32[6, 5], but fc1 (linear) makes f32[12, 5] from x [8, 12]");
+    // An output whose dtype was changed; degrees that do not match the op's dims; attributes.
+    const dtype = basePlan();
+    dtype.tensors.find((t) => t.id === "act")!.dtype = "i32";
+    expect(codes(dtype)).toContain("PAR5016");
+    const degrees = basePlan();
+    degrees.ops[0].degrees = [2, 1];
+    expect(codes(degrees)).toEqual(["PAR5016"]);
+    const attrs = basePlan();
+    attrs.ops[0].attrs = { out: "five" };
+    expect(codes(attrs)).toEqual(["PAR5016"]);
+    const missing = basePlan();
+    delete (missing.ops[0].attrs as Record<string, unknown>).bias;
+    expect(codes(missing)).toEqual(["PAR5016"]);
+  });
+
+  it("PAR5017 / PAR5018: no programs, a device without one, or programs that compute no loss (issue 20, row 11)", () => {
+    const none = basePlan();
+    none.programs = [];
+    expect(codes(none)).toEqual(["PAR5017", "PAR5017", "PAR5018"]);
+    const empty = basePlan();
+    for (const p of empty.programs) p.instructions = [];
+    expect(codes(empty)).toEqual(["PAR5018"]);
+    const noDevices = { ...basePlan(), devices: [], programs: [] };
+    expect(codes(noDevices)).toEqual(["PAR5017", "PAR5018"]);
+  });
+
+  it("PAR5014: compiling a model without a loss; PAR5015: simulating one warns (issue 20, row 8)", () => {
+    const g = new Graph("noloss");
+    g.addInput("x", tt([8, 6]));
+    addOp(g, "fc", "linear", ["x"], { out: 3 });
+    const ctx = createContext();
+    let thrown: unknown;
+    try {
+      compile(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), ctx);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ParError);
+    expect((thrown as ParError).diagnostics.map((d) => d.code)).toEqual(["PAR5014"]);
+    expect((thrown as ParError).diagnostics[0].hint).toContain("softmax_cross_entropy");
+    const sim = createContext();
+    simulate(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), sim);
+    simulate(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), sim);
+    expect(sim.diagnostics.items.map((d) => `${d.severity} ${d.code}`)).toEqual(["warning PAR5015"]);
   });
 
   it("every codegen code has a test above", () => {

@@ -16,7 +16,7 @@ import type { OptimizerConfig, Plan } from "../../plan/plan.js";
 import { modelFormatOf, type ModelFormat } from "../../frontend/load-model.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { compile, loadPlan, search } from "../../pipeline.js";
+import { compile, loadPlan, requireLoss, search } from "../../pipeline.js";
 import { NO_DECLS, resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { str, UsageError, type FlagSpec } from "../args.js";
 import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
@@ -98,6 +98,12 @@ export function compileModel(ctx: CommandContext, file: string, options: { strat
   const loaded = loadModelFromArgs(ctx, file, pipeline);
   if (!loaded) return undefined;
   const graph = loaded.graph;
+  // Before a search: a model that cannot be compiled fails at once.
+  const trainable = pipeline.stage((p) => {
+    requireLoss(graph, p);
+    return true;
+  });
+  if (!trainable) return undefined;
   // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
   const decls: Decls = loaded.program ?? NO_DECLS;
   const diagnostics = new Diagnostics();

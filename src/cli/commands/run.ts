@@ -24,7 +24,7 @@ import { outputFlag, writeOutput } from "../output-path.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
 
 export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
-export const TIMEOUT_FLAG: FlagSpec = { name: "timeout", kind: "int", value: "S", doc: `seconds any device may wait for a message or all-reduce (default ${DEFAULT_TIMEOUT_MS / 1000})` };
+export const TIMEOUT_FLAG: FlagSpec = { name: "timeout", kind: "int", value: "S", doc: `seconds any wait may take: a device's start (backend and weights), a message, an all-reduce, a step (default ${DEFAULT_TIMEOUT_MS / 1000})` };
 export const STEPS_FLAG: FlagSpec = { name: "steps", kind: "int", value: "N", doc: "training steps (default 10)" };
 export const COSTS_FLAG: FlagSpec = { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`) for the predicted timeline" };
 
@@ -112,6 +112,7 @@ export const runCommand: Command = {
       steps,
       backend,
       timeoutMs,
+      startupTimeoutMs: timeoutMs,
       trace: trace !== undefined,
       onStep: (s, loss, ms) => {
         if (!asJson) ctx.io.out(`step ${String(s + 1).padStart(String(steps).length)}  loss ${loss.toFixed(6)}  ${ms.toFixed(2)} ms\n`);

@@ -9,6 +9,7 @@
 
 import { ParError } from "../../core/diagnostics.js";
 import { tensorError } from "../../runtime/exec/verify.js";
+import { DEFAULT_TIMEOUT_MS } from "../../runtime/workers/run-workers.js";
 import { execute, reference, verify } from "../../pipeline.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
@@ -44,7 +45,8 @@ export const verifyCommand: Command = {
     const r = await verify(c.plan, reference(c.graph, c.plan, pctx), pctx, { steps, tolerance, backend: backendFlag(ctx.args) });
     let workers: { backend: string; losses: number[]; maxLossError: number; ok: boolean } | undefined;
     if (ctx.args.flags.workers === true) {
-      const w = await execute(c.plan, pctx, { steps, backend: r.backend, timeoutMs: positiveInt(ctx.args, "timeout", 60) * 1000 });
+      const timeoutMs = positiveInt(ctx.args, "timeout", DEFAULT_TIMEOUT_MS / 1000) * 1000;
+      const w = await execute(c.plan, pctx, { steps, backend: r.backend, timeoutMs, startupTimeoutMs: timeoutMs });
       const e = tensorError(r.losses.plan, w.losses);
       workers = { backend: w.backend, losses: w.losses, maxLossError: e.rel, ok: e.abs <= 1e-6 || e.rel <= tolerance };
     }
