@@ -53,7 +53,9 @@ export const COMPILE_FLAGS: FlagSpec[] = [
 ];
 
 function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: false });
+  // A strategy declared `on MESH` (or a strategy file for a mesh) brings its mesh.
+  const strategy = str(ctx.args, "strategy");
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: false, ...(strategy !== undefined ? { strategy } : {}) });
 }
 
 /** --strategy, or (without it) the pipeline's search; undefined after reporting errors. */

@@ -44,8 +44,8 @@ function topOps(graph: Graph, t: Timeline, n: number): OpCost[] {
   return [...by.values()].sort((a, b) => b.computeSeconds + b.commSeconds - (a.computeSeconds + a.commSeconds) || (a.op < b.op ? -1 : 1)).slice(0, n);
 }
 
-function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: true });
+function pickMesh(spec: string | undefined, checked: Decls, strategy: string, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: true, strategy });
 }
 
 function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: Decls, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
@@ -81,8 +81,10 @@ export const simulateCommand: Command = {
     // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
     const checked: Decls = loaded.program ?? { meshes: new Map(), strategies: [] };
     const graph = loaded.graph;
-    const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, ctx, diagnostics);
-    const strategy = mesh && pickStrategy(typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp", graph, mesh, checked, file, ctx, diagnostics);
+    const strategySpec = typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp";
+    // A strategy declared `on MESH` (or a strategy file for a mesh) brings its mesh.
+    const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, strategySpec, ctx, diagnostics);
+    const strategy = mesh && pickStrategy(strategySpec, graph, mesh, checked, file, ctx, diagnostics);
     ctx.report(diagnostics.items);
     if (!mesh || !strategy || diagnostics.hasErrors()) return 1;
     const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p), p));
