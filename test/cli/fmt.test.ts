@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -75,6 +75,18 @@ describe("par fmt", () => {
     expect(r.err).toContain("error PAR4001: cannot read file `modle.par`: no such file");
     expect(r.err).toContain("did you mean `model.par`?");
     expect((await fmt(["."], dir)).err).toContain("it is a directory");
+  });
+
+  it("the shipped models are canonical: `--check models/*.par` passes and prints nothing (issue 20, row 13)", async () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const models = readdirSync(join(root, "models")).filter((f) => f.endsWith(".par")).map((f) => join("models", f));
+    expect(models.length).toBeGreaterThanOrEqual(12);
+    const r = await fmt(["--check", ...models], root);
+    expect(r).toEqual({ code: 0, out: "", err: "" });
+    // An unformatted file: exit 1, its name on stderr, nothing on stdout.
+    const dir = workdir({ "a.par": MESSY, "b.par": CLEAN });
+    const bad = await fmt(["--check", "a.par", "b.par"], dir);
+    expect(bad).toEqual({ code: 1, out: "", err: "a.par: not formatted (run `par fmt --write a.par`)\n" });
   });
 
   it("usage errors exit 2", async () => {

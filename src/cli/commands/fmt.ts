@@ -26,7 +26,7 @@ export const fmtCommand: Command = {
   usage: "FILE... [--write] [--check] [--json]",
   flags: [
     { name: "write", kind: "bool", doc: "rewrite the files in place (atomically) instead of printing" },
-    { name: "check", kind: "bool", doc: "print nothing; exit 1 when a file is not formatted" },
+    { name: "check", kind: "bool", doc: "print nothing when every file is formatted; otherwise name the others on stderr and exit 1" },
     JSON_FLAG,
   ],
   details: ["examples:", "  par fmt models/mlp.par", "  par fmt --write models/*.par", "  par fmt --check models/*.par   # in CI"].join("\n"),
