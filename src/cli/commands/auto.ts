@@ -72,7 +72,7 @@ export const autoCommand: Command = {
     TIMEOUT_FLAG,
     JSON_FLAG,
   ],
-  details: "example: par auto models/mlp.par --set hidden=256",
+  details: "example:\n  par auto models/mlp.par --set hidden=64",
   async run(ctx: CommandContext): Promise<number> {
     const [file, ...extra] = ctx.args.positionals;
     if (!file) throw new UsageError("missing FILE");

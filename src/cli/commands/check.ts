@@ -56,7 +56,7 @@ export const checkCommand: Command = {
   summary: "check .par files and imported models (.onnx, model.json); report ops, parameters, FLOPs and activation memory per model",
   usage: "FILE... [--json] [--model M] [--set NAME=VALUE ...] [--input NAME=AxBx..] [--batch N] [--loss KIND]",
   flags: [JSON_FLAG, MODEL_FLAG, SET_FLAG, ...IMPORT_FLAGS],
-  details: "examples:\n  par check models/mlp.par\n  par check models/gpt.par --set layers=48 --json\n  par check resnet18.onnx --batch 8",
+  details: "examples:\n  par check models/mlp.par\n  par check models/gpt2_small.par --set layers=48 --json\n  par check docs/examples/mlp.onnx --batch 8",
   run(ctx: CommandContext): number {
     const files = ctx.args.positionals;
     if (files.length === 0) throw new UsageError("no files given", "par check FILE...");

@@ -14,7 +14,12 @@ export const compileCommand: Command = {
   summary: "lower a model under a strategy on a mesh to an executable plan (JSON)",
   usage: "FILE.par|FILE.onnx|model.json --out plan.json [--model M] [--mesh NAME|FILE] [--strategy S | --search [--budget N|DURATION]] [--optimizer NAME] [--seed N] [--set NAME=VALUE ...] [--input NAME=AxBx.. --batch N --loss KIND] [--json]",
   flags: [...COMPILE_FLAGS, { name: "out", kind: "string", value: "FILE", doc: "where to write the plan (required)" }, JSON_FLAG],
-  details: "examples:\n  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp-dp.plan.json\n  par compile models/alexnet.par --mesh local --search --budget 10s --out alexnet.plan.json\n  par compile model.onnx --batch 8 --strategy dp --out model.plan.json   # keeps the trained weights",
+  details: [
+    "examples:",
+    "  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp-dp.plan.json",
+    "  par compile models/alexnet.par --mesh local --search --budget 2s --out alexnet.plan.json",
+    "  par compile docs/examples/mlp.onnx --batch 8 --strategy dp --out model.plan.json   # keeps the trained weights",
+  ].join("\n"),
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one model FILE, got ${ctx.args.positionals.length}`);
     const out = outputFlag(ctx, "out");

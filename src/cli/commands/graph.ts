@@ -29,7 +29,7 @@ export const graphCommand: Command = {
     { name: "dot", kind: "bool", doc: "print Graphviz DOT (render with `dot -Tsvg`)" },
     { name: "out", kind: "string", value: "FILE", doc: "write to FILE instead of stdout" },
   ],
-  details: "example:\n  par graph models/mlp.par --dot --out mlp.dot && dot -Tsvg mlp.dot > mlp.svg",
+  details: "example:\n  par graph models/mlp.par --dot --out mlp.dot   # then: dot -Tsvg mlp.dot > mlp.svg",
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;

@@ -26,8 +26,8 @@ export const importCommand: Command = {
   ],
   details: [
     "examples:",
-    "  par import resnet18.onnx --batch 32 --out models/resnet18.par",
-    "  par import web_model/model.json --batch 8 --json",
+    "  par import docs/examples/mlp.onnx --batch 32 --out mlp.par",
+    "  par import docs/examples/web_model/model.json --batch 8 --json",
     "Commands such as check, graph, simulate, search and compile take the .onnx / model.json",
     "file directly (keeping its trained weights); see docs/import.md.",
   ].join("\n"),

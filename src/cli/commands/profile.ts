@@ -56,7 +56,7 @@ export const profileCommand: Command = {
     ...COMPILE_FLAGS.map((f) => (f.name === "strategy" ? { ...f, doc: "whose tasks to measure: a strategy, a strategy file or a baseline (default dp)" } : f)),
     JSON_FLAG,
   ],
-  details: "examples:\n  par profile models/mlp.par --set hidden=256 --strategy dp --out mlp-costs.json\n  par simulate models/mlp.par --set hidden=256 --mesh local --strategy dp --costs mlp-costs.json",
+  details: "examples:\n  par profile models/mlp.par --set hidden=64 --strategy dp --out mlp-costs.json\n  par simulate models/mlp.par --set hidden=64 --mesh local --strategy dp --costs mlp-costs.json",
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one model FILE, got ${ctx.args.positionals.length}`);
     const out = outputFlag(ctx, "out");

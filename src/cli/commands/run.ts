@@ -96,7 +96,12 @@ export const runCommand: Command = {
   summary: "train a plan (or a model file) on this machine, one worker thread per device",
   usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--backend B] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
   flags: [STEPS_FLAG, BACKEND_FLAG, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
-  details: "examples:\n  par run models/mlp.par --set hidden=64 --strategy dp --steps 20\n  par run mlp.plan.json --backend wasm --trace run.json --json",
+  details: [
+    "examples:",
+    "  par run models/mlp.par --set hidden=64 --strategy dp --steps 20",
+    "  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp.plan.json",
+    "  par run mlp.plan.json --backend wasm --trace run.json --json",
+  ].join("\n"),
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const steps = positiveInt(ctx.args, "steps", 10);

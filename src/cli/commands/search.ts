@@ -82,7 +82,7 @@ export const searchCommand: Command = {
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
     JSON_FLAG,
   ],
-  details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 10s\n  par search models/alexnet.par --mesh k80x64 --budget 20000 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
+  details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
@@ -183,7 +183,12 @@ export const diffCommand: Command = {
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
     JSON_FLAG,
   ],
-  details: "example:\n  par diff dp.json searched.json --model-file models/nmt.par --mesh p100x16",
+  details: [
+    "example (the first two make the strategies it compares):",
+    "  par strategy baseline dp models/nmt.par --mesh p100x16 --out dp.json",
+    "  par search models/nmt.par --mesh p100x16 --budget 2s --out searched.json",
+    "  par diff dp.json searched.json --model-file models/nmt.par --mesh p100x16",
+  ].join("\n"),
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 2) throw new UsageError(`expected two strategy files A and B, got ${ctx.args.positionals.length}`);
     const modelFile = str(ctx.args, "model-file");

@@ -201,9 +201,9 @@ export const strategyCommand: Command = {
   flags: FLAGS,
   details: [
     "examples:",
-    "  par strategy export models/mlp.par --name hybrid --out strategies/mlp-hybrid.json",
+    "  par strategy export docs/examples/hybrid.par --name hybrid --out mlp-hybrid.json",
     "  par strategy import strategies/mlp-dp-p100x16.json --model-file models/mlp.par",
-    "  par strategy baseline megatron models/gpt.par --mesh a100x16 --out gpt-megatron.json",
+    "  par strategy baseline megatron models/gpt2_small.par --mesh a100x8 --out gpt-megatron.json",
     "The JSON format and the .par form are described in docs/strategies.md.",
   ].join("\n"),
   run(ctx: CommandContext): number {

@@ -31,7 +31,13 @@ export const verifyCommand: Command = {
     ...COMPILE_FLAGS,
     JSON_FLAG,
   ],
-  details: "examples:\n  par verify models/mlp.par --set hidden=32 --strategy megatron --mesh local\n  par verify mlp.plan.json --steps 5 --json\n  par verify model.onnx --batch 2 --strategy dp   # from the imported weights",
+  details: [
+    "examples:",
+    "  par verify models/mlp.par --set hidden=32 --strategy megatron --mesh local",
+    "  par compile models/mlp.par --set hidden=32 --strategy dp --out mlp.plan.json",
+    "  par verify mlp.plan.json --steps 5 --json",
+    "  par verify docs/examples/mlp.onnx --batch 2 --strategy dp   # from the imported weights",
+  ].join("\n"),
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const steps = positiveInt(ctx.args, "steps", 3);
