@@ -32,7 +32,7 @@ import { profilePlanInRun } from "./runtime/profile/run.js";
 import { runPlan, type WorkerRunOptions, type WorkerRunResult } from "./runtime/workers/run-workers.js";
 import { DEFAULT_BUDGET, type Budget } from "./search/budget.js";
 import type { SearchProgress } from "./search/mcmc.js";
-import { searchStrategy, type SearchResult } from "./search/search.js";
+import { searchStrategy, type SearchPhase, type SearchResult } from "./search/search.js";
 import { simulateWithContention } from "./sim/contention.js";
 import { predictUnderInterference, type InterferencePrediction } from "./sim/interference.js";
 import type { Timeline } from "./sim/simulate.js";
@@ -155,6 +155,8 @@ export interface SearchStageOptions {
   optimizer?: Optimizer;
   /** Called every hundred iterations (for a live progress line). */
   onProgress?: (p: SearchProgress) => void;
+  /** Called as the search moves between its phases (preparing, seeds, searching, baselines). */
+  onPhase?: (p: SearchPhase) => void;
 }
 
 /**
@@ -169,6 +171,7 @@ export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: 
       seed: options.seed ?? 1,
       ...(options.optimizer ? { optimizer: options.optimizer } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onPhase ? { onPhase: options.onPhase } : {}),
     }),
   );
   ctx.diagnostics.addAll(result.diagnostics);
@@ -257,6 +260,8 @@ export interface VerifyStageOptions {
   tolerance?: number;
   /** Default "auto": the best backend available. */
   backend?: BackendRequest;
+  /** Called after each step of both runs (`done` of 2 × steps), for a progress line. */
+  onStep?: (done: number, total: number) => void;
 }
 
 export interface Verification extends VerifyResult {
@@ -268,7 +273,7 @@ export interface Verification extends VerifyResult {
 export function verify(plan: Plan, single: Plan, ctx: PipelineContext, options: VerifyStageOptions): Promise<Verification> {
   return timedAsync(ctx, "verify", async () => {
     const backend = await initBackend(options.backend ?? "auto");
-    const r = await verifyPlan(plan, single, backend.tf, { steps: options.steps, ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}) });
+    const r = await verifyPlan(plan, single, backend.tf, { steps: options.steps, ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}), ...(options.onStep ? { onStep: options.onStep } : {}) });
     return { ...r, backend: backend.name };
   });
 }
@@ -282,13 +287,15 @@ export interface ProfileStageOptions {
   load?: number;
   warmup?: number;
   repeats?: number;
+  /** Called as the profile's steps go (`done` of `total`), for a progress line. */
+  onStep?: (done: number, total: number) => void;
 }
 
 /** profile: Plan → the measured time of every distinct task (and update), on this machine. */
 export function profile(plan: Plan, ctx: PipelineContext, options: ProfileStageOptions = {}): Promise<PlanProfile & { backend: BackendName }> {
   return timedAsync(ctx, "profile", async () => {
     const backend = await initBackend(options.backend ?? "auto");
-    const steps = { ...(options.warmup !== undefined ? { warmup: options.warmup } : {}), ...(options.repeats !== undefined ? { repeats: options.repeats } : {}) };
+    const steps = { ...(options.warmup !== undefined ? { warmup: options.warmup } : {}), ...(options.repeats !== undefined ? { repeats: options.repeats } : {}), ...(options.onStep ? { onStep: options.onStep } : {}) };
     const measured = options.inRun ? await profilePlanInRun(plan, { ...steps, backend: backend.name }) : await profilePlanUnderLoad(plan, backend.tf, backend.name, options.load ?? 0, steps);
     return { ...measured, backend: backend.name };
   });
@@ -307,6 +314,12 @@ export interface AutoOptions {
   backend?: BackendRequest;
   /** Bounds every wait of the run on workers, their start included (default 60 s). */
   timeoutMs?: number;
+  /** Progress of the long stages, for a live line: the search's, the run's steps, the verification's steps. */
+  progress?: {
+    search?: Pick<SearchStageOptions, "onPhase" | "onProgress">;
+    onStep?: WorkerRunOptions["onStep"];
+    onVerifyStep?: VerifyStageOptions["onStep"];
+  };
 }
 
 export interface PipelineResult {
@@ -327,14 +340,16 @@ export async function autoParallelize(path: string, ctx: PipelineContext, option
   requireLoss(model.graph, ctx);
   const mesh = typeof options.mesh === "function" ? options.mesh(model) : options.mesh;
   const seed = options.seed ?? 1;
-  const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}) });
+  const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}), ...options.progress?.search });
   const plan = compile(model.graph, mesh, found.best.strategy, ctx, { seed, ...(options.optimizer ? { optimizer: options.optimizer } : {}), ...(model.weights ? { weights: model.weights } : {}) });
   const single = reference(model.graph, plan, ctx);
   const backend = options.backend ?? "auto";
-  const run = await execute(plan, ctx, { steps: options.steps, backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs, startupTimeoutMs: options.timeoutMs } : {}) });
+  const onStep = options.progress?.onStep;
+  const run = await execute(plan, ctx, { steps: options.steps, backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs, startupTimeoutMs: options.timeoutMs } : {}), ...(onStep ? { onStep } : {}) });
   // Both the plan and the reference also run in-process on the workers' backend; the
   // workers' losses are then checked against the verified plan's, step by step.
-  const verified = await verify(plan, single, ctx, { steps: options.steps, backend });
+  const onVerifyStep = options.progress?.onVerifyStep;
+  const verified = await verify(plan, single, ctx, { steps: options.steps, backend, ...(onVerifyStep ? { onStep: onVerifyStep } : {}) });
   let workerLossError = 0;
   run.losses.forEach((l, i) => {
     workerLossError = Math.max(workerLossError, Math.abs(l - (verified.losses.plan[i] ?? NaN)));

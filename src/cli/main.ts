@@ -9,6 +9,7 @@ import { parseArgs, UsageError } from "./args.js";
 import type { Command, CommandContext, Io } from "./command.js";
 import { processIo } from "./process-io.js";
 import { COMMANDS } from "./registry.js";
+import { Progress } from "./progress.js";
 import { DiagnosticPrinter } from "./report.js";
 
 function version(): string {
@@ -67,7 +68,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   }
   const sources = new Map<string, string>();
   let asJson = false;
-  const printer = new DiagnosticPrinter(io, sources, () => asJson);
+  // Made once the flags are read (--json turns it off); every write erases its line first.
+  let progress = new Progress(() => undefined, false);
+  const shown: Io = { ...io, out: (t) => (progress.clear(), io.out(t)), err: (t) => (progress.clear(), io.err(t)) };
+  const printer = new DiagnosticPrinter(shown, sources, () => asJson);
   try {
     const args = parseArgs(rest, [...command.flags, { name: "help", kind: "bool", doc: "show help" }]);
     if (args.flags.help) {
@@ -75,10 +79,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     asJson = args.flags.json === true;
+    progress = Progress.forIo(io, asJson);
     const ctx: CommandContext = {
       args,
-      io,
+      io: shown,
       sources,
+      progress,
       report(diagnostics: readonly Diagnostic[]) {
         printer.print(diagnostics);
       },
@@ -99,6 +105,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     if (process.env.PAR_DEBUG && e instanceof Error && e.stack) io.err(e.stack + "\n");
     return 3;
   } finally {
+    progress.end();
     printer.finish();
   }
 }

@@ -27,6 +27,7 @@ export function processIo(): Io {
     err: (t) => void process.stderr.write(t),
     isTty: Boolean(process.stdout.isTTY),
     errIsTty: Boolean(process.stderr.isTTY),
+    ...(process.stderr.columns ? { errColumns: process.stderr.columns } : {}),
     cwd: process.cwd(),
   };
 }

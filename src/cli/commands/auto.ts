@@ -16,6 +16,7 @@ import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { MODEL_LOADING_FLAGS, modelOptions } from "../model-flags.js";
 import { optimizerConfig, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt, STEPS_FLAG, TIMEOUT_FLAG } from "./run.js";
+import { searchProgress } from "../search-progress.js";
 
 /** A few steps should show learning: larger default rates than `par compile`'s conservative ones. */
 function withLearningRate(config: OptimizerConfig, lr: string | undefined): OptimizerConfig {
@@ -84,7 +85,7 @@ export const autoCommand: Command = {
     const timeout = ctx.args.flags.timeout;
     const diagnostics = new Diagnostics();
     const pctx: PipelineContext = { diagnostics, sources: ctx.sources, cwd: ctx.io.cwd, timings: {} };
-    if (ctx.io.isTty && !ctx.args.flags.json) pctx.onStage = (s) => ctx.io.err(`… ${s}\n`);
+    pctx.onStage = (s) => ctx.progress.phase(`auto: ${s}`);
     // The mesh may be declared in the .par file itself; resolve it after loading.
     const meshName = str(ctx.args, "mesh");
     const result = await autoParallelize(file, pctx, {
@@ -96,7 +97,19 @@ export const autoCommand: Command = {
       backend,
       ...(typeof timeout === "number" ? { timeoutMs: timeout * 1000 } : {}),
       mesh: (loaded) => pickMesh(meshName, { meshes: loaded.program?.meshes }),
+      progress: {
+        search: searchProgress(ctx.progress, budget),
+        onStep: (step, loss) => {
+          if (step === 0) ctx.progress.phase("auto: train", steps, "steps");
+          ctx.progress.update(step + 1, `loss ${loss.toFixed(5)}`);
+        },
+        onVerifyStep: (done, total) => {
+          if (done === 1) ctx.progress.phase("auto: verify against one device", total, "steps");
+          ctx.progress.update(done);
+        },
+      },
     });
+    ctx.progress.end();
     const mesh = result.mesh;
     ctx.report(diagnostics.warnings);
     if (ctx.args.flags.json) {

@@ -21,6 +21,7 @@ import { NO_DECLS, resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { str, UsageError, type FlagSpec } from "../args.js";
 import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { CliPipeline } from "../stages.js";
+import { searchProgress } from "../search-progress.js";
 
 export { str };
 import type { CommandContext } from "../command.js";
@@ -65,7 +66,8 @@ function pickStrategy(ctx: CommandContext, pipeline: CliPipeline, graph: Graph, 
   if (spec === undefined) {
     const budget = budgetFlag(ctx.args);
     const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd").kind;
-    const r = pipeline.stage((p) => search(graph, mesh, p, { budget, seed, optimizer }));
+    const r = pipeline.stage((p) => search(graph, mesh, p, { budget, seed, optimizer, ...searchProgress(ctx.progress, budget) }));
+    ctx.progress.end();
     // An infeasible best (PAR7001, printed) is not compiled.
     if (!r || !r.feasible) return undefined;
     return { ...r.best.strategy, name: r.best.strategy.name || "searched" };
@@ -114,7 +116,9 @@ export function compileModel(ctx: CommandContext, file: string, options: { strat
   if (!mesh || diagnostics.hasErrors()) return undefined;
   const strategy = options.strategy ?? pickStrategy(ctx, pipeline, graph, mesh, decls, file, seed);
   if (!strategy) return undefined;
+  ctx.progress.phase("compile: lowering to a plan");
   const plan = pipeline.stage((p) => compile(graph, mesh, strategy, p, { seed, optimizer, ...(loaded.weights ? { weights: loaded.weights } : {}) }));
+  ctx.progress.end();
   if (!plan) return undefined;
   return { plan, graph, mesh, strategy, from: loaded.format, pipeline };
 }

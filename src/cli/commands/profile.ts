@@ -19,6 +19,7 @@ import { quantile } from "../../core/stats.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { outputFlag, writeOutput, type OutputPath } from "../output-path.js";
+import { countProgress } from "../step-progress.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, nonNegativeInt, positiveInt } from "./run.js";
 
@@ -74,7 +75,8 @@ export const profileCommand: Command = {
     if (inRun && ctx.args.flags.load !== undefined) throw new UsageError("--load and --in-run do not go together: in a run the other devices are the load");
     const load = inRun ? 0 : nonNegativeInt(ctx.args, "load", local ? c.mesh.devices.length - 1 : 0);
     const options = { warmup: nonNegativeInt(ctx.args, "warmup", WARMUP_STEPS), repeats: positiveInt(ctx.args, "repeats", TIMED_STEPS) };
-    const measured = await profile(c.plan, c.pipeline.ctx, { ...options, backend: backendRequest, inRun, load });
+    const measured = await profile(c.plan, c.pipeline.ctx, { ...options, backend: backendRequest, inRun, load, onStep: countProgress(ctx.progress, "profile", "steps") });
+    ctx.progress.end();
     const { tasks, updates: measuredUpdates, slowdowns: measuredSlowdowns, deliveryMs: measuredDelivery } = measured;
     let updates: MeasuredUpdate[] = measuredUpdates;
     let slowdowns = measuredSlowdowns?.length ? measuredSlowdowns : undefined;

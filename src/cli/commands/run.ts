@@ -21,6 +21,7 @@ import { median } from "../../core/stats.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { outputFlag, writeOutput } from "../output-path.js";
+import { runProgress } from "../step-progress.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
 
 export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
@@ -113,6 +114,7 @@ export const runCommand: Command = {
     if (!c) return 1;
     const { plan } = c;
     if (!asJson) ctx.io.out(`plan: model ${plan.model}, strategy ${plan.strategy} on ${plan.mesh} (${plan.programs.length} devices)\n`);
+    const stepProgress = runProgress(ctx.progress, "run", plan.programs.length, steps);
     const r = await execute(plan, c.pipeline.ctx, {
       steps,
       backend,
@@ -120,9 +122,11 @@ export const runCommand: Command = {
       startupTimeoutMs: timeoutMs,
       trace: trace !== undefined,
       onStep: (s, loss, ms) => {
+        stepProgress(s, loss);
         if (!asJson) ctx.io.out(`step ${String(s + 1).padStart(String(steps).length)}  loss ${loss.toFixed(6)}  ${ms.toFixed(2)} ms\n`);
       },
     });
+    ctx.progress.end();
     let tracePredicted = false;
     if (trace !== undefined) {
       // A plan file brings no mesh or strategy to simulate: the trace is measured only.

@@ -19,7 +19,6 @@ import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
 import { search, simulate } from "../../pipeline.js";
 import { MemoryTracker } from "../../search/memory-tracker.js";
-import type { SearchProgress } from "../../search/mcmc.js";
 import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
@@ -29,6 +28,7 @@ import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 import { CliPipeline } from "../stages.js";
 import { outputFlag, writeOutput } from "../output-path.js";
+import { searchProgress } from "../search-progress.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
 
@@ -100,13 +100,8 @@ export const searchCommand: Command = {
       return 1;
     }
     const { graph } = loaded;
-    const live = ctx.io.isTty && ctx.args.flags.json !== true;
-    const onProgress = live
-      ? (p: SearchProgress) => ctx.io.err(`\r${p.iterations} it  ${p.iterationsPerSecond.toFixed(0)} it/s  best ${(p.bestIterationTime * 1e3).toFixed(3)} ms${p.bestFeasible ? "" : " (over memory)"}  accept ${(100 * p.acceptanceRate).toFixed(1)} %   `)
-      : undefined;
-    // The progress line ends before the stage's diagnostics are printed.
-    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, ...(onProgress ? { onProgress } : {}) });
-    if (live) ctx.io.err("\n");
+    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, ...searchProgress(ctx.progress, budget) });
+    ctx.progress.end();
     pipeline.report();
     const best = result.best;
     // The searched strategy is valid by construction; an invalid one is a bug in par (exit 3).

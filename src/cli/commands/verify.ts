@@ -15,6 +15,7 @@ import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt, TIMEOUT_FLAG } from "./run.js";
+import { countProgress, runProgress } from "../step-progress.js";
 
 export const DEFAULT_TOLERANCE = 1e-4;
 
@@ -48,14 +49,16 @@ export const verifyCommand: Command = {
     const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
     if (!c) return 1;
     const pctx = c.pipeline.ctx;
-    const r = await verify(c.plan, reference(c.graph, c.plan, pctx), pctx, { steps, tolerance, backend: backendFlag(ctx.args) });
+    const r = await verify(c.plan, reference(c.graph, c.plan, pctx), pctx, { steps, tolerance, backend: backendFlag(ctx.args), onStep: countProgress(ctx.progress, "verify: the plan and one device", "steps") });
     let workers: { backend: string; losses: number[]; maxLossError: number; ok: boolean } | undefined;
     if (ctx.args.flags.workers === true) {
       const timeoutMs = positiveInt(ctx.args, "timeout", DEFAULT_TIMEOUT_MS / 1000) * 1000;
-      const w = await execute(c.plan, pctx, { steps, backend: r.backend, timeoutMs, startupTimeoutMs: timeoutMs });
+      const onStep = runProgress(ctx.progress, "verify: on workers", c.plan.programs.length, steps);
+      const w = await execute(c.plan, pctx, { steps, backend: r.backend, timeoutMs, startupTimeoutMs: timeoutMs, onStep });
       const e = tensorError(r.losses.plan, w.losses);
       workers = { backend: w.backend, losses: w.losses, maxLossError: e.rel, ok: e.abs <= 1e-6 || e.rel <= tolerance };
     }
+    ctx.progress.end();
     const ok = r.ok && (workers?.ok ?? true);
     const summary = {
       ok,
