@@ -179,18 +179,30 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   const b = new GraphBuilder(identifierOf(name, "keras_model"), d);
   const values = new Map<string, Tensor>();
   const byName = new Map(layers.map((l) => [l.name, l]));
-  // Topological order by inbound edges (functional configs list layers in order, but do not rely on it).
+  // Topological order by inbound edges (functional configs list layers in order, but do not
+  // rely on it). Depth first with an explicit stack: a model may have a million layers.
   const order: KLayer[] = [];
   const state = new Map<string, number>();
-  const visit = (l: KLayer, depth: number) => {
-    if (state.get(l.name) === 2) return;
-    if (state.get(l.name) === 1 || depth > layers.length) throw new KerasError("PAR6012", `layers form a cycle through ${l.name}`);
-    state.set(l.name, 1);
-    for (const i of l.inbound) visit(byName.get(i.layer)!, depth + 1);
-    state.set(l.name, 2);
-    order.push(l);
-  };
-  for (const l of layers) visit(l, 0);
+  for (const root of layers) {
+    if (state.get(root.name) === 2) continue;
+    const stack: { l: KLayer; next: number }[] = [{ l: root, next: 0 }];
+    state.set(root.name, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.l.inbound.length) {
+        const dep = byName.get(top.l.inbound[top.next++].layer)!;
+        if (state.get(dep.name) === 1) throw new KerasError("PAR6012", `layers form a cycle through ${dep.name}`);
+        if (state.get(dep.name) !== 2) {
+          state.set(dep.name, 1);
+          stack.push({ l: dep, next: 0 });
+        }
+        continue;
+      }
+      state.set(top.l.name, 2);
+      order.push(top.l);
+      stack.pop();
+    }
+  }
   // Sequential models without an InputLayer put batch_input_shape on the first layer.
   for (const l of order) {
     const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && Array.isArray(l.config.batch_input_shape));
@@ -217,8 +229,11 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
       }
       values.set(`${l.name}#input`, t);
     }
-    const ins = l.inbound.length ? l.inbound.map((i) => values.get(i.layer)!) : [values.get(`${l.name}#input`)!];
-    const out = layer(b, l, ins, weights);
+    const ins = l.inbound.length ? l.inbound.map((i) => values.get(i.layer)) : [values.get(`${l.name}#input`)];
+    if (ins.some((t) => t === undefined)) {
+      throw new KerasError("PAR6031", `layer ${l.name} (${l.className}) has no input: its inbound_nodes name no layer and it is not an InputLayer`, "every layer of a functional model but its inputs lists the layers it reads in inbound_nodes");
+    }
+    const out = layer(b, l, ins as Tensor[], weights);
     if (!out) return undefined;
     values.set(l.name, out);
   }
