@@ -90,6 +90,7 @@ function readWeights(json: Json, readShard: ((path: string) => Uint8Array) | und
     }
     let offset = 0;
     for (const s of specs) {
+      if (!isObj(s) || !(s.shape === undefined || Array.isArray(s.shape))) throw new KerasError("PAR6032", `a weightsManifest weight needs a name and a shape list, got ${JSON.stringify(s)?.slice(0, 80)}`);
       const shape = (s.shape as number[]) ?? [];
       const n = shape.reduce((a, b) => a * b, 1);
       if (!shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 2 ** 31) || n > 2 ** 34) throw new KerasError("PAR6032", `weight ${String(s.name)} has an invalid shape [${shape.join(", ")}]`);
@@ -205,9 +206,13 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   }
   // Sequential models without an InputLayer put batch_input_shape on the first layer.
   for (const l of order) {
-    const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && Array.isArray(l.config.batch_input_shape));
+    const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && (l.config.batch_input_shape ?? l.config.batchInputShape) !== undefined);
     if (isInput) {
       const shape = (l.config.batch_input_shape ?? l.config.batchInputShape) as (number | null)[] | undefined;
+      if (shape !== undefined && (!Array.isArray(shape) || !shape.every((s) => s === null || (Number.isInteger(s) && s >= 1)))) {
+        throw new KerasError("PAR6030", `input ${l.name}: batch_input_shape must be a list of positive integers and nulls, got ${JSON.stringify(shape)?.slice(0, 80)}`);
+      }
+      if (shape?.some((s) => s !== null && s > 2 ** 31)) throw new KerasError("PAR6006", `input ${l.name}: a dim of [${shape.join(", ")}] is above 2^31`);
       // Keras names the implicit input of a Sequential model "<first layer>_input".
       const inputName = l.className === "InputLayer" ? l.name : `${l.name}_input`;
       const given = options.inputs?.[inputName] ?? options.inputs?.[l.name];
