@@ -21,4 +21,5 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5016: { title: "a plan op's tensors disagree with the shapes and types its op infers from its inputs" },
   PAR5017: { title: "a device of the plan has no program, or the plan has no devices" },
   PAR5018: { title: "the plan's programs compute none of its losses (a step would do nothing)" },
+  PAR5019: { title: "an instruction's buffers are not what it needs (a kernel's operands: tensor, kind, region of its task; a move's region; an update's state)" },
 };

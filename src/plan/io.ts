@@ -13,7 +13,7 @@ import { regionShape, type Region } from "../core/region.js";
 import { volume } from "../core/tensor.js";
 import { jsonLocations, lineColumn, type JsonLocation } from "../core/json-positions.js";
 import { getOp } from "../ops/registry.js";
-import { checkOpSignatures, checkProgramsRun } from "./check-ops.js";
+import { checkInstructions, checkOpSignatures, checkProgramsRun } from "./check-ops.js";
 import { checkSchedule } from "./schedule.js";
 import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
 import { encodedLength } from "./weights.js";
@@ -176,7 +176,7 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
   }
   checkProgramsRun(plan, err);
   // Re-inference needs well-formed references: only when nothing above failed.
-  if (diagnostics.errors.length === errorsBefore) checkOpSignatures(plan, err);
+  if (diagnostics.errors.length === errorsBefore) checkInstructions(plan, checkOpSignatures(plan, err), err);
 }
 
 /**

@@ -199,6 +199,29 @@ describe("plan validation", () => {
     expect(codes(noDevices)).toEqual(["PAR5017", "PAR5018"]);
   });
 
+  it("PAR5019: an instruction whose buffers are not what its task needs (found by the fuzzer: these ran and threw inside tfjs)", () => {
+    const fwd = (p: Plan) => p.programs[0].instructions.find((i) => i.kind === "forward" && i.op === "fc1") as Extract<Plan["programs"][0]["instructions"][0], { kind: "forward" }>;
+    // A param buffer shrunk to an empty region (its region still lies inside the tensor).
+    const empty = basePlan();
+    const weight = empty.programs[0].buffers.find((b) => b.id === fwd(empty).params[0])!;
+    weight.region = { lo: weight.region.lo, hi: [weight.region.lo[0], ...weight.region.hi.slice(1)] };
+    const d = new Diagnostics();
+    validatePlan(empty, "plan.json", d);
+    expect(d.items.map((x) => x.code)).toContain("PAR5019");
+    expect(d.items.find((x) => x.code === "PAR5019")!.message).toMatch(/forward on device 0: params\[0\] is buffer \S+ holding \[.*\], but the task needs \[.*\]/);
+    // A kernel naming fewer params than its op has; an operand of another tensor.
+    const fewer = basePlan();
+    fwd(fewer).params.pop();
+    expect(codes(fewer)).toContain("PAR5019");
+    const swapped = basePlan();
+    fwd(swapped).params.reverse();
+    expect(codes(swapped)).toContain("PAR5019");
+    // A box outside the op's space; a send of a region its buffer does not hold.
+    const box = basePlan();
+    fwd(box).box.hi[0] = 1000;
+    expect(codes(box)).toContain("PAR5019");
+  });
+
   it("PAR5014: compiling a model without a loss; PAR5015: simulating one warns (issue 20, row 8)", () => {
     const g = new Graph("noloss");
     g.addInput("x", tt([8, 6]));
