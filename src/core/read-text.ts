@@ -19,6 +19,9 @@ export const INPUT_LIMITS = {
 
 export type InputKind = keyof typeof INPUT_LIMITS;
 
+/** A pipe or a device has no size to check first: it is read up to this, or the kind's limit if smaller. */
+export const STREAM_LIMIT = 256 * 1024 * 1024;
+
 /**
  * Reads `full` as UTF-8 text of at most `maxBytes` (a leading byte-order mark is dropped).
  * `shown` is the path as the user wrote it, for messages. Throws a coded ParError.
@@ -28,7 +31,7 @@ export function readTextFile(full: string, shown: string, maxBytes: number): str
   const bad = firstNonText(bytes);
   if (bad !== undefined) {
     const { line, column } = lineColumnOfByte(bytes, bad.offset);
-    throw parError("PAR4003", `\`${shown}\` is not a text file: ${bad.what} at byte ${bad.offset}`, {
+    throw parError("PAR4003", `\`${shown}\` is not a text file: byte ${bad.offset} is ${bad.what}`, {
       pos: { file: shown, line, column },
       expected: "UTF-8 text",
       hint: "is this the right file? par reads .par programs and JSON as UTF-8 text",
@@ -40,15 +43,17 @@ export function readTextFile(full: string, shown: string, maxBytes: number): str
 
 /**
  * The bytes of `full`, refused before reading when its size exceeds `maxBytes`. A file
- * whose size is unknown beforehand (a pipe, /dev/stdin) is read up to the limit.
+ * whose size is unknown beforehand (a pipe, /dev/stdin) is read up to the limit (and at
+ * most STREAM_LIMIT).
  */
-export function readBoundedBytes(full: string, shown: string, maxBytes: number): Uint8Array {
+export function readBoundedBytes(full: string, shown: string, limit: number): Uint8Array {
   let fd: number | undefined;
   try {
     fd = openSync(full, "r");
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    if (st.isFile() && st.size > maxBytes) throw tooLarge(shown, `${st.size} bytes`, maxBytes);
+    if (st.isFile() && st.size > limit) throw tooLarge(shown, `${st.size} bytes`, limit);
+    const maxBytes = st.isFile() ? limit : Math.min(limit, STREAM_LIMIT);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -123,20 +128,20 @@ export function firstNonText(bytes: Uint8Array): { offset: number; what: string 
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i];
-    if (b === 0) return { offset: i, what: "a NUL byte" };
+    if (b === 0) return { offset: i, what: "a NUL" };
     if (b < 0x80) {
       i++;
       continue;
     }
     const len = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    if (len === 0 || i + len > bytes.length) return { offset: i, what: `the byte 0x${b.toString(16).padStart(2, "0")}, which starts no UTF-8 character` };
+    if (len === 0 || i + len > bytes.length) return { offset: i, what: `0x${b.toString(16).padStart(2, "0")}, which does not start a UTF-8 character` };
     for (let k = 1; k < len; k++) {
-      if ((bytes[i + k] & 0xc0) !== 0x80) return { offset: i, what: "an invalid UTF-8 sequence" };
+      if ((bytes[i + k] & 0xc0) !== 0x80) return { offset: i, what: "the start of an invalid UTF-8 sequence" };
     }
     // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8 either.
     const second = bytes[i + 1];
     if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second >= 0xa0) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second >= 0x90)) {
-      return { offset: i, what: "an invalid UTF-8 sequence" };
+      return { offset: i, what: "the start of an invalid UTF-8 sequence" };
     }
     i += len;
   }

@@ -65,7 +65,7 @@ describe("inputs par refuses with a code", () => {
   it("a binary file (PAR4003) is one diagnostic, not thousands", async () => {
     const r = await par("check", "/bin/ls");
     expect(r.code).toBe(1);
-    expect(r.err).toContain("error PAR4003: `/bin/ls` is not a text file: a NUL byte");
+    expect(r.err).toContain("error PAR4003: `/bin/ls` is not a text file: byte 7 is a NUL");
     expect(r.err.split("\n").filter((l) => l.includes("error PAR")).length).toBe(1);
   });
 

@@ -32,7 +32,7 @@ describe("readTextFile", () => {
     writeFileSync(join(dir, "elf"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x0a, 0x41, 0x00, 0x01]));
     const d = refusal(join(dir, "elf"));
     expect(d.code).toBe("PAR4003");
-    expect(d.message).toContain("a NUL byte at byte 6");
+    expect(d.message).toContain("is not a text file: byte 6 is a NUL");
     expect(d.pos).toMatchObject({ line: 2, column: 2 });
   });
 

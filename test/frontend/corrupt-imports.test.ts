@@ -1,7 +1,7 @@
 // Corrupt model files found by the fuzzer (fuzz/): each is a coded diagnostic, never an
 // internal error. The inputs are the shipped example files with the bytes the fuzzer
 // changed, so each case stays readable here.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,4 +28,20 @@ describe("corrupt ONNX", () => {
     expect(codes).toEqual(["PAR6007"]);
     expect(text).toContain("node /0/Gemm (Gemm): its weight holds 128 values, but the par op's weight is [8, 8] (64 values)");
   });
+});
+
+describe("model files that are not what their name says", () => {
+  it("a model.json that is not UTF-8: PAR4003", () => {
+    const { codes, text } = loadBytes("model.json", new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]));
+    expect(codes).toEqual(["PAR4003"]);
+    expect(text).toContain("is not a text file: byte 0 is 0xff, which does not start a UTF-8 character");
+  });
+
+  it("an .onnx that is a device without end (/dev/zero): read up to a bound, then PAR4004, not an out-of-memory crash", () => {
+    const dir = mkdtempSync(join(tmpdir(), "par-corrupt-"));
+    symlinkSync("/dev/zero", join(dir, "z.onnx"));
+    const d = new Diagnostics();
+    loadModelResult(join(dir, "z.onnx"), { sources: new Map(), diagnostics: d });
+    expect(d.errors.map((x) => x.code)).toEqual(["PAR4004"]);
+  }, 60_000);
 });
