@@ -118,7 +118,19 @@ export function importOptionsOf(args: ParsedArgs): LoadModelOptions {
 
 /** Loads `path` per the shared flags, with the importer's unsupported list; diagnostics into `diagnostics`. */
 export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagnostics: Diagnostics): LoadModelResult {
-  return loadModelResult(path, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, modelOptions(ctx.args));
+  const options = modelOptions(ctx.args);
+  showLoading(ctx, path);
+  try {
+    return loadModelResult(path, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, options);
+  } finally {
+    ctx.progress.end();
+  }
+}
+
+/** Importing a large model takes seconds: the progress line says what is being read. */
+export function showLoading(ctx: CommandContext, path: string): void {
+  const size = fileSize(resolve(ctx.io.cwd, path));
+  if (size >= LARGE_MODEL_BYTES) ctx.progress.phase(`load: ${path} (${formatBytes(size)})`);
 }
 
 /**
@@ -128,9 +140,7 @@ export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagn
 export function loadModelFromArgs(ctx: CommandContext, path: string, pipeline = new CliPipeline(ctx)): LoadedModel | undefined {
   const options = modelOptions(ctx.args);
   let model: LoadedModel | undefined;
-  // Importing a large model takes seconds: say what is being read.
-  const size = fileSize(resolve(ctx.io.cwd, path));
-  if (size >= LARGE_MODEL_BYTES) ctx.progress.phase(`load: ${path} (${formatBytes(size)})`);
+  showLoading(ctx, path);
   try {
     model = load(path, pipeline.ctx, options);
   } catch (e) {

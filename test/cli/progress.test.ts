@@ -1,6 +1,9 @@
 // Progress on long work (issue 20, row 17): one module draws one line on stderr when stderr
 // is a terminal (tested with a fake one) and nothing otherwise or with --json; the line is
 // erased before other output and at the end, so stdout is the same with or without it.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Io } from "../../src/cli/command.js";
 import { runCli } from "../../src/cli/main.js";
@@ -103,6 +106,18 @@ describe("commands show progress on a terminal", () => {
     const json = await par(["run", ...SMALL_MLP, "--strategy", "dp", "--steps", "1", "--json"], true);
     expect(json.code).toBe(0);
     expect(json.err).toBe("");
+  });
+
+  it("loading a large model file says what is being read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "par-progress-"));
+    const model = readFileSync(join(process.cwd(), "models", "mlp.par"), "utf8");
+    writeFileSync(join(dir, "big.par"), `${"# padding\n".repeat(130_000)}${model}`);
+    for (const argv of [["check", "big.par"], ["graph", "big.par"]]) {
+      let err = "";
+      const io: Io = { out: () => undefined, err: (t) => void (err += t), isTty: true, errIsTty: true, cwd: dir };
+      expect(await runCli(argv, io)).toBe(0);
+      expect(err).toMatch(/\rload: big\.par \(1\.\d+ MiB\)/);
+    }
   });
 
   it("verify and profile count their steps", async () => {
