@@ -39,7 +39,7 @@ export function judge(r: CaseResult, outputs: readonly string[], json = false): 
   // With --json a command's report (and its diagnostics) may be its stdout.
   const coded = /PAR\d{4}/.test(r.stderr) || (json && /"code": "PAR\d{4}"/.test(r.stdout));
   if (r.code === 1 && !coded) out.push({ class: "uncoded-error", detail: `exit 1 without a code: ${r.stderr.slice(0, 200)}` });
-  if (r.code === 2 && !/PAR\d{4}/.test(r.stderr) && !/\nusage: par /.test(`\n${r.stderr}`)) out.push({ class: "uncoded-error", detail: `exit 2 without a code or usage: ${r.stderr.slice(0, 200)}` });
+  if (r.code === 2 && !/PAR\d{4}/.test(r.stderr)) out.push({ class: "uncoded-error", detail: `exit 2 without a code: ${r.stderr.slice(0, 200)}` });
   const bare = /(^|\n)\s*(\w*Error|error)(\s\[\w+\])?: (?!.*PAR\d{4})/.exec(r.stderr.replace(/^.*\berror PAR\d{4}:.*$/gm, ""));
   if (bare) out.push({ class: "bare-error", detail: firstLine(r.stderr.slice(bare.index), /.*/) });
   if (r.tempFiles.length) out.push({ class: "partial-output", detail: `temp files left: ${r.tempFiles.join(", ")}` });

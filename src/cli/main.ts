@@ -54,7 +54,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp() + "\n");
-    return name === undefined ? 2 : 0;
+    if (name !== undefined) return 0;
+    io.err("par: error PAR4006: no command given\n");
+    return 2;
   }
   if (name === "--version") {
     io.out(`par ${version()}\n`);
@@ -63,7 +65,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     const close = COMMANDS.map((c) => c.name).find((c) => c.startsWith(name) || name.startsWith(c));
-    io.err(`par: unknown command \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ""}\nRun \`par --help\` for the list of commands.\n`);
+    io.err(`par: error PAR4006: unknown command \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ""}\nRun \`par --help\` for the list of commands.\n`);
     return 2;
   }
   const sources = new Map<string, string>();
@@ -92,7 +94,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     return await command.run(ctx);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`par ${name}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}usage: par ${command.name} ${command.usage}\n`);
+      io.err(`par ${name}: error ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}usage: par ${command.name} ${command.usage}\n`);
       return 2;
     }
     if (e instanceof ParError) {

@@ -153,7 +153,7 @@ export function loadModelFromArgs(ctx: CommandContext, path: string, pipeline = 
   const errors = pipeline.pending().filter((d) => d.severity === "error");
   if (errors.length === 1 && (errors[0].code === "PAR4012" || errors[0].code === "PAR4013")) {
     pipeline.report((d) => d.severity === "warning");
-    throw new UsageError(`${errors[0].message} (${errors[0].code})`, errors[0].hint);
+    throw new UsageError(errors[0].message, errors[0].hint, errors[0].code);
   }
   pipeline.report();
   return model;

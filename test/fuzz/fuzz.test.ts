@@ -18,7 +18,7 @@ const classes = (r: Partial<CaseResult>, outputs: string[] = [], json = false) =
 describe("the oracle", () => {
   it("accepts coded errors, usage errors and successes", () => {
     expect(classes({})).toEqual([]);
-    expect(classes({ code: 2, stderr: "par check: unknown option --x\nusage: par check FILE...\n" })).toEqual([]);
+    expect(classes({ code: 2, stderr: "par check: error PAR4006: unknown option --x\nusage: par check FILE...\n" })).toEqual([]);
     expect(classes({ code: 0, stderr: "", outputsPresent: ["p.json"] }, ["p.json"])).toEqual([]);
     expect(classes({ code: 1, stderr: "", stdout: '{"files": [{"diagnostics": [{"code": "PAR2001"}]}]}' }, [], true)).toEqual([]);
   });
