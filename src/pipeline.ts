@@ -90,13 +90,13 @@ function fail(ctx: PipelineContext, errors: readonly Diagnostic[]): never {
 const LOSS_HINT = "end the model with a loss, e.g. `loss = softmax_cross_entropy(logits, labels)`; an imported model takes --loss";
 
 /**
- * A plan trains the model: without a loss it would "train" on a constant 0 (PAR5014, thrown).
+ * A plan trains the model: without a loss it would "train" on a constant 0 (PAR5021, thrown).
  * `compile` checks it; commands that search before compiling call it first, to fail at once.
  */
 export function requireLoss(graph: Graph, ctx: PipelineContext): void {
   if (graph.lossOps().length > 0) return;
   const sink = new Diagnostics();
-  sink.error("PAR5014", `model \`${graph.name}\` has no loss: a plan trains the model, and there is nothing to train it on`, {
+  sink.error("PAR5021", `model \`${graph.name}\` has no loss: a plan trains the model, and there is nothing to train it on`, {
     expected: "a loss op (softmax_cross_entropy, mse, ...) on the model's output",
     hint: LOSS_HINT,
   });
@@ -105,8 +105,8 @@ export function requireLoss(graph: Graph, ctx: PipelineContext): void {
 
 /** Simulating or searching a model without a loss is allowed (it prices the same iteration): warn once. */
 function warnNoLoss(graph: Graph, ctx: PipelineContext): void {
-  if (graph.lossOps().length > 0 || ctx.diagnostics.items.some((d) => d.code === "PAR5015")) return;
-  ctx.diagnostics.warning("PAR5015", `model \`${graph.name}\` has no loss: the iteration is priced with every op's backward and update, as if its outputs fed a loss; compiling, running and verifying need one`, {
+  if (graph.lossOps().length > 0 || ctx.diagnostics.items.some((d) => d.code === "PAR5022")) return;
+  ctx.diagnostics.warning("PAR5022", `model \`${graph.name}\` has no loss: the iteration is priced with every op's backward and update, as if its outputs fed a loss; compiling, running and verifying need one`, {
     hint: LOSS_HINT,
   });
 }

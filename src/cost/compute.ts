@@ -141,10 +141,10 @@ function isNumArray(x: unknown): x is number[] {
   return Array.isArray(x) && x.every((v) => typeof v === "number" && Number.isFinite(v));
 }
 
-/** Validates a parsed `par-measured-costs` document; throws a ParError (PAR8002) naming the offending field. */
+/** Validates a parsed `par-measured-costs` document; throws a ParError (PAR7102) naming the offending field. */
 export function parseMeasuredCosts(doc: unknown, where = "measured costs"): MeasuredCosts {
   const fail = (msg: string): never => {
-    throw parError("PAR8002", `${where}: ${msg}`, { expected: "a table written by `par profile` (format par-measured-costs, version 1)" });
+    throw parError("PAR7102", `${where}: ${msg}`, { expected: "a table written by `par profile` (format par-measured-costs, version 1)" });
   };
   if (typeof doc !== "object" || doc === null) return fail("not a JSON object");
   const d = doc as Record<string, unknown>;
@@ -200,7 +200,7 @@ export function loadMeasuredCosts(path: string, shown = path): MeasuredCosts {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw parError("PAR8001", `${shown} is not valid JSON: ${(e as Error).message}`, { expected: "a measured-cost table written by `par profile`" });
+    throw parError("PAR7101", `${shown} is not valid JSON: ${(e as Error).message}`, { expected: "a measured-cost table written by `par profile`" });
   }
   return parseMeasuredCosts(doc, shown);
 }

@@ -28,7 +28,7 @@ function typeOf(t: PlanTensor): TensorType {
 
 const shape = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-/** The signature of plan op `i` from the registry, or undefined after PAR5016. */
+/** The signature of plan op `i` from the registry, or undefined after PAR5023. */
 function reinfer(plan: Plan, i: number, tensors: Map<string, PlanTensor>, err: PlanError): OpSignature | undefined {
   const op = plan.ops[i];
   const entry = getOp(op.op);
@@ -40,30 +40,30 @@ function reinfer(plan: Plan, i: number, tensors: Map<string, PlanTensor>, err: P
   const explain = () => sink.items.map((d) => `${d.code} ${d.message}`).join("; ");
   const resolved = resolveAttrs(entry, op.attrs, ctx);
   if (!resolved) {
-    err("PAR5016", `/ops/${i}/attrs`, `the attributes of op ${op.name} (${op.op}) are not valid: ${explain()}`);
+    err("PAR5023", `/ops/${i}/attrs`, `the attributes of op ${op.name} (${op.op}) are not valid: ${explain()}`);
     return undefined;
   }
   // The runtime infers from the attributes as written: a plan lists every one (lowering does).
   const missing = entry.attrs.filter((a) => !Object.prototype.hasOwnProperty.call(op.attrs, a.name)).map((a) => a.name);
   if (missing.length) {
-    err("PAR5016", `/ops/${i}/attrs`, `op ${op.name} (${op.op}) does not list attribute${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+    err("PAR5023", `/ops/${i}/attrs`, `op ${op.name} (${op.op}) does not list attribute${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
     return undefined;
   }
   let sig: OpSignature | undefined;
   try {
     sig = entry.infer(inputs.map((t) => typeOf(t!)), op.attrs, ctx);
   } catch (e) {
-    sink.error("PAR5016", e instanceof Error ? e.message : String(e));
+    sink.error("PAR5023", e instanceof Error ? e.message : String(e));
   }
   if (!sig) {
     const given = op.inputs.map((id) => `${id} ${shape(tensors.get(id)!.shape)}`).join(", ");
-    err("PAR5016", `/ops/${i}`, `op ${op.name} (${op.op}) does not accept its inputs ${given}: ${explain()}`);
+    err("PAR5023", `/ops/${i}`, `op ${op.name} (${op.op}) does not accept its inputs ${given}: ${explain()}`);
   }
   return sig;
 }
 
 /**
- * PAR5016: each op's outputs, params and degrees as its signature makes them. Returns the
+ * PAR5023: each op's outputs, params and degrees as its signature makes them. Returns the
  * signatures of the ops that agree (for checkInstructions).
  */
 export function checkOpSignatures(plan: Plan, err: PlanError): Map<string, OpSignature> {
@@ -80,7 +80,7 @@ export function checkOpSignatures(plan: Plan, err: PlanError): Map<string, OpSig
     const compare = (field: "outputs" | "params", wanted: { shape: readonly number[]; dtype?: string }[]) => {
       const ids = op[field];
       if (ids.length !== wanted.length) {
-        bad("PAR5016", `/ops/${i}/${field}`, `op ${op.name} (${op.op}) has ${wanted.length} ${field}, the plan lists ${ids.length}`);
+        bad("PAR5023", `/ops/${i}/${field}`, `op ${op.name} (${op.op}) has ${wanted.length} ${field}, the plan lists ${ids.length}`);
         return;
       }
       ids.forEach((id, j) => {
@@ -90,17 +90,17 @@ export function checkOpSignatures(plan: Plan, err: PlanError): Map<string, OpSig
         const dtype = want.dtype === undefined ? "f32" : isFloat(want.dtype as TensorType["dtype"]) ? "f32" : "i32";
         if (!sameShape(t.shape, want.shape) || t.dtype !== dtype) {
           const from = op.inputs.map((x) => `${x} ${shape(tensors.get(x)!.shape)}`).join(", ");
-          bad("PAR5016", `/ops/${i}/${field}/${j}`, `tensor ${id} is ${t.dtype}${shape(t.shape)}, but ${op.name} (${op.op}) makes ${dtype}${shape(want.shape)} from ${from}`);
+          bad("PAR5023", `/ops/${i}/${field}/${j}`, `tensor ${id} is ${t.dtype}${shape(t.shape)}, but ${op.name} (${op.op}) makes ${dtype}${shape(want.shape)} from ${from}`);
         }
       });
     };
     compare("outputs", sig.outputs);
     compare("params", sig.params);
     if (op.degrees.length !== sig.space.length) {
-      bad("PAR5016", `/ops/${i}/degrees`, `op ${op.name} (${op.op}) has ${sig.space.length} parallel dims, the plan gives ${op.degrees.length} degrees`);
+      bad("PAR5023", `/ops/${i}/degrees`, `op ${op.name} (${op.op}) has ${sig.space.length} parallel dims, the plan gives ${op.degrees.length} degrees`);
     } else {
       op.degrees.forEach((d, j) => {
-        if (d > sig.space[j].size) bad("PAR5016", `/ops/${i}/degrees/${j}`, `degree ${d} of ${op.name}'s dim ${sig.space[j].name} exceeds its size ${sig.space[j].size}`);
+        if (d > sig.space[j].size) bad("PAR5023", `/ops/${i}/degrees/${j}`, `degree ${d} of ${op.name}'s dim ${sig.space[j].name} exceeds its size ${sig.space[j].size}`);
       });
     }
     if (agrees) good.set(op.name, sig);
@@ -108,16 +108,16 @@ export function checkOpSignatures(plan: Plan, err: PlanError): Map<string, OpSig
   return good;
 }
 
-/** PAR5017: a device without a program; PAR5018: programs that compute none of the losses. */
+/** PAR5024: a device without a program; PAR5025: programs that compute none of the losses. */
 export function checkProgramsRun(plan: Plan, err: PlanError): void {
-  if (plan.devices.length === 0) err("PAR5017", "/devices", "the plan has no devices");
+  if (plan.devices.length === 0) err("PAR5024", "/devices", "the plan has no devices");
   const withProgram = new Set(plan.programs.map((p) => p.device));
   plan.devices.forEach((d, i) => {
-    if (!withProgram.has(d.index)) err("PAR5017", `/devices/${i}`, `device ${d.index} has no program`);
+    if (!withProgram.has(d.index)) err("PAR5024", `/devices/${i}`, `device ${d.index} has no program`);
   });
   const computed = plan.programs.some((p) => p.instructions.some((ins) => ins.kind === "loss"));
   if (!computed) {
-    err("PAR5018", "/programs", plan.losses.length ? `no program computes the plan's loss (${plan.losses.join(", ")}): a step would do nothing` : "the plan has no loss: a step would train nothing");
+    err("PAR5025", "/programs", plan.losses.length ? `no program computes the plan's loss (${plan.losses.join(", ")}): a step would do nothing` : "the plan has no loss: a step would train nothing");
   }
 }
 
@@ -125,7 +125,7 @@ const sameRegion = (a: Region, b: Region) => a.lo.length === b.lo.length && a.lo
 const inside = (a: Region, b: Region) => a.lo.length === b.lo.length && a.lo.every((x, i) => x >= b.lo[i] && a.hi[i] <= b.hi[i] && x <= a.hi[i]);
 
 /**
- * PAR5019: each instruction's buffers are what it needs: a kernel's, the tensor, kind and
+ * PAR5026: each instruction's buffers are what it needs: a kernel's, the tensor, kind and
  * region of each operand of its task box (exactly: the kernel takes the buffer whole); a
  * move's region inside its buffers; an update's state for the optimizer; the members of an
  * all-reduce holding the same number of elements. `sigs`: the ops that re-inferred.
@@ -138,7 +138,7 @@ export function checkInstructions(plan: Plan, sigs: ReadonlyMap<string, OpSignat
     const bufs = new Map(p.buffers.map((b) => [b.id, b]));
     p.instructions.forEach((ins, ii) => {
       const ptr = `/programs/${pi}/instructions/${ii}`;
-      const fail = (message: string) => err("PAR5019", ptr, `${ins.kind} on device ${p.device}: ${message}`);
+      const fail = (message: string) => err("PAR5026", ptr, `${ins.kind} on device ${p.device}: ${message}`);
       /** The buffer `id`, checked to be of `tensor`, one of `kinds` and (when given) exactly `region`. */
       const operand = (id: string, tensor: string, kinds: readonly PlanBuffer["kind"][], region: Region | undefined, what: string): void => {
         const b = bufs.get(id);
@@ -152,7 +152,7 @@ export function checkInstructions(plan: Plan, sigs: ReadonlyMap<string, OpSignat
         case "backward": {
           const op = ops.get(ins.op);
           const sig = op && sigs.get(op.name);
-          if (!op || !sig) return; // PAR5009, PAR5016
+          if (!op || !sig) return; // PAR5009, PAR5023
           const sizes = sig.space.map((d) => d.size);
           if (ins.box.lo.length !== sizes.length || ins.box.hi.length !== sizes.length || ins.box.lo.some((l, d) => !(l >= 0 && l < ins.box.hi[d] && ins.box.hi[d] <= sizes[d]))) {
             fail(`box ${formatRegion(ins.box)} is not a task of ${op.name}, whose space is [${sizes.join(", ")}]`);

@@ -69,7 +69,7 @@ describe("measured tables", () => {
     expect(cm.compute(g.op("fc"), [32, 128, 784], 0).forward).toBeLessThan(0.001);
   });
 
-  it("a table that cannot be used is a coded error: PAR8001 not JSON, PAR8002 not the format, PAR4001 missing", () => {
+  it("a table that cannot be used is a coded error: PAR7101 not JSON, PAR7102 not the format, PAR4001 missing", () => {
     const dir = mkdtempSync(join(tmpdir(), "par-cost-"));
     const code = (path: string) => {
       try {
@@ -81,9 +81,9 @@ describe("measured tables", () => {
       return "none";
     };
     writeFileSync(join(dir, "bad.json"), "{ not json");
-    expect(code(join(dir, "bad.json"))).toBe("PAR8001");
+    expect(code(join(dir, "bad.json"))).toBe("PAR7101");
     writeFileSync(join(dir, "other.json"), JSON.stringify({ ...table, format: "par-plan" }));
-    expect(code(join(dir, "other.json"))).toBe("PAR8002");
+    expect(code(join(dir, "other.json"))).toBe("PAR7102");
     expect(code(join(dir, "absent.json"))).toBe("PAR4001");
   });
 
