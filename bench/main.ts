@@ -5,6 +5,7 @@ import { parseBench } from "./parse.js";
 import { runRuntimeBench } from "./runtime.js";
 import { runSearchBench } from "./search.js";
 import { runSimulateBench } from "./simulate.js";
+import { runTorchBench } from "./torch.js";
 import { runVerifyBench } from "./verify.js";
 
 type Section = { name: string; doc: string; run: () => Promise<string>; slow?: boolean };
@@ -15,6 +16,7 @@ const SECTIONS: Section[] = [
   { name: "search", doc: "FlexFlow's six models on p100x16 and k80x64: search time, speed-up over data parallel and expert", run: runSearchBench },
   { name: "runtime", doc: "data parallel on 2 local devices vs 1; shm all-reduce and point-to-point bandwidth vs memcpy", run: runRuntimeBench },
   { name: "fidelity", doc: "simulated vs measured iteration time on the local mesh (target: median error ≤ 10 %, rank correlation ≥ 0.9)", run: runFidelityBench },
+  { name: "torch", doc: "par's torch engine vs hand-written PyTorch (DDP / tensor parallel) on the same model and ranks (target ratio ≤ 1.15); vs par's tfjs runtime", run: runTorchBench },
   { name: "verify", doc: "the central property at ≥ 1,000 random graph × strategy cases", run: runVerifyBench, slow: true },
 ];
 

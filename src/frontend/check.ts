@@ -1,6 +1,7 @@
 // Semantic checking: a parsed Program → one Graph per model, one Mesh per mesh declaration,
 // and strategy declarations checked by reference (their model, mesh, op patterns, keys,
-// degrees and device indices). Every problem is a coded diagnostic; nothing throws.
+// degrees and device indices; strategy-wide and pipeline settings, stage bounds). Every
+// problem is a coded diagnostic; nothing throws.
 
 import { Diagnostics, didYouMean } from "../core/diagnostics.js";
 import { builtinMesh, builtinMeshNames } from "../core/builtin-meshes.js";
@@ -13,6 +14,7 @@ import { elaborateModel, type ElaborationLimits } from "./elaborate.js";
 import { evalInt, spanPos, type EvalContext } from "./eval.js";
 import { buildMesh } from "./mesh-build.js";
 import { globToRegExp } from "./naming.js";
+import { PIPELINE_SETTING_KEYS, readSettings, readValue, RULE_KEYS, STAGE_SETTING_KEYS, STRATEGY_SETTING_KEYS, type Setting, type SettingValue } from "./strategy-options.js";
 
 export interface CheckedProgram {
   program: Program;
@@ -197,6 +199,39 @@ function checkStrategy(s: StrategyDecl, decls: Decls, result: CheckedProgram, fi
   let names: string[] | undefined;
   const opNames = (): string[] => (names ??= [...graph.ops.keys()]);
   for (const rule of s.rules) checkRule(rule, graph, opNames, mesh, file, diagnostics);
+  checkScaleItems(s, graph, opNames, mesh, paramContext(graph, file, diagnostics));
+}
+
+/** Integer values may use the model's parameters (`sample = batch // 8`, `microbatches = (batch / 4)`). */
+function paramContext(graph: Graph, file: string, diagnostics: Diagnostics): EvalContext {
+  return {
+    file,
+    diagnostics,
+    lookup: (name) => (Object.hasOwn(graph.modelParams, name) ? graph.modelParams[name] : undefined),
+    names: () => Object.keys(graph.modelParams),
+  };
+}
+
+/** The strategy-wide settings and the pipeline, by reference: known keys, values of the right kind, stage bounds that name ops, devices in the mesh. */
+function checkScaleItems(s: StrategyDecl, graph: Graph, opNames: () => string[], mesh: Mesh | undefined, ctx: EvalContext): void {
+  const settings = new Map<string, Setting<SettingValue>>();
+  for (const item of s.settings) readSettings(item.settings, STRATEGY_SETTING_KEYS, "a strategy-wide setting", ctx, settings);
+  s.pipelines.forEach((p, i) => {
+    if (i > 0) ctx.diagnostics.error("PAR3191", "the strategy has a second `pipeline`", { pos: spanPos(ctx.file, p.span), expected: "one `pipeline(...)` per strategy" });
+    readSettings(p.settings, PIPELINE_SETTING_KEYS, "a pipeline setting", ctx, new Map());
+    for (const st of p.stages ?? []) {
+      for (const bound of st.last ? [st.first, st.last] : [st.first]) {
+        const pos = spanPos(ctx.file, bound.span);
+        if (graph.ops.has(bound.text)) continue;
+        if (/[*?]/.test(bound.text)) ctx.diagnostics.error("PAR3193", `a stage starts and ends at one op each; \`${bound.text}\` is a glob`, { pos, expected: "an op name" });
+        else ctx.diagnostics.error("PAR3165", `\`${bound.text}\` is not an op of model \`${graph.name}\``, { pos, expected: "an op name", hint: didYouMean(bound.text, opNames()) });
+      }
+      for (const setting of st.settings) {
+        if (setting.name === "devices") checkDevices(setting.value, mesh, ctx);
+        else readSettings([setting], STAGE_SETTING_KEYS, "a stage setting", ctx, new Map());
+      }
+    }
+  });
 }
 
 function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], mesh: Mesh | undefined, file: string, diagnostics: Diagnostics): void {
@@ -251,6 +286,10 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       checkDevices(setting.value, mesh, ctx);
       continue;
     }
+    if (setting.name === "recompute") {
+      readValue(setting, RULE_KEYS.recompute, ctx);
+      continue;
+    }
     // A key applies to the matched ops that have that dim (so `* : sample = 4` works
     // across ops with different dims); it is an error only when none of them has it.
     let size: number | undefined;
@@ -268,8 +307,8 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       const dims = [...allDims].sort();
       diagnostics.error("PAR3171", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
         pos,
-        expected: `devices or one of ${dims.join(", ") || "(no dims)"}`,
-        hint: didYouMean(setting.name, [...dims, "devices"]),
+        expected: `devices, recompute or one of ${dims.join(", ") || "(no dims)"}`,
+        hint: didYouMean(setting.name, [...dims, ...Object.keys(RULE_KEYS)]),
       });
       continue;
     }

@@ -30,7 +30,7 @@ const NAMED_VALUE_RULES = new Set(["attrList", "paramList", "expr", "param"]);
 const ITEM_LISTS: Record<string, string> = {
   body: "a statement (`input`, `repeat`, `for`, `return`, `name = ...`) or `}`",
   meshBody: "`device`, `link`, a group `LABEL x COUNT { ... }` or `}`",
-  strategyDecl: "a rule `PATTERN : key = value` or `}`",
+  strategyDecl: "a rule `PATTERN : key = value`, a setting `name = value`, `pipeline(...)` or `}`",
 };
 
 /**
@@ -201,6 +201,7 @@ function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, li
 }
 
 function numberHint(image: string): string | undefined {
+  if (image === "1f1b") return 'the 1F1B pipeline schedule is written as a string: `schedule = "1f1b"`';
   const unit = /^[\d_.]+([A-Za-z]+)$/.exec(image);
   if (unit && !/^[eE]$/.test(unit[1])) return `put a space between a number and its unit: \`${image.slice(0, image.length - unit[1].length)} ${unit[1]}\``;
   if (/__|_$|_\./.test(image)) return "underscores go only between digits: `1_000`";
@@ -271,6 +272,8 @@ function hintFor(p: SyntaxErrorPayload, tok: IToken, tokens: IToken[]): string |
     if (p.rule === "rule") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`";
     return "use `:` here";
   }
+  // `logits = sample = 4`: read as the setting `logits = sample`, then a stray `=`.
+  if (type === T.Equals && p.rule === "strategyDecl") return "a strategy rule is `PATTERN : key = value`, e.g. `logits : sample = 4`; a strategy-wide setting is `name = value`";
   const at = indexOfToken(tokens, tok);
   if (type === T.Colon && (NAMED_VALUE_RULES.has(p.rule) || (p.rule === "unary" && atCallArguments(p, tokens, at)))) return "named values use `=`, not `:`: `out = 4`";
   const next = tokens[at + 1]?.tokenType;

@@ -34,7 +34,7 @@ function topItem(item: A.TopItem): string {
     case "mesh":
       return `mesh ${item.name} ${body(item.body.map((m) => meshItem(m, INDENT)), "")}`;
     case "strategy":
-      return `strategy ${item.name} for ${item.model} on ${item.mesh} ${body(item.rules.map((r) => commented(r, INDENT + rule(r), INDENT)), "")}`;
+      return `strategy ${item.name} for ${item.model} on ${item.mesh} ${body(strategyItems(item), "")}`;
   }
 }
 
@@ -103,8 +103,30 @@ function namedArg(a: A.NamedArg): string {
 
 // ------------------------------------------------------------------ strategies
 
+/** Rules, strategy-wide settings and the pipeline, in source order. */
+function strategyItems(s: A.StrategyDecl): string[] {
+  const items: { offset: number; text: string }[] = [
+    ...s.rules.map((r) => ({ offset: r.span.offset, text: commented(r, INDENT + rule(r), INDENT) })),
+    ...s.settings.map((x) => ({ offset: x.span.offset, text: commented(x, INDENT + x.settings.map(setting).join(", "), INDENT) })),
+    ...s.pipelines.map((p) => ({ offset: p.span.offset, text: commented(p, INDENT + pipeline(p), INDENT) })),
+  ];
+  return items.sort((a, b) => a.offset - b.offset).map((x) => x.text);
+}
+
 function rule(r: A.StrategyRule): string {
   return `${r.patterns.map((p) => pattern(p.text)).join(", ")} : ${r.settings.map(setting).join(", ")}`;
+}
+
+function pipeline(p: A.PipelineDecl): string {
+  const head = `pipeline(${p.settings.map(namedArg).join(", ")})`;
+  if (p.stages === undefined) return head;
+  const inner = INDENT + INDENT;
+  return `${head} ${body(p.stages.map((st) => commented(st, inner + stage(st), inner)), INDENT)}`;
+}
+
+function stage(st: A.StageDecl): string {
+  const bounds = st.last ? `${pattern(st.first.text)} .. ${pattern(st.last.text)}` : pattern(st.first.text);
+  return st.settings.length > 0 ? `${bounds} : ${st.settings.map(setting).join(", ")}` : bounds;
 }
 
 /** Setting values take no bare binary operators (see the grammar's `settingValue`). */

@@ -16,6 +16,7 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5011: { title: "the plan file is not valid JSON" },
   PAR5012: { title: "a param's given values (init `values`) are missing from `weights`, unused, or of the wrong length" },
   PAR5013: { title: "the model's given weights exceed what a plan carries (64 MiB); compile with random init" },
+  PAR5014: { title: "an op's exported signature (iteration space, axis maps) is not what the op registry infers" },
   PAR5021: { title: "the model has no loss: a plan trains the model, so it cannot be compiled, run, verified or profiled" },
   PAR5022: { title: "the model has no loss: simulate and search price a training iteration as if its outputs fed one (warning)" },
   PAR5023: { title: "a plan op's tensors disagree with the shapes and types its op infers from its inputs" },

@@ -17,6 +17,7 @@ import { checkInstructions, checkOpSignatures, checkProgramsRun } from "./check-
 import { checkSchedule } from "./schedule.js";
 import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
 import { encodedLength } from "./weights.js";
+import { inferPlanOp, signatureMismatch } from "./signatures.js";
 import { planValidator } from "./schema.js";
 
 class Locator {
@@ -93,6 +94,12 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
     if (ops.has(o.name)) err("PAR5008", `/ops/${i}/name`, `op ${o.name} is declared twice`);
     ops.add(o.name);
     if (!getOp(o.op)) err("PAR5006", `/ops/${i}/op`, `op kind \`${o.op}\` is not in the op registry`);
+    else if (o.signature !== undefined) {
+      // An exported signature (src/plan/signatures.ts) must be the registry's own.
+      const r = inferPlanOp(plan, o, tensors);
+      const why = "error" in r ? `the op cannot be typed: ${r.error}` : signatureMismatch(o.signature, r.sig);
+      if (why !== undefined) err("PAR5014", `/ops/${i}/signature`, `the exported signature of op ${o.name} is not the registry's: ${why}`);
+    }
     for (const [field, ids] of [["inputs", o.inputs], ["outputs", o.outputs], ["params", o.params]] as const) {
       ids.forEach((id, j) => {
         if (!tensors.has(id)) err("PAR5009", `/ops/${i}/${field}/${j}`, `unknown tensor ${id}`);

@@ -31,7 +31,7 @@ import type { Mesh } from "../core/mesh.js";
 import type { Optimizer } from "../cost/memory.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
-import type { SimCosts } from "../sim/taskgraph.js";
+import type { SimCosts } from "../sim/costs.js";
 import type { Budget } from "./budget.js";
 import { Evaluator, INFEASIBLE_COST } from "./evaluate.js";
 import { makeRng } from "./rng.js";

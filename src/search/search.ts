@@ -16,7 +16,7 @@ import { baseline } from "../ir/baselines.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import { simulateIterationTime } from "../sim/simulate.js";
-import type { SimCosts } from "../sim/taskgraph.js";
+import type { SimCosts } from "../sim/costs.js";
 import { chainDp, chainOps } from "./dp.js";
 import { Evaluator } from "./evaluate.js";
 import { exhaustiveSearch, spaceSize, type ExhaustiveResult } from "./exhaustive.js";

@@ -8,6 +8,7 @@ import { encodeF32, planWeightsOf } from "../../src/plan/weights.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { readPlan, validatePlan, writePlan, planText } from "../../src/plan/io.js";
 import { planSchemaText } from "../../src/plan/schema.js";
+import { withSignatures } from "../../src/plan/signatures.js";
 import { CODEGEN_CODES } from "../../src/plan/codes.js";
 import { addOp, meshOf, mlp, SGD, tt } from "../runtime/graphs.js";
 import { Graph } from "../../src/ir/graph.js";
@@ -240,6 +241,20 @@ describe("plan validation", () => {
     simulate(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), sim);
     simulate(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), sim);
     expect(sim.diagnostics.items.map((d) => `${d.severity} ${d.code}`)).toEqual(["warning PAR5022"]);
+  });
+
+  it("PAR5014: an exported op signature (src/plan/signatures.ts) must be the registry's", () => {
+    const signed = (): Plan => JSON.parse(JSON.stringify(withSignatures(basePlan())));
+    expect(codes(signed())).toEqual([]);
+    const stale = signed();
+    stale.ops[0].signature!.space[0].size += 1;
+    expect(codes(stale)).toEqual(["PAR5014"]);
+    const badMap = signed();
+    badMap.ops[0].signature!.inputMaps[0][0] = { kind: "full" };
+    expect(codes(badMap)).toEqual(["PAR5014"]);
+    const malformed = signed() as unknown as { ops: { signature: { space: unknown } }[] };
+    malformed.ops[0].signature.space = "everything";
+    expect(codes(malformed)).toEqual(["PAR5001"]);
   });
 
   it("every codegen code has a test above", () => {

@@ -3,8 +3,9 @@
 // searches a strategy (the pipeline's `search` stage), prints the best iteration time, its speed-up over the
 // baselines, a per-op config table, bytes moved, peak memory per device and the strategy's
 // `.par` block; --out writes its JSON (atomically).
-// `par diff A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE]`: per op,
-// the config under each strategy and the difference in compute, communication and memory.
+// `par diff A.json B.json --model-file FILE.par [--model M] [--mesh NAME|FILE]`: the
+// strategy-wide differences (replicas, pipeline, ZeRO, recomputation, precision), then per
+// op the config under each strategy and the difference in compute, communication and memory.
 
 import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
@@ -15,6 +16,7 @@ import type { CheckedProgram } from "../../frontend/check.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
 import { formatDevices, strategyToPar } from "../../frontend/strategy-par.js";
+import { scaleChanges } from "../../ir/strategy-diff.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
 import { search, simulate } from "../../pipeline.js";
@@ -230,11 +232,21 @@ export const diffCommand: Command = {
         memoryDeltaBytes: B.mem.opBytes(op.name) - A.mem.opBytes(op.name),
       };
     });
+    // Replicas, pipeline, ZeRO, recomputation and precision: the strategy-wide differences.
+    const changes = scaleChanges(sa, sb);
     if (ctx.args.flags.json === true) {
-      ctx.io.out(JSON.stringify({ model: graph.name, mesh: mesh.name, a: { file: fa, iterationTimeMs: A.t.iterationTime * 1e3 }, b: { file: fb, iterationTimeMs: B.t.iterationTime * 1e3 }, ops: rows }, null, 2) + "\n");
+      ctx.io.out(JSON.stringify({ model: graph.name, mesh: mesh.name, a: { file: fa, iterationTimeMs: A.t.iterationTime * 1e3 }, b: { file: fb, iterationTimeMs: B.t.iterationTime * 1e3 }, strategy: changes, ops: rows }, null, 2) + "\n");
       return 0;
     }
     const lines = [`${graph.name} on ${mesh.name}: A ${fa} ${formatSeconds(A.t.iterationTime)}, B ${fb} ${formatSeconds(B.t.iterationTime)} (B/A ${(B.t.iterationTime / A.t.iterationTime).toFixed(3)})`];
+    if (changes.length > 0) {
+      const cw = Math.max(...changes.map((c) => c.what.length));
+      lines.push("strategy-wide (A → B):");
+      for (const c of changes) {
+        lines.push(`  ${c.what.padEnd(cw)}  ${c.a} → ${c.b}`);
+        for (const d of c.detail ?? []) lines.push(`  ${"".padEnd(cw)}    ${d}`);
+      }
+    }
     lines.push("Δ = B − A; compute and communication summed over the op's tasks, memory over devices");
     const w = Math.max(2, ...rows.map((r) => r.op.length));
     for (const r of rows) {

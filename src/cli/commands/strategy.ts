@@ -164,10 +164,12 @@ function runImport(ctx: CommandContext, positionals: string[]): number {
     graph = pickGraph(program, modelFile, model);
   }
   const strategy = strategyFromJsonText(graph, text, jsonFile, diagnostics);
-  if (strategy) validateStrategy(graph, meshOrUsage(checked, str(ctx.args, "mesh") ?? strategy.mesh, "the strategy's mesh"), strategy, diagnostics);
+  const mesh = strategy && meshOrUsage(checked, str(ctx.args, "mesh") ?? strategy.mesh, "the strategy's mesh");
+  if (strategy && mesh) validateStrategy(graph, mesh, strategy, diagnostics);
   ctx.report(diagnostics.items);
   if (!strategy || diagnostics.hasErrors()) return 1;
-  ctx.io.out(strategyToPar(graph, strategy));
+  // With the mesh, the printer can leave default stage devices out and use `stages = p`.
+  ctx.io.out(strategyToPar(graph, strategy, mesh));
   return 0;
 }
 
@@ -189,7 +191,7 @@ function runBaseline(ctx: CommandContext, positionals: string[]): number {
   const mesh = meshOrUsage(checked, meshName, "mesh");
   const strategy = baseline(kind as BaselineKind, graph, mesh);
   ctx.report(diagnostics.items);
-  if (ctx.args.flags.par === true) ctx.io.out(strategyToPar(graph, strategy));
+  if (ctx.args.flags.par === true) ctx.io.out(strategyToPar(graph, strategy, mesh));
   else emitJson(ctx, graph, strategy);
   return 0;
 }
