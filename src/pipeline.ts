@@ -145,6 +145,8 @@ export interface SearchStageOptions {
   optimizer?: Optimizer;
   /** Called every hundred iterations (for a live progress line). */
   onProgress?: (p: SearchProgress) => void;
+  /** Measured-cost tables (`par profile`, on either engine) pricing the tasks instead of the roofline. */
+  measured?: readonly MeasuredCosts[];
 }
 
 /**
@@ -158,6 +160,7 @@ export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: 
       seed: options.seed ?? 1,
       ...(options.optimizer ? { optimizer: options.optimizer } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.measured?.length ? { costs: new CostModel(graph, mesh, { optimizer: options.optimizer ?? "sgd", measured: [...options.measured] }) } : {}),
     }),
   );
   ctx.diagnostics.addAll(result.diagnostics);

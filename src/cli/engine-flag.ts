@@ -34,9 +34,9 @@ export const TORCH_FLAGS: FlagSpec[] = [DEVICE_FLAG, NPROC_FLAG, DATA_FLAG];
 
 export type TorchDeviceName = "cpu" | "cuda";
 
-export interface EngineArgs {
+export interface EngineArgs<Request extends string = EngineRequest> {
   /** What was asked for ("both" only where the command allows it). */
-  request: EngineRequest | "both";
+  request: Request;
   /** Why `request` differs from --engine, when a flag decided for auto. */
   decidedBy?: string;
   /** The engine was left to par (auto): commands then say which and why. */
@@ -56,7 +56,9 @@ function torchOnly(args: ParsedArgs): string[] {
  * Reads and checks the engine flags; `fallback` is the engine without --engine. Usage errors
  * (exit 2) for unknown values and for flags the chosen engine does not have.
  */
-export function engineArgs(args: ParsedArgs, backend: BackendRequest, options: { fallback: EngineRequest; both?: boolean }): EngineArgs {
+export function engineArgs(args: ParsedArgs, backend: BackendRequest, options: { fallback: EngineRequest }): EngineArgs;
+export function engineArgs(args: ParsedArgs, backend: BackendRequest, options: { fallback: EngineRequest; both: true }): EngineArgs<EngineRequest | "both">;
+export function engineArgs(args: ParsedArgs, backend: BackendRequest, options: { fallback: EngineRequest; both?: boolean }): EngineArgs<EngineRequest | "both"> {
   const allowed: string[] = [...ENGINE_REQUESTS, ...(options.both ? ["both"] : [])];
   const given = str(args, "engine");
   const wanted = given ?? options.fallback;
@@ -65,8 +67,8 @@ export function engineArgs(args: ParsedArgs, backend: BackendRequest, options: {
   if (device !== undefined && device !== "cpu" && device !== "cuda") throw new UsageError(`unknown device ${device}`, "--device cpu (Gloo) or --device cuda (NCCL)");
   const nproc = args.flags.nproc;
   if (nproc !== undefined && (typeof nproc !== "number" || nproc < 1)) throw new UsageError("--nproc needs a positive integer");
-  const out: EngineArgs = {
-    request: wanted as EngineArgs["request"],
+  const out: EngineArgs<EngineRequest | "both"> = {
+    request: wanted as EngineRequest | "both",
     automatic: wanted === "auto",
     backend,
     ...(device !== undefined ? { device } : {}),
@@ -90,7 +92,7 @@ export function engineArgs(args: ParsedArgs, backend: BackendRequest, options: {
 }
 
 /** The engine for `e` (the pipeline's selectEngine): PAR8001 with the install hint when torch is asked for and missing. */
-export function chooseEngine(e: EngineArgs & { request: EngineRequest }, cwd: string): EngineSelection {
+export function chooseEngine(e: EngineArgs, cwd: string): EngineSelection {
   const sel = selectEngine(e.request, {
     backend: e.backend,
     ...(e.device ? { device: e.device } : {}),
@@ -109,14 +111,14 @@ export function engineLine(sel: EngineSelection): string {
  * --nproc devices, or with one device per visible GPU for the torch engine on cuda. Undefined
  * when --mesh (or nothing) decides; --mesh with --nproc is checked against the plan.
  */
-export function meshForRanks(args: ParsedArgs, e: EngineArgs, sel?: EngineSelection): Mesh | undefined {
+export function meshForRanks(args: ParsedArgs, e: EngineArgs<string>, sel?: EngineSelection): Mesh | undefined {
   if (args.flags.mesh !== undefined) return undefined;
   if (e.nproc !== undefined) return localMeshOf(e.nproc);
   return sel?.cudaDevices ? localMeshOf(sel.cudaDevices) : undefined;
 }
 
 /** --nproc against the plan's devices: a plan runs one device per thread or rank (PAR8005 as a usage error). */
-export function checkRanks(plan: Plan, e: EngineArgs): void {
+export function checkRanks(plan: Plan, e: EngineArgs<string>): void {
   if (e.nproc === undefined || e.nproc === plan.programs.length) return;
   throw new UsageError(`--nproc ${e.nproc} disagrees with the plan's ${plan.programs.length} devices (PAR8005)`, `omit --nproc (a plan runs one device per thread or rank), or compile the model for ${e.nproc} devices (--nproc ${e.nproc} with the model file)`);
 }

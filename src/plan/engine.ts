@@ -38,7 +38,11 @@ export interface EngineRunResult {
   backendDetail: string;
   /** Per step, the devices' partial losses summed in device order. */
   losses: number[];
-  /** Per step, from the first device's start to the last device's end. */
+  /**
+   * Per step: tfjs, from the first device's start to the last device's end (the devices start
+   * every step together); torch, the step's period on the slowest device, end to end (ranks
+   * run ahead of each other between steps).
+   */
   stepTimesMs: number[];
   /** Starting the devices (threads or processes, backend, weights). */
   startupMs: number;

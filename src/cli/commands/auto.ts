@@ -84,8 +84,7 @@ export const autoCommand: Command = {
     const budget = budgetFlag(ctx.args);
     const backend = backendFlag(ctx.args);
     const engineFlags = engineArgs(ctx.args, backend, { fallback: "auto" });
-    if (engineFlags.request === "both") throw new UsageError("--engine both applies to par verify");
-    const chosen = chooseEngine({ ...engineFlags, request: engineFlags.request }, ctx.io.cwd);
+    const chosen = chooseEngine(engineFlags, ctx.io.cwd);
     const ranksMesh = meshForRanks(ctx.args, engineFlags, chosen);
     const steps = positiveInt(ctx.args, "steps", 5);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;

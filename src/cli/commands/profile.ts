@@ -64,9 +64,8 @@ export const profileCommand: Command = {
     if (str(ctx.args, "strategy") === undefined && ctx.args.flags.search !== true) ctx.args.flags.strategy = "dp";
     const backendRequest = backendFlag(ctx.args);
     const engineFlags = engineArgs(ctx.args, backendRequest, { fallback: "tfjs" });
-    if (engineFlags.request === "both") throw new UsageError("--engine both applies to par verify");
     if (engineFlags.request !== "tfjs" && ctx.args.flags.load !== undefined) throw new UsageError("--load is the tfjs runtime's profile under background load; the torch engine measures in a run, where the other ranks are the load", "drop --load, or use --engine tfjs");
-    const chosen = chooseEngine({ ...engineFlags, request: engineFlags.request }, ctx.io.cwd);
+    const chosen = chooseEngine(engineFlags, ctx.io.cwd);
     const torch = chosen.engine.name === "torch";
     const c = compileModel(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
     if (!c || !c.mesh) return 1;

@@ -106,8 +106,7 @@ export const runCommand: Command = {
     const asJson = ctx.args.flags.json === true;
     const tracePath = str(ctx.args, "trace");
     const engineFlags = engineArgs(ctx.args, backend, { fallback: "tfjs" });
-    if (engineFlags.request === "both") throw new UsageError("--engine both applies to par verify");
-    const chosen = chooseEngine({ ...engineFlags, request: engineFlags.request }, ctx.io.cwd);
+    const chosen = chooseEngine(engineFlags, ctx.io.cwd);
     const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
     if (!c) return 1;
     const { plan } = c;

@@ -102,7 +102,7 @@ export function acrossEnginesError(model: string, strategy: string, across: Cros
 }
 
 /** `--engine both`: each engine against the single-device reference, then torch's run of the plan against tfjs's. */
-async function verifyBoth(ctx: CommandContext, flags: EngineArgs, steps: number, tolerance: number): Promise<number> {
+async function verifyBoth(ctx: CommandContext, flags: EngineArgs<string>, steps: number, tolerance: number): Promise<number> {
   const asJson = ctx.args.flags.json === true;
   const torch = chooseEngine({ ...flags, request: "torch" }, ctx.io.cwd);
   const tfjs = selectEngine("tfjs", { backend: flags.backend });
