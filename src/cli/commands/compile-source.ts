@@ -90,12 +90,18 @@ export interface Compiled {
   pipeline: CliPipeline;
 }
 
+export interface CompileModelOptions {
+  strategy?: Strategy;
+  /** The mesh to compile for instead of --mesh's (the engine flags' local mesh: --nproc). */
+  mesh?: Mesh;
+}
+
 /**
  * Loads a model FILE (.par, .onnx or model.json, per the shared model-loading flags) and
  * compiles it per the flags; an imported model's weights are kept. Undefined after
  * reporting errors.
  */
-export function compileModel(ctx: CommandContext, file: string, options: { strategy?: Strategy } = {}): Compiled | undefined {
+export function compileModel(ctx: CommandContext, file: string, options: CompileModelOptions = {}): Compiled | undefined {
   const pipeline = new CliPipeline(ctx);
   const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
   const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd");
@@ -111,7 +117,7 @@ export function compileModel(ctx: CommandContext, file: string, options: { strat
   // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
   const decls: Decls = loaded.program ?? NO_DECLS;
   const diagnostics = new Diagnostics();
-  const mesh = pickMesh(str(ctx.args, "mesh"), decls, ctx, diagnostics);
+  const mesh = options.mesh ?? pickMesh(str(ctx.args, "mesh"), decls, ctx, diagnostics);
   ctx.report(diagnostics.items);
   if (!mesh || diagnostics.hasErrors()) return undefined;
   const strategy = options.strategy ?? pickStrategy(ctx, pipeline, graph, mesh, decls, file, seed);
@@ -153,7 +159,7 @@ export function isModelJson(full: string): boolean {
  * (.par, .onnx, a TensorFlow.js model.json, or a file whose content says which) is
  * compiled per the flags.
  */
-export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | undefined {
+export function loadPlanOrPar(ctx: CommandContext, file: string, options: Pick<CompileModelOptions, "mesh"> = {}): Compiled | undefined {
   const full = resolve(ctx.io.cwd, file);
   if (/\.json$/i.test(file) && !isModelJson(full)) {
     for (const f of COMPILE_ONLY_FLAGS) {
@@ -167,5 +173,5 @@ export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | und
   if (existsSync(full) && modelFormatOf(full) === undefined) {
     throw new UsageError(`${file} is neither a model (.par, .onnx, model.json) nor a plan .json`);
   }
-  return compileModel(ctx, file);
+  return compileModel(ctx, file, options);
 }

@@ -23,6 +23,7 @@ import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { outputFlag, writeOutput } from "../output-path.js";
 import { runProgress } from "../step-progress.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
+import { checkRanks, chooseEngine, ENGINE_FLAG, engineArgs, engineLine, meshForRanks, TORCH_FLAGS } from "../engine-flag.js";
 
 export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
 export const TIMEOUT_FLAG: FlagSpec = { name: "timeout", kind: "int", value: "S", doc: `seconds any wait may take: a device's start (backend and weights), a message, an all-reduce, a step (default ${DEFAULT_TIMEOUT_MS / 1000})` };
@@ -94,14 +95,16 @@ export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: Time
 
 export const runCommand: Command = {
   name: "run",
-  summary: "train a plan (or a model file) on this machine, one worker thread per device",
-  usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--backend B] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
-  flags: [STEPS_FLAG, BACKEND_FLAG, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
+  summary: "train a plan (or a model file) on this machine, one worker thread (tfjs) or torch process per device",
+  usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--engine tfjs|torch|auto] [--backend B | --device cpu|cuda] [--nproc N] [--data DIR] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
+  flags: [STEPS_FLAG, { ...ENGINE_FLAG, doc: `${ENGINE_FLAG.doc} (default tfjs)` }, BACKEND_FLAG, ...TORCH_FLAGS, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
   details: [
     "examples:",
     "  par run models/mlp.par --set hidden=64 --strategy dp --steps 20",
     "  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp.plan.json",
     "  par run mlp.plan.json --backend wasm --trace run.json --json",
+    "  par run models/mlp.par --set hidden=64 --engine torch --nproc 2 --steps 20",
+    "  par run mlp.plan.json --engine torch --device cuda   # not run: needs CUDA GPUs",
   ].join("\n"),
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
@@ -110,12 +113,17 @@ export const runCommand: Command = {
     const timeoutMs = positiveInt(ctx.args, "timeout", DEFAULT_TIMEOUT_MS / 1000) * 1000;
     const asJson = ctx.args.flags.json === true;
     const trace = outputFlag(ctx, "trace");
-    const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
+    const engineFlags = engineArgs(ctx.args, backend, { fallback: "tfjs" });
+    const chosen = chooseEngine(engineFlags, ctx.io.cwd);
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
     if (!c) return 1;
     const { plan } = c;
+    checkRanks(plan, engineFlags);
+    if (!asJson && engineFlags.automatic) ctx.io.out(engineLine(chosen));
     if (!asJson) ctx.io.out(`plan: model ${plan.model}, strategy ${plan.strategy} on ${plan.mesh} (${plan.programs.length} devices)\n`);
     const stepProgress = runProgress(ctx.progress, "run", plan.programs.length, steps);
     const r = await execute(plan, c.pipeline.ctx, {
+      engine: chosen.engine,
       steps,
       backend,
       timeoutMs,
@@ -137,6 +145,7 @@ export const runCommand: Command = {
       writeOutput(trace, JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
     }
     const summary = {
+      engine: chosen.engine.name,
       backend: r.backend,
       backendDetail: r.backendDetail,
       model: plan.model,

@@ -12,6 +12,7 @@ import { Diagnostics } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
 import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
+import { loadMeasuredCosts } from "../../cost/compute.js";
 import type { CheckedProgram } from "../../frontend/check.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
@@ -73,7 +74,7 @@ const speedup = (base: number, best: number): string => `${(base / best).toFixed
 export const searchCommand: Command = {
   name: "search",
   summary: "search the SOAP space for a fast strategy (MCMC on the simulator, memory-aware)",
-  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget N|DURATION] [--seed N] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
+  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget N|DURATION] [--seed N] [--costs FILE] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
   flags: [
     ...MODEL_LOADING_FLAGS,
     MESH_FLAG,
@@ -82,6 +83,7 @@ export const searchCommand: Command = {
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
     { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
+    { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`, tfjs or --engine torch) pricing tasks instead of the roofline" },
     JSON_FLAG,
   ],
   details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
@@ -102,12 +104,13 @@ export const searchCommand: Command = {
       return 1;
     }
     const { graph } = loaded;
-    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, ...searchProgress(ctx.progress, budget) });
+    const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p), p));
+    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, measured, ...searchProgress(ctx.progress, budget) });
     ctx.progress.end();
     pipeline.report();
     const best = result.best;
     // The searched strategy is valid by construction; an invalid one is a bug in par (exit 3).
-    const simulated = pipeline.stage((p) => simulate(graph, mesh, best.strategy, p, { optimizer }));
+    const simulated = pipeline.stage((p) => simulate(graph, mesh, best.strategy, p, { optimizer, measured }));
     if (!simulated) return 3;
     const t = simulated.timeline;
     if (out !== undefined) writeOutput(out, strategyJsonText(graph, best.strategy));
