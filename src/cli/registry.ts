@@ -3,6 +3,7 @@ import type { Command } from "./command.js";
 import { autoCommand } from "./commands/auto.js";
 import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
+import { exportCommand } from "./commands/export.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { forwardCommand } from "./commands/forward.js";
 import { graphCommand } from "./commands/graph.js";
@@ -33,4 +34,5 @@ export const COMMANDS: Command[] = [
   runCommand,
   verifyCommand,
   profileCommand,
+  exportCommand,
 ];

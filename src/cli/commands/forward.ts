@@ -8,10 +8,11 @@
 // tolerance. The arrays' shapes bind the model's symbolic dims (src/frontend/forward-inputs.ts);
 // the pass is the pipeline's `forward` stage.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Diagnostics, ParError } from "../../core/diagnostics.js";
-import { writeFileAtomic } from "../../core/files.js";
+import { Diagnostics, parError, ParError } from "../../core/diagnostics.js";
+import { assertWritable, writeFileAtomic } from "../../core/files.js";
+import { readBoundedBytes } from "../../core/read-text.js";
 import type { GivenArray } from "../../frontend/forward-inputs.js";
 import { decodeNpy, encodeNpy, type NpyArray } from "../../frontend/npy.js";
 import { forward, type ForwardOutput } from "../../pipeline.js";
@@ -32,16 +33,37 @@ function parseInputFlag(item: string): { name?: string; file: string } {
   return { file: item };
 }
 
+/** The largest .npy array par forward reads (an input or --expect): 2 GiB. */
+export const MAX_NPY_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** A .npy file, read bounded (PAR4001 unreadable, PAR4004 too large) and decoded (PAR6040-). */
 function readArray(ctx: CommandContext, file: string): NpyArray {
-  const full = resolve(ctx.io.cwd, file);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(full));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`);
+  return decodeNpy(readBoundedBytes(resolve(ctx.io.cwd, file), file, MAX_NPY_BYTES), file);
+}
+
+/** Where --out writes: one FILE.npy, or a DIR (made when its parent folder exists). Checked before the run. */
+type ForwardOut = { kind: "file"; shown: string; full: string } | { kind: "dir"; shown: string; full: string };
+
+function forwardOut(ctx: CommandContext, shown: string): ForwardOut {
+  const full = resolve(ctx.io.cwd, shown);
+  if (ctx.args.positionals.some((p) => resolve(ctx.io.cwd, p) === full)) throw parError("PAR4002", `cannot write \`${shown}\`: it is an input of this command`, { hint: "write the output to another file" });
+  if (/\.npy$/i.test(shown)) {
+    assertWritable(full, shown);
+    return { kind: "file", shown, full };
   }
-  return decodeNpy(bytes, file);
+  const st = statOrUndefined(full);
+  if (st && !st.isDirectory()) throw parError("PAR4002", `cannot write into \`${shown}\`: it is a file, not a folder`, { hint: "a FILE.npy gets the first output, a DIR every output" });
+  // The folder itself may be new, but not a tree of them (a typo would make one silently).
+  if (!st) assertWritable(full, shown);
+  return { kind: "dir", shown, full };
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A file name for output `name` in a directory (one per output, distinct). */
@@ -100,7 +122,8 @@ export const forwardCommand: Command = {
     const tolerance = tolText === undefined ? DEFAULT_FORWARD_TOLERANCE : Number(tolText);
     if (!(tolerance >= 0) || !Number.isFinite(tolerance)) throw new UsageError(`--tolerance needs a non-negative number, got "${tolText}"`);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
-    const out = str(ctx.args, "out");
+    const outText = str(ctx.args, "out");
+    const out = outText === undefined ? undefined : forwardOut(ctx, outText);
     const expectFile = str(ctx.args, "expect");
     const asJson = ctx.args.flags.json === true;
 
@@ -143,19 +166,16 @@ export const forwardCommand: Command = {
     }
 
     const written = new Map<string, string>();
-    if (out !== undefined) {
-      const full = resolve(ctx.io.cwd, out);
-      if (/\.npy$/i.test(out)) {
-        if (existsSync(full) && statSync(full).isDirectory()) throw new UsageError(`--out ${out} is a directory`, "a FILE.npy gets the first output, a DIR every output");
-        writeFileAtomic(full, encodeNpy(toNpy(first)));
-        written.set(first.name, out);
-      } else {
-        const taken = new Set<string>();
-        for (const o of outputs) {
-          const name = outputFileName(o.name, taken);
-          writeFileAtomic(join(full, name), encodeNpy(toNpy(o)));
-          written.set(o.name, join(out, name));
-        }
+    if (out?.kind === "file") {
+      writeFileAtomic(out.full, encodeNpy(toNpy(first)), out.shown);
+      written.set(first.name, out.shown);
+    } else if (out) {
+      if (!statOrUndefined(out.full)) mkdirSync(out.full);
+      const taken = new Set<string>();
+      for (const o of outputs) {
+        const name = outputFileName(o.name, taken);
+        writeFileAtomic(join(out.full, name), encodeNpy(toNpy(o)), join(out.shown, name));
+        written.set(o.name, join(out.shown, name));
       }
     }
     const ok = comparison?.ok ?? true;

@@ -90,9 +90,10 @@ export interface NodeContext {
   weightData(v: Val, what: string): Weight;
   /**
    * Hands constant `v` (`what`, for messages) to parameter `param` of par op `op`, re-laid
-   * out by `layout` when given; nothing when the input `v` is absent.
+   * out by `layout` when given (`countAfter`: how many values it returns for n, when not n);
+   * nothing when the input `v` is absent. PAR6007 when that count is not the param's.
    */
-  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array): void;
+  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array, countAfter?: (n: number) => number): void;
   /**
    * When `v` is an initializer (or a view of one) that several nodes read: the par tensor
    * holding it, shared by every reader, and how `v` permutes its axes. Undefined otherwise:
@@ -194,10 +195,17 @@ class NodeScope implements NodeContext {
     return weightOf(v, what);
   }
 
-  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array): void {
+  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array, countAfter?: (n: number) => number): void {
     if (!v) return;
     const w = weightOf(v, what);
-    this.s.b.setWeight(op, param, layout ? w.map(layout) : w, false);
+    // A corrupt initializer can hold another number of values than the param the node makes.
+    const shape = this.s.b.graph.op(op).sig.params.find((p) => p.name === param)?.shape;
+    const want = shape?.reduce((a, x) => a * x, 1);
+    const has = w.length !== undefined && layout && countAfter ? countAfter(w.length) : w.length;
+    if (has !== undefined && want !== undefined && has !== want) {
+      throw new Unmappable("PAR6007", `its ${param} holds ${has} values, but the par op's ${param} is [${shape!.join(", ")}] (${want} values)`, "the model file may be corrupt: export it again");
+    }
+    this.s.b.setWeight(op, param, layout ? w.map(layout, has) : w, false);
     const init = initializerView(v)?.tensor.name;
     if (init !== undefined) {
       if (!this.s.copies.has(init)) this.s.copies.set(init, new Set());

@@ -90,6 +90,23 @@ describe("par forward on an imported model", () => {
     expect(Array.from(load("outs/z.npy").data as Float32Array)).toEqual([-0.5, 2.5, -2.5, 4.5, 5.5, -5.5, 7.5, -7.5]);
   });
 
+  it("--out is checked before the run: no tree of folders, no file as a DIR, not the model itself (PAR4002)", async () => {
+    const cases: [string, RegExp][] = [
+      ["no/such/dir/y.npy", /folder `no\/such\/dir` does not exist/],
+      ["no/such/outs", /folder `no\/such` does not exist/],
+      ["x.npy/outs", /`x\.npy` is a file, not a folder/],
+      ["two.onnx", /it is an input of this command/],
+    ];
+    save("a-file", f32([1], [0]));
+    cases.push(["a-file", /it is a file, not a folder/]);
+    for (const [out, message] of cases) {
+      const r = await par("forward", "two.onnx", "--input", "x4.npy", "--out", out);
+      expect(r.code, out).toBe(1);
+      expect(errorCodes(r.err), out).toEqual(["PAR4002"]);
+      expect(r.err, out).toMatch(message);
+    }
+  });
+
   it("arrays that do not fit the model are coded errors naming the input", async () => {
     const cases: [string[], string, RegExp][] = [
       [["--input", "nope=x.npy"], "PAR6042", /no input `nope`/],
@@ -132,8 +149,8 @@ describe("par forward on a .par model (seeded initial weights)", () => {
 
   it("outputs what the loss trains, the same for the same seed and different for another", async () => {
     const missing = await par("forward", model, ...flags, "--input", "x=nowhere.npy");
-    expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/cannot read nowhere\.npy: no such file/);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/PAR4001.*nowhere\.npy/);
     save("xm.npy", f32([2, 784], Array.from({ length: 2 * 784 }, (_, i) => Math.sin(i))));
     const a = await par("forward", model, ...flags, "--input", "x=xm.npy", "--out", "a.npy", "--json");
     expect(a.err).toBe("");

@@ -102,7 +102,7 @@ const gemm: OnnxOpHandler = (plain) => {
   cx.setWeight(op, "weight", bv, "Gemm B", transB ? (w) => transpose2d(w, r0, r1) : undefined);
   if (biasOk) {
     // A scalar C broadcasts over the row: the bias holds it m times.
-    cx.setWeight(op, "bias", cv, "Gemm C", volumeOf(cDims) === 1 ? (c) => new Float32Array(m).fill(c[0]) : undefined);
+    cx.setWeight(op, "bias", cv, "Gemm C", volumeOf(cDims) === 1 ? (c) => new Float32Array(m).fill(c[0]) : undefined, () => m);
     return cx.out(ids);
   }
   if (!cv) return cx.out(ids);

@@ -49,8 +49,8 @@ const lstm: OnnxOpHandler = (plain) => {
   const bv = ins[3];
   if (bv) {
     // B = [Wb (4h), Rb (4h)]: half the values each for bias_ih and bias_hh.
-    cx.setWeight(op, "bias_ih", bv, "LSTM B", (b) => reorderGates(b.subarray(0, 4 * hidden)));
-    cx.setWeight(op, "bias_hh", bv, "LSTM B", (b) => reorderGates(b.subarray(4 * hidden)));
+    cx.setWeight(op, "bias_ih", bv, "LSTM B", (b) => reorderGates(b.subarray(0, 4 * hidden)), (n) => n / 2);
+    cx.setWeight(op, "bias_hh", bv, "LSTM B", (b) => reorderGates(b.subarray(4 * hidden)), (n) => n / 2);
   }
   const y = ids[0];
   const seq = cx.shape(y)[1];
