@@ -108,9 +108,9 @@ export const forwardCommand: Command = {
   ],
   details: [
     "examples:",
-    "  par forward resnet18.onnx --input image.npy --out logits.npy",
-    "  par forward bert.onnx --input input_ids=ids.npy --input attention_mask=mask.npy --out outs/",
-    "  par forward model.onnx --input x.npy --expect torch_out.npy --tolerance 1e-4 --json",
+    "  par forward docs/examples/mlp.onnx --input docs/examples/mlp.x.npy --out logits.npy",
+    "  par forward docs/examples/mlp.onnx --input x=docs/examples/mlp.x.npy --out outs",
+    "  par forward docs/examples/mlp.onnx --input docs/examples/mlp.x.npy --expect docs/examples/mlp.logits.npy --tolerance 1e-4 --json",
   ].join("\n"),
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one MODEL file, got ${ctx.args.positionals.length}`, "par forward MODEL --input FILE.npy");
