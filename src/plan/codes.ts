@@ -16,4 +16,8 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5012: { title: "a param's given values (init `values`) are missing from `weights`, unused, or of the wrong length" },
   PAR5013: { title: "the model's given weights exceed what a plan carries (64 MiB); compile with random init" },
   PAR5014: { title: "an op's exported signature (iteration space, axis maps) is not what the op registry infers" },
+  PAR5015: { title: "a buffer's slice does not lie inside its region" },
+  PAR5016: { title: "operands disagree on what they hold (an update's weight, gradient and state; a reduce-scatter's or all-gather's slice), or a slice buffer where whole regions are needed" },
+  PAR5017: { title: "an instruction reads a buffer after its release, before anything writes it" },
+  PAR5018: { title: "the strategy cannot be lowered with micro-batches or replicas: an op's result that sums over the samples is read by another op" },
 };
