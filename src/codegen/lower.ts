@@ -7,7 +7,7 @@
 // construction and its buffers (builder.ts, with the argument for deadlock freedom), the
 // forward pass (forward.ts), the backward pass (backward.ts) and the weight-gradient
 // all-reduces and updates (weights.ts). Large-scale strategies (replicas, pipelines, ZeRO,
-// recomputation, precision; docs/strategies.md) add: micro-batches and replicas as more
+// recomputation; docs/strategies.md) add: micro-batches and replicas as more
 // tasks (src/layout/units.ts), the schedule's order of units (steps.ts), ZeRO's sliced
 // updates and gathers (zero.ts), and the release of dead buffers (release.ts); their plans
 // are format version 2, all others exactly the version-1 plans they always were.
@@ -88,7 +88,8 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
   }));
 
   // ---- the step: forward, backward (reverse order), weight sync at the end --------------
-  const scaled = usesScaleFeatures(strategy);
+  // Precision alone changes nothing in the plan (plans compute in f32; docs/plan.md).
+  const scaled = usesScaleFeatures({ ...strategy, precision: undefined });
   const b = new Builder(deviceIndices, new Map(tensors.map((t) => [t.id, t.dtype])), strategy.pipeline !== undefined);
   const lowered = order.map((o) => prepareOp(graph, strategy, o));
   const releasable = new Map<number, Set<string>>();
@@ -127,7 +128,6 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     ops,
     params: params.map((p): PlanParam => ({ tensor: p.id, init: given?.[p.id] ? { kind: "values", ref: p.id } : p.spec.init })),
     losses: lowered.filter((l) => l.isLoss).flatMap((l) => l.node.outputs),
-    ...(strategy.precision && strategy.precision !== "f32" ? { precision: strategy.precision } : {}),
     programs,
   };
   if (given && Object.keys(given).length) plan.weights = given;

@@ -199,7 +199,8 @@ function checkOperands(ins: Instruction, device: number, specs: Map<string, Plan
     if (!p) return;
     for (const [field, id] of [["grad", ins.grad], ["m", ins.m], ["v", ins.v]] as const) {
       const b = id === undefined ? undefined : spec(id);
-      if (b && (b.tensor !== p.tensor || !(holds(b, p.region, p.slice) || holds(b, p.region, undefined)))) {
+      // Whole-region operands are PAR5026's (check-ops.ts); this is about slices.
+      if (b && (p.slice || b.slice) && (b.tensor !== p.tensor || !(holds(b, p.region, p.slice) || holds(b, p.region, undefined)))) {
         err("PAR5016", `${ptr}/${field}`, `update of ${ins.param}: ${field} ${id} holds neither the weight's elements nor its whole region`);
       }
     }

@@ -13,19 +13,17 @@ import type { PlanWeights } from "./weights.js";
 
 export const PLAN_FORMAT = "par-plan";
 /**
- * The newest plan format version. Version 2 adds what large-scale strategies need (the
- * compute `precision`, buffers holding a flat `slice` of a region, `reducescatter`,
- * `allgather` and `release`); a v1 reader would misread such a plan (compute in f32,
- * ignore slices), so lowering writes version 2 exactly when a plan uses one of them and
- * version 1 otherwise (every plan of a strategy without large-scale fields stays
- * byte-identical). Readers accept PLAN_VERSIONS.
+ * The newest plan format version. Version 2 adds what large-scale strategies need (buffers
+ * holding a flat `slice` of a region, `reducescatter`, `allgather` and `release`); a v1
+ * reader would misread such a plan (ignore slices), so lowering writes version 2 for a
+ * strategy with replicas, a pipeline, ZeRO or recomputation and version 1 otherwise (every
+ * plan of a strategy without them stays byte-identical). Readers accept PLAN_VERSIONS.
+ * A strategy's `precision` does not enter the plan: plans compute in f32 (docs/plan.md,
+ * "Precision"); only the cost and memory models price bf16/f16.
  */
 export const PLAN_VERSION = 2;
 export const PLAN_VERSIONS: readonly PlanVersion[] = [1, 2];
 export type PlanVersion = 1 | 2;
-
-/** The compute precision of a v2 plan: kernels see and produce values rounded to it (docs/runtime.md, "Precision"). */
-export type PlanPrecision = "f32" | "bf16" | "f16";
 
 export type PlanDType = "f32" | "i32";
 
@@ -204,7 +202,5 @@ export interface Plan {
   weights?: PlanWeights;
   /** Tensor ids of the loss ops' outputs (their per-device partials sum to the loss). */
   losses: string[];
-  /** v2: the compute precision (absent: f32). Buffers, sums, gradients and optimizer state stay f32. */
-  precision?: PlanPrecision;
   programs: DeviceProgram[];
 }

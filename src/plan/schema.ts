@@ -2,7 +2,7 @@
 // as data so that the compiled validators and the published copies docs/plan.schema.json
 // (v1) and docs/plan.v2.schema.json cannot drift apart (a test compares them byte for byte
 // with `planSchemaText(version)`). Version 2 is version 1 plus the large-scale additions
-// (precision, buffer slices, reducescatter, allgather, release); the v1 schema is exactly
+// (buffer slices, reducescatter, allgather, release); the v1 schema is exactly
 // what it was before they existed. docs/runtime.md documents every field and instruction.
 
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
@@ -70,7 +70,6 @@ function planSchema(version: PlanVersion) {
       additionalProperties: ref("weight"),
     },
     losses: { type: "array", items: str },
-    ...(v2 ? { precision: { enum: ["f32", "bf16", "f16"], description: "Compute precision: kernels see and produce values rounded to it; buffers stay f32." } } : {}),
     programs: { type: "array", items: ref("program") },
   },
   $defs: {

@@ -7,6 +7,7 @@ import type { Graph, OpNode } from "../../ir/graph.js";
 import { replicaCount, replicaDevice } from "../../ir/strategy-replicas.js";
 import { microbatchCount, opStages, sampleDims } from "../../ir/strategy-stages.js";
 import { taskCount, type Strategy } from "../../ir/strategy.js";
+import { isLossOp } from "../../layout/flow.js";
 import { outputHasSamples } from "./forward.js";
 
 /** Checks the strategy against the graph and mesh; throws with every problem listed. */
@@ -44,7 +45,7 @@ export function checkStrategy(graph: Graph, strategy: Strategy, devices: Set<num
     }
   }
   if (problems.length) throw new Error(`lower: invalid strategy ${strategy.name}: ${problems.join("; ")}`);
-  if (R * microbatchCount(strategy) > 1) checkMicrobatchable(graph);
+  if (R * microbatchCount(strategy) > 1) checkMicrobatchable(graph, R);
 }
 
 /**
@@ -55,7 +56,7 @@ export function checkStrategy(graph: Graph, strategy: Strategy, devices: Set<num
  * the model computes, so it is refused (PAR5018). A loss sums over the samples too, but
  * nothing reads it: its per-unit shares add up to the whole batch's loss.
  */
-function checkMicrobatchable(graph: Graph): void {
+function checkMicrobatchable(graph: Graph, replicas: number): void {
   const bad: string[] = [];
   const perMicrobatch = (op: OpNode) => sampleDims(op).length > 0;
   for (const o of graph.topoOrder()) {
@@ -65,6 +66,8 @@ function checkMicrobatchable(graph: Graph): void {
         if (readers.length > 0 && !outputHasSamples(o, oi)) bad.push(`${o.name} sums ${t} over the samples and ${readers[0].op} reads it`);
       });
     } else {
+      // Run once per replica, a loss without samples would be counted once per replica.
+      if (isLossOp(o) && replicas > 1) bad.push(`the loss ${o.name} has no sample dim`);
       for (const t of o.inputs) {
         const p = graph.tensor(t).producer;
         if (p && perMicrobatch(graph.op(p.op))) bad.push(`${o.name} has no sample dim but reads ${t}, computed per micro-batch by ${p.op}`);
