@@ -20,7 +20,7 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5015: { title: "a buffer's slice does not lie inside its region" },
   PAR5016: { title: "operands disagree on what they hold (an update's weight, gradient and state; a reduce-scatter's or all-gather's slice), or a slice buffer where whole regions are needed" },
   PAR5017: { title: "an instruction reads a buffer after its release, before anything writes it" },
-  PAR5018: { title: "the strategy cannot be lowered with micro-batches or replicas: an op's result that sums over the samples is read by another op" },
+  PAR5018: { title: "the strategy cannot be lowered with micro-batches or replicas: an op's result that sums over the samples is read by another op, an op without samples reads a per-micro-batch value, or a loss without samples would count once per replica" },
   PAR5021: { title: "the model has no loss: a plan trains the model, so it cannot be compiled, run, verified or profiled" },
   PAR5022: { title: "the model has no loss: simulate and search price a training iteration as if its outputs fed one (warning)" },
   PAR5023: { title: "a plan op's tensors disagree with the shapes and types its op infers from its inputs" },
