@@ -1,0 +1,310 @@
+// The report page's script: it draws the sections from the JSON the page embeds
+// (#report-data, a ReportData) as inline SVG and tables, and shows an op's configuration
+// (or a task's) in a tooltip on hover. Plain ES2017, no library, no network: the layout
+// was computed in Node (src/report/graph-view.ts). Every drawn element a test or a reader
+// may look for carries data attributes: .op[data-op], .device-row[data-device],
+// .memory-row[data-device]. Written without template literals, so that it can live in a
+// TypeScript string.
+
+export const PAGE_SCRIPT = String.raw`
+"use strict";
+(function () {
+  var R = JSON.parse(document.getElementById("report-data").textContent);
+  var SVG = "http://www.w3.org/2000/svg";
+  var tip = document.getElementById("tooltip");
+
+  function el(name, attrs, parent) {
+    var e = document.createElementNS(SVG, name);
+    for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, String(attrs[k]));
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function h(name, attrs, text, parent) {
+    var e = document.createElement(name);
+    for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, String(attrs[k]));
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function sec(s) {
+    if (s >= 1) return s.toFixed(3) + " s";
+    if (s >= 1e-3) return (s * 1e3).toFixed(3) + " ms";
+    return (s * 1e6).toFixed(1) + " \u00b5s";
+  }
+  function bytes(b) {
+    if (b >= 1073741824) return (b / 1073741824).toFixed(2) + " GiB";
+    if (b >= 1048576) return (b / 1048576).toFixed(2) + " MiB";
+    if (b >= 1024) return (b / 1024).toFixed(1) + " KiB";
+    return b + " B";
+  }
+  function colour(i) {
+    return "hsl(" + ((i * 137.508) % 360).toFixed(1) + ", 62%, " + (i % 2 ? 72 : 80) + "%)";
+  }
+  function missing(id, text) {
+    h("p", { "class": "missing" }, text, document.getElementById(id));
+  }
+  function table(parent, head, rows) {
+    var t = h("table", {}, null, parent);
+    var tr = h("tr", {}, null, h("thead", {}, null, t));
+    head.forEach(function (x) { h("th", {}, x, tr); });
+    var body = h("tbody", {}, null, t);
+    rows.forEach(function (r) {
+      var row = h("tr", {}, null, body);
+      r.forEach(function (x) { h("td", {}, x, row); });
+    });
+    return t;
+  }
+
+  // ---- tooltip ------------------------------------------------------------------------
+  function showTip(ev, lines) {
+    tip.textContent = "";
+    lines.forEach(function (l, i) { h(i === 0 ? "strong" : "div", {}, l, tip); });
+    tip.hidden = false;
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    var w = tip.offsetWidth, hh = tip.offsetHeight;
+    if (x + w > window.innerWidth) x = Math.max(0, ev.clientX - w - 14);
+    if (y + hh > window.innerHeight) y = Math.max(0, ev.clientY - hh - 14);
+    tip.style.left = x + "px";
+    tip.style.top = y + "px";
+  }
+  function hideTip() { tip.hidden = true; }
+  function opLines(o) {
+    var lines = [o.name, "op " + o.kind + ", output " + o.shape, "config: " + o.config];
+    if (o.dims) lines.push("degrees: " + o.dims.map(function (d) { return d.name + " (" + d.cls + ", size " + d.size + ") = " + d.degree; }).join("; "));
+    if (o.tasks !== undefined) lines.push(o.tasks + " task" + (o.tasks === 1 ? "" : "s") + (o.devices !== undefined ? " on devices " + o.devices : ""));
+    if (o.computeSeconds !== undefined) lines.push("predicted compute " + sec(o.computeSeconds) + ", communication " + sec(o.commSeconds));
+    return lines;
+  }
+
+  // ---- header -------------------------------------------------------------------------
+  (function header() {
+    var p = document.getElementById("summary");
+    var parts = [R.source.kind === "plan" ? "plan " + R.source.file : "model file " + R.source.file, "model " + R.model];
+    if (R.strategy !== undefined) parts.push("strategy " + R.strategy + (R.searched ? " (searched)" : ""));
+    if (R.mesh) parts.push("mesh " + R.mesh.name + ": " + R.mesh.devices + " devices, " + R.mesh.summary);
+    parts.push("optimizer " + R.optimizer);
+    if (R.iterationTime !== undefined) parts.push("predicted iteration " + sec(R.iterationTime));
+    p.textContent = parts.join(" \u00b7 ");
+    var notes = document.getElementById("notes");
+    R.notes.forEach(function (n) { h("li", {}, n, notes); });
+  })();
+
+  // ---- graph --------------------------------------------------------------------------
+  (function graph() {
+    var G = R.graph;
+    var legend = document.getElementById("graph-legend");
+    G.configs.forEach(function (c, i) {
+      var item = h("span", { "class": "legend-item", "data-config": c.config }, null, legend);
+      h("span", { "class": "swatch", style: "background:" + colour(i) }, null, item);
+      h("span", {}, c.config + " (" + c.ops + " op" + (c.ops === 1 ? "" : "s") + ")", item);
+    });
+    var svg = el("svg", { id: "graph-svg", width: G.width, height: G.height, viewBox: "0 0 " + G.width + " " + G.height, role: "img" }, document.getElementById("graph-view"));
+    var defs = el("defs", {}, svg);
+    var marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto" }, defs);
+    el("path", { d: "M0,0L10,5L0,10z", "class": "arrow" }, marker);
+    var edges = el("g", { "class": "edges" }, svg);
+    G.edges.forEach(function (e) {
+      if (!e.points.length) return;
+      var d = e.points.map(function (p, i) { return (i ? "L" : "M") + p.x + "," + p.y; }).join("");
+      el("path", { d: d, "class": "edge", "data-from": e.from, "data-to": e.to, "marker-end": "url(#arrow)" }, edges);
+    });
+    var nodes = el("g", { "class": "ops" }, svg);
+    G.ops.forEach(function (o, i) {
+      var g = el("g", { "class": "op", "data-op": o.name, "data-index": i, "data-config": o.config, transform: "translate(" + (o.x - o.width / 2) + "," + (o.y - o.height / 2) + ")" }, nodes);
+      el("rect", { width: o.width, height: o.height, rx: 4, fill: colour(o.colour) }, g);
+      var name = el("text", { x: 6, y: 14, "class": "op-name" }, g);
+      name.textContent = o.name;
+      var kind = el("text", { x: 6, y: 28, "class": "op-kind" }, g);
+      kind.textContent = o.kind;
+    });
+    nodes.addEventListener("mousemove", function (ev) {
+      var g = ev.target.closest ? ev.target.closest(".op") : null;
+      if (!g) return hideTip();
+      showTip(ev, opLines(G.ops[Number(g.getAttribute("data-index"))]));
+    });
+    nodes.addEventListener("mouseleave", hideTip);
+    var zoom = document.getElementById("graph-zoom");
+    zoom.addEventListener("change", function () {
+      var f = Number(zoom.value);
+      svg.setAttribute("width", String(Math.round(G.width * f)));
+      svg.setAttribute("height", String(Math.round(G.height * f)));
+    });
+  })();
+
+  // ---- timeline -----------------------------------------------------------------------
+  (function timeline() {
+    var T = R.timeline;
+    if (T.missing) missing("timeline-view", T.missing);
+    var P = T.predicted, M = T.measured;
+    if (!P && !M) return;
+    var devices = [];
+    if (P) P.devices.forEach(function (d) { devices.push(d.device); });
+    else M.devices.forEach(function (d) { devices.push(d.device); });
+    var mByDevice = {};
+    if (M) M.devices.forEach(function (d) { mByDevice[d.device] = d; });
+    var maxUs = Math.max(P ? P.iterationTime * 1e6 : 0, M ? M.stepTime * 1e6 : 0) || 1;
+    var LABEL = 96, W = 960, LANE = 14, LINK = 9, GAP = 8;
+    var rowH = (P ? LANE + LINK + 2 : 0) + (M ? LANE + 2 : 0);
+    var height = 24 + devices.length * (rowH + GAP);
+    var svg = el("svg", { id: "timeline-svg", width: LABEL + W + 10, height: height, viewBox: "0 0 " + (LABEL + W + 10) + " " + height }, document.getElementById("timeline-view"));
+    var x = function (t) { return LABEL + (t / maxUs) * W; };
+    var axis = el("g", { "class": "axis" }, svg);
+    for (var k = 0; k <= 5; k++) {
+      var t = (maxUs * k) / 5;
+      el("line", { x1: x(t), x2: x(t), y1: 16, y2: height, "class": "tick" }, axis);
+      var lab = el("text", { x: x(t), y: 12, "text-anchor": k === 0 ? "start" : k === 5 ? "end" : "middle" }, axis);
+      lab.textContent = sec(t / 1e6);
+    }
+    var rows = el("g", { "class": "rows" }, svg);
+    var info = [];
+    function rect(parent, row, y, hgt, cls, list, item) {
+      var w = Math.max(0.5, (row[1] / maxUs) * W);
+      var r = el("rect", { x: x(row[0]), y: y, width: w, height: hgt, "class": cls, "data-t": info.length }, parent);
+      info.push(item);
+      return r;
+    }
+    devices.forEach(function (dev, i) {
+      var y0 = 24 + i * (rowH + GAP);
+      var g = el("g", { "class": "device-row", "data-device": dev }, rows);
+      var name = el("text", { x: 0, y: y0 + 11, "class": "row-label" }, g);
+      name.textContent = "device " + dev;
+      var y = y0;
+      if (P) {
+        var d = P.devices[i];
+        var lane = el("g", { "class": "lane", "data-lane": "predicted" }, g);
+        el("rect", { x: LABEL, y: y, width: (P.iterationTime * 1e6 / maxUs) * W, height: LANE + LINK + 1, "class": "idle" }, lane);
+        d.tasks.forEach(function (tk) {
+          var kind = T.kinds[tk[2]];
+          var comm = kind === "xfer" || kind === "allreduce";
+          rect(lane, tk, tk[4] === 0 ? y : y + LANE + 1, tk[4] === 0 ? LANE : LINK, "task " + (comm ? "comm" : "compute") + " kind-" + kind, null, {
+            op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: kind, start: tk[0], dur: tk[1], where: "predicted, " + (tk[4] === 0 ? "device queue" : "link"),
+          });
+        });
+        y += LANE + LINK + 2;
+      }
+      if (M) {
+        var md = mByDevice[dev];
+        var mlane = el("g", { "class": "lane", "data-lane": "measured" }, g);
+        if (md) {
+          el("rect", { x: LABEL, y: y, width: (md.span * 1e6 / maxUs) * W, height: LANE, "class": "idle measured" }, mlane);
+          md.tasks.forEach(function (tk) {
+            rect(mlane, tk, y, LANE, "task measured " + (tk[4] === 1 ? "comm" : "compute"), null, {
+              op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: M.kinds[tk[2]], start: tk[0], dur: tk[1], where: "measured, step " + M.step,
+            });
+          });
+        } else {
+          var none = el("text", { x: LABEL + 4, y: y + 11, "class": "row-note" }, mlane);
+          none.textContent = "not in the measured trace";
+        }
+      }
+    });
+    rows.addEventListener("mousemove", function (ev) {
+      var n = ev.target.getAttribute ? ev.target.getAttribute("data-t") : null;
+      if (n === null) return hideTip();
+      var it = info[Number(n)];
+      showTip(ev, [it.kind + (it.op ? " of " + it.op : ""), it.where, "from " + sec(it.start / 1e6) + " for " + sec(it.dur / 1e6)]);
+    });
+    rows.addEventListener("mouseleave", hideTip);
+    var head = ["device"];
+    if (P) head.push("predicted compute", "predicted communication", "predicted idle");
+    if (M) head.push("measured compute", "measured communication", "measured idle");
+    table(document.getElementById("timeline-table"), head, devices.map(function (dev, i) {
+      var r = [String(dev)];
+      if (P) { var d = P.devices[i]; r.push(sec(d.compute), sec(d.comm), sec(d.idle)); }
+      if (M) { var m = mByDevice[dev]; if (m) r.push(sec(m.compute), sec(m.comm), sec(m.idle)); else r.push("\u2014", "\u2014", "\u2014"); }
+      return r;
+    }));
+    if (M) {
+      var p = document.getElementById("timeline-measured");
+      p.textContent = "Measured: step " + M.step + " of " + M.file + " (" + M.source + "), " + sec(M.stepTime) + " from the first device's start to the last device's end" + (P ? "; predicted iteration " + sec(P.iterationTime) + " (ratio " + (M.stepTime / P.iterationTime).toFixed(2) + ")." : ".");
+    }
+  })();
+
+  // ---- memory -------------------------------------------------------------------------
+  (function memory() {
+    var Mm = R.memory;
+    if (Mm.missing) return missing("memory-view", Mm.missing);
+    var legend = document.getElementById("memory-legend");
+    Mm.parts.forEach(function (p, i) {
+      var item = h("span", { "class": "legend-item" }, null, legend);
+      h("span", { "class": "swatch mem-" + i }, null, item);
+      h("span", {}, p, item);
+    });
+    var max = 1;
+    Mm.devices.forEach(function (d) { max = Math.max(max, d.capacity, d.total); });
+    var LABEL = 96, W = 720, H = 16, GAP = 6;
+    var height = Mm.devices.length * (H + GAP) + 4;
+    var svg = el("svg", { id: "memory-svg", width: LABEL + W + 260, height: height }, document.getElementById("memory-view"));
+    Mm.devices.forEach(function (d, i) {
+      var y = i * (H + GAP) + 2;
+      var over = d.total > d.capacity;
+      var g = el("g", { "class": "memory-row" + (over ? " over" : ""), "data-device": d.device, "data-total": d.total, "data-capacity": d.capacity }, svg);
+      var lab = el("text", { x: 0, y: y + 12, "class": "row-label" }, g);
+      lab.textContent = "device " + d.device;
+      el("rect", { x: LABEL, y: y, width: (d.capacity / max) * W, height: H, "class": "capacity" }, g);
+      var x = LABEL;
+      d.parts.forEach(function (b, k) {
+        if (b <= 0) return;
+        var w = (b / max) * W;
+        var r = el("rect", { x: x, y: y + 2, width: Math.max(0.5, w), height: H - 4, "class": "part mem-" + k }, g);
+        var title = el("title", {}, r);
+        title.textContent = Mm.parts[k] + ": " + bytes(b);
+        x += w;
+      });
+      el("line", { x1: LABEL + (d.capacity / max) * W, x2: LABEL + (d.capacity / max) * W, y1: y - 1, y2: y + H + 1, "class": "capacity-mark" }, g);
+      var t = el("text", { x: LABEL + W + 8, y: y + 12, "class": over ? "over-text" : "" }, g);
+      t.textContent = bytes(d.total) + " of " + bytes(d.capacity) + (over ? " \u2014 over capacity" : "");
+    });
+    table(document.getElementById("memory-table"), ["device"].concat(Mm.parts, ["total", "capacity"]), Mm.devices.map(function (d) {
+      return [String(d.device)].concat(d.parts.map(bytes), [bytes(d.total), bytes(d.capacity)]);
+    }));
+  })();
+
+  // ---- communication ------------------------------------------------------------------
+  (function comm() {
+    var C = R.comm;
+    if (C.missing) return missing("comm-view", C.missing);
+    var box = document.getElementById("comm-view");
+    var classes = Object.keys(C.bytesByLinkClass).sort();
+    h("p", {}, classes.length ? "Bytes moved per link class: " + classes.map(function (c) { return c + " " + bytes(C.bytesByLinkClass[c]); }).join(", ") + "." : "No bytes move between devices.", box);
+    if (!C.edges.length) return;
+    var t = table(box, ["kind", "from", "to", "bytes", "link time", "transfers", "devices"], C.edges.map(function (e) {
+      return [e.kind === "allreduce" ? "all-reduce (weights)" : e.kind, e.from, e.to, bytes(e.bytes), sec(e.seconds), String(e.transfers), e.devices.join(", ")];
+    }));
+    t.setAttribute("id", "comm-table");
+  })();
+
+  // ---- comparison with data parallelism -----------------------------------------------
+  (function comparison() {
+    var C = R.comparison;
+    if (C.missing) return missing("comparison-view", C.missing);
+    var box = document.getElementById("comparison-view");
+    if (C.note) h("p", { "class": "note" }, C.note, box);
+    var X = C.result;
+    if (!X) return;
+    var ul = h("ul", { id: "why" }, null, box);
+    X.why.forEach(function (w) { h("li", {}, w, ul); });
+    table(box, ["", "data parallelism", R.strategy || "this strategy"], [
+      ["iteration", sec(X.dpIterationTime), sec(X.iterationTime)],
+      ["compute (summed over devices)", sec(X.dp.computeTime), sec(X.self.computeTime)],
+      ["busiest device", sec(X.dp.busiest), sec(X.self.busiest)],
+      ["link time", sec(X.dp.commTime), sec(X.self.commTime)],
+      ["bytes moved", bytes(Object.keys(X.dp.bytes).reduce(function (a, k) { return a + X.dp.bytes[k]; }, 0)), bytes(Object.keys(X.self.bytes).reduce(function (a, k) { return a + X.self.bytes[k]; }, 0))],
+    ]);
+    if (X.changes.length) {
+      h("h3", {}, "Strategy-wide differences", box);
+      table(box, ["what", "data parallelism", "this strategy"], X.changes.map(function (c) { return [c.what, c.a, c.b + (c.detail ? " (" + c.detail.join("; ") + ")" : "")]; }));
+    }
+    function ops(title, list) {
+      if (!list.length) return;
+      h("h3", {}, title, box);
+      table(box, ["op", "data parallelism", "this strategy", "saved", "\u0394 compute", "\u0394 communication", "\u0394 memory"], list.map(function (r) {
+        return [r.op, r.dp, r.config, sec(Math.abs(r.saved)) + (r.saved < 0 ? " lost" : ""), (r.computeDelta < 0 ? "\u2212" : "+") + sec(Math.abs(r.computeDelta)), (r.commDelta < 0 ? "\u2212" : "+") + sec(Math.abs(r.commDelta)), (r.memoryDelta < 0 ? "\u2212" : "+") + bytes(Math.abs(r.memoryDelta))];
+      }));
+    }
+    ops("Ops that gain the most", X.gains);
+    ops("Ops that lose the most", X.losses);
+  })();
+  document.body.setAttribute("data-ready", "true");
+})();
+`;
