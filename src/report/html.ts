@@ -90,6 +90,7 @@ export function reportHtml(data: ReportData): string {
 <h2>Timeline per device</h2>
 <p class="key">Predicted by the simulator: the upper lane is the device's queue (blue compute, orange communication the device does itself), the lower lane the link transfers it sends or receives; grey is idle. A measured lane (green compute, red communication) follows when a trace is given.</p>
 <p id="timeline-measured" class="note"></p>
+<p class="key"><label>Time scale <select id="timeline-scale"><option value="shared">shared by both lanes</option><option value="fitted">each lane fitted to its own iteration</option></select></label></p>
 <div id="timeline-view" class="scroll"></div>
 <div id="timeline-table"></div>
 </section>

@@ -142,69 +142,87 @@ export const PAGE_SCRIPT = String.raw`
     else M.devices.forEach(function (d) { devices.push(d.device); });
     var mByDevice = {};
     if (M) M.devices.forEach(function (d) { mByDevice[d.device] = d; });
-    var maxUs = Math.max(P ? P.iterationTime * 1e6 : 0, M ? M.stepTime * 1e6 : 0) || 1;
+    var pUs = P ? P.iterationTime * 1e6 : 0, mUs = M ? M.stepTime * 1e6 : 0;
+    // One time scale for both lanes, unless one is more than 5x the other (a CPU run of a
+    // model priced for GPUs): then each lane spans the full width (the select switches).
+    var scaleSel = document.getElementById("timeline-scale");
+    var ratio = P && M && pUs > 0 && mUs > 0 ? mUs / pUs : 1;
+    scaleSel.value = ratio > 5 || ratio < 0.2 ? "fitted" : "shared";
+    if (!(P && M)) scaleSel.parentNode.hidden = true;
     var LABEL = 96, W = 960, LANE = 14, LINK = 9, GAP = 8;
     var rowH = (P ? LANE + LINK + 2 : 0) + (M ? LANE + 2 : 0);
     var height = 24 + devices.length * (rowH + GAP);
-    var svg = el("svg", { id: "timeline-svg", width: LABEL + W + 10, height: height, viewBox: "0 0 " + (LABEL + W + 10) + " " + height }, document.getElementById("timeline-view"));
-    var x = function (t) { return LABEL + (t / maxUs) * W; };
-    var axis = el("g", { "class": "axis" }, svg);
-    for (var k = 0; k <= 5; k++) {
-      var t = (maxUs * k) / 5;
-      el("line", { x1: x(t), x2: x(t), y1: 16, y2: height, "class": "tick" }, axis);
-      var lab = el("text", { x: x(t), y: 12, "text-anchor": k === 0 ? "start" : k === 5 ? "end" : "middle" }, axis);
-      lab.textContent = sec(t / 1e6);
+    var view = document.getElementById("timeline-view");
+    var svg = null;
+    function draw() {
+      if (svg) view.removeChild(svg);
+      svg = el("svg", { id: "timeline-svg", width: LABEL + W + 10, height: height, viewBox: "0 0 " + (LABEL + W + 10) + " " + height, "data-scale": scaleSel.value }, view);
+      drawInto(svg, scaleSel.value === "fitted");
     }
-    var rows = el("g", { "class": "rows" }, svg);
+    scaleSel.addEventListener("change", draw);
     var info = [];
-    function rect(parent, row, y, hgt, cls, list, item) {
-      var w = Math.max(0.5, (row[1] / maxUs) * W);
-      var r = el("rect", { x: x(row[0]), y: y, width: w, height: hgt, "class": cls, "data-t": info.length }, parent);
-      info.push(item);
-      return r;
-    }
-    devices.forEach(function (dev, i) {
-      var y0 = 24 + i * (rowH + GAP);
-      var g = el("g", { "class": "device-row", "data-device": dev }, rows);
-      var name = el("text", { x: 0, y: y0 + 11, "class": "row-label" }, g);
-      name.textContent = "device " + dev;
-      var y = y0;
-      if (P) {
-        var d = P.devices[i];
-        var lane = el("g", { "class": "lane", "data-lane": "predicted" }, g);
-        el("rect", { x: LABEL, y: y, width: (P.iterationTime * 1e6 / maxUs) * W, height: LANE + LINK + 1, "class": "idle" }, lane);
-        d.tasks.forEach(function (tk) {
-          var kind = T.kinds[tk[2]];
-          var comm = kind === "xfer" || kind === "allreduce";
-          rect(lane, tk, tk[4] === 0 ? y : y + LANE + 1, tk[4] === 0 ? LANE : LINK, "task " + (comm ? "comm" : "compute") + " kind-" + kind, null, {
-            op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: kind, start: tk[0], dur: tk[1], where: "predicted, " + (tk[4] === 0 ? "device queue" : "link"),
-          });
-        });
-        y += LANE + LINK + 2;
+    function drawInto(svg, fitted) {
+      info = [];
+      var shared = Math.max(pUs, mUs) || 1;
+      var spanP = fitted ? pUs || 1 : shared, spanM = fitted ? mUs || 1 : shared;
+      var axis = el("g", { "class": "axis" }, svg);
+      for (var k = 0; k <= 5; k++) {
+        var t = (shared * k) / 5;
+        el("line", { x1: LABEL + (k / 5) * W, x2: LABEL + (k / 5) * W, y1: 16, y2: height, "class": "tick" }, axis);
+        var lab = el("text", { x: LABEL + (k / 5) * W, y: 12, "text-anchor": k === 0 ? "start" : k === 5 ? "end" : "middle" }, axis);
+        lab.textContent = fitted ? (k * 20) + " %" : sec(t / 1e6);
       }
-      if (M) {
-        var md = mByDevice[dev];
-        var mlane = el("g", { "class": "lane", "data-lane": "measured" }, g);
-        if (md) {
-          el("rect", { x: LABEL, y: y, width: (md.span * 1e6 / maxUs) * W, height: LANE, "class": "idle measured" }, mlane);
-          md.tasks.forEach(function (tk) {
-            rect(mlane, tk, y, LANE, "task measured " + (tk[4] === 1 ? "comm" : "compute"), null, {
-              op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: M.kinds[tk[2]], start: tk[0], dur: tk[1], where: "measured, step " + M.step,
+      var rows = el("g", { "class": "rows" }, svg);
+      function rect(parent, row, y, hgt, cls, span, item) {
+        var w = Math.max(0.5, (row[1] / span) * W);
+        var r = el("rect", { x: LABEL + (row[0] / span) * W, y: y, width: w, height: hgt, "class": cls, "data-t": info.length }, parent);
+        info.push(item);
+        return r;
+      }
+      devices.forEach(function (dev, i) {
+        var y0 = 24 + i * (rowH + GAP);
+        var g = el("g", { "class": "device-row", "data-device": dev }, rows);
+        var name = el("text", { x: 0, y: y0 + 11, "class": "row-label" }, g);
+        name.textContent = "device " + dev;
+        var y = y0;
+        if (P) {
+          var d = P.devices[i];
+          var lane = el("g", { "class": "lane", "data-lane": "predicted" }, g);
+          el("rect", { x: LABEL, y: y, width: (pUs / spanP) * W, height: LANE + LINK + 1, "class": "idle" }, lane);
+          d.tasks.forEach(function (tk) {
+            var kind = T.kinds[tk[2]];
+            var comm = kind === "xfer" || kind === "allreduce";
+            rect(lane, tk, tk[4] === 0 ? y : y + LANE + 1, tk[4] === 0 ? LANE : LINK, "task " + (comm ? "comm" : "compute") + " kind-" + kind, spanP, {
+              op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: kind, start: tk[0], dur: tk[1], where: "predicted, " + (tk[4] === 0 ? "device queue" : "link"),
             });
           });
-        } else {
-          var none = el("text", { x: LABEL + 4, y: y + 11, "class": "row-note" }, mlane);
-          none.textContent = "not in the measured trace";
+          y += LANE + LINK + 2;
         }
-      }
-    });
-    rows.addEventListener("mousemove", function (ev) {
-      var n = ev.target.getAttribute ? ev.target.getAttribute("data-t") : null;
-      if (n === null) return hideTip();
-      var it = info[Number(n)];
-      showTip(ev, [it.kind + (it.op ? " of " + it.op : ""), it.where, "from " + sec(it.start / 1e6) + " for " + sec(it.dur / 1e6)]);
-    });
-    rows.addEventListener("mouseleave", hideTip);
+        if (M) {
+          var md = mByDevice[dev];
+          var mlane = el("g", { "class": "lane", "data-lane": "measured" }, g);
+          if (md) {
+            el("rect", { x: LABEL, y: y, width: (md.span * 1e6 / spanM) * W, height: LANE, "class": "idle measured" }, mlane);
+            md.tasks.forEach(function (tk) {
+              rect(mlane, tk, y, LANE, "task measured " + (tk[4] === 1 ? "comm" : "compute"), spanM, {
+                op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: M.kinds[tk[2]], start: tk[0], dur: tk[1], where: "measured, step " + M.step,
+              });
+            });
+          } else {
+            var none = el("text", { x: LABEL + 4, y: y + 11, "class": "row-note" }, mlane);
+            none.textContent = "not in the measured trace";
+          }
+        }
+      });
+      rows.addEventListener("mousemove", function (ev) {
+        var n = ev.target.getAttribute ? ev.target.getAttribute("data-t") : null;
+        if (n === null) return hideTip();
+        var it = info[Number(n)];
+        showTip(ev, [it.kind + (it.op ? " of " + it.op : ""), it.where, "from " + sec(it.start / 1e6) + " for " + sec(it.dur / 1e6)]);
+      });
+      rows.addEventListener("mouseleave", hideTip);
+    }
+    draw();
     var head = ["device"];
     if (P) head.push("predicted compute", "predicted communication", "predicted idle");
     if (M) head.push("measured compute", "measured communication", "measured idle");
@@ -230,8 +248,12 @@ export const PAGE_SCRIPT = String.raw`
       h("span", { "class": "swatch mem-" + i }, null, item);
       h("span", {}, p, item);
     });
-    var max = 1;
-    Mm.devices.forEach(function (d) { max = Math.max(max, d.capacity, d.total); });
+    var maxTotal = 1, maxCap = 1;
+    Mm.devices.forEach(function (d) { maxTotal = Math.max(maxTotal, d.total); maxCap = Math.max(maxCap, d.capacity); });
+    // Far below capacity the bars would be invisible: scale to the largest total and say so.
+    var offScale = maxTotal < 0.25 * maxCap;
+    var max = offScale ? maxTotal * 1.15 : Math.max(maxCap, maxTotal);
+    if (offScale) h("p", { "class": "note", id: "memory-scale" }, "Every device uses less than a quarter of its capacity: the bars are scaled to the largest total, and the capacity lies beyond the right edge.", document.getElementById("memory-view"));
     var LABEL = 96, W = 720, H = 16, GAP = 6;
     var height = Mm.devices.length * (H + GAP) + 4;
     var svg = el("svg", { id: "memory-svg", width: LABEL + W + 260, height: height }, document.getElementById("memory-view"));
@@ -241,7 +263,7 @@ export const PAGE_SCRIPT = String.raw`
       var g = el("g", { "class": "memory-row" + (over ? " over" : ""), "data-device": d.device, "data-total": d.total, "data-capacity": d.capacity }, svg);
       var lab = el("text", { x: 0, y: y + 12, "class": "row-label" }, g);
       lab.textContent = "device " + d.device;
-      el("rect", { x: LABEL, y: y, width: (d.capacity / max) * W, height: H, "class": "capacity" }, g);
+      el("rect", { x: LABEL, y: y, width: Math.min(1, d.capacity / max) * W, height: H, "class": "capacity" }, g);
       var x = LABEL;
       d.parts.forEach(function (b, k) {
         if (b <= 0) return;
@@ -251,7 +273,7 @@ export const PAGE_SCRIPT = String.raw`
         title.textContent = Mm.parts[k] + ": " + bytes(b);
         x += w;
       });
-      el("line", { x1: LABEL + (d.capacity / max) * W, x2: LABEL + (d.capacity / max) * W, y1: y - 1, y2: y + H + 1, "class": "capacity-mark" }, g);
+      if (d.capacity <= max) el("line", { x1: LABEL + (d.capacity / max) * W, x2: LABEL + (d.capacity / max) * W, y1: y - 1, y2: y + H + 1, "class": "capacity-mark" }, g);
       var t = el("text", { x: LABEL + W + 8, y: y + 12, "class": over ? "over-text" : "" }, g);
       t.textContent = bytes(d.total) + " of " + bytes(d.capacity) + (over ? " \u2014 over capacity" : "");
     });

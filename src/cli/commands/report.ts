@@ -152,7 +152,7 @@ export const reportCommand: Command = {
   details: [
     "examples:",
     "  par report models/mlp.par --out mlp.html",
-    "  par report models/nmt.par --mesh p100x16 --search --budget 500 --out nmt.html",
+    "  par report models/mlp.par --mesh p100x16 --search --budget 300 --out mlp-searched.html",
     "  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp.plan.json && par report mlp.plan.json --out plan.html",
     "The page is described in docs/report.md.",
   ].join("\n"),
