@@ -160,9 +160,7 @@ export const PAGE_SCRIPT = String.raw`
       drawInto(svg, scaleSel.value === "fitted");
     }
     scaleSel.addEventListener("change", draw);
-    var info = [];
     function drawInto(svg, fitted) {
-      info = [];
       var shared = Math.max(pUs, mUs) || 1;
       var spanP = fitted ? pUs || 1 : shared, spanM = fitted ? mUs || 1 : shared;
       var axis = el("g", { "class": "axis" }, svg);
@@ -173,52 +171,71 @@ export const PAGE_SCRIPT = String.raw`
         lab.textContent = fitted ? (k * 20) + " %" : sec(t / 1e6);
       }
       var rows = el("g", { "class": "rows" }, svg);
-      function rect(parent, row, y, hgt, cls, span, item) {
-        var w = Math.max(0.5, (row[1] / span) * W);
-        var r = el("rect", { x: LABEL + (row[0] / span) * W, y: y, width: w, height: hgt, "class": cls, "data-t": info.length }, parent);
-        info.push(item);
-        return r;
+      // Drawn as one markup string, and tasks closer than a pixel merged into one rect: a
+      // large model on many devices has tens of thousands of tasks per iteration.
+      function lane(list, take, span, y, hgt, clsOf, key) {
+        var out = "", cur = null;
+        function flush() {
+          if (!cur) return;
+          out += '<rect x="' + cur.x0.toFixed(2) + '" y="' + y + '" width="' + (cur.x1 - cur.x0).toFixed(2) + '" height="' + hgt + '" class="task ' + cur.cls + '" data-k="' + key + '" data-i="' + cur.i + '" data-j="' + cur.j + '" data-n="' + cur.n + '"/>';
+        }
+        for (var i = 0; i < list.length; i++) {
+          var tk = list[i];
+          if (!take(tk)) continue;
+          var x0 = LABEL + (tk[0] / span) * W, x1 = x0 + Math.max(0.5, (tk[1] / span) * W), cls = clsOf(tk);
+          if (cur && x0 <= cur.x1 + 0.5 && (cls === cur.cls || x1 - x0 < 1)) {
+            cur.x1 = Math.max(cur.x1, x1);
+            cur.j = i;
+            cur.n++;
+            continue;
+          }
+          flush();
+          cur = { x0: x0, x1: x1, cls: cls, i: i, j: i, n: 1 };
+        }
+        flush();
+        return out;
       }
+      function predictedClass(tk) {
+        var kind = T.kinds[tk[2]];
+        return (kind === "xfer" || kind === "allreduce" ? "comm" : "compute") + " kind-" + kind;
+      }
+      function measuredClass(tk) { return "measured " + (tk[4] === 1 ? "comm" : "compute"); }
+      var markup = "";
       devices.forEach(function (dev, i) {
-        var y0 = 24 + i * (rowH + GAP);
-        var g = el("g", { "class": "device-row", "data-device": dev }, rows);
-        var name = el("text", { x: 0, y: y0 + 11, "class": "row-label" }, g);
-        name.textContent = "device " + dev;
-        var y = y0;
+        var y = 24 + i * (rowH + GAP);
+        markup += '<g class="device-row" data-device="' + dev + '"><text x="0" y="' + (y + 11) + '" class="row-label">device ' + dev + "</text>";
         if (P) {
           var d = P.devices[i];
-          var lane = el("g", { "class": "lane", "data-lane": "predicted" }, g);
-          el("rect", { x: LABEL, y: y, width: (pUs / spanP) * W, height: LANE + LINK + 1, "class": "idle" }, lane);
-          d.tasks.forEach(function (tk) {
-            var kind = T.kinds[tk[2]];
-            var comm = kind === "xfer" || kind === "allreduce";
-            rect(lane, tk, tk[4] === 0 ? y : y + LANE + 1, tk[4] === 0 ? LANE : LINK, "task " + (comm ? "comm" : "compute") + " kind-" + kind, spanP, {
-              op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: kind, start: tk[0], dur: tk[1], where: "predicted, " + (tk[4] === 0 ? "device queue" : "link"),
-            });
-          });
+          markup += '<g class="lane" data-lane="predicted"><rect x="' + LABEL + '" y="' + y + '" width="' + ((pUs / spanP) * W).toFixed(2) + '" height="' + (LANE + LINK + 1) + '" class="idle"/>';
+          markup += lane(d.tasks, function (tk) { return tk[4] === 0; }, spanP, y, LANE, predictedClass, "p" + i);
+          markup += lane(d.tasks, function (tk) { return tk[4] === 1; }, spanP, y + LANE + 1, LINK, predictedClass, "p" + i);
+          markup += "</g>";
           y += LANE + LINK + 2;
         }
         if (M) {
           var md = mByDevice[dev];
-          var mlane = el("g", { "class": "lane", "data-lane": "measured" }, g);
+          markup += '<g class="lane" data-lane="measured">';
           if (md) {
-            el("rect", { x: LABEL, y: y, width: (md.span * 1e6 / spanM) * W, height: LANE, "class": "idle measured" }, mlane);
-            md.tasks.forEach(function (tk) {
-              rect(mlane, tk, y, LANE, "task measured " + (tk[4] === 1 ? "comm" : "compute"), spanM, {
-                op: tk[3] >= 0 ? R.graph.ops[tk[3]].name : "", kind: M.kinds[tk[2]], start: tk[0], dur: tk[1], where: "measured, step " + M.step,
-              });
-            });
-          } else {
-            var none = el("text", { x: LABEL + 4, y: y + 11, "class": "row-note" }, mlane);
-            none.textContent = "not in the measured trace";
-          }
+            markup += '<rect x="' + LABEL + '" y="' + y + '" width="' + ((md.span * 1e6 / spanM) * W).toFixed(2) + '" height="' + LANE + '" class="idle measured"/>';
+            markup += lane(md.tasks, function () { return true; }, spanM, y, LANE, measuredClass, "m" + dev);
+          } else markup += '<text x="' + (LABEL + 4) + '" y="' + (y + 11) + '" class="row-note">not in the measured trace</text>';
+          markup += "</g>";
         }
+        markup += "</g>";
       });
+      rows.innerHTML = markup;
       rows.addEventListener("mousemove", function (ev) {
-        var n = ev.target.getAttribute ? ev.target.getAttribute("data-t") : null;
-        if (n === null) return hideTip();
-        var it = info[Number(n)];
-        showTip(ev, [it.kind + (it.op ? " of " + it.op : ""), it.where, "from " + sec(it.start / 1e6) + " for " + sec(it.dur / 1e6)]);
+        var k = ev.target.getAttribute ? ev.target.getAttribute("data-k") : null;
+        if (k === null) return hideTip();
+        var measured = k.charAt(0) === "m";
+        var list = measured ? mByDevice[Number(k.slice(1))].tasks : P.devices[Number(k.slice(1))].tasks;
+        var kinds = measured ? M.kinds : T.kinds;
+        var i = Number(ev.target.getAttribute("data-i")), j = Number(ev.target.getAttribute("data-j")), n = Number(ev.target.getAttribute("data-n"));
+        var first = list[i], last = list[j];
+        var where = measured ? "measured, step " + M.step : "predicted, " + (first[4] === 0 ? "device queue" : "link");
+        var op = function (tk) { return tk[3] >= 0 ? " of " + R.graph.ops[tk[3]].name : ""; };
+        if (n === 1) return showTip(ev, [kinds[first[2]] + op(first), where, "from " + sec(first[0] / 1e6) + " for " + sec(first[1] / 1e6)]);
+        showTip(ev, [n + " tasks, too short to draw apart", where, "first: " + kinds[first[2]] + op(first), "last: " + kinds[last[2]] + op(last), "from " + sec(first[0] / 1e6) + " to " + sec((last[0] + last[1]) / 1e6)]);
       });
       rows.addEventListener("mouseleave", hideTip);
     }
