@@ -191,9 +191,19 @@ class Executor:
         # A buffer takes a tensor when one instruction is its only writer.
         self.rebindable = {b for b, idx in rebinders.items() if len(idx) == 1 and b not in inplace}
         self.backward_of: dict[tuple[str, int], dict] = {}
-        for ins in self.instructions:
+        # The forward whose graph a backward uses: the task's last forward before it. A
+        # recomputed op runs its forward twice; the first one keeps no graph (its outputs
+        # are released, and keeping its autograd tape would keep what recomputation frees).
+        self.keeps_graph: set[int] = set()
+        last_forward: dict[tuple[str, int], int] = {}
+        for i, ins in enumerate(self.instructions):
+            if ins["kind"] == "forward":
+                last_forward[(ins["op"], int(ins["task"]))] = i
             if ins["kind"] == "backward":
-                self.backward_of[(ins["op"], int(ins["task"]))] = ins
+                key = (ins["op"], int(ins["task"]))
+                self.backward_of[key] = ins
+                if key in last_forward:
+                    self.keeps_graph.add(last_forward[key])
         self._plan_buckets()
         # Releases: which released slots each instruction allocates again (pure writes).
         released = {ins["buf"] for ins in self.instructions if ins["kind"] == "release"}
@@ -292,7 +302,7 @@ class Executor:
         if k == "copy":
             return self._compile_copy(ins)
         if k == "forward":
-            return self._compile_forward(ins)
+            return self._compile_forward(index, ins)
         if k == "backward":
             return self._compile_backward(ins)
         if k == "send":
@@ -412,7 +422,7 @@ class Executor:
         shard = shard_of(op, Region.of(ins["box"]))
         return op, kernel, shard
 
-    def _compile_forward(self, ins: dict) -> Callable[[int], None]:
+    def _compile_forward(self, index: int, ins: dict) -> Callable[[int], None]:
         op, kernel, shard = self._kernel_setup(ins)
         T = self.T
         ins_slots = [self.slot[b] for b in ins["inputs"]]
@@ -420,7 +430,7 @@ class Executor:
         out_slots = [self.slot[b] for b in ins["outputs"]]
         rebind = [b in self.rebindable for b in ins["outputs"]]
         key = (ins["op"], int(ins["task"]))
-        bwd = self.backward_of.get(key)
+        bwd = self.backward_of.get(key) if index in self.keeps_graph else None
         tape = self.tape
         label = instruction_label(ins)
         if bwd is None:
