@@ -23,8 +23,32 @@ describe("elementwise", () => {
     expect(r.ops).toEqual(["y:tanh"]);
   });
 
-  it("Cast of a float tensor to int is PAR6016", () => {
-    expect(importSpec({ nodes: [node("Cast", ["x"], ["y"], "c", [intAttr("to", 7)])] }).codes).toEqual(["PAR6016"]);
+  it("Cast of a float tensor to int or bool is par's cast; to a string it is PAR6016", () => {
+    const r = importSpec({ nodes: [node("Cast", ["x"], ["i"], "c", [intAttr("to", 7)]), node("Cast", ["i"], ["b"], "b", [intAttr("to", 9)]), node("Cast", ["b"], ["y"], "f", [intAttr("to", 1)])] });
+    expect(r.ops).toEqual(["c:cast", "b:cast", "f:cast"]);
+    expect(["c", "b", "f"].map((o) => r.model!.graph.op(o).attrs.to)).toEqual(["int", "bool", "float"]);
+    expect(r.model!.graph.tensor(r.model!.graph.op("b").outputs[0]).type.dtype).toBe("i32");
+    expect(importSpec({ nodes: [node("Cast", ["x"], ["y"], "c", [intAttr("to", 8)])] }).codes).toEqual(["PAR6016"]);
+  });
+
+  it("activations with attributes pass them on; PRelu's slope initializer is prelu's parameter", () => {
+    const r = importSpec({
+      nodes: [node("HardSigmoid", ["x"], ["a"], "hs", [floatAttr("alpha", 0.25)]), node("Elu", ["a"], ["b"], "elu"), node("PRelu", ["b", "s"], ["y"], "/act/PRelu")],
+      inputs: [valueInfo("x", [2, 3, 4])],
+      initializers: [floats("s", [3, 1], [0.1, 0.2, 0.3])],
+    });
+    expect(r.ops).toEqual(["hs:hard_sigmoid", "elu:elu", "act:prelu"]);
+    expect(r.model!.graph.op("hs").attrs).toMatchObject({ alpha: 0.25, beta: 0.5 });
+    expect(r.model!.graph.op("elu").attrs).toEqual({ alpha: 1 });
+    expect(r.model!.graph.op("act").attrs).toEqual({ shape: [3, 1] });
+    expect(Array.from(r.model!.weights.get("act.slope")!)).toEqual([0.1, 0.2, 0.3].map(Math.fround));
+    expect(r.model!.parameters).toBe(3);
+  });
+
+  it("a unary op on a constant that does not fold reads it as an op: a float initializer is a learned param", () => {
+    const r = importSpec({ nodes: [node("Tan", ["k"], ["t"]), node("Add", ["x", "t"], ["y"])], initializers: [floats("k", [4], [0, 0.5, 1, 1.5])] });
+    expect(r.ops).toEqual(["k:param", "t:tan", "y:add"]);
+    expect(r.model!.parameters).toBe(4);
   });
 });
 
@@ -43,14 +67,48 @@ describe("binary", () => {
     expect(kinds(importSpec({ nodes: [node("Pow", ["x", "s"], ["y"])], initializers: [floats("s", [], [0.5])] }).ops)).toEqual(["sqrt"]);
   });
 
-  it("scalar ÷ tensor has no par form (PAR6016)", () => {
+  it("scalar ÷ tensor divides a scalar `constant` by the tensor (not counted as a parameter)", () => {
     const r = importSpec({ nodes: [node("Div", ["s", "x"], ["y"])], initializers: [floats("s", [], [4])] });
-    expect(r.codes).toEqual(["PAR6016"]);
-    expect(r.messages[0]).toContain("Div of the constant and a tensor 4 has no par form");
+    expect(r.ops).toEqual(["s:constant", "y:div"]);
+    expect(Array.from(r.model!.weights.get("s.value")!)).toEqual([4]);
+    expect(r.model!.parameters).toBe(0);
+  });
+
+  it("integer arithmetic with a constant is par's binary op on the integers", () => {
+    const r = importSpec({ nodes: [node("Add", ["ids", "one"], ["p"]), node("Cast", ["p"], ["y"], "c", [intAttr("to", 1)])], inputs: [valueInfo("ids", [2, 5], 7)], initializers: [ints("one", [1], [])] });
+    expect(r.ops).toEqual(["one:constant", "p:add", "c:cast"]);
+    expect(r.model!.graph.op("one").attrs).toMatchObject({ shape: [], dtype: "int" });
+  });
+
+  it("Mod is mod (fmod = 0) or fmod (fmod = 1); Sum and Mean of three are chains", () => {
+    const m = importSpec({ nodes: [node("Mod", ["x", "x"], ["a"], "m"), node("Mod", ["a", "x"], ["y"], "f", [intAttr("fmod", 1)])] });
+    expect(m.ops).toEqual(["m:mod", "f:fmod"]);
+    expect(importSpec({ nodes: [node("Sum", ["x", "x", "x"], ["y"], "s")] }).ops).toEqual(["s_1:add", "s:add"]);
+    const mean = importSpec({ nodes: [node("Mean", ["x", "x", "x"], ["y"], "m")] });
+    expect(mean.ops).toEqual(["m_1:add", "m_2:add", "m:scale_shift"]);
+    expect(mean.model!.graph.op("m").attrs.scale).toBeCloseTo(1 / 3);
   });
 
   it("Max of one tensor is that tensor", () => {
     expect(importSpec({ nodes: [node("Max", ["x"], ["a"]), node("Relu", ["a"], ["y"])] }).ops).toEqual(["y:relu"]);
+  });
+});
+
+describe("logic", () => {
+  it("comparisons, And and Where on a constant mask: i32 0/1 tensors, the mask a `constant`", () => {
+    const r = importSpec({
+      nodes: [node("Greater", ["x", "zero"], ["g"], "g"), node("And", ["g", "mask"], ["m"], "and"), node("Where", ["m", "x", "neg"], ["y"], "w")],
+      initializers: [floats("zero", [], [0]), { name: "mask", dims: [4], data_type: 9, int32_data: [1, 0, 1, 1] }, floats("neg", [], [-1e9])],
+    });
+    expect(r.ops).toEqual(["zero:constant", "g:greater", "mask:constant", "and:logical_and", "neg:constant", "w:where"]);
+    expect(r.model!.graph.tensor(r.model!.graph.op("and").outputs[0]).type.dtype).toBe("i32");
+    expect(Array.from(r.model!.weights.get("mask.value")!)).toEqual([1, 0, 1, 1]);
+    expect(r.model!.parameters).toBe(0);
+  });
+
+  it("an integer constant beyond ±2^24 cannot be a par constant (PAR6016)", () => {
+    const r = importSpec({ nodes: [node("Equal", ["ids", "big"], ["y"])], inputs: [valueInfo("ids", [2], 7)], initializers: [ints("big", [2 ** 25, 1])] });
+    expect(r.codes).toEqual(["PAR6016"]);
   });
 });
 

@@ -1,16 +1,42 @@
 // Elementwise ONNX ops of one tensor, and the ops that pass a tensor through unchanged.
 
+import type { Attrs } from "../../../ops/contract.js";
 import type { HandlerTable, OnnxOpHandler } from "../context.js";
-import { isFloatDType, isIntDType } from "../decode.js";
 import { Unmappable } from "../errors.js";
+import { constDims } from "../values.js";
 
 const F32_MAX = 3.4028234663852886e38;
 
-/** An ONNX op that is exactly the par elementwise op `parOp`. */
+/**
+ * An ONNX op that is exactly the par elementwise op `parOp`, with the float attributes
+ * `floats` (ONNX name → par name) passed on when the node sets them.
+ */
 const unary =
-  (parOp: string): OnnxOpHandler =>
-  (cx) =>
-    cx.out(cx.emit(parOp, {}, [cx.tensorIn(0)]));
+  (parOp: string, floats: Readonly<Record<string, string>> = {}): OnnxOpHandler =>
+  (cx) => {
+    const attrs: Attrs = {};
+    for (const [onnx, par] of Object.entries(floats)) {
+      const v = cx.attr.float(onnx);
+      if (v !== undefined) attrs[par] = v;
+    }
+    return cx.out(cx.emit(parOp, attrs, [cx.operand(0)]));
+  };
+
+/** PRelu: a slope initializer broadcast against x (per channel [C, 1, 1], or shared [1]) is the learned parameter of par's prelu. */
+const prelu: OnnxOpHandler = (plain) => {
+  const cx = plain.asWeightOwner();
+  const x = cx.operand(0, "X");
+  const sv = cx.inputs[1];
+  if (!sv || sv.kind !== "const") throw new Unmappable("PAR6016", "PRelu with a computed slope (par's prelu learns its slope as a parameter)");
+  let shape = constDims(sv);
+  // Leading size-1 axes only broadcast; a rank above x's cannot be a parameter of x's shape.
+  while (shape.length > 1 && shape[0] === 1) shape = shape.slice(1);
+  if (shape.length === 0) shape = [1];
+  const ids = cx.emit("prelu", { shape }, [x]);
+  if (!ids) return false;
+  cx.setWeight(cx.producer(ids[0]), "slope", sv, cx.weightData(sv, "PRelu slope"));
+  return cx.out(ids);
+};
 
 const gelu: OnnxOpHandler = (cx) => {
   if (cx.attr.string("approximate", "none") !== "none") throw new Unmappable("PAR6016", "Gelu with approximate = tanh (par's gelu is the exact erf form)");
@@ -29,15 +55,6 @@ const clip: OnnxOpHandler = (cx) => {
 };
 
 const identity: OnnxOpHandler = (cx) => cx.alias(cx.tensorIn(0));
-
-/** par tensors are f32 or i32: a cast that keeps the kind (float/int) changes nothing. */
-const cast: OnnxOpHandler = (cx) => {
-  const x = cx.tensorIn(0);
-  const to = cx.attr.int("to", 1);
-  const isF = cx.type(x).dtype === "f32";
-  if (isF === isFloatDType(to) && (isF || isIntDType(to))) return cx.alias(x);
-  throw new Unmappable("PAR6016", `Cast of a ${cx.type(x).dtype} tensor to data type ${to} (par casts only constants)`);
-};
 
 const dropout: OnnxOpHandler = (cx) => {
   cx.rejectUsed(1);
@@ -62,6 +79,31 @@ export const ELEMENTWISE_HANDLERS: HandlerTable = {
   LeakyRelu: leakyRelu,
   Clip: clip,
   Identity: identity,
-  Cast: cast,
   Dropout: dropout,
+  HardSigmoid: unary("hard_sigmoid", { alpha: "alpha", beta: "beta" }),
+  HardSwish: unary("hard_swish"),
+  Elu: unary("elu", { alpha: "alpha" }),
+  Selu: unary("selu", { alpha: "alpha", gamma: "gamma" }),
+  Celu: unary("celu", { alpha: "alpha" }),
+  Softplus: unary("softplus"),
+  Softsign: unary("softsign"),
+  ThresholdedRelu: unary("thresholded_relu", { alpha: "alpha" }),
+  Shrink: unary("shrink", { bias: "bias", lambd: "lambd" }),
+  PRelu: prelu,
+  Reciprocal: unary("reciprocal"),
+  Sin: unary("sin"),
+  Cos: unary("cos"),
+  Tan: unary("tan"),
+  Asin: unary("asin"),
+  Acos: unary("acos"),
+  Atan: unary("atan"),
+  Sinh: unary("sinh"),
+  Cosh: unary("cosh"),
+  Asinh: unary("asinh"),
+  Acosh: unary("acosh"),
+  Atanh: unary("atanh"),
+  Floor: unary("floor"),
+  Ceil: unary("ceil"),
+  Round: unary("round"),
+  Sign: unary("sign"),
 };

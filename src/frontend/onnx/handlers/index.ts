@@ -7,6 +7,7 @@ import { CONV_POOL_HANDLERS } from "./conv-pool.js";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.js";
 import { GATHER_HANDLERS } from "./gather.js";
 import { LINEAR_HANDLERS } from "./linear.js";
+import { LOGIC_HANDLERS } from "./logic.js";
 import { NORMALIZATION_HANDLERS } from "./normalization.js";
 import { RECURRENT_HANDLERS } from "./recurrent.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
@@ -38,4 +39,5 @@ export const ONNX_HANDLERS: ReadonlyMap<string, OnnxOpHandler> = mergeHandlerTab
   shape: SHAPE_HANDLERS,
   gather: GATHER_HANDLERS,
   recurrent: RECURRENT_HANDLERS,
+  logic: LOGIC_HANDLERS,
 });

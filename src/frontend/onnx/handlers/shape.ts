@@ -8,8 +8,9 @@ import { broadcast, normAxis, resolveReshape, sliceBounds } from "../fold.js";
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.join(",") === b.join(",");
 
+/** A constant operand (a learned token, a fixed table) is an op of its own (NodeContext.operand). */
 const concat: OnnxOpHandler = (cx) => {
-  const xs = cx.node.inputs.map((_, i) => cx.tensorIn(i));
+  const xs = cx.node.inputs.map((_, i) => cx.operand(i));
   if (xs.length === 1) return cx.alias(xs[0]);
   return cx.out(cx.emit("concat", { axis: normAxis(cx.attr.int("axis", 0), cx.rank(xs[0])) }, xs));
 };
@@ -89,7 +90,7 @@ const unsqueeze: OnnxOpHandler = (cx) => {
 };
 
 const expand: OnnxOpHandler = (cx) => {
-  const x = cx.tensorIn(0);
+  const x = cx.operand(0);
   const target = cx.constIn(1, "shape")!;
   const shape = broadcast(cx.shape(x), target.data);
   if (!shape) throw new Unmappable("PAR6016", `Expand of [${cx.shape(x).join(", ")}] to [${target.data.join(", ")}] does not broadcast`);
