@@ -1,7 +1,7 @@
 // One test per handler family (src/frontend/onnx/handlers/): the par ops a small model
 // maps to, their attributes and weights. A new ONNX op adds its case to its family here.
 import { describe, expect, it } from "vitest";
-import { floatAttr, floats, importSpec, intAttr, ints, intsAttr, node, valueInfo } from "./build-onnx.js";
+import { floatAttr, floats, importSpec, intAttr, ints, intsAttr, node, stringAttr, valueInfo } from "./build-onnx.js";
 
 const kinds = (ops: string[]) => ops.map((o) => o.split(":")[1]);
 const img = [valueInfo("x", [2, 3, 8, 8])];
@@ -129,14 +129,36 @@ describe("linear", () => {
 });
 
 describe("conv-pool", () => {
-  it("asymmetric Conv pads become an explicit pad before a symmetric conv2d", () => {
+  it("asymmetric Conv pads are conv2d's padding and padding_end (no pad op: the spatial dims stay splittable)", () => {
     const r = importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "/c/Conv", [intsAttr("pads", [0, 1, 1, 0])])], inputs: img, initializers: [floats("w", [4, 3, 3, 3])] });
-    expect(r.ops).toEqual(["c_pad:pad", "c:conv2d"]);
-    expect(r.model!.graph.op("c_pad").attrs).toMatchObject({ pads: [0, 0, 0, 1, 0, 0, 1, 0] });
+    expect(r.ops).toEqual(["c:conv2d"]);
+    expect(r.model!.graph.op("c").attrs).toMatchObject({ padding: [0, 1], padding_end: [1, 0] });
   });
 
-  it("AveragePool with padding excluded from the count is PAR6016", () => {
-    const r = importSpec({ nodes: [node("AveragePool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [3, 3]), intsAttr("pads", [1, 1, 1, 1])])], inputs: img });
+  it("Conv on 1-D and 3-D inputs is conv1d / conv3d; auto_pad SAME_UPPER puts the odd pad at the end", () => {
+    const c1 = importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "/c/Conv", [intsAttr("dilations", [2]), intAttr("group", 3)])], inputs: [valueInfo("x", [2, 3, 16])], initializers: [floats("w", [6, 1, 3])] });
+    expect(c1.ops).toEqual(["c:conv1d"]);
+    expect(c1.model!.graph.op("c").attrs).toMatchObject({ out: 6, kernel: [3], dilation: [2], groups: 3 });
+    const c3 = importSpec({ nodes: [node("Conv", ["x", "w", "b"], ["y"], "/c/Conv", [intsAttr("strides", [1, 2, 2]), stringAttr("auto_pad", "SAME_UPPER")])], inputs: [valueInfo("x", [1, 3, 4, 8, 8])], initializers: [floats("w", [5, 3, 3, 3, 3]), floats("b", [5])] });
+    expect(c3.ops).toEqual(["c:conv3d"]);
+    expect(c3.model!.graph.op("c").attrs).toMatchObject({ padding: [1, 0, 0], padding_end: [1, 1, 1] });
+    expect(c3.model!.parameters).toBe(5 * 81 + 5);
+  });
+
+  it("MaxPool with ceil_mode and dilations, AveragePool 3-D excluding the padding, GlobalMaxPool", () => {
+    const mp = importSpec({ nodes: [node("MaxPool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [3, 3]), intsAttr("strides", [2, 2]), intAttr("ceil_mode", 1), intsAttr("dilations", [1, 2])])], inputs: img });
+    expect(mp.ops).toEqual(["p:pool2d"]);
+    expect(mp.model!.graph.op("p").attrs).toMatchObject({ mode: "max", ceil_mode: true, dilation: [1, 2] });
+    const ap = importSpec({ nodes: [node("AveragePool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [2, 2, 2]), intsAttr("pads", [1, 1, 1, 1, 1, 1])])], inputs: [valueInfo("x", [1, 2, 4, 4, 4])] });
+    expect(ap.ops).toEqual(["p:pool3d"]);
+    expect(ap.model!.graph.op("p").attrs).toMatchObject({ mode: "avg", count_include_pad: false, padding: [1, 1, 1] });
+    const gm = importSpec({ nodes: [node("GlobalMaxPool", ["x"], ["y"], "g")], inputs: img });
+    expect(gm.ops).toEqual(["g:reduce_max"]);
+    expect(gm.model!.graph.op("g").attrs).toMatchObject({ axes: [2, 3], keepdims: true });
+  });
+
+  it("a pool over a rank-6 input is PAR6016", () => {
+    const r = importSpec({ nodes: [node("MaxPool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [2, 2, 2, 2])])], inputs: [valueInfo("x", [1, 1, 2, 2, 2, 2])] });
     expect(r.codes).toEqual(["PAR6016"]);
   });
 });

@@ -1,14 +1,20 @@
-// 2-D convolution and pooling over NCHW images.
+// Convolution and pooling over channel-first tensors with 1, 2 or 3 spatial axes.
 
+import type { Attrs } from "../../../ops/contract.js";
 import type { HandlerTable, NodeContext, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
 import { constDims } from "../values.js";
 
-/** ONNX pads [h_begin, w_begin, h_end, w_end] for a conv/pool, auto_pad resolved. */
-function explicitPads(cx: NodeContext, spatial: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
+/** ONNX pads [x1_begin, x2_begin, ..., x1_end, x2_end] of a conv/pool with n spatial axes, auto_pad resolved. */
+function explicitPads(cx: NodeContext, spatial: number[], kernel: number[], strides: number[], dilations: number[]): { begin: number[]; end: number[] } {
+  const n = spatial.length;
   const auto = cx.attr.string("auto_pad", "NOTSET");
-  if (auto === "NOTSET") return cx.attr.ints("pads") ?? [0, 0, 0, 0];
-  if (auto === "VALID") return [0, 0, 0, 0];
+  if (auto === "NOTSET") {
+    const pads = cx.attr.ints("pads") ?? new Array<number>(2 * n).fill(0);
+    if (pads.length !== 2 * n) throw new Unmappable("PAR6016", `pads [${pads.join(", ")}] for ${n} spatial axes (ONNX lists a begin and an end per axis)`);
+    return { begin: pads.slice(0, n), end: pads.slice(n) };
+  }
+  if (auto === "VALID") return { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) };
   const begin: number[] = [];
   const end: number[] = [];
   spatial.forEach((size, a) => {
@@ -23,54 +29,67 @@ function explicitPads(cx: NodeContext, spatial: number[], kernel: number[], stri
       end.push(small);
     }
   });
-  return [...begin, ...end];
+  return { begin, end };
+}
+
+/** The par attributes of ONNX begin/end pads: `padding`, and `padding_end` only when they differ. */
+function padAttrs(p: { begin: number[]; end: number[] }): Attrs {
+  return p.begin.join(",") === p.end.join(",") ? { padding: p.begin } : { padding: p.begin, padding_end: p.end };
+}
+
+/** par's op for n spatial axes (conv1d, pool3d, ...), or PAR6016. */
+function byRank(cx: NodeContext, family: string, x: string): string {
+  const n = cx.rank(x) - 2;
+  if (n < 1 || n > 3) throw new Unmappable("PAR6016", `${cx.node.opType} over a rank-${cx.rank(x)} input (par has ${family}1d, ${family}2d and ${family}3d over [N, C, spatial...])`);
+  return `${family}${n}d`;
 }
 
 const conv: OnnxOpHandler = (plain) => {
   const cx = plain.asWeightOwner();
-  let x = cx.tensorIn(0, "X");
+  const x = cx.tensorIn(0, "X");
   const wv = cx.inputs[1];
-  if (!wv || wv.kind !== "const") throw new Unmappable("PAR6016", "Conv weight must be an initializer (par's conv2d owns its filter)");
+  if (!wv || wv.kind !== "const") throw new Unmappable("PAR6016", "Conv weight must be an initializer (par's conv owns its filter)");
+  const op = byRank(cx, "conv", x);
   const wd = constDims(wv);
-  if (wd.length !== 4 || cx.rank(x) !== 4) throw new Unmappable("PAR6016", `Conv of rank ${cx.rank(x)} (par's conv2d is 2-D over NCHW)`);
+  const n = cx.rank(x) - 2;
   const kernel = cx.attr.ints("kernel_shape") ?? wd.slice(2);
-  const strides = cx.attr.ints("strides") ?? [1, 1];
-  const dilations = cx.attr.ints("dilations") ?? [1, 1];
+  const strides = cx.attr.ints("strides") ?? new Array<number>(n).fill(1);
+  const dilations = cx.attr.ints("dilations") ?? new Array<number>(n).fill(1);
   const group = cx.attr.int("group", 1);
   const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
-  let padding = [pads[0], pads[1]];
-  if (pads[0] !== pads[2] || pads[1] !== pads[3]) {
-    // par's conv2d pads symmetrically; an explicit zero pad first gives the same windows.
-    const p = cx.emit("pad", { pads: [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]] }, [x], `${cx.base}_pad`);
-    if (!p) return false;
-    x = p[0];
-    padding = [0, 0];
-  }
   const bv = cx.inputs[2];
-  const ids = cx.emit("conv2d", { out: wd[0], kernel, stride: strides, padding, dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
+  const ids = cx.emit(op, { out: wd[0], kernel, stride: strides, ...padAttrs(pads), dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
   if (!ids) return false;
-  const op = cx.producer(ids[0]);
-  cx.setWeight(op, "weight", wv, cx.weightData(wv, "Conv W"));
-  if (bv) cx.setWeight(op, "bias", bv, cx.weightData(bv, "Conv B"));
+  const owner = cx.producer(ids[0]);
+  cx.setWeight(owner, "weight", wv, cx.weightData(wv, "Conv W"));
+  if (bv) cx.setWeight(owner, "bias", bv, cx.weightData(bv, "Conv B"));
   return cx.out(ids);
 };
 
 const pool =
   (mode: "max" | "avg"): OnnxOpHandler =>
   (cx) => {
-    const op = cx.node.opType;
     cx.rejectUsed(1);
     const x = cx.tensorIn(0);
-    if (cx.rank(x) !== 4) throw new Unmappable("PAR6016", `${op} over a rank-${cx.rank(x)} input (par pools NCHW images)`);
+    const op = byRank(cx, "pool", x);
+    const n = cx.rank(x) - 2;
     const kernel = cx.attr.ints("kernel_shape") ?? [];
-    const strides = cx.attr.ints("strides") ?? [1, 1];
-    if (cx.attr.int("ceil_mode", 0) !== 0) throw new Unmappable("PAR6016", "ceil_mode = 1 (par pools in floor mode)");
-    if ((cx.attr.ints("dilations") ?? [1, 1]).some((v) => v !== 1)) throw new Unmappable("PAR6016", "dilated pooling");
-    const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, [1, 1]);
-    if (pads[0] !== pads[2] || pads[1] !== pads[3]) throw new Unmappable("PAR6016", `asymmetric pooling pads [${pads.join(", ")}]`);
-    if (mode === "avg" && cx.attr.int("count_include_pad", 0) === 0 && pads.some((p) => p > 0)) throw new Unmappable("PAR6016", "AveragePool with padding and count_include_pad = 0 (par counts the padding, as torch's default)");
-    return cx.out(cx.emit("pool2d", { mode, kernel, stride: strides, padding: [pads[0], pads[1]] }, [x]));
+    const strides = cx.attr.ints("strides") ?? new Array<number>(n).fill(1);
+    // AveragePool has no dilations before opset 19.
+    const dilations = cx.attr.ints("dilations") ?? new Array<number>(n).fill(1);
+    const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
+    const attrs: Attrs = { mode, kernel, stride: strides, ...padAttrs(pads), ceil_mode: cx.attr.int("ceil_mode", 0) === 1 };
+    if (mode === "max") attrs.dilation = dilations;
+    // ONNX's default excludes the padding from the divisor; torch exports say which they want.
+    else attrs.count_include_pad = cx.attr.int("count_include_pad", 0) === 1;
+    return cx.out(cx.emit(op, attrs, [x]));
   };
+
+/** GlobalMaxPool: the maximum over every spatial axis, kept as size 1 (reduce_max). */
+const globalMaxPool: OnnxOpHandler = (cx) => {
+  const x = cx.tensorIn(0);
+  return cx.out(cx.emit("reduce_max", { axes: cx.shape(x).slice(2).map((_, i) => i + 2), keepdims: true }, [x]));
+};
 
 const globalAveragePool: OnnxOpHandler = (cx) => cx.out(cx.emit("global_pool", {}, [cx.tensorIn(0)]));
 
@@ -79,4 +98,5 @@ export const CONV_POOL_HANDLERS: HandlerTable = {
   MaxPool: pool("max"),
   AveragePool: pool("avg"),
   GlobalAveragePool: globalAveragePool,
+  GlobalMaxPool: globalMaxPool,
 };
