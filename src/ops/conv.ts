@@ -16,9 +16,9 @@
 
 import type { Tensor, Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, ParallelDim, TF } from "./contract.js";
+import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, ParallelDim, ShardContext, TF } from "./contract.js";
 import { fmtShape, product } from "./common.js";
-import { dilateAxis, paddedChannelsLast, spatialNames, spatialValues, unpadToInput, valuesOf, windowMap, windowOut } from "./windows.js";
+import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, paddedChannelsLast, uncropFromRegion, spatialNames, spatialValues, unpadToInput, valuesOf, windowMap, windowOut } from "./windows.js";
 
 const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
@@ -194,9 +194,7 @@ function convEntry(n: number): OpEntry {
       const stride = valuesOf(attrs.stride, n);
       const dilation = valuesOf(attrs.dilation, n);
       const xp = paddedChannelsLast(tf, inputs[0], sig.inputMaps[0], shard);
-      const pieces = groupPieces(args);
-      let y = n === 3 ? conv3dPieces(tf, xp as Tensor5D, w, stride, dilation, pieces) : conv2dPieces(tf, planar(tf, n, xp, w, stride, dilation), pieces);
-      if (n === 1) y = tf.reshape(y, [y.shape[0] as number, y.shape[2] as number, y.shape[3] as number]);
+      let y = convCore(tf, n, xp, w, stride, dilation, groupPieces(args));
       // A bias is added once: only by the task that is first along in_channel.
       if (attrs.bias && b && shard.firstAlongReductions) y = tf.add(y, b);
       return [tf.transpose(y, [0, rank - 1, ...Array.from({ length: n }, (_, i) => i + 1)])];
@@ -278,48 +276,309 @@ function planarGrads(tf: TF, xp: Tensor4D, w: Tensor, dy: Tensor4D, stride: [num
 function convBackward(tf: TF, args: BackwardArgs, n: number): Gradients {
   const { inputs, params, attrs, sig, shard, dOutputs } = args;
   const [x, w] = [inputs[0], params[0]];
-  const stride = valuesOf(attrs.stride, n);
-  const dilation = valuesOf(attrs.dilation, n);
   const padded = paddedChannelsLast(tf, x, sig.inputMaps[0], shard);
   const dyLast = tf.transpose(dOutputs[0], [0, ...Array.from({ length: n }, (_, i) => i + 2), 1]);
-  const pieces = groupPieces(args);
-  let dxp: Tensor;
-  let dW: Tensor;
+  const g = convGrads(tf, n, padded, w, dyLast, valuesOf(attrs.stride, n), valuesOf(attrs.dilation, n), groupPieces(args));
+  const dParams: Tensor[] = [g.dw];
+  if (params.length > 1) dParams.push(biasGrad(tf, dOutputs[0], n, shard.firstAlongReductions));
+  return { dInputs: [unpadToInput(tf, g.dxp, x, sig.inputMaps[0], shard)], dParams };
+}
+
+/** Σ dy over the batch and spatial axes on the first task along the reductions, zeros elsewhere. */
+function biasGrad(tf: TF, dy: Tensor, n: number, first: boolean): Tensor {
+  const db = tf.sum(dy, [0, ...Array.from({ length: n }, (_, i) => i + 2)]);
+  return first ? db : tf.zerosLike(db);
+}
+
+/** A 'valid' conv of every group piece over a padded channels-last input: [N, out spatial..., out]. */
+function convCore(tf: TF, n: number, xp: Tensor, w: Tensor, stride: number[], dilation: number[], pieces: GroupPiece[]): Tensor {
+  if (n === 3) return conv3dPieces(tf, xp as Tensor5D, w, stride, dilation, pieces);
+  const y = conv2dPieces(tf, planar(tf, n, xp, w, stride, dilation), pieces);
+  return n === 1 ? tf.reshape(y, [y.shape[0] as number, y.shape[2] as number, y.shape[3] as number]) : y;
+}
+
+/**
+ * The gradients of convCore: dxp (shaped like the padded input) and dw. A 1-D conv is a
+ * 2-D one of height 1. A 3-D conv is the sum over its depth taps u of 2-D convs of the
+ * depth slices u·d + i·s: each tap's gradients are 2-D ones, the input gradient spread back
+ * to its depth slices (wasm's Conv3DBackprop kernels disagree with the cpu's; the
+ * cpu-vs-wasm test found this).
+ */
+function convGrads(tf: TF, n: number, padded: Tensor, w: Tensor, dyLast: Tensor, stride: number[], dilation: number[], pieces: GroupPiece[]): { dxp: Tensor; dw: Tensor } {
   if (n < 3) {
     const v = planar(tf, n, padded, w, stride, dilation);
     const dy = (n === 1 ? tf.reshape(dyLast, [dyLast.shape[0] as number, 1, dyLast.shape[1] as number, dyLast.shape[2] as number]) : dyLast) as Tensor4D;
     const g = planarGrads(tf, v.xp, v.w, dy, v.stride, v.dilation, pieces);
-    dxp = g.dxp;
-    dW = n === 1 ? tf.reshape(g.dw, w.shape) : g.dw;
-  } else {
-    const [nb, dp, hp, wp, c] = padded.shape as number[];
-    const [, od, oh, ow, o] = dyLast.shape as number[];
-    const dy4 = tf.reshape(dyLast, [nb * od, oh, ow, o]) as Tensor4D;
-    const span = (od - 1) * stride[0] + 1;
-    let acc: Tensor = tf.zeros(padded.shape);
-    const dws: Tensor[] = [];
-    for (let u = 0; u < (w.shape[2] as number); u++) {
-      const at = u * dilation[0];
-      const slab = tf.stridedSlice(padded, [0, at, 0, 0, 0], [nb, at + span, hp, wp, c], [1, stride[0], 1, 1, 1]);
-      const wu = tf.reshape(tf.slice(w, [0, 0, u, 0, 0], [-1, -1, 1, -1, -1]), [w.shape[0], w.shape[1], w.shape[3], w.shape[4]] as number[]);
-      const g = planarGrads(tf, tf.reshape(slab, [nb * od, hp, wp, c]) as Tensor4D, wu, dy4, [stride[1], stride[2]], [dilation[1], dilation[2]], pieces);
-      const spread = dilateAxis(tf, tf.reshape(g.dxp, [nb, od, hp, wp, c]), 1, stride[0]);
-      acc = tf.add(acc, tf.pad(spread, [[0, 0], [at, dp - at - span], [0, 0], [0, 0], [0, 0]]));
-      dws.push(tf.expandDims(g.dw, 2));
-    }
-    dxp = acc;
-    dW = dws.length === 1 ? dws[0] : tf.concat(dws, 2);
+    return { dxp: tf.reshape(g.dxp, padded.shape), dw: n === 1 ? tf.reshape(g.dw, w.shape) : g.dw };
   }
-  const dParams: Tensor[] = [dW];
-  if (params.length > 1) {
-    const db = tf.sum(dOutputs[0], [0, ...Array.from({ length: n }, (_, i) => i + 2)]);
-    dParams.push(shard.firstAlongReductions ? db : tf.zerosLike(db));
+  const [nb, dp, hp, wp, c] = padded.shape as number[];
+  const [, od, oh, ow, o] = dyLast.shape as number[];
+  const dy4 = tf.reshape(dyLast, [nb * od, oh, ow, o]) as Tensor4D;
+  const span = (od - 1) * stride[0] + 1;
+  let acc: Tensor = tf.zeros(padded.shape);
+  const dws: Tensor[] = [];
+  for (let u = 0; u < (w.shape[2] as number); u++) {
+    const at = u * dilation[0];
+    const slab = tf.stridedSlice(padded, [0, at, 0, 0, 0], [nb, at + span, hp, wp, c], [1, stride[0], 1, 1, 1]);
+    const wu = tf.reshape(tf.slice(w, [0, 0, u, 0, 0], [-1, -1, 1, -1, -1]), [w.shape[0], w.shape[1], w.shape[3], w.shape[4]] as number[]);
+    const g = planarGrads(tf, tf.reshape(slab, [nb * od, hp, wp, c]) as Tensor4D, wu, dy4, [stride[1], stride[2]], [dilation[1], dilation[2]], pieces);
+    const spread = dilateAxis(tf, tf.reshape(g.dxp, [nb, od, hp, wp, c]), 1, stride[0]);
+    acc = tf.add(acc, tf.pad(spread, [[0, 0], [at, dp - at - span], [0, 0], [0, 0], [0, 0]]));
+    dws.push(tf.expandDims(g.dw, 2));
   }
-  return { dInputs: [unpadToInput(tf, tf.reshape(dxp, padded.shape), x, sig.inputMaps[0], shard)], dParams };
+  return { dxp: acc, dw: dws.length === 1 ? dws[0] : tf.concat(dws, 2) };
 }
 
 export const conv1d = convEntry(1);
 export const conv2d = convEntry(2);
 export const conv3d = convEntry(3);
 
-export const CONV_OPS: OpEntry[] = [conv1d, conv2d, conv3d];
+// ---------------------------------------------------------------------------------------
+// Transposed convolution (PyTorch nn.ConvTranspose1d/2d/3d, ONNX ConvTranspose): the
+// gradient of a conv with respect to its input, used to upsample. Along each spatial axis,
+// output o = i·s − p_begin + j·d receives x[i]·w[j], and the output extent is
+// (in − 1)·s + (k − 1)·d + 1 − p_begin − p_end + output_padding.
+//
+// It is computed as a direct convolution (convCore, so the explicit backward and the wasm
+// workarounds of conv carry over): x dilated by s (s − 1 zeros between entries), padded by
+// (k − 1)·d − p_begin before and (k − 1)·d − p_end + output_padding after (a negative pad
+// crops), convolved at stride 1 and dilation d with the filter flipped along every spatial
+// axis and its in/out axes swapped (per group).
+//
+// Which output positions a task computes decides what it reads:
+// - stride 1: output o reads inputs o + p_begin − (k − 1)·d … o + p_begin, a `window` map
+//   (padLo = (k − 1)·d − p_begin): the spatial dim is split into output blocks with halos;
+// - kernel = stride, no dilation, no padding (U-Net's and video models' 2×2, stride-2
+//   upsampling): input i alone makes outputs [i·s, (i + 1)·s), so the spatial dim counts
+//   INPUT positions and the output axis is a `block` map of s;
+// - otherwise an output block reads a strided, irregular set of inputs, which no axis map
+//   describes: the spatial dim is unsplittable and the input axis read whole.
+// Each task pads or crops its own dilated input from its global output range, so every
+// split gives the whole op's values.
+
+/** Per-axis geometry of a transposed conv (validated by infer). */
+interface TransposeGeometry {
+  k: number[];
+  s: number[];
+  d: number[];
+  pb: number[];
+  pe: number[];
+  op: number[];
+}
+
+function transposeGeometry(attrs: Record<string, unknown>, n: number): TransposeGeometry {
+  const pb = valuesOf(attrs.padding as number[], n);
+  const end = attrs.padding_end as number[];
+  return {
+    k: valuesOf(attrs.kernel as number[], n),
+    s: valuesOf(attrs.stride as number[], n),
+    d: valuesOf(attrs.dilation as number[], n),
+    pb,
+    pe: end.length === 0 ? pb : valuesOf(end, n),
+    op: valuesOf(attrs.output_padding as number[], n),
+  };
+}
+
+/** How a task's output positions along one axis map to the inputs it reads (see above). */
+type TransposeAxis = "window" | "block" | "whole";
+
+function transposeAxis(g: TransposeGeometry, a: number): TransposeAxis {
+  if (g.s[a] === 1) return "window";
+  if (g.k[a] === g.s[a] && g.d[a] === 1 && g.pb[a] === 0 && g.pe[a] === 0 && g.op[a] === 0) return "block";
+  return "whole";
+}
+
+const transposeOut = (g: TransposeGeometry, a: number, size: number): number => (size - 1) * g.s[a] + (g.k[a] - 1) * g.d[a] + 1 - g.pb[a] - g.pe[a] + g.op[a];
+
+/**
+ * The filter of the equivalent direct conv: w [C, out/g, k...] → [out, C/g, k...], flipped
+ * along the spatial axes; and its inverse, for the filter gradient.
+ */
+function directFilter(tf: TF, w: Tensor, groups: number): Tensor {
+  const [c, og, ...k] = w.shape as number[];
+  const swapped = groups === 1 ? tf.transpose(w, [1, 0, ...k.map((_, i) => i + 2)]) : tf.reshape(tf.transpose(tf.reshape(w, [groups, c / groups, og, ...k]), [0, 2, 1, ...k.map((_, i) => i + 3)]), [groups * og, c / groups, ...k]);
+  return tf.reverse(swapped, k.map((_, i) => i + 2));
+}
+
+function transposedFilterGrad(tf: TF, dwd: Tensor, groups: number): Tensor {
+  const [o, cg, ...k] = dwd.shape as number[];
+  const unflipped = tf.reverse(dwd, k.map((_, i) => i + 2));
+  if (groups === 1) return tf.transpose(unflipped, [1, 0, ...k.map((_, i) => i + 2)]);
+  return tf.reshape(tf.transpose(tf.reshape(unflipped, [groups, o / groups, cg, ...k]), [0, 2, 1, ...k.map((_, i) => i + 3)]), [groups * cg, o / groups, ...k]);
+}
+
+/** Pads (positive) or crops (negative) `before` and `after` entries of `axis`. */
+function padOrCrop(tf: TF, t: Tensor, axis: number, before: number, after: number): Tensor {
+  let r = t;
+  const pads = (lo: number, hi: number): [number, number][] => r.shape.map((_, i) => (i === axis ? [lo, hi] : [0, 0]));
+  if (before > 0 || after > 0) r = tf.pad(r, pads(Math.max(0, before), Math.max(0, after)));
+  if (before < 0 || after < 0) {
+    const len = r.shape[axis] as number;
+    const lo = Math.max(0, -before);
+    r = tf.slice(r, r.shape.map((_, i) => (i === axis ? lo : 0)), r.shape.map((v, i) => (i === axis ? len - lo - Math.max(0, -after) : (v as number))));
+  }
+  return r;
+}
+
+/** Per spatial axis, the pad (or crop) before and after the task's dilated input region. */
+function transposeMargins(shard: ShardContext, g: TransposeGeometry, n: number): [number, number][] {
+  const region = shard.inputRegions[0];
+  const out = shard.outputRegions[0];
+  return Array.from({ length: n }, (_, a) => {
+    const [ra, rb] = [region.lo[a + 2], region.hi[a + 2]];
+    const [lo, hi] = [out.lo[a + 2], out.hi[a + 2]];
+    const padLo = (g.k[a] - 1) * g.d[a] - g.pb[a];
+    // The task needs dilated-and-padded positions lo … hi − 1 + (k − 1)·d; its input covers
+    // ra·s + padLo … (rb − 1)·s + padLo.
+    return [ra * g.s[a] + padLo - lo, hi - 1 + (g.k[a] - 1) * g.d[a] - ((rb - 1) * g.s[a] + padLo)];
+  });
+}
+
+/** The task's input as the direct conv reads it: its region, channels-last, dilated by s and padded or cropped. */
+function transposeInput(tf: TF, x: Tensor, shard: ShardContext, g: TransposeGeometry, n: number): Tensor {
+  let u = channelsLast(tf, cropToRegion(tf, x, shard));
+  transposeMargins(shard, g, n).forEach(([before, after], a) => {
+    u = padOrCrop(tf, dilateAxis(tf, u, a + 1, g.s[a]), a + 1, before, after);
+  });
+  return u;
+}
+
+/** The adjoint of transposeInput: the gradient of its output back to x's shape, channel-first. */
+function transposeInputGrad(tf: TF, du: Tensor, x: Tensor, shard: ShardContext, g: TransposeGeometry, n: number): Tensor {
+  let d = du;
+  transposeMargins(shard, g, n).forEach(([before, after], a) => {
+    d = everyNth(tf, padOrCrop(tf, d, a + 1, -before, -after), a + 1, g.s[a]);
+  });
+  return uncropFromRegion(tf, channelsFirst(tf, d), x, shard);
+}
+
+/** Group pieces of the direct conv: the task's whole filter (groups = 1), else one per group. */
+function transposePieces(groups: number, out: number, channels: number): GroupPiece[] {
+  const [og, cg] = [out / groups, channels / groups];
+  return Array.from({ length: groups }, (_, gi) => ({ wLo: gi * og, wHi: (gi + 1) * og, xLo: gi * cg, xHi: (gi + 1) * cg }));
+}
+
+function transposeEntry(n: number): OpEntry {
+  const name = `conv_transpose${n}d`;
+  const rank = n + 2;
+  const names = spatialNames(n);
+  const per = n === 1 ? "[v]" : `[v] or one per axis (${names.join(", ")})`;
+  const entry: OpEntry = {
+    name,
+    family: "convolution",
+    doc: `${n}-D transposed convolution over x[N, C, ${names.map((a) => a[0].toUpperCase()).join(", ")}] (PyTorch nn.ConvTranspose${n}d: weight [C, out/groups, ${names.map((a) => `k${a[0]}`).join(", ")}]; output_padding; ONNX's end pads).`,
+    inputs: [{ name: "x" }],
+    attrs: [
+      { name: "out", kind: "int", min: 1, doc: "output channels" },
+      { name: "kernel", kind: "ints", min: 1, doc: `kernel size: ${per}` },
+      { name: "stride", kind: "ints", min: 1, default: [1], doc: `stride (the upsampling factor): ${per}` },
+      { name: "padding", kind: "ints", min: 0, default: [0], doc: `output positions dropped at the start of each axis (and at the end, unless padding_end is given): ${per}` },
+      { name: "padding_end", kind: "ints", min: 0, default: [], doc: "output positions dropped at the end of each axis; empty = the same as padding" },
+      { name: "output_padding", kind: "ints", min: 0, default: [0], doc: `positions added at the end of each axis (less than the stride or the dilation): ${per}` },
+      { name: "dilation", kind: "ints", min: 1, default: [1], doc: `spacing between kernel taps: ${per}` },
+      { name: "groups", kind: "int", min: 1, default: 1, doc: "channel groups" },
+      { name: "bias", kind: "bool", default: true, doc: "add a learned bias" },
+    ],
+    outputNames: ["y"],
+    infer(inputs, attrs, ctx) {
+      if (!checkInputs(this, inputs, ctx)) return undefined;
+      const [x] = inputs;
+      if (x.shape.length !== rank) {
+        ctx.diagnostics.error("PAR2108", `\`${name}\` needs an input [batch, channels, ${names.join(", ")}] of rank ${rank}, got ${fmtShape(x.shape)}`, {
+          pos: ctx.pos,
+          expected: `a tensor [batch, channels, ${names.join(", ")}]`,
+        });
+        return undefined;
+      }
+      const given = ["kernel", "stride", "padding", "output_padding", "dilation"].map((a) => spatialValues(name, a, attrs[a], n, ctx));
+      const end = attrs.padding_end as number[];
+      if (given.some((v) => !v) || (end.length > 0 && !spatialValues(name, "padding_end", end, n, ctx))) return undefined;
+      const g = transposeGeometry(attrs, n);
+      const [N, C] = x.shape;
+      const out = attrs.out as number;
+      const groups = attrs.groups as number;
+      if (C % groups !== 0 || out % groups !== 0) {
+        ctx.diagnostics.error("PAR2111", `\`${name}\` groups = ${groups} must divide both the input channels (${C}) and \`out\` (${out})`, { pos: ctx.pos, expected: `channels and out divisible by ${groups}` });
+        return undefined;
+      }
+      const badPad = g.op.findIndex((v, a) => v >= Math.max(g.s[a], g.d[a]));
+      if (badPad >= 0) {
+        ctx.diagnostics.error("PAR2104", `\`${name}\` output_padding ${g.op[badPad]} along ${names[badPad]} must be smaller than the stride or the dilation (${Math.max(g.s[badPad], g.d[badPad])})`, {
+          pos: ctx.pos,
+          expected: `output_padding < ${Math.max(g.s[badPad], g.d[badPad])}`,
+          hint: "torch's rule: a larger output_padding adds positions no input reaches",
+        });
+        return undefined;
+      }
+      const spatial = x.shape.slice(2);
+      const outSpatial = spatial.map((size, a) => transposeOut(g, a, size));
+      if (outSpatial.some((o) => o < 1)) {
+        ctx.diagnostics.error("PAR2109", `\`${name}\` padding removes every output position (output ${outSpatial.join("×")})`, { pos: ctx.pos, expected: "padding smaller than the upsampled extent" });
+        return undefined;
+      }
+      const kinds = spatial.map((_, a) => transposeAxis(g, a));
+      const grouped = groups > 1;
+      const cg = C / groups;
+      const full: AxisMap = { kind: "full" };
+      const inDim = rank;
+      const space: ParallelDim[] = [
+        { name: "sample", cls: "sample", size: N },
+        // With groups, a channel block would read a strided set of the filter's rows.
+        { name: "channel", cls: "parameter", size: out, splittable: !grouped },
+        ...spatial.map((size, a): ParallelDim => ({ name: names[a], cls: "attribute", size: kinds[a] === "block" ? size : outSpatial[a], splittable: kinds[a] !== "whole" })),
+        { name: "in_channel", cls: "reduction", size: cg, splittable: !grouped },
+      ];
+      const spatialIn = spatial.map((size, a): AxisMap => {
+        if (kinds[a] === "window") return { kind: "window", dim: a + 2, stride: 1, dilation: g.d[a], kernel: g.k[a], padLo: (g.k[a] - 1) * g.d[a] - g.pb[a], size };
+        return kinds[a] === "block" ? iter(a + 2) : full;
+      });
+      const spatialOut = spatial.map((_, a): AxisMap => (kinds[a] === "block" ? { kind: "block", dim: a + 2, blockSize: g.s[a] } : iter(a + 2)));
+      const useBias = attrs.bias as boolean;
+      // torch: kaiming-uniform with fan_in = weight.size(1)·∏k = (out/groups)·∏k.
+      const bound = 1 / Math.sqrt((out / groups) * product(g.k));
+      // Multiply-adds: every input element meets every tap and out/groups channels. Per unit
+      // of each spatial dim that is in·k / (the dim's size), so any split sums to the whole.
+      const perUnit = product(spatial.map((size, a) => (size * g.k[a]) / space[a + 2].size));
+      return {
+        outputs: [{ dtype: x.dtype, shape: [N, out, ...outSpatial], dims: [x.dims[0], `${ctx.opName}.out`, ...names.map((a) => `${ctx.opName}.${a[0]}`)] }],
+        params: [
+          { name: "weight", shape: [C, out / groups, ...g.k], dims: ["in", "out", ...names.map((a) => `k${a[0]}`)], init: { kind: "uniform", bound } },
+          ...(useBias ? [{ name: "bias", shape: [out], dims: ["out"], init: { kind: "uniform" as const, bound } }] : []),
+        ],
+        space,
+        inputMaps: [[iter(0), grouped ? full : iter(inDim), ...spatialIn]],
+        paramMaps: [[grouped ? full : iter(inDim), grouped ? full : iter(1), ...g.k.map(() => full)], ...(useBias ? [[iter(1)]] : [])],
+        outputMaps: [[iter(0), iter(1), ...spatialOut]],
+        flops: (e) => ({ forward: 2 * perUnit * product(e), backward: 4 * perUnit * product(e) }),
+      };
+    },
+    forward(tf, { inputs, params, attrs, shard }) {
+      const g = transposeGeometry(attrs, n);
+      const groups = attrs.groups as number;
+      const [w, b] = params;
+      const u = transposeInput(tf, inputs[0], shard, g, n);
+      const pieces = transposePieces(groups, groups * (w.shape[1] as number), w.shape[0] as number);
+      let y = convCore(tf, n, u, directFilter(tf, w, groups), g.k.map(() => 1), g.d, pieces);
+      if (attrs.bias && b && shard.firstAlongReductions) y = tf.add(y, b);
+      return [channelsFirst(tf, y)];
+    },
+    backward(tf, { inputs, params, attrs, shard, dOutputs }) {
+      const g = transposeGeometry(attrs, n);
+      const groups = attrs.groups as number;
+      const [w] = params;
+      const u = transposeInput(tf, inputs[0], shard, g, n);
+      const pieces = transposePieces(groups, groups * (w.shape[1] as number), w.shape[0] as number);
+      const grads = convGrads(tf, n, u, directFilter(tf, w, groups), channelsLast(tf, dOutputs[0]), g.k.map(() => 1), g.d, pieces);
+      const dParams: Tensor[] = [transposedFilterGrad(tf, grads.dw, groups)];
+      if (params.length > 1) dParams.push(biasGrad(tf, dOutputs[0], n, shard.firstAlongReductions));
+      return { dInputs: [transposeInputGrad(tf, grads.dxp, inputs[0], shard, g, n)], dParams };
+    },
+  };
+  return entry;
+}
+
+export const convTranspose1d = transposeEntry(1);
+export const convTranspose2d = transposeEntry(2);
+export const convTranspose3d = transposeEntry(3);
+
+export const CONV_OPS: OpEntry[] = [conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d];

@@ -68,10 +68,7 @@ export function channelsFirst(tf: TF, x: Tensor): Tensor {
  * `window` map runs off the tensor.
  */
 export function paddedChannelsLast(tf: TF, x: Tensor, maps: readonly AxisMap[], shard: ShardContext, value = 0, input = 0): Tensor {
-  const region = shard.inputRegions[input];
-  const extents = x.shape.map((s, a) => (a < 2 ? (s as number) : region.hi[a] - region.lo[a]));
-  const cropped = extents.every((e, a) => e === x.shape[a]) ? x : tf.slice(x, x.shape.map(() => 0), extents);
-  const last = channelsLast(tf, cropped);
+  const last = channelsLast(tf, cropToRegion(tf, x, shard, input));
   const pads: [number, number][] = [[0, 0]];
   for (let a = 2; a < x.rank; a++) {
     const m = maps[a];
@@ -80,6 +77,28 @@ export function paddedChannelsLast(tf: TF, x: Tensor, maps: readonly AxisMap[], 
   pads.push([0, 0]);
   if (pads.every(([lo, hi]) => lo === 0 && hi === 0)) return last;
   return tf.pad(last, pads, value);
+}
+
+/**
+ * A task's input cut to its region along the spatial axes. A task is handed its region; the
+ * whole op is handed the whole tensor, whose region may start past 0 (a window that starts
+ * inside the input) or end before its end (windows that never reach the last rows).
+ */
+export function cropToRegion(tf: TF, x: Tensor, shard: ShardContext, input = 0): Tensor {
+  const region = shard.inputRegions[input];
+  const extents = x.shape.map((s, a) => (a < 2 ? (s as number) : region.hi[a] - region.lo[a]));
+  if (extents.every((e, a) => e === x.shape[a])) return x;
+  return tf.slice(x, x.shape.map((s, a) => (a < 2 || s === extents[a] ? 0 : region.lo[a])), extents);
+}
+
+/** The adjoint of cropToRegion: a gradient over the region, zero-padded back to x's shape. */
+export function uncropFromRegion(tf: TF, d: Tensor, x: Tensor, shard: ShardContext, input = 0): Tensor {
+  const region = shard.inputRegions[input];
+  const pads: [number, number][] = x.shape.map((s, a) => {
+    const extra = (s as number) - (d.shape[a] as number);
+    return extra === 0 ? [0, 0] : [region.lo[a], extra - region.lo[a]];
+  });
+  return pads.every(([lo, hi]) => lo === 0 && hi === 0) ? d : tf.pad(d, pads);
 }
 
 /**
@@ -97,9 +116,7 @@ export function unpadToInput(tf: TF, dxp: Tensor, x: Tensor, maps: readonly Axis
   }
   begin.push(0);
   size.push(-1);
-  const dx = channelsFirst(tf, tf.slice(dxp, begin, size));
-  const rest: [number, number][] = x.shape.map((s, a) => [0, a < 2 ? 0 : (s as number) - (dx.shape[a] as number)]);
-  return rest.every(([, hi]) => hi === 0) ? dx : tf.pad(dx, rest);
+  return uncropFromRegion(tf, channelsFirst(tf, tf.slice(dxp, begin, size)), x, shard, input);
 }
 
 /** Inserts d-1 zeros between consecutive entries along `axis` (filter taps, strided gradients). */

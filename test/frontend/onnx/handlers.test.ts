@@ -157,6 +157,18 @@ describe("conv-pool", () => {
     expect(gm.model!.graph.op("g").attrs).toMatchObject({ axes: [2, 3], keepdims: true });
   });
 
+  it("ConvTranspose: group and output_padding; output_shape with SAME_UPPER splits the total padding", () => {
+    const t = importSpec({ nodes: [node("ConvTranspose", ["x", "w", "b"], ["y"], "/up/ConvTranspose", [intsAttr("strides", [2, 2]), intsAttr("pads", [1, 1, 1, 1]), intsAttr("output_padding", [1, 1]), intAttr("group", 3)])], inputs: img, initializers: [floats("w", [3, 2, 3, 3]), floats("b", [6])] });
+    expect(t.ops).toEqual(["up:conv_transpose2d"]);
+    expect(t.model!.graph.op("up").attrs).toMatchObject({ out: 6, groups: 3, padding: [1, 1], output_padding: [1, 1] });
+    expect(t.model!.graph.tensor(t.model!.graph.op("up").outputs[0]).type.shape).toEqual([2, 6, 16, 16]);
+    expect(t.model!.parameters).toBe(54 + 6);
+    const same = importSpec({ nodes: [node("ConvTranspose", ["x", "w"], ["y"], "u", [intsAttr("strides", [2]), intsAttr("output_shape", [20]), stringAttr("auto_pad", "SAME_UPPER")])], inputs: [valueInfo("x", [1, 3, 10])], initializers: [floats("w", [3, 4, 3])] });
+    expect(same.ops).toEqual(["u:conv_transpose1d"]);
+    // total = 2·9 + 3 − 20 = 1: SAME_UPPER puts it at the end.
+    expect(same.model!.graph.op("u").attrs).toMatchObject({ padding: [0], padding_end: [1] });
+  });
+
   it("a pool over a rank-6 input is PAR6016", () => {
     const r = importSpec({ nodes: [node("MaxPool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [2, 2, 2, 2])])], inputs: [valueInfo("x", [1, 1, 2, 2, 2, 2])] });
     expect(r.codes).toEqual(["PAR6016"]);

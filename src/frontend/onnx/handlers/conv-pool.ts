@@ -66,6 +66,49 @@ const conv: OnnxOpHandler = (plain) => {
   return cx.out(ids);
 };
 
+/**
+ * ConvTranspose: the weight [C, out/group, k...] is par's; pads follow ONNX's rules, where
+ * an output_shape (or auto_pad SAME_*: in·stride) fixes the total padding and the pads split
+ * it, SAME_UPPER putting the odd one at the end.
+ */
+const convTranspose: OnnxOpHandler = (plain) => {
+  const cx = plain.asWeightOwner();
+  const x = cx.tensorIn(0, "X");
+  const wv = cx.inputs[1];
+  if (!wv || wv.kind !== "const") throw new Unmappable("PAR6016", "ConvTranspose weight must be an initializer (par's conv_transpose owns its filter)");
+  const op = byRank(cx, "conv_transpose", x);
+  const wd = constDims(wv);
+  const n = cx.rank(x) - 2;
+  const spatial = cx.shape(x).slice(2);
+  const group = cx.attr.int("group", 1);
+  const kernel = cx.attr.ints("kernel_shape") ?? wd.slice(2);
+  const strides = cx.attr.ints("strides") ?? new Array<number>(n).fill(1);
+  const dilations = cx.attr.ints("dilations") ?? new Array<number>(n).fill(1);
+  const outputPadding = cx.attr.ints("output_padding") ?? new Array<number>(n).fill(0);
+  const auto = cx.attr.string("auto_pad", "NOTSET");
+  const outputShape = cx.attr.ints("output_shape") ?? (auto === "SAME_UPPER" || auto === "SAME_LOWER" ? spatial.map((v, a) => v * strides[a]) : undefined);
+  let pads: { begin: number[]; end: number[] };
+  if (outputShape) {
+    const shape = outputShape.slice(-n);
+    const total = spatial.map((v, a) => strides[a] * (v - 1) + outputPadding[a] + (kernel[a] - 1) * dilations[a] + 1 - shape[a]);
+    if (total.some((t) => t < 0)) throw new Unmappable("PAR6016", `ConvTranspose output_shape [${shape.join(", ")}] is larger than the input upsampled by the kernel`);
+    const upper = auto === "SAME_UPPER";
+    pads = { begin: total.map((t) => (upper ? Math.floor(t / 2) : t - Math.floor(t / 2))), end: total.map((t) => (upper ? t - Math.floor(t / 2) : Math.floor(t / 2))) };
+  } else if (auto === "VALID" || auto === "NOTSET") {
+    const given = cx.attr.ints("pads") ?? new Array<number>(2 * n).fill(0);
+    pads = auto === "VALID" ? { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) } : { begin: given.slice(0, n), end: given.slice(n) };
+  } else {
+    throw new Unmappable("PAR6016", `ConvTranspose auto_pad ${auto}`);
+  }
+  const bv = cx.inputs[2];
+  const ids = cx.emit(op, { out: wd[1] * group, kernel, stride: strides, ...padAttrs(pads), output_padding: outputPadding, dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
+  if (!ids) return false;
+  const owner = cx.producer(ids[0]);
+  cx.setWeight(owner, "weight", wv, cx.weightData(wv, "ConvTranspose W"));
+  if (bv) cx.setWeight(owner, "bias", bv, cx.weightData(bv, "ConvTranspose B"));
+  return cx.out(ids);
+};
+
 const pool =
   (mode: "max" | "avg"): OnnxOpHandler =>
   (cx) => {
@@ -95,6 +138,7 @@ const globalAveragePool: OnnxOpHandler = (cx) => cx.out(cx.emit("global_pool", {
 
 export const CONV_POOL_HANDLERS: HandlerTable = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   MaxPool: pool("max"),
   AveragePool: pool("avg"),
   GlobalAveragePool: globalAveragePool,
