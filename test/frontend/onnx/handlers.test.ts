@@ -175,6 +175,18 @@ describe("conv-pool", () => {
   });
 });
 
+describe("resize", () => {
+  it("Resize by scales keeps them for the coordinates; by sizes the ratio; cubic and the batch axis are PAR6016", () => {
+    const up = importSpec({ nodes: [node("Resize", ["x", "", "s"], ["y"], "/up/Resize", [stringAttr("mode", "linear"), stringAttr("coordinate_transformation_mode", "pytorch_half_pixel")])], inputs: img, initializers: [floats("s", [4], [1, 1, 2, 2])] });
+    expect(up.ops).toEqual(["up_resize:resize"]);
+    expect(up.model!.graph.op("up_resize").attrs).toMatchObject({ size: [16, 16], scale: [2, 2], mode: "linear", coordinate: "pytorch_half_pixel" });
+    const sized = importSpec({ nodes: [node("Resize", ["x", "", "", "sz"], ["y"], "r", [stringAttr("coordinate_transformation_mode", "asymmetric"), stringAttr("nearest_mode", "floor")])], inputs: img, initializers: [ints("sz", [2, 3, 10, 12])] });
+    expect(sized.model!.graph.op("r").attrs).toMatchObject({ size: [10, 12], scale: [], mode: "nearest", nearest_mode: "floor" });
+    expect(importSpec({ nodes: [node("Resize", ["x", "", "s"], ["y"], "r", [stringAttr("mode", "cubic")])], inputs: img, initializers: [floats("s", [4], [1, 1, 2, 2])] }).codes).toEqual(["PAR6016"]);
+    expect(importSpec({ nodes: [node("Resize", ["x", "", "s"], ["y"], "r")], inputs: img, initializers: [floats("s", [4], [2, 1, 2, 2])] }).codes).toEqual(["PAR6016"]);
+  });
+});
+
 describe("normalization", () => {
   it("opset-11 Softmax over a middle axis flattens, normalises and reshapes back", () => {
     const r = importSpec({ nodes: [node("Softmax", ["x"], ["y"], "/s/Softmax", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 3, 4])], opset: 11 });

@@ -11,6 +11,7 @@ import { LOGIC_HANDLERS } from "./logic.js";
 import { NORMALIZATION_HANDLERS } from "./normalization.js";
 import { RECURRENT_HANDLERS } from "./recurrent.js";
 import { REDUCE_HANDLERS } from "./reduce.js";
+import { RESIZE_HANDLERS } from "./resize.js";
 import { SHAPE_HANDLERS } from "./shape.js";
 
 /** Merges family tables (by family name); throws when two claim the same op type. */
@@ -40,4 +41,5 @@ export const ONNX_HANDLERS: ReadonlyMap<string, OnnxOpHandler> = mergeHandlerTab
   gather: GATHER_HANDLERS,
   recurrent: RECURRENT_HANDLERS,
   logic: LOGIC_HANDLERS,
+  resize: RESIZE_HANDLERS,
 });
