@@ -62,7 +62,7 @@ describe("declared op properties", () => {
   it("roles: the layers the baselines treat by kind", () => {
     const withRole = (r: Parameters<typeof hasRole>[1]) => allOps().filter((e) => hasRole(e, r)).map((e) => e.name).sort();
     expect(withRole("fully-connected")).toEqual(["linear", "matmul"]);
-    expect(withRole("sequence")).toEqual(["attention", "embedding", "gather", "lstm", "lstm_chunk"]);
+    expect(withRole("sequence")).toEqual(["attention", "embedding", "gather", "gru", "lstm", "lstm_chunk", "rnn"]);
     expect(withRole("attention-heads")).toEqual(["attention"]);
     expect(withRole("passthrough")).toEqual(
       [

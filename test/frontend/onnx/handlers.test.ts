@@ -1,7 +1,7 @@
 // One test per handler family (src/frontend/onnx/handlers/): the par ops a small model
 // maps to, their attributes and weights. A new ONNX op adds its case to its family here.
 import { describe, expect, it } from "vitest";
-import { floatAttr, floats, importSpec, intAttr, ints, intsAttr, node, stringAttr, valueInfo } from "./build-onnx.js";
+import { floatAttr, floats, importSpec, intAttr, ints, intsAttr, node, stringAttr, stringsAttr, valueInfo } from "./build-onnx.js";
 
 const kinds = (ops: string[]) => ops.map((o) => o.split(":")[1]);
 const img = [valueInfo("x", [2, 3, 8, 8])];
@@ -246,14 +246,58 @@ describe("recurrent", () => {
     outputs: used,
   });
 
-  it("LSTM Y_h is the last step of par's batch-first lstm, transposed back", () => {
+  it("LSTM Y_h is par's final state, unsqueezed to ONNX's [1, batch, h]", () => {
     const r = importSpec(lstm(["", "Yh"], ["Yh"]));
-    expect(kinds(r.ops)).toEqual(["transpose", "lstm", "slice", "transpose"]);
+    expect(kinds(r.ops)).toEqual(["transpose", "lstm", "unsqueeze"]);
+    expect(r.model!.graph.op("lstm").attrs).toMatchObject({ hidden: 3, return_state: true, reverse: false });
     expect(r.model!.parameters).toBe(4 * 3 * (4 + 3) + 24);
   });
 
-  it("a used Y_c is PAR6016", () => {
-    expect(importSpec(lstm(["Y", "Yh", "Yc"], ["Yc"])).codes).toEqual(["PAR6016"]);
+  it("LSTM Y and Y_c: Y transposed back to [seq, 1, batch, h], Y_c the final cell", () => {
+    const r = importSpec(lstm(["Y", "", "Yc"], ["Y", "Yc"]));
+    expect(kinds(r.ops)).toEqual(["transpose", "lstm", "unsqueeze", "transpose", "unsqueeze"]);
+    expect(r.model!.graph.tensor(r.model!.graph.op("lstm_seq_first").outputs[0]).type.shape).toEqual([5, 1, 2, 3]);
+  });
+
+  it("a bidirectional GRU is two par grus, the second reversed, concatenated on ONNX's direction axis", () => {
+    const r = importSpec({
+      nodes: [node("GRU", ["x", "W", "R", "B", "", "h0"], ["Y", "Yh"], "/gru/GRU", [intAttr("hidden_size", 3), stringAttr("direction", "bidirectional"), intAttr("linear_before_reset", 1)])],
+      inputs: [valueInfo("x", [5, 2, 4]), valueInfo("h0", [2, 2, 3])],
+      initializers: [floats("W", [2, 9, 4]), floats("R", [2, 9, 3]), floats("B", [2, 18])],
+      outputs: ["Y", "Yh"],
+    });
+    expect(r.codes).toEqual([]);
+    const ops = r.model!.graph;
+    expect(ops.op("gru").attrs).toMatchObject({ reverse: false, linear_before_reset: true, return_state: true });
+    expect(ops.op("gru_reverse").attrs).toMatchObject({ reverse: true });
+    // initial_h [2, batch, h]: one slice and squeeze per direction feeds each gru.
+    expect(ops.op("gru").inputs.length).toBe(2);
+    expect(ops.tensor(ops.op("gru_seq_first").outputs[0]).type.shape).toEqual([5, 2, 2, 3]);
+    expect(ops.tensor(ops.op("gru_h").outputs[0]).type.shape).toEqual([2, 2, 3]);
+    // ONNX gate blocks z, r, h → torch's r, z, n: B's first 3 values (z) move to the second block.
+    const w = r.model!.weights.get("gru.bias_ih")!;
+    expect(Array.from(w.slice(3, 6))).toEqual([0.5, 1.5, 2.5]);
+    expect(r.model!.parameters).toBe(2 * (9 * 4 + 9 * 3 + 18));
+  });
+
+  it("an RNN with Relu activations is rnn(nonlinearity = relu); without B its biases are zero, not counted", () => {
+    const r = importSpec({
+      nodes: [node("RNN", ["x", "W", "R"], ["Y"], "/rnn/RNN", [intAttr("hidden_size", 3), stringsAttr("activations", ["Relu"])])],
+      inputs: [valueInfo("x", [5, 2, 4])],
+      initializers: [floats("W", [1, 3, 4]), floats("R", [1, 3, 3])],
+      outputs: ["Y"],
+    });
+    expect(r.model!.graph.op("rnn").attrs).toMatchObject({ nonlinearity: "relu" });
+    expect(Array.from(r.model!.weights.get("rnn.bias_ih")!)).toEqual([0, 0, 0]);
+    expect(r.model!.parameters).toBe(12 + 9);
+  });
+
+  it("peepholes, clip, custom activations and short sequence_lens are PAR6016", () => {
+    const base = lstm(["Y"], ["Y"]);
+    expect(importSpec({ ...base, nodes: [node("LSTM", ["x", "W", "R", "B"], ["Y"], "l", [intAttr("hidden_size", 3), floatAttr("clip", 1)])] }).codes).toEqual(["PAR6016"]);
+    expect(importSpec({ ...base, nodes: [node("LSTM", ["x", "W", "R", "B"], ["Y"], "l", [intAttr("hidden_size", 3), stringsAttr("activations", ["Sigmoid", "Relu", "Tanh"])])] }).codes).toEqual(["PAR6016"]);
+    expect(importSpec({ ...base, nodes: [node("LSTM", ["x", "W", "R", "B", "sl"], ["Y"], "l", [intAttr("hidden_size", 3)])], initializers: [...base.initializers, ints("sl", [5, 3])] }).codes).toEqual(["PAR6016"]);
+    expect(importSpec({ ...base, nodes: [node("LSTM", ["x", "W", "R", "B", "sl"], ["Y"], "l", [intAttr("hidden_size", 3)])], initializers: [...base.initializers, ints("sl", [5, 5])] }).codes).toEqual([]);
   });
 });
 
