@@ -193,6 +193,16 @@ describe("normalization", () => {
     expect(kinds(r.ops)).toEqual(["flatten", "softmax", "reshape"]);
   });
 
+  it("InstanceNormalization is group_norm with a group per channel; an identity affine (torch's GroupNorm export) is not counted", () => {
+    const r = importSpec({ nodes: [node("InstanceNormalization", ["x", "s", "b"], ["y"], "/inorm/InstanceNormalization", [floatAttr("epsilon", 1e-3)])], inputs: img, initializers: [floats("s", [3]), floats("b", [3])] });
+    expect(r.ops).toEqual(["inorm:group_norm"]);
+    expect(r.model!.graph.op("inorm").attrs.groups).toBe(3);
+    expect(r.model!.graph.op("inorm").attrs.eps).toBeCloseTo(1e-3);
+    expect(r.model!.parameters).toBe(6);
+    const id = importSpec({ nodes: [node("InstanceNormalization", ["x", "s", "b"], ["y"], "/inorm/InstanceNormalization")], inputs: img, initializers: [floats("s", [3], [1, 1, 1]), floats("b", [3], [0, 0, 0])] });
+    expect(id.model!.parameters).toBe(0);
+  });
+
   it("LayerNormalization without B keeps a zero bias: only the scale counts as imported", () => {
     const r = importSpec({ nodes: [node("LayerNormalization", ["x", "s"], ["y"], "/ln/LayerNormalization")], initializers: [floats("s", [4])], opset: 17 });
     expect(r.ops).toEqual(["ln:layernorm"]);

@@ -38,6 +38,28 @@ const layerNormalization: OnnxOpHandler = (plain) => {
   return cx.out(ids);
 };
 
+/**
+ * InstanceNormalization is group_norm with one channel per group. torch exports GroupNorm as
+ * Reshape [N, G, -1] → InstanceNormalization with scale ones and B zeros → Reshape → Mul →
+ * Add: such an identity affine is a constant of the export, not a model parameter.
+ */
+const instanceNormalization: OnnxOpHandler = (plain) => {
+  const cx = plain.asWeightOwner();
+  const x = cx.tensorIn(0);
+  const [, sv, bv] = cx.inputs;
+  if (sv?.kind !== "const" || bv?.kind !== "const") throw new Unmappable("PAR6016", "InstanceNormalization with a computed scale or B (par's group_norm learns them as parameters)");
+  const C = cx.shape(x)[1];
+  const ids = cx.emit("group_norm", { groups: C, eps: cx.attr.float("epsilon", 1e-5) }, [x]);
+  if (!ids) return false;
+  const op = cx.producer(ids[0]);
+  const scale = cx.weightData(sv, "InstanceNormalization scale");
+  const bias = cx.weightData(bv, "InstanceNormalization B");
+  const identity = scale !== undefined && bias !== undefined && scale.every((v) => v === 1) && bias.every((v) => v === 0);
+  cx.setWeight(op, "weight", sv, scale, !identity);
+  cx.setWeight(op, "bias", bv, bias, !identity);
+  return cx.out(ids);
+};
+
 const softmax =
   (parOp: "softmax" | "log_softmax"): OnnxOpHandler =>
   (cx) => {
@@ -55,6 +77,7 @@ const softmax =
 export const NORMALIZATION_HANDLERS: HandlerTable = {
   BatchNormalization: batchNormalization,
   LayerNormalization: layerNormalization,
+  InstanceNormalization: instanceNormalization,
   Softmax: softmax("softmax"),
   LogSoftmax: softmax("log_softmax"),
 };
