@@ -235,6 +235,29 @@ describe("shape", () => {
   });
 });
 
+describe("shape: Tile, DepthToSpace, SpaceToDepth; constant and learned operands", () => {
+  it("Tile of a computed tensor is tile; DepthToSpace keeps its mode", () => {
+    const t = importSpec({ nodes: [node("Tile", ["x", "r"], ["y"], "t")], initializers: [ints("r", [1, 3])] });
+    expect(t.ops).toEqual(["t:tile"]);
+    expect(t.model!.graph.op("t").attrs).toEqual({ repeats: [1, 3] });
+    const d = importSpec({ nodes: [node("DepthToSpace", ["x"], ["a"], "d", [intAttr("blocksize", 2), stringAttr("mode", "CRD")]), node("SpaceToDepth", ["a"], ["y"], "s", [intAttr("blocksize", 2)])], inputs: [valueInfo("x", [1, 8, 3, 3])] });
+    expect(d.ops).toEqual(["d:depth_to_space", "s:space_to_depth"]);
+    expect(d.model!.graph.op("d").attrs).toEqual({ blocksize: 2, mode: "CRD" });
+  });
+
+  it("a learned token expanded over the batch and concatenated stays one parameter (ViT's class token)", () => {
+    const r = importSpec({
+      nodes: [node("Shape", ["x"], ["sh"]), node("Gather", ["sh", "i0"], ["n"]), node("Unsqueeze", ["n", "a0"], ["nu"]), node("Concat", ["nu", "one", "one"], ["target"], "target", [intAttr("axis", 0)]), node("Expand", ["cls", "target"], ["c"], "/Expand"), node("Concat", ["c", "x"], ["y"], "/Concat", [intAttr("axis", 1)])],
+      inputs: [valueInfo("x", [2, 3, 4])],
+      initializers: [floats("cls", [1, 1, 4]), ints("i0", [0], []), ints("a0", [0]), ints("one", [1])],
+    });
+    expect(r.ops).toEqual(["cls:param", "expand:expand", "concat:concat"]);
+    expect(r.model!.graph.op("cls").attrs).toMatchObject({ shape: [1, 1, 4] });
+    expect(r.model!.parameters).toBe(4);
+    expect(Array.from(r.model!.weights.get("cls.weight")!)).toEqual([0.5, 1.5, 2.5, 3.5]);
+  });
+});
+
 describe("gather", () => {
   it("Gather of a float table by integer ids is an embedding owning the table", () => {
     const r = importSpec({ nodes: [node("Gather", ["E", "ids"], ["y"], "/emb/Gather")], inputs: [valueInfo("ids", [2, 5], 7)], initializers: [floats("E", [10, 4])] });

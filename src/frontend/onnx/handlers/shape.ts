@@ -121,6 +121,19 @@ const pad: OnnxOpHandler = (cx) => {
   return cx.out(cx.emit("pad", { pads: full }, [x]));
 };
 
+/** Tile: the repeats are a constant input; a learned tensor tiled stays one parameter (NodeContext.operand). */
+const tile: OnnxOpHandler = (cx) => {
+  const x = cx.operand(0);
+  const reps = cx.constIn(1, "repeats");
+  if (!reps) throw new Unmappable("PAR6017", "Tile without repeats");
+  if (reps.data.every((r) => r === 1)) return cx.alias(x);
+  return cx.out(cx.emit("tile", { repeats: [...reps.data] }, [x]));
+};
+
+const depthToSpace: OnnxOpHandler = (cx) => cx.out(cx.emit("depth_to_space", { blocksize: cx.attr.int("blocksize", 1), mode: cx.attr.string("mode", "DCR") }, [cx.tensorIn(0)]));
+
+const spaceToDepth: OnnxOpHandler = (cx) => cx.out(cx.emit("space_to_depth", { blocksize: cx.attr.int("blocksize", 1) }, [cx.tensorIn(0)]));
+
 export const SHAPE_HANDLERS: HandlerTable = {
   Concat: concat,
   Split: split,
@@ -132,4 +145,7 @@ export const SHAPE_HANDLERS: HandlerTable = {
   Unsqueeze: unsqueeze,
   Expand: expand,
   Pad: pad,
+  Tile: tile,
+  DepthToSpace: depthToSpace,
+  SpaceToDepth: spaceToDepth,
 };
