@@ -265,6 +265,26 @@ describe("gather", () => {
     expect(r.model!.parameters).toBe(40);
   });
 
+  it("Gather by computed indices, or by non-contiguous constant ones, is take; GatherElements is take_along_axis", () => {
+    const r = importSpec({ nodes: [node("Gather", ["x", "i"], ["y"], "g", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 6, 3]), valueInfo("i", [4], 7)] });
+    expect(r.ops).toEqual(["g:take"]);
+    expect(r.model!.graph.op("g").attrs).toEqual({ axis: 1 });
+    const k = importSpec({ nodes: [node("Gather", ["x", "i"], ["y"], "g", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 6, 3])], initializers: [ints("i", [0, 2])] });
+    expect(k.ops).toEqual(["i:constant", "g:take"]);
+    const e = importSpec({ nodes: [node("GatherElements", ["x", "i"], ["y"], "g", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 6]), valueInfo("i", [2, 3], 7)] });
+    expect(e.ops).toEqual(["g:take_along_axis"]);
+  });
+
+  it("ScatterND on activations, OneHot, ArgMax", () => {
+    const s = importSpec({ nodes: [node("ScatterND", ["x", "i", "u"], ["y"], "s")], inputs: [valueInfo("x", [4, 3]), valueInfo("u", [1, 3])], initializers: [ints("i", [1], [1, 1])] });
+    expect(s.ops).toEqual(["i:constant", "s:scatter_nd"]);
+    const o = importSpec({ nodes: [node("OneHot", ["ids", "d", "v"], ["y"], "o")], inputs: [valueInfo("ids", [2, 3], 7)], initializers: [ints("d", [5], []), floats("v", [2], [0, 1])] });
+    expect(o.model!.graph.op("o").attrs).toMatchObject({ depth: 5, on: 1, off: 0, axis: -1 });
+    const a = importSpec({ nodes: [node("ArgMax", ["x"], ["m"], "a", [intAttr("axis", 1), intAttr("keepdims", 0)]), node("Cast", ["m"], ["y"], "c", [intAttr("to", 1)])] });
+    expect(a.ops).toEqual(["a:arg_max", "c:cast"]);
+    expect(a.model!.graph.op("a").attrs).toEqual({ axis: 1, keepdims: false, select_last_index: false });
+  });
+
   it("Gather of a scalar index is a slice and a squeeze", () => {
     const r = importSpec({ nodes: [node("Gather", ["x", "i"], ["y"], "g", [intAttr("axis", 1)])], inputs: [valueInfo("x", [2, 6, 3])], initializers: [ints("i", [-1], [])] });
     expect(kinds(r.ops)).toEqual(["slice", "squeeze"]);
