@@ -218,6 +218,18 @@ describe("reduce", () => {
   });
 });
 
+describe("reduce: composed reductions and CumSum", () => {
+  it("ReduceL2 is square, reduce_sum, sqrt; ReduceLogSumExp and ReduceProd are single ops; CumSum reads its axis", () => {
+    const r = importSpec({ nodes: [node("ReduceL2", ["x"], ["y"], "n", [intsAttr("axes", [1]), intAttr("keepdims", 0)])], inputs: [valueInfo("x", [2, 3, 4])] });
+    expect(r.ops).toEqual(["n_square:square", "n_sum:reduce_sum", "n:sqrt"]);
+    expect(r.model!.graph.op("n_sum").attrs).toEqual({ axes: [1], keepdims: false });
+    const l = importSpec({ nodes: [node("ReduceLogSumExp", ["x"], ["a"], "l", [intsAttr("axes", [-1])]), node("ReduceProd", ["a"], ["y"], "p")], inputs: [valueInfo("x", [2, 3])] });
+    expect(kinds(l.ops)).toEqual(["reduce_log_sum_exp", "reduce_prod"]);
+    const c = importSpec({ nodes: [node("CumSum", ["x", "ax"], ["y"], "c", [intAttr("reverse", 1)])], initializers: [ints("ax", [1], [])] });
+    expect(c.model!.graph.op("c").attrs).toEqual({ axis: 1, exclusive: false, reverse: true });
+  });
+});
+
 describe("shape", () => {
   it("Slice over two axes is one par slice per axis", () => {
     const r = importSpec({ nodes: [node("Slice", ["x", "st", "en", "ax"], ["y"], "/s/Slice")], inputs: [valueInfo("x", [2, 6, 8])], initializers: [ints("st", [1, 2]), ints("en", [5, -1]), ints("ax", [1, -1])] });
