@@ -344,4 +344,53 @@ export function checkSameKind(op: string, inputs: readonly TensorType[], ctx: In
   return false;
 }
 
-export const ELEMENTWISE_OPS: OpEntry[] = [...UNARY.map(unaryEntry), ...BINARY.map(binaryEntry)];
+/**
+ * trilu(x, upper = true, k = 0): the upper (column − row ≥ k) or lower (column − row ≤ k)
+ * triangle of the last two axes, zeros elsewhere (ONNX Trilu, torch.triu / tril; causal
+ * masks). Every axis splits: a task builds the mask from its GLOBAL row and column
+ * positions (its box), so any split keeps exactly the whole op's triangle.
+ */
+export const trilu: OpEntry = {
+  name: "trilu",
+  family: "elementwise",
+  doc: "The upper (column − row ≥ k) or lower (column − row ≤ k) triangle of the last two axes, zeros elsewhere (ONNX Trilu, torch.triu/tril).",
+  inputs: [{ name: "x", dtype: "any" }],
+  attrs: [
+    { name: "upper", kind: "bool", default: true, doc: "keep the upper triangle (triu) or the lower one (tril)" },
+    { name: "k", kind: "int", default: 0, doc: "the diagonal's offset: positive moves it right" },
+  ],
+  outputNames: ["y"],
+  infer(inputs, _attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [x] = inputs;
+    const r = x.shape.length;
+    if (r < 2) {
+      ctx.diagnostics.error("PAR2108", `\`trilu\` needs a matrix (rank ≥ 2), got ${fmtShape(x.shape)}`, { pos: ctx.pos, expected: "a tensor [..., rows, columns]" });
+      return undefined;
+    }
+    return {
+      outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
+      params: NO_PARAMS,
+      space: activationSpace(x),
+      inputMaps: [identityMaps(r)],
+      paramMaps: NO_PARAMS,
+      outputMaps: [identityMaps(r)],
+      // A compare and a select per element; backward the same select of dy.
+      flops: (e) => ({ forward: 2 * product(e), backward: product(e) }),
+    };
+  },
+  forward(tf, { inputs, attrs, shard }) {
+    const [x] = inputs;
+    const r = x.rank;
+    const [r0, r1] = [shard.box.lo[r - 2], shard.box.hi[r - 2]];
+    const [c0, c1] = [shard.box.lo[r - 1], shard.box.hi[r - 1]];
+    const k = attrs.k as number;
+    // The mask is computed on the host from global positions: constant, so nothing flows back into it.
+    const keep = new Uint8Array((r1 - r0) * (c1 - c0));
+    for (let i = r0; i < r1; i++) for (let j = c0; j < c1; j++) keep[(i - r0) * (c1 - c0) + (j - c0)] = (attrs.upper ? j - i >= k : j - i <= k) ? 1 : 0;
+    const mask = tf.cast(tf.tensor2d(keep, [r1 - r0, c1 - c0], "int32"), "bool");
+    return [tf.where(tf.broadcastTo(mask, x.shape), x, tf.zerosLike(x))];
+  },
+};
+
+export const ELEMENTWISE_OPS: OpEntry[] = [...UNARY.map(unaryEntry), ...BINARY.map(binaryEntry), trilu];

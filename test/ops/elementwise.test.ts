@@ -54,7 +54,7 @@ function evaluate(tf: TF, name: string, values: number[][], attrs: Record<string
 
 describe("elementwise: shapes, FLOPs, regions", () => {
   it("registers every unary and binary op once", () => {
-    expect(ELEMENTWISE_OPS.map((o) => o.name).sort()).toEqual([...UNARY, ...BINARY].sort());
+    expect(ELEMENTWISE_OPS.map((o) => o.name).sort()).toEqual([...UNARY, ...BINARY, "trilu"].sort());
   });
 
   it("unary ops keep the shape and split every axis", () => {
@@ -220,3 +220,31 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("trilu: the triangle of the last two axes by global positions", () => {
+  it("shapes and diagnostics", () => {
+    expect(dimSummary(sigOf(op("trilu"), [f32(2, 3, 4)]))).toEqual(["sample:sample:2", "length:attribute:3", "channel:attribute:4"]);
+    expect(errorCodes(op("trilu"), [f32(3)])).toEqual(["PAR2108"]);
+  });
+
+  for (const backend of BACKENDS) {
+    it(`torch.triu / tril values and sharded equals whole on ${backend}`, async () => {
+      const tf = await useBackend(backend);
+      const ones = Array.from({ length: 12 }, () => 1);
+      const run = (attrs: Record<string, unknown>) => {
+        const sig = sigOf(op("trilu"), [f32(3, 4)], attrs as never);
+        return Array.from(op("trilu").forward(tf, { inputs: [tf.tensor(ones, [3, 4])], params: [], attrs: resolved(op("trilu"), attrs as never), sig, shard: wholeShard(sig, [f32(3, 4)]) })[0].dataSync());
+      };
+      // torch.triu(ones(3, 4), 1) and torch.tril(ones(3, 4), -1)
+      expect(run({ k: 1 })).toEqual([0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1]);
+      expect(run({ upper: false, k: -1 })).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0]);
+      assertProperty(
+        fc.property(shapeArb(2, 4, 5), fc.integer({ min: -2, max: 2 }), fc.boolean(), fc.nat(), (shape, k, upper, seed) => {
+          const sig = sigOf(op("trilu"), [f32(...shape)], { k, upper });
+          fc.assert(fc.property(degreesFor(sig, 3), (deg) => expectShardedEqualsWhole(tf, op("trilu"), [f32(...shape)], { k, upper }, deg, seed)), { numRuns: 3 });
+        }),
+        10,
+      );
+    });
+  }
+});

@@ -121,6 +121,14 @@ describe("linear", () => {
     expect(r.model!.parameters).toBe(15);
   });
 
+  it("Einsum passes its equation; Trilu on a computed tensor reads its diagonal offset", () => {
+    const e = importSpec({ nodes: [node("Einsum", ["x", "x"], ["y"], "e", [stringAttr("equation", "bi,bj->bij")])] });
+    expect(e.ops).toEqual(["e:einsum"]);
+    expect(e.model!.graph.tensor(e.model!.graph.op("e").outputs[0]).type.shape).toEqual([2, 4, 4]);
+    const t = importSpec({ nodes: [node("Trilu", ["x", "k"], ["y"], "t", [intAttr("upper", 0)])], initializers: [ints("k", [-1], [])] });
+    expect(t.model!.graph.op("t").attrs).toEqual({ upper: false, k: -1 });
+  });
+
   it("Gemm with transB stores B transposed to [in, out]", () => {
     const r = importSpec({ nodes: [node("Gemm", ["x", "w"], ["y"], "/fc/Gemm", [intAttr("transB", 1)])], inputs: [valueInfo("x", [2, 2])], initializers: [floats("w", [3, 2], [1, 2, 3, 4, 5, 6])] });
     expect(r.ops).toEqual(["fc:linear"]);

@@ -65,6 +65,9 @@ const dropout: OnnxOpHandler = (cx) => {
   return cx.out(cx.emit("dropout", { p }, [x]));
 };
 
+/** Trilu: k is an optional constant input (0 when left out). */
+const trilu: OnnxOpHandler = (cx) => cx.out(cx.emit("trilu", { upper: cx.attr.int("upper", 1) === 1, k: cx.constIn(1, "k")?.data[0] ?? 0 }, [cx.operand(0)]));
+
 export const ELEMENTWISE_HANDLERS: HandlerTable = {
   Relu: unary("relu"),
   Sigmoid: unary("sigmoid"),
@@ -106,4 +109,5 @@ export const ELEMENTWISE_HANDLERS: HandlerTable = {
   Ceil: unary("ceil"),
   Round: unary("round"),
   Sign: unary("sign"),
+  Trilu: trilu,
 };

@@ -101,7 +101,11 @@ const gemm: OnnxOpHandler = (plain) => {
   return addC(ids[0], cv);
 };
 
+/** Einsum: any operand may be a constant (NodeContext.operand). */
+const einsum: OnnxOpHandler = (cx) => cx.out(cx.emit("einsum", { equation: cx.attr.string("equation", "") }, cx.node.inputs.map((_, i) => cx.operand(i))));
+
 export const LINEAR_HANDLERS: HandlerTable = {
   MatMul: matMul,
   Gemm: gemm,
+  Einsum: einsum,
 };
