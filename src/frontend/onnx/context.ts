@@ -19,8 +19,17 @@ import { weightData } from "./weights.js";
 /** Maps one node to par ops; false after a par op reported its diagnostic (PAR6020). */
 export type OnnxOpHandler = (cx: NodeContext) => boolean;
 
+/**
+ * One ONNX op type in a family's table: how a node maps (`map`), and what it becomes, in
+ * one line of markdown (`par`): docs/import.md's operator table is generated from these.
+ */
+export interface OnnxOpSpec {
+  readonly map: OnnxOpHandler;
+  readonly par: string;
+}
+
 /** A family's handlers by ONNX op type. */
-export type HandlerTable = Readonly<Record<string, OnnxOpHandler>>;
+export type HandlerTable = Readonly<Record<string, OnnxOpSpec>>;
 
 export interface Consumer {
   node: OnnxNode;

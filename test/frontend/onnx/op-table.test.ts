@@ -2,7 +2,7 @@
 // lists exactly the op types that have handlers, and exactly the ones fold.ts evaluates.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { OnnxOpHandler } from "../../../src/frontend/onnx/context.js";
+import type { OnnxOpSpec } from "../../../src/frontend/onnx/context.js";
 import { FOLDABLE } from "../../../src/frontend/onnx/fold.js";
 import { ONNX_HANDLERS, mergeHandlerTables } from "../../../src/frontend/onnx/handlers/index.js";
 
@@ -55,7 +55,7 @@ describe("the ONNX op table and docs/import.md", () => {
 });
 
 describe("mergeHandlerTables", () => {
-  const h: OnnxOpHandler = () => true;
+  const h: OnnxOpSpec = { map: () => true, par: "`relu`" };
 
   it("merges families into one table", () => {
     const merged = mergeHandlerTables({ a: { Relu: h }, b: { Tanh: h } });

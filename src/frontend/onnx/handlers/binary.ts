@@ -151,14 +151,14 @@ export function addConstant(cx: NodeContext, x: string, k: Val, name: string): s
 }
 
 export const BINARY_HANDLERS: HandlerTable = {
-  Add: add,
-  Sub: sub,
-  Mul: mul,
-  Div: div,
-  Pow: pow,
-  Max: variadic("maximum", binary("maximum")),
-  Min: variadic("minimum", binary("minimum")),
-  Sum: variadic("add", binary("add")),
-  Mean: variadic("add", binary("add"), true),
-  Mod: mod,
+  Add: { map: add, par: "`add`; a scalar constant → `scale_shift`; a float tensor constant → `bias_add` holding it; integers, or a constant that widens the output → `add` with a `constant` operand" },
+  Sub: { map: sub, par: "`sub`; a scalar constant → `scale_shift`; constant − x → `scale_shift`(−1) + `bias_add`; x − constant → `bias_add` of −constant" },
+  Mul: { map: mul, par: "`mul`; a scalar constant → `scale_shift`; a float tensor constant → `scale` holding it" },
+  Div: { map: div, par: "`div` (integers truncate); x ÷ scalar → `scale_shift`; x ÷ tensor constant → `scale` holding 1/c; constant ÷ x → `div` with a `constant` operand" },
+  Pow: { map: pow, par: "`pow`; x^c for c ∈ {1, 2, 0.5, −0.5} → alias, `square`, `sqrt`, `rsqrt`" },
+  Max: { map: variadic("maximum", binary("maximum")), par: "`maximum` (a chain for more than two inputs; one input is an alias)" },
+  Min: { map: variadic("minimum", binary("minimum")), par: "`minimum` (a chain for more than two inputs; one input is an alias)" },
+  Sum: { map: variadic("add", binary("add")), par: "a chain of `add`" },
+  Mean: { map: variadic("add", binary("add"), true), par: "a chain of `add` and `scale_shift`(1/n)" },
+  Mod: { map: mod, par: "`fmod` (fmod = 1, C's remainder) or `mod` (fmod = 0, Python's %)" },
 };

@@ -137,10 +137,10 @@ const globalMaxPool: OnnxOpHandler = (cx) => {
 const globalAveragePool: OnnxOpHandler = (cx) => cx.out(cx.emit("global_pool", {}, [cx.tensorIn(0)]));
 
 export const CONV_POOL_HANDLERS: HandlerTable = {
-  Conv: conv,
-  ConvTranspose: convTranspose,
-  MaxPool: pool("max"),
-  AveragePool: pool("avg"),
-  GlobalAveragePool: globalAveragePool,
-  GlobalMaxPool: globalMaxPool,
+  Conv: { map: conv, par: "`conv1d`/`conv2d`/`conv3d` by rank (weight [out, in/groups, k...] as ONNX; group, dilations, strides; pads and auto_pad as `padding`/`padding_end`)" },
+  ConvTranspose: { map: convTranspose, par: "`conv_transpose1d`/`2d`/`3d` (weight [in, out/groups, k...]; group, dilations, output_padding; pads, or output_shape/auto_pad splitting the total padding)" },
+  MaxPool: { map: pool("max"), par: "`pool1d`/`pool2d`/`pool3d`, mode max (ceil_mode, dilations, begin/end pads, auto_pad); the Indices output is PAR6016" },
+  AveragePool: { map: pool("avg"), par: "`pool1d`/`pool2d`/`pool3d`, mode avg (ceil_mode, count_include_pad, begin/end pads, auto_pad)" },
+  GlobalAveragePool: { map: globalAveragePool, par: "`global_pool`" },
+  GlobalMaxPool: { map: globalMaxPool, par: "`reduce_max` over the spatial axes, kept" },
 };

@@ -59,10 +59,10 @@ const arg =
     cx.out(cx.emit(parOp, { axis: cx.attr.int("axis", 0), keepdims: cx.attr.int("keepdims", 1) === 1, select_last_index: cx.attr.int("select_last_index", 0) === 1 }, [cx.operand(0)]));
 
 export const GATHER_HANDLERS: HandlerTable = {
-  Gather: gather,
-  GatherElements: gatherElements,
-  ScatterND: scatterND,
-  OneHot: oneHot,
-  ArgMax: arg("arg_max"),
-  ArgMin: arg("arg_min"),
+  Gather: { map: gather, par: "`embedding` (a 2-D float initializer by integer ids, axis 0); `slice` (+ `squeeze`) for a constant scalar or contiguous range; `take` otherwise; float indices are PAR6018" },
+  GatherElements: { map: gatherElements, par: "`take_along_axis`" },
+  ScatterND: { map: scatterND, par: "`scatter_nd` (reduction none or add)" },
+  OneHot: { map: oneHot, par: "`one_hot` (constant depth and values)" },
+  ArgMax: { map: arg("arg_max"), par: "`arg_max` (keepdims, select_last_index)" },
+  ArgMin: { map: arg("arg_min"), par: "`arg_min` (keepdims, select_last_index)" },
 };

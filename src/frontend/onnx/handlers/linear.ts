@@ -105,7 +105,7 @@ const gemm: OnnxOpHandler = (plain) => {
 const einsum: OnnxOpHandler = (cx) => cx.out(cx.emit("einsum", { equation: cx.attr.string("equation", "") }, cx.node.inputs.map((_, i) => cx.operand(i))));
 
 export const LINEAR_HANDLERS: HandlerTable = {
-  MatMul: matMul,
-  Gemm: gemm,
-  Einsum: einsum,
+  MatMul: { map: matMul, par: "`linear` by a 2-D initializer (an `Add` of a [out] constant after it becomes its bias); `matmul` of two computed tensors" },
+  Gemm: { map: gemm, par: "`linear` (B transposed to [in, out] when transB) with bias C; alpha = beta = 1 only (PAR6016); A computed → `transpose`; B computed → `matmul`" },
+  Einsum: { map: einsum, par: "`einsum` (no repeated letter within an operand)" },
 };

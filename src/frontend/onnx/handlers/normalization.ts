@@ -75,9 +75,9 @@ const softmax =
   };
 
 export const NORMALIZATION_HANDLERS: HandlerTable = {
-  BatchNormalization: batchNormalization,
-  LayerNormalization: layerNormalization,
-  InstanceNormalization: instanceNormalization,
-  Softmax: softmax("softmax"),
-  LogSoftmax: softmax("log_softmax"),
+  BatchNormalization: { map: batchNormalization, par: "`batchnorm` (moments + central_moment + batchnorm_apply; scale/B → weight/bias; running statistics not kept)" },
+  LayerNormalization: { map: layerNormalization, par: "`layernorm` (axes = rank − axis); without B the bias is a zero parameter" },
+  InstanceNormalization: { map: instanceNormalization, par: "`group_norm` with one group per channel (scale/B → weight/bias; an identity scale/B, torch's GroupNorm export, is not counted)" },
+  Softmax: { map: softmax("softmax"), par: "`softmax` (opset < 13 with axis ≠ last: flatten, softmax, reshape)" },
+  LogSoftmax: { map: softmax("log_softmax"), par: "`log_softmax` (as Softmax)" },
 };

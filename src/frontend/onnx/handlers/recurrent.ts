@@ -167,7 +167,7 @@ const recurrent =
   };
 
 export const RECURRENT_HANDLERS: HandlerTable = {
-  LSTM: recurrent(SPECS.LSTM),
-  GRU: recurrent(SPECS.GRU),
-  RNN: recurrent(SPECS.RNN),
+  LSTM: { map: recurrent(SPECS.LSTM), par: "`lstm` per direction (bidirectional: a second, reversed one and concats), after a `transpose` to batch-first (layout 0); initial_h/initial_c as inputs; Y, Y_h, Y_c; gates reordered i,o,f,c → i,f,g,o; peepholes, clip, input_forget, custom activations, short sequence_lens are PAR6016" },
+  GRU: { map: recurrent(SPECS.GRU), par: "`gru` per direction, as LSTM (linear_before_reset; gates z,r,h → r,z,n)" },
+  RNN: { map: recurrent(SPECS.RNN), par: "`rnn` per direction, as LSTM (Tanh or Relu)" },
 };

@@ -44,15 +44,15 @@ const cumSum: OnnxOpHandler = (cx) => {
 };
 
 export const REDUCE_HANDLERS: HandlerTable = {
-  ReduceMean: reduce("reduce_mean", 18),
-  ReduceSum: reduce("reduce_sum", 13),
-  ReduceMax: reduce("reduce_max", 18),
-  ReduceMin: reduce("reduce_min", 18),
-  ReduceProd: reduce("reduce_prod", 18),
-  ReduceLogSumExp: reduce("reduce_log_sum_exp", 18),
-  ReduceL1: reduce("reduce_sum", 18, "abs"),
-  ReduceL2: reduce("reduce_sum", 18, "square", "sqrt"),
-  ReduceSumSquare: reduce("reduce_sum", 18, "square"),
-  ReduceLogSum: reduce("reduce_sum", 18, undefined, "log"),
-  CumSum: cumSum,
+  ReduceMean: { map: reduce("reduce_mean", 18), par: "`reduce_mean`" },
+  ReduceSum: { map: reduce("reduce_sum", 13), par: "`reduce_sum`" },
+  ReduceMax: { map: reduce("reduce_max", 18), par: "`reduce_max`" },
+  ReduceMin: { map: reduce("reduce_min", 18), par: "`reduce_min`" },
+  ReduceProd: { map: reduce("reduce_prod", 18), par: "`reduce_prod`" },
+  ReduceLogSumExp: { map: reduce("reduce_log_sum_exp", 18), par: "`reduce_log_sum_exp`" },
+  ReduceL1: { map: reduce("reduce_sum", 18, "abs"), par: "`abs` + `reduce_sum`" },
+  ReduceL2: { map: reduce("reduce_sum", 18, "square", "sqrt"), par: "`square` + `reduce_sum` + `sqrt`" },
+  ReduceSumSquare: { map: reduce("reduce_sum", 18, "square"), par: "`square` + `reduce_sum`" },
+  ReduceLogSum: { map: reduce("reduce_sum", 18, undefined, "log"), par: "`reduce_sum` + `log`" },
+  CumSum: { map: cumSum, par: "`cumsum` (constant axis; exclusive, reverse)" },
 };

@@ -39,5 +39,5 @@ const resize: OnnxOpHandler = (cx) => {
 };
 
 export const RESIZE_HANDLERS: HandlerTable = {
-  Resize: resize,
+  Resize: { map: resize, par: "`resize` (nearest or linear; half_pixel, pytorch_half_pixel, align_corners, asymmetric; constant scales or sizes over the spatial axes); cubic and tf_crop_and_resize are PAR6016" },
 };
