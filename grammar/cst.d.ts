@@ -311,6 +311,8 @@ export type StrategyDeclCstChildren = {
   On: IToken[];
   LBrace: IToken[];
   rule?: RuleCstNode[];
+  strategySettings?: StrategySettingsCstNode[];
+  pipelineDecl?: PipelineDeclCstNode[];
   Semicolon?: IToken[];
   RBrace: IToken[];
 };
@@ -325,6 +327,43 @@ export type RuleCstChildren = {
   Comma?: (IToken)[];
   Colon: IToken[];
   setting: SettingCstNode[];
+};
+
+export interface StrategySettingsCstNode extends CstNode {
+  name: "strategySettings";
+  children: StrategySettingsCstChildren;
+}
+
+export type StrategySettingsCstChildren = {
+  setting: SettingCstNode[];
+  Comma?: IToken[];
+};
+
+export interface PipelineDeclCstNode extends CstNode {
+  name: "pipelineDecl";
+  children: PipelineDeclCstChildren;
+}
+
+export type PipelineDeclCstChildren = {
+  Identifier: IToken[];
+  attrList: AttrListCstNode[];
+  LBrace?: IToken[];
+  stageDecl?: StageDeclCstNode[];
+  Semicolon?: IToken[];
+  RBrace?: IToken[];
+};
+
+export interface StageDeclCstNode extends CstNode {
+  name: "stageDecl";
+  children: StageDeclCstChildren;
+}
+
+export type StageDeclCstChildren = {
+  pattern: (PatternCstNode)[];
+  DotDot?: IToken[];
+  Colon?: IToken[];
+  setting?: SettingCstNode[];
+  Comma?: IToken[];
 };
 
 export interface SettingCstNode extends CstNode {
@@ -390,6 +429,9 @@ export interface ParCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   attrList(children: AttrListCstChildren, param?: IN): OUT;
   strategyDecl(children: StrategyDeclCstChildren, param?: IN): OUT;
   rule(children: RuleCstChildren, param?: IN): OUT;
+  strategySettings(children: StrategySettingsCstChildren, param?: IN): OUT;
+  pipelineDecl(children: PipelineDeclCstChildren, param?: IN): OUT;
+  stageDecl(children: StageDeclCstChildren, param?: IN): OUT;
   setting(children: SettingCstChildren, param?: IN): OUT;
   pattern(children: PatternCstChildren, param?: IN): OUT;
   patternPiece(children: PatternPieceCstChildren, param?: IN): OUT;

@@ -442,7 +442,14 @@ export class ParParser extends CstParser {
   });
 
   // ------------------------------------------------------------ strategies
-  private readonly strategyAlts = [{ ALT: () => this.SUBRULE(this.rule) }, { ALT: () => this.CONSUME(T.Semicolon) }];
+  // Items are told apart by their second token: a rule's patterns are followed by `,`, `:`
+  // or more pattern pieces, a strategy-wide setting line by `=`, the pipeline by `(`.
+  private readonly strategyAlts = [
+    { ALT: () => this.SUBRULE(this.rule) },
+    { ALT: () => this.SUBRULE(this.strategySettings) },
+    { ALT: () => this.SUBRULE(this.pipelineDecl) },
+    { ALT: () => this.CONSUME(T.Semicolon) },
+  ];
   private readonly strategyItem = (): void => {
     this.OR(this.strategyAlts);
   };
@@ -466,6 +473,48 @@ export class ParParser extends CstParser {
     this.AT_LEAST_ONE_SEP(this.patternSep);
     this.CONSUME(T.Colon);
     this.AT_LEAST_ONE_SEP2(this.settingSep);
+  });
+
+  /** `replicas = 4, offset = 8`, `zero = 1`, `precision = bf16`: settings of the whole strategy. */
+  strategySettings = this.RULE("strategySettings", () => {
+    this.AT_LEAST_ONE_SEP(this.settingSep);
+  });
+
+  private readonly stageItemAlts = [{ ALT: () => this.SUBRULE(this.stageDecl) }, { ALT: () => this.CONSUME(T.Semicolon) }];
+  private readonly stageItem = (): void => {
+    this.OR(this.stageItemAlts);
+  };
+  private readonly pipelineBody = (): void => {
+    this.CONSUME(T.LBrace);
+    this.MANY(this.stageItem);
+    this.CONSUME(T.RBrace);
+  };
+
+  /**
+   * `pipeline(microbatches = 8, schedule = "1f1b", stages = 4)`, optionally with a body of
+   * explicit stages. The name `pipeline` is not reserved: any name followed by `(` parses
+   * here, and the AST builder accepts only `pipeline`.
+   */
+  pipelineDecl = this.RULE("pipelineDecl", () => {
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.attrList);
+    this.OPTION(this.pipelineBody);
+  });
+
+  private readonly stageLast = (): void => {
+    this.CONSUME(T.DotDot);
+    this.SUBRULE2(this.pattern);
+  };
+  private readonly stageSettings = (): void => {
+    this.CONSUME(T.Colon);
+    this.AT_LEAST_ONE_SEP(this.settingSep);
+  };
+
+  /** `wte .. layer5.out : devices = 0..7`: a stage from its first to its last op (one op: just its name). */
+  stageDecl = this.RULE("stageDecl", () => {
+    this.SUBRULE(this.pattern);
+    this.OPTION(this.stageLast);
+    this.OPTION2(this.stageSettings);
   });
 
   private readonly settingRange = (): void => {

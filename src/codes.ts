@@ -2,6 +2,7 @@
 // code raising them. `par explain`-style tooling and the code-coverage test read this.
 import { CLI_CODES } from "./cli/codes.js";
 import { CODEGEN_CODES } from "./plan/codes.js";
+import { COST_CODES } from "./cost/codes.js";
 import type { CodeInfo, CodeTable } from "./core/codes.js";
 import { CHECK_CODES } from "./frontend/check-codes.js";
 import { IMPORT_CODES } from "./frontend/import-codes.js";
@@ -13,6 +14,7 @@ import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
 import { WORKER_CODES } from "./runtime/workers/codes.js";
 import { SEARCH_CODES } from "./search/codes.js";
+import { TORCH_CODES } from "./engines/torch/codes.js";
 
 /** Each area's table, by the area's name (for docs and duplicate detection). */
 export const CODE_TABLES: Record<string, CodeTable> = {
@@ -28,6 +30,8 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   workers: WORKER_CODES,
   import: IMPORT_CODES,
   search: SEARCH_CODES,
+  cost: COST_CODES,
+  "torch engine": TORCH_CODES,
 };
 
 export function allCodes(): Map<string, CodeInfo & { area: string }> {

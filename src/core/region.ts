@@ -165,6 +165,11 @@ export function owners<T>(r: Region, held: readonly { owner: T; region: Region }
   return out;
 }
 
+/** A compact string naming `r` exactly ("lo,…:hi,…"), for maps keyed by region. */
+export function regionKey(r: Region): string {
+  return `${r.lo.join(",")}:${r.hi.join(",")}`;
+}
+
 export function formatRegion(r: Region): string {
   return `[${r.lo.map((l, i) => `${l}:${r.hi[i]}`).join(", ")}]`;
 }

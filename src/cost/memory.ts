@@ -14,11 +14,12 @@
 // side (no activation freeing during backward, no recomputation).
 
 import type { Mesh } from "../core/mesh.js";
-import { intersect, partRegion, regionVolume, type Region } from "../core/region.js";
+import { intersect, regionKey, regionVolume } from "../core/region.js";
 import { dtypeBytes, type DType } from "../core/tensor.js";
 import type { Graph } from "../ir/graph.js";
 import type { Strategy } from "../ir/strategy.js";
-import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
+import { LayoutCache } from "../layout/cache.js";
+import { holders as holdersOf, type Held } from "../layout/placement.js";
 
 export type Optimizer = "sgd" | "momentum" | "adam";
 
@@ -53,8 +54,6 @@ export interface MemoryReport {
   overCapacity: { device: number; bytes: number; capacity: number }[];
 }
 
-const regionKey = (r: Region): string => `${r.lo.join(",")}:${r.hi.join(",")}`;
-
 export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimizer: Optimizer = "sgd"): MemoryReport {
   const n = mesh.devices.length;
   const mem: DeviceMemory[] = mesh.devices.map((d) => ({ device: d.index, weights: 0, gradients: 0, optimizer: 0, activations: 0, exchange: 0, total: 0, capacity: d.spec.memoryBytes }));
@@ -65,23 +64,23 @@ export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimiz
     return true;
   };
   const stateFactor = optimizerStateFactor(optimizer);
-  // Where each op's output regions live once forward is done: owners only for split reductions.
-  const holders = new Map<string, { region: Region; device: number }[]>();
+  const layouts = LayoutCache.of(graph);
+  // Where each op's output regions live once forward is done: its groups' owners.
+  const holders = new Map<string, Held[]>();
 
   for (const op of graph.topoOrder()) {
     const cfg = strategy.ops[op.name];
     if (!cfg) throw new Error(`strategy ${strategy.name} has no config for op ${op.name}`);
     const inputTypes = op.inputs.map((id) => graph.tensor(id).type);
-    const shapes = inputTypes.map((t) => t.shape);
-    const sizes = spaceSizes(op.sig);
-    const red = reductionDims(op.sig);
+    const L = layouts.layout(op, cfg.degrees);
+    const red = L.reductionDims;
     const count = cfg.devices.length;
     const outDtype = (i: number): DType => op.sig.outputs[i].dtype;
     for (let t = 0; t < count; t++) {
-      const box = partRegion(sizes, cfg.degrees, t);
-      const regs = taskRegions(op.sig, shapes, box);
+      const box = L.boxes[t];
       const dev = cfg.devices[t];
-      regs.params.forEach((r, p) => {
+      L.params.forEach((regions, p) => {
+        const r = regions[t];
         if (!once(dev, `p|${op.name}|${p}|${regionKey(r)}`)) return;
         const spec = op.sig.params[p];
         const b = regionVolume(r) * dtypeBytes(spec.dtype ?? inputTypes.find((x) => x.dtype !== "i32" && x.dtype !== "i64")?.dtype ?? "f32");
@@ -89,10 +88,12 @@ export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimiz
         mem[dev].gradients += b;
         mem[dev].optimizer += stateFactor * b;
       });
-      regs.outputs.forEach((r, o) => {
+      L.outputs.forEach((regions, o) => {
+        const r = regions[t];
         if (once(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`)) mem[dev].activations += regionVolume(r) * dtypeBytes(outDtype(o));
       });
-      regs.inputs.forEach((r, i) => {
+      L.inputs.forEach((regions, i) => {
+        const r = regions[t];
         const tid = op.inputs[i];
         const bytesPer = dtypeBytes(inputTypes[i].dtype);
         const held = holders.get(tid);
@@ -108,15 +109,7 @@ export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimiz
         }
       });
     }
-    op.outputs.forEach((tid, o) => {
-      const list: { region: Region; device: number }[] = [];
-      for (let t = 0; t < count; t++) {
-        const box = partRegion(sizes, cfg.degrees, t);
-        if (red.some((d) => box.lo[d] !== 0)) continue;
-        list.push({ region: taskRegions(op.sig, shapes, box).outputs[o], device: cfg.devices[t] });
-      }
-      holders.set(tid, list);
-    });
+    op.outputs.forEach((tid, o) => holders.set(tid, holdersOf(L, cfg.devices, o)));
   }
   for (const m of mem) m.total = m.weights + m.gradients + m.optimizer + m.activations + m.exchange;
   return {

@@ -103,7 +103,17 @@ export interface MeshDecl extends Node, Commented { kind: "mesh"; name: string; 
 /** A glob over op names: `*` matches any run of characters (dots included), `?` one character. */
 export interface OpPattern extends Node { text: string }
 export interface StrategyRule extends Node, Commented { patterns: OpPattern[]; settings: NamedArg[] }
-/** Rules apply in order; a later rule overrides earlier ones for the keys it sets. */
+/** `replicas = 4, offset = 8`, `zero = 1`, `precision = bf16`: settings of the whole strategy. */
+export interface StrategySettings extends Node, Commented { settings: NamedArg[] }
+/** `wte .. layer5.out : devices = 0..7`: a pipeline stage from its first to its last op (`last` absent: one op). */
+export interface StageDecl extends Node, Commented { first: OpPattern; last?: OpPattern; settings: NamedArg[] }
+/** `pipeline(microbatches = 8, schedule = "1f1b", stages = 4)`, or with a body of explicit stages. */
+export interface PipelineDecl extends Node, Commented { settings: NamedArg[]; stages?: StageDecl[] }
+/**
+ * Rules apply in order; a later rule overrides earlier ones for the keys it sets. The
+ * strategy-wide settings and the pipeline may stand anywhere among them (their order does
+ * not matter; `par fmt` keeps them where they are).
+ */
 export interface StrategyDecl extends Node, Commented {
   kind: "strategy";
   name: string;
@@ -113,4 +123,6 @@ export interface StrategyDecl extends Node, Commented {
   mesh: string;
   meshSpan: Span;
   rules: StrategyRule[];
+  settings: StrategySettings[];
+  pipelines: PipelineDecl[];
 }

@@ -1,6 +1,7 @@
 // Semantic checking: a parsed Program → one Graph per model, one Mesh per mesh declaration,
 // and strategy declarations checked by reference (their model, mesh, op patterns, keys,
-// degrees and device indices). Every problem is a coded diagnostic; nothing throws.
+// degrees and device indices; strategy-wide and pipeline settings, stage bounds). Every
+// problem is a coded diagnostic; nothing throws.
 
 import { Diagnostics, didYouMean } from "../core/diagnostics.js";
 import { builtinMesh, builtinMeshNames } from "../core/builtin-meshes.js";
@@ -13,6 +14,7 @@ import { elaborateModel, type ElaborationLimits } from "./elaborate.js";
 import { evalInt, spanPos, type EvalContext } from "./eval.js";
 import { buildMesh } from "./mesh-build.js";
 import { globToRegExp } from "./naming.js";
+import { PIPELINE_SETTING_KEYS, readSettings, readValue, RULE_KEYS, STAGE_SETTING_KEYS, STRATEGY_SETTING_KEYS, type Setting, type SettingValue } from "./strategy-options.js";
 
 export interface CheckedProgram {
   program: Program;
@@ -33,6 +35,14 @@ export interface CheckOptions {
 
 export function check(program: Program, diagnostics: Diagnostics, options: CheckOptions = {}): CheckedProgram {
   const file = program.file;
+  if (program.items.length === 0) {
+    // An empty file (or one of comments only) is more likely the wrong file than a program.
+    diagnostics.error("PAR2031", `${file} declares nothing`, {
+      pos: { file, line: 1, column: 1 },
+      expected: "a `model`, `block`, `mesh` or `strategy` declaration",
+      hint: "is this the right file? a model starts `model NAME(PARAMS) { ... }` (docs/language.md)",
+    });
+  }
   const decls = collectDecls(program, diagnostics);
   const result: CheckedProgram = { program, models: new Map(), meshes: new Map(), strategies: decls.strategies };
 
@@ -189,6 +199,39 @@ function checkStrategy(s: StrategyDecl, decls: Decls, result: CheckedProgram, fi
   let names: string[] | undefined;
   const opNames = (): string[] => (names ??= [...graph.ops.keys()]);
   for (const rule of s.rules) checkRule(rule, graph, opNames, mesh, file, diagnostics);
+  checkScaleItems(s, graph, opNames, mesh, paramContext(graph, file, diagnostics));
+}
+
+/** Integer values may use the model's parameters (`sample = batch // 8`, `microbatches = (batch / 4)`). */
+function paramContext(graph: Graph, file: string, diagnostics: Diagnostics): EvalContext {
+  return {
+    file,
+    diagnostics,
+    lookup: (name) => (Object.hasOwn(graph.modelParams, name) ? graph.modelParams[name] : undefined),
+    names: () => Object.keys(graph.modelParams),
+  };
+}
+
+/** The strategy-wide settings and the pipeline, by reference: known keys, values of the right kind, stage bounds that name ops, devices in the mesh. */
+function checkScaleItems(s: StrategyDecl, graph: Graph, opNames: () => string[], mesh: Mesh | undefined, ctx: EvalContext): void {
+  const settings = new Map<string, Setting<SettingValue>>();
+  for (const item of s.settings) readSettings(item.settings, STRATEGY_SETTING_KEYS, "a strategy-wide setting", ctx, settings);
+  s.pipelines.forEach((p, i) => {
+    if (i > 0) ctx.diagnostics.error("PAR3191", "the strategy has a second `pipeline`", { pos: spanPos(ctx.file, p.span), expected: "one `pipeline(...)` per strategy" });
+    readSettings(p.settings, PIPELINE_SETTING_KEYS, "a pipeline setting", ctx, new Map());
+    for (const st of p.stages ?? []) {
+      for (const bound of st.last ? [st.first, st.last] : [st.first]) {
+        const pos = spanPos(ctx.file, bound.span);
+        if (graph.ops.has(bound.text)) continue;
+        if (/[*?]/.test(bound.text)) ctx.diagnostics.error("PAR3193", `a stage starts and ends at one op each; \`${bound.text}\` is a glob`, { pos, expected: "an op name" });
+        else ctx.diagnostics.error("PAR3165", `\`${bound.text}\` is not an op of model \`${graph.name}\``, { pos, expected: "an op name", hint: didYouMean(bound.text, opNames()) });
+      }
+      for (const setting of st.settings) {
+        if (setting.name === "devices") checkDevices(setting.value, mesh, ctx);
+        else readSettings([setting], STAGE_SETTING_KEYS, "a stage setting", ctx, new Map());
+      }
+    }
+  });
 }
 
 function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], mesh: Mesh | undefined, file: string, diagnostics: Diagnostics): void {
@@ -211,7 +254,7 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       }
     }
     if (!any) {
-      diagnostics.error("PAR3103", `pattern \`${p.text}\` matches no op of model \`${graph.name}\``, {
+      diagnostics.error("PAR3170", `pattern \`${p.text}\` matches no op of model \`${graph.name}\``, {
         pos: spanPos(file, p.span),
         expected: "a glob over op names (`*` any run of characters, `?` one character)",
         hint: didYouMean(p.text, opNames()),
@@ -235,12 +278,16 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
   for (const setting of rule.settings) {
     const pos = spanPos(file, setting.span);
     if (seen.has(setting.name)) {
-      diagnostics.error("PAR3108", `\`${setting.name}\` is set twice in one rule`, { pos, expected: "each key once per rule" });
+      diagnostics.error("PAR3174", `\`${setting.name}\` is set twice in one rule`, { pos, expected: "each key once per rule" });
       continue;
     }
     seen.add(setting.name);
     if (setting.name === "devices") {
       checkDevices(setting.value, mesh, ctx);
+      continue;
+    }
+    if (setting.name === "recompute") {
+      readValue(setting, RULE_KEYS.recompute, ctx);
       continue;
     }
     // A key applies to the matched ops that have that dim (so `* : sample = 4` works
@@ -258,23 +305,23 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       const allDims = new Set<string>();
       for (const space of spaces) for (const d of space) allDims.add(d.name);
       const dims = [...allDims].sort();
-      diagnostics.error("PAR3104", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
+      diagnostics.error("PAR3171", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
         pos,
-        expected: `devices or one of ${dims.join(", ") || "(no dims)"}`,
-        hint: didYouMean(setting.name, [...dims, "devices"]),
+        expected: `devices, recompute or one of ${dims.join(", ") || "(no dims)"}`,
+        hint: didYouMean(setting.name, [...dims, ...Object.keys(RULE_KEYS)]),
       });
       continue;
     }
     if (!isIntExprKind(setting.value)) {
-      diagnostics.error("PAR3105", `degree of \`${setting.name}\` must be a positive integer, got a ${setting.value.kind}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
+      diagnostics.error("PAR3172", `degree of \`${setting.name}\` must be a positive integer, got a ${setting.value.kind}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
       continue;
     }
     const degree = evalInt(setting.value, ctx);
     if (degree === undefined) continue;
     if (degree < 1) {
-      diagnostics.error("PAR3105", `degree of \`${setting.name}\` is ${degree}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
+      diagnostics.error("PAR3152", `degree of \`${setting.name}\` is ${degree}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
     } else if (size !== undefined && degree > size) {
-      diagnostics.error("PAR3109", `degree ${degree} of \`${setting.name}\` exceeds the dim's size ${size}`, {
+      diagnostics.error("PAR3155", `degree ${degree} of \`${setting.name}\` exceeds the dim's size ${size}`, {
         pos: spanPos(file, setting.value.span),
         expected: `a degree between 1 and ${size}`,
       });
@@ -289,13 +336,13 @@ function checkDevices(value: Expr, mesh: Mesh | undefined, ctx: EvalContext): vo
     const bounds: Expr[] = item.kind === "range" ? [item.start, item.end] : [item];
     for (const b of bounds) {
       if (!isIntExprKind(b)) {
-        ctx.diagnostics.error("PAR3107", `a ${b.kind} is not a device index`, { pos: spanPos(ctx.file, b.span), expected: "a device index, a range `a..b` or a list of them" });
+        ctx.diagnostics.error("PAR3173", `a ${b.kind} is not a device index`, { pos: spanPos(ctx.file, b.span), expected: "a device index, a range `a..b` or a list of them" });
         continue;
       }
       const i = evalInt(b, ctx);
       if (i === undefined || !mesh) continue;
       if (i < 0 || i >= mesh.devices.length) {
-        ctx.diagnostics.error("PAR3106", `device ${i} is outside mesh \`${mesh.name}\` (devices 0..${mesh.devices.length - 1})`, {
+        ctx.diagnostics.error("PAR3157", `device ${i} is outside mesh \`${mesh.name}\` (devices 0..${mesh.devices.length - 1})`, {
           pos: spanPos(ctx.file, b.span),
           expected: `an index between 0 and ${mesh.devices.length - 1}`,
         });

@@ -453,6 +453,8 @@ function strategyDecl(ctx: Ctx, n: C.StrategyDeclCstNode): A.StrategyDecl | unde
   const [name, model, mesh] = [0, 1, 2].map((i) => first(n.children.Identifier, i));
   if (!span || !name || !model || !mesh) return undefined;
   const rules = byOffset(defined((n.children.rule ?? []).map((r) => rule(ctx, r))));
+  const settings = byOffset(defined((n.children.strategySettings ?? []).map((x) => strategySettings(ctx, x))));
+  const pipelines = byOffset(defined((n.children.pipelineDecl ?? []).map((x) => pipelineDecl(ctx, x))));
   return {
     kind: "strategy",
     span,
@@ -463,7 +465,56 @@ function strategyDecl(ctx: Ctx, n: C.StrategyDeclCstNode): A.StrategyDecl | unde
     mesh: mesh.image,
     meshSpan: tokenSpan(ctx, mesh),
     rules,
+    settings,
+    pipelines,
   };
+}
+
+function strategySettings(ctx: Ctx, n: C.StrategySettingsCstNode): A.StrategySettings | undefined {
+  const span = nodeSpan(ctx, n);
+  const settings = (n.children.setting ?? []).map((a) => setting(ctx, a));
+  if (!span || settings.length === 0 || settings.some((s) => !s)) return undefined;
+  return { span, settings: settings as A.NamedArg[] };
+}
+
+function pipelineDecl(ctx: Ctx, n: C.PipelineDeclCstNode): A.PipelineDecl | undefined {
+  const span = nodeSpan(ctx, n);
+  const word = first(n.children.Identifier);
+  const attrs = n.children.attrList?.[0];
+  if (!span || !word || !attrs) return undefined;
+  // The grammar reads any `name(...)` here; only `pipeline` is a strategy item.
+  if (word.image !== "pipeline") {
+    error(ctx, "PAR1003", `found \`${word.image}(\` in a strategy, expected a rule, a setting or \`pipeline(...)\``, tokenSpan(ctx, word), {
+      expected: "`pipeline(...)`, `NAME = VALUE` or `PATTERN : KEY = VALUE`",
+      hint: didYouMean(word.image, ["pipeline"]),
+    });
+    return undefined;
+  }
+  const settings = namedArgs(ctx, attrs);
+  if (!settings) return undefined;
+  const decl: A.PipelineDecl = { span, settings };
+  if (n.children.LBrace) {
+    const stages = (n.children.stageDecl ?? []).map((x) => stageDecl(ctx, x));
+    if (stages.some((s) => !s)) return undefined;
+    decl.stages = byOffset(stages as A.StageDecl[]);
+  }
+  return decl;
+}
+
+function stageDecl(ctx: Ctx, n: C.StageDeclCstNode): A.StageDecl | undefined {
+  const span = nodeSpan(ctx, n);
+  const [a, b] = n.children.pattern ?? [];
+  const firstOp = a && pattern(ctx, a);
+  if (!span || !firstOp) return undefined;
+  const settings = (n.children.setting ?? []).map((x) => setting(ctx, x));
+  if (settings.some((s) => !s)) return undefined;
+  const decl: A.StageDecl = { span, first: firstOp, settings: settings as A.NamedArg[] };
+  if (n.children.DotDot) {
+    const lastOp = b && pattern(ctx, b);
+    if (!lastOp) return undefined;
+    decl.last = lastOp;
+  }
+  return decl;
 }
 
 function rule(ctx: Ctx, n: C.RuleCstNode): A.StrategyRule | undefined {
@@ -523,7 +574,10 @@ function commentTargets(program: A.Program): Target[] {
     out.push(item);
     if (item.kind === "model" || item.kind === "block") stmts(item.body);
     else if (item.kind === "mesh") meshItems(item.body);
-    else out.push(...item.rules);
+    else {
+      out.push(...item.rules, ...item.settings);
+      for (const p of item.pipelines) out.push(p, ...(p.stages ?? []));
+    }
   }
   return out.sort((a, b) => a.span.offset - b.span.offset);
 }

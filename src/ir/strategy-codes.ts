@@ -1,6 +1,7 @@
 // Diagnostic codes raised when a strategy (internal form, JSON file or resolved `.par`
 // block) is validated against its graph and mesh. The `.par` checker's reference checks
-// (model/mesh exist) are PAR3101–PAR3109 in src/frontend/strategy-codes.ts.
+// (model/mesh exist) are PAR3101–PAR3102 in src/frontend/strategy-codes.ts; its checks of
+// patterns, keys, degrees and devices raise the codes below.
 import type { CodeTable } from "../core/codes.js";
 
 export const STRATEGY_CODES: CodeTable = {
@@ -19,9 +20,37 @@ export const STRATEGY_CODES: CodeTable = {
   PAR3162: { title: "a strategy file names a parallel dim the op does not have" },
   PAR3163: { title: "a JSON file is not a par strategy (`format` is not \"par-strategy\")" },
   PAR3164: { title: "a strategy file has a format version this par does not read" },
+  // Large-scale fields (strategy format v2; src/ir/strategy-validate-scale.ts).
+  PAR3165: { title: "a pipeline stage starts or ends at a name that is not an op of the model" },
+  PAR3166: { title: "the pipeline stages do not cut the ops into contiguous pieces covering every op once, in topological order" },
+  PAR3167: { title: "a pipeline stage's device list is empty, repeats a device or leaves the mesh" },
+  PAR3168: { title: "two pipeline stages share devices (or an interleaved stage is not on its device group's devices)" },
+  PAR3169: { title: "an op's config uses a device outside its pipeline stage's devices" },
+  PAR3175: { title: "the pipeline's micro-batch count is missing or not a positive integer" },
+  PAR3176: { title: "the pipeline schedule is not gpipe, 1f1b or interleaved" },
+  PAR3177: { title: "the virtual stages do not fit the schedule (interleaved needs v ≥ 2 dividing the stages; others none)" },
+  PAR3178: { title: "the interleaved schedule needs the micro-batches to be a multiple of the device groups" },
+  PAR3179: { title: "a sample dim does not split into replicas × micro-batches equal parts" },
+  PAR3180: { title: "a sample-dim degree exceeds the samples of one micro-batch of one replica" },
+  PAR3181: { title: "the replica count or offset is not a positive integer (or has no default)" },
+  PAR3182: { title: "a replica's devices leave the mesh" },
+  PAR3183: { title: "replicas land on devices that another replica uses" },
+  PAR3184: { title: "the ZeRO stage is not 0, 1, 2 or 3" },
+  PAR3185: { title: "ZeRO has no data-parallel group to shard across (warning)" },
+  PAR3186: { title: "recomputation lists a name that is not an op of the model, or an op twice" },
+  PAR3187: { title: "recomputation lists a loss or a weight source, which cannot be recomputed" },
+  PAR3188: { title: "the precision is not f32, bf16 or f16" },
+  PAR3189: { title: "a device kind of the mesh has no peak for the strategy's precision (warning)" },
   PAR3170: { title: "an op pattern of a strategy rule matches no op of the model" },
   PAR3171: { title: "a strategy key is neither `devices` nor a parallel dim of any op the rule matches" },
   PAR3172: { title: "a degree in a strategy rule is not an integer expression" },
   PAR3173: { title: "`devices` is not a device index, an inclusive range `a..b` or a list of them" },
   PAR3174: { title: "a key is set twice in one strategy rule" },
+  // `.par` strategy-wide settings and pipelines (src/frontend/strategy-options.ts).
+  PAR3190: { title: "an unknown strategy-wide setting, pipeline setting or stage setting" },
+  PAR3191: { title: "a strategy-wide setting or the pipeline is given twice in one strategy" },
+  PAR3192: { title: "a strategy-wide, pipeline or `recompute` setting has a value of the wrong kind" },
+  PAR3193: { title: "a pipeline stage bound is a glob, not an op name" },
+  PAR3194: { title: "the pipeline's stages cannot be made (no `stages = n` nor stage list, both, or an even split that does not fit)" },
+  PAR3195: { title: "an op with no `devices` has more tasks than its default devices (its stage's, or replica 0's) hold" },
 };

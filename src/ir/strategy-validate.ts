@@ -3,6 +3,8 @@
 // an uneven split (src/core/region.ts `splitRange` gives the first size % d parts one
 // extra element) but may not exceed the dim's size, since that would leave empty tasks;
 // dims marked `splittable: false` keep degree 1; one device per task, each inside the mesh.
+// The large-scale fields (pipeline, replicas, ZeRO, recomputation, precision) are checked by
+// src/ir/strategy-validate-scale.ts.
 // The per-op checks are shared with the `.par` resolver (src/frontend/strategy-par.ts), which
 // reports the same problems at the rule that caused them.
 
@@ -10,6 +12,7 @@ import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
 import type { Mesh } from "../core/mesh.js";
 import type { Graph, OpNode } from "./graph.js";
 import type { OpConfig, Strategy } from "./strategy.js";
+import { scaleProblems, type ScaleProblem } from "./strategy-validate-scale.js";
 
 /** One problem with one op's config. `dim` is the iteration-dim index it concerns, if any. */
 export interface OpConfigProblem {
@@ -138,5 +141,37 @@ export function validateStrategy(graph: Graph, mesh: Mesh, strategy: Strategy, d
       });
     }
   }
+  for (const p of groupOpProblems(scaleProblems(graph, mesh, strategy))) {
+    const extras = { expected: p.expected, hint: p.hint };
+    if (p.severity === "error") diagnostics.error(p.code, p.message, extras);
+    else diagnostics.warning(p.code, p.message, extras);
+  }
   return diagnostics.errors.length === before;
+}
+
+/**
+ * The same problem for many ops (a `*` rule, a whole stage) as one problem that names the
+ * first op and counts the rest: a 1,000-op model should not print 1,000 lines.
+ */
+export function groupOpProblems(problems: readonly ScaleProblem[]): ScaleProblem[] {
+  const out: ScaleProblem[] = [];
+  const groups = new Map<string, { first: ScaleProblem; more: string[] }>();
+  for (const p of problems) {
+    if (p.subject.kind !== "op") {
+      out.push(p);
+      continue;
+    }
+    const key = `${p.code}|${p.subject.dim ?? ""}`;
+    const g = groups.get(key);
+    if (g) g.more.push(p.subject.op);
+    else {
+      const first = { ...p };
+      groups.set(key, { first, more: [] });
+      out.push(first);
+    }
+  }
+  for (const { first, more } of groups.values()) {
+    if (more.length > 0) first.message += ` (the same for ${more.length} more op${more.length === 1 ? "" : "s"}: ${listNames(more)})`;
+  }
+  return out;
 }

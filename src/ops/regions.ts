@@ -55,11 +55,6 @@ export function spaceSizes(sig: OpSignature): number[] {
   return sig.space.map((d) => d.size);
 }
 
-/** The box of task `index` when the iteration space is split by `degrees`. */
-export function taskBox(sig: OpSignature, degrees: readonly number[], index: number): Region {
-  return partRegion(spaceSizes(sig), degrees, index);
-}
-
 export function taskRegions(sig: OpSignature, inputShapes: readonly (readonly number[])[], box: Region): TaskRegions {
   return {
     box,

@@ -8,7 +8,7 @@
 // cost model or the search.
 
 import type { Region } from "../core/region.js";
-import type { Attrs, InitSpec } from "../ops/contract.js";
+import type { Attrs, AxisMap, DimClass, InitSpec } from "../ops/contract.js";
 import type { PlanWeights } from "./weights.js";
 
 export const PLAN_FORMAT = "par-plan";
@@ -54,6 +54,21 @@ export interface PlanOp {
   params: string[];
   /** Degrees of the iteration space (for ShardContext / task boxes). */
   degrees: number[];
+  /**
+   * Optional (added compatibly in v1): the op's iteration-space facts as the registry
+   * infers them from its input types and attrs (src/plan/signatures.ts), for engines that
+   * cannot run the registry's `infer` themselves (the torch engine, python/par_torch).
+   * When present, validation checks it against the registry (PAR5014).
+   */
+  signature?: PlanOpSignature;
+}
+
+/** An op's iteration space and axis maps, exported from its OpSignature (no functions). */
+export interface PlanOpSignature {
+  space: { name: string; cls: DimClass; size: number; splittable?: boolean }[];
+  inputMaps: AxisMap[][];
+  paramMaps: AxisMap[][];
+  outputMaps: AxisMap[][];
 }
 
 /**

@@ -116,7 +116,49 @@ export const PLAN_SCHEMA = {
         outputs: { type: "array", items: str },
         params: { type: "array", items: str },
         degrees: { type: "array", items: { type: "integer", minimum: 1 } },
+        signature: ref("signature"),
       },
+    },
+    signature: {
+      type: "object",
+      description: "The op's iteration space and axis maps as the op registry infers them (optional; engines outside TypeScript read it).",
+      required: ["space", "inputMaps", "paramMaps", "outputMaps"],
+      additionalProperties: false,
+      properties: {
+        space: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["name", "cls", "size"],
+            additionalProperties: false,
+            properties: { name: str, cls: { enum: ["sample", "attribute", "parameter", "reduction"] }, size: { type: "integer", minimum: 1 }, splittable: { type: "boolean" } },
+          },
+        },
+        inputMaps: { type: "array", items: { type: "array", items: ref("axisMap") } },
+        paramMaps: { type: "array", items: { type: "array", items: ref("axisMap") } },
+        outputMaps: { type: "array", items: { type: "array", items: ref("axisMap") } },
+      },
+    },
+    axisMap: {
+      oneOf: [
+        { type: "object", required: ["kind", "dim"], additionalProperties: false, properties: { kind: { const: "iter" }, dim: { type: "integer", minimum: 0 } } },
+        { type: "object", required: ["kind"], additionalProperties: false, properties: { kind: { const: "full" } } },
+        {
+          type: "object",
+          required: ["kind", "dim", "stride", "dilation", "kernel", "padLo", "size"],
+          additionalProperties: false,
+          properties: {
+            kind: { const: "window" },
+            dim: { type: "integer", minimum: 0 },
+            stride: { type: "integer", minimum: 1 },
+            dilation: { type: "integer", minimum: 1 },
+            kernel: { type: "integer", minimum: 1 },
+            padLo: { type: "integer" },
+            size: { type: "integer", minimum: 1 },
+          },
+        },
+        { type: "object", required: ["kind", "dim", "blockSize"], additionalProperties: false, properties: { kind: { const: "block" }, dim: { type: "integer", minimum: 0 }, blockSize: { type: "integer", minimum: 1 } } },
+      ],
     },
     init: {
       oneOf: [

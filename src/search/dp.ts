@@ -18,12 +18,14 @@
 
 import type { Mesh } from "../core/mesh.js";
 import { Diagnostics } from "../core/diagnostics.js";
-import { intersect, partRegion, regionVolume, type Region } from "../core/region.js";
+import { intersect, regionVolume, type Region } from "../core/region.js";
 import { dtypeBytes } from "../core/tensor.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
-import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
-import type { SimCosts } from "../sim/taskgraph.js";
+import { LayoutCache } from "../layout/cache.js";
+import { sumsPartials } from "../layout/flow.js";
+import { holders, shardGroup, type Held } from "../layout/placement.js";
+import type { SimCosts } from "../sim/costs.js";
 import type { SearchSpace } from "./space.js";
 
 /** The chain's ops in order, or undefined when the graph is not a chain. */
@@ -38,84 +40,54 @@ export function chainOps(graph: Graph): OpNode[] | undefined {
   return ops;
 }
 
-interface Held {
-  region: Region;
-  device: number;
-}
-
 /** OptCNN's additive cost of chain strategies, with the simulator's SimCosts. */
 export class ChainCost {
   private readonly nodeCache = new Map<string, number>();
+  private readonly layouts: LayoutCache;
 
-  constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts) {}
-
-  private shapes(op: OpNode): number[][] {
-    return op.inputs.map((t) => this.graph.tensor(t).type.shape);
-  }
-
-  /** Where op's output `o` lives after forward (owners only, for split reductions). */
-  private holders(op: OpNode, cfg: OpConfig, o: number): Held[] {
-    const sizes = spaceSizes(op.sig);
-    const red = reductionDims(op.sig);
-    const out: Held[] = [];
-    for (let t = 0; t < cfg.devices.length; t++) {
-      const box = partRegion(sizes, cfg.degrees, t);
-      if (red.some((d) => box.lo[d] !== 0)) continue;
-      out.push({ region: taskRegions(op.sig, this.shapes(op), box).outputs[o], device: cfg.devices[t] });
-    }
-    return out;
+  constructor(readonly graph: Graph, readonly mesh: Mesh, readonly costs: SimCosts) {
+    this.layouts = LayoutCache.of(graph);
   }
 
   node(op: OpNode, cfg: OpConfig): number {
     const key = `${op.name}|${cfg.degrees.join(",")}|${cfg.devices.join(",")}`;
     const hit = this.nodeCache.get(key);
     if (hit !== undefined) return hit;
-    const sizes = spaceSizes(op.sig);
-    const red = reductionDims(op.sig);
-    const shapes = this.shapes(op);
+    const L = this.layouts.layout(op, cfg.degrees);
     const busy = new Map<number, number>();
-    const shards = new Map<string, { bytes: number; devices: Set<number> }>();
-    const partials = new Map<string, { bytes: number; owner: number; from: number[] }>();
-    let update = 0;
-    const paramDtype = op.inputs.map((t) => this.graph.tensor(t).type).find((x) => x.dtype !== "i32" && x.dtype !== "i64")?.dtype ?? "f32";
     for (let t = 0; t < cfg.devices.length; t++) {
-      const box = partRegion(sizes, cfg.degrees, t);
       const dev = cfg.devices[t];
-      const c = this.costs.compute(op, box.hi.map((h, i) => h - box.lo[i]), dev);
+      const c = this.costs.compute(op, L.extents[L.extentOf[t]], dev);
       busy.set(dev, (busy.get(dev) ?? 0) + c.forward + c.backward);
-      const regs = taskRegions(op.sig, shapes, box);
-      regs.params.forEach((r, p) => {
-        const k = `${p}|${r.lo.join(",")}:${r.hi.join(",")}`;
-        const s = shards.get(k) ?? { bytes: regionVolume(r) * dtypeBytes(op.sig.params[p].dtype ?? paramDtype), devices: new Set<number>() };
-        s.devices.add(dev);
-        shards.set(k, s);
-      });
-      if (red.length) {
-        regs.outputs.forEach((r, o) => {
-          const k = `${o}|${r.lo.join(",")}:${r.hi.join(",")}`;
-          const first = red.every((d) => box.lo[d] === 0);
-          const p = partials.get(k) ?? { bytes: regionVolume(r) * dtypeBytes(op.sig.outputs[o].dtype), owner: -1, from: [] };
-          if (first) p.owner = dev;
-          else p.from.push(dev);
-          partials.set(k, p);
-        });
-      }
     }
     let compute = 0;
     for (const b of busy.values()) compute = Math.max(compute, b);
+    // Partial sums of each output group (as the simulator adds them): the partials on
+    // other devices travel to the owner, then it adds them all.
     let reduce = 0;
-    for (const p of partials.values()) {
-      if (p.from.length === 0) continue;
-      let xfer = 0;
-      for (const src of p.from) if (src !== p.owner) xfer = Math.max(xfer, this.costs.transfer(p.bytes, src, p.owner));
-      reduce = Math.max(reduce, xfer + this.costs.partialSum(p.bytes, p.from.length + 1, p.owner));
-    }
+    L.groups.forEach((groups, o) => {
+      if (!sumsPartials(this.graph, op, o)) return;
+      const bytes = (g: { volume: number }) => g.volume * dtypeBytes(op.sig.outputs[o].dtype);
+      for (const g of groups) {
+        if (g.partials.length === 1) continue;
+        const owner = cfg.devices[g.owner];
+        let xfer = 0;
+        for (const p of g.partials) if (cfg.devices[p] !== owner) xfer = Math.max(xfer, this.costs.transfer(bytes(g), cfg.devices[p], owner));
+        reduce = Math.max(reduce, xfer + this.costs.partialSum(bytes(g), g.partials.length, owner));
+      }
+    });
     let sync = 0;
-    for (const s of shards.values()) {
-      const devs = [...s.devices].sort((a, b) => a - b);
-      if (devs.length > 1) sync = Math.max(sync, this.costs.allReduce(s.bytes, devs));
-      for (const d of devs) update = Math.max(update, this.costs.update(s.bytes, d));
-    }
+    let update = 0;
+    const paramDtype = op.inputs.map((t) => this.graph.tensor(t).type).find((x) => x.dtype !== "i32" && x.dtype !== "i64")?.dtype ?? "f32";
+    L.shards.forEach((shards, p) => {
+      const elem = dtypeBytes(op.sig.params[p].dtype ?? paramDtype);
+      for (const shard of shards) {
+        const devs = shardGroup(shard, cfg.devices);
+        const bytes = shard.volume * elem;
+        if (devs.length > 1) sync = Math.max(sync, this.costs.allReduce(bytes, devs));
+        for (const d of devs) update = Math.max(update, this.costs.update(bytes, d));
+      }
+    });
     const total = compute + reduce + sync + update;
     this.nodeCache.set(key, total);
     return total;
@@ -130,18 +102,18 @@ export class ChainCost {
   private cachedHolders(op: OpNode, cfg: OpConfig, o: number): Held[] {
     const key = `${op.name}|${o}|${cfg.degrees.join(",")}|${cfg.devices.join(",")}`;
     let h = this.holderCache.get(key);
-    if (!h) this.holderCache.set(key, (h = this.holders(op, cfg, o)));
+    if (!h) this.holderCache.set(key, (h = holders(this.layouts.layout(op, cfg.degrees), cfg.devices, o)));
     return h;
   }
 
+  /** Per task, per input: the region it reads. */
   private taskInputs(op: OpNode, cfg: OpConfig): Region[][] {
     const key = `${op.name}|${cfg.degrees.join(",")}`;
     let r = this.inputCache.get(key);
     if (!r) {
-      const sizes = spaceSizes(op.sig);
-      const shapes = this.shapes(op);
+      const L = this.layouts.layout(op, cfg.degrees);
       r = [];
-      for (let t = 0; t < cfg.devices.length; t++) r.push(taskRegions(op.sig, shapes, partRegion(sizes, cfg.degrees, t)).inputs);
+      for (let t = 0; t < L.count; t++) r.push(L.inputs.map((regions) => regions[t]));
       this.inputCache.set(key, r);
     }
     return r;

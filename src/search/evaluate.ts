@@ -12,7 +12,7 @@ import type { Optimizer } from "../cost/memory.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
 import { DeltaSimulator } from "../sim/simulate.js";
-import type { SimCosts } from "../sim/taskgraph.js";
+import type { SimCosts } from "../sim/costs.js";
 import { MemoryTracker } from "./memory-tracker.js";
 import { sameConfig } from "./space.js";
 

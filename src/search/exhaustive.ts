@@ -12,7 +12,7 @@ import { Diagnostics } from "../core/diagnostics.js";
 import type { Optimizer } from "../cost/memory.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
-import type { SimCosts } from "../sim/taskgraph.js";
+import type { SimCosts } from "../sim/costs.js";
 import { chainOps, ChainCost } from "./dp.js";
 import { Evaluator, INFEASIBLE_COST } from "./evaluate.js";
 import type { SearchSpace } from "./space.js";

@@ -11,14 +11,13 @@
 // depend on where X's outputs live) and nothing else.
 
 import type { Mesh } from "../core/mesh.js";
-import { intersect, partRegion, regionVolume, type Region } from "../core/region.js";
+import { intersect, regionKey, regionVolume } from "../core/region.js";
 import { dtypeBytes } from "../core/tensor.js";
 import { optimizerStateFactor, type Optimizer } from "../cost/memory.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { OpConfig } from "../ir/strategy.js";
-import { reductionDims, spaceSizes, taskRegions } from "../ops/regions.js";
-
-const regionKey = (r: Region): string => `${r.lo.join(",")}:${r.hi.join(",")}`;
+import { LayoutCache } from "../layout/cache.js";
+import { holders, type Held } from "../layout/placement.js";
 
 interface Entry {
   device: number;
@@ -32,7 +31,8 @@ export class MemoryTracker {
   readonly capacity: Float64Array;
   private readonly refs: Map<string, number>[];
   private readonly entries = new Map<string, Entry[]>();
-  private readonly holders = new Map<string, { region: Region; device: number }[]>();
+  private readonly holders = new Map<string, Held[]>();
+  private readonly layouts: LayoutCache;
   private readonly configs = new Map<string, OpConfig>();
   private readonly consumers = new Map<string, string[]>();
   private readonly stateFactor: number;
@@ -43,6 +43,7 @@ export class MemoryTracker {
     this.capacity = Float64Array.from(mesh.devices, (d) => d.spec.memoryBytes);
     this.refs = Array.from({ length: n }, () => new Map<string, number>());
     this.stateFactor = optimizerStateFactor(optimizer);
+    this.layouts = LayoutCache.of(graph);
     for (const op of graph.topoOrder()) {
       const cs = new Set<string>();
       for (const t of op.outputs) for (const c of graph.tensor(t).consumers) cs.add(c.op);
@@ -114,26 +115,16 @@ export class MemoryTracker {
 
   private setHolders(op: OpNode): void {
     const cfg = this.configs.get(op.name)!;
-    const shapes = op.inputs.map((id) => this.graph.tensor(id).type.shape);
-    const sizes = spaceSizes(op.sig);
-    const red = reductionDims(op.sig);
-    const lists = op.outputs.map(() => [] as { region: Region; device: number }[]);
-    for (let t = 0; t < cfg.devices.length; t++) {
-      const box = partRegion(sizes, cfg.degrees, t);
-      if (red.some((d) => box.lo[d] !== 0)) continue;
-      const outs = taskRegions(op.sig, shapes, box).outputs;
-      lists.forEach((l, o) => l.push({ region: outs[o], device: cfg.devices[t] }));
-    }
-    op.outputs.forEach((tid, o) => this.holders.set(tid, lists[o]));
+    const L = this.layouts.layout(op, cfg.degrees);
+    op.outputs.forEach((tid, o) => this.holders.set(tid, holders(L, cfg.devices, o)));
   }
 
   /** The pieces `op` holds under the current configs, with peakMemory's keys. */
   private derive(op: OpNode): Entry[] {
     const cfg = this.configs.get(op.name)!;
     const inputTypes = op.inputs.map((id) => this.graph.tensor(id).type);
-    const shapes = inputTypes.map((t) => t.shape);
-    const sizes = spaceSizes(op.sig);
-    const red = reductionDims(op.sig);
+    const L = this.layouts.layout(op, cfg.degrees);
+    const red = L.reductionDims;
     const out: Entry[] = [];
     const seen = new Set<string>();
     const push = (device: number, key: string, bytes: number): void => {
@@ -144,17 +135,19 @@ export class MemoryTracker {
     };
     const paramDtype = inputTypes.find((x) => x.dtype !== "i32" && x.dtype !== "i64")?.dtype ?? "f32";
     for (let t = 0; t < cfg.devices.length; t++) {
-      const box = partRegion(sizes, cfg.degrees, t);
-      const regs = taskRegions(op.sig, shapes, box);
+      const box = L.boxes[t];
       const dev = cfg.devices[t];
-      regs.params.forEach((r, p) => {
+      L.params.forEach((regions, p) => {
+        const r = regions[t];
         const b = regionVolume(r) * dtypeBytes(op.sig.params[p].dtype ?? paramDtype);
         push(dev, `p|${op.name}|${p}|${regionKey(r)}`, (2 + this.stateFactor) * b);
       });
-      regs.outputs.forEach((r, o) => {
+      L.outputs.forEach((regions, o) => {
+        const r = regions[t];
         push(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`, regionVolume(r) * dtypeBytes(op.sig.outputs[o].dtype));
       });
-      regs.inputs.forEach((r, i) => {
+      L.inputs.forEach((regions, i) => {
+        const r = regions[t];
         const tid = op.inputs[i];
         const bytesPer = dtypeBytes(inputTypes[i].dtype);
         const held = this.holders.get(tid);

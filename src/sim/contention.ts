@@ -20,7 +20,7 @@ import type { Mesh } from "../core/mesh.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { Strategy } from "../ir/strategy.js";
 import { simulate, type SimulateOptions, type Timeline, type TimelineTask } from "./simulate.js";
-import type { SimCosts } from "./taskgraph.js";
+import type { SimCosts } from "./costs.js";
 
 type TaskTime = ReturnType<SimCosts["compute"]>;
 

@@ -29,7 +29,7 @@ import { median, quantile } from "../core/stats.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { Strategy } from "../ir/strategy.js";
 import { simulateIterationTime } from "./simulate.js";
-import type { SimCosts } from "./taskgraph.js";
+import type { SimCosts } from "./costs.js";
 
 /** Draws per prediction unless told: odd, so the median is one simulated iteration. */
 export const DEFAULT_DRAWS = 101;

@@ -7,7 +7,7 @@
 //   max(end of each predecessor, end of the previous task on its resource)
 // so the schedule is a longest-path computation over the DAG of dependencies plus
 // resource-order edges, done by one sweep over the tasks in key order (a linear extension
-// of both kinds of edge; taskgraph.ts's header gives the order). No heap, no ready queue.
+// of both kinds of edge; segments.ts gives the order). No heap, no ready queue.
 //
 // Delta simulation (DeltaSimulator): the builder swaps one op's tasks and the transfers on
 // its edges, which only changes segments at or after the op's first segment XF(r,0); every
@@ -21,10 +21,10 @@
 import type { Mesh } from "../core/mesh.js";
 import type { Graph } from "../ir/graph.js";
 import type { OpConfig, Strategy } from "../ir/strategy.js";
-import {
-  ARRIVE, isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_JOIN, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER,
-  TaskGraphBuilder, TaskStore, type SimCosts,
-} from "./taskgraph.js";
+import type { SimCosts } from "./costs.js";
+import { ARRIVE, isComputeKind, KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_JOIN, KIND_NAMES, KIND_PSUM, KIND_UPDATE, KIND_XFER } from "./task-kinds.js";
+import { TaskGraphBuilder } from "./taskgraph.js";
+import { TaskStore } from "./task-store.js";
 
 export interface TimelineTask {
   /** Structural id: equal between a delta and a full simulation of the same strategy. */

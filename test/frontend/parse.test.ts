@@ -260,7 +260,8 @@ describe("parse: diagnostics", () => {
     expect(expectAt("model m {\n  h = f(: 4)\n}", "PAR1003", 2, 9).hint).toContain("`=`");
     expect(expectAt("model m {\n  h = (x : 4)\n}", "PAR1003", 2, 10).hint).toBeUndefined();
     expect(expectAt("model m {\n  h = f(x, out = :)\n}", "PAR1003", 2, 18).hint).toBeUndefined();
-    const rule = expectAt("strategy s for m on p {\n  logits = sample = 4\n}", "PAR1003", 2, 10);
+    // `logits = sample` reads as a strategy-wide setting; the second `=` is the mistake.
+    const rule = expectAt("strategy s for m on p {\n  logits = sample = 4\n}", "PAR1003", 2, 19);
     expect(rule.hint).toContain("PATTERN : key = value");
     const spaced = expectAt("strategy s for m on p {\n  layer *.attn : c = 2\n}", "PAR1003", 2, 9);
     expect(spaced.hint).toContain("without spaces");

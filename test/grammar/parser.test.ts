@@ -21,7 +21,10 @@ mesh m {
   device g(memory = 16 GiB)
   link ib
 }
-strategy s for mlp on m { *.h?.0.1.5, "q" : sample = 4, devices = 0..3 }
+strategy s for mlp on m { *.h?.0.1.5, "q" : sample = 4, devices = 0..3
+  replicas = 2, offset = 4
+  pipeline(microbatches = 4, schedule = "1f1b") { x .. "q" : devices = 0..1; h }
+}
 ;
 `;
 

@@ -8,7 +8,7 @@ import type { Graph } from "../../src/ir/graph.js";
 import { jsonLocations } from "../../src/core/json-positions.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import { formatStrategyJson, readStrategyFile, strategyFromJson, strategyFromJsonText, strategyJsonText, strategyToJson, writeStrategyFile } from "../../src/ir/strategy-json.js";
-import { STRATEGY_SCHEMA, strategySchemaText, strategyValidator } from "../../src/ir/strategy-schema.js";
+import { STRATEGY_SCHEMA, STRATEGY_SCHEMA_V2, strategySchemaText, strategyValidator } from "../../src/ir/strategy-schema.js";
 import { validateStrategy } from "../../src/ir/strategy-validate.js";
 import { assertProperty } from "../support/property.js";
 import { arbGraph, mlp, testMesh } from "./fixtures.js";
@@ -92,20 +92,28 @@ describe("strategy JSON form", () => {
     );
   });
 
-  it("the published schema file is the schema the validator uses", () => {
+  it("the published schema files are the schemas the validators use (v1 and v2)", () => {
     const published = readFileSync(new URL("../../strategies/strategy.schema.json", import.meta.url), "utf8");
     expect(published).toBe(strategySchemaText());
+    expect(published).toBe(strategySchemaText(1));
     expect(STRATEGY_SCHEMA.$id).toMatch(/v1$/);
+    const v2 = readFileSync(new URL("../../strategies/strategy.v2.schema.json", import.meta.url), "utf8");
+    expect(v2).toBe(strategySchemaText(2));
+    expect(STRATEGY_SCHEMA_V2.$id).toBe("urn:par:schema:strategy:v2");
   });
 
-  it("every committed strategy file passes the schema", () => {
+  it("every committed strategy file passes the schema of its version", () => {
     const dir = new URL("../../strategies/", import.meta.url);
-    const files = readdirSync(dir).filter((f) => f.endsWith(".json") && f !== "strategy.schema.json");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json"));
     expect(files.length).toBeGreaterThan(0);
+    const versions = new Set<number>();
     for (const f of files) {
-      const v = strategyValidator();
-      expect(v(JSON.parse(readFileSync(new URL(f, dir), "utf8"))), `${f}: ${JSON.stringify(v.errors)}`).toBe(true);
+      const json = JSON.parse(readFileSync(new URL(f, dir), "utf8")) as { version: 1 | 2 };
+      versions.add(json.version);
+      const v = strategyValidator(json.version);
+      expect(v(json), `${f}: ${JSON.stringify(v.errors)}`).toBe(true);
     }
+    expect([...versions].sort()).toEqual([1, 2]);
   });
 
   it("PAR3160: malformed JSON, with the position of the error", () => {
@@ -161,9 +169,11 @@ describe("strategy JSON form", () => {
   it("PAR3163: not a strategy file; PAR3164: a newer format version", () => {
     expect(read(`{"format": "par-plan", "version": 1}`).codes).toEqual(["PAR3163"]);
     expect(read(`[1, 2]`).codes).toEqual(["PAR3161"]);
-    const v2 = read(`{"format": "par-strategy", "version": 2, "name": "s", "model": "mlp", "mesh": "m", "ops": {}}`);
-    expect(v2.codes).toEqual(["PAR3164"]);
-    expect(v2.d.items[0].hint).toMatch(/newer par/);
+    const v3 = read(`{"format": "par-strategy", "version": 3, "name": "s", "model": "mlp", "mesh": "m", "ops": {}}`);
+    expect(v3.codes).toEqual(["PAR3164"]);
+    expect(v3.d.items[0].message).toMatch(/this par reads versions 1 and 2/);
+    expect(v3.d.items[0].hint).toMatch(/newer par/);
+    expect(read(`{"format": "par-strategy", "version": 0, "name": "s", "model": "mlp", "mesh": "m", "ops": {}}`).d.items[0].hint).toBeUndefined();
   });
 
   it("leaves missing ops out, for validateStrategy to report", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { OpNode } from "../../src/ir/graph.js";
 import { predictUnderInterference, scaledCosts, type MeasuredInterference } from "../../src/sim/interference.js";
 import { simulateIterationTime } from "../../src/sim/simulate.js";
-import type { SimCosts } from "../../src/sim/taskgraph.js";
+import type { SimCosts } from "../../src/sim/costs.js";
 import { clusterMesh, dataParallel, mlp, singleDevice } from "./fixtures.js";
 
 /** Round numbers (exact in binary), every task alike. */

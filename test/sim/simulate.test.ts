@@ -4,7 +4,7 @@ import { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import { CostModel } from "../../src/cost/compute.js";
 import { criticalPath, DeltaSimulator, simulate, type Timeline } from "../../src/sim/simulate.js";
-import type { SimCosts } from "../../src/sim/taskgraph.js";
+import type { SimCosts } from "../../src/sim/costs.js";
 import { addOp, clusterMesh, dataParallel, f32, mlp, singleDevice } from "./fixtures.js";
 
 /** Round numbers (exact in binary) so that makespans can be checked with toBe. */

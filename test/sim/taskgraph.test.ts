@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
-import { KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_PSUM, KIND_UPDATE, KIND_XFER, Links, TaskGraphBuilder, type SimCosts } from "../../src/sim/taskgraph.js";
+import type { SimCosts } from "../../src/sim/costs.js";
+import { KIND_ALLREDUCE, KIND_BWD, KIND_FWD, KIND_PSUM, KIND_UPDATE, KIND_XFER } from "../../src/sim/task-kinds.js";
+import { TaskGraphBuilder } from "../../src/sim/taskgraph.js";
 import { addOp, clusterMesh, f32 } from "./fixtures.js";
 
 const unit: SimCosts = {
@@ -62,8 +64,9 @@ describe("task graph construction", () => {
     b.buildAll(s);
     const k = kinds(b);
     expect(k.reduce).toBe(1);
-    // Two partials on device 1 go to the owner on device 0; two gradient broadcasts come back.
-    expect(k.xfer).toBe(4);
+    // Two partials on device 1 go to the owner on device 0; one gradient broadcast comes back
+    // (both partial tasks on device 1 read it, as they share the lowered plan's `@b` buffer).
+    expect(k.xfer).toBe(3);
     // W is split by rows (in_channel): 3 disjoint shards, no all-reduce; the bias (channel only)
     // is held whole by all three tasks: one all-reduce over devices 0 and 1.
     expect(k.allreduce).toBe(1);
@@ -73,6 +76,40 @@ describe("task graph construction", () => {
     expect(st.slots().filter((x) => st.kind[x] === KIND_UPDATE).length).toBe(3 + 2);
     expect(st.slots().some((x) => st.kind[x] === KIND_ALLREDUCE && st.idx[x] === 1)).toBe(true);
     expect(st.slots().filter((x) => st.kind[x] === KIND_BWD).length).toBe(4);
+  });
+
+  it("a data-parallel loss moves nothing: each task reports its share of the loss (as the lowered plan does)", () => {
+    const g = chain();
+    g.addInput("labels", { dtype: "i32", shape: [8], dims: ["d0"] });
+    addOp(g, "loss", "softmax_cross_entropy", ["r", "labels"]);
+    const s: Strategy = {
+      name: "dp", model: "c", mesh: "m",
+      ops: { fc: { degrees: [2, 1, 1], devices: [0, 1] }, r: { degrees: [2, 1], devices: [0, 1] }, loss: { degrees: [2], devices: [0, 1] } },
+    };
+    const b = new TaskGraphBuilder(g, clusterMesh(1, 2), unit);
+    b.buildAll(s);
+    expect(kinds(b)).toEqual({ fwd: 6, bwd: 6, allreduce: 2, update: 4 });
+  });
+
+  it("readers on one device fetch a remote region once and send its gradient back once, after all of them", () => {
+    const g = chain();
+    addOp(g, "r2", "relu", ["fc"]);
+    const s: Strategy = {
+      name: "x", model: "c", mesh: "m",
+      ops: { fc: { degrees: [1, 1, 1], devices: [0] }, r: { degrees: [1, 1], devices: [1] }, r2: { degrees: [1, 1], devices: [1] } },
+    };
+    const b = new TaskGraphBuilder(g, clusterMesh(1, 2), unit);
+    b.buildAll(s);
+    b.checkOrder();
+    const st = b.store;
+    const xfers = st.slots().filter((x) => st.kind[x] === KIND_XFER);
+    expect(xfers.map((x) => `${st.src[x]}→${st.dst[x]}`)).toEqual(["0→1", "1→0"]);
+    const name = (t: number) => `${b.ops[st.op[t]].node.name} ${st.kind[t]}`;
+    // Both relus wait for the one forward transfer; the gradient transfer waits for both bwd tasks.
+    const fwdOf = (op: string) => st.slots().find((x) => st.kind[x] === KIND_FWD && b.ops[st.op[x]].node.name === op)!;
+    expect(st.predsOf(fwdOf("r"))).toEqual([xfers[0]]);
+    expect(st.predsOf(fwdOf("r2"))).toEqual([xfers[0]]);
+    expect(st.predsOf(xfers[1]).map(name).sort()).toEqual([`r ${KIND_BWD}`, `r2 ${KIND_BWD}`]);
   });
 
   it("setOp replaces only the op's tasks and the transfers on its edges", () => {
@@ -86,18 +123,5 @@ describe("task graph construction", () => {
     for (const x of fcFwd) expect(b.store.alive[x]).toBe(1);
     expect(kinds(b)).toEqual({ fwd: 3, bwd: 3, xfer: 2, allreduce: 2, update: 4 });
     expect(b.config("r")).toEqual({ degrees: [1, 1], devices: [1] });
-  });
-});
-
-describe("link queues", () => {
-  it("a queue per ordered pair inside a node, per sender uplink across nodes, per group for collectives", () => {
-    const links = new Links(clusterMesh(2, 2));
-    expect(links.transfer(0, 1)).not.toBe(links.transfer(1, 0));
-    expect(links.transfer(0, 2)).toBe(links.transfer(1, 3)); // both leave node 0
-    expect(links.transfer(2, 0)).not.toBe(links.transfer(0, 2));
-    expect(links.classOf[links.transfer(0, 1)]).toBe("nvlink");
-    expect(links.classOf[links.transfer(0, 2)]).toBe("infiniband");
-    expect(links.collective([0, 1])).not.toBe(links.collective([2, 3]));
-    expect(links.classOf[links.collective([0, 3])]).toBe("infiniband");
   });
 });

@@ -166,8 +166,16 @@ const settingValueArb = fc.oneof(
 const ruleArb = fc
   .tuple(fc.array(patternArb, { minLength: 1, maxLength: 3 }), fc.array(fc.tuple(nameArb, settingValueArb), { minLength: 1, maxLength: 3 }), gapArb)
   .map(([ps, ss, gap]) => `${ps.join(`,${gap}`)}${gap}:${gap}${ss.map(([k, v]) => `${k} = ${v}`).join(", ")}`);
+const settingsArb = fc.array(fc.tuple(nameArb, settingValueArb), { minLength: 1, maxLength: 3 }).map((ss) => ss.map(([k, v]) => `${k} = ${v}`).join(", "));
+const stageArb = fc
+  .tuple(patternArb, fc.option(patternArb), fc.option(settingsArb), gapArb)
+  .map(([a, b, ss, gap]) => `${a}${b !== null ? `${gap}..${gap}${b}` : ""}${ss !== null ? ` :${gap}${ss}` : ""}`);
+const pipelineArb = fc
+  .tuple(fc.array(fc.tuple(nameArb, exprArb(1)), { maxLength: 3 }), fc.option(fc.array(withComments(stageArb, "    "), { maxLength: 3 })))
+  .map(([named, stages]) => `pipeline(${named.map(([k, v]) => `${k} = ${v}`).join(", ")})${stages !== null ? ` {\n${stages.join("")}  }` : ""}`);
+const strategyItemArb = fc.oneof({ weight: 4, arbitrary: ruleArb }, { weight: 1, arbitrary: settingsArb }, { weight: 1, arbitrary: pipelineArb });
 const strategyArb = fc
-  .tuple(nameArb, nameArb, nameArb, fc.array(withComments(ruleArb, "  "), { maxLength: 4 }))
+  .tuple(nameArb, nameArb, nameArb, fc.array(withComments(strategyItemArb, "  "), { maxLength: 4 }))
   .map(([s, m, n, rules]) => `strategy ${s} for ${m} on ${n} {\n${rules.join("")}}`);
 
 // ------------------------------------------------------------------ programs
