@@ -147,7 +147,7 @@ class NodeScope implements NodeContext {
   tensorIn(i: number, what = `input ${i}`): string {
     const v = this.inputs[i];
     if (!v) throw new Unmappable("PAR6016", `${what} is missing`);
-    if (v.kind !== "tensor") throw new Unmappable("PAR6016", `${what} (\`${this.node.inputs[i]}\`) is a constant, but par needs a computed tensor here`, "par has no constant-tensor operand; only weights (Conv/Gemm/MatMul/Add/Mul initializers) and scalars fold into ops");
+    if (v.kind !== "tensor") throw new Unmappable("PAR6016", `${what} (\`${this.node.inputs[i]}\`) is a constant, but par needs a computed tensor here`, "this input of the op must be computed from the model's inputs (its weights may be initializers); an op whose inputs are all constants folds");
     return v.id;
   }
 

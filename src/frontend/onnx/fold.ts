@@ -394,7 +394,8 @@ export function foldConst(opType: string, attrs: Map<string, OnnxAttr>, inputs: 
     case "Trilu": return [trilu(need(a, "input"), b ? b.data[0] : 0, (attrs.get("upper")?.i ?? 1) === 1)];
     case "ScatterND": {
       const reduction = attrs.get("reduction")?.s ?? "none";
-      return [scatterND(need(a, "data"), need(b, "indices"), need(inputs[2], "updates"), reduction)];
+      if (!Object.hasOwn(SCATTER_COMBINE, reduction)) throw new FoldError("PAR6016", `ScatterND with reduction ${JSON.stringify(reduction)} (ONNX has ${Object.keys(SCATTER_COMBINE).join(", ")})`);
+      return [scatterND(need(a, "data"), need(b, "indices"), need(inputs[2], "updates"), SCATTER_COMBINE[reduction])];
     }
     case "CumSum": {
       const v = need(a, "x");
@@ -440,14 +441,22 @@ function trilu(v: ConstValue, k: number, upper: boolean): ConstValue {
 }
 
 /** ONNX ScatterND: data with the slices that `indices` (last axis: a prefix of data's axes) name replaced by, or combined with, `updates`. */
-function scatterND(data: ConstValue, indices: ConstValue, updates: ConstValue, reduction: string): ConstValue {
+/** ScatterND's reductions (none, add, mul; max and min from opset 18): an update combined with the value it lands on. */
+const SCATTER_COMBINE: Readonly<Record<string, (x: number, y: number) => number>> = {
+  none: (_x, y) => y,
+  add: (x, y) => x + y,
+  mul: (x, y) => x * y,
+  max: (x, y) => Math.max(x, y),
+  min: (x, y) => Math.min(x, y),
+};
+
+function scatterND(data: ConstValue, indices: ConstValue, updates: ConstValue, combine: (x: number, y: number) => number): ConstValue {
   const q = indices.shape[indices.shape.length - 1];
   const slice = volumeOf(data.shape.slice(q));
   const count = volumeOf(indices.shape.slice(0, -1));
   if (updates.data.length !== count * slice) throw new FoldError("PAR6017", `ScatterND updates of shape [${updates.shape.join(", ")}] do not fit ${count} slices of ${slice}`);
   const st = strides(data.shape);
   const out = [...data.data];
-  const combine = reduction === "add" ? (x: number, y: number) => x + y : reduction === "mul" ? (x: number, y: number) => x * y : (_: number, y: number) => y;
   for (let n = 0; n < count; n++) {
     let off = 0;
     for (let a = 0; a < q; a++) {

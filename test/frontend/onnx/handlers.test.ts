@@ -177,6 +177,25 @@ describe("conv-pool", () => {
     expect(same.model!.graph.op("u").attrs).toMatchObject({ padding: [0], padding_end: [1] });
   });
 
+  it("attribute values ONNX does not define, or of the wrong length, are PAR6016 naming the node's attribute", () => {
+    const conv = (attrs: ReturnType<typeof stringAttr>[]) => importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "c", attrs)], inputs: img, initializers: [floats("w", [4, 3, 3, 3])] });
+    const bogus = conv([stringAttr("auto_pad", "SAME_MIDDLE")]);
+    expect(bogus.codes).toEqual(["PAR6016"]);
+    expect(bogus.messages[0]).toContain('Conv auto_pad "SAME_MIDDLE"');
+    const pads = conv([intsAttr("pads", [1, 1, 1])]);
+    expect(pads.codes).toEqual(["PAR6016"]);
+    expect(pads.messages[0]).toContain("Conv pads [1, 1, 1] for 2 spatial axes");
+    const strides = conv([intsAttr("strides", [2, 2, 2])]);
+    expect(strides.messages[0]).toContain("Conv strides [2, 2, 2] for 2 spatial axes");
+    const noKernel = importSpec({ nodes: [node("MaxPool", ["x"], ["y"], "p")], inputs: img });
+    expect(noKernel.codes).toEqual(["PAR6016"]);
+    expect(noKernel.messages[0]).toContain("MaxPool without kernel_shape");
+    const t = importSpec({ nodes: [node("ConvTranspose", ["x", "w"], ["y"], "u", [intsAttr("output_padding", [1])])], inputs: img, initializers: [floats("w", [3, 2, 3, 3])] });
+    expect(t.messages[0]).toContain("ConvTranspose output_padding [1] for 2 spatial axes");
+    const tAuto = importSpec({ nodes: [node("ConvTranspose", ["x", "w"], ["y"], "u", [stringAttr("auto_pad", "same")])], inputs: img, initializers: [floats("w", [3, 2, 3, 3])] });
+    expect(tAuto.messages[0]).toContain('ConvTranspose auto_pad "same"');
+  });
+
   it("a pool over a rank-6 input is PAR6016", () => {
     const r = importSpec({ nodes: [node("MaxPool", ["x"], ["y"], "p", [intsAttr("kernel_shape", [2, 2, 2, 2])])], inputs: [valueInfo("x", [1, 1, 2, 2, 2, 2])] });
     expect(r.codes).toEqual(["PAR6016"]);
@@ -192,7 +211,11 @@ describe("resize", () => {
     expect(sized.model!.graph.op("r").attrs).toMatchObject({ size: [10, 12], scale: [], mode: "nearest", nearest_mode: "floor" });
     expect(importSpec({ nodes: [node("Resize", ["x", "", "s"], ["y"], "r", [stringAttr("mode", "cubic")])], inputs: img, initializers: [floats("s", [4], [1, 1, 2, 2])] }).codes).toEqual(["PAR6016"]);
     expect(importSpec({ nodes: [node("Resize", ["x", "", "s"], ["y"], "r")], inputs: img, initializers: [floats("s", [4], [2, 1, 2, 2])] }).codes).toEqual(["PAR6016"]);
+    const badNearest = importSpec({ nodes: [node("Resize", ["x", "", "s"], ["y"], "r", [stringAttr("nearest_mode", "nearest")])], inputs: img, initializers: [floats("s", [4], [1, 1, 2, 2])] });
+    expect(badNearest.codes).toEqual(["PAR6016"]);
+    expect(badNearest.messages[0]).toContain('Resize nearest_mode "nearest"');
   });
+
 });
 
 describe("normalization", () => {
@@ -256,6 +279,12 @@ describe("shape", () => {
 });
 
 describe("shape: Tile, DepthToSpace, SpaceToDepth; constant and learned operands", () => {
+  it("DepthToSpace with a mode ONNX lacks is PAR6016", () => {
+    const r = importSpec({ nodes: [node("DepthToSpace", ["x"], ["y"], "d", [intAttr("blocksize", 2), stringAttr("mode", "RDC")])], inputs: [valueInfo("x", [1, 8, 3, 3])] });
+    expect(r.codes).toEqual(["PAR6016"]);
+    expect(r.messages[0]).toContain('DepthToSpace mode "RDC"');
+  });
+
   it("Tile of a computed tensor is tile; DepthToSpace keeps its mode", () => {
     const t = importSpec({ nodes: [node("Tile", ["x", "r"], ["y"], "t")], initializers: [ints("r", [1, 3])] });
     expect(t.ops).toEqual(["t:tile"]);
@@ -303,6 +332,25 @@ describe("gather", () => {
     const a = importSpec({ nodes: [node("ArgMax", ["x"], ["m"], "a", [intAttr("axis", 1), intAttr("keepdims", 0)]), node("Cast", ["m"], ["y"], "c", [intAttr("to", 1)])] });
     expect(a.ops).toEqual(["a:arg_max", "c:cast"]);
     expect(a.model!.graph.op("a").attrs).toEqual({ axis: 1, keepdims: false, select_last_index: false });
+  });
+
+  it("ScatterND: mul/max/min on activations and unknown reductions are PAR6016; on constants every ONNX reduction folds", () => {
+    const onX = (reduction: string) => importSpec({ nodes: [node("ScatterND", ["x", "i", "u"], ["y"], "s", [stringAttr("reduction", reduction)])], inputs: [valueInfo("x", [4, 3]), valueInfo("u", [1, 3])], initializers: [ints("i", [1], [1, 1])] });
+    expect(onX("max").codes).toEqual(["PAR6016"]);
+    expect(onX("max").messages[0]).toContain('ScatterND with reduction "max"');
+    const folded = (reduction: string) =>
+      importSpec({
+        nodes: [node("ScatterND", ["d", "i", "u"], ["k"], "s", [stringAttr("reduction", reduction)]), node("Add", ["x", "k"], ["y"], "a")],
+        inputs: [valueInfo("x", [2, 3])],
+        initializers: [floats("d", [3], [1, 5, 2]), ints("i", [0, 2, 2], [3, 1]), floats("u", [3], [4, 1, 3])],
+      });
+    const bias = (reduction: string) => Array.from(folded(reduction).model!.weights.get("a.bias")!);
+    expect(bias("none")).toEqual([4, 5, 3]);
+    expect(bias("add")).toEqual([5, 5, 6]);
+    expect(bias("mul")).toEqual([4, 5, 6]);
+    expect(bias("max")).toEqual([4, 5, 3]);
+    expect(bias("min")).toEqual([1, 5, 1]);
+    expect(folded("bogus").codes).toEqual(["PAR6016"]);
   });
 
   it("Gather of a scalar index is a slice and a squeeze", () => {

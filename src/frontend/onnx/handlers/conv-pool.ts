@@ -5,15 +5,35 @@ import type { HandlerTable, NodeContext, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
 import { constDims } from "../values.js";
 
+const AUTO_PADS = ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"];
+
+/** The node's auto_pad, one of ONNX's four values; PAR6016 otherwise. */
+function autoPad(cx: NodeContext): string {
+  const auto = cx.attr.string("auto_pad", "NOTSET");
+  if (!AUTO_PADS.includes(auto)) throw new Unmappable("PAR6016", `${cx.node.opType} auto_pad ${JSON.stringify(auto)}`, `ONNX's auto_pad is one of ${AUTO_PADS.join(", ")}`);
+  return auto;
+}
+
+/** The node's explicit pads (zeros when absent): a begin and an end per spatial axis; PAR6016 otherwise. */
+function givenPads(cx: NodeContext, n: number): { begin: number[]; end: number[] } {
+  const pads = cx.attr.ints("pads") ?? new Array<number>(2 * n).fill(0);
+  if (pads.length !== 2 * n) throw new Unmappable("PAR6016", `${cx.node.opType} pads [${pads.join(", ")}] for ${n} spatial axes`, "ONNX lists a begin and an end per spatial axis");
+  return { begin: pads.slice(0, n), end: pads.slice(n) };
+}
+
+/** A per-axis attribute (kernel_shape, strides, dilations, output_padding) of n values; PAR6016 otherwise. */
+function perAxis(cx: NodeContext, name: string, n: number, fallback: number[] | undefined): number[] {
+  const v = cx.attr.ints(name) ?? fallback;
+  if (!v) throw new Unmappable("PAR6016", `${cx.node.opType} without ${name}`, `ONNX requires ${name} here`);
+  if (v.length !== n) throw new Unmappable("PAR6016", `${cx.node.opType} ${name} [${v.join(", ")}] for ${n} spatial axes`, `one value per spatial axis (${n})`);
+  return v;
+}
+
 /** ONNX pads [x1_begin, x2_begin, ..., x1_end, x2_end] of a conv/pool with n spatial axes, auto_pad resolved. */
 function explicitPads(cx: NodeContext, spatial: number[], kernel: number[], strides: number[], dilations: number[]): { begin: number[]; end: number[] } {
   const n = spatial.length;
-  const auto = cx.attr.string("auto_pad", "NOTSET");
-  if (auto === "NOTSET") {
-    const pads = cx.attr.ints("pads") ?? new Array<number>(2 * n).fill(0);
-    if (pads.length !== 2 * n) throw new Unmappable("PAR6016", `pads [${pads.join(", ")}] for ${n} spatial axes (ONNX lists a begin and an end per axis)`);
-    return { begin: pads.slice(0, n), end: pads.slice(n) };
-  }
+  const auto = autoPad(cx);
+  if (auto === "NOTSET") return givenPads(cx, n);
   if (auto === "VALID") return { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) };
   const begin: number[] = [];
   const end: number[] = [];
@@ -52,9 +72,9 @@ const conv: OnnxOpHandler = (plain) => {
   const op = byRank(cx, "conv", x);
   const wd = constDims(wv);
   const n = cx.rank(x) - 2;
-  const kernel = cx.attr.ints("kernel_shape") ?? wd.slice(2);
-  const strides = cx.attr.ints("strides") ?? new Array<number>(n).fill(1);
-  const dilations = cx.attr.ints("dilations") ?? new Array<number>(n).fill(1);
+  const kernel = perAxis(cx, "kernel_shape", n, wd.slice(2));
+  const strides = perAxis(cx, "strides", n, new Array<number>(n).fill(1));
+  const dilations = perAxis(cx, "dilations", n, new Array<number>(n).fill(1));
   const group = cx.attr.int("group", 1);
   const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
   const bv = cx.inputs[2];
@@ -81,11 +101,11 @@ const convTranspose: OnnxOpHandler = (plain) => {
   const n = cx.rank(x) - 2;
   const spatial = cx.shape(x).slice(2);
   const group = cx.attr.int("group", 1);
-  const kernel = cx.attr.ints("kernel_shape") ?? wd.slice(2);
-  const strides = cx.attr.ints("strides") ?? new Array<number>(n).fill(1);
-  const dilations = cx.attr.ints("dilations") ?? new Array<number>(n).fill(1);
-  const outputPadding = cx.attr.ints("output_padding") ?? new Array<number>(n).fill(0);
-  const auto = cx.attr.string("auto_pad", "NOTSET");
+  const kernel = perAxis(cx, "kernel_shape", n, wd.slice(2));
+  const strides = perAxis(cx, "strides", n, new Array<number>(n).fill(1));
+  const dilations = perAxis(cx, "dilations", n, new Array<number>(n).fill(1));
+  const outputPadding = perAxis(cx, "output_padding", n, new Array<number>(n).fill(0));
+  const auto = autoPad(cx);
   const outputShape = cx.attr.ints("output_shape") ?? (auto === "SAME_UPPER" || auto === "SAME_LOWER" ? spatial.map((v, a) => v * strides[a]) : undefined);
   let pads: { begin: number[]; end: number[] };
   if (outputShape) {
@@ -94,11 +114,9 @@ const convTranspose: OnnxOpHandler = (plain) => {
     if (total.some((t) => t < 0)) throw new Unmappable("PAR6016", `ConvTranspose output_shape [${shape.join(", ")}] is larger than the input upsampled by the kernel`);
     const upper = auto === "SAME_UPPER";
     pads = { begin: total.map((t) => (upper ? Math.floor(t / 2) : t - Math.floor(t / 2))), end: total.map((t) => (upper ? t - Math.floor(t / 2) : Math.floor(t / 2))) };
-  } else if (auto === "VALID" || auto === "NOTSET") {
-    const given = cx.attr.ints("pads") ?? new Array<number>(2 * n).fill(0);
-    pads = auto === "VALID" ? { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) } : { begin: given.slice(0, n), end: given.slice(n) };
   } else {
-    throw new Unmappable("PAR6016", `ConvTranspose auto_pad ${auto}`);
+    // VALID or NOTSET: SAME_* always brings an output shape.
+    pads = auto === "VALID" ? { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) } : givenPads(cx, n);
   }
   const bv = cx.inputs[2];
   const ids = cx.emit(op, { out: wd[1] * group, kernel, stride: strides, ...padAttrs(pads), output_padding: outputPadding, dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
@@ -116,10 +134,10 @@ const pool =
     const x = cx.tensorIn(0);
     const op = byRank(cx, "pool", x);
     const n = cx.rank(x) - 2;
-    const kernel = cx.attr.ints("kernel_shape") ?? [];
-    const strides = cx.attr.ints("strides") ?? new Array<number>(n).fill(1);
+    const kernel = perAxis(cx, "kernel_shape", n, undefined);
+    const strides = perAxis(cx, "strides", n, new Array<number>(n).fill(1));
     // AveragePool has no dilations before opset 19.
-    const dilations = cx.attr.ints("dilations") ?? new Array<number>(n).fill(1);
+    const dilations = perAxis(cx, "dilations", n, new Array<number>(n).fill(1));
     const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
     const attrs: Attrs = { mode, kernel, stride: strides, ...padAttrs(pads), ceil_mode: cx.attr.int("ceil_mode", 0) === 1 };
     if (mode === "max") attrs.dilation = dilations;

@@ -39,10 +39,14 @@ const gather: OnnxOpHandler = (cx) => {
 
 const gatherElements: OnnxOpHandler = (cx) => cx.out(cx.emit("take_along_axis", { axis: cx.attr.int("axis", 0) }, [cx.operand(0, "data"), cx.operand(1, "indices")]));
 
+/** ScatterND reductions par's scatter_nd has: ONNX name → par's `reduction`. */
+const SCATTER_REDUCTIONS: Readonly<Record<string, string>> = { none: "none", add: "add" };
+
 const scatterND: OnnxOpHandler = (cx) => {
   const reduction = cx.attr.string("reduction", "none");
-  if (reduction !== "none" && reduction !== "add") throw new Unmappable("PAR6016", `ScatterND with reduction ${reduction} (par replaces or adds)`);
-  return cx.out(cx.emit("scatter_nd", { reduction }, [cx.operand(0, "data"), cx.operand(1, "indices"), cx.operand(2, "updates")]));
+  const par = Object.hasOwn(SCATTER_REDUCTIONS, reduction) ? SCATTER_REDUCTIONS[reduction] : undefined;
+  if (par === undefined) throw new Unmappable("PAR6016", `ScatterND with reduction ${JSON.stringify(reduction)} (par replaces or adds)`, "ONNX's reductions are none, add, mul, max and min; par's scatter_nd has none and add");
+  return cx.out(cx.emit("scatter_nd", { reduction: par }, [cx.operand(0, "data"), cx.operand(1, "indices"), cx.operand(2, "updates")]));
 };
 
 /** OneHot: depth and the [off, on] values are constant inputs. */

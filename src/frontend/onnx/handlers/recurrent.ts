@@ -17,12 +17,16 @@ interface OnnxRecurrent {
   cellState: boolean;
   /** ONNX's default activations of one direction. */
   activations: string[];
+  /** The cell reads linear_before_reset (GRU). */
+  resetAttr: boolean;
+  /** par's activations besides the default (RNN: Tanh or Relu), by ONNX name lower-cased → par's nonlinearity. */
+  nonlinearities: Readonly<Record<string, string>>;
 }
 
 const SPECS: Readonly<Record<string, OnnxRecurrent>> = {
-  LSTM: { op: "lstm", from: [0, 2, 3, 1], cellState: true, activations: ["Sigmoid", "Tanh", "Tanh"] },
-  GRU: { op: "gru", from: [1, 0, 2], cellState: false, activations: ["Sigmoid", "Tanh"] },
-  RNN: { op: "rnn", from: [0], cellState: false, activations: ["Tanh"] },
+  LSTM: { op: "lstm", from: [0, 2, 3, 1], cellState: true, activations: ["Sigmoid", "Tanh", "Tanh"], resetAttr: false, nonlinearities: {} },
+  GRU: { op: "gru", from: [1, 0, 2], cellState: false, activations: ["Sigmoid", "Tanh"], resetAttr: true, nonlinearities: {} },
+  RNN: { op: "rnn", from: [0], cellState: false, activations: ["Tanh"], resetAttr: false, nonlinearities: { tanh: "tanh", relu: "relu" } },
 };
 
 /** The gate blocks of one direction's weights in torch's order. */
@@ -46,17 +50,19 @@ function cellAttrs(cx: NodeContext, spec: OnnxRecurrent, directions: number): At
   if (cx.attr.int("input_forget", 0) !== 0) throw new Unmappable("PAR6016", "LSTM with input_forget (coupled gates)");
   const acts = cx.attr.strings("activations");
   const attrs: Attrs = {};
-  if (spec.op === "gru") attrs.linear_before_reset = cx.attr.int("linear_before_reset", 0) === 1;
+  if (spec.resetAttr) attrs.linear_before_reset = cx.attr.int("linear_before_reset", 0) === 1;
   if (!acts) return attrs;
   const per = acts.length / directions;
   const first = acts.slice(0, per);
   const same = acts.every((a, i) => a.toLowerCase() === first[i % per].toLowerCase());
-  if (spec.op === "rnn" && same && per === 1 && ["tanh", "relu"].includes(first[0].toLowerCase())) {
-    attrs.nonlinearity = first[0].toLowerCase();
+  const chosen = per === 1 && Object.hasOwn(spec.nonlinearities, first[0].toLowerCase()) ? spec.nonlinearities[first[0].toLowerCase()] : undefined;
+  if (same && chosen !== undefined) {
+    attrs.nonlinearity = chosen;
     return attrs;
   }
   if (!same || first.some((a, i) => a.toLowerCase() !== spec.activations[i]?.toLowerCase())) {
-    throw new Unmappable("PAR6016", `${cx.node.opType} activations [${acts.join(", ")}] (par's ${spec.op} uses ${spec.activations.join(", ")}${spec.op === "rnn" ? " or Relu" : ""})`);
+    const others = Object.keys(spec.nonlinearities).filter((a) => a !== spec.activations[0].toLowerCase());
+    throw new Unmappable("PAR6016", `${cx.node.opType} activations [${acts.join(", ")}] (par's ${spec.op} uses ${spec.activations.join(", ")}${others.length ? ` or ${others.join(", ")}` : ""})`);
   }
   return attrs;
 }

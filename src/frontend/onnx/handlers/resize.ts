@@ -7,6 +7,7 @@ import type { HandlerTable, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
 
 const COORDINATES = new Set(["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"]);
+const NEAREST_MODES = new Set(["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]);
 const MODES: Readonly<Record<string, string>> = { nearest: "nearest", linear: "linear" };
 
 const resize: OnnxOpHandler = (cx) => {
@@ -17,12 +18,14 @@ const resize: OnnxOpHandler = (cx) => {
   if (!mode) throw new Unmappable("PAR6016", `Resize mode ${cx.attr.string("mode", "nearest")} (par resizes nearest or linear)`);
   const coordinate = cx.attr.string("coordinate_transformation_mode", "half_pixel");
   if (!COORDINATES.has(coordinate)) throw new Unmappable("PAR6016", `Resize coordinate_transformation_mode ${coordinate} (par has ${[...COORDINATES].join(", ")})`);
+  const nearest = cx.attr.string("nearest_mode", "round_prefer_floor");
+  if (!NEAREST_MODES.has(nearest)) throw new Unmappable("PAR6016", `Resize nearest_mode ${JSON.stringify(nearest)}`, `ONNX's nearest modes are ${[...NEAREST_MODES].join(", ")}`);
   if (rank < 3 || rank > 5) throw new Unmappable("PAR6016", `Resize of a rank-${rank} tensor (par resizes the spatial axes of [N, C, spatial...] with 1 to 3 of them)`);
   // scales and sizes are inputs 2 and 3 (an empty tensor stands for "not given").
   const scales = cx.constIn(2, "scales")?.data;
   const sizes = cx.constIn(3, "sizes")?.data;
   let out: number[];
-  const attrs: Attrs = { mode, coordinate, nearest_mode: cx.attr.string("nearest_mode", "round_prefer_floor") };
+  const attrs: Attrs = { mode, coordinate, nearest_mode: nearest };
   if (sizes && sizes.length > 0) {
     if (sizes.length !== rank) throw new Unmappable("PAR6016", `Resize sizes [${sizes.join(", ")}] for a rank-${rank} input`);
     out = [...sizes];

@@ -98,10 +98,15 @@ const expand: OnnxOpHandler = (cx) => {
   return cx.out(cx.emit("expand", { shape }, [x]));
 };
 
+/** ONNX's pad modes; what each but the constant one does instead of padding with a value. */
+const PAD_MODES: Readonly<Record<string, string | undefined>> = { constant: undefined, reflect: "mirrors the tensor", edge: "repeats the border", wrap: "wraps around" };
+
 const pad: OnnxOpHandler = (cx) => {
   const x = cx.tensorIn(0);
   const mode = cx.attr.string("mode", "constant");
-  if (mode !== "constant") throw new Unmappable("PAR6016", `Pad mode ${mode} (par pads with zeros)`);
+  if (!Object.hasOwn(PAD_MODES, mode)) throw new Unmappable("PAR6016", `Pad mode ${JSON.stringify(mode)}`, `ONNX's modes are ${Object.keys(PAD_MODES).join(", ")}`);
+  const unlike = PAD_MODES[mode];
+  if (unlike !== undefined) throw new Unmappable("PAR6016", `Pad mode ${mode}, which ${unlike} (par pads with zeros)`);
   // Opset 11 moved pads and value to (constant) inputs; opset 18 added axes.
   const pads = cx.opset >= 11 ? cx.constIn(1, "pads")!.data : cx.attr.ints("pads")!;
   const value = cx.opset >= 11 ? cx.constIn(2, "constant_value")?.data[0] ?? 0 : cx.attr.float("value", 0);
@@ -130,7 +135,11 @@ const tile: OnnxOpHandler = (cx) => {
   return cx.out(cx.emit("tile", { repeats: [...reps.data] }, [x]));
 };
 
-const depthToSpace: OnnxOpHandler = (cx) => cx.out(cx.emit("depth_to_space", { blocksize: cx.attr.int("blocksize", 1), mode: cx.attr.string("mode", "DCR") }, [cx.tensorIn(0)]));
+const depthToSpace: OnnxOpHandler = (cx) => {
+  const mode = cx.attr.string("mode", "DCR");
+  if (mode !== "DCR" && mode !== "CRD") throw new Unmappable("PAR6016", `DepthToSpace mode ${JSON.stringify(mode)}`, "ONNX's modes are DCR and CRD");
+  return cx.out(cx.emit("depth_to_space", { blocksize: cx.attr.int("blocksize", 1), mode }, [cx.tensorIn(0)]));
+};
 
 const spaceToDepth: OnnxOpHandler = (cx) => cx.out(cx.emit("space_to_depth", { blocksize: cx.attr.int("blocksize", 1) }, [cx.tensorIn(0)]));
 
