@@ -2,11 +2,14 @@
 """Writes src/frontend/onnx/opset17-ops.json: every operator of the ONNX default domain at
 opset 17 (not deprecated there), with the opset version of its definition in force at 17.
 docs/import.md's operator table is generated from this list and the importer's handlers
-(test/frontend/onnx/op-table.test.ts). Run with Debian's python3-onnx:
-    /usr/bin/python3 scripts/onnx-opset17.py
+(test/frontend/onnx/op-table.test.ts, which also reruns this script, when onnx is
+importable, to check that the list is what the installed onnx says). Run with Debian's
+python3-onnx:
+    /usr/bin/python3 scripts/onnx-opset17.py [OUT.json]
 """
 import json
 import os
+import sys
 
 import onnx
 import onnx.defs
@@ -31,7 +34,7 @@ out = {
     },
     "ops": ops,
 }
-path = os.path.join(os.path.dirname(__file__), "..", "src", "frontend", "onnx", "opset17-ops.json")
+path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "src", "frontend", "onnx", "opset17-ops.json")
 with open(path, "w") as f:
     # One operator a line, so that a diff shows what an onnx upgrade changed.
     f.write('{\n "provenance": ' + json.dumps(out["provenance"]) + ',\n "ops": [\n')

@@ -2,13 +2,17 @@
 // drift: the doc's operator table is exactly the one the importer makes (every opset-17
 // default-domain op, supported or not; PAR_WRITE_DOCS=1 rewrites it), and the doc's
 // constant-folding list names exactly the op types fold.ts evaluates.
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { OnnxOpSpec } from "../../../src/frontend/onnx/context.js";
 import { FOLDABLE } from "../../../src/frontend/onnx/fold.js";
 import { ONNX_HANDLERS, ONNX_OPS, mergeHandlerTables } from "../../../src/frontend/onnx/handlers/index.js";
 import { onnxOpTable, onnxOpTableMarkdown } from "../../../src/frontend/onnx/op-table.js";
 import OPSET17 from "../../../src/frontend/onnx/opset17-ops.json" with { type: "json" };
+import { pythonCandidates } from "../../../src/engines/torch/python.js";
 
 const DOC_URL = new URL("../../../docs/import.md", import.meta.url);
 const DOC = readFileSync(DOC_URL, "utf8");
@@ -88,6 +92,28 @@ describe("onnxOpTable", () => {
     for (const [op, spec] of ONNX_OPS) {
       expect(spec.par.trim().length, op).toBeGreaterThan(0);
       expect(spec.par, op).not.toContain("\n");
+    }
+  });
+});
+
+/** The first Python that imports onnx (CI installs python3-onnx), or undefined. */
+function onnxPython(): string | undefined {
+  return pythonCandidates().find((py) => spawnSync(py, ["-c", "import onnx"], { encoding: "utf8" }).status === 0);
+}
+
+const PYTHON_ONNX = onnxPython();
+
+describe.skipIf(PYTHON_ONNX === undefined)("opset17-ops.json", () => {
+  it("is what scripts/onnx-opset17.py reads from the installed onnx's schemas", () => {
+    const dir = mkdtempSync(join(tmpdir(), "par-opset17-"));
+    try {
+      const out = join(dir, "ops.json");
+      const r = spawnSync(PYTHON_ONNX!, [new URL("../../../scripts/onnx-opset17.py", import.meta.url).pathname, out], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      // The provenance names the onnx version; the operator list must not differ.
+      expect((JSON.parse(readFileSync(out, "utf8")) as typeof OPSET17).ops).toEqual(OPSET17.ops);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
