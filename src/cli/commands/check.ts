@@ -77,7 +77,7 @@ export const checkCommand: Command = {
       showLoading(ctx, file);
       let checked: { models: Map<string, Graph>; meshes: Map<string, Mesh>; strategies: { name: string }[] } | undefined;
       if (imported[i]) {
-        const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, formats[i] === "llm" ? { overrides } : importOptions);
+        const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, formats[i] === "llm" ? { overrides, ...(model !== undefined ? { model } : {}) } : importOptions);
         if (m) checked = { models: new Map([[m.graph.name, m.graph]]), meshes: new Map(), strategies: [] };
       } else checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
       const models = checked ? [...checked.models.values()].map(summarize) : [];

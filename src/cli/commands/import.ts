@@ -45,6 +45,10 @@ export const importCommand: Command = {
     if (modelFormatOf(file, ctx.io.cwd) === "par") throw new UsageError(`${file} is already a .par model`, "par import reads .onnx files and TensorFlow.js model.json files");
     const name = typeof ctx.args.flags.name === "string" ? ctx.args.flags.name : undefined;
     if (name !== undefined && identifierOf(name, "") !== name) throw new UsageError(`--name needs an identifier, got "${name}"`, `for example --name ${identifierOf(name, "imported")}`);
+    // --set binds an LLM config's parameters; an ONNX/model.json import takes --input/--batch.
+    if (ctx.args.flags.set !== undefined && modelFormatOf(file, ctx.io.cwd) !== "llm") {
+      throw new UsageError("--set applies to LLM configs (config.json), not to ONNX models or model.json", "an imported model's shapes come from --input NAME=AxBx.. and --batch N", "PAR4013");
+    }
     const asJson = ctx.args.flags.json === true;
     const out = outputFlag(ctx, "out");
     const diagnostics = new Diagnostics();
