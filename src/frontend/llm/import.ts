@@ -12,6 +12,7 @@ import type { Graph } from "../../ir/graph.js";
 import { check, type CheckedProgram } from "../check.js";
 import { identifierOf } from "../import-build.js";
 import { parse } from "../parse.js";
+import { format } from "../print.js";
 import { ConfigFields, type ConfigObject } from "./fields.js";
 import { FAMILIES } from "./families.js";
 
@@ -112,10 +113,14 @@ export function importLlmConfig(text: string, file: string, options: LlmImportOp
   model.bound?.(fields, shape);
 
   const name = options.name ?? defaultName(obj, file, type);
-  const source = model.render(name, params);
   const sourceFile = `${file}.par`;
-  sources?.set(sourceFile, source);
   const before = d.errors.length;
+  // The program as `par fmt` prints it (long calls wrapped), parsed again so that positions
+  // in diagnostics are those of the printed text.
+  const raw = parse(model.render(name, params), sourceFile, d);
+  if (!raw || d.errors.length > before) return undefined;
+  const source = format(raw);
+  sources?.set(sourceFile, source);
   const program = parse(source, sourceFile, d);
   if (!program || d.errors.length > before) return undefined;
   const checked = check(program, d, { overrides: rest, model: name });

@@ -9,6 +9,7 @@ import { Diagnostics } from "../../../src/core/diagnostics.js";
 import { check } from "../../../src/frontend/check.js";
 import { importLlmConfig, looksLikeLlmConfig, type LlmImportOptions } from "../../../src/frontend/llm/import.js";
 import { parse } from "../../../src/frontend/parse.js";
+import { format } from "../../../src/frontend/print.js";
 
 const read = (name: string): string => readFileSync(new URL(`../../../models/llm/${name}.json`, import.meta.url), "utf8");
 
@@ -55,6 +56,8 @@ describe("LLM configs: the real models' parameter counts", () => {
       expect(g.parameterCount()).toBe(count);
       expect(g.ops.size).toBe(r!.graph.ops.size);
       expect([...g.ops.keys()]).toEqual([...r!.graph.ops.keys()]);
+      // Printed in canonical form (`par fmt --check` passes on it).
+      expect(format(parse(r!.source, "printed.par", new Diagnostics())!)).toBe(r!.source);
     });
   }
 
