@@ -15,6 +15,7 @@ import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
 import { WORKER_CODES } from "./runtime/workers/codes.js";
 import { SEARCH_CODES } from "./search/codes.js";
+import { REPORT_CODES } from "./report/codes.js";
 import { TORCH_CODES } from "./engines/torch/codes.js";
 
 /** Each area's table, by the area's name (for docs and duplicate detection). */
@@ -34,6 +35,7 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   search: SEARCH_CODES,
   cost: COST_CODES,
   "torch engine": TORCH_CODES,
+  report: REPORT_CODES,
 };
 
 export function allCodes(): Map<string, CodeInfo & { area: string }> {
