@@ -11,7 +11,7 @@ import type { AttrSpec, Attrs, AxisMap, InferContext, OpEntry, ParallelDim, TF }
 import { activationSpace, fmtShape, identityMaps, product } from "./common.js";
 import { isFloat, type TensorType } from "../core/tensor.js";
 
-interface UnaryDef {
+export interface UnaryDef {
   name: string;
   doc: string;
   /** FLOPs per element, forward and backward (documented estimates). */
@@ -178,7 +178,7 @@ function shapeParts(key: string, make: () => ShapeParts): ShapeParts {
 
 const NO_PARAMS: never[] = Object.freeze([]) as never[];
 
-function unaryEntry(def: UnaryDef): OpEntry {
+export function unaryEntry(def: UnaryDef): OpEntry {
   const flops = (e: readonly number[]): { forward: number; backward: number } => ({ forward: def.fwd * product(e), backward: def.bwd * product(e) });
   return {
     name: def.name,

@@ -243,6 +243,23 @@ export function opCases(): OpCase[] {
     make("lstm", "last", (g) => add(g, "op", "lstm", [hidden(g, [2, 3, 4])], { hidden: 3, return_sequences: false })),
     make("attention", "causal", (g) => add(g, "op", "attention", [hidden(g, [2, 4, 6])], { heads: 2, causal: true })),
     make("attention", "plain-nobias", (g) => add(g, "op", "attention", [hidden(g, [2, 3, 6])], { heads: 3, bias: false })),
+    // The LLaMA decoder pieces (src/ops/transformer.ts).
+    make("rms_norm", "last", (g) => add(g, "op", "rms_norm", [hidden(g, [3, 4, 6])], { eps: 1e-5 })),
+    make("rms_norm", "two-axes", (g) => add(g, "op", "rms_norm", [hidden(g, [3, 4, 6])], { axes: 2 })),
+    make("rotary", "two-heads", (g) => add(g, "op", "rotary", [hidden(g, [2, 5, 8])], { head_dim: 4, theta: 100 })),
+    make("sdpa", "gqa-causal", (g) => {
+      g.addInput("x", tt([2, 4, 6]));
+      const q = one(g, "q", "linear", ["x"], { out: 8 });
+      const k = one(g, "k", "linear", ["x"], { out: 4 });
+      const v = one(g, "v", "linear", ["x"], { out: 4 });
+      return add(g, "op", "sdpa", [q, k, v], { heads: 4, kv_heads: 2, causal: true });
+    }),
+    make("sdpa", "mha-scaled", (g) => {
+      g.addInput("x", tt([2, 3, 6]));
+      const [q, k, v] = ["q", "k", "v"].map((n) => one(g, n, "linear", ["x"], { out: 6 }));
+      return add(g, "op", "sdpa", [q, k, v], { heads: 3, scale: 0.7 });
+    }),
+    unary("silu"),
     make("bias_add", "vector", (g) => add(g, "op", "bias_add", [hidden(g, [3, 4])], { shape: [4] })),
     make("scale", "row", (g) => add(g, "op", "scale", [hidden(g, [3, 4])], { shape: [1, 4] })),
     make("scale_shift", "consts", (g) => add(g, "op", "scale_shift", [hidden(g, [3, 4])], { scale: 2, shift: -1 })),
