@@ -6,6 +6,7 @@ import { COST_CODES } from "./cost/codes.js";
 import type { CodeInfo, CodeTable } from "./core/codes.js";
 import { CHECK_CODES } from "./frontend/check-codes.js";
 import { IMPORT_CODES } from "./frontend/import-codes.js";
+import { LLM_CODES } from "./frontend/llm/codes.js";
 import { MESH_CODES } from "./frontend/mesh-codes.js";
 import { STRATEGY_CHECK_CODES } from "./frontend/strategy-codes.js";
 import { SYNTAX_CODES } from "./frontend/syntax-codes.js";
@@ -30,6 +31,7 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   runtime: RUNTIME_CODES,
   workers: WORKER_CODES,
   import: IMPORT_CODES,
+  "llm import": LLM_CODES,
   search: SEARCH_CODES,
   cost: COST_CODES,
   "torch engine": TORCH_CODES,
