@@ -168,7 +168,7 @@ export class DeviceExecutor {
   private revive(ins: Instruction): void {
     for (const a of bufferAccesses(ins)) {
       if (!this.released.has(a.buf)) continue;
-      if (a.read) fail("PAR5053", `device ${this.device}: ${ins.kind} reads buffer ${a.buf} after its release`);
+      if (a.read) fail("PAR5017", `device ${this.device}: ${ins.kind} reads buffer ${a.buf} after its release`);
       const b = this.buf(a.buf);
       b.data = this.fresh(b.spec);
       this.released.delete(a.buf);
