@@ -12,14 +12,23 @@ import type { OnnxNode } from "./decode.js";
 import { Unmappable } from "./errors.js";
 import type { ConstValue } from "./fold.js";
 import { nodeBase } from "./node-names.js";
-import { constOf, initializerView, type Val } from "./values.js";
+import { constDims, constOf, initializerView, isFloatConst, type ConstVal, type Val } from "./values.js";
 import { weightOf, type Weight } from "./weights.js";
 
 /** Maps one node to par ops; false after a par op reported its diagnostic (PAR6020). */
 export type OnnxOpHandler = (cx: NodeContext) => boolean;
 
+/**
+ * One ONNX op type in a family's table: how a node maps (`map`), and what it becomes, in
+ * one line of markdown (`par`): docs/import.md's operator table is generated from these.
+ */
+export interface OnnxOpSpec {
+  readonly map: OnnxOpHandler;
+  readonly par: string;
+}
+
 /** A family's handlers by ONNX op type. */
-export type HandlerTable = Readonly<Record<string, OnnxOpHandler>>;
+export type HandlerTable = Readonly<Record<string, OnnxOpSpec>>;
 
 export interface Consumer {
   node: OnnxNode;
@@ -43,6 +52,8 @@ export interface ImportState {
   readonly copies: Map<string, Set<string>>;
   /** Names computed from a node that did not import: what reads them is skipped, not reported again. */
   readonly poisoned: Set<string>;
+  /** Constants read as tensors (NodeContext.operand): the par tensor made for each, by ONNX name. */
+  readonly promoted: Map<string, string>;
 }
 
 /** The shared state for nodes visited in `order`. */
@@ -52,7 +63,7 @@ export function createImportState(b: GraphBuilder, values: Map<string, Val>, ops
     if (!consumers.has(i)) consumers.set(i, []);
     consumers.get(i)!.push({ node: n, index });
   });
-  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), shared, sharedTensors: new Map(), copies: new Map(), poisoned: new Set() };
+  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), shared, sharedTensors: new Map(), copies: new Map(), poisoned: new Set(), promoted: new Map() };
 }
 
 export interface NodeContext {
@@ -69,6 +80,16 @@ export interface NodeContext {
 
   /** Input i as a computed par tensor; PAR6016 when missing or constant. */
   tensorIn(i: number, what?: string): string;
+  /**
+   * Input i as a par tensor: a computed tensor as it is, a constant as an op of its own
+   * (made once per ONNX name). A float constant taken from initializers (one, a view of
+   * one, or a value folded from them) is model weight: it becomes a `param` (the shared
+   * one when several nodes read the initializer), which trains when its initializers do
+   * (accounting.ts: the count is the file's, so this adds nothing to it). Any other
+   * constant (a `Constant` node's value, indices, a shape) becomes a `constant`, which
+   * is never trained. PAR6016 when missing.
+   */
+  operand(i: number, what?: string): string;
   /** Input i as a constant (undefined when left out); PAR6017 when it does not fold. */
   constIn(i: number, what: string): ConstValue | undefined;
   type(id: string): TensorType;
@@ -140,8 +161,47 @@ class NodeScope implements NodeContext {
   tensorIn(i: number, what = `input ${i}`): string {
     const v = this.inputs[i];
     if (!v) throw new Unmappable("PAR6016", `${what} is missing`);
-    if (v.kind !== "tensor") throw new Unmappable("PAR6016", `${what} (\`${this.node.inputs[i]}\`) is a constant, but par needs a computed tensor here`, "par has no constant-tensor operand; only weights (Conv/Gemm/MatMul/Add/Mul initializers) and scalars fold into ops");
+    if (v.kind !== "tensor") throw new Unmappable("PAR6016", `${what} (\`${this.node.inputs[i]}\`) is a constant, but par needs a computed tensor here`, "this input of the op must be computed from the model's inputs (its weights may be initializers); an op whose inputs are all constants folds");
     return v.id;
+  }
+
+  operand(i: number, what = `input ${i}`): string {
+    const v = this.inputs[i];
+    if (!v) throw new Unmappable("PAR6016", `${what} is missing`);
+    if (v.kind === "tensor") return v.id;
+    const name = this.node.inputs[i];
+    const made = this.s.promoted.get(name);
+    if (made !== undefined) return made;
+    const shared = this.sharedWeight(v);
+    const fromInitializers = isFloatConst(v) && (initializerView(v) !== undefined || (v.value?.sources?.length ?? 0) > 0);
+    const id = shared && shared.perm.every((p, k) => p === k) ? shared.id : fromInitializers ? this.learnedParam(v, name, what) : this.fixedConstant(v, name, what);
+    this.s.promoted.set(name, id);
+    return id;
+  }
+
+  private learnedParam(v: ConstVal, name: string, what: string): string {
+    const dims = constDims(v);
+    // A par param has rank ≥ 1: a scalar weight is a [1] param squeezed to rank 0.
+    const scalar = dims.length === 0;
+    const ids = this.emit("param", { shape: scalar ? [1] : dims }, [], name);
+    if (!ids) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a parameter of shape [${dims.join(", ")}]`);
+    this.setWeight(this.producer(ids[0]), "weight", v, what);
+    if (!scalar) return ids[0];
+    const sq = this.emit("squeeze", { axes: [0] }, ids, `${name}_scalar`);
+    if (!sq) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a scalar parameter`);
+    return sq[0];
+  }
+
+  private fixedConstant(v: ConstVal, name: string, what: string): string {
+    const k = constOf(v);
+    if (!k) throw new Unmappable("PAR6017", `${what} (\`${name}\`) is a constant whose data is external`);
+    // Integer values travel as f32 (see the `constant` op): exact only up to 2^24.
+    if (k.dtype === "int" && k.data.some((x) => Math.abs(x) > 2 ** 24)) throw new Unmappable("PAR6016", `${what} (\`${name}\`) holds integers beyond ±2^24, which par's constant cannot hold exactly`);
+    const ids = this.emit("constant", { shape: k.shape, dtype: k.dtype }, [], name);
+    if (!ids) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a constant of shape [${k.shape.join(", ")}]`);
+    // Not model weight: no sources, so the import freezes it (import.ts).
+    this.s.b.setWeight(this.producer(ids[0]), "value", Float32Array.from(k.data), false);
+    return ids[0];
   }
 
   constIn(i: number, what: string): ConstValue | undefined {

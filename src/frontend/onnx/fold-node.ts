@@ -7,9 +7,9 @@
 
 import type { ImportState } from "./context.js";
 import type { OnnxNode } from "./decode.js";
-import { type ConstValue, FOLDABLE, FoldError, foldConst } from "./fold.js";
+import { type ConstValue, FOLDABLE, FoldError, foldConst, volumeOf } from "./fold.js";
 import { isViewNode } from "./sharing.js";
-import { constOf, initializerView, isConst, sourcesOf, type Val } from "./values.js";
+import { constDims, constOf, initializerView, isConst, isFloatConst, sourcesOf, type Val } from "./values.js";
 
 /** Folds node `n` when it can; true when its outputs are now constants. */
 export function foldNode(s: ImportState, n: OnnxNode, ins: (Val | undefined)[]): boolean {
@@ -21,6 +21,9 @@ export function foldNode(s: ImportState, n: OnnxNode, ins: (Val | undefined)[]):
   }
   const present = ins.filter((_, i) => n.inputs[i] !== "");
   if (!FOLDABLE.has(n.opType) || !present.every(isConst)) return false;
+  // A learned tensor broadcast over the batch (ViT's class token, Expand(class_token, [B, 1, d]))
+  // stays one parameter read by an expand (NodeContext.operand): folded, it would be B fixed copies.
+  if (BROADCASTS.has(n.opType) && isLearned(ins[0])) return false;
   const view = initializerView(ins[0]);
   if (view && isViewNode(n)) {
     const perm = n.opType === "Transpose" ? (n.attrs.get("perm")?.ints ?? view.perm.map((_, i) => view.perm.length - 1 - i)) : view.perm.map((_, i) => i);
@@ -37,6 +40,13 @@ export function foldNode(s: ImportState, n: OnnxNode, ins: (Val | undefined)[]):
   const sources = [...new Set(ins.flatMap((v) => sourcesOf(v)))];
   setConsts(s, n, foldConst(n.opType, n.attrs, consts, s.opset), sources);
   return true;
+}
+
+const BROADCASTS = new Set(["Expand", "Tile"]);
+
+/** A float initializer (or a view of one) of more than one element: a weight of the model. */
+function isLearned(v: Val | undefined): boolean {
+  return v?.kind === "const" && initializerView(v) !== undefined && isFloatConst(v) && volumeOf(constDims(v)) > 1;
 }
 
 function setConsts(s: ImportState, n: OnnxNode, vs: ConstValue[], sources: string[]): void {

@@ -104,7 +104,7 @@ describe("--freeze and failed imports on the command line", () => {
     writeFileSync(
       join(dir, "gaps.onnx"),
       encodeOnnx({
-        nodes: [node("HardSwish", ["x"], ["a"], "hs"), node("Gemm", ["x", "w"], ["b"], "g", [{ name: "alpha", type: 1, f: 2 }]), node("Add", ["a", "b"], ["y"])],
+        nodes: [node("LpNormalization", ["x"], ["a"], "lp"), node("Gemm", ["x", "w"], ["b"], "g", [{ name: "alpha", type: 1, f: 2 }]), node("Add", ["a", "b"], ["y"])],
         inputs: [valueInfo("x", [2, 4])],
         initializers: [floats("w", [4, 4])],
       }),
@@ -114,7 +114,7 @@ describe("--freeze and failed imports on the command line", () => {
     const j = JSON.parse(r.out);
     expect(j.ok).toBe(false);
     expect([j.parameters, j.trainableParameters]).toEqual([16, 16]);
-    expect(j.unsupported).toEqual([{ op: "HardSwish", nodes: ["hs"] }]);
+    expect(j.unsupported).toEqual([{ op: "LpNormalization", nodes: ["lp"] }]);
     expect(j.unmappable).toEqual([{ op: "Gemm", code: "PAR6016", reason: "Gemm with alpha = 2, beta = 1 (par maps only alpha = beta = 1)", nodes: ["g"] }]);
   });
 });

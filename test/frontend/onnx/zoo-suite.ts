@@ -62,21 +62,9 @@ export const ZOO_SHARES: readonly (readonly ZooModel[])[] = [
  * (a node downstream of a gap is not examined, so fixing one may reveal the next).
  */
 export const EXPECTED_FAILURES: Partial<Record<ZooModel, readonly string[]>> = {
-  squeezenet1_1: ["MaxPool: ceil_mode = 1 (par pools in floor mode)"],
-  googlenet: ["MaxPool: ceil_mode = 1 (par pools in floor mode)"],
-  mobilenet_v3_small: ["HardSigmoid", "HardSwish"],
-  mobilenet_v3_large: ["HardSigmoid", "HardSwish"],
-  vit: ["Concat: input 0 (`/Expand_output_0`) is a constant, but par needs a computed tensor here"],
-  swin: ["Mod", "ScatterND"],
-  maxvit: ["Einsum"],
-  fcn: ["Resize"],
-  deeplabv3: ["Resize"],
-  lraspp: ["HardSigmoid", "HardSwish", "Resize"],
-  r3d: ["Conv: Conv of rank 5 (par's conv2d is 2-D over NCHW)"],
-  gru: ["GRU"],
-  conv1d: ["Conv: Conv of rank 3 (par's conv2d is 2-D over NCHW)"],
-  bert: ["Cast: Cast of a i32 tensor to data type 1 (par casts only constants)"],
-  unet: ["ConvTranspose"],
+  // Empty since main's ONNX ops (ceil-mode pools, HardSigmoid/HardSwish, constant operands,
+  // Mod/ScatterND, Einsum, Resize, 1-D/3-D convs, GRU, integer casts, ConvTranspose): all
+  // 34 models import.
 };
 
 /**
