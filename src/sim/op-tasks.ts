@@ -5,7 +5,6 @@
 // holds what comes from the op's layout (src/layout); which groups are summed or take a
 // gradient from src/layout/flow.ts, as the lowering decides.
 
-import { dtypeBytes } from "../core/tensor.js";
 import type { OpConfig } from "../ir/strategy.js";
 import type { OpLayout } from "../layout/op-layout.js";
 import { shardGroup } from "../layout/placement.js";
@@ -38,6 +37,33 @@ export interface OpBlock {
   /** Forward and backward seconds of the op's tasks by (extent index × compute classes + class). */
   costFwd: Float64Array;
   costBwd: Float64Array;
+  /**
+   * Seconds of the tasks timed by a cost call other than `compute` (partial-sum transfers
+   * and adds, gradient broadcasts, updates), in the order they are made.
+   */
+  durations: number[];
+}
+
+/** What the builder reads of a layout's output groups, as flat arrays (kept per layout). */
+interface GroupFacts {
+  /** Per output, per group: its owner task. */
+  owners: Int32Array[];
+  /** Per output: whether some group has partials beyond its owner. */
+  partials: boolean[];
+}
+
+const groupFacts = new WeakMap<OpLayout, GroupFacts>();
+
+function groupFactsOf(L: OpLayout): GroupFacts {
+  let f = groupFacts.get(L);
+  if (!f) {
+    f = {
+      owners: L.groups.map((gs) => Int32Array.from(gs, (g) => g.owner)),
+      partials: L.groups.map((gs) => gs.some((g) => g.partials.length > 1)),
+    };
+    groupFacts.set(L, f);
+  }
+  return f;
 }
 
 /** A block with arrays sized for layout `L` (its fields other than the arrays are set by `build`). */
@@ -54,7 +80,7 @@ function newBlock(L: OpLayout, nOut: number, classCount: number): OpBlock {
   const n = L.extents.length * classCount;
   return {
     cfg: undefined!, layout: L, fwd: new Int32Array(L.count), bwd: new Int32Array(L.count), holderSrc, holderDev, gradTarget,
-    shardGroups: [], costFwd: new Float64Array(n), costBwd: new Float64Array(n),
+    shardGroups: [], costFwd: new Float64Array(n), costBwd: new Float64Array(n), durations: [],
   };
 }
 
@@ -127,10 +153,19 @@ export class OpTasks {
     block.cfg = cfg;
     block.layout = L;
     const { fwd, bwd, holderSrc, holderDev, gradTarget } = block;
-    for (let o = 0; o < nOut; o++) gradTarget[o].fill(-1);
+    // An unchanged op reads its tasks' durations back instead of asking the costs again.
+    const durs = block.durations;
+    let di = 0;
+    const facts = groupFactsOf(L);
+    // Whether a task's output gradient may come from a join or a broadcast (else: its consumers).
+    let broadcasts = false;
+    for (let o = 0; o < nOut; o++) {
+      gradTarget[o].fill(-1);
+      broadcasts ||= facts.partials[o] && info.gathersGradient;
+    }
     if (this.gradSrc.length < count * nOut) this.gradSrc = new Int32Array(2 * count * nOut);
     const gradSrc = this.gradSrc;
-    gradSrc.fill(-1, 0, count * nOut);
+    if (broadcasts) gradSrc.fill(-1, 0, count * nOut);
 
     // FO(r): fwd tasks, then per output group its partial-sum transfers and add.
     s.openSegment(this.seg.fo[rank]);
@@ -165,7 +200,18 @@ export class OpTasks {
       fwd[t] = s.add(KIND_FWD, dev, costFwd[extentOf[t] * nc + classOf[dev]], rank, t, dev, dev, 0);
     }
     for (let o = 0; o < nOut; o++) {
-      const elem = dtypeBytes(op.sig.outputs[o].dtype);
+      const owners = facts.owners[o];
+      if (!facts.partials[o] || !info.sumsPartials[o]) {
+        // Every group's value is its owner's output (the devices and layout fix holderDev).
+        const hs = holderSrc[o];
+        for (let g = 0; g < owners.length; g++) hs[g] = fwd[owners[g]];
+        if (!unchanged) {
+          const hd = holderDev[o];
+          for (let g = 0; g < owners.length; g++) hd[g] = devices[owners[g]];
+        }
+        continue;
+      }
+      const elem = info.outputBytes[o];
       const groups = L.groups[o];
       for (let g = 0; g < groups.length; g++) {
         const { owner, partials } = groups[g];
@@ -182,10 +228,12 @@ export class OpTasks {
           const p = partials[i];
           const pdev = devices[p];
           if (pdev === odev) continue;
-          const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), this.costs.transfer(bytes, pdev, odev), rank, g * nOut + o, pdev, odev, bytes);
+          if (!unchanged) durs[di] = this.costs.transfer(bytes, pdev, odev);
+          const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), durs[di++], rank, g * nOut + o, pdev, odev, bytes);
           s.pred(x, fwd[p]);
         }
-        const add = s.add(KIND_PSUM, odev, this.costs.partialSum(bytes, partials.length, odev), rank, g, odev, odev, bytes);
+        if (!unchanged) durs[di] = this.costs.partialSum(bytes, partials.length, odev);
+        const add = s.add(KIND_PSUM, odev, durs[di++], rank, g, odev, odev, bytes);
         for (let i = 0; i < partials.length; i++) if (devices[partials[i]] === odev) s.pred(add, fwd[partials[i]]);
         for (let x = x0; x < add; x++) s.pred(add, x);
         holderSrc[o][g] = add;
@@ -196,6 +244,7 @@ export class OpTasks {
     // JN(r): per partial-summed output group its gradient join (on no resource).
     s.openSegment(this.seg.jn[rank]);
     for (let o = 0; o < nOut && info.gathersGradient; o++) {
+      if (!facts.partials[o]) continue; // every group's target is its owner's bwd (below)
       const groups = L.groups[o];
       for (let g = 0; g < groups.length; g++) {
         if (groups[g].partials.length === 1) {
@@ -212,7 +261,8 @@ export class OpTasks {
     // (they share it, as they share the lowering's `@b` buffer); then the bwd tasks.
     s.openSegment(this.seg.bo[rank]);
     for (let o = 0; o < nOut && info.gathersGradient; o++) {
-      const elem = dtypeBytes(op.sig.outputs[o].dtype);
+      if (!facts.partials[o]) continue;
+      const elem = info.outputBytes[o];
       const groups = L.groups[o];
       for (let g = 0; g < groups.length; g++) {
         const { owner, partials } = groups[g];
@@ -232,7 +282,8 @@ export class OpTasks {
             gradSrc[p * nOut + o] = this.bcastTo[pdev];
             continue;
           }
-          const b = s.add(KIND_XFER, this.links.transfer(odev, pdev), this.costs.transfer(bytes, odev, pdev), rank, g * nOut + o, odev, pdev, bytes);
+          if (!unchanged) durs[di] = this.costs.transfer(bytes, odev, pdev);
+          const b = s.add(KIND_XFER, this.links.transfer(odev, pdev), durs[di++], rank, g * nOut + o, odev, pdev, bytes);
           s.pred(b, join);
           this.bcastMark[pdev] = stamp;
           this.bcastTo[pdev] = b;
@@ -244,13 +295,15 @@ export class OpTasks {
       const dev = devices[t];
       const b = s.add(KIND_BWD, dev, costBwd[extentOf[t] * nc + classOf[dev]], rank, t, dev, dev, 0);
       s.pred(b, fwd[t]);
-      for (let o = 0; o < nOut; o++) if (gradSrc[t * nOut + o] >= 0) s.pred(b, gradSrc[t * nOut + o]);
+      if (broadcasts) for (let o = 0; o < nOut; o++) if (gradSrc[t * nOut + o] >= 0) s.pred(b, gradSrc[t * nOut + o]);
       bwd[t] = b;
     }
     s.closeSegment();
-    for (let o = 0; o < nOut; o++) {
+    for (let o = 0; o < nOut && info.gathersGradient; o++) {
       const gt = gradTarget[o];
-      for (let g = 0; g < gt.length; g++) if (gt[g] === -2) gt[g] = bwd[L.groups[o][g].owner];
+      const owners = facts.owners[o];
+      if (!facts.partials[o]) for (let g = 0; g < gt.length; g++) gt[g] = bwd[owners[g]];
+      else for (let g = 0; g < gt.length; g++) if (gt[g] === -2) gt[g] = bwd[owners[g]];
     }
 
     // AR(r) and UP(r): weight-gradient sync and optimizer updates, per weight shard.
@@ -267,7 +320,7 @@ export class OpTasks {
     }
     s.openSegment(this.seg.ar[rank]);
     for (let p = 0, k = 0; p < L.shards.length; p++) {
-      const elem = dtypeBytes(info.paramDtypes[p]);
+      const elem = info.paramBytes[p];
       const shards = L.shards[p];
       for (let i = 0; i < shards.length; i++, k++) {
         const shard = shards[i];
@@ -308,7 +361,7 @@ export class OpTasks {
     s.closeSegment();
     s.openSegment(this.seg.up[rank]);
     for (let p = 0, k = 0; p < L.shards.length; p++) {
-      const elem = dtypeBytes(info.paramDtypes[p]);
+      const elem = info.paramBytes[p];
       const shards = L.shards[p];
       for (let i = 0; i < shards.length; i++) {
         const shard = shards[i];
@@ -318,14 +371,17 @@ export class OpTasks {
         if (ar >= 0) {
           for (let m = 0; m < devs.length; m++) {
             const d = devs[m];
-            const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
+            if (!unchanged) durs[di] = this.costs.update(bytes, d);
+            const task = s.add(KIND_UPDATE, d, durs[di++], rank, p, d, d, bytes);
             // In line, each member updates after its own share (member m's is first + m).
-            s.pred(u, this.inLineCollectives ? ar + m : ar);
+            s.pred(task, this.inLineCollectives ? ar + m : ar);
           }
         } else {
           const d = devices[shard.tasks[0]];
-          const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
-          for (const t of shard.tasks) s.pred(u, bwd[t]);
+          if (!unchanged) durs[di] = this.costs.update(bytes, d);
+          const task = s.add(KIND_UPDATE, d, durs[di++], rank, p, d, d, bytes);
+          const tasks = shard.tasks;
+          for (let t = 0; t < tasks.length; t++) s.pred(task, bwd[tasks[t]]);
         }
       }
     }

@@ -450,8 +450,11 @@ export class TaskGraphBuilder implements EdgeContext {
     const info = this.ops[rank];
     const reuse = this.spare?.blocks[rank];
     // A rebuild keeps the previous build's copy of an unchanged config.
-    const cfg: OpConfig = reuse && sameConfig(reuse.cfg, cfgIn) ? reuse.cfg : { degrees: [...cfgIn.degrees], devices: [...cfgIn.devices] };
-    this.blocks[rank] = this.opTasks.build(info, cfg, this.checkConfig(info, cfg), reuse);
+    const kept = reuse !== undefined && sameConfig(reuse.cfg, cfgIn);
+    const cfg: OpConfig = kept ? reuse.cfg : { degrees: [...cfgIn.degrees], devices: [...cfgIn.devices] };
+    // A kept copy was checked when it was made (on this builder's mesh).
+    const L = kept ? info.layouts.get(cfg.degrees) : this.checkConfig(info, cfg);
+    this.blocks[rank] = this.opTasks.build(info, cfg, L, reuse);
     for (let k = 0; k < info.node.inputs.length; k++) if (info.producers[k]) this.buildEdge(rank, k);
   }
 
