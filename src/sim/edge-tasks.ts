@@ -17,7 +17,6 @@
 // rebuilds them together (TaskGraphBuilder.replaceOp).
 
 import { dtypeBytes, isFloat } from "../core/tensor.js";
-import type { OpConfig } from "../ir/strategy.js";
 import type { LayoutCache } from "../layout/cache.js";
 import type { EdgeOverlaps } from "../layout/overlaps.js";
 import type { SimCosts } from "./costs.js";
@@ -103,36 +102,6 @@ export interface EdgeState {
    * claim; −1 at 2j for the tasks that need none. Undefined when no task needs any.
    */
   fetched: number[] | undefined;
-  /** Transfer times kept across rebuilds of the whole graph (undefined: not kept). */
-  times?: EdgeTimes;
-}
-
-/**
- * The seconds of the edge's transfers by overlap index (NaN: not asked yet), forward and
- * backward, valid while the producer and consumer keep their configs (the same copies)
- * and the edge its overlap list: a rebuild asks the costs only for what changed.
- */
-export interface EdgeTimes {
-  prod: OpConfig;
-  cons: OpConfig;
-  overlaps: EdgeOverlaps;
-  forward: Float64Array;
-  backward: Float64Array;
-}
-
-/** `reuse`'s times if still valid, else emptied (or new) times for the edge as it is now. */
-function timesFor(reuse: EdgeTimes | undefined, prod: OpConfig, cons: OpConfig, overlaps: EdgeOverlaps): EdgeTimes {
-  if (reuse && reuse.prod === prod && reuse.cons === cons && reuse.overlaps === overlaps) return reuse;
-  const n = overlaps.holder.length;
-  if (reuse && reuse.forward.length === n) {
-    reuse.forward.fill(NaN);
-    reuse.backward.fill(NaN);
-    reuse.prod = prod;
-    reuse.cons = cons;
-    reuse.overlaps = overlaps;
-    return reuse;
-  }
-  return { prod, cons, overlaps, forward: new Float64Array(n).fill(NaN), backward: new Float64Array(n).fill(NaN) };
 }
 
 /** The state of an edge not built yet (or reading a graph input). */
@@ -190,9 +159,6 @@ export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number, 
   const me = info.readerIndex[input];
   let claims: EdgeClaims | undefined;
   let fetched: number[] | undefined;
-  // Only a rebuild keeps times (a one-op edit builds each edge once).
-  const times = reuse ? timesFor(reuse.times, pb.cfg, cb.cfg, ov) : undefined;
-  const ft = times?.forward;
   s.openSegment(ctx.seg.first[rank] + input);
   const base = s.top;
   for (let j = 0; j < devices.length; j++) {
@@ -234,10 +200,7 @@ export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number, 
         continue;
       }
       const bytes = volume[i] * elem;
-      let dur: number;
-      if (!ft) dur = ctx.costs.transfer(bytes, from, to);
-      else if ((dur = ft[i]) !== dur) dur = ft[i] = ctx.costs.transfer(bytes, from, to);
-      const f = s.add(KIND_XFER, ctx.links.transfer(from, to), dur, rank, i, from, to, bytes);
+      const f = s.add(KIND_XFER, ctx.links.transfer(from, to), ctx.costs.transfer(bytes, from, to), rank, i, from, to, bytes);
       s.pred(f, src[h]);
       s.push(f, fwd[j]);
     }
@@ -247,7 +210,6 @@ export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number, 
     reuse.overlaps = ov;
     reuse.claims = claims;
     reuse.fetched = fetched;
-    reuse.times = times;
     ctx.edges[rank][input] = reuse;
   } else ctx.edges[rank][input] = { overlaps: ov, claims, fetched };
 }
@@ -273,8 +235,7 @@ function gradientTasks(ctx: EdgeContext, rank: number, input: number): void {
   const prodRef = info.producers[input]!;
   const cb = ctx.blocks[rank]!;
   const pb = ctx.blocks[prodRef.op]!;
-  const { overlaps, claims, fetched, times } = ctx.edges[rank][input];
-  const bt = times?.backward;
+  const { overlaps, claims, fetched } = ctx.edges[rank][input];
   const s = ctx.store;
   const elem = dtypeBytes(info.inputDtypes[input]);
   const hdev = pb.holderDev[prodRef.output];
@@ -299,10 +260,7 @@ function gradientTasks(ctx: EdgeContext, rank: number, input: number): void {
       }
       if (c < 0) continue; // another task's transfer carries this task's gradient
       const bytes = volume[i] * elem;
-      let dur: number;
-      if (!bt) dur = ctx.costs.transfer(bytes, to, from);
-      else if ((dur = bt[i]) !== dur) dur = bt[i] = ctx.costs.transfer(bytes, to, from);
-      const x = s.add(KIND_XFER, ctx.links.transfer(to, from), dur, rank, i, to, from, bytes);
+      const x = s.add(KIND_XFER, ctx.links.transfer(to, from), ctx.costs.transfer(bytes, to, from), rank, i, to, from, bytes);
       for (let k = readerStart[c], ke = readerStart[c + 1]; k < ke; k++) s.pred(x, readerBwd[k]);
       s.push(x, tg);
     }

@@ -30,18 +30,15 @@ export interface OpBlock {
    */
   gradTarget: Int32Array[];
   /**
-   * Per weight shard (the params' shards in order): its all-reduce group (shardGroup).
-   * With `costFwd`/`costBwd`, what a rebuild under the same config and layout keeps.
+   * Per weight shard (the params' shards in order): its all-reduce group (shardGroup),
+   * which a rebuild under the same config and layout keeps. (Costs are asked again on
+   * every build: a SimCosts may answer differently from one simulation to the next, as
+   * interference draws do.)
    */
   shardGroups: number[][];
   /** Forward and backward seconds of the op's tasks by (extent index × compute classes + class). */
   costFwd: Float64Array;
   costBwd: Float64Array;
-  /**
-   * Seconds of the tasks timed by a cost call other than `compute` (partial-sum transfers
-   * and adds, gradient broadcasts, updates), in the order they are made.
-   */
-  durations: number[];
 }
 
 /** What the builder reads of a layout's output groups, as flat arrays (kept per layout). */
@@ -80,7 +77,7 @@ function newBlock(L: OpLayout, nOut: number, classCount: number): OpBlock {
   const n = L.extents.length * classCount;
   return {
     cfg: undefined!, layout: L, fwd: new Int32Array(L.count), bwd: new Int32Array(L.count), holderSrc, holderDev, gradTarget,
-    shardGroups: [], costFwd: new Float64Array(n), costBwd: new Float64Array(n), durations: [],
+    shardGroups: [], costFwd: new Float64Array(n), costBwd: new Float64Array(n), 
   };
 }
 
@@ -95,7 +92,7 @@ function fits(b: OpBlock, L: OpLayout, nOut: number, classCount: number): boolea
 export class OpTasks {
   /** Per device: its compute class (SimCosts.computeClass), numbered densely from 0. */
   private readonly classOf: Int32Array;
-  private readonly classCount: number;
+  private classCount = 1;
   /** Which (extent index × classCount + class) the current op's costs are known for: those = `costStamp`. */
   private costMark = new Int32Array(64);
   private costStamp = 0;
@@ -122,16 +119,28 @@ export class OpTasks {
   ) {
     const n = links.deviceCount;
     this.classOf = new Int32Array(n);
+    this.restart();
+    this.bcastTo = new Int32Array(n);
+    this.bcastMark = new Int32Array(n);
+  }
+
+  /**
+   * Forgets what was asked of the costs (a rebuild asks again, as a new builder would: the
+   * costs may answer differently from one simulation to the next).
+   */
+  restart(): void {
+    const costs = this.costs;
     const dense = new Map<number, number>();
-    for (let d = 0; d < n; d++) {
+    for (let d = 0; d < this.classOf.length; d++) {
       const c = costs.computeClass ? costs.computeClass(d) : d;
       let k = dense.get(c);
       if (k === undefined) dense.set(c, (k = dense.size));
       this.classOf[d] = k;
     }
     this.classCount = Math.max(1, dense.size);
-    this.bcastTo = new Int32Array(n);
-    this.bcastMark = new Int32Array(n);
+    this.arDevs = [];
+    this.arRes = -1;
+    this.arTimes.clear();
   }
 
   /**
@@ -148,14 +157,11 @@ export class OpTasks {
     const nOut = op.outputs.length;
     const nc = this.classCount;
     const block = reuse && fits(reuse, L, nOut, nc) ? reuse : newBlock(L, nOut, nc);
-    // Same devices, same layout: the same all-reduce groups and compute costs as before.
+    // Same devices, same layout: the same holder devices and all-reduce groups as before.
     const unchanged = block === reuse && reuse.cfg === cfg && reuse.layout === L;
     block.cfg = cfg;
     block.layout = L;
     const { fwd, bwd, holderSrc, holderDev, gradTarget } = block;
-    // An unchanged op reads its tasks' durations back instead of asking the costs again.
-    const durs = block.durations;
-    let di = 0;
     const facts = groupFactsOf(L);
     // Whether a task's output gradient may come from a join or a broadcast (else: its consumers).
     let broadcasts = false;
@@ -172,7 +178,7 @@ export class OpTasks {
     const { costFwd, costBwd } = block;
     const classOf = this.classOf;
     const extentOf = L.extentOf;
-    if (!unchanged) {
+    {
       // `compute` once per (extent, class) the op's tasks have.
       const memoSize = L.extents.length * nc;
       if (this.costMark.length < memoSize) {
@@ -228,12 +234,10 @@ export class OpTasks {
           const p = partials[i];
           const pdev = devices[p];
           if (pdev === odev) continue;
-          if (!unchanged) durs[di] = this.costs.transfer(bytes, pdev, odev);
-          const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), durs[di++], rank, g * nOut + o, pdev, odev, bytes);
+          const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), this.costs.transfer(bytes, pdev, odev), rank, g * nOut + o, pdev, odev, bytes);
           s.pred(x, fwd[p]);
         }
-        if (!unchanged) durs[di] = this.costs.partialSum(bytes, partials.length, odev);
-        const add = s.add(KIND_PSUM, odev, durs[di++], rank, g, odev, odev, bytes);
+        const add = s.add(KIND_PSUM, odev, this.costs.partialSum(bytes, partials.length, odev), rank, g, odev, odev, bytes);
         for (let i = 0; i < partials.length; i++) if (devices[partials[i]] === odev) s.pred(add, fwd[partials[i]]);
         for (let x = x0; x < add; x++) s.pred(add, x);
         holderSrc[o][g] = add;
@@ -282,8 +286,7 @@ export class OpTasks {
             gradSrc[p * nOut + o] = this.bcastTo[pdev];
             continue;
           }
-          if (!unchanged) durs[di] = this.costs.transfer(bytes, odev, pdev);
-          const b = s.add(KIND_XFER, this.links.transfer(odev, pdev), durs[di++], rank, g * nOut + o, odev, pdev, bytes);
+          const b = s.add(KIND_XFER, this.links.transfer(odev, pdev), this.costs.transfer(bytes, odev, pdev), rank, g * nOut + o, odev, pdev, bytes);
           s.pred(b, join);
           this.bcastMark[pdev] = stamp;
           this.bcastTo[pdev] = b;
@@ -371,15 +374,13 @@ export class OpTasks {
         if (ar >= 0) {
           for (let m = 0; m < devs.length; m++) {
             const d = devs[m];
-            if (!unchanged) durs[di] = this.costs.update(bytes, d);
-            const task = s.add(KIND_UPDATE, d, durs[di++], rank, p, d, d, bytes);
+            const task = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
             // In line, each member updates after its own share (member m's is first + m).
             s.pred(task, this.inLineCollectives ? ar + m : ar);
           }
         } else {
           const d = devices[shard.tasks[0]];
-          if (!unchanged) durs[di] = this.costs.update(bytes, d);
-          const task = s.add(KIND_UPDATE, d, durs[di++], rank, p, d, d, bytes);
+          const task = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
           const tasks = shard.tasks;
           for (let t = 0; t < tasks.length; t++) s.pred(task, bwd[tasks[t]]);
         }

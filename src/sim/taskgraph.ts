@@ -161,6 +161,7 @@ export class TaskGraphBuilder implements EdgeContext {
   rebuildAll(strategy: Strategy): void {
     this.undo = undefined;
     this.deferredCount = 0;
+    this.opTasks.restart();
     const s = this.store;
     s.reset();
     s.prepareSegments(this.seg.count);

@@ -7,9 +7,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CostModel } from "../../src/cost/compute.js";
 import type { Mesh } from "../../src/core/mesh.js";
-import { Graph } from "../../src/ir/graph.js";
+import { Graph, type OpNode } from "../../src/ir/graph.js";
 import type { OpConfig, Strategy } from "../../src/ir/strategy.js";
 import { simulate, simulateIterationTime, sweep } from "../../src/sim/simulate.js";
+import type { SimCosts } from "../../src/sim/costs.js";
 import { TaskGraphBuilder } from "../../src/sim/taskgraph.js";
 import { mulberry32 as rng } from "../../src/core/random.js";
 import { assertProperty } from "../support/property.js";
@@ -87,6 +88,23 @@ function tasksOf(b: TaskGraphBuilder): unknown[] {
   return out;
 }
 
+/** `costs` with every answer scaled by a factor the caller changes between simulations. */
+function varying(costs: CostModel): SimCosts & { factor: number } {
+  const v = {
+    factor: 1,
+    compute: (op: OpNode, extent: readonly number[], device: number) => {
+      const t = costs.compute(op, extent, device);
+      return { forward: t.forward * v.factor, backward: t.backward * v.factor };
+    },
+    partialSum: (bytes: number, count: number, device: number) => costs.partialSum(bytes, count, device) * v.factor,
+    transfer: (bytes: number, src: number, dst: number) => costs.transfer(bytes, src, dst) * v.factor,
+    allReduce: (bytes: number, devices: readonly number[]) => costs.allReduce(bytes, devices) * v.factor,
+    update: (bytes: number, device: number) => costs.update(bytes, device) * v.factor,
+    computeClass: (device: number) => costs.computeClass(device),
+  };
+  return v;
+}
+
 describe("full simulation in a reused builder == a new builder's", () => {
   it("rebuildAll holds exactly the tasks of a new builder's buildAll", () => {
     assertProperty(
@@ -123,7 +141,7 @@ describe("full simulation in a reused builder == a new builder's", () => {
         const cases = [0, 1].map(() => {
           const g = randomGraph(r);
           const mesh = meshFor(r);
-          return { g, mesh, costs: new CostModel(g, mesh), strategy: randomStrategy(r, g, mesh.devices.length) };
+          return { g, mesh, costs: varying(new CostModel(g, mesh)), strategy: randomStrategy(r, g, mesh.devices.length) };
         });
         for (let k = 0; k < 8; k++) {
           // Mostly the same case as the call before (the pooled builder is rebuilt), sometimes the other.
@@ -136,6 +154,9 @@ describe("full simulation in a reused builder == a new builder's", () => {
             continue;
           }
           if (r() < 0.7) c.strategy = mutate(r, c.g, c.strategy, n);
+          // The same costs object may answer differently from one call to the next (as
+          // interference draws do): nothing it answered before may be reused.
+          c.costs.factor = r() < 0.5 ? 1 : 1 + Math.floor(r() * 4);
           const t = simulateIterationTime(c.g, c.mesh, c.strategy, c.costs);
           expect(t).toBe(simulate(c.g, c.mesh, c.strategy, c.costs).iterationTime);
         }
