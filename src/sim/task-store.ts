@@ -257,7 +257,7 @@ export class TaskStore implements TaskColumns {
   private counts = new Int32Array(256);
 
   /**
-   * Re-materialises the lists of tasks base .. base+n−1 (consecutive, one segment) from
+   * Re-materialises the lists of tasks base .. base+n−1 (consecutive ids) from
    * their own predecessors and the pushes of segments `from` (its first `fromCount`; each
    * aimed into that range or elsewhere): a task with pushes gets own + pushes in a new
    * range; one without, its own.

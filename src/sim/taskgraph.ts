@@ -240,8 +240,12 @@ export class TaskGraphBuilder implements EdgeContext {
     const s = this.store;
     const jn = this.seg.jn[rank];
     const bo = this.seg.bo[rank];
-    s.relist(s.segBeg[jn], s.segEnd[jn] - s.segBeg[jn], from, m);
-    s.relist(s.segBeg[bo], s.segEnd[bo] - s.segBeg[bo], from, m);
+    // JN(r) and BO(r) are built one after the other: usually one range, one pass over the pushes.
+    if (s.segEnd[jn] === s.segBeg[bo]) s.relist(s.segBeg[jn], s.segEnd[bo] - s.segBeg[jn], from, m);
+    else {
+      s.relist(s.segBeg[jn], s.segEnd[jn] - s.segBeg[jn], from, m);
+      s.relist(s.segBeg[bo], s.segEnd[bo] - s.segBeg[bo], from, m);
+    }
   }
 
   /**
