@@ -454,6 +454,8 @@ export interface AutoOptions {
   engine?: Engine;
   /** Bounds every wait of the run, the devices' start included (default 60 s). */
   timeoutMs?: number;
+  /** Called with the compiled plan before anything runs (the CLI's memory check, PAR5030): throws to stop. */
+  checkPlan?: (plan: Plan) => void;
   /** Progress of the long stages, for a live line: the search's, the run's steps, the verification's steps. */
   progress?: {
     search?: Pick<SearchStageOptions, "onPhase" | "onProgress">;
@@ -482,6 +484,7 @@ export async function autoParallelize(path: string, ctx: PipelineContext, option
   const seed = options.seed ?? 1;
   const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}), ...options.progress?.search });
   const plan = compile(model.graph, mesh, found.best.strategy, ctx, { seed, ...(options.optimizer ? { optimizer: options.optimizer } : {}), ...(model.weights ? { weights: model.weights } : {}) });
+  options.checkPlan?.(plan);
   const single = reference(model.graph, plan, ctx);
   const backend = options.backend ?? "auto";
   const timeout = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { CPU_MEASUREMENT, lookupDevice } from "./catalog.js";
 import type { DeviceSpec, LinkSpec, Mesh, MeshGroup } from "./mesh.js";
 import { assembleMesh, type GroupTemplate } from "./mesh-assemble.js";
+import { localDeviceMemoryBytes } from "./local-memory.js";
 import type { DType } from "./tensor.js";
 
 const GBs = 1e9;
@@ -38,13 +39,18 @@ const NVLINK4: LinkSpec = { name: "nvlink", bandwidth: 450 * GBs, latency: 2e-6 
  */
 export function localMeshOf(count: number): Mesh {
   const shm: LinkSpec = { name: "shm", bandwidth: CPU_MEASUREMENT.shm.bandwidth, latency: CPU_MEASUREMENT.shm.latency, hostCopies: true };
-  return box(
+  const mesh = box(
     "local",
     "cpu",
     count,
     shm,
-    `this machine: one cpu device per core (os.availableParallelism()); cpu and shm figures measured on ${CPU_MEASUREMENT.date.slice(0, 10)} (src/core/cpu-measured.json)`,
+    `this machine: one cpu device per core (os.availableParallelism()); cpu and shm figures measured on ${CPU_MEASUREMENT.date.slice(0, 10)} (src/core/cpu-measured.json); ` +
+      "memory per device: its share of this machine's RAM, at most the 4 GiB wasm heap when the local runtime runs tfjs on wasm (src/core/local-memory.ts)",
   );
+  // This machine's RAM, not the measured machine's: the devices share it (and the wasm heap caps each).
+  const memoryBytes = localDeviceMemoryBytes(count);
+  for (const d of mesh.devices) d.spec = { ...d.spec, memoryBytes };
+  return mesh;
 }
 
 const BUILDERS: Record<string, () => Mesh> = {

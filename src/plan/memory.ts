@@ -1,0 +1,285 @@
+// Peak memory per device of a Plan, counted from what its program allocates: the most
+// truthful measure there is for a plan, since the engines allocate exactly the program's
+// buffers (the tfjs executor at construction, the torch executor likewise), plus what each
+// engine adds around them (docs/memory.md):
+//
+//   weights, gradients, optimizer   the `param`, `param_grad`, `opt_m`/`opt_v` buffers
+//   activations, partial sums       `value` buffers a forward writes (a `#tK` one is a partial sum)
+//   activation gradients            `grad` buffers
+//   data                            `value` buffers a `feed` writes, plus the engines' cached
+//                                   batches of the synthetic dataset (DATASET_BATCHES of them)
+//   received                        `value`/`grad` buffers only a recv or copy writes
+//   workspace                       the largest transient of one instruction: a kernel's
+//                                   operands and results (and intermediates), a message
+//   kernel weights                  tfjs wasm: each weight's tensor, copied into the wasm heap
+//                                   and kept from its first kernel of a step to its update
+//   overhead                        the worker's or process's own memory before the plan
+//
+// The tfjs wasm backend has a second limit: its kernels' tensors live in a 32-bit wasm heap
+// of at most 4 GiB per worker, so "kernel weights" + the largest kernel's tensors + the
+// heap's start must fit in that too (`heap`).
+//
+// The plan is read as data (no op registry, no runtime): the same accounting serves a plan
+// just compiled and a plan file given to `par run`.
+
+import { WASM_HEAP_MAX_BYTES } from "../core/local-memory.js";
+import { regionVolume } from "../core/region.js";
+import type { DeviceProgram, Instruction, Plan, PlanBuffer } from "./plan.js";
+
+export type MemoryCategory =
+  | "weights"
+  | "gradients"
+  | "optimizer"
+  | "activations"
+  | "partial sums"
+  | "activation gradients"
+  | "data"
+  | "received"
+  | "workspace"
+  | "kernel weights"
+  | "overhead";
+
+export { WASM_HEAP_MAX_BYTES };
+/** The wasm heap tfjs-backend-wasm starts with (emscripten INITIAL_MEMORY): its static data, stack and first allocations. */
+export const WASM_HEAP_INITIAL_BYTES = 16 << 20;
+/** Batches of the synthetic dataset each engine generates once and cycles (src/runtime/exec/data.ts, python/par_torch/data.py). */
+export const DATASET_BATCHES = 2;
+
+/**
+ * How an engine allocates around a plan's buffers. Overheads and factors are measured by
+ * `npm run bench -- memory` on the machine named in docs/memory.md.
+ */
+export interface MemoryRuntime {
+  /** For people: "tfjs wasm", "torch cpu". */
+  name: string;
+  /** Bytes a device's worker or process holds before any plan buffer (interpreter, framework, kernel library). */
+  overheadBytes: number;
+  /** Kernels take copies of their operands (tfjs wasm copies them into its heap); else views of the buffers. */
+  copiesOperands: boolean;
+  /** Kernel intermediates, as a multiple of the kernel's results (e.g. a linear's matmul before its bias add). */
+  intermediateFactor: number;
+  /** A result is also copied out of the kernel's memory into its buffer (tfjs wasm dataSync). */
+  copiesResultsOut: boolean;
+  /** Cached dataset batches besides the fed buffer itself (torch rebinds the buffer to the cached batch: one fewer). */
+  dataCopies: number;
+  /** tfjs wasm: weights are kept as heap tensors across a step, and every kernel tensor lives in a heap of this cap. */
+  heap?: { capBytes: number; initialBytes: number };
+}
+
+const MiB = 1 << 20;
+
+/** The tfjs worker runtime on `backend` (src/runtime/workers). */
+export function tfjsMemoryRuntime(backend: "wasm" | "cpu" | "tensorflow"): MemoryRuntime {
+  const base = { overheadBytes: 48 * MiB, intermediateFactor: 1, dataCopies: DATASET_BATCHES };
+  switch (backend) {
+    case "wasm":
+      return { ...base, name: "tfjs wasm", copiesOperands: true, copiesResultsOut: true, heap: { capBytes: WASM_HEAP_MAX_BYTES, initialBytes: WASM_HEAP_INITIAL_BYTES } };
+    case "cpu":
+      return { ...base, name: "tfjs cpu", copiesOperands: false, copiesResultsOut: false };
+    case "tensorflow":
+      // libtensorflow copies tensors into its own allocations (as wasm does) but has no 4 GiB cap.
+      return { ...base, name: "tfjs tensorflow", overheadBytes: 256 * MiB, copiesOperands: true, copiesResultsOut: true };
+  }
+}
+
+/** The torch engine's ranks (python/par_torch) on `device`. */
+export function torchMemoryRuntime(device: "cpu" | "cuda"): MemoryRuntime {
+  return device === "cpu"
+    ? { name: "torch cpu", overheadBytes: 0, copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1 }
+    : // A CUDA context with cuBLAS and cuDNN loaded holds several hundred MiB of device memory; not measured here (no GPU in the bench).
+      { name: "torch cuda", overheadBytes: 512 * MiB, copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1 };
+}
+
+/** One line of a device's account: bytes of one category for one tensor (or op, for workspace). */
+export interface MemoryConsumer {
+  category: MemoryCategory;
+  /** The tensor (or, for workspace, the instruction) the bytes are for. */
+  what: string;
+  bytes: number;
+}
+
+export interface PlanDeviceMemory {
+  device: number;
+  /** Predicted peak bytes of the device (its process or worker), everything included. */
+  total: number;
+  byCategory: Partial<Record<MemoryCategory, number>>;
+  /** Largest first. */
+  consumers: MemoryConsumer[];
+  /** tfjs wasm: the wasm heap's predicted peak, its cap and what fills it. */
+  heap?: { bytes: number; capBytes: number; consumers: MemoryConsumer[] };
+}
+
+function bytesOf(b: PlanBuffer): number {
+  // f32 and i32: 4 bytes an element.
+  return regionVolume(b.region) * 4;
+}
+
+/** Which instructions write each buffer (by kind), to tell received copies from computed values. */
+function writers(instructions: Instruction[]): Map<string, Set<Instruction["kind"]>> {
+  const w = new Map<string, Set<Instruction["kind"]>>();
+  const add = (id: string | null | undefined, k: Instruction["kind"]) => {
+    if (!id) return;
+    let s = w.get(id);
+    if (!s) w.set(id, (s = new Set()));
+    s.add(k);
+  };
+  for (const ins of instructions) {
+    switch (ins.kind) {
+      case "feed":
+        add(ins.buf, ins.kind);
+        break;
+      case "copy":
+      case "recv":
+        add(ins.dst, ins.kind);
+        break;
+      case "forward":
+        ins.outputs.forEach((o) => add(o, ins.kind));
+        break;
+      case "backward":
+        ins.dInputs.forEach((o) => add(o, ins.kind));
+        ins.dParams.forEach((o) => add(o, ins.kind));
+        break;
+      default:
+        break;
+    }
+  }
+  return w;
+}
+
+function categoryOf(b: PlanBuffer, written: Set<Instruction["kind"]> | undefined): MemoryCategory {
+  switch (b.kind) {
+    case "param":
+      return "weights";
+    case "param_grad":
+      return "gradients";
+    case "opt_m":
+    case "opt_v":
+      return "optimizer";
+    case "grad":
+      return written && written.size > 0 && [...written].every((k) => k === "recv" || k === "copy") ? "received" : "activation gradients";
+    case "value":
+      if (written?.has("feed")) return "data";
+      if (written?.has("forward")) return /#t\d+$/.test(b.id) ? "partial sums" : "activations";
+      return "received";
+  }
+}
+
+/** The transient bytes of one instruction under `rt`, and the part of them in the kernel's memory (the wasm heap). */
+function transient(ins: Instruction, size: (id: string) => number, rt: MemoryRuntime): { host: number; heap: number } {
+  const sum = (ids: readonly (string | null)[]) => ids.reduce((a, id) => a + (id ? size(id) : 0), 0);
+  switch (ins.kind) {
+    case "forward":
+    case "backward": {
+      const results = ins.kind === "forward" ? sum(ins.outputs) : sum(ins.dInputs) + sum(ins.dParams);
+      const operands = ins.kind === "forward" ? sum(ins.inputs) : sum(ins.inputs) + sum(ins.outputs) + sum(ins.dOutputs);
+      const inKernel = (rt.copiesOperands ? operands : 0) + results * (1 + rt.intermediateFactor);
+      return { host: rt.heap ? (rt.copiesResultsOut ? results : 0) : inKernel + (rt.copiesResultsOut ? results : 0), heap: rt.heap ? inKernel : 0 };
+    }
+    case "send":
+    case "recv":
+      // A message's payload: gathered (or handed off) by the sender, received into a fresh array when not in place.
+      return { host: regionVolume(ins.region) * 4, heap: 0 };
+    default:
+      return { host: 0, heap: 0 };
+  }
+}
+
+function insLabel(ins: Instruction): string {
+  switch (ins.kind) {
+    case "forward":
+    case "backward":
+      return `${ins.kind} ${ins.op} task ${ins.task}`;
+    case "send":
+      return `send ${ins.tag} to ${ins.to}`;
+    case "recv":
+      return `recv ${ins.tag} from ${ins.from}`;
+    default:
+      return ins.kind;
+  }
+}
+
+/** The predicted peak of one device's program under `rt`. */
+export function programMemory(program: DeviceProgram, rt: MemoryRuntime): PlanDeviceMemory {
+  const byCategory: Partial<Record<MemoryCategory, number>> = {};
+  const lines = new Map<string, MemoryConsumer>();
+  const charge = (category: MemoryCategory, what: string, bytes: number) => {
+    if (bytes <= 0) return;
+    byCategory[category] = (byCategory[category] ?? 0) + bytes;
+    const key = `${category}|${what}`;
+    const l = lines.get(key);
+    if (l) l.bytes += bytes;
+    else lines.set(key, { category, what, bytes });
+  };
+  const sizes = new Map(program.buffers.map((b) => [b.id, bytesOf(b)]));
+  const size = (id: string) => sizes.get(id) ?? 0;
+  const written = writers(program.instructions);
+  for (const b of program.buffers) {
+    const c = categoryOf(b, written.get(b.id));
+    const bytes = bytesOf(b);
+    // The engines keep each fed buffer's batches of the synthetic dataset.
+    charge(c, b.tensor, c === "data" ? bytes * (1 + rt.dataCopies) : bytes);
+  }
+
+  // Weights a kernel reads: tfjs wasm keeps a heap copy of each from its first kernel to its update.
+  const heapLines: MemoryConsumer[] = [];
+  let kept = 0;
+  if (rt.heap) {
+    const params = new Set<string>();
+    for (const ins of program.instructions) if (ins.kind === "forward" || ins.kind === "backward") ins.params.forEach((p) => params.add(p));
+    const byTensor = new Map<string, number>();
+    for (const b of program.buffers) if (params.has(b.id)) byTensor.set(b.tensor, (byTensor.get(b.tensor) ?? 0) + bytesOf(b));
+    for (const [tensor, bytes] of byTensor) {
+      kept += bytes;
+      charge("kernel weights", tensor, bytes);
+      heapLines.push({ category: "kernel weights", what: tensor, bytes });
+    }
+  }
+
+  // The largest transient: instructions run one at a time on a device.
+  let worst = { host: 0, heap: 0, total: 0, label: "" };
+  for (const ins of program.instructions) {
+    const t = transient(ins, size, rt);
+    if (t.host + t.heap > worst.total) worst = { ...t, total: t.host + t.heap, label: insLabel(ins) };
+  }
+  charge("workspace", worst.label || "none", worst.total);
+  charge("overhead", rt.name, rt.overheadBytes);
+  let heapBytes = 0;
+  if (rt.heap) {
+    charge("overhead", "wasm heap start", rt.heap.initialBytes);
+    heapBytes = rt.heap.initialBytes + kept + worst.heap;
+    heapLines.push({ category: "workspace", what: worst.label || "none", bytes: worst.heap }, { category: "overhead", what: "wasm heap start", bytes: rt.heap.initialBytes });
+  }
+
+  const consumers = [...lines.values()].sort((a, b) => b.bytes - a.bytes || a.what.localeCompare(b.what));
+  const total = consumers.reduce((a, l) => a + l.bytes, 0);
+  const out: PlanDeviceMemory = { device: program.device, total, byCategory, consumers };
+  if (rt.heap) out.heap = { bytes: heapBytes, capBytes: rt.heap.capBytes, consumers: heapLines.filter((l) => l.bytes > 0).sort((a, b) => b.bytes - a.bytes || a.what.localeCompare(b.what)) };
+  return out;
+}
+
+/** The predicted peak of every device of `plan` under `rt`, in program order. */
+export function planMemory(plan: Plan, rt: MemoryRuntime): PlanDeviceMemory[] {
+  return plan.programs.map((p) => programMemory(p, rt));
+}
+
+/** A device whose predicted peak exceeds what it has: its whole memory, or (tfjs wasm) its wasm heap. */
+export interface MemoryShortfall {
+  device: number;
+  /** "memory" (the device's share of RAM, or its GPU memory) or "wasm heap". */
+  pool: "memory" | "wasm heap";
+  bytes: number;
+  capacity: number;
+  /** The largest consumers of that pool, largest first (at most `top`). */
+  consumers: MemoryConsumer[];
+}
+
+/** Devices over capacity (`capacity(device)` bytes of memory; the heap against its cap). */
+export function memoryShortfalls(report: readonly PlanDeviceMemory[], capacity: (device: number) => number | undefined, top = 5): MemoryShortfall[] {
+  const out: MemoryShortfall[] = [];
+  for (const d of report) {
+    const cap = capacity(d.device);
+    if (cap !== undefined && d.total > cap) out.push({ device: d.device, pool: "memory", bytes: d.total, capacity: cap, consumers: d.consumers.slice(0, top) });
+    if (d.heap && d.heap.bytes > d.heap.capBytes) out.push({ device: d.device, pool: "wasm heap", bytes: d.heap.bytes, capacity: d.heap.capBytes, consumers: d.heap.consumers.slice(0, top) });
+  }
+  return out;
+}
