@@ -31,11 +31,14 @@ const TARGET = 0.15;
 const STEPS = 2;
 const DEVICES = 2;
 const MiB = 1 << 20;
+/** Generous: memory, not speed, is measured, and shared machines are slow. */
+const TIMEOUT_MS = 600_000;
 
 const MODELS: BenchModel[] = [
-  { label: "mlp(batch 64, hidden 2048, 2 layers)", file: "models/mlp.par", overrides: { batch: 64, hidden: 2048, layers: 2 } },
+  { label: "mlp(batch 64, hidden 1024, 2 layers)", file: "models/mlp.par", overrides: { batch: 64, hidden: 1024, layers: 2 } },
+  { label: "mlp(batch 64, hidden 4096, 2 layers)", file: "models/mlp.par", overrides: { batch: 64, hidden: 4096, layers: 2 } },
   { label: "rnnlm(batch 16, seq 8, vocab 8000, 256 wide, 1 layer)", file: "models/rnnlm.par", overrides: { batch: 16, seq: 8, vocab: 8000, embed: 256, hidden: 256, layers: 1 } },
-  { label: "dlrm(batch 64, rows 100000, dim 64)", file: "models/dlrm.par", overrides: { batch: 64, rows: 100000, dim: 64 } },
+  { label: "dlrm(batch 64, rows 50000, dim 64)", file: "models/dlrm.par", overrides: { batch: 64, rows: 50000, dim: 64 } },
   { label: "bert_base(batch 8, seq 32, vocab 8000, 256 wide, 2 layers)", file: "models/bert_base.par", overrides: { batch: 8, seq: 32, vocab: 8000, hidden: 256, layers: 2, heads: 4, ffn: 1024, positions: 64 } },
 ];
 
@@ -73,7 +76,7 @@ async function measured(prefix: string, devices: number, run: () => Promise<unkn
   }
 }
 
-/** The predicted bytes that depend on the plan: everything but the engine's fixed overhead. */
+/** The predicted bytes that depend on the plan: everything but what the engine holds before the plan's buffers exist. */
 function planPart(total: number, rt: MemoryRuntime): number {
   return total - rt.overheadBytes - (rt.heap?.initialBytes ?? 0);
 }
@@ -81,13 +84,14 @@ function planPart(total: number, rt: MemoryRuntime): number {
 async function tfjsRows(label: string, strategy: string, plan: Plan): Promise<{ rows: Row[]; notes: string[] }> {
   const rt = tfjsMemoryRuntime("wasm");
   const predicted = planMemory(plan, rt);
-  const recs = await measured("tfjs", plan.programs.length, () => runPlan(plan, { steps: STEPS, backend: "wasm" }));
+  const recs = await measured("tfjs", plan.programs.length, () => runPlan(plan, { steps: STEPS, backend: "wasm", timeoutMs: TIMEOUT_MS, startupTimeoutMs: TIMEOUT_MS }));
   const rows: Row[] = [];
   const notes: string[] = [];
   recs.forEach((m, d) => {
     const p = predicted[d];
     rows.push({ model: label, strategy, engine: "tfjs wasm", device: d, what: "wasm heap", predicted: p.heap!.bytes, measured: m.wasmHeapBytes });
     const grown = m.peakArrayBuffersBytes - m.baselineArrayBuffersBytes + (m.peakHeapUsedBytes - m.baselineHeapUsedBytes) + (m.wasmHeapBytes - m.baselineWasmHeapBytes);
+    rows.push({ model: label, strategy, engine: "tfjs wasm", device: d, what: "memory", predicted: p.total, measured: m.peakArrayBuffersBytes + m.peakHeapUsedBytes + m.wasmHeapBytes });
     rows.push({ model: label, strategy, engine: "tfjs wasm", device: d, what: "memory (plan part)", predicted: planPart(p.total, rt), measured: grown });
     if (d === 0) notes.push(`tfjs wasm worker baseline: JS heap ${(m.baselineHeapUsedBytes / MiB).toFixed(1)} MiB, typed arrays ${(m.baselineArrayBuffersBytes / MiB).toFixed(1)} MiB, wasm heap ${(m.baselineWasmHeapBytes / MiB).toFixed(1)} MiB`);
   });
@@ -97,9 +101,17 @@ async function tfjsRows(label: string, strategy: string, plan: Plan): Promise<{ 
 async function torchRows(label: string, strategy: string, plan: Plan, python: ReturnType<typeof findTorchPython>): Promise<{ rows: Row[]; notes: string[] }> {
   const rt = torchMemoryRuntime("cpu");
   const predicted = planMemory(plan, rt);
-  const recs = await measured("torch", plan.programs.length, () => runPlanTorch(plan, { steps: STEPS, python, threads: 1, device: "cpu" }));
-  const rows = recs.map((m, d): Row => ({ model: label, strategy, engine: "torch cpu", device: d, what: "memory (plan part)", predicted: planPart(predicted[d].total, rt), measured: m.peakRssBytes - m.baselineRssBytes }));
+  const recs = await measured("torch", plan.programs.length, () => runPlanTorch(plan, { steps: STEPS, python, threads: 1, device: "cpu", timeoutS: TIMEOUT_MS / 1000 }));
+  const rows = recs.flatMap((m, d): Row[] => [
+    { model: label, strategy, engine: "torch cpu", device: d, what: "memory", predicted: predicted[d].total, measured: m.peakRssBytes },
+    { model: label, strategy, engine: "torch cpu", device: d, what: "memory (plan part)", predicted: planPart(predicted[d].total, rt), measured: m.peakRssBytes - m.baselineRssBytes },
+  ]);
   return { rows, notes: [`torch cpu rank baseline (process overhead): ${(recs[0].baselineRssBytes / MiB).toFixed(0)} MiB resident`] };
+}
+
+/** A row as soon as it is measured (stderr): the section prints its table only at the end. */
+function progress(r: Row): void {
+  process.stderr.write(`memory: ${r.model} ${r.strategy} ${r.engine} device ${r.device} ${r.what}: predicted ${fmt(r.predicted)}, measured ${fmt(r.measured)}\n`);
 }
 
 function fmt(b: number): string {
@@ -124,10 +136,12 @@ export async function runMemoryBench(): Promise<string> {
       const plan = lower(graph, strategy, mesh, { seed: 1, optimizer: SGD });
       const t = await tfjsRows(m.label, s.name, plan);
       rows.push(...t.rows);
+      for (const r of t.rows) progress(r);
       t.notes.forEach((n) => notes.add(n));
       if (python) {
         const r = await torchRows(m.label, s.name, plan, python);
         rows.push(...r.rows);
+        for (const x of r.rows) progress(x);
         r.notes.forEach((n) => notes.add(n));
       }
     }

@@ -86,8 +86,13 @@ export function memoryDiagnostics(plan: Plan, target: MemoryTarget, force: boole
     heap ? "the torch engine (--engine torch), which has no 4 GiB heap" : "",
     "or --force to go ahead anyway",
   ].filter(Boolean).join(", ");
-  for (const s of short) {
-    const message = `plan ${plan.model}/${plan.strategy} does not fit on ${target.runtime.name}: ${describe(s, target.runtime, target.where)}`;
+  // One finding per pool (the wasm heap first: the harder limit), for its fullest device.
+  for (const pool of ["wasm heap", "memory"] as const) {
+    const over = short.filter((s) => s.pool === pool).sort((a, b) => b.bytes - a.bytes || a.device - b.device);
+    if (over.length === 0) continue;
+    const others = over.slice(1).map((s) => s.device);
+    const also = others.length ? ` (device${others.length > 1 ? "s" : ""} ${others.join(", ")} too)` : "";
+    const message = `plan ${plan.model}/${plan.strategy} does not fit on ${target.runtime.name}: ${describe(over[0], target.runtime, target.where)}${also}`;
     if (force) diagnostics.warning("PAR5030", `${message} (--force: going ahead)`);
     else diagnostics.error("PAR5030", message, { hint });
   }

@@ -37,6 +37,7 @@ export type MemoryCategory =
   | "received"
   | "workspace"
   | "kernel weights"
+  | "all-reduce buffers"
   | "overhead";
 
 export { WASM_HEAP_MAX_BYTES };
@@ -44,6 +45,8 @@ export { WASM_HEAP_MAX_BYTES };
 export const WASM_HEAP_INITIAL_BYTES = 16 << 20;
 /** Batches of the synthetic dataset each engine generates once and cycles (src/runtime/exec/data.ts, python/par_torch/data.py). */
 export const DATASET_BATCHES = 2;
+/** emscripten's heap growth step (emscripten_resize_heap: `oldSize * (1 + .2 / cutDown)`). */
+export const WASM_HEAP_GROWTH = 0.2;
 
 /**
  * How an engine allocates around a plan's buffers. Overheads and factors are measured by
@@ -52,8 +55,14 @@ export const DATASET_BATCHES = 2;
 export interface MemoryRuntime {
   /** For people: "tfjs wasm", "torch cpu". */
   name: string;
-  /** Bytes a device's worker or process holds before any plan buffer (interpreter, framework, kernel library). */
+  /** Bytes a device's worker or process holds before any plan buffer (interpreter, framework). */
   overheadBytes: number;
+  /** Bytes the first kernels add whatever the plan (the kernel library's code paged in, its allocator's arenas). */
+  warmupBytes: number;
+  /** Bytes an all-reduce allocates per byte it sums (torch on Gloo: the ring algorithm's inbox and outbox, 2). */
+  allreduceBuffers: number;
+  /** Typed arrays a step leaves for the garbage collector, uncollected until V8's external-memory trigger (tfjs). */
+  garbageBytes: number;
   /** Kernels take copies of their operands (tfjs wasm copies them into its heap); else views of the buffers. */
   copiesOperands: boolean;
   /** Kernel intermediates, as a multiple of the kernel's results (e.g. a linear's matmul before its bias add). */
@@ -63,17 +72,26 @@ export interface MemoryRuntime {
   /** Cached dataset batches besides the fed buffer itself (torch rebinds the buffer to the cached batch: one fewer). */
   dataCopies: number;
   /** tfjs wasm: weights are kept as heap tensors across a step, and every kernel tensor lives in a heap of this cap. */
-  heap?: { capBytes: number; initialBytes: number };
+  heap?: { capBytes: number; initialBytes: number; growth: number };
 }
 
 const MiB = 1 << 20;
 
-/** The tfjs worker runtime on `backend` (src/runtime/workers). */
+/**
+ * The tfjs worker runtime on `backend` (src/runtime/workers). Overhead: a worker's JS heap
+ * and typed arrays before its buffers (26–28 MiB measured). Intermediates: a backward is
+ * autodiff of the forward (src/ops/autodiff.ts), which recomputes the outputs, multiplies
+ * them by dOutput and, for the `0 · sum(x)` term that keeps every argument connected, makes
+ * a zero gradient of each argument's size that it adds to the real one: about three
+ * result-sized tensors besides the results.
+ */
 export function tfjsMemoryRuntime(backend: "wasm" | "cpu" | "tensorflow"): MemoryRuntime {
-  const base = { overheadBytes: 48 * MiB, intermediateFactor: 1, dataCopies: DATASET_BATCHES };
+  // Garbage: every kernel result's copy out of the heap, every received message; V8 collects
+  // them once external memory has grown by tens of MiB (measured: 15–50 MiB above the live buffers).
+  const base = { overheadBytes: 28 * MiB, warmupBytes: 0, allreduceBuffers: 0, garbageBytes: 32 * MiB, intermediateFactor: 3, dataCopies: DATASET_BATCHES };
   switch (backend) {
     case "wasm":
-      return { ...base, name: "tfjs wasm", copiesOperands: true, copiesResultsOut: true, heap: { capBytes: WASM_HEAP_MAX_BYTES, initialBytes: WASM_HEAP_INITIAL_BYTES } };
+      return { ...base, name: "tfjs wasm", copiesOperands: true, copiesResultsOut: true, heap: { capBytes: WASM_HEAP_MAX_BYTES, initialBytes: WASM_HEAP_INITIAL_BYTES, growth: WASM_HEAP_GROWTH } };
     case "cpu":
       return { ...base, name: "tfjs cpu", copiesOperands: false, copiesResultsOut: false };
     case "tensorflow":
@@ -82,12 +100,32 @@ export function tfjsMemoryRuntime(backend: "wasm" | "cpu" | "tensorflow"): Memor
   }
 }
 
-/** The torch engine's ranks (python/par_torch) on `device`. */
+/**
+ * The torch engine's ranks (python/par_torch) on `device`. CPU: a rank's process holds
+ * ~135 MiB resident before its job (interpreter, torch, the process group), and its first
+ * kernels page in ~96 MiB more of torch's kernel libraries (both measured by the bench).
+ * Intermediates: autograd's gradient of a kernel, made before it is added into its buffer.
+ */
 export function torchMemoryRuntime(device: "cpu" | "cuda"): MemoryRuntime {
+  const base = { copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1, garbageBytes: 0 };
   return device === "cpu"
-    ? { name: "torch cpu", overheadBytes: 0, copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1 }
+    ? { ...base, name: "torch cpu", overheadBytes: 135 * MiB, warmupBytes: 96 * MiB, allreduceBuffers: 2 }
     : // A CUDA context with cuBLAS and cuDNN loaded holds several hundred MiB of device memory; not measured here (no GPU in the bench).
-      { name: "torch cuda", overheadBytes: 512 * MiB, copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1 };
+      // NCCL sums in its own fixed-size channel buffers.
+      { ...base, name: "torch cuda", overheadBytes: 512 * MiB, warmupBytes: 0, allreduceBuffers: 0 };
+}
+
+/**
+ * The size the wasm heap reaches when its tensors need `bytes`: emscripten grows it by at
+ * least `growth` (20 %) of its size each time it is short (emscripten_resize_heap), in 64 KiB
+ * pages, from its initial size; kernels allocate tensor by tensor, so it climbs that ladder.
+ */
+export function wasmHeapSize(bytes: number, initial = WASM_HEAP_INITIAL_BYTES, growth = WASM_HEAP_GROWTH, cap = WASM_HEAP_MAX_BYTES): number {
+  // Beyond the cap the heap cannot grow: what is needed is what is reported.
+  if (bytes > cap) return bytes;
+  let size = initial;
+  while (size < bytes) size = Math.min(cap, Math.ceil((size * (1 + growth)) / 65536) * 65536);
+  return size;
 }
 
 /** One line of a device's account: bytes of one category for one tensor (or op, for workspace). */
@@ -243,11 +281,25 @@ export function programMemory(program: DeviceProgram, rt: MemoryRuntime): PlanDe
   }
   charge("workspace", worst.label || "none", worst.total);
   charge("overhead", rt.name, rt.overheadBytes);
+  charge("overhead", "kernel library warm-up", rt.warmupBytes);
+  charge("overhead", "typed arrays awaiting garbage collection", rt.garbageBytes);
+  if (rt.allreduceBuffers > 0) {
+    // Buckets all-reduce asynchronously, several in flight: each summed buffer's scratch counts.
+    const reduced = new Set(program.instructions.flatMap((ins) => (ins.kind === "allreduce" && ins.group.length > 1 ? [ins.buf] : [])));
+    for (const b of program.buffers) if (reduced.has(b.id)) charge("all-reduce buffers", b.tensor, rt.allreduceBuffers * bytesOf(b));
+  }
   let heapBytes = 0;
   if (rt.heap) {
     charge("overhead", "wasm heap start", rt.heap.initialBytes);
-    heapBytes = rt.heap.initialBytes + kept + worst.heap;
-    heapLines.push({ category: "workspace", what: worst.label || "none", bytes: worst.heap }, { category: "overhead", what: "wasm heap start", bytes: rt.heap.initialBytes });
+    const need = rt.heap.initialBytes + kept + worst.heap;
+    heapBytes = wasmHeapSize(need, rt.heap.initialBytes, rt.heap.growth, rt.heap.capBytes);
+    // What the heap's growth rounds up: allocated, though no tensor uses it.
+    charge("overhead", "wasm heap growth", heapBytes - need);
+    heapLines.push(
+      { category: "workspace", what: worst.label || "none", bytes: worst.heap },
+      { category: "overhead", what: "wasm heap start", bytes: rt.heap.initialBytes },
+      { category: "overhead", what: "wasm heap growth", bytes: heapBytes - need },
+    );
   }
 
   const consumers = [...lines.values()].sort((a, b) => b.bytes - a.bytes || a.what.localeCompare(b.what));

@@ -21,7 +21,10 @@ describe("the memory check (PAR5030)", () => {
     expect(r.err).toMatch(/PAR5030/);
     // The wasm heap of the tfjs wasm backend is what the run ran out of (4 GiB per worker).
     expect(r.err).toMatch(/device 0 is predicted to need [\d.]+ GiB of its wasm heap, which tfjs wasm caps at 4\.00 GiB/);
-    expect(r.err).toMatch(/largest: kernel weights mlp\.linear_\d+\.weight 2\.15 GiB/);
+    // The largest consumers by category and tensor: the weights kept in the heap (24000² floats each).
+    expect(r.err).toMatch(/largest: .*kernel weights layer0\.h\.linear\.weight 2\.15 GiB/);
+    // One finding per limit, for the fullest device, naming the others.
+    expect(r.err).toMatch(/\(device 1 too\)/);
     expect(r.err).toMatch(/--force/);
   });
 
@@ -46,5 +49,26 @@ describe("the memory check (PAR5030)", () => {
     const r = await cli("compile", "models/mlp.par", "--set", "hidden=64", "--strategy", "dp", "--out", join(dir, "small.plan.json"));
     expect(r.code).toBe(0);
     expect(r.err).toBe("");
+  });
+});
+
+describe("where a plan runs decides its limits", () => {
+  it("the tfjs wasm heap binds the tfjs runtime only; capacities come from the target", async () => {
+    const { readPlan } = await import("../../src/plan/io.js");
+    const { Diagnostics } = await import("../../src/core/diagnostics.js");
+    const { memoryDiagnostics, tfjsTarget, torchTarget } = await import("../../src/cli/memory-check.js");
+    const dir = scratch();
+    const out = join(dir, "big.plan.json");
+    expect((await cli("compile", ...BIG, "--out", out, "--force")).code).toBe(0);
+    const plan = readPlan(out, new Diagnostics())!;
+    const roomy = (t: ReturnType<typeof tfjsTarget>) => ({ ...t, capacity: () => 2 ** 50 });
+    const wasm = memoryDiagnostics(plan, roomy(tfjsTarget(plan, "wasm")), false);
+    expect(wasm.map((d) => d.severity)).toEqual(["error"]);
+    expect(wasm[0].message).toMatch(/wasm heap/);
+    expect(memoryDiagnostics(plan, roomy(torchTarget(plan, "cpu")), false)).toEqual([]);
+    expect(memoryDiagnostics(plan, roomy(tfjsTarget(plan, "cpu")), false)).toEqual([]);
+    const tight = memoryDiagnostics(plan, { ...torchTarget(plan, "cpu"), capacity: () => 2 ** 30 }, true);
+    expect(tight.map((d) => [d.code, d.severity])).toEqual([["PAR5030", "warning"]]);
+    expect(tight[0].message).toMatch(/of memory, and has 1\.00 GiB/);
   });
 });
