@@ -25,6 +25,7 @@
 import { WASM_HEAP_MAX_BYTES } from "../core/local-memory.js";
 import { regionVolume } from "../core/region.js";
 import type { DeviceProgram, Instruction, Plan, PlanBuffer } from "./plan.js";
+import { inferPlanOp } from "./signatures.js";
 
 export type MemoryCategory =
   | "weights"
@@ -71,8 +72,13 @@ export interface MemoryRuntime {
   copiesResultsOut: boolean;
   /** Cached dataset batches besides the fed buffer itself (torch rebinds the buffer to the cached batch: one fewer). */
   dataCopies: number;
-  /** tfjs wasm: weights are kept as heap tensors across a step, and every kernel tensor lives in a heap of this cap. */
-  heap?: { capBytes: number; initialBytes: number; growth: number };
+  /**
+   * tfjs wasm: weights are kept as heap tensors across a step, and every kernel tensor lives
+   * in a heap of this cap. XNNPACK packs a matmul's weight operand into a copy of its own,
+   * cached as long as the weight's tensor lives (`packsWeights`); a backward transposes such
+   * a weight first (src/runtime/wasm/matmul.ts), and packs the transposed copy too.
+   */
+  heap?: { capBytes: number; initialBytes: number; growth: number; packsWeights: boolean };
 }
 
 const MiB = 1 << 20;
@@ -91,7 +97,7 @@ export function tfjsMemoryRuntime(backend: "wasm" | "cpu" | "tensorflow"): Memor
   const base = { overheadBytes: 28 * MiB, warmupBytes: 0, allreduceBuffers: 0, garbageBytes: 32 * MiB, intermediateFactor: 3, dataCopies: DATASET_BATCHES };
   switch (backend) {
     case "wasm":
-      return { ...base, name: "tfjs wasm", copiesOperands: true, copiesResultsOut: true, heap: { capBytes: WASM_HEAP_MAX_BYTES, initialBytes: WASM_HEAP_INITIAL_BYTES, growth: WASM_HEAP_GROWTH } };
+      return { ...base, name: "tfjs wasm", copiesOperands: true, copiesResultsOut: true, heap: { capBytes: WASM_HEAP_MAX_BYTES, initialBytes: WASM_HEAP_INITIAL_BYTES, growth: WASM_HEAP_GROWTH, packsWeights: true } };
     case "cpu":
       return { ...base, name: "tfjs cpu", copiesOperands: false, copiesResultsOut: false };
     case "tensorflow":
@@ -202,15 +208,38 @@ function categoryOf(b: PlanBuffer, written: Set<Instruction["kind"]> | undefined
   }
 }
 
+/**
+ * Param tensors a kernel contracts with one of its inputs (a linear's or conv's weight, not
+ * an embedding's table, which it gathers from): the operands XNNPACK packs. From the
+ * registry's signature of each op: a weight axis on a reduction dim that an input shares.
+ */
+export function contractedParams(plan: Plan): Set<string> {
+  const out = new Set<string>();
+  const tensors = new Map(plan.tensors.map((t) => [t.id, t]));
+  for (const op of plan.ops) {
+    const r = inferPlanOp(plan, op, tensors);
+    if ("error" in r) continue;
+    const { sig } = r;
+    const iter = (maps: readonly { kind: string; dim?: number }[]) => maps.flatMap((m) => (m.kind === "iter" && m.dim !== undefined ? [m.dim] : []));
+    const inputDims = new Set(sig.inputMaps.flatMap(iter));
+    sig.paramMaps.forEach((maps, p) => {
+      if (maps.length >= 2 && iter(maps).some((d) => sig.space[d].cls === "reduction" && inputDims.has(d))) out.add(op.params[p]);
+    });
+  }
+  return out;
+}
+
 /** The transient bytes of one instruction under `rt`, and the part of them in the kernel's memory (the wasm heap). */
-function transient(ins: Instruction, size: (id: string) => number, rt: MemoryRuntime): { host: number; heap: number } {
+function transient(ins: Instruction, size: (id: string) => number, rt: MemoryRuntime, packed: (id: string) => boolean): { host: number; heap: number } {
   const sum = (ids: readonly (string | null)[]) => ids.reduce((a, id) => a + (id ? size(id) : 0), 0);
   switch (ins.kind) {
     case "forward":
     case "backward": {
       const results = ins.kind === "forward" ? sum(ins.outputs) : sum(ins.dInputs) + sum(ins.dParams);
       const operands = ins.kind === "forward" ? sum(ins.inputs) : sum(ins.inputs) + sum(ins.outputs) + sum(ins.dOutputs);
-      const inKernel = (rt.copiesOperands ? operands : 0) + results * (1 + rt.intermediateFactor);
+      // A backward's transposed weights, each packed as well.
+      const transposed = ins.kind === "backward" && rt.heap?.packsWeights ? 2 * sum(ins.params.filter(packed)) : 0;
+      const inKernel = (rt.copiesOperands ? operands : 0) + transposed + results * (1 + rt.intermediateFactor);
       return { host: rt.heap ? (rt.copiesResultsOut ? results : 0) : inKernel + (rt.copiesResultsOut ? results : 0), heap: rt.heap ? inKernel : 0 };
     }
     case "send":
@@ -236,8 +265,11 @@ function insLabel(ins: Instruction): string {
   }
 }
 
-/** The predicted peak of one device's program under `rt`. */
-export function programMemory(program: DeviceProgram, rt: MemoryRuntime): PlanDeviceMemory {
+/**
+ * The predicted peak of one device's program under `rt`. `packed`: the param tensors XNNPACK
+ * packs (contractedParams of the plan; none when not given).
+ */
+export function programMemory(program: DeviceProgram, rt: MemoryRuntime, packed: ReadonlySet<string> = new Set()): PlanDeviceMemory {
   const byCategory: Partial<Record<MemoryCategory, number>> = {};
   const lines = new Map<string, MemoryConsumer>();
   const charge = (category: MemoryCategory, what: string, bytes: number) => {
@@ -266,7 +298,9 @@ export function programMemory(program: DeviceProgram, rt: MemoryRuntime): PlanDe
     for (const ins of program.instructions) if (ins.kind === "forward" || ins.kind === "backward") ins.params.forEach((p) => params.add(p));
     const byTensor = new Map<string, number>();
     for (const b of program.buffers) if (params.has(b.id)) byTensor.set(b.tensor, (byTensor.get(b.tensor) ?? 0) + bytesOf(b));
-    for (const [tensor, bytes] of byTensor) {
+    for (const [tensor, b] of byTensor) {
+      // The tensor, and XNNPACK's packed copy of a contracted weight.
+      const bytes = rt.heap.packsWeights && packed.has(tensor) ? 2 * b : b;
       kept += bytes;
       charge("kernel weights", tensor, bytes);
       heapLines.push({ category: "kernel weights", what: tensor, bytes });
@@ -275,8 +309,10 @@ export function programMemory(program: DeviceProgram, rt: MemoryRuntime): PlanDe
 
   // The largest transient: instructions run one at a time on a device.
   let worst = { host: 0, heap: 0, total: 0, label: "" };
+  const tensorOf = new Map(program.buffers.map((b) => [b.id, b.tensor]));
+  const isPacked = (id: string) => packed.has(tensorOf.get(id) ?? "");
   for (const ins of program.instructions) {
-    const t = transient(ins, size, rt);
+    const t = transient(ins, size, rt, isPacked);
     if (t.host + t.heap > worst.total) worst = { ...t, total: t.host + t.heap, label: insLabel(ins) };
   }
   charge("workspace", worst.label || "none", worst.total);
@@ -311,7 +347,8 @@ export function programMemory(program: DeviceProgram, rt: MemoryRuntime): PlanDe
 
 /** The predicted peak of every device of `plan` under `rt`, in program order. */
 export function planMemory(plan: Plan, rt: MemoryRuntime): PlanDeviceMemory[] {
-  return plan.programs.map((p) => programMemory(p, rt));
+  const packed = rt.heap?.packsWeights ? contractedParams(plan) : new Set<string>();
+  return plan.programs.map((p) => programMemory(p, rt, packed));
 }
 
 /** A device whose predicted peak exceeds what it has: its whole memory, or (tfjs wasm) its wasm heap. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { lower, singleDeviceStrategy } from "../../src/codegen/lower.js";
 import { regionVolume } from "../../src/core/region.js";
 import { dataParallel } from "../../src/ir/baselines.js";
-import { DATASET_BATCHES, memoryShortfalls, planMemory, programMemory, tfjsMemoryRuntime, torchMemoryRuntime, WASM_HEAP_INITIAL_BYTES, WASM_HEAP_MAX_BYTES, wasmHeapSize, type MemoryRuntime } from "../../src/plan/memory.js";
+import { contractedParams, DATASET_BATCHES, memoryShortfalls, planMemory, programMemory, tfjsMemoryRuntime, torchMemoryRuntime, WASM_HEAP_INITIAL_BYTES, WASM_HEAP_MAX_BYTES, wasmHeapSize, type MemoryRuntime } from "../../src/plan/memory.js";
 import type { DeviceProgram, OptimizerConfig, Plan } from "../../src/plan/plan.js";
 import { testMesh } from "../ir/fixtures.js";
 import { meshOf, mixedStrategy, mlp, pipelineStrategy, SGD } from "../runtime/graphs.js";
@@ -75,8 +75,11 @@ describe("planMemory", () => {
     const g = mlp();
     const plan = lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 1, optimizer: SGD });
     const [m] = planMemory(plan, WASM);
-    expect(m.byCategory["kernel weights"]).toBe(PARAM_BYTES);
-    const need = WASM_HEAP_INITIAL_BYTES + PARAM_BYTES + m.heap!.consumers.find((c) => c.category === "workspace")!.bytes;
+    // fc1 and fc2's weights (6×5, 5×3) are contracted with their inputs: XNNPACK packs a copy of each; the biases are not.
+    expect([...contractedParams(plan)].sort()).toEqual(["fc1.weight", "fc2.weight"]);
+    const kept = PARAM_BYTES + (6 * 5 + 5 * 3) * 4;
+    expect(m.byCategory["kernel weights"]).toBe(kept);
+    const need = WASM_HEAP_INITIAL_BYTES + kept + m.heap!.consumers.find((c) => c.category === "workspace")!.bytes;
     // Just over its start: the heap grows one 20 % step.
     expect(m.heap!.bytes).toBe(wasmHeapSize(need));
     expect(m.heap!.bytes).toBe(Math.ceil((WASM_HEAP_INITIAL_BYTES * 1.2) / 65536) * 65536);
@@ -88,6 +91,20 @@ describe("planMemory", () => {
     expect(c.heap).toBeUndefined();
     expect(c.byCategory["kernel weights"]).toBeUndefined();
     expect(c.byCategory.workspace!).toBeLessThan(m.byCategory.workspace!);
+  });
+
+  it("an embedding's table is gathered, not contracted: no packed copy", async () => {
+    const { Graph } = await import("../../src/ir/graph.js");
+    const { addOp, tt } = await import("../runtime/graphs.js");
+    const g = new Graph("emb");
+    g.addInput("ids", tt([4, 3], "i32"));
+    g.addInput("labels", tt([4], "i32"));
+    const e = addOp(g, "emb", "embedding", ["ids"], { vocab: 50, dim: 8 });
+    const m = addOp(g, "pool", "reduce_mean", [e], { axes: [1] });
+    const y = addOp(g, "fc", "linear", [m], { out: 5 });
+    addOp(g, "loss", "softmax_cross_entropy", [y, "labels"]);
+    const plan = lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 1, optimizer: SGD });
+    expect([...contractedParams(plan)]).toEqual(["fc.weight"]);
   });
 
   it("the largest transient names its instruction", () => {

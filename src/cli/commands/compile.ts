@@ -20,6 +20,7 @@ export const compileCommand: Command = {
     "  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp-dp.plan.json",
     "  par compile models/alexnet.par --mesh local --search --budget 2s --out alexnet.plan.json",
     "  par compile docs/examples/mlp.onnx --batch 8 --strategy dp --out model.plan.json   # keeps the trained weights",
+    "  par compile models/mlp.par --set hidden=24000 --strategy dp --force --out big.plan.json   # does not fit: PAR5030, a warning with --force",
   ].join("\n"),
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one model FILE, got ${ctx.args.positionals.length}`);
