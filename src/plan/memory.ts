@@ -60,6 +60,11 @@ export interface MemoryRuntime {
   overheadBytes: number;
   /** Bytes the first kernels add whatever the plan (the kernel library's code paged in, its allocator's arenas). */
   warmupBytes: number;
+  /**
+   * Temporaries of initialising a weight, per byte of its largest shard (torch computes the
+   * init hashes in int64 and float64 tensors; tfjs writes the values in place: 0).
+   */
+  initFactor: number;
   /** Bytes an all-reduce allocates per byte it sums (torch on Gloo: the ring algorithm's inbox and outbox, 2). */
   allreduceBuffers: number;
   /** Typed arrays a step leaves for the garbage collector, uncollected until V8's external-memory trigger (tfjs). */
@@ -94,7 +99,7 @@ const MiB = 1 << 20;
 export function tfjsMemoryRuntime(backend: "wasm" | "cpu" | "tensorflow"): MemoryRuntime {
   // Garbage: every kernel result's copy out of the heap, every received message; V8 collects
   // them once external memory has grown by tens of MiB (measured: 15–50 MiB above the live buffers).
-  const base = { overheadBytes: 28 * MiB, warmupBytes: 0, allreduceBuffers: 0, garbageBytes: 32 * MiB, intermediateFactor: 3, dataCopies: DATASET_BATCHES };
+  const base = { overheadBytes: 28 * MiB, warmupBytes: 0, allreduceBuffers: 0, garbageBytes: 32 * MiB, intermediateFactor: 3, initFactor: 0, dataCopies: DATASET_BATCHES };
   switch (backend) {
     case "wasm":
       return { ...base, name: "tfjs wasm", copiesOperands: true, copiesResultsOut: true, heap: { capBytes: WASM_HEAP_MAX_BYTES, initialBytes: WASM_HEAP_INITIAL_BYTES, growth: WASM_HEAP_GROWTH, packsWeights: true } };
@@ -109,13 +114,15 @@ export function tfjsMemoryRuntime(backend: "wasm" | "cpu" | "tensorflow"): Memor
 /**
  * The torch engine's ranks (python/par_torch) on `device`. CPU: a rank's process holds
  * ~135 MiB resident before its job (interpreter, torch, the process group), and its first
- * kernels page in ~96 MiB more of torch's kernel libraries (both measured by the bench).
+ * kernels page in ~64 MiB more of torch's kernel libraries (both measured by the bench).
  * Intermediates: autograd's gradient of a kernel, made before it is added into its buffer.
+ * Initialisation (python/par_torch/init.py) hashes global indices in int64 tensors and
+ * draws in float64: about 8 bytes of temporaries per byte of the shard it makes.
  */
 export function torchMemoryRuntime(device: "cpu" | "cuda"): MemoryRuntime {
-  const base = { copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1, garbageBytes: 0 };
+  const base = { copiesOperands: false, intermediateFactor: 1, copiesResultsOut: false, dataCopies: DATASET_BATCHES - 1, garbageBytes: 0, initFactor: 8 };
   return device === "cpu"
-    ? { ...base, name: "torch cpu", overheadBytes: 135 * MiB, warmupBytes: 96 * MiB, allreduceBuffers: 2 }
+    ? { ...base, name: "torch cpu", overheadBytes: 135 * MiB, warmupBytes: 64 * MiB, allreduceBuffers: 2 }
     : // A CUDA context with cuBLAS and cuDNN loaded holds several hundred MiB of device memory; not measured here (no GPU in the bench).
       // NCCL sums in its own fixed-size channel buffers.
       { ...base, name: "torch cuda", overheadBytes: 512 * MiB, warmupBytes: 0, allreduceBuffers: 0 };
@@ -314,6 +321,11 @@ export function programMemory(program: DeviceProgram, rt: MemoryRuntime, packed:
   for (const ins of program.instructions) {
     const t = transient(ins, size, rt, isPacked);
     if (t.host + t.heap > worst.total) worst = { ...t, total: t.host + t.heap, label: insLabel(ins) };
+  }
+  // Making a weight shard's initial values, before the first step.
+  for (const b of program.buffers) {
+    const t = b.kind === "param" ? rt.initFactor * bytesOf(b) : 0;
+    if (t > worst.total) worst = { host: t, heap: 0, total: t, label: `initialisation of ${b.tensor}` };
   }
   charge("workspace", worst.label || "none", worst.total);
   charge("overhead", rt.name, rt.overheadBytes);

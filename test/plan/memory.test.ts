@@ -107,6 +107,15 @@ describe("planMemory", () => {
     expect([...contractedParams(plan)]).toEqual(["fc.weight"]);
   });
 
+  it("torch's initialisation of a large weight can be the largest transient", () => {
+    const g = mlp(2, 400, 300, 3);
+    const plan = lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 1, optimizer: SGD });
+    const [t] = planMemory(plan, torchMemoryRuntime("cpu"));
+    expect(t.consumers.find((c) => c.category === "workspace")).toEqual({ category: "workspace", what: "initialisation of fc1.weight", bytes: 8 * 400 * 300 * 4 });
+    // tfjs writes initial values in place.
+    expect(planMemory(plan, CPU)[0].consumers.find((c) => c.category === "workspace")!.what).not.toMatch(/initialisation/);
+  });
+
   it("the largest transient names its instruction", () => {
     const [m] = planMemory(dpPlan(), WASM);
     expect(m.consumers.find((c) => c.category === "workspace")!.what).toMatch(/^(forward|backward) \S+ task \d+$/);
