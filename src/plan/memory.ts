@@ -19,8 +19,12 @@
 // of at most 4 GiB per worker, so "kernel weights" + the largest kernel's tensors + the
 // heap's start must fit in that too (`heap`).
 //
-// The plan is read as data (no op registry, no runtime): the same accounting serves a plan
-// just compiled and a plan file given to `par run`.
+// Every buffer counts for the whole run: both engines allocate a program's buffers when
+// they build its executor, so a v2 `release` (ZeRO-3, recomputation) drops storage only
+// after that peak has been reached once.
+//
+// The plan is read as data (no runtime): the same accounting serves a plan just compiled
+// and a plan file given to `par run`.
 
 import { WASM_HEAP_MAX_BYTES } from "../core/local-memory.js";
 import { regionVolume } from "../core/region.js";
@@ -161,8 +165,8 @@ export interface PlanDeviceMemory {
 }
 
 function bytesOf(b: PlanBuffer): number {
-  // f32 and i32: 4 bytes an element.
-  return regionVolume(b.region) * 4;
+  // f32 and i32: 4 bytes an element; a v2 slice buffer holds its slice of the region.
+  return (b.slice ? b.slice[1] - b.slice[0] : regionVolume(b.region)) * 4;
 }
 
 /** Which instructions write each buffer (by kind), to tell received copies from computed values. */
@@ -253,6 +257,10 @@ function transient(ins: Instruction, size: (id: string) => number, rt: MemoryRun
     case "recv":
       // A message's payload: gathered (or handed off) by the sender, received into a fresh array when not in place.
       return { host: regionVolume(ins.region) * 4, heap: 0 };
+    case "reducescatter":
+    case "allgather":
+      // v2 collectives: the whole region's sum (or gathered slices) passes through a buffer of its size.
+      return { host: size(ins.buf), heap: 0 };
     default:
       return { host: 0, heap: 0 };
   }

@@ -134,6 +134,21 @@ describe("memoryShortfalls", () => {
     expect(memoryShortfalls(tight, () => undefined).map((s) => s.pool)).toEqual(["wasm heap", "wasm heap"]);
   });
 
+  it("a v2 slice buffer counts its slice; a release does not lower the peak (buffers are allocated up front)", () => {
+    const region = { lo: [0, 0], hi: [10, 10] };
+    const program: DeviceProgram = {
+      device: 0,
+      buffers: [
+        { id: "p", tensor: "w", kind: "param", region, dtype: "f32", slice: [0, 25] },
+        { id: "g", tensor: "w", kind: "param_grad", region, dtype: "f32" },
+      ],
+      instructions: [{ kind: "release", buf: "g" }],
+    };
+    const m = programMemory(program, CPU);
+    expect(m.byCategory.weights).toBe(25 * 4);
+    expect(m.byCategory.gradients).toBe(100 * 4);
+  });
+
   it("programMemory of an empty program is the engine's overhead alone", () => {
     const m = programMemory({ device: 0, buffers: [], instructions: [] }, CPU);
     expect(m.total).toBe(CPU.overheadBytes + CPU.warmupBytes + CPU.garbageBytes);
