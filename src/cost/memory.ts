@@ -7,22 +7,15 @@
 //   optimizer    state per weight shard: sgd 0, momentum 1×, adam 2× (first and second moments)
 //   activations  every task's output regions (kept for backward; partial sums included) and
 //                the regions of graph inputs its tasks read (the data batch shard)
-//   activationGradients  a gradient buffer (f32) per float output region, as the plan
-//                allocates one for each (src/codegen/lower/backward.ts)
-//   data         the engines' cached batches of the synthetic dataset: CACHED_BATCHES more
-//                copies of every graph-input shard a device reads
 //   exchange     input regions a task reads from ANOTHER device: received copies live in
-//                buffers on the reader until backward has used them, each with its gradient
+//                buffers on the reader until backward has used them
 // The sum is the peak: a training step holds all forward activations at the moment backward
 // starts, and weights, gradients and optimizer state live throughout. It errs on the safe
-// side (no activation freeing during backward, no recomputation). What the engine adds
-// (kernel workspace, its own overhead, tfjs wasm's heap) depends on the engine: the plan's
-// account has it (src/plan/memory.ts, docs/memory.md), and the `local` mesh's capacity
-// (src/core/local-memory.ts) stays within the wasm heap when the local engine needs that.
+// side (no activation freeing during backward, no recomputation).
 
 import type { Mesh } from "../core/mesh.js";
 import { intersect, regionKey, regionVolume } from "../core/region.js";
-import { dtypeBytes, isFloat, type DType } from "../core/tensor.js";
+import { dtypeBytes, type DType } from "../core/tensor.js";
 import type { Graph } from "../ir/graph.js";
 import type { Strategy } from "../ir/strategy.js";
 import { LayoutCache } from "../layout/cache.js";
@@ -31,14 +24,6 @@ import { holders as holdersOf, type Held } from "../layout/placement.js";
 export type Optimizer = "sgd" | "momentum" | "adam";
 
 export const OPTIMIZERS: readonly Optimizer[] = ["sgd", "momentum", "adam"];
-
-/** Batches of the synthetic dataset the engines generate once and keep (src/runtime/exec/data.ts DATASET_BATCHES). */
-export const CACHED_BATCHES = 2;
-
-/** Bytes of a float region's gradient buffer (the plan's gradients are f32), 0 for integer data. */
-export function gradientBytes(volume: number, dtype: DType): number {
-  return isFloat(dtype) ? volume * 4 : 0;
-}
 
 /** Optimizer state per weight, in weight-sized buffers. */
 export function optimizerStateFactor(opt: Optimizer): number {
@@ -55,8 +40,6 @@ export interface DeviceMemory {
   gradients: number;
   optimizer: number;
   activations: number;
-  activationGradients: number;
-  data: number;
   exchange: number;
   /** Sum of the above, bytes. */
   total: number;
@@ -73,7 +56,7 @@ export interface MemoryReport {
 
 export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimizer: Optimizer = "sgd"): MemoryReport {
   const n = mesh.devices.length;
-  const mem: DeviceMemory[] = mesh.devices.map((d) => ({ device: d.index, weights: 0, gradients: 0, optimizer: 0, activations: 0, activationGradients: 0, data: 0, exchange: 0, total: 0, capacity: d.spec.memoryBytes }));
+  const mem: DeviceMemory[] = mesh.devices.map((d) => ({ device: d.index, weights: 0, gradients: 0, optimizer: 0, activations: 0, exchange: 0, total: 0, capacity: d.spec.memoryBytes }));
   const seen: Set<string>[] = Array.from({ length: n }, () => new Set<string>());
   const once = (device: number, key: string): boolean => {
     if (seen[device].has(key)) return false;
@@ -107,10 +90,7 @@ export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimiz
       });
       L.outputs.forEach((regions, o) => {
         const r = regions[t];
-        if (once(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`)) {
-          mem[dev].activations += regionVolume(r) * dtypeBytes(outDtype(o));
-          mem[dev].activationGradients += gradientBytes(regionVolume(r), outDtype(o));
-        }
+        if (once(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`)) mem[dev].activations += regionVolume(r) * dtypeBytes(outDtype(o));
       });
       L.inputs.forEach((regions, i) => {
         const r = regions[t];
@@ -119,22 +99,19 @@ export function peakMemory(graph: Graph, strategy: Strategy, mesh: Mesh, optimiz
         const held = holders.get(tid);
         if (!held) {
           // A graph input: its batch shard is loaded where it is read.
-          if (once(dev, `i|${tid}|${regionKey(r)}`)) {
-            mem[dev].activations += regionVolume(r) * bytesPer;
-            mem[dev].data += CACHED_BATCHES * regionVolume(r) * bytesPer;
-          }
+          if (once(dev, `i|${tid}|${regionKey(r)}`)) mem[dev].activations += regionVolume(r) * bytesPer;
           return;
         }
         for (const h of held) {
           if (h.device === dev) continue;
           const common = intersect(r, h.region);
-          if (common && once(dev, `x|${tid}|${regionKey(common)}`)) mem[dev].exchange += regionVolume(common) * bytesPer + gradientBytes(regionVolume(common), inputTypes[i].dtype);
+          if (common && once(dev, `x|${tid}|${regionKey(common)}`)) mem[dev].exchange += regionVolume(common) * bytesPer;
         }
       });
     }
     op.outputs.forEach((tid, o) => holders.set(tid, holdersOf(L, cfg.devices, o)));
   }
-  for (const m of mem) m.total = m.weights + m.gradients + m.optimizer + m.activations + m.activationGradients + m.data + m.exchange;
+  for (const m of mem) m.total = m.weights + m.gradients + m.optimizer + m.activations + m.exchange;
   return {
     devices: mem,
     peakBytes: mem.map((m) => m.total),

@@ -1,9 +1,8 @@
 // Per-device peak memory kept up to date under one-op changes, for the search's inner loop.
 //
 // It counts exactly what src/cost/memory.ts `peakMemory` counts (weights, gradients and
-// optimizer state per distinct weight shard; each task's output regions with their
-// gradients; graph-input shards with the cached batches; received copies of remote input
-// regions with their gradients), keyed the same way, so its totals equal
+// optimizer state per distinct weight shard; each task's output regions; graph-input
+// shards; received copies of remote input regions), keyed the same way, so its totals equal
 // `peakMemory(...).peakBytes` (a test checks it). peakMemory deduplicates pieces per
 // device by key, and some keys are shared between ops (two ops reading the same batch
 // shard, two consumers receiving the same remote region), so each device keeps a
@@ -14,7 +13,7 @@
 import type { Mesh } from "../core/mesh.js";
 import { intersect, regionKey, regionVolume } from "../core/region.js";
 import { dtypeBytes } from "../core/tensor.js";
-import { CACHED_BATCHES, gradientBytes, optimizerStateFactor, type Optimizer } from "../cost/memory.js";
+import { optimizerStateFactor, type Optimizer } from "../cost/memory.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import type { OpConfig } from "../ir/strategy.js";
 import { LayoutCache } from "../layout/cache.js";
@@ -145,8 +144,7 @@ export class MemoryTracker {
       });
       L.outputs.forEach((regions, o) => {
         const r = regions[t];
-        const dt = op.sig.outputs[o].dtype;
-        push(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`, regionVolume(r) * dtypeBytes(dt) + gradientBytes(regionVolume(r), dt));
+        push(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`, regionVolume(r) * dtypeBytes(op.sig.outputs[o].dtype));
       });
       L.inputs.forEach((regions, i) => {
         const r = regions[t];
@@ -154,13 +152,13 @@ export class MemoryTracker {
         const bytesPer = dtypeBytes(inputTypes[i].dtype);
         const held = this.holders.get(tid);
         if (!this.graph.tensor(tid).producer || !held) {
-          push(dev, `i|${tid}|${regionKey(r)}`, (1 + CACHED_BATCHES) * regionVolume(r) * bytesPer);
+          push(dev, `i|${tid}|${regionKey(r)}`, regionVolume(r) * bytesPer);
           return;
         }
         for (const h of held) {
           if (h.device === dev) continue;
           const common = intersect(r, h.region);
-          if (common) push(dev, `x|${tid}|${regionKey(common)}`, regionVolume(common) * bytesPer + gradientBytes(regionVolume(common), inputTypes[i].dtype));
+          if (common) push(dev, `x|${tid}|${regionKey(common)}`, regionVolume(common) * bytesPer);
         }
       });
     }
