@@ -48,6 +48,7 @@ function downTheRoad(rng: Rng, file: string, small: string[]): { argv: string[];
     [3, { argv: ["compile", file, ...small, "--strategy", strategy, "--out", "p.json"], outputs: ["p.json"] }],
     [1, { argv: ["compile", file, ...small, "--search", "--budget", String(1 + rng.int(20)), "--out", "p.json"], outputs: ["p.json"] }],
     [1, { argv: ["strategy", "baseline", strategy, file, ...small, "--mesh", mesh], outputs: [] }],
+    [1, { argv: ["report", file, ...small, "--mesh", mesh, "--strategy", strategy, "--out", "r.html"], outputs: ["r.html"] }],
   ]);
 }
 
@@ -125,6 +126,7 @@ const planMutant: Maker = (c, rng) => {
     [1, { argv: ["run", "plan.json", "--steps", "1", "--timeout", "10", "--backend", "cpu"], outputs: [] }],
     [1, { argv: ["run", "plan.json", "--steps", "1", "--timeout", "10", "--backend", "cpu", "--trace", "t.json"], outputs: ["t.json"] }],
     [2, { argv: ["check", "plan.json"], outputs: [] }],
+    [1, { argv: ["report", "plan.json", "--out", "r.html"], outputs: ["r.html"] }],
   ]);
   return { family: "plan-json", files: [{ name: "plan.json", data: text }], ...cmd };
 };

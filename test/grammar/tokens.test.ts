@@ -89,7 +89,7 @@ describe("lexer: the hand-written scanner gives what chevrotain's lexer gives", 
 
   it("on every model in models/", () => {
     const dir = new URL("../../models/", import.meta.url);
-    for (const f of readdirSync(dir)) sameAsReference(readFileSync(new URL(f, dir), "utf8"));
+    for (const f of readdirSync(dir).filter((name) => name.endsWith(".par"))) sameAsReference(readFileSync(new URL(f, dir), "utf8"));
   });
 
   it("on random text over the characters that matter", () => {
