@@ -8,6 +8,7 @@ import { IMPORT_CODES } from "./frontend/import-codes.js";
 import { MESH_CODES } from "./frontend/mesh-codes.js";
 import { STRATEGY_CHECK_CODES } from "./frontend/strategy-codes.js";
 import { SYNTAX_CODES } from "./frontend/syntax-codes.js";
+import { SCALE_CODES } from "./ir/scale-codes.js";
 import { STRATEGY_CODES } from "./ir/strategy-codes.js";
 import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
@@ -29,6 +30,7 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   workers: WORKER_CODES,
   import: IMPORT_CODES,
   search: SEARCH_CODES,
+  "simulation at scale": SCALE_CODES,
   "torch engine": TORCH_CODES,
 };
 
