@@ -30,13 +30,22 @@
 // What the simulator does not model shows up as error, on purpose: feeding the batch,
 // zeroing gradients, local region copies, and the per-step barrier of the parent. The load
 // average is printed for context.
+//
+// `--engine torch` (`npm run bench -- fidelity --engine torch`) measures the same way on the
+// torch engine: each plan runs on torch ranks with every instruction timed (the pipeline's
+// profile stage with the torch engine, what `par profile --engine torch` writes), and the
+// simulator predicts from that run's table; the column "profiled apart" is the tfjs
+// runtime's alone and is left out.
 
 import { availableParallelism, loadavg } from "node:os";
+import { createContext, profile as profileStage, selectEngine } from "../src/pipeline.js";
 import { CostModel, type MeasuredCosts } from "../src/cost/compute.js";
 import { baseline } from "../src/ir/baselines.js";
 import type { Graph } from "../src/ir/graph.js";
 import type { Strategy } from "../src/ir/strategy.js";
-import { initBackend } from "../src/runtime/backend.js";
+import { initBackend, type BackendName } from "../src/runtime/backend.js";
+import type { Plan } from "../src/plan/plan.js";
+import { TIMED_STEPS, WARMUP_STEPS } from "../src/runtime/profile/profile.js";
 import { profilePlanInWorker, type PlanProfile } from "../src/runtime/profile/load.js";
 import { profilePlanInRun } from "../src/runtime/profile/run.js";
 import type { Mesh } from "../src/core/mesh.js";
@@ -102,10 +111,24 @@ function tableOf(mesh: Mesh, backend: string, profile: PlanProfile, loadedBy?: n
   };
 }
 
-export async function runFidelityBench(): Promise<string> {
+/** How a plan's in-run profile is taken: the tfjs worker runtime, or the torch engine's ranks. */
+type InRun = (plan: Plan) => Promise<PlanProfile & { backend: string; stepTimesMs: number[] }>;
+
+function inRunOn(engine: "tfjs" | "torch", backend: BackendName): InRun {
+  if (engine === "tfjs") return (plan) => profilePlanInRun(plan, { backend });
+  const torch = selectEngine("torch", { device: (process.env.PAR_BENCH_TORCH_DEVICE ?? "cpu") as "cpu" | "cuda" }).engine;
+  return async (plan) => {
+    const p = await profileStage(plan, createContext(), { engine: torch, warmup: WARMUP_STEPS, repeats: TIMED_STEPS });
+    return { ...p, stepTimesMs: p.stepTimesMs ?? [] };
+  };
+}
+
+export async function runFidelityBench(options: { engine?: "tfjs" | "torch" } = {}): Promise<string> {
+  const engine = options.engine ?? "tfjs";
   const backend = await initBackend("auto");
+  const inRun = inRunOn(engine, backend.name);
   const mesh = localMesh();
-  const rows: { model: string; strategy: string; predicted: number; plain: number; beforehand: number; measured: number }[] = [];
+  const rows: { model: string; strategy: string; predicted: number; plain: number; beforehand: number; measured: number; backend?: string }[] = [];
   for (const m of [MLP, CNN, RNN] as BenchModel[]) {
     let graph: Graph;
     try {
@@ -118,20 +141,24 @@ export async function runFidelityBench(): Promise<string> {
     const loadBy = mesh.devices.length - 1;
     for (const strategy of ss) {
       const plan = planOf(graph, strategy, mesh);
-      let best: { predicted: number; plain: number; measured: number } | undefined;
+      let best: { predicted: number; plain: number; measured: number; backend: string } | undefined;
       for (let round = 0; round < ROUNDS; round++) {
-        const run = await profilePlanInRun(plan, { backend: backend.name });
-        const costs = new CostModel(graph, mesh, { measured: [tableOf(mesh, backend.name, run)], optimizer: "sgd" });
+        const run = await inRun(plan);
+        const costs = new CostModel(graph, mesh, { measured: [tableOf(mesh, run.backend, run)], optimizer: "sgd" });
         const r = {
           predicted: predictUnderInterference(graph, mesh, strategy, costs, costs).median * 1e3,
           plain: simulateIterationTime(graph, mesh, strategy, costs) * 1e3,
           measured: median(run.stepTimesMs),
+          backend: run.backend,
         };
         if (!best || r.measured < best.measured) best = r;
       }
-      const apart = await profilePlanInWorker(plan, backend.name, loadBy);
-      const apartCosts = new CostModel(graph, mesh, { measured: [tableOf(mesh, backend.name, apart, loadBy)], optimizer: "sgd" });
-      const beforehand = simulateWithContention(graph, mesh, strategy, apartCosts).timeline.iterationTime * 1e3;
+      let beforehand = NaN;
+      if (engine === "tfjs") {
+        const apart = await profilePlanInWorker(plan, backend.name, loadBy);
+        const apartCosts = new CostModel(graph, mesh, { measured: [tableOf(mesh, backend.name, apart, loadBy)], optimizer: "sgd" });
+        beforehand = simulateWithContention(graph, mesh, strategy, apartCosts).timeline.iterationTime * 1e3;
+      }
       rows.push({ model: m.label, strategy: strategy.name, ...best!, beforehand });
     }
   }
@@ -142,14 +169,15 @@ export async function runFidelityBench(): Promise<string> {
     Number.isFinite(r.measured)
       ? `${r.model.padEnd(52)} ${r.strategy.padEnd(10)} predicted ${r.predicted.toFixed(2).padStart(8)} ms  measured ${r.measured.toFixed(2).padStart(8)} ms  error ${pct(err(r.predicted, r))}` +
         `  [no interference: ${r.plain.toFixed(2).padStart(8)} ms, error ${pct(err(r.plain, r))}]` +
-        `  [profiled apart: ${r.beforehand.toFixed(2).padStart(8)} ms, error ${pct(err(r.beforehand, r))}]`
+        (Number.isFinite(r.beforehand) ? `  [profiled apart: ${r.beforehand.toFixed(2).padStart(8)} ms, error ${pct(err(r.beforehand, r))}]` : "")
       : `${r.model}`,
   );
   const summary = (pick: (r: (typeof ok)[number]) => number) =>
     `median absolute error ${(100 * median(ok.map((r) => err(pick(r), r)))).toFixed(1)} %, Spearman ${spearman(ok.map(pick), ok.map((r) => r.measured)).toFixed(2)}`;
+  const where = engine === "tfjs" ? `${mesh.devices.length} devices, ${backend.name}` : `${mesh.devices.length} torch ranks, ${ok[0]?.backend ?? "torch"}`;
   lines.push(
-    `${ok.length} strategies on local (${mesh.devices.length} devices, ${backend.name}), costs profiled in the run: ${summary((r) => r.predicted)} (targets ≤ 10 %, ≥ 0.9); ` +
-      `without interference: ${summary((r) => r.plain)}; costs profiled apart: ${summary((r) => r.beforehand)}; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
+    `${ok.length} strategies on local (${where}), costs profiled in the run: ${summary((r) => r.predicted)} (targets ≤ 10 %, ≥ 0.9); ` +
+      `without interference: ${summary((r) => r.plain)}; ${engine === "tfjs" ? `costs profiled apart: ${summary((r) => r.beforehand)}; ` : ""}load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
   );
   return lines.join("\n");
 }

@@ -2,6 +2,7 @@
 // code raising them. `par explain`-style tooling and the code-coverage test read this.
 import { CLI_CODES } from "./cli/codes.js";
 import { CODEGEN_CODES } from "./plan/codes.js";
+import { COST_CODES } from "./cost/codes.js";
 import type { CodeInfo, CodeTable } from "./core/codes.js";
 import { CHECK_CODES } from "./frontend/check-codes.js";
 import { IMPORT_CODES } from "./frontend/import-codes.js";
@@ -30,6 +31,7 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   workers: WORKER_CODES,
   import: IMPORT_CODES,
   search: SEARCH_CODES,
+  cost: COST_CODES,
   "simulation at scale": SCALE_CODES,
   "torch engine": TORCH_CODES,
 };

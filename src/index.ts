@@ -20,12 +20,18 @@ export {
   compile,
   /** The single-device Plan of the same model, seed, optimizer and weights, to verify against. */
   reference,
-  /** Trains a Plan for some steps, one worker thread per device of this machine. */
+  /** The engine that runs plans: "tfjs" (worker threads), "torch" (one PyTorch process per device) or "auto" (torch when importable). */
+  selectEngine,
+  /** Trains a Plan for some steps, one worker thread (tfjs) or torch rank per device of this machine. */
   execute,
-  /** Runs a Plan and its reference in-process on the same data and compares losses, gradients and weights. */
+  /** Runs a Plan and its reference on one engine on the same data and compares losses, gradients and weights. */
   verify,
+  /** `verify` on two engines, and the second engine's run of the plan against the first's. */
+  verifyAcrossEngines,
   /** Measures every distinct task of a Plan on this machine: a measured-cost table for `simulate`. */
   profile,
+  /** Writes a Plan as a self-contained torch.distributed job directory (torchrun / SLURM). */
+  exportJob,
   /** The whole road: load → search → compile → execute → verify. */
   autoParallelize,
   /** The optimizer a Plan uses when none is given: SGD with learning rate 0.01. */
@@ -52,6 +58,14 @@ export type {
   Verification,
   /** Options of `profile`: backend, in-run or under load, warm-up and repeats. */
   ProfileStageOptions,
+  /** "auto", "tfjs" or "torch". */
+  EngineRequest,
+  /** The tfjs backend, the torch device and data directory `selectEngine` builds the engine with. */
+  EngineOptions,
+  /** What `selectEngine` returns: the engine and, in one line, why. */
+  EngineSelection,
+  /** What `verifyAcrossEngines` returns. */
+  CrossEngineVerification,
   /** Options of `autoParallelize`. */
   AutoOptions,
   /** What `autoParallelize` returns, stage by stage. */
@@ -175,6 +189,16 @@ export type {
   /** What `execute` returns: losses, step times, the backend, the measured timeline. */
   WorkerRunResult,
 } from "./runtime/workers/run-workers.js";
+export type {
+  /** What runs a Plan (the tfjs runtime, the torch engine): `run`, `train`, `session`. */
+  Engine,
+  /** "tfjs" or "torch". */
+  EngineName,
+} from "./plan/engine.js";
+export type {
+  /** Options of `exportJob`: default steps and device, nodes, force. */
+  TorchExportOptions,
+} from "./engines/torch/export.js";
 
 // ------------------------------------------------------------------ operators and diagnostics
 

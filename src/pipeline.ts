@@ -1,9 +1,10 @@
 // The whole road in one place, as docs/architecture.md draws it:
 //
 //   load (parse + check, or import; or a plan file) ─▶ Graph ─▶ search ─▶ Strategy
-//     ─▶ compile (validate + lower) ─▶ Plan ─▶ execute (one worker per local device)
-//     ─▶ verify (against the single-device reference)
-//   beside the road: simulate (Graph × Strategy → Timeline), profile (Plan → measured costs)
+//     ─▶ compile (validate + lower) ─▶ Plan ─▶ execute (on an engine: tfjs worker threads or
+//     torch ranks, one per device) ─▶ verify (against the single-device reference)
+//   beside the road: simulate (Graph × Strategy → Timeline), profile (Plan → measured costs),
+//   exportJob (Plan → a torch job directory for clusters)
 //
 // This file is the only place that composes the stages: every `par` command and the
 // library API (src/index.ts) call the functions below rather than the modules behind them.
@@ -13,6 +14,11 @@
 
 import { resolve } from "node:path";
 import { Diagnostics, ParError, type Diagnostic } from "./core/diagnostics.js";
+import { INSTALL_HINT } from "./engines/torch/codes.js";
+import { exportTorchJob, type TorchExport, type TorchExportOptions } from "./engines/torch/export.js";
+import { torchEngine, type TorchEngine } from "./engines/torch/engine.js";
+import { findTorchPython } from "./engines/torch/python.js";
+import type { TorchDevice } from "./engines/torch/run.js";
 import type { Mesh } from "./core/mesh.js";
 import { CostModel, type MeasuredCosts } from "./cost/compute.js";
 import { peakMemory, type MemoryReport, type Optimizer } from "./cost/memory.js";
@@ -24,20 +30,23 @@ import type { Graph } from "./ir/graph.js";
 import type { Strategy } from "./ir/strategy.js";
 import { validateStrategy } from "./ir/strategy-validate.js";
 import { readPlan } from "./plan/io.js";
+import type { Engine, EngineName, EngineTrainedState } from "./plan/engine.js";
 import type { OptimizerConfig, Plan } from "./plan/plan.js";
 import { initBackend, type BackendName, type BackendRequest } from "./runtime/backend.js";
-import { verifyPlan, type VerifyResult } from "./runtime/exec/verify.js";
+import { tfjsEngine } from "./runtime/engine.js";
+import { compareRuns, verifyPlan, type VerifyResult } from "./runtime/exec/verify.js";
 import { profilePlanUnderLoad, type PlanProfile } from "./runtime/profile/load.js";
-import { profilePlanInRun } from "./runtime/profile/run.js";
+import { TIMED_STEPS, WARMUP_STEPS } from "./runtime/profile/profile.js";
+import { profileFromTimeline, profilePlanInRun } from "./runtime/profile/run.js";
 import { runPlan, type WorkerRunOptions, type WorkerRunResult } from "./runtime/workers/run-workers.js";
 import { DEFAULT_BUDGET, type Budget } from "./search/budget.js";
 import type { SearchProgress } from "./search/mcmc.js";
-import { searchStrategy, type SearchResult } from "./search/search.js";
+import { searchStrategy, type SearchPhase, type SearchResult } from "./search/search.js";
 import { simulateWithContention } from "./sim/contention.js";
 import { predictUnderInterference, type InterferencePrediction } from "./sim/interference.js";
 import type { Timeline } from "./sim/simulate.js";
 
-export type Stage = "load" | "search" | "simulate" | "lower" | "execute" | "verify" | "profile";
+export type Stage = "load" | "search" | "simulate" | "lower" | "execute" | "verify" | "profile" | "export";
 
 export interface PipelineContext {
   diagnostics: Diagnostics;
@@ -87,6 +96,30 @@ function fail(ctx: PipelineContext, errors: readonly Diagnostic[]): never {
   throw new ParError([...errors]);
 }
 
+const LOSS_HINT = "end the model with a loss, e.g. `loss = softmax_cross_entropy(logits, labels)`; an imported model takes --loss";
+
+/**
+ * A plan trains the model: without a loss it would "train" on a constant 0 (PAR5021, thrown).
+ * `compile` checks it; commands that search before compiling call it first, to fail at once.
+ */
+export function requireLoss(graph: Graph, ctx: PipelineContext): void {
+  if (graph.lossOps().length > 0) return;
+  const sink = new Diagnostics();
+  sink.error("PAR5021", `model \`${graph.name}\` has no loss: a plan trains the model, and there is nothing to train it on`, {
+    expected: "a loss op (softmax_cross_entropy, mse, ...) on the model's output",
+    hint: LOSS_HINT,
+  });
+  fail(ctx, sink.items);
+}
+
+/** Simulating or searching a model without a loss is allowed (it prices the same iteration): warn once. */
+function warnNoLoss(graph: Graph, ctx: PipelineContext): void {
+  if (graph.lossOps().length > 0 || ctx.diagnostics.items.some((d) => d.code === "PAR5022")) return;
+  ctx.diagnostics.warning("PAR5022", `model \`${graph.name}\` has no loss: the iteration is priced with every op's backward and update, as if its outputs fed a loss; compiling, running and verifying need one`, {
+    hint: LOSS_HINT,
+  });
+}
+
 /** Validates `strategy` for (graph, mesh); its coded errors are thrown. */
 function checkStrategy(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext): void {
   const since = ctx.diagnostics.items.length;
@@ -109,12 +142,7 @@ export function loadPlan(path: string, ctx: PipelineContext): { plan: Plan; grap
   return timed(ctx, "load", () => {
     const full = resolve(ctx.cwd ?? process.cwd(), path);
     const since = ctx.diagnostics.items.length;
-    let plan: Plan | undefined;
-    try {
-      plan = readPlan(full, ctx.diagnostics);
-    } catch (e) {
-      ctx.diagnostics.error("PAR5111", `cannot read ${path}: ${(e as Error).message}`);
-    }
+    const plan = readPlan(full, ctx.diagnostics, path);
     if (!plan) fail(ctx, errorsSince(ctx, since));
     try {
       return { plan, graph: graphFromPlan(plan) };
@@ -136,6 +164,10 @@ export interface SearchStageOptions {
   optimizer?: Optimizer;
   /** Called every hundred iterations (for a live progress line). */
   onProgress?: (p: SearchProgress) => void;
+  /** Called as the search moves between its phases (preparing, seeds, searching, baselines). */
+  onPhase?: (p: SearchPhase) => void;
+  /** Measured-cost tables (`par profile`, on either engine) pricing the tasks instead of the roofline. */
+  measured?: readonly MeasuredCosts[];
 }
 
 /**
@@ -143,12 +175,15 @@ export interface SearchStageOptions {
  * fits no device's memory is still returned (`feasible: false`, a PAR7001 error in ctx).
  */
 export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: SearchStageOptions = {}): SearchResult {
+  warnNoLoss(graph, ctx);
   const result = timed(ctx, "search", () =>
     searchStrategy(graph, mesh, {
       budget: options.budget ?? DEFAULT_BUDGET,
       seed: options.seed ?? 1,
       ...(options.optimizer ? { optimizer: options.optimizer } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onPhase ? { onPhase: options.onPhase } : {}),
+      ...(options.measured?.length ? { costs: new CostModel(graph, mesh, { optimizer: options.optimizer ?? "sgd", measured: [...options.measured] }) } : {}),
     }),
   );
   ctx.diagnostics.addAll(result.diagnostics);
@@ -176,6 +211,7 @@ export interface Simulation {
 /** simulate: (Graph, Mesh, Strategy) → the simulated iteration; the strategy is validated first. */
 export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: SimulateStageOptions = {}): Simulation {
   checkStrategy(graph, mesh, strategy, ctx);
+  warnNoLoss(graph, ctx);
   return timed(ctx, "simulate", () => {
     const optimizer = options.optimizer ?? "sgd";
     const costs = new CostModel(graph, mesh, { optimizer, measured: [...(options.measured ?? [])] });
@@ -203,8 +239,9 @@ export interface CompileOptions {
 
 export const DEFAULT_OPTIMIZER: OptimizerConfig = { kind: "sgd", learningRate: 0.01 };
 
-/** compile: (Graph, Mesh, Strategy) → Plan; the strategy is validated first (coded errors). */
+/** compile: (Graph, Mesh, Strategy) → Plan; the model must have a loss and the strategy is validated first (coded errors). */
 export function compile(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: CompileOptions = {}): Plan {
+  requireLoss(graph, ctx);
   checkStrategy(graph, mesh, strategy, ctx);
   return timed(ctx, "lower", () =>
     lower(graph, { ...strategy, mesh: mesh.name }, mesh, {
@@ -220,39 +257,148 @@ export function reference(graph: Graph, plan: Plan, ctx: PipelineContext): Plan 
   return timed(ctx, "lower", () => referencePlan(graph, plan));
 }
 
+// ------------------------------------------------------------------ engines
+
+/** "auto": torch when a Python can import it, else the tfjs runtime. */
+export type EngineRequest = EngineName | "auto";
+
+export const ENGINE_REQUESTS: readonly EngineRequest[] = ["auto", "tfjs", "torch"];
+
+export interface EngineOptions {
+  /** The tfjs runtime's backend (default "auto"). */
+  backend?: BackendRequest;
+  /** The torch engine's device (default "cpu"). */
+  device?: TorchDevice;
+  /** The torch engine's data directory (<input id>.npy per graph input). */
+  data?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface EngineSelection {
+  engine: Engine;
+  /** Why this engine, in one line ("torch 1.13.1 can be imported by /usr/bin/python3"). */
+  reason: string;
+  /** The torch engine on cuda: the GPUs it sees (one rank each). */
+  cudaDevices?: number;
+}
+
+/**
+ * The engine that executes, verifies and profiles plans. "torch" without a Python that can
+ * import torch is PAR8001 with the install hint; "auto" then falls back to the tfjs runtime
+ * and says how to get torch.
+ */
+export function selectEngine(request: EngineRequest, options: EngineOptions = {}): EngineSelection {
+  const torch = (): TorchEngine =>
+    torchEngine({ ...(options.device ? { device: options.device } : {}), ...(options.data !== undefined ? { data: options.data } : {}), ...(options.env ? { env: options.env } : {}) });
+  if (request === "tfjs") return { engine: tfjsEngine(options.backend ?? "auto"), reason: "asked for with --engine tfjs" };
+  const chosen = (engine: TorchEngine, reason: string): EngineSelection => ({ engine, reason, ...(engine.device === "cuda" ? { cudaDevices: engine.python.cudaDevices } : {}) });
+  if (request === "torch") {
+    const engine = torch();
+    return chosen(engine, `asked for; torch ${engine.python.torch} from ${engine.python.python}`);
+  }
+  let python: string;
+  try {
+    const found = findTorchPython(options.env);
+    python = `torch ${found.torch} can be imported by ${found.python}`;
+  } catch (e) {
+    if (!(e instanceof ParError)) throw e;
+    return { engine: tfjsEngine(options.backend ?? "auto"), reason: `no Python can import torch; for the faster torch engine: npm run setup, or ${INSTALL_HINT}` };
+  }
+  return chosen(torch(), python);
+}
+
 // ------------------------------------------------------------------ execute, verify, profile
 
-export type ExecuteOptions = WorkerRunOptions;
+export interface ExecuteOptions extends WorkerRunOptions {
+  /** Default: the tfjs runtime on `backend`. */
+  engine?: Engine;
+}
 
-/** execute: Plan → losses and step times, one worker thread per device. */
+/** execute: Plan → losses and step times, one device per worker thread (tfjs) or rank (torch). */
 export function execute(plan: Plan, ctx: PipelineContext, options: ExecuteOptions): Promise<WorkerRunResult> {
-  return timedAsync(ctx, "execute", () => runPlan(plan, options));
+  const { engine, ...workers } = options;
+  return timedAsync(ctx, "execute", () =>
+    engine
+      ? engine.run(plan, {
+          steps: options.steps,
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.trace ? { trace: true } : {}),
+          ...(options.onStep ? { onStep: options.onStep } : {}),
+        })
+      : runPlan(plan, workers),
+  );
 }
 
 export interface VerifyStageOptions {
   steps: number;
   /** Largest accepted relative error (default: src/runtime/exec/verify.ts's, 1e-4). */
   tolerance?: number;
-  /** Default "auto": the best backend available. */
+  /** Default "auto": the best backend available (the tfjs runtime's; ignored with `engine`). */
   backend?: BackendRequest;
+  /** Called after each step of both runs (`done` of 2 × steps), for a progress line. */
+  onStep?: (done: number, total: number) => void;
+  /** Default: the tfjs runtime, every device in this thread. */
+  engine?: Engine;
 }
 
 export interface Verification extends VerifyResult {
-  /** The backend both runs used. */
-  backend: BackendName;
+  /** The backend both runs used ("wasm", "torch-gloo", ...). */
+  backend: string;
+  engine: EngineName;
 }
 
-/** verify: run `plan` and its single-device reference (`reference`) in-process on the same data and weights and compare. */
+/** The plan and the reference trained on one engine (one session: the ranks start once) and compared; `runs` collects the plan's run. */
+async function verifyOn(engine: Engine, plan: Plan, single: Plan, options: { steps: number; tolerance?: number; onStep?: (done: number, total: number) => void }, runs?: EngineTrainedState[]): Promise<Verification> {
+  const devices = Math.max(plan.devices.length, single.devices.length);
+  const { steps, onStep } = options;
+  const progress = (offset: number) => (onStep ? { onStep: (s: number) => onStep(offset + s + 1, 2 * steps) } : {});
+  return engine.session(devices, async (e) => {
+    const actual = await e.train(plan, { steps, ...progress(0) });
+    const reference = await e.train(single, { steps, ...progress(steps) });
+    runs?.push(actual);
+    return { ...compareRuns(plan, actual, reference, options), backend: actual.backend, engine: engine.name };
+  });
+}
+
+/** verify: run `plan` and its single-device reference (`reference`) on the same data and weights, on one engine, and compare. */
 export function verify(plan: Plan, single: Plan, ctx: PipelineContext, options: VerifyStageOptions): Promise<Verification> {
   return timedAsync(ctx, "verify", async () => {
+    const tolerance = options.tolerance !== undefined ? { tolerance: options.tolerance } : {};
+    const engine = options.engine;
+    if (engine) return verifyOn(engine, plan, single, { steps: options.steps, ...tolerance, ...(options.onStep ? { onStep: options.onStep } : {}) });
     const backend = await initBackend(options.backend ?? "auto");
-    const r = await verifyPlan(plan, single, backend.tf, { steps: options.steps, ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}) });
-    return { ...r, backend: backend.name };
+    const r = await verifyPlan(plan, single, backend.tf, { steps: options.steps, ...tolerance, ...(options.onStep ? { onStep: options.onStep } : {}) });
+    return { ...r, backend: backend.name, engine: "tfjs" };
+  });
+}
+
+export interface CrossEngineVerification {
+  /** Each engine's plan against the single-device reference on that engine. */
+  engines: Verification[];
+  /** The second engine's run of the plan against the first's: losses, last gradients, weights. */
+  across: VerifyResult & { engines: [string, string] };
+  ok: boolean;
+}
+
+/**
+ * verify on two engines: each runs the plan and the reference (as `verify`), and the second
+ * engine's run of the plan is compared with the first's, with the same tolerance
+ * (docs/engines.md "Tolerances"). No run more than two verifications.
+ */
+export function verifyAcrossEngines(plan: Plan, single: Plan, ctx: PipelineContext, options: { steps: number; tolerance?: number; engines: [Engine, Engine] }): Promise<CrossEngineVerification> {
+  return timedAsync(ctx, "verify", async () => {
+    const tolerance = options.tolerance !== undefined ? { tolerance: options.tolerance } : {};
+    const steps = { steps: options.steps };
+    const runs: EngineTrainedState[] = [];
+    const engines: Verification[] = [];
+    for (const engine of options.engines) engines.push(await verifyOn(engine, plan, single, { ...steps, ...tolerance }, runs));
+    const across = { ...compareRuns(plan, runs[1], runs[0], { ...steps, ...tolerance }), engines: [options.engines[0].name, options.engines[1].name] as [string, string] };
+    return { engines, across, ok: across.ok && engines.every((e) => e.ok) };
   });
 }
 
 export interface ProfileStageOptions {
-  /** Default "auto". */
+  /** Default "auto" (the tfjs runtime's backend; ignored with `engine`). */
   backend?: BackendRequest;
   /** Measure every kernel in a run on the worker runtime (the other devices are the load). */
   inRun?: boolean;
@@ -260,16 +406,37 @@ export interface ProfileStageOptions {
   load?: number;
   warmup?: number;
   repeats?: number;
+  /** Called as the profile's steps go (`done` of `total`), for a progress line. */
+  onStep?: (done: number, total: number) => void;
+  /**
+   * Measure in a run on this engine instead (every instruction timed where it runs, as
+   * `inRun` does on the tfjs runtime): the torch engine's kernels, messages and interference.
+   */
+  engine?: Engine;
 }
 
-/** profile: Plan → the measured time of every distinct task (and update), on this machine. */
-export function profile(plan: Plan, ctx: PipelineContext, options: ProfileStageOptions = {}): Promise<PlanProfile & { backend: BackendName }> {
+/** profile: Plan → the measured time of every distinct task (and update), on this machine; measured in a run, also the timed steps' times. */
+export function profile(plan: Plan, ctx: PipelineContext, options: ProfileStageOptions = {}): Promise<PlanProfile & { backend: string; stepTimesMs?: number[] }> {
   return timedAsync(ctx, "profile", async () => {
+    const steps = { ...(options.warmup !== undefined ? { warmup: options.warmup } : {}), ...(options.repeats !== undefined ? { repeats: options.repeats } : {}), ...(options.onStep ? { onStep: options.onStep } : {}) };
+    if (options.engine) {
+      const warmup = options.warmup ?? WARMUP_STEPS;
+      const total = warmup + (options.repeats ?? TIMED_STEPS);
+      const onStep = options.onStep;
+      const run = await options.engine.run(plan, { steps: total, trace: true, ...(onStep ? { onStep: (s: number) => onStep(s + 1, total) } : {}) });
+      return { ...profileFromTimeline(plan, run.timeline, warmup), backend: run.backend, stepTimesMs: run.stepTimesMs.slice(warmup) };
+    }
     const backend = await initBackend(options.backend ?? "auto");
-    const steps = { ...(options.warmup !== undefined ? { warmup: options.warmup } : {}), ...(options.repeats !== undefined ? { repeats: options.repeats } : {}) };
     const measured = options.inRun ? await profilePlanInRun(plan, { ...steps, backend: backend.name }) : await profilePlanUnderLoad(plan, backend.tf, backend.name, options.load ?? 0, steps);
     return { ...measured, backend: backend.name };
   });
+}
+
+// ------------------------------------------------------------------ export
+
+/** exportJob: Plan → a self-contained torch job directory (torchrun / SLURM), written atomically. */
+export function exportJob(plan: Plan, dir: string, ctx: PipelineContext, options: TorchExportOptions = {}): TorchExport {
+  return timed(ctx, "export", () => exportTorchJob(plan, resolve(ctx.cwd ?? process.cwd(), dir), options));
 }
 
 // ------------------------------------------------------------------ the whole road
@@ -283,7 +450,16 @@ export interface AutoOptions {
   steps: number;
   optimizer?: OptimizerConfig;
   backend?: BackendRequest;
+  /** Default: the tfjs runtime on `backend`. */
+  engine?: Engine;
+  /** Bounds every wait of the run, the devices' start included (default 60 s). */
   timeoutMs?: number;
+  /** Progress of the long stages, for a live line: the search's, the run's steps, the verification's steps. */
+  progress?: {
+    search?: Pick<SearchStageOptions, "onPhase" | "onProgress">;
+    onStep?: WorkerRunOptions["onStep"];
+    onVerifyStep?: VerifyStageOptions["onStep"];
+  };
 }
 
 export interface PipelineResult {
@@ -297,19 +473,32 @@ export interface PipelineResult {
   workerLossError: number;
 }
 
-/** The whole road: load → search → compile → execute on workers → verify against one device. */
+/** The whole road: load → search → compile → execute on an engine → verify against one device. */
 export async function autoParallelize(path: string, ctx: PipelineContext, options: AutoOptions): Promise<PipelineResult> {
   const model = load(path, ctx, options.load);
+  // Fail before the search: the road ends in training.
+  requireLoss(model.graph, ctx);
   const mesh = typeof options.mesh === "function" ? options.mesh(model) : options.mesh;
   const seed = options.seed ?? 1;
-  const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}) });
+  const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}), ...options.progress?.search });
   const plan = compile(model.graph, mesh, found.best.strategy, ctx, { seed, ...(options.optimizer ? { optimizer: options.optimizer } : {}), ...(model.weights ? { weights: model.weights } : {}) });
   const single = reference(model.graph, plan, ctx);
   const backend = options.backend ?? "auto";
-  const run = await execute(plan, ctx, { steps: options.steps, backend, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-  // Both the plan and the reference also run in-process on the workers' backend; the
-  // workers' losses are then checked against the verified plan's, step by step.
-  const verified = await verify(plan, single, ctx, { steps: options.steps, backend });
+  const timeout = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
+  const onStep = options.progress?.onStep;
+  const onVerifyStep = options.progress?.onVerifyStep;
+  // One session for the run and both verification runs (torch: the ranks start once).
+  const { run, verified } = await (options.engine ?? tfjsEngine(backend)).session(
+    plan.devices.length,
+    async (engine) => {
+      const run = await execute(plan, ctx, { steps: options.steps, backend, engine, ...timeout, ...(onStep ? { onStep } : {}) });
+      // Both the plan and the reference also run on the same engine (tfjs: in-process on the
+      // workers' backend); the run's losses are then checked against the verified plan's.
+      const verified = await verify(plan, single, ctx, { steps: options.steps, backend, engine, ...(onVerifyStep ? { onStep: onVerifyStep } : {}) });
+      return { run, verified };
+    },
+    timeout,
+  );
   let workerLossError = 0;
   run.losses.forEach((l, i) => {
     workerLossError = Math.max(workerLossError, Math.abs(l - (verified.losses.plan[i] ?? NaN)));

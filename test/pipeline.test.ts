@@ -82,6 +82,9 @@ describe("pipeline stages", () => {
     const back = loadPlan("p.json", ctx);
     expect(back.plan).toEqual(plan);
     expect(reference(back.graph, back.plan, ctx)).toEqual(reference(graph, plan, ctx));
-    expect(thrown(() => loadPlan("absent.json", ctx)).diagnostics.map((d) => d.code)).toEqual(["PAR5111"]);
+    // A missing plan is a file that cannot be read, like any other (PAR4001, with the path as given).
+    const missing = thrown(() => loadPlan("absent.json", ctx)).diagnostics;
+    expect(missing.map((d) => d.code)).toEqual(["PAR4001"]);
+    expect(missing[0].message).toBe("cannot read file `absent.json`: no such file");
   });
 });

@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "PAR8017": "a param's given values are missing or of the wrong length",
     "PAR8018": "a message or kernel result has the wrong number of elements",
     "PAR8019": "the engine failed unexpectedly",
+    "PAR8020": "the torch engine's run of a plan disagrees with the tfjs runtime's",
 }
 
 HINTS: dict[str, str] = {

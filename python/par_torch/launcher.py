@@ -268,6 +268,10 @@ class RunAggregator:
         self.record_times = record_times
         self.steps: dict[int, dict[int, dict]] = {}
         self.records: list[dict] = []
+        # Each device's end of its previous step: ranks do not wait for each other between
+        # steps, so a step's time is its period on the slowest device (end to end), not the
+        # span from the earliest start, which would include a fast device's head start.
+        self.last_end: dict[int, float] = {}
 
     def add_all(self, m: dict) -> list[dict]:
         """A rank's message: one step report, or a batch of them."""
@@ -287,9 +291,10 @@ class RunAggregator:
         loss = 0.0
         for d in devices:
             loss += per[d]["loss"]
-        start = min(per[d]["start"] for d in devices)
-        end = max(per[d]["end"] for d in devices)
-        rec = {"event": "step", "job": self.job_id, "step": m["step"], "loss": loss, "ms": end - start,
+        ms = max(per[d]["end"] - self.last_end.get(d, per[d]["start"]) for d in devices)
+        for d in devices:
+            self.last_end[d] = per[d]["end"]
+        rec = {"event": "step", "job": self.job_id, "step": m["step"], "loss": loss, "ms": ms,
                "devices": [{"device": d, "start": per[d]["start"], "end": per[d]["end"]} for d in devices]}
         if self.record_times:
             for entry in rec["devices"]:

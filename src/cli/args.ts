@@ -19,8 +19,14 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean | number | string[]>;
 }
 
+/** How a command was called is wrong: exit 2, a coded message, a hint and the usage line. */
 export class UsageError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    /** PAR4006 unless the check that failed has a code of its own (PAR7002 for --budget, ...). */
+    readonly code = "PAR4006",
+  ) {
     super(message);
     this.name = "UsageError";
   }

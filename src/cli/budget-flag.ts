@@ -18,5 +18,5 @@ export function budgetFlag(args: ParsedArgs): Budget {
   const b = parseBudget(text);
   if (b) return b;
   const d = budgetDiagnostic(text);
-  throw new UsageError(`${d.message} (${d.code})`, d.hint);
+  throw new UsageError(d.message, d.hint, d.code);
 }

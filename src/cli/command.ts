@@ -3,12 +3,17 @@
 
 import type { Diagnostic } from "../core/diagnostics.js";
 import type { FlagSpec, ParsedArgs } from "./args.js";
+import type { Progress } from "./progress.js";
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** True when stdout is a terminal (live progress lines are drawn only then). */
+  /** True when stdout is a terminal. */
   isTty: boolean;
+  /** True when stderr is a terminal: progress (src/cli/progress.ts) is drawn there only then. */
+  errIsTty?: boolean;
+  /** The terminal's width, when stderr is one (the progress line must not wrap). */
+  errColumns?: number;
   cwd: string;
 }
 
@@ -19,6 +24,8 @@ export interface CommandContext {
   report(diagnostics: readonly Diagnostic[]): void;
   /** Source texts read so far, by file name, for excerpts. */
   sources: Map<string, string>;
+  /** The command's progress line on stderr (a no-op unless stderr is a terminal and --json is not given). */
+  progress: Progress;
 }
 
 export interface Command {

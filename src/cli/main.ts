@@ -4,10 +4,13 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { formatDiagnostic, ParError, type Diagnostic } from "../core/diagnostics.js";
+import { ParError, type Diagnostic } from "../core/diagnostics.js";
 import { parseArgs, UsageError } from "./args.js";
 import type { Command, CommandContext, Io } from "./command.js";
+import { processIo } from "./process-io.js";
 import { COMMANDS } from "./registry.js";
+import { Progress } from "./progress.js";
+import { DiagnosticPrinter } from "./report.js";
 
 function version(): string {
   try {
@@ -51,7 +54,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp() + "\n");
-    return name === undefined ? 2 : 0;
+    if (name !== undefined) return 0;
+    io.err("par: error PAR4006: no command given\n");
+    return 2;
   }
   if (name === "--version") {
     io.out(`par ${version()}\n`);
@@ -60,11 +65,15 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     const close = COMMANDS.map((c) => c.name).find((c) => c.startsWith(name) || name.startsWith(c));
-    io.err(`par: unknown command \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ""}\nRun \`par --help\` for the list of commands.\n`);
+    io.err(`par: error PAR4006: unknown command \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ""}\nRun \`par --help\` for the list of commands.\n`);
     return 2;
   }
   const sources = new Map<string, string>();
   let asJson = false;
+  // Made once the flags are read (--json turns it off); every write erases its line first.
+  let progress = new Progress(() => undefined, false);
+  const shown: Io = { ...io, out: (t) => (progress.clear(), io.out(t)), err: (t) => (progress.clear(), io.err(t)) };
+  const printer = new DiagnosticPrinter(shown, sources, () => asJson);
   try {
     const args = parseArgs(rest, [...command.flags, { name: "help", kind: "bool", doc: "show help" }]);
     if (args.flags.help) {
@@ -72,25 +81,24 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     asJson = args.flags.json === true;
+    progress = Progress.forIo(io, asJson);
     const ctx: CommandContext = {
       args,
-      io,
+      io: shown,
       sources,
+      progress,
       report(diagnostics: readonly Diagnostic[]) {
-        if (diagnostics.length === 0) return;
-        if (asJson) io.err(JSON.stringify({ diagnostics }, null, 2) + "\n");
-        else for (const d of diagnostics) io.err(formatDiagnostic(d, d.pos ? sources.get(d.pos.file) : undefined) + "\n");
+        printer.print(diagnostics);
       },
     };
     return await command.run(ctx);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`par ${name}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}usage: par ${command.name} ${command.usage}\n`);
+      io.err(`par ${name}: error ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}usage: par ${command.name} ${command.usage}\n`);
       return 2;
     }
     if (e instanceof ParError) {
-      if (asJson) io.err(JSON.stringify({ diagnostics: e.diagnostics }, null, 2) + "\n");
-      else for (const d of e.diagnostics) io.err(formatDiagnostic(d, d.pos ? sources.get(d.pos.file) : undefined) + "\n");
+      printer.print(e.diagnostics);
       return 1;
     }
     // A bug in par, not in the input: say so plainly; the stack only with PAR_DEBUG=1.
@@ -98,17 +106,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     io.err(`par ${name}: internal error: ${msg}\nThis is a bug in par; rerun with PAR_DEBUG=1 for details.\n`);
     if (process.env.PAR_DEBUG && e instanceof Error && e.stack) io.err(e.stack + "\n");
     return 3;
+  } finally {
+    progress.end();
+    printer.finish();
   }
 }
 
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  isTty: Boolean(process.stdout.isTTY),
-  cwd: process.cwd(),
-};
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === (await import("node:fs")).realpathSync(process.argv[1])) {
-  const code = await runCli(process.argv.slice(2), processIo);
+  const code = await runCli(process.argv.slice(2), processIo());
   process.exitCode = code;
 }

@@ -15,6 +15,20 @@ import { UsageError, type FlagSpec, type ParsedArgs } from "./args.js";
 import type { CommandContext } from "./command.js";
 import { load } from "../pipeline.js";
 import { CliPipeline } from "./stages.js";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { formatBytes } from "./format.js";
+
+/** Model files from this size on show a progress line while they load. */
+const LARGE_MODEL_BYTES = 1024 * 1024;
+
+function fileSize(full: string): number {
+  try {
+    return statSync(full).size;
+  } catch {
+    return 0; // the loader reports what is wrong with it
+  }
+}
 
 export const MODEL_FLAG: FlagSpec = { name: "model", kind: "string", value: "M", doc: "only this model of the file" };
 export const SET_FLAG: FlagSpec = { name: "set", kind: "string", value: "NAME=VALUE", repeatable: true, doc: "override a model parameter (repeatable), e.g. --set batch=128" };
@@ -104,7 +118,19 @@ export function importOptionsOf(args: ParsedArgs): LoadModelOptions {
 
 /** Loads `path` per the shared flags, with the importer's unsupported list; diagnostics into `diagnostics`. */
 export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagnostics: Diagnostics): LoadModelResult {
-  return loadModelResult(path, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, modelOptions(ctx.args));
+  const options = modelOptions(ctx.args);
+  showLoading(ctx, path);
+  try {
+    return loadModelResult(path, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, options);
+  } finally {
+    ctx.progress.end();
+  }
+}
+
+/** Importing a large model takes seconds: the progress line says what is being read. */
+export function showLoading(ctx: CommandContext, path: string): void {
+  const size = fileSize(resolve(ctx.io.cwd, path));
+  if (size >= LARGE_MODEL_BYTES) ctx.progress.phase(`load: ${path} (${formatBytes(size)})`);
 }
 
 /**
@@ -114,17 +140,20 @@ export function loadModelResultFromArgs(ctx: CommandContext, path: string, diagn
 export function loadModelFromArgs(ctx: CommandContext, path: string, pipeline = new CliPipeline(ctx)): LoadedModel | undefined {
   const options = modelOptions(ctx.args);
   let model: LoadedModel | undefined;
+  showLoading(ctx, path);
   try {
     model = load(path, pipeline.ctx, options);
   } catch (e) {
     if (!(e instanceof ParError)) throw e;
+  } finally {
+    ctx.progress.end();
   }
   // Picking no model of several, or a flag for the wrong format, is how the command was
   // called, not what the file holds: a usage error (exit 2), its code kept in the message.
   const errors = pipeline.pending().filter((d) => d.severity === "error");
   if (errors.length === 1 && (errors[0].code === "PAR4012" || errors[0].code === "PAR4013")) {
     pipeline.report((d) => d.severity === "warning");
-    throw new UsageError(`${errors[0].message} (${errors[0].code})`, errors[0].hint);
+    throw new UsageError(errors[0].message, errors[0].hint, errors[0].code);
   }
   pipeline.report();
   return model;

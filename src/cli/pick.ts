@@ -2,6 +2,7 @@
 // the model file, a built-in mesh or baseline, or another file (.par with one mesh or one
 // strategy for the model, or a strategy .json).
 
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { builtinMesh, builtinMeshNames } from "../core/builtin-meshes.js";
 import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
@@ -12,6 +13,7 @@ import { baseline, BASELINE_KINDS, type BaselineKind } from "../ir/baselines.js"
 import type { Graph } from "../ir/graph.js";
 import type { Strategy } from "../ir/strategy.js";
 import { readStrategyFile } from "../ir/strategy-json.js";
+import { INPUT_LIMITS, readTextFile } from "../core/read-text.js";
 import { resolveStrategyDecl } from "../frontend/strategy-par.js";
 import { UsageError } from "./args.js";
 import type { CommandContext } from "./command.js";
@@ -21,10 +23,39 @@ export type Decls = Pick<CheckedProgram, "meshes" | "strategies">;
 export const NO_DECLS: Decls = { meshes: new Map(), strategies: [] };
 
 /**
- * `--mesh SPEC`. Without SPEC: the file's only mesh when `preferDeclared` and it declares
- * exactly one (several is a usage error), else the built-in `fallback`.
+ * The mesh a `--strategy SPEC` was written for: a declared strategy's `on MESH`, a strategy
+ * .json file's `mesh`; undefined for baselines, .par files and files that do not say (or
+ * cannot be read: resolving the strategy reports that).
  */
-export function resolveMesh(spec: string | undefined, decls: Pick<Decls, "meshes">, ctx: CommandContext, diagnostics: Diagnostics, options: { fallback: string; preferDeclared: boolean }): Mesh | undefined {
+export function strategyMeshName(spec: string, decls: Pick<Decls, "strategies">, cwd: string): string | undefined {
+  const decl = decls.strategies.find((s) => s.name === spec);
+  if (decl) return decl.mesh;
+  if (!/\.json$/.test(spec) || !existsSync(resolve(cwd, spec))) return undefined;
+  try {
+    const mesh = (JSON.parse(readTextFile(resolve(cwd, spec), spec, INPUT_LIMITS.json)) as { mesh?: unknown }).mesh;
+    return typeof mesh === "string" ? mesh : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--mesh SPEC`. Without SPEC: the mesh the `--strategy` was written for when it names one
+ * par knows (declared or built in), else the file's only mesh when `preferDeclared` and it
+ * declares exactly one (several is a usage error), else the built-in `fallback`.
+ */
+export function resolveMesh(
+  spec: string | undefined,
+  decls: Pick<Decls, "meshes"> & Partial<Pick<Decls, "strategies">>,
+  ctx: CommandContext,
+  diagnostics: Diagnostics,
+  options: { fallback: string; preferDeclared: boolean; strategy?: string },
+): Mesh | undefined {
+  if (spec === undefined && options.strategy !== undefined) {
+    const name = strategyMeshName(options.strategy, { strategies: decls.strategies ?? [] }, ctx.io.cwd);
+    const own = name === undefined ? undefined : (decls.meshes.get(name) ?? builtinMesh(name));
+    if (own) return own;
+  }
   if (spec === undefined) {
     if (options.preferDeclared && decls.meshes.size === 1) return [...decls.meshes.values()][0];
     if (options.preferDeclared && decls.meshes.size > 1) throw new UsageError(`the file declares ${decls.meshes.size} meshes; pick one with --mesh`, `meshes: ${[...decls.meshes.keys()].join(", ")}`);
@@ -45,8 +76,15 @@ export function resolveMesh(spec: string | undefined, decls: Pick<Decls, "meshes
 export function resolveStrategy(spec: string, graph: Graph, mesh: Mesh, decls: Decls, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
   if ((BASELINE_KINDS as readonly string[]).includes(spec)) return baseline(spec as BaselineKind, graph, mesh);
   const decl = decls.strategies.find((s) => s.name === spec);
-  if (decl) return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
-  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics);
+  if (decl) {
+    if (decl.mesh !== mesh.name) {
+      diagnostics.warning("PAR3159", `strategy \`${decl.name}\` is declared on mesh \`${decl.mesh}\`; it is resolved on \`${mesh.name}\` as --mesh asks`, {
+        hint: `leave out --mesh to use \`${decl.mesh}\``,
+      });
+    }
+    return resolveStrategyDecl(decl, graph, mesh, file, diagnostics);
+  }
+  if (/\.json$/.test(spec)) return readStrategyFile(graph, resolve(ctx.io.cwd, spec), diagnostics, spec);
   if (/\.par$/.test(spec)) {
     const other = loadProgram(resolve(ctx.io.cwd, spec), { sources: ctx.sources, diagnostics });
     if (!other || diagnostics.hasErrors()) return undefined;

@@ -3,6 +3,7 @@ import type { Command } from "./command.js";
 import { autoCommand } from "./commands/auto.js";
 import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
+import { exportCommand } from "./commands/export.js";
 import { fmtCommand } from "./commands/fmt.js";
 import { graphCommand } from "./commands/graph.js";
 import { importCommand } from "./commands/import.js";
@@ -31,4 +32,5 @@ export const COMMANDS: Command[] = [
   runCommand,
   verifyCommand,
   profileCommand,
+  exportCommand,
 ];

@@ -94,17 +94,51 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
   const where = d.pos ? `${d.pos.file}:${d.pos.line}:${d.pos.column}: ` : "";
   const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
   if (d.pos && source !== undefined) {
-    const text = source.split(/\r?\n/)[d.pos.line - 1];
-    if (text !== undefined) {
+    const full = sourceLine(source, d.pos.line);
+    if (full !== undefined) {
+      const { text, column } = excerptWindow(full, d.pos.column);
       const gutter = String(d.pos.line).padStart(4) + " | ";
-      const width = Math.max(1, Math.min(d.pos.length ?? 1, Math.max(1, text.length - d.pos.column + 1)));
+      const width = Math.max(1, Math.min(d.pos.length ?? 1, EXCERPT_WIDTH, Math.max(1, text.length - column + 1)));
       lines.push(gutter + text);
-      lines.push(" ".repeat(gutter.length - 2) + "| " + " ".repeat(Math.max(0, d.pos.column - 1)) + "^".repeat(width));
+      lines.push(" ".repeat(gutter.length - 2) + "| " + " ".repeat(Math.max(0, column - 1)) + "^".repeat(width));
     }
   }
   if (d.expected) lines.push(`  expected: ${d.expected}`);
   if (d.hint) lines.push(`  hint: ${d.hint}`);
   return lines.join("\n");
+}
+
+/** Characters of a source line an excerpt shows at most (a minified or generated line can be megabytes). */
+export const EXCERPT_WIDTH = 120;
+
+/**
+ * Line `line` (1-based) of `source`, found without splitting the whole text. Line breaks are
+ * counted as the lexer counts them: `\n`, `\r\n` or a lone `\r`.
+ */
+function sourceLine(source: string, line: number): string | undefined {
+  let start = 0;
+  let l = 1;
+  for (let i = 0; i < source.length && l < line; i++) {
+    const ch = source.charCodeAt(i);
+    if (ch === 10 || ch === 13) {
+      if (ch === 13 && source.charCodeAt(i + 1) === 10) i++;
+      start = i + 1;
+      l++;
+    }
+  }
+  if (l < line) return undefined;
+  let end = start;
+  while (end < source.length && source.charCodeAt(end) !== 10 && source.charCodeAt(end) !== 13) end++;
+  return source.slice(start, end);
+}
+
+/** At most EXCERPT_WIDTH characters of `text` around `column`, with `…` where it was cut. */
+function excerptWindow(text: string, column: number): { text: string; column: number } {
+  if (text.length <= EXCERPT_WIDTH) return { text, column };
+  const from = Math.max(0, Math.min(column - 1 - EXCERPT_WIDTH / 2, text.length - EXCERPT_WIDTH));
+  const head = from > 0 ? "…" : "";
+  const tail = from + EXCERPT_WIDTH < text.length ? "…" : "";
+  return { text: head + text.slice(from, from + EXCERPT_WIDTH) + tail, column: column - from + head.length };
 }
 
 /** Edit distance, for "did you mean" hints. */

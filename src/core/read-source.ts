@@ -1,46 +1,28 @@
-// Reading an input file for a command: the text is kept in `sources` (for diagnostic
-// excerpts); a file that cannot be read is a PAR4001 diagnostic, never a stack trace.
+// Reading a .par input file for a command: the text is kept in `sources` (for diagnostic
+// excerpts); a file that cannot be read, is not text or is too large (src/core/read-text.ts)
+// is a coded diagnostic (PAR4001, PAR4003, PAR4004), never a stack trace.
 
-import { readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { didYouMean, Diagnostics, type Diagnostic } from "./diagnostics.js";
+import { resolve } from "node:path";
+import { ParError, type Diagnostic, type Diagnostics } from "./diagnostics.js";
+import { INPUT_LIMITS, readTextFile } from "./read-text.js";
 
 /** Where the text and the diagnostics go: a diagnostics sink, or a command's `report`. */
 export type SourceContext = { sources: Map<string, string> } & ({ diagnostics: Diagnostics } | { report(diagnostics: readonly Diagnostic[]): void });
 
 /**
- * Reads `path` (resolved against `cwd` when given; diagnostics name it as written).
- * Returns the text, or undefined after reporting PAR4001.
+ * Reads `path` (resolved against `cwd` when given; diagnostics name it as written), at most
+ * `maxBytes` (default: the .par limit). Returns the text, or undefined after reporting.
  */
-export function readSource(path: string, ctx: SourceContext, cwd?: string): string | undefined {
+export function readSource(path: string, ctx: SourceContext, cwd?: string, maxBytes: number = INPUT_LIMITS.par): string | undefined {
   const full = cwd === undefined ? path : resolve(cwd, path);
   try {
-    const text = readFileSync(full, "utf8");
+    const text = readTextFile(full, path, maxBytes);
     ctx.sources.set(path, text);
     return text;
   } catch (e) {
-    const sink = new Diagnostics();
-    sink.error("PAR4001", `cannot read file \`${path}\`: ${reason(e)}`, { hint: missingHint(e, full) });
-    if ("diagnostics" in ctx) ctx.diagnostics.addAll(sink.items);
-    else ctx.report(sink.items);
-    return undefined;
-  }
-}
-
-function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EISDIR") return "it is a directory";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** For a missing file, a near name in the same folder. */
-function missingHint(e: unknown, full: string): string | undefined {
-  if ((e as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
-  try {
-    return didYouMean(basename(full), readdirSync(dirname(full)));
-  } catch {
+    if (!(e instanceof ParError)) throw e;
+    if ("diagnostics" in ctx) ctx.diagnostics.addAll(e.diagnostics);
+    else ctx.report(e.diagnostics);
     return undefined;
   }
 }

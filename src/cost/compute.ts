@@ -40,7 +40,8 @@
 // to the receive's end (the receiver's wake-up). src/sim/interference.ts predicts under
 // draws from both.
 
-import { readFileSync } from "node:fs";
+import { parError } from "../core/diagnostics.js";
+import { INPUT_LIMITS, readTextFile } from "../core/read-text.js";
 import type { DeviceSpec, Mesh } from "../core/mesh.js";
 import { dtypeBytes, isFloat, type DType } from "../core/tensor.js";
 import type { Graph, OpNode } from "../ir/graph.js";
@@ -140,10 +141,10 @@ function isNumArray(x: unknown): x is number[] {
   return Array.isArray(x) && x.every((v) => typeof v === "number" && Number.isFinite(v));
 }
 
-/** Validates a parsed `par-measured-costs` document; throws with the offending field. */
+/** Validates a parsed `par-measured-costs` document; throws a ParError (PAR7102) naming the offending field. */
 export function parseMeasuredCosts(doc: unknown, where = "measured costs"): MeasuredCosts {
   const fail = (msg: string): never => {
-    throw new Error(`${where}: ${msg}`);
+    throw parError("PAR7102", `${where}: ${msg}`, { expected: "a table written by `par profile` (format par-measured-costs, version 1)" });
   };
   if (typeof doc !== "object" || doc === null) return fail("not a JSON object");
   const d = doc as Record<string, unknown>;
@@ -192,20 +193,16 @@ export function parseMeasuredCosts(doc: unknown, where = "measured costs"): Meas
   return d as unknown as MeasuredCosts;
 }
 
-export function loadMeasuredCosts(path: string): MeasuredCosts {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new Error(`cannot read measured costs ${path}: ${(e as Error).message}`);
-  }
+/** Reads and validates a measured-cost table; a coded ParError when it cannot be used. */
+export function loadMeasuredCosts(path: string, shown = path): MeasuredCosts {
+  const text = readTextFile(path, shown, INPUT_LIMITS.json);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+    throw parError("PAR7101", `${shown} is not valid JSON: ${(e as Error).message}`, { expected: "a measured-cost table written by `par profile`" });
   }
-  return parseMeasuredCosts(doc, path);
+  return parseMeasuredCosts(doc, shown);
 }
 
 /** Attributes with the op's defaults filled in, keys sorted: two spellings of one config compare equal. */

@@ -32,4 +32,6 @@ export const CHECK_CODES: CodeTable = {
   PAR2027: { title: "`input` inside a block (inputs belong to models)" },
   PAR2028: { title: "an op attribute value is not an int, float, string, bool or int list" },
   PAR2029: { title: "a block has the name of a built-in op" },
+  PAR2030: { title: "block calls nested too deeply (a block calling a block ... more than 100 levels)" },
+  PAR2031: { title: "the file declares nothing (no model, block, mesh or strategy)" },
 };

@@ -35,6 +35,14 @@ export interface CheckOptions {
 
 export function check(program: Program, diagnostics: Diagnostics, options: CheckOptions = {}): CheckedProgram {
   const file = program.file;
+  if (program.items.length === 0) {
+    // An empty file (or one of comments only) is more likely the wrong file than a program.
+    diagnostics.error("PAR2031", `${file} declares nothing`, {
+      pos: { file, line: 1, column: 1 },
+      expected: "a `model`, `block`, `mesh` or `strategy` declaration",
+      hint: "is this the right file? a model starts `model NAME(PARAMS) { ... }` (docs/language.md)",
+    });
+  }
   const decls = collectDecls(program, diagnostics);
   const result: CheckedProgram = { program, models: new Map(), meshes: new Map(), strategies: decls.strategies };
 
@@ -246,7 +254,7 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       }
     }
     if (!any) {
-      diagnostics.error("PAR3103", `pattern \`${p.text}\` matches no op of model \`${graph.name}\``, {
+      diagnostics.error("PAR3170", `pattern \`${p.text}\` matches no op of model \`${graph.name}\``, {
         pos: spanPos(file, p.span),
         expected: "a glob over op names (`*` any run of characters, `?` one character)",
         hint: didYouMean(p.text, opNames()),
@@ -270,7 +278,7 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
   for (const setting of rule.settings) {
     const pos = spanPos(file, setting.span);
     if (seen.has(setting.name)) {
-      diagnostics.error("PAR3108", `\`${setting.name}\` is set twice in one rule`, { pos, expected: "each key once per rule" });
+      diagnostics.error("PAR3174", `\`${setting.name}\` is set twice in one rule`, { pos, expected: "each key once per rule" });
       continue;
     }
     seen.add(setting.name);
@@ -297,7 +305,7 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       const allDims = new Set<string>();
       for (const space of spaces) for (const d of space) allDims.add(d.name);
       const dims = [...allDims].sort();
-      diagnostics.error("PAR3104", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
+      diagnostics.error("PAR3171", `no op matched by this rule has a parallel dim \`${setting.name}\``, {
         pos,
         expected: `devices, recompute or one of ${dims.join(", ") || "(no dims)"}`,
         hint: didYouMean(setting.name, [...dims, ...Object.keys(RULE_KEYS)]),
@@ -305,15 +313,15 @@ function checkRule(rule: StrategyRule, graph: Graph, opNames: () => string[], me
       continue;
     }
     if (!isIntExprKind(setting.value)) {
-      diagnostics.error("PAR3105", `degree of \`${setting.name}\` must be a positive integer, got a ${setting.value.kind}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
+      diagnostics.error("PAR3172", `degree of \`${setting.name}\` must be a positive integer, got a ${setting.value.kind}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
       continue;
     }
     const degree = evalInt(setting.value, ctx);
     if (degree === undefined) continue;
     if (degree < 1) {
-      diagnostics.error("PAR3105", `degree of \`${setting.name}\` is ${degree}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
+      diagnostics.error("PAR3152", `degree of \`${setting.name}\` is ${degree}`, { pos: spanPos(file, setting.value.span), expected: "a positive integer" });
     } else if (size !== undefined && degree > size) {
-      diagnostics.error("PAR3109", `degree ${degree} of \`${setting.name}\` exceeds the dim's size ${size}`, {
+      diagnostics.error("PAR3155", `degree ${degree} of \`${setting.name}\` exceeds the dim's size ${size}`, {
         pos: spanPos(file, setting.value.span),
         expected: `a degree between 1 and ${size}`,
       });
@@ -328,13 +336,13 @@ function checkDevices(value: Expr, mesh: Mesh | undefined, ctx: EvalContext): vo
     const bounds: Expr[] = item.kind === "range" ? [item.start, item.end] : [item];
     for (const b of bounds) {
       if (!isIntExprKind(b)) {
-        ctx.diagnostics.error("PAR3107", `a ${b.kind} is not a device index`, { pos: spanPos(ctx.file, b.span), expected: "a device index, a range `a..b` or a list of them" });
+        ctx.diagnostics.error("PAR3173", `a ${b.kind} is not a device index`, { pos: spanPos(ctx.file, b.span), expected: "a device index, a range `a..b` or a list of them" });
         continue;
       }
       const i = evalInt(b, ctx);
       if (i === undefined || !mesh) continue;
       if (i < 0 || i >= mesh.devices.length) {
-        ctx.diagnostics.error("PAR3106", `device ${i} is outside mesh \`${mesh.name}\` (devices 0..${mesh.devices.length - 1})`, {
+        ctx.diagnostics.error("PAR3157", `device ${i} is outside mesh \`${mesh.name}\` (devices 0..${mesh.devices.length - 1})`, {
           pos: spanPos(ctx.file, b.span),
           expected: `an index between 0 and ${mesh.devices.length - 1}`,
         });

@@ -25,6 +25,8 @@ export type Value = { kind: "int"; value: number } | TensorValue | { kind: "pois
 type TensorValue = { kind: "tensor"; id: string; type: TensorType };
 
 const POISON: Value = { kind: "poison" };
+/** Block calls nested deeper than this are PAR2030: each level recurses (and a chain of thousands would overflow the stack). */
+export const MAX_BLOCK_DEPTH = 100;
 
 export interface ElaborationLimits {
   /** Ops in one model instance. */
@@ -550,6 +552,14 @@ class Elaborator {
   private callBlock(block: BlockDecl, call: Call, slots: string[], frame: Frame, want: number, root: string): Value[] {
     const pos = this.pos(call.span);
     const fail = (): Value[] => Array.from({ length: want }, () => POISON);
+    if (this.blockStack.length >= MAX_BLOCK_DEPTH) {
+      this.diagnostics.error("PAR2030", `block \`${block.name}\` is called ${MAX_BLOCK_DEPTH + 1} blocks deep (${this.blockStack[0]} → … → ${this.blockStack[this.blockStack.length - 1]} → ${block.name}), more than the ${MAX_BLOCK_DEPTH} par elaborates`, {
+        pos,
+        expected: `block calls nested at most ${MAX_BLOCK_DEPTH} deep`,
+        hint: "stack repeated layers with `repeat` or `for` instead of a chain of blocks",
+      });
+      return fail();
+    }
     if (this.blockStack.includes(block.name)) {
       this.diagnostics.error("PAR2019", `block \`${block.name}\` calls itself (${[...this.blockStack.slice(this.blockStack.indexOf(block.name)), block.name].join(" → ")})`, {
         pos,

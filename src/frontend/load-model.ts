@@ -4,9 +4,10 @@
 // ModelProto's first field → ONNX, text → .par). Every failure is a coded diagnostic
 // (PAR4001 unreadable, PAR4010–PAR4013 here, PAR6xxx from the importers).
 
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
-import { didYouMean, type Diagnostics } from "../core/diagnostics.js";
+import { didYouMean, ParError, type Diagnostics } from "../core/diagnostics.js";
+import { firstNonText, readBoundedBytes } from "../core/read-text.js";
 import type { Graph } from "../ir/graph.js";
 import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram } from "./check.js";
@@ -118,9 +119,11 @@ function readBytes(path: string, full: string, maxBytes: number, d: Diagnostics,
       d.error(tooLargeCode, `${path}: ${st.size} bytes, more than the import limit of ${maxBytes}`, { expected: `a model file of at most ${maxBytes} bytes` });
       return undefined;
     }
-    return new Uint8Array(readFileSync(full));
+    // Bounded: a device or a pipe has no size to check beforehand.
+    return readBoundedBytes(full, path, maxBytes);
   } catch (e) {
-    unreadable(path, full, e, d);
+    if (e instanceof ParError) d.addAll(e.diagnostics);
+    else unreadable(path, full, e, d);
     return undefined;
   }
 }
@@ -203,7 +206,7 @@ function shardReader(modelFull: string): (p: string) => Uint8Array {
     if (isAbsolute(p) || rel.startsWith("..") || isAbsolute(rel)) throw new Error(`the path leaves the model's folder (shards are read relative to ${basename(modelFull)})`);
     const size = statSync(full).size;
     if (size > MAX_SHARD_BYTES) throw new Error(`${size} bytes, more than the shard limit of ${MAX_SHARD_BYTES}`);
-    return new Uint8Array(readFileSync(full));
+    return readBoundedBytes(full, p, MAX_SHARD_BYTES);
   };
 }
 
@@ -258,6 +261,11 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   // model.json
   const bytes = readBytes(path, full, MAX_MODEL_JSON_BYTES, d, "PAR6001");
   if (!bytes) return { unsupported: [], format };
+  const notText = firstNonText(bytes);
+  if (notText) {
+    d.error("PAR4003", `\`${path}\` is not a text file: byte ${notText.offset} is ${notText.what}`, { expected: "a TensorFlow.js model.json (UTF-8 JSON)" });
+    return { unsupported: [], format };
+  }
   const text = Buffer.from(bytes).toString("utf8");
   ctx.sources.set(path, text);
   let json: unknown;

@@ -10,6 +10,7 @@ import * as T from "../../grammar/tokens.js";
 import type { Program, TopItem } from "./ast.js";
 import { attachComments, cstToAst } from "./cst-to-ast.js";
 import { lineTable, type LineTable } from "./lines.js";
+import { firstTooDeepExpression, firstTooDeepOpener, MAX_NESTING } from "./nesting.js";
 
 const TOP_KEYWORDS = new Set<TokenType>([T.Model, T.Block, T.Mesh, T.Strategy]);
 const LABELS = new Map<string, string>(T.PARSER_TOKENS.map((t) => [t.name, t.LABEL ?? t.name]));
@@ -18,7 +19,10 @@ const OPENERS: Record<string, string> = { LBrace: "RBrace", LParen: "RParen", LB
 const PATTERN_PIECES = new Set<TokenType>([T.Identifier, T.IntLiteral, T.FloatLiteral, T.Star, T.Question, T.Dot]);
 /** Reruns after stray top-level tokens, bounded so that a garbage file stays linear-time. */
 const MAX_RUNS = 50;
-/** Parser errors before giving up (each costs recovery time; more would not help anyone). */
+/**
+ * Syntax errors reported per file, PAR1011 included: the lexer's and the parser's together
+ * (each parser error costs recovery time; more would not help anyone).
+ */
 export const MAX_SYNTAX_ERRORS = 100;
 /** Rules whose lists hold named values (`name = value`), where a `:` is a slip for `=`. */
 const NAMED_VALUE_RULES = new Set(["attrList", "paramList", "expr", "param"]);
@@ -57,14 +61,35 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
   const errorsBefore = diagnostics.errors.length;
   const lexed = T.parLexer.tokenize(text);
   const lines = lineTable(text);
+  const lexical = new Diagnostics();
   for (const e of lexed.errors) {
     const found = text.substr(e.offset, Math.max(1, e.length));
-    diagnostics.error("PAR1001", `unexpected character${found.length > 1 ? "s" : ""} \`${found}\``, {
+    lexical.error("PAR1001", `unexpected character${found.length > 1 ? "s" : ""} \`${found}\``, {
       pos: { file, ...lines.position(e.offset), offset: e.offset, length: Math.max(1, e.length) },
       hint: found.startsWith("'") ? 'strings use double quotes: "name"' : undefined,
     });
   }
-  const tokens = withInvalidTokens(lexed.tokens, lexed.groups.invalid ?? [], file, lines, diagnostics);
+  const tokens = withInvalidTokens(lexed.tokens, lexed.groups.invalid ?? [], file, lines, lexical);
+  // A text that is mostly not .par: the first errors, and how many more there were.
+  if (lexical.items.length >= MAX_SYNTAX_ERRORS) {
+    const sorted = lexical.items.sort((a, b) => (a.pos?.offset ?? 0) - (b.pos?.offset ?? 0));
+    diagnostics.addAll(sorted.slice(0, MAX_SYNTAX_ERRORS - 1));
+    const more = sorted.length - (MAX_SYNTAX_ERRORS - 1);
+    diagnostics.error("PAR1011", `too many syntax errors: ${more} more after these ${MAX_SYNTAX_ERRORS - 1} are not shown`, {
+      pos: sorted[MAX_SYNTAX_ERRORS - 1].pos,
+      hint: "is this a .par file? fix the first errors and run again",
+    });
+    return undefined;
+  }
+  diagnostics.addAll(lexical.items);
+  const opener = firstTooDeepOpener(tokens);
+  if (opener) {
+    diagnostics.error("PAR1009", `nested too deeply: this opens level ${MAX_NESTING + 1} of brackets and braces, more than the ${MAX_NESTING} par reads`, {
+      pos: { file, ...lines.position(opener.startOffset), offset: opener.startOffset, length: 1 },
+      hint: "split deeply nested expressions into several statements, or nested repeats into blocks",
+    });
+    return undefined;
+  }
   const items: TopItem[] = [];
   const seenItems = new Set<number>();
   // Chevrotain's own re-sync may already have read past a stray top-level token, so a
@@ -81,7 +106,8 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
   // keyword so that later declarations are still read (and their errors reported).
   let start = 0;
   let runs = 0;
-  let budget = MAX_SYNTAX_ERRORS;
+  // One error is kept for PAR1011 itself.
+  let budget = MAX_SYNTAX_ERRORS - 1 - lexical.items.length;
   do {
     errorBudget.left = budget;
     parParser.input = start === 0 ? tokens : tokens.slice(start);
@@ -127,6 +153,14 @@ function parseUnguarded(text: string, file: string, diagnostics: Diagnostics): P
   parParser.input = [];
   parParser.source = "";
   const program: Program = { span: { line: 1, column: 1, offset: 0, endOffset: text.length }, file, items };
+  const deep = firstTooDeepExpression(program);
+  if (deep) {
+    diagnostics.error("PAR1009", `expression nested too deeply: more than ${MAX_NESTING} levels (each sign, operator, call, list or bracket is one)`, {
+      pos: { file, line: deep.line, column: deep.column, offset: deep.offset, length: Math.max(1, Math.min(deep.endOffset - deep.offset, 1)) },
+      hint: "split the expression into several statements (`a = ...`, then `b = a + ...`)",
+    });
+    return undefined;
+  }
   attachComments(program, lexed.groups.comments ?? [], text);
   if (items.length === 0 && diagnostics.errors.length > errorsBefore) return undefined;
   return program;
@@ -136,7 +170,9 @@ function reportErrorLimit(tok: IToken, text: string, file: string, lines: LineTa
   const at = Number.isFinite(tok.startOffset)
     ? { ...lines.position(tok.startOffset), offset: tok.startOffset, length: Math.max(1, tok.image.length) }
     : { ...endPosition(text), offset: text.length, length: 1 };
-  diagnostics.error("PAR1011", `too many syntax errors: stopped reading after ${MAX_SYNTAX_ERRORS}`, {
+  const total = endPosition(text).line;
+  const rest = at.line < total ? `; lines ${at.line}–${total} were not read, so their errors are not shown` : "";
+  diagnostics.error("PAR1011", `too many syntax errors: stopped reading at line ${at.line} after ${MAX_SYNTAX_ERRORS - 1}${rest}`, {
     pos: { file, ...at },
     hint: "is this a .par file? fix the first errors and run again",
   });

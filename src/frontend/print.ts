@@ -1,5 +1,6 @@
 // The canonical text of a program (`par fmt`): 2-space indent, one statement per line,
-// `a = b` spacing, minimal parentheses, one blank line between declarations, comments kept.
+// `a = b` spacing, minimal parentheses, one blank line between declarations, comments kept;
+// an assignment longer than MAX_LINE puts its call's arguments one per line.
 // Contract (property-tested): parse(format(p)) equals p up to spans, and format is idempotent.
 
 import type { IToken } from "chevrotain";
@@ -7,6 +8,8 @@ import * as T from "../../grammar/tokens.js";
 import type * as A from "./ast.js";
 
 const INDENT = "  ";
+/** Longer assignments of a call with several arguments are wrapped, one argument per line. */
+export const MAX_LINE = 100;
 
 export function format(program: A.Program): string {
   const blocks = program.items.map((item) => commented(item, topItem(item), ""));
@@ -54,8 +57,14 @@ function stmtText(s: A.Stmt, indent: string): string {
   switch (s.kind) {
     case "input":
       return `input ${s.name} : ${s.type.dtype}[${s.type.dims.map((d) => (d.name !== undefined ? `${d.name}: ${expr(d.size)}` : expr(d.size))).join(", ")}]`;
-    case "assign":
-      return `${s.targets.map((t) => t.name).join(", ")} = ${expr(s.value)}`;
+    case "assign": {
+      const lhs = `${s.targets.map((t) => t.name).join(", ")} = `;
+      const flat = lhs + expr(s.value);
+      const v = s.value;
+      if (indent.length + flat.length <= MAX_LINE || v.kind !== "call" || v.args.length + v.named.length < 2) return flat;
+      const args = [...v.args.map((x) => expr(x)), ...v.named.map(namedArg)];
+      return `${lhs}${v.callee}(\n${args.map((a) => indent + INDENT + a).join(",\n")}\n${indent})`;
+    }
     case "repeat":
       return `repeat ${expr(s.count)}${s.label !== undefined ? ` as ${s.label}` : ""} ${inner(s.body)}`;
     case "for":

@@ -11,7 +11,7 @@ export const SYNTAX_CODES: CodeTable = {
   PAR1006: { title: "unknown dtype in a tensor type" },
   PAR1007: { title: "positional argument after a named argument" },
   PAR1008: { title: "unknown escape sequence in a string" },
-  PAR1009: { title: "expressions nested too deeply to parse" },
+  PAR1009: { title: "nested too deeply: more than 100 levels of brackets and braces, or of an expression" },
   PAR1010: { title: "the parser failed unexpectedly (a bug in par)" },
-  PAR1011: { title: "too many syntax errors: parsing stopped" },
+  PAR1011: { title: "too many syntax errors: 100 are reported, with how many more there were" },
 };

@@ -1,6 +1,7 @@
 // Diagnostic codes raised when a strategy (internal form, JSON file or resolved `.par`
 // block) is validated against its graph and mesh. The `.par` checker's reference checks
-// (model/mesh exist) are PAR3101–PAR3109 in src/frontend/strategy-codes.ts.
+// (model/mesh exist) are PAR3101–PAR3102 in src/frontend/strategy-codes.ts; its checks of
+// patterns, keys, degrees and devices raise the codes below.
 import type { CodeTable } from "../core/codes.js";
 
 export const STRATEGY_CODES: CodeTable = {

@@ -6,9 +6,9 @@
 // parallel-dim names to indices and device range texts to lists. Whether the configs are
 // valid for a mesh is `validateStrategy`'s business; reading needs only the graph.
 
-import { readFileSync } from "node:fs";
-import { didYouMean, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
+import { didYouMean, ParError, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
+import { INPUT_LIMITS, readTextFile } from "../core/read-text.js";
 import type { Graph } from "./graph.js";
 import { jsonLocations, lineColumn, pointerSegment, type JsonLocation } from "../core/json-positions.js";
 import { deviceRangeText, parseDeviceRangeText } from "./device-list.js";
@@ -366,14 +366,19 @@ export function strategyFromJsonText(graph: Graph, text: string, file: string, d
   return strategyFromJson(graph, json, file, diagnostics, text);
 }
 
-/** Reads a strategy file; an unreadable file is PAR3160. */
-export function readStrategyFile(graph: Graph, path: string, diagnostics: Diagnostics): Strategy | undefined {
-  let text: string;
+/** Reads a strategy file; an unreadable, binary or oversized file is PAR3160 (naming the reason's own code). */
+export function readStrategyFile(graph: Graph, path: string, diagnostics: Diagnostics, shown = path): Strategy | undefined {
+  const text = readStrategyText(path, diagnostics, shown);
+  return text === undefined ? undefined : strategyFromJsonText(graph, text, shown, diagnostics);
+}
+
+/** The text of a strategy file; undefined after PAR3160 (with the reason: missing, not text, too large). */
+export function readStrategyText(path: string, diagnostics: Diagnostics, shown = path): string | undefined {
   try {
-    text = readFileSync(path, "utf8");
+    return readTextFile(path, shown, INPUT_LIMITS.json);
   } catch (e) {
-    diagnostics.error("PAR3160", `cannot read strategy file ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    if (!(e instanceof ParError)) throw e;
+    for (const d of e.diagnostics) diagnostics.error("PAR3160", `cannot use strategy file ${shown}: ${d.message} (${d.code})`, { pos: d.pos, hint: d.hint });
     return undefined;
   }
-  return strategyFromJsonText(graph, text, path, diagnostics);
 }

@@ -1,4 +1,5 @@
-// Diagnostic codes of plan files (PAR5001–PAR5049): reading, validating and writing plans.
+// Diagnostic codes of plans (PAR5001–PAR5049): making them (the compile stage), reading,
+// validating and writing plan files.
 import type { CodeTable } from "../core/codes.js";
 
 export const CODEGEN_CODES: CodeTable = {
@@ -16,4 +17,10 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5012: { title: "a param's given values (init `values`) are missing from `weights`, unused, or of the wrong length" },
   PAR5013: { title: "the model's given weights exceed what a plan carries (64 MiB); compile with random init" },
   PAR5014: { title: "an op's exported signature (iteration space, axis maps) is not what the op registry infers" },
+  PAR5021: { title: "the model has no loss: a plan trains the model, so it cannot be compiled, run, verified or profiled" },
+  PAR5022: { title: "the model has no loss: simulate and search price a training iteration as if its outputs fed one (warning)" },
+  PAR5023: { title: "a plan op's tensors disagree with the shapes and types its op infers from its inputs" },
+  PAR5024: { title: "a device of the plan has no program, or the plan has no devices" },
+  PAR5025: { title: "the plan's programs compute none of its losses (a step would do nothing)" },
+  PAR5026: { title: "an instruction's buffers are not what it needs (a kernel's operands: tensor, kind, region of its task; a move's region; an update's state)" },
 };

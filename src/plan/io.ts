@@ -2,15 +2,18 @@
 // document) plus the semantic checks the schema cannot express: every buffer an
 // instruction names exists on that device, every send has exactly one matching recv,
 // all-reduce groups agree, ops are known to the registry, and the programs run to
-// completion. Each problem is a coded diagnostic that names its JSON path.
+// completion; each op's tensors are what its registry entry infers from its inputs, every
+// device has a program and the programs compute the loss (src/plan/check-ops.ts). Each
+// problem is a coded diagnostic that names its JSON path.
 
-import { readFileSync } from "node:fs";
-import type { Diagnostics, SourcePos } from "../core/diagnostics.js";
+import { ParError, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
+import { INPUT_LIMITS, readTextFile } from "../core/read-text.js";
 import { regionShape, type Region } from "../core/region.js";
 import { volume } from "../core/tensor.js";
 import { jsonLocations, lineColumn, type JsonLocation } from "../core/json-positions.js";
 import { getOp } from "../ops/registry.js";
+import { checkInstructions, checkOpSignatures, checkProgramsRun } from "./check-ops.js";
 import { checkSchedule } from "./schedule.js";
 import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
 import { encodedLength } from "./weights.js";
@@ -71,6 +74,7 @@ function sameShape(a: Region, b: Region): boolean {
 
 /** Semantic checks of a schema-valid plan. */
 function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): void {
+  const errorsBefore = diagnostics.errors.length;
   const err = (code: string, pointer: string, message: string) => diagnostics.error(code, `${at(pointer)}: ${message}`, { pos: loc.pos(pointer) });
   const tensors = new Map<string, Plan["tensors"][number]>();
   plan.tensors.forEach((t, i) => {
@@ -177,6 +181,9 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
     const missing = a.group.filter((d) => !a.members.has(d));
     if (missing.length) err("PAR5005", a.pointer, `all-reduce ${tag}: device(s) ${missing.join(", ")} of the group never join`);
   }
+  checkProgramsRun(plan, err);
+  // Re-inference needs well-formed references: only when nothing above failed.
+  if (diagnostics.errors.length === errorsBefore) checkInstructions(plan, checkOpSignatures(plan, err), err);
 }
 
 /**
@@ -231,14 +238,25 @@ export function writePlan(path: string, plan: Plan): void {
   writeFileAtomic(path, planText(plan));
 }
 
-export function readPlan(path: string, diagnostics: Diagnostics): Plan | undefined {
-  const text = readFileSync(path, "utf8");
+/**
+ * Reads and validates the plan file at `path` (`shown` names it in diagnostics); undefined
+ * after coded diagnostics (PAR4001/PAR4003/PAR4004 reading it, PAR50xx validating it).
+ */
+export function readPlan(path: string, diagnostics: Diagnostics, shown = path): Plan | undefined {
+  let text: string;
+  try {
+    text = readTextFile(path, shown, INPUT_LIMITS.plan);
+  } catch (e) {
+    if (!(e instanceof ParError)) throw e;
+    diagnostics.addAll(e.diagnostics);
+    return undefined;
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    diagnostics.error("PAR5011", `${path} is not valid JSON: ${(e as Error).message}`, { pos: { file: path, line: 1, column: 1 } });
+    diagnostics.error("PAR5011", `${shown} is not valid JSON: ${(e as Error).message}`, { pos: { file: shown, line: 1, column: 1 } });
     return undefined;
   }
-  return validatePlan(json, path, diagnostics, text);
+  return validatePlan(json, shown, diagnostics, text);
 }

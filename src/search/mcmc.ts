@@ -64,6 +64,8 @@ export interface McmcOptions {
   onProgress?: (p: SearchProgress) => void;
   /** Iterations between progress callbacks (default 100). */
   progressEvery?: number;
+  /** Called after each seed is priced (a full simulation each: seconds on large models). */
+  onSeed?: (done: number, total: number) => void;
   /** Milliseconds clock for seconds budgets and rates (default performance.now). */
   now?: () => number;
 }
@@ -104,9 +106,11 @@ export function mcmcSearch(graph: Graph, mesh: Mesh, costs: SimCosts, seeds: rea
 
   // Seeds: evaluated in order on one evaluator; the cheapest (first on ties) starts the chain.
   const ev = new Evaluator(graph, mesh, seeds[0], costs, options.optimizer);
-  const seedCosts = seeds.map((s) => {
+  const seedCosts = seeds.map((s, i) => {
     ev.moveTo(s.ops);
-    return ev.cost();
+    const cost = ev.cost();
+    options.onSeed?.(i + 1, seeds.length);
+    return cost;
   });
   const order = seeds.map((_, i) => i).sort((a, b) => seedCosts[a] - seedCosts[b] || a - b);
   const startSeed = order[0];

@@ -35,11 +35,24 @@ export const EXACT_SPACE_LIMIT = 10_000;
  */
 const DP_MAX_PAIRS = 150_000;
 
+/**
+ * What the search is doing, for a progress line: preparing (baselines, the chain DP, the
+ * space), pricing its seeds, searching (then onProgress reports iterations), enumerating a
+ * small space, pricing the baselines for the report.
+ */
+export type SearchPhase =
+  | { phase: "preparing" }
+  | { phase: "seeds"; done: number; total: number }
+  | { phase: "searching" }
+  | { phase: "enumerating"; strategies: number }
+  | { phase: "baselines"; done: number; total: number };
+
 export interface SearchOptions {
   budget: Budget;
   seed: number;
   optimizer?: Optimizer;
   onProgress?: (p: SearchProgress) => void;
+  onPhase?: (p: SearchPhase) => void;
   /** Iterations between progress callbacks (default 100). */
   progressEvery?: number;
   beta?: number;
@@ -131,7 +144,9 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
   const optimizer = options.optimizer ?? "sgd";
   const costs = options.costs ?? defaultCosts(graph, mesh, { optimizer });
   const diagnostics = new Diagnostics();
+  const onPhase = options.onPhase ?? (() => undefined);
 
+  onPhase({ phase: "preparing" });
   const setup = searchSetup(graph, mesh);
   const { dp, mp, expert: ex, space } = setup;
   const mg = setup.megatron;
@@ -153,6 +168,7 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
   // iteration budget when that is larger.
   const size = spaceSize(graph, space);
   const exactLimit = Math.max(EXACT_SPACE_LIMIT, "iterations" in options.budget ? options.budget.iterations : 0);
+  if (size <= exactLimit) onPhase({ phase: "enumerating", strategies: size });
   const exact = size <= exactLimit ? exhaustiveSearch(graph, mesh, costs, space, { optimizer, limit: exactLimit }) : undefined;
   // A seconds budget covers the seeding too (the chain DP can take a second).
   const setupSeconds = (performance.now() - started) / 1000;
@@ -164,13 +180,20 @@ export function searchStrategy(graph: Graph, mesh: Mesh, options: SearchOptions)
     optimizer,
     onProgress: options.onProgress,
     progressEvery: options.progressEvery,
+    onSeed: (done, total) => {
+      onPhase({ phase: "seeds", done, total });
+      if (done === total) onPhase({ phase: "searching" });
+    },
   });
 
-  const describe = (s: Strategy): BaselineResult => ({
-    strategy: s,
-    iterationTime: simulateIterationTime(graph, mesh, s, costs),
-    feasible: peakMemory(graph, s, mesh, optimizer).overCapacity.length === 0,
-  });
+  const baselineCount = mg ? 4 : 3;
+  let priced = 0;
+  onPhase({ phase: "baselines", done: 0, total: baselineCount });
+  const describe = (s: Strategy): BaselineResult => {
+    const r = { strategy: s, iterationTime: simulateIterationTime(graph, mesh, s, costs), feasible: peakMemory(graph, s, mesh, optimizer).overCapacity.length === 0 };
+    onPhase({ phase: "baselines", done: ++priced, total: baselineCount });
+    return r;
+  };
   const baselines: SearchResult["baselines"] = { dataParallel: describe(dp), modelParallel: describe(mp), expert: describe(ex) };
   if (mg) baselines.megatron = describe(mg);
   for (const [name, b] of Object.entries(baselines)) {

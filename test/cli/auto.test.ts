@@ -9,7 +9,8 @@ describe("par auto: the whole pipeline", () => {
     const r = await cli("auto", ...SMALL_MLP, "--budget", "200", "--steps", "3", "--backend", "cpu");
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^backend: cpu/);
+    // --backend names a tfjs backend, so the engine is tfjs, and the first line says why.
+    expect(r.out).toMatch(/^engine: tfjs \(--backend cpu names a TensorFlow\.js backend\)\nbackend: cpu/);
     expect(r.out).toMatch(/model mlp \(par\): \d+ ops/);
     expect(r.out).toMatch(/search: \d+ iterations/);
     expect(r.out).toMatch(/step 3 loss \d+\.\d+/);

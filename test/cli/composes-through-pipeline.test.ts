@@ -26,6 +26,13 @@ const STAGE_INTERNALS = [
   "initBackend", // runtime/backend.ts (verify, profile)
   "profilePlanUnderLoad", // runtime/profile (profile)
   "profilePlanInRun",
+  "profileFromTimeline",
+  "runPlanTorch", // engines/torch (execute, verify, profile, export)
+  "verifyPlanTorch",
+  "profilePlanTorch",
+  "exportTorchJob",
+  "torchEngine", // the engines behind selectEngine
+  "tfjsEngine",
 ];
 
 /** `par check` reads every model of a file, not one model down the road: it loads on its own. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -36,7 +36,7 @@ describe("par fmt", () => {
     const bad = await fmt(["--check", "a.par", "b.par"], dir);
     expect(bad.code).toBe(1);
     expect(bad.out).toBe("");
-    expect(bad.err).toContain("a.par: not formatted");
+    expect(bad.err).toContain("a.par:1:10: error PAR4005: not in canonical form from line 1 on");
     expect(bad.err).not.toContain("b.par");
     expect((await fmt(["--check", "b.par"], dir)).code).toBe(0);
   });
@@ -55,6 +55,7 @@ describe("par fmt", () => {
     const r = await fmt(["--json", "--check", "a.par"], dir);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toEqual({ files: [{ file: "a.par", changed: true }] });
+    expect(JSON.parse(r.err).diagnostics.map((d: { code: string }) => d.code)).toEqual(["PAR4005"]);
     const printed = JSON.parse((await fmt(["--json", "a.par"], dir)).out);
     expect(printed.files[0].text).toBe(CLEAN);
   });
@@ -75,6 +76,19 @@ describe("par fmt", () => {
     expect(r.err).toContain("error PAR4001: cannot read file `modle.par`: no such file");
     expect(r.err).toContain("did you mean `model.par`?");
     expect((await fmt(["."], dir)).err).toContain("it is a directory");
+  });
+
+  it("the shipped models are canonical: `--check models/*.par` passes and prints nothing (issue 20, row 13)", async () => {
+    const root = join(import.meta.dirname, "..", "..");
+    const models = readdirSync(join(root, "models")).filter((f) => f.endsWith(".par")).map((f) => join("models", f));
+    expect(models.length).toBeGreaterThanOrEqual(12);
+    const r = await fmt(["--check", ...models], root);
+    expect(r).toEqual({ code: 0, out: "", err: "" });
+    // An unformatted file: exit 1, its name on stderr, nothing on stdout.
+    const dir = workdir({ "a.par": MESSY, "b.par": CLEAN });
+    const bad = await fmt(["--check", "a.par", "b.par"], dir);
+    expect(bad).toMatchObject({ code: 1, out: "" });
+    expect(bad.err).toBe("a.par:1:10: error PAR4005: not in canonical form from line 1 on\n   1 | model m(a=1){h=relu( (x) )}\n     |          ^\n  expected: `model m(a = 1) {`\n  hint: run `par fmt --write a.par`\n");
   });
 
   it("usage errors exit 2", async () => {

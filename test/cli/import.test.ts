@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,11 @@ describe("par import", () => {
   });
 
   it("--out writes the file atomically; --name renames the model", async () => {
+    // par creates no folder (a typo would make a tree): out/ must exist.
+    const missing = await par(dir, "import", "cnn_bn.onnx", "--batch", "2", "--out", "out/cnn.par", "--name", "cnn");
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("PAR4002: cannot write `out/cnn.par`: the folder `out` does not exist");
+    mkdirSync(join(dir, "out"), { recursive: true });
     const r = await par(dir, "import", "cnn_bn.onnx", "--batch", "2", "--out", "out/cnn.par", "--name", "cnn");
     expect(r.code).toBe(0);
     expect(r.out).toContain("-> out/cnn.par");

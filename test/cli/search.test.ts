@@ -8,7 +8,7 @@ import { runCli } from "../../src/cli/main.js";
 async function cli(argv: string[], isTty = false, cwd = process.cwd()) {
   let out = "";
   let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTty, cwd };
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTty, errIsTty: isTty, cwd };
   const code = await runCli(argv, io);
   return { code, out, err };
 }
@@ -63,7 +63,8 @@ describe("par search", () => {
     const dir = workdir();
     const tty = await cli(["search", "tiny.par", "--mesh", "p100x16", "--budget", "300"], true, dir);
     expect(tty.code).toBe(0);
-    expect(tty.err).toMatch(/\r\d+ it .* it\/s .*best .* ms .*accept/);
+    expect(tty.err).toMatch(/\rsearch: (preparing|enumerating)/);
+    expect(tty.err.endsWith("\r\x1b[K")).toBe(true);
     const bad = await cli(["search", "tiny.par", "--budget", "fast"], false, dir);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/PAR7002/);

@@ -36,10 +36,10 @@ describe("par verify: PAR5111", () => {
     expect(r.err).toMatch(/PAR5111.*plan op renamed_op: output 0 is \S+, the model would call it renamed_op/);
   });
 
-  it("a plan .json that cannot be read", async () => {
+  it("a plan .json that cannot be read is PAR4001, like any file", async () => {
     const file = join(dir, "no-such.plan.json");
     const r = await cli("verify", file, "--steps", "1", "--backend", "cpu");
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/PAR5111.*cannot read/);
+    expect(r.err).toMatch(/PAR4001: cannot read file `\S*no-such\.plan\.json`: no such file/);
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CostModel, DEFAULT_EFFICIENCY, loadMeasuredCosts, mappedVolume, parseMeasuredCosts, rooflineTime, taskBytes } from "../../src/cost/compute.js";
 import { Graph } from "../../src/ir/graph.js";
+import { ParError } from "../../src/core/diagnostics.js";
 import { addOp, clusterMesh, device, f32 } from "../sim/fixtures.js";
 
 function linearGraph(): Graph {
@@ -66,6 +67,24 @@ describe("measured tables", () => {
     const cm = new CostModel(g, mesh, { measured: [loadMeasuredCosts(path)] });
     expect(cm.compute(g.op("fc"), [64, 128, 784], 0)).toEqual({ forward: 0.002, backward: 0.005 });
     expect(cm.compute(g.op("fc"), [32, 128, 784], 0).forward).toBeLessThan(0.001);
+  });
+
+  it("a table that cannot be used is a coded error: PAR7101 not JSON, PAR7102 not the format, PAR4001 missing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "par-cost-"));
+    const code = (path: string) => {
+      try {
+        loadMeasuredCosts(path, "costs.json");
+      } catch (e) {
+        expect(e).toBeInstanceOf(ParError);
+        return (e as ParError).diagnostics[0].code;
+      }
+      return "none";
+    };
+    writeFileSync(join(dir, "bad.json"), "{ not json");
+    expect(code(join(dir, "bad.json"))).toBe("PAR7101");
+    writeFileSync(join(dir, "other.json"), JSON.stringify({ ...table, format: "par-plan" }));
+    expect(code(join(dir, "other.json"))).toBe("PAR7102");
+    expect(code(join(dir, "absent.json"))).toBe("PAR4001");
   });
 
   it("apply only to devices of the table's kind", () => {

@@ -4,7 +4,7 @@ import { Diagnostics, formatDiagnostic } from "../../src/core/diagnostics.js";
 import type { Program } from "../../src/frontend/ast.js";
 import { astEqual, stripSpans } from "../../src/frontend/ast-equal.js";
 import { parse } from "../../src/frontend/parse.js";
-import { format } from "../../src/frontend/print.js";
+import { format, MAX_LINE } from "../../src/frontend/print.js";
 import { assertProperty } from "../support/property.js";
 import { validProgramArb } from "../support/program-gen.js";
 
@@ -71,6 +71,17 @@ describe("format: canonical layout", () => {
     expect(format(parseOk(messy))).toBe(
       "model m(a = 1, b) {\n  input x : f32[a, n: a * 2]\n  h = relu(x)\n  y = a - (b - c) + d * e\n}\n\nmesh q {\n  device g\n  node x 2 {\n    device h\n  }\n}\n",
     );
+  });
+
+  it(`wraps an assignment longer than ${MAX_LINE} columns: its call's arguments one per line, round-tripping`, () => {
+    const args = Array.from({ length: 8 }, (_, i) => `embedding(s${i}, vocab = rows, dim = dim)`);
+    const text = `model m(rows = 10, dim = 4) {\n  f = concat(${args.join(", ")}, axis = 1)\n}\n`;
+    const out = format(parseOk(text));
+    expect(out).toBe(`model m(rows = 10, dim = 4) {\n  f = concat(\n${[...args, "axis = 1"].map((a) => `    ${a}`).join(",\n")}\n  )\n}\n`);
+    expect(astEqual(parseOk(out), parseOk(text))).toBe(true);
+    expect(format(parseOk(out))).toBe(out);
+    // A short one stays on its line.
+    expect(format(parseOk("model m {\n  y = concat(a, b, axis = 1)\n}\n"))).toBe("model m {\n  y = concat(a, b, axis = 1)\n}\n");
   });
 
   it("prints empty bodies and empty programs", () => {

@@ -356,7 +356,7 @@ describe("the checker (par check) on large-scale items, by reference", () => {
   it("reports unknown keys, wrong values, stage bounds that are no ops, devices outside the mesh", () => {
     const r = checked(`replicas = 2, ofset = 8\nzero = 7\npipeline(microbatches = 2, sched = gpipe) {\n  h.linear .. hh : devices = 0..16\n  h* .. loss\n}\npipeline(microbatches = 1, stages = 1)\nh : recompute = yes`);
     // Rules first, then the settings and pipelines.
-    expect(r.codes).toEqual(["PAR3192", "PAR3190", "PAR3184", "PAR3190", "PAR3165", "PAR3106", "PAR3193", "PAR3191"]);
+    expect(r.codes).toEqual(["PAR3192", "PAR3190", "PAR3184", "PAR3190", "PAR3165", "PAR3157", "PAR3193", "PAR3191"]);
     expect(r.d.items[1].hint).toBe("did you mean `offset`?");
     expect(r.at[4]).toBe("11:15");
     expect(r.d.items[4].hint).toBe("did you mean `h`?");

@@ -10,7 +10,11 @@ import { readPlan, validatePlan, writePlan, planText } from "../../src/plan/io.j
 import { planSchemaText } from "../../src/plan/schema.js";
 import { withSignatures } from "../../src/plan/signatures.js";
 import { CODEGEN_CODES } from "../../src/plan/codes.js";
-import { meshOf, mlp, SGD } from "../runtime/graphs.js";
+import { addOp, meshOf, mlp, SGD, tt } from "../runtime/graphs.js";
+import { Graph } from "../../src/ir/graph.js";
+import { builtinMesh } from "../../src/core/builtin-meshes.js";
+import { baseline } from "../../src/ir/baselines.js";
+import { compile, createContext, simulate } from "../../src/pipeline.js";
 
 const SCHEMA_FILE = join(import.meta.dirname, "..", "..", "docs", "plan.schema.json");
 
@@ -160,6 +164,83 @@ describe("plan validation", () => {
     }
     expect(thrown).toBeInstanceOf(ParError);
     expect((thrown as ParError).diagnostics.map((d) => d.code)).toEqual(["PAR5013"]);
+  });
+
+  it("PAR5023: a tensor edited by hand disagrees with the shapes its op re-infers (issue 20, row 10)", () => {
+    // A wider input: every region still lies inside it, but fc1's weight no longer fits.
+    const wider = basePlan();
+    wider.tensors.find((t) => t.id === "x")!.shape = [8, 12];
+    const d = new Diagnostics();
+    expect(validatePlan(wider, "plan.json", d)).toBeUndefined();
+    expect(d.items.map((x) => x.code)).toEqual(["PAR5023"]);
+    expect(d.items[0].message).toBe("`/ops/0/params/0`: tensor fc1.weight is f32[6, 5], but fc1 (linear) makes f32[12, 5] from x [8, 12]");
+    // An output whose dtype was changed; degrees that do not match the op's dims; attributes.
+    const dtype = basePlan();
+    dtype.tensors.find((t) => t.id === "act")!.dtype = "i32";
+    expect(codes(dtype)).toContain("PAR5023");
+    const degrees = basePlan();
+    degrees.ops[0].degrees = [2, 1];
+    expect(codes(degrees)).toEqual(["PAR5023"]);
+    const attrs = basePlan();
+    attrs.ops[0].attrs = { out: "five" };
+    expect(codes(attrs)).toEqual(["PAR5023"]);
+    const missing = basePlan();
+    delete (missing.ops[0].attrs as Record<string, unknown>).bias;
+    expect(codes(missing)).toEqual(["PAR5023"]);
+  });
+
+  it("PAR5024 / PAR5025: no programs, a device without one, or programs that compute no loss (issue 20, row 11)", () => {
+    const none = basePlan();
+    none.programs = [];
+    expect(codes(none)).toEqual(["PAR5024", "PAR5024", "PAR5025"]);
+    const empty = basePlan();
+    for (const p of empty.programs) p.instructions = [];
+    expect(codes(empty)).toEqual(["PAR5025"]);
+    const noDevices = { ...basePlan(), devices: [], programs: [] };
+    expect(codes(noDevices)).toEqual(["PAR5024", "PAR5025"]);
+  });
+
+  it("PAR5026: an instruction whose buffers are not what its task needs (found by the fuzzer: these ran and threw inside tfjs)", () => {
+    const fwd = (p: Plan) => p.programs[0].instructions.find((i) => i.kind === "forward" && i.op === "fc1") as Extract<Plan["programs"][0]["instructions"][0], { kind: "forward" }>;
+    // A param buffer shrunk to an empty region (its region still lies inside the tensor).
+    const empty = basePlan();
+    const weight = empty.programs[0].buffers.find((b) => b.id === fwd(empty).params[0])!;
+    weight.region = { lo: weight.region.lo, hi: [weight.region.lo[0], ...weight.region.hi.slice(1)] };
+    const d = new Diagnostics();
+    validatePlan(empty, "plan.json", d);
+    expect(d.items.map((x) => x.code)).toContain("PAR5026");
+    expect(d.items.find((x) => x.code === "PAR5026")!.message).toMatch(/forward on device 0: params\[0\] is buffer \S+ holding \[.*\], but the task needs \[.*\]/);
+    // A kernel naming fewer params than its op has; an operand of another tensor.
+    const fewer = basePlan();
+    fwd(fewer).params.pop();
+    expect(codes(fewer)).toContain("PAR5026");
+    const swapped = basePlan();
+    fwd(swapped).params.reverse();
+    expect(codes(swapped)).toContain("PAR5026");
+    // A box outside the op's space; a send of a region its buffer does not hold.
+    const box = basePlan();
+    fwd(box).box.hi[0] = 1000;
+    expect(codes(box)).toContain("PAR5026");
+  });
+
+  it("PAR5021: compiling a model without a loss; PAR5022: simulating one warns (issue 20, row 8)", () => {
+    const g = new Graph("noloss");
+    g.addInput("x", tt([8, 6]));
+    addOp(g, "fc", "linear", ["x"], { out: 3 });
+    const ctx = createContext();
+    let thrown: unknown;
+    try {
+      compile(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), ctx);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ParError);
+    expect((thrown as ParError).diagnostics.map((d) => d.code)).toEqual(["PAR5021"]);
+    expect((thrown as ParError).diagnostics[0].hint).toContain("softmax_cross_entropy");
+    const sim = createContext();
+    simulate(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), sim);
+    simulate(g, builtinMesh("local")!, baseline("dp", g, builtinMesh("local")!), sim);
+    expect(sim.diagnostics.items.map((d) => `${d.severity} ${d.code}`)).toEqual(["warning PAR5022"]);
   });
 
   it("PAR5014: an exported op signature (src/plan/signatures.ts) must be the registry's", () => {

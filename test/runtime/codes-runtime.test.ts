@@ -202,6 +202,14 @@ describe("worker runner codes (PAR5104–PAR5106)", () => {
     expect(e.code).toBe("PAR5105");
   });
 
+  it("PAR5050: a plan without programs fails at once instead of waiting for devices that never start", async () => {
+    const t0 = performance.now();
+    const e = await codeOf(() => runPlan({ ...plan, programs: [] }, { steps: 1, backend: "cpu" }));
+    expect(e.code).toBe("PAR5050");
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(liveWorkerCount()).toBe(0);
+  });
+
   it("PAR5106: the workers do not start within the startup limit, and none is left behind", async () => {
     const e = await codeOf(() => runPlan(plan, { steps: 1, backend: "cpu", startupTimeoutMs: 1 }));
     expect(e.code).toBe("PAR5106");

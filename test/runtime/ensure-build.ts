@@ -37,3 +37,8 @@ export function ensureWorkerBuild(): void {
 export function ensurePackageBuild(): void {
   ensureBuilt(join("dist", "src", "index.js"), ["src"]);
 }
+
+/** The fuzz harness's worker (dist/fuzz/worker.js) runs the CLI and the test generators it reuses. */
+export function ensureFuzzBuild(): void {
+  ensureBuilt(join("dist", "fuzz", "worker.js"), ["fuzz", "src", "grammar", "test/support", "test/ir", "test/runtime"]);
+}

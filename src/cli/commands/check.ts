@@ -8,7 +8,7 @@ import type { Mesh } from "../../core/mesh.js";
 import { loadProgram } from "../../frontend/load.js";
 import { loadModel, modelFormatOf } from "../../frontend/load-model.js";
 import { UsageError } from "../args.js";
-import { IMPORT_FLAGS, importOptionsOf, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "../model-flags.js";
+import { IMPORT_FLAGS, importOptionsOf, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG, showLoading } from "../model-flags.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { formatBytes, formatCount, formatFlops } from "../format.js";
 
@@ -56,7 +56,7 @@ export const checkCommand: Command = {
   summary: "check .par files and imported models (.onnx, model.json); report ops, parameters, FLOPs and activation memory per model",
   usage: "FILE... [--json] [--model M] [--set NAME=VALUE ...] [--input NAME=AxBx..] [--batch N] [--loss KIND]",
   flags: [JSON_FLAG, MODEL_FLAG, SET_FLAG, ...IMPORT_FLAGS],
-  details: "examples:\n  par check models/mlp.par\n  par check models/gpt.par --set layers=48 --json\n  par check resnet18.onnx --batch 8",
+  details: "examples:\n  par check models/mlp.par\n  par check models/gpt2_small.par --set layers=48 --json\n  par check docs/examples/mlp.onnx --batch 8",
   run(ctx: CommandContext): number {
     const files = ctx.args.positionals;
     if (files.length === 0) throw new UsageError("no files given", "par check FILE...");
@@ -72,12 +72,14 @@ export const checkCommand: Command = {
     if (imported.every(Boolean) && (model !== undefined || Object.keys(overrides).length)) throw new UsageError("--model and --set apply only to .par files", "an imported model's shapes come from --input and --batch");
     for (const [i, file] of files.entries()) {
       const diagnostics = new Diagnostics();
+      showLoading(ctx, file);
       let checked: { models: Map<string, Graph>; meshes: Map<string, Mesh>; strategies: { name: string }[] } | undefined;
       if (imported[i]) {
         const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, importOptions);
         if (m) checked = { models: new Map([[m.graph.name, m.graph]]), meshes: new Map(), strategies: [] };
       } else checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
       const models = checked ? [...checked.models.values()].map(summarize) : [];
+      ctx.progress.end();
       const meshes = checked ? [...checked.meshes.values()].map((m) => ({ name: m.name, devices: m.devices.length })) : [];
       const strategies = checked ? checked.strategies.map((s) => s.name) : [];
       if (diagnostics.hasErrors()) failed = true;

@@ -16,11 +16,12 @@ import type { OptimizerConfig, Plan } from "../../plan/plan.js";
 import { modelFormatOf, type ModelFormat } from "../../frontend/load-model.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
-import { compile, loadPlan, search } from "../../pipeline.js";
+import { compile, loadPlan, requireLoss, search } from "../../pipeline.js";
 import { NO_DECLS, resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { str, UsageError, type FlagSpec } from "../args.js";
 import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { CliPipeline } from "../stages.js";
+import { searchProgress } from "../search-progress.js";
 
 export { str };
 import type { CommandContext } from "../command.js";
@@ -53,7 +54,9 @@ export const COMPILE_FLAGS: FlagSpec[] = [
 ];
 
 function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: false });
+  // A strategy declared `on MESH` (or a strategy file for a mesh) brings its mesh.
+  const strategy = str(ctx.args, "strategy");
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: false, ...(strategy !== undefined ? { strategy } : {}) });
 }
 
 /** --strategy, or (without it) the pipeline's search; undefined after reporting errors. */
@@ -63,7 +66,8 @@ function pickStrategy(ctx: CommandContext, pipeline: CliPipeline, graph: Graph, 
   if (spec === undefined) {
     const budget = budgetFlag(ctx.args);
     const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd").kind;
-    const r = pipeline.stage((p) => search(graph, mesh, p, { budget, seed, optimizer }));
+    const r = pipeline.stage((p) => search(graph, mesh, p, { budget, seed, optimizer, ...searchProgress(ctx.progress, budget) }));
+    ctx.progress.end();
     // An infeasible best (PAR7001, printed) is not compiled.
     if (!r || !r.feasible) return undefined;
     return { ...r.best.strategy, name: r.best.strategy.name || "searched" };
@@ -86,27 +90,41 @@ export interface Compiled {
   pipeline: CliPipeline;
 }
 
+export interface CompileModelOptions {
+  strategy?: Strategy;
+  /** The mesh to compile for instead of --mesh's (the engine flags' local mesh: --nproc). */
+  mesh?: Mesh;
+}
+
 /**
  * Loads a model FILE (.par, .onnx or model.json, per the shared model-loading flags) and
  * compiles it per the flags; an imported model's weights are kept. Undefined after
  * reporting errors.
  */
-export function compileModel(ctx: CommandContext, file: string, options: { strategy?: Strategy } = {}): Compiled | undefined {
+export function compileModel(ctx: CommandContext, file: string, options: CompileModelOptions = {}): Compiled | undefined {
   const pipeline = new CliPipeline(ctx);
   const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
   const optimizer = optimizerConfig(str(ctx.args, "optimizer") ?? "sgd");
   const loaded = loadModelFromArgs(ctx, file, pipeline);
   if (!loaded) return undefined;
   const graph = loaded.graph;
+  // Before a search: a model that cannot be compiled fails at once.
+  const trainable = pipeline.stage((p) => {
+    requireLoss(graph, p);
+    return true;
+  });
+  if (!trainable) return undefined;
   // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
   const decls: Decls = loaded.program ?? NO_DECLS;
   const diagnostics = new Diagnostics();
-  const mesh = pickMesh(str(ctx.args, "mesh"), decls, ctx, diagnostics);
+  const mesh = options.mesh ?? pickMesh(str(ctx.args, "mesh"), decls, ctx, diagnostics);
   ctx.report(diagnostics.items);
   if (!mesh || diagnostics.hasErrors()) return undefined;
   const strategy = options.strategy ?? pickStrategy(ctx, pipeline, graph, mesh, decls, file, seed);
   if (!strategy) return undefined;
+  ctx.progress.phase("compile: lowering to a plan");
   const plan = pipeline.stage((p) => compile(graph, mesh, strategy, p, { seed, optimizer, ...(loaded.weights ? { weights: loaded.weights } : {}) }));
+  ctx.progress.end();
   if (!plan) return undefined;
   return { plan, graph, mesh, strategy, from: loaded.format, pipeline };
 }
@@ -141,7 +159,7 @@ export function isModelJson(full: string): boolean {
  * (.par, .onnx, a TensorFlow.js model.json, or a file whose content says which) is
  * compiled per the flags.
  */
-export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | undefined {
+export function loadPlanOrPar(ctx: CommandContext, file: string, options: Pick<CompileModelOptions, "mesh"> = {}): Compiled | undefined {
   const full = resolve(ctx.io.cwd, file);
   if (/\.json$/i.test(file) && !isModelJson(full)) {
     for (const f of COMPILE_ONLY_FLAGS) {
@@ -155,5 +173,5 @@ export function loadPlanOrPar(ctx: CommandContext, file: string): Compiled | und
   if (existsSync(full) && modelFormatOf(full) === undefined) {
     throw new UsageError(`${file} is neither a model (.par, .onnx, model.json) nor a plan .json`);
   }
-  return compileModel(ctx, file);
+  return compileModel(ctx, file, options);
 }

@@ -3,7 +3,7 @@
 // is never formatted: a partial program would lose the text the parser skipped.
 
 import { resolve } from "node:path";
-import { Diagnostics } from "../../core/diagnostics.js";
+import { Diagnostics, ParError, type Diagnostic } from "../../core/diagnostics.js";
 import { writeFileAtomic } from "../../core/files.js";
 import { parse } from "../../frontend/parse.js";
 import { format } from "../../frontend/print.js";
@@ -18,6 +18,25 @@ interface FileResult {
   written?: boolean;
   /** The formatted text (printing mode only). */
   text?: string;
+  /** The canonical text, for --check's report (not in the JSON output). */
+  formatted?: string;
+}
+
+/** PAR4005 at the first line that differs from the canonical form, which it shows. */
+function notFormatted(file: string, text: string, formatted: string): Diagnostic {
+  const have = text.split(/\r\n?|\n/);
+  const want = formatted.split("\n");
+  let line = 0;
+  while (line < have.length && line < want.length && have[line] === want[line]) line++;
+  const column = [...(have[line] ?? "")].findIndex((ch, i) => ch !== (want[line] ?? "")[i]) + 1 || (have[line] ?? "").length + 1;
+  return {
+    code: "PAR4005",
+    severity: "error",
+    message: `not in canonical form from line ${line + 1} on`,
+    pos: { file, line: line + 1, column },
+    expected: want[line] === undefined ? "the end of the file" : `\`${want[line].trim()}\``,
+    hint: `run \`par fmt --write ${file}\``,
+  };
 }
 
 export const fmtCommand: Command = {
@@ -26,7 +45,7 @@ export const fmtCommand: Command = {
   usage: "FILE... [--write] [--check] [--json]",
   flags: [
     { name: "write", kind: "bool", doc: "rewrite the files in place (atomically) instead of printing" },
-    { name: "check", kind: "bool", doc: "print nothing; exit 1 when a file is not formatted" },
+    { name: "check", kind: "bool", doc: "print nothing when every file is formatted; otherwise PAR4005 for each other file (at its first differing line) and exit 1" },
     JSON_FLAG,
   ],
   details: ["examples:", "  par fmt models/mlp.par", "  par fmt --write models/*.par", "  par fmt --check models/*.par   # in CI"].join("\n"),
@@ -46,10 +65,9 @@ export const fmtCommand: Command = {
       else failed = true;
     }
     const unformatted = results.filter((r) => r.changed);
+    if (check) ctx.report(unformatted.map((r) => notFormatted(r.file, ctx.sources.get(r.file) ?? "", r.formatted ?? "")));
     if (flags.json === true) {
       ctx.io.out(JSON.stringify({ files: results }, null, 2) + "\n");
-    } else if (check) {
-      for (const r of unformatted) ctx.io.err(`${r.file}: not formatted (run \`par fmt --write ${r.file}\`)\n`);
     } else if (write) {
       for (const r of results) if (r.written) ctx.io.err(`formatted ${r.file}\n`);
     } else if (results[0]?.text !== undefined) {
@@ -68,6 +86,7 @@ function formatFile(ctx: CommandContext, file: string, mode: { write: boolean; c
   if (!program || diagnostics.hasErrors()) return undefined;
   const formatted = format(program);
   const result: FileResult = { file, changed: formatted !== text };
+  if (mode.check && result.changed) Object.defineProperty(result, "formatted", { value: formatted, enumerable: false });
   if (mode.write) {
     result.written = false;
     if (result.changed) {
@@ -75,6 +94,10 @@ function formatFile(ctx: CommandContext, file: string, mode: { write: boolean; c
         writeFileAtomic(resolve(ctx.io.cwd, file), formatted);
         result.written = true;
       } catch (e) {
+        if (e instanceof ParError) {
+          ctx.report(e.diagnostics);
+          return undefined;
+        }
         const sink = new Diagnostics();
         sink.error("PAR4002", `cannot write file \`${file}\`: ${e instanceof Error ? e.message : String(e)}`, { hint: "check that the folder is writable" });
         ctx.report(sink.items);

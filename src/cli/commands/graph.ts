@@ -2,14 +2,13 @@
 // graph of one model, as Graphviz DOT (--dot) or a plain op listing. FILE may also be an
 // imported model (.onnx, model.json; --input/--batch/--loss).
 
-import { writeFileAtomic } from "../../core/files.js";
 import { formatType } from "../../core/tensor.js";
 import { graphToDot } from "../../ir/dot.js";
 import type { Graph } from "../../ir/graph.js";
 import { UsageError } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { MODEL_LOADING_FLAGS, loadModelFromArgs } from "../model-flags.js";
-import { resolve } from "node:path";
+import { outputFlag, writeOutput } from "../output-path.js";
 
 function listing(graph: Graph): string {
   const lines = [`model ${graph.name}: ${graph.ops.size} ops`];
@@ -30,25 +29,16 @@ export const graphCommand: Command = {
     { name: "dot", kind: "bool", doc: "print Graphviz DOT (render with `dot -Tsvg`)" },
     { name: "out", kind: "string", value: "FILE", doc: "write to FILE instead of stdout" },
   ],
-  details: "example:\n  par graph models/mlp.par --dot --out mlp.dot && dot -Tsvg mlp.dot > mlp.svg",
+  details: "example:\n  par graph models/mlp.par --dot --out mlp.dot   # then: dot -Tsvg mlp.dot > mlp.svg",
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
+    const out = outputFlag(ctx, "out");
     const loaded = loadModelFromArgs(ctx, file);
     if (!loaded) return 1;
     const text = ctx.args.flags.dot === true ? graphToDot(loaded.graph) : listing(loaded.graph);
-    const out = ctx.args.flags.out;
-    if (typeof out !== "string") {
-      ctx.io.out(text);
-      return 0;
-    }
-    try {
-      writeFileAtomic(resolve(ctx.io.cwd, out), text);
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      ctx.report([{ code: "PAR4002", severity: "error", message: `cannot write \`${out}\`: ${reason}` }]);
-      return 1;
-    }
+    if (out === undefined) ctx.io.out(text);
+    else writeOutput(out, text);
     return 0;
   },
 };

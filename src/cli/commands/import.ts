@@ -5,15 +5,14 @@
 // Every other command takes the model file directly; `import` is for reading and editing
 // the .par form (which drops the trained weights: compiling it initialises at random).
 
-import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
-import { writeFileAtomic } from "../../core/files.js";
 import { identifierOf } from "../../frontend/import-build.js";
 import { graphToPar } from "../../frontend/import-to-par.js";
 import { modelFormatOf } from "../../frontend/load-model.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelResultFromArgs } from "../model-flags.js";
+import { outputFlag, writeOutput } from "../output-path.js";
 
 export const importCommand: Command = {
   name: "import",
@@ -27,8 +26,8 @@ export const importCommand: Command = {
   ],
   details: [
     "examples:",
-    "  par import resnet18.onnx --batch 32 --out models/resnet18.par",
-    "  par import web_model/model.json --batch 8 --json",
+    "  par import docs/examples/mlp.onnx --batch 32 --out mlp.par",
+    "  par import docs/examples/web_model/model.json --batch 8 --json",
     "Commands such as check, graph, simulate, search and compile take the .onnx / model.json",
     "file directly (keeping its trained weights); see docs/import.md.",
   ].join("\n"),
@@ -39,7 +38,7 @@ export const importCommand: Command = {
     const name = typeof ctx.args.flags.name === "string" ? ctx.args.flags.name : undefined;
     if (name !== undefined && identifierOf(name, "") !== name) throw new UsageError(`--name needs an identifier, got "${name}"`, `for example --name ${identifierOf(name, "imported")}`);
     const asJson = ctx.args.flags.json === true;
-    const out = typeof ctx.args.flags.out === "string" ? ctx.args.flags.out : undefined;
+    const out = outputFlag(ctx, "out");
     const diagnostics = new Diagnostics();
     const r = loadModelResultFromArgs(ctx, file, diagnostics);
     const unsupported = r.unsupported.map((u) => ({ op: u.op, nodes: u.nodes }));
@@ -52,16 +51,8 @@ export const importCommand: Command = {
     const { graph, weights, parameters, format } = r.model!;
     const modelName = name ?? graph.name;
     const text = graphToPar(graph, modelName);
-    if (out !== undefined) {
-      try {
-        writeFileAtomic(resolve(ctx.io.cwd, out), text);
-      } catch (e) {
-        diagnostics.error("PAR4002", `cannot write \`${out}\`: ${e instanceof Error ? e.message : String(e)}`);
-        ctx.report(diagnostics.items);
-        return 1;
-      }
-    }
     ctx.report(diagnostics.items);
+    if (out !== undefined) writeOutput(out, text);
     if (asJson) {
       const summary: Record<string, unknown> = {
         file,
@@ -75,13 +66,13 @@ export const importCommand: Command = {
         losses: graph.lossOps().map((o) => o.op),
         unsupported,
       };
-      if (out !== undefined) summary.out = out;
+      if (out !== undefined) summary.out = out.shown;
       else summary.par = text;
       ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
     } else if (out === undefined) {
       ctx.io.out(text);
     } else {
-      ctx.io.out(`${file}: ${graph.ops.size} ops, ${parameters ?? graph.parameterCount()} parameters -> ${out}\n`);
+      ctx.io.out(`${file}: ${graph.ops.size} ops, ${parameters ?? graph.parameterCount()} parameters -> ${out.shown}\n`);
     }
     return 0;
   },

@@ -28,6 +28,7 @@ export const opsCommand: Command = {
   summary: "list the operator library (inputs, attributes, docs); see docs/ops.md for parallel dims",
   usage: "[NAME] [--json]",
   flags: [JSON_FLAG],
+  details: "examples:\n  par ops\n  par ops linear --json",
   run(ctx: CommandContext): number {
     const [name, ...extra] = ctx.args.positionals;
     if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);

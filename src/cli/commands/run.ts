@@ -10,7 +10,6 @@
 // warm-up), so the two can be compared in one view.
 
 import { resolve } from "node:path";
-import { writeFileAtomic } from "../../core/files.js";
 import type { Plan } from "../../plan/plan.js";
 import { loadMeasuredCosts } from "../../cost/compute.js";
 import { execute, simulate } from "../../pipeline.js";
@@ -21,10 +20,13 @@ import { toChromeTrace, type ChromeTrace, type TraceEvent } from "../../sim/trac
 import { median } from "../../core/stats.js";
 import { UsageError, type FlagSpec, type ParsedArgs } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
+import { outputFlag, writeOutput } from "../output-path.js";
+import { runProgress } from "../step-progress.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
+import { checkRanks, chooseEngine, ENGINE_FLAG, engineArgs, engineLine, meshForRanks, TORCH_FLAGS } from "../engine-flag.js";
 
 export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
-export const TIMEOUT_FLAG: FlagSpec = { name: "timeout", kind: "int", value: "S", doc: `seconds any device may wait for a message or all-reduce (default ${DEFAULT_TIMEOUT_MS / 1000})` };
+export const TIMEOUT_FLAG: FlagSpec = { name: "timeout", kind: "int", value: "S", doc: `seconds any wait may take: a device's start (backend and weights), a message, an all-reduce, a step (default ${DEFAULT_TIMEOUT_MS / 1000})` };
 export const STEPS_FLAG: FlagSpec = { name: "steps", kind: "int", value: "N", doc: "training steps (default 10)" };
 export const COSTS_FLAG: FlagSpec = { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`) for the predicted timeline" };
 
@@ -93,40 +95,57 @@ export function comparisonTrace(plan: Plan, r: WorkerRunResult, predicted?: Time
 
 export const runCommand: Command = {
   name: "run",
-  summary: "train a plan (or a model file) on this machine, one worker thread per device",
-  usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--backend B] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
-  flags: [STEPS_FLAG, BACKEND_FLAG, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
-  details: "examples:\n  par run models/mlp.par --set hidden=64 --strategy dp --steps 20\n  par run mlp.plan.json --backend wasm --trace run.json --json",
+  summary: "train a plan (or a model file) on this machine, one worker thread (tfjs) or torch process per device",
+  usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--engine tfjs|torch|auto] [--backend B | --device cpu|cuda] [--nproc N] [--data DIR] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
+  flags: [STEPS_FLAG, { ...ENGINE_FLAG, doc: `${ENGINE_FLAG.doc} (default tfjs)` }, BACKEND_FLAG, ...TORCH_FLAGS, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
+  details: [
+    "examples:",
+    "  par run models/mlp.par --set hidden=64 --strategy dp --steps 20",
+    "  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp.plan.json",
+    "  par run mlp.plan.json --backend wasm --trace run.json --json",
+    "  par run models/mlp.par --set hidden=64 --engine torch --nproc 2 --steps 20",
+    "  par run mlp.plan.json --engine torch --device cuda   # not run: needs CUDA GPUs",
+  ].join("\n"),
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const steps = positiveInt(ctx.args, "steps", 10);
     const backend = backendFlag(ctx.args);
     const timeoutMs = positiveInt(ctx.args, "timeout", DEFAULT_TIMEOUT_MS / 1000) * 1000;
     const asJson = ctx.args.flags.json === true;
-    const tracePath = str(ctx.args, "trace");
-    const c = loadPlanOrPar(ctx, ctx.args.positionals[0]);
+    const trace = outputFlag(ctx, "trace");
+    const engineFlags = engineArgs(ctx.args, backend, { fallback: "tfjs" });
+    const chosen = chooseEngine(engineFlags, ctx.io.cwd);
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
     if (!c) return 1;
     const { plan } = c;
+    checkRanks(plan, engineFlags);
+    if (!asJson && engineFlags.automatic) ctx.io.out(engineLine(chosen));
     if (!asJson) ctx.io.out(`plan: model ${plan.model}, strategy ${plan.strategy} on ${plan.mesh} (${plan.programs.length} devices)\n`);
+    const stepProgress = runProgress(ctx.progress, "run", plan.programs.length, steps);
     const r = await execute(plan, c.pipeline.ctx, {
+      engine: chosen.engine,
       steps,
       backend,
       timeoutMs,
-      trace: tracePath !== undefined,
+      startupTimeoutMs: timeoutMs,
+      trace: trace !== undefined,
       onStep: (s, loss, ms) => {
+        stepProgress(s, loss);
         if (!asJson) ctx.io.out(`step ${String(s + 1).padStart(String(steps).length)}  loss ${loss.toFixed(6)}  ${ms.toFixed(2)} ms\n`);
       },
     });
+    ctx.progress.end();
     let tracePredicted = false;
-    if (tracePath !== undefined) {
+    if (trace !== undefined) {
       // A plan file brings no mesh or strategy to simulate: the trace is measured only.
       const { mesh, strategy } = c;
-      const measured = () => ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f)));
+      const measured = () => ((ctx.args.flags.costs as string[] | undefined) ?? []).map((f) => loadMeasuredCosts(resolve(ctx.io.cwd, f), f));
       const predicted = mesh && strategy ? c.pipeline.stage((p) => simulate(c.graph, mesh, strategy, p, { optimizer: plan.optimizer.kind, measured: measured() }).timeline) : undefined;
       tracePredicted = predicted !== undefined;
-      writeFileAtomic(resolve(ctx.io.cwd, tracePath), JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
+      writeOutput(trace, JSON.stringify(comparisonTrace(plan, r, predicted)) + "\n");
     }
     const summary = {
+      engine: chosen.engine.name,
       backend: r.backend,
       backendDetail: r.backendDetail,
       model: plan.model,
@@ -137,12 +156,12 @@ export const runCommand: Command = {
       stepTimesMs: r.stepTimesMs,
       medianStepMs: median(r.stepTimesMs),
       startupMs: r.startupMs,
-      ...(tracePath !== undefined ? { trace: tracePath, tracePredicted } : {}),
+      ...(trace !== undefined ? { trace: trace.shown, tracePredicted } : {}),
     };
     if (asJson) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
     else {
       ctx.io.out(`backend: ${r.backend} (${r.backendDetail}); median step ${summary.medianStepMs.toFixed(2)} ms; start-up ${(r.startupMs / 1000).toFixed(2)} s\n`);
-      if (tracePath !== undefined) ctx.io.out(`trace: ${tracePath} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the model file for both"})\n`);
+      if (trace !== undefined) ctx.io.out(`trace: ${trace.shown} (measured${tracePredicted ? " and predicted" : "; no predicted timeline for a plan file: run the model file for both"})\n`);
     }
     return 0;
   },

@@ -9,10 +9,10 @@
 
 import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
-import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
 import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
+import { loadMeasuredCosts } from "../../cost/compute.js";
 import type { CheckedProgram } from "../../frontend/check.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
@@ -22,7 +22,6 @@ import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
 import { search, simulate } from "../../pipeline.js";
 import { MemoryTracker } from "../../search/memory-tracker.js";
-import type { SearchProgress } from "../../search/mcmc.js";
 import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
@@ -31,6 +30,8 @@ import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
 import { CliPipeline } from "../stages.js";
+import { outputFlag, writeOutput } from "../output-path.js";
+import { searchProgress } from "../search-progress.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
 
@@ -73,7 +74,7 @@ const speedup = (base: number, best: number): string => `${(base / best).toFixed
 export const searchCommand: Command = {
   name: "search",
   summary: "search the SOAP space for a fast strategy (MCMC on the simulator, memory-aware)",
-  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget N|DURATION] [--seed N] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
+  usage: "FILE [--model M] [--mesh NAME|FILE] [--budget N|DURATION] [--seed N] [--costs FILE] [--out FILE] [--json] [--trace OUT.json] [--set NAME=VALUE ...]",
   flags: [
     ...MODEL_LOADING_FLAGS,
     MESH_FLAG,
@@ -82,15 +83,18 @@ export const searchCommand: Command = {
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
     { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
+    { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`, tfjs or --engine torch) pricing tasks instead of the roofline" },
     JSON_FLAG,
   ],
-  details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 10s\n  par search models/alexnet.par --mesh k80x64 --budget 20000 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
+  details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
     const optimizer = optimizerFlag(ctx.args);
     const budget = budgetFlag(ctx.args);
     const seed = typeof ctx.args.flags.seed === "number" ? ctx.args.flags.seed : 1;
+    const out = outputFlag(ctx, "out");
+    const trace = outputFlag(ctx, "trace");
     const diagnostics = new Diagnostics();
     const pipeline = new CliPipeline(ctx);
     const loaded = loadGraph(ctx, file, pipeline);
@@ -100,23 +104,17 @@ export const searchCommand: Command = {
       return 1;
     }
     const { graph } = loaded;
-    const live = ctx.io.isTty && ctx.args.flags.json !== true;
-    const onProgress = live
-      ? (p: SearchProgress) => ctx.io.err(`\r${p.iterations} it  ${p.iterationsPerSecond.toFixed(0)} it/s  best ${(p.bestIterationTime * 1e3).toFixed(3)} ms${p.bestFeasible ? "" : " (over memory)"}  accept ${(100 * p.acceptanceRate).toFixed(1)} %   `)
-      : undefined;
-    // The progress line ends before the stage's diagnostics are printed.
-    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, ...(onProgress ? { onProgress } : {}) });
-    if (live) ctx.io.err("\n");
+    const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p), p));
+    const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, measured, ...searchProgress(ctx.progress, budget) });
+    ctx.progress.end();
     pipeline.report();
     const best = result.best;
     // The searched strategy is valid by construction; an invalid one is a bug in par (exit 3).
-    const simulated = pipeline.stage((p) => simulate(graph, mesh, best.strategy, p, { optimizer }));
+    const simulated = pipeline.stage((p) => simulate(graph, mesh, best.strategy, p, { optimizer, measured }));
     if (!simulated) return 3;
     const t = simulated.timeline;
-    const out = str(ctx.args, "out");
-    if (out !== undefined) writeFileAtomic(resolve(ctx.io.cwd, out), strategyJsonText(graph, best.strategy));
-    const trace = str(ctx.args, "trace");
-    if (trace !== undefined) writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / searched on ${mesh.name}`)) + "\n");
+    if (out !== undefined) writeOutput(out, strategyJsonText(graph, best.strategy));
+    if (trace !== undefined) writeOutput(trace, JSON.stringify(toChromeTrace(t, `${graph.name} / searched on ${mesh.name}`)) + "\n");
     const bl = result.baselines;
     const baselineJson = (x: { iterationTime: number; feasible: boolean }) => ({ iterationTimeMs: x.iterationTime * 1e3, feasible: x.feasible, speedup: x.iterationTime / best.iterationTime });
     if (ctx.args.flags.json === true) {
@@ -168,7 +166,7 @@ export const searchCommand: Command = {
     for (const d of best.memory.devices) lines.push(`  device ${String(d.device).padStart(3)}  ${formatBytes(d.total).padStart(10)} of ${formatBytes(d.capacity)}${d.total > d.capacity ? "  OVER CAPACITY" : ""}`);
     lines.push("");
     lines.push(strategyToPar(graph, best.strategy).trimEnd());
-    if (out !== undefined) lines.push(`wrote ${out}`);
+    if (out !== undefined) lines.push(`wrote ${out.shown}`);
     ctx.io.out(lines.join("\n") + "\n");
     return result.feasible ? 0 : 1;
   },
@@ -185,7 +183,12 @@ export const diffCommand: Command = {
     { name: "optimizer", kind: "string", value: "NAME", doc: "optimizer for memory and update costs: sgd, momentum, adam (default sgd)" },
     JSON_FLAG,
   ],
-  details: "example:\n  par diff dp.json searched.json --model-file models/nmt.par --mesh p100x16",
+  details: [
+    "example (the first two make the strategies it compares):",
+    "  par strategy baseline dp models/nmt.par --mesh p100x16 --out dp.json",
+    "  par search models/nmt.par --mesh p100x16 --budget 2s --out searched.json",
+    "  par diff dp.json searched.json --model-file models/nmt.par --mesh p100x16",
+  ].join("\n"),
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 2) throw new UsageError(`expected two strategy files A and B, got ${ctx.args.positionals.length}`);
     const modelFile = str(ctx.args, "model-file");
@@ -200,8 +203,8 @@ export const diffCommand: Command = {
     }
     const { graph, checked } = loaded;
     const [fa, fb] = ctx.args.positionals;
-    const sa = readStrategyFile(graph, resolve(ctx.io.cwd, fa), diagnostics);
-    const sb = readStrategyFile(graph, resolve(ctx.io.cwd, fb), diagnostics);
+    const sa = readStrategyFile(graph, resolve(ctx.io.cwd, fa), diagnostics, fa);
+    const sb = readStrategyFile(graph, resolve(ctx.io.cwd, fb), diagnostics, fb);
     const mesh = sa && sb ? pickMesh(str(ctx.args, "mesh") ?? sa.mesh, checked, ctx, diagnostics) : undefined;
     if (!sa || !sb || !mesh || diagnostics.hasErrors() || !validateStrategy(graph, mesh, sa, diagnostics) || !validateStrategy(graph, mesh, sb, diagnostics)) {
       ctx.report(diagnostics.items);

@@ -8,7 +8,6 @@
 
 import { resolve } from "node:path";
 import { Diagnostics } from "../../core/diagnostics.js";
-import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import { formatBytes, formatSeconds } from "../../core/units.js";
 import { loadMeasuredCosts } from "../../cost/compute.js";
@@ -20,6 +19,7 @@ import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh, resolveStrategy, type Decls } from "../pick.js";
 import { UsageError } from "../args.js";
+import { outputFlag, writeOutput } from "../output-path.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, SET_FLAG } from "../model-flags.js";
 import { CliPipeline } from "../stages.js";
@@ -44,8 +44,8 @@ function topOps(graph: Graph, t: Timeline, n: number): OpCost[] {
   return [...by.values()].sort((a, b) => b.computeSeconds + b.commSeconds - (a.computeSeconds + a.commSeconds) || (a.op < b.op ? -1 : 1)).slice(0, n);
 }
 
-function pickMesh(spec: string | undefined, checked: Decls, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
-  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: true });
+function pickMesh(spec: string | undefined, checked: Decls, strategy: string, ctx: CommandContext, diagnostics: Diagnostics): Mesh | undefined {
+  return resolveMesh(spec, checked, ctx, diagnostics, { fallback: "local", preferDeclared: true, strategy });
 }
 
 function pickStrategy(spec: string, graph: Graph, mesh: Mesh, checked: Decls, file: string, ctx: CommandContext, diagnostics: Diagnostics): Strategy | undefined {
@@ -73,6 +73,7 @@ export const simulateCommand: Command = {
     const [file] = ctx.args.positionals;
     const optimizer = (typeof ctx.args.flags.optimizer === "string" ? ctx.args.flags.optimizer : "sgd") as Optimizer;
     if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`unknown optimizer ${optimizer}`, `one of ${OPTIMIZERS.join(", ")}`);
+    const trace = outputFlag(ctx, "trace");
     const diagnostics = new Diagnostics();
     const pipeline = new CliPipeline(ctx);
     const loaded = loadModelFromArgs(ctx, file, pipeline);
@@ -80,17 +81,18 @@ export const simulateCommand: Command = {
     // An imported model declares no meshes or strategies: built-in meshes, baselines and files.
     const checked: Decls = loaded.program ?? { meshes: new Map(), strategies: [] };
     const graph = loaded.graph;
-    const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, ctx, diagnostics);
-    const strategy = mesh && pickStrategy(typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp", graph, mesh, checked, file, ctx, diagnostics);
+    const strategySpec = typeof ctx.args.flags.strategy === "string" ? ctx.args.flags.strategy : "dp";
+    // A strategy declared `on MESH` (or a strategy file for a mesh) brings its mesh.
+    const mesh = pickMesh(typeof ctx.args.flags.mesh === "string" ? ctx.args.flags.mesh : undefined, checked, strategySpec, ctx, diagnostics);
+    const strategy = mesh && pickStrategy(strategySpec, graph, mesh, checked, file, ctx, diagnostics);
     ctx.report(diagnostics.items);
     if (!mesh || !strategy || diagnostics.hasErrors()) return 1;
-    const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p)));
+    const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p), p));
     const simulated = pipeline.stage((p) => simulate(graph, mesh, strategy, p, { optimizer, measured }));
     if (!simulated) return 1;
     const { timeline: t, memory, interference } = simulated;
     const top = topOps(graph, t, 10);
-    const trace = ctx.args.flags.trace;
-    if (typeof trace === "string") writeFileAtomic(resolve(ctx.io.cwd, trace), JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");
+    if (trace) writeOutput(trace, JSON.stringify(toChromeTrace(t, `${graph.name} / ${strategy.name} on ${mesh.name}`)) + "\n");
     if (ctx.args.flags.json === true) {
       const out = {
         model: graph.name,

@@ -10,17 +10,15 @@
 // in place of FILE.par, with a built-in --mesh.
 // Without --out, JSON goes to stdout. Exit 1 on errors in the inputs, 2 on usage errors.
 
-import { readFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
 import { didYouMean, Diagnostics } from "../../core/diagnostics.js";
-import { writeFileAtomic } from "../../core/files.js";
 import type { Mesh } from "../../core/mesh.js";
 import type { CheckedProgram } from "../../frontend/check.js";
 import { loadProgram } from "../../frontend/load.js";
 import { BASELINE_KINDS, baseline, type BaselineKind } from "../../ir/baselines.js";
 import type { Graph } from "../../ir/graph.js";
-import { strategyFromJsonText, strategyJsonText } from "../../ir/strategy-json.js";
+import { readStrategyText, strategyFromJsonText, strategyJsonText } from "../../ir/strategy-json.js";
 import { resolveStrategyDecl, strategyToPar } from "../../frontend/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { Strategy } from "../../ir/strategy.js";
@@ -28,6 +26,7 @@ import { str, UsageError, type FlagSpec } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelFromArgs, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG } from "../model-flags.js";
 import { modelFormatOf } from "../../frontend/load-model.js";
+import { outputFlag, writeOutput } from "../output-path.js";
 
 const FLAGS: FlagSpec[] = [
   MODEL_FLAG,
@@ -92,8 +91,8 @@ function load(ctx: CommandContext, file: string, model: string | undefined, diag
 
 function emitJson(ctx: CommandContext, graph: Graph, strategy: Strategy): void {
   const text = strategyJsonText(graph, strategy);
-  const out = str(ctx.args, "out");
-  if (out !== undefined) writeFileAtomic(resolvePath(ctx.io.cwd, out), text);
+  const out = outputFlag(ctx, "out");
+  if (out !== undefined) writeOutput(out, text);
   else ctx.io.out(text);
 }
 
@@ -134,11 +133,8 @@ function runImport(ctx: CommandContext, positionals: string[]): number {
   const modelFile = str(ctx.args, "model-file");
   if (modelFile === undefined) throw new UsageError("import needs --model-file FILE.par (the file that declares the model)");
   const diagnostics = new Diagnostics();
-  let text: string;
-  try {
-    text = readFileSync(resolvePath(ctx.io.cwd, jsonFile), "utf8");
-  } catch (e) {
-    diagnostics.error("PAR3160", `cannot read strategy file ${jsonFile}: ${e instanceof Error ? e.message : String(e)}`);
+  const text = readStrategyText(resolvePath(ctx.io.cwd, jsonFile), diagnostics, jsonFile);
+  if (text === undefined) {
     ctx.report(diagnostics.items);
     return 1;
   }
@@ -207,9 +203,9 @@ export const strategyCommand: Command = {
   flags: FLAGS,
   details: [
     "examples:",
-    "  par strategy export models/mlp.par --name hybrid --out strategies/mlp-hybrid.json",
+    "  par strategy export docs/examples/hybrid.par --name hybrid --out mlp-hybrid.json",
     "  par strategy import strategies/mlp-dp-p100x16.json --model-file models/mlp.par",
-    "  par strategy baseline megatron models/gpt.par --mesh a100x16 --out gpt-megatron.json",
+    "  par strategy baseline megatron models/gpt2_small.par --mesh a100x8 --out gpt-megatron.json",
     "The JSON format and the .par form are described in docs/strategies.md.",
   ].join("\n"),
   run(ctx: CommandContext): number {
@@ -220,6 +216,8 @@ export const strategyCommand: Command = {
     for (const flag of Object.keys(ctx.args.flags)) {
       if (flag !== "help" && !allowed.includes(flag)) throw new UsageError(`option --${flag} does not apply to \`strategy ${sub}\``, `${sub} takes ${allowed.map((f) => `--${f}`).join(", ")}`);
     }
+    // A bad --out fails before the work (emitJson checks it again when writing).
+    outputFlag(ctx, "out");
     if (sub === "export") return runExport(ctx, rest);
     if (sub === "import") return runImport(ctx, rest);
     return runBaseline(ctx, rest);

@@ -23,6 +23,7 @@ export const TORCH_CODES: CodeTable = {
   PAR8017: { title: "a param's given values are missing or of the wrong length" },
   PAR8018: { title: "a message or kernel result has the wrong number of elements" },
   PAR8019: { title: "the engine failed unexpectedly" },
+  PAR8020: { title: "the torch engine's run of a plan disagrees with the tfjs runtime's" },
 };
 
 /** The one-line install hint of PAR8001. */

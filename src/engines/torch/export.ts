@@ -3,8 +3,8 @@
 // srun starts on every node, shell scripts for both, and a README. Nothing else of par is
 // needed on the nodes: Python 3 with torch ≥ 1.13.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { parError } from "../../core/diagnostics.js";
 import type { Plan } from "../../plan/plan.js";
 import { packageRoot } from "./python.js";
@@ -16,6 +16,8 @@ export interface TorchExportOptions {
   device?: TorchDevice;
   /** Nodes the README's commands use (default 1); ranks per node = devices / nodes. */
   nodes?: number;
+  /** Replace a directory that exists and is not empty (default: PAR8014). */
+  force?: boolean;
 }
 
 export interface TorchExport {
@@ -125,7 +127,11 @@ Errors are one coded line (\`PAR80xx\`) per failing rank.
 `;
 }
 
-/** Writes the job into `dir` (created; it must not exist or be empty). */
+/**
+ * Writes the job into `dir` atomically: into a temporary directory beside it, renamed into
+ * place once complete, so a failure never leaves half a job. A `dir` that exists and is not
+ * empty is PAR8014 unless `force` (then it is replaced).
+ */
 export function exportTorchJob(plan: Plan, dir: string, options: TorchExportOptions = {}): TorchExport {
   const world = plan.devices.length;
   const nodes = options.nodes ?? 1;
@@ -133,12 +139,26 @@ export function exportTorchJob(plan: Plan, dir: string, options: TorchExportOpti
     throw parError("PAR8014", `cannot split the plan's ${world} devices over ${nodes} nodes evenly`, { hint: `use a number of nodes that divides ${world}` });
   }
   const o = { nodes, perNode: world / nodes, steps: options.steps ?? 100, device: options.device ?? "cpu" };
+  const target = resolve(dir);
+  let exists = false;
   try {
-    if (existsSync(dir) && readdirSync(dir).length > 0) throw parError("PAR8014", `export directory ${dir} exists and is not empty`, { hint: "choose a new directory" });
-    mkdirSync(dir, { recursive: true });
+    exists = existsSync(target);
+    if (exists && !statSync(target).isDirectory()) throw parError("PAR8014", `${dir} exists and is not a directory`, { hint: "choose a new directory" });
+    if (exists && readdirSync(target).length > 0 && !options.force) {
+      throw parError("PAR8014", `export directory ${dir} exists and is not empty`, { hint: "choose a new directory, or add --force to replace it" });
+    }
+  } catch (e) {
+    if (e instanceof Error && e.name === "ParError") throw e;
+    throw parError("PAR8014", `cannot read the export directory ${dir}: ${(e as Error).message}`);
+  }
+  let tmp: string | undefined;
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    tmp = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+    chmodSync(tmp, 0o755);
     const files: string[] = [];
     const put = (name: string, text: string, mode = 0o644) => {
-      writeFileSync(join(dir, name), text, { mode });
+      writeFileSync(join(tmp!, name), text, { mode });
       files.push(name);
     };
     put("plan.json", JSON.stringify(signedPlan(plan)) + "\n");
@@ -146,10 +166,22 @@ export function exportTorchJob(plan: Plan, dir: string, options: TorchExportOpti
     put("run-torchrun.sh", torchrunScript(o), 0o755);
     put("run-slurm.sh", slurmScript(o), 0o755);
     put("README.md", readme(plan, o));
-    copyPackage(join(packageRoot(), "par_torch"), join(dir, "par_torch"), files, "par_torch");
+    copyPackage(join(packageRoot(), "par_torch"), join(tmp, "par_torch"), files, "par_torch");
+    if (exists) {
+      // Replace: the old directory steps aside first (a rename cannot overwrite a non-empty one).
+      const old = `${tmp}.old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+    tmp = undefined;
     return { dir, files, nodes: o.nodes, perNode: o.perNode };
   } catch (e) {
     if (e instanceof Error && e.name === "ParError") throw e;
     throw parError("PAR8014", `cannot write the export directory ${dir}: ${(e as Error).message}`);
+  } finally {
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
 }

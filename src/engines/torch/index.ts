@@ -9,3 +9,4 @@ export { TorchServer, type TorchJobOptions, type TorchServerOptions } from "./se
 export { exportTorchJob, type TorchExport, type TorchExportOptions } from "./export.js";
 export { profilePlanTorch, type TorchCostEntry, type TorchCostTable, type TorchProfileOptions } from "./profile.js";
 export { compareTorchRuns, verifyPlanTorch, verificationError, type TorchVerifyOptions, type TorchVerifyResult } from "./verify.js";
+export { torchEngine, type TorchEngine, type TorchEngineOptions } from "./engine.js";

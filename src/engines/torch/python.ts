@@ -1,7 +1,7 @@
 // Finding a Python that can import torch, and the par_torch package that runs plans on it.
-// Candidates in order: $PAR_PYTHON, /usr/bin/python3 (Debian's python3-torch installs
-// there), python3 on PATH. The first that can import torch is used; none → PAR8001 with
-// the install hint, never a Python traceback.
+// Candidates: $PAR_PYTHON alone when it is set; otherwise /usr/bin/python3 (Debian's
+// python3-torch installs there), then python3 on PATH. The first that can import torch is
+// used; none → PAR8001 with the install hint, never a Python traceback.
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -39,11 +39,10 @@ export function pythonEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Process
   return { ...base, PYTHONPATH: base.PYTHONPATH ? `${root}:${base.PYTHONPATH}` : root, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
 }
 
+/** $PAR_PYTHON alone when set (a pinned interpreter is not silently replaced), else /usr/bin/python3, python3. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  const out: string[] = [];
-  if (env.PAR_PYTHON) out.push(env.PAR_PYTHON);
-  out.push("/usr/bin/python3", "python3");
-  return [...new Set(out)];
+  if (env.PAR_PYTHON) return [env.PAR_PYTHON];
+  return ["/usr/bin/python3", "python3"];
 }
 
 function probe(python: string, env: NodeJS.ProcessEnv): TorchPython | string {

@@ -26,7 +26,11 @@ export interface TorchRunResult {
   backendDetail: string;
   /** Per step, device partials summed in device order (as the tfjs runtime sums them). */
   losses: number[];
-  /** Per step: from the first device's start to the last device's end. */
+  /**
+   * Per step: its period on the slowest device, from that device's end of the previous step
+   * (of this step's start, for the first) to its end of this one. Ranks do not wait for each
+   * other between steps, so a start-to-end span would include a fast device's head start.
+   */
   stepTimesMs: number[];
   /** Starting the ranks: interpreter, torch, process group. */
   startupMs: number;

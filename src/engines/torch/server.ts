@@ -28,6 +28,7 @@ export interface TorchJobOptions {
   dumpWeights?: boolean;
   data?: string;
   times?: boolean;
+  onStep?: (step: number, loss: number, ms: number) => void;
 }
 
 interface PendingJob {
@@ -98,7 +99,10 @@ export class TorchServer {
       return;
     }
     if (!job) return;
-    if (rec.event === "step") job.builder.step(rec);
+    if (rec.event === "step") {
+      job.builder.step(rec);
+      job.options.onStep?.(rec.step as number, rec.loss as number, rec.ms as number);
+    }
     else if (rec.event === "done") {
       this.jobs.delete(rec.job as number);
       try {

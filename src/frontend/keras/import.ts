@@ -56,6 +56,7 @@ class KerasError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly hint?: string,
   ) {
     super(message);
   }
@@ -89,6 +90,7 @@ function readWeights(json: Json, readShard: ((path: string) => Uint8Array) | und
     }
     let offset = 0;
     for (const s of specs) {
+      if (!isObj(s) || !(s.shape === undefined || Array.isArray(s.shape))) throw new KerasError("PAR6032", `a weightsManifest weight needs a name and a shape list, got ${JSON.stringify(s)?.slice(0, 80)}`);
       const shape = (s.shape as number[]) ?? [];
       const n = shape.reduce((a, b) => a * b, 1);
       if (!shape.every((d) => Number.isInteger(d) && d >= 0 && d <= 2 ** 31) || n > 2 ** 34) throw new KerasError("PAR6032", `weight ${String(s.name)} has an invalid shape [${shape.join(", ")}]`);
@@ -151,7 +153,7 @@ export function importKeras(json: unknown, file: string, options: ImportOptions,
     return importKerasModel(obj, file, options, d, readShard);
   } catch (e) {
     if (e instanceof KerasError) {
-      d.error(e.code, `${file}: ${e.message}`);
+      d.error(e.code, `${file}: ${e.message}`, { hint: e.hint });
       return undefined;
     }
     if (e instanceof SyntaxError) {
@@ -178,23 +180,39 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   const b = new GraphBuilder(identifierOf(name, "keras_model"), d);
   const values = new Map<string, Tensor>();
   const byName = new Map(layers.map((l) => [l.name, l]));
-  // Topological order by inbound edges (functional configs list layers in order, but do not rely on it).
+  // Topological order by inbound edges (functional configs list layers in order, but do not
+  // rely on it). Depth first with an explicit stack: a model may have a million layers.
   const order: KLayer[] = [];
   const state = new Map<string, number>();
-  const visit = (l: KLayer, depth: number) => {
-    if (state.get(l.name) === 2) return;
-    if (state.get(l.name) === 1 || depth > layers.length) throw new KerasError("PAR6012", `layers form a cycle through ${l.name}`);
-    state.set(l.name, 1);
-    for (const i of l.inbound) visit(byName.get(i.layer)!, depth + 1);
-    state.set(l.name, 2);
-    order.push(l);
-  };
-  for (const l of layers) visit(l, 0);
+  for (const root of layers) {
+    if (state.get(root.name) === 2) continue;
+    const stack: { l: KLayer; next: number }[] = [{ l: root, next: 0 }];
+    state.set(root.name, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.l.inbound.length) {
+        const dep = byName.get(top.l.inbound[top.next++].layer)!;
+        if (state.get(dep.name) === 1) throw new KerasError("PAR6012", `layers form a cycle through ${dep.name}`);
+        if (state.get(dep.name) !== 2) {
+          state.set(dep.name, 1);
+          stack.push({ l: dep, next: 0 });
+        }
+        continue;
+      }
+      state.set(top.l.name, 2);
+      order.push(top.l);
+      stack.pop();
+    }
+  }
   // Sequential models without an InputLayer put batch_input_shape on the first layer.
   for (const l of order) {
-    const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && Array.isArray(l.config.batch_input_shape));
+    const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && (l.config.batch_input_shape ?? l.config.batchInputShape) !== undefined);
     if (isInput) {
       const shape = (l.config.batch_input_shape ?? l.config.batchInputShape) as (number | null)[] | undefined;
+      if (shape !== undefined && (!Array.isArray(shape) || !shape.every((s) => s === null || (Number.isInteger(s) && s >= 1)))) {
+        throw new KerasError("PAR6030", `input ${l.name}: batch_input_shape must be a list of positive integers and nulls, got ${JSON.stringify(shape)?.slice(0, 80)}`);
+      }
+      if (shape?.some((s) => s !== null && s > 2 ** 31)) throw new KerasError("PAR6006", `input ${l.name}: a dim of [${shape.join(", ")}] is above 2^31`);
       // Keras names the implicit input of a Sequential model "<first layer>_input".
       const inputName = l.className === "InputLayer" ? l.name : `${l.name}_input`;
       const given = options.inputs?.[inputName] ?? options.inputs?.[l.name];
@@ -216,8 +234,11 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
       }
       values.set(`${l.name}#input`, t);
     }
-    const ins = l.inbound.length ? l.inbound.map((i) => values.get(i.layer)!) : [values.get(`${l.name}#input`)!];
-    const out = layer(b, l, ins, weights);
+    const ins = l.inbound.length ? l.inbound.map((i) => values.get(i.layer)) : [values.get(`${l.name}#input`)];
+    if (ins.some((t) => t === undefined)) {
+      throw new KerasError("PAR6031", `layer ${l.name} (${l.className}) has no input: its inbound_nodes name no layer and it is not an InputLayer`, "every layer of a functional model but its inputs lists the layers it reads in inbound_nodes");
+    }
+    const out = layer(b, l, ins as Tensor[], weights);
     if (!out) return undefined;
     values.set(l.name, out);
   }
@@ -247,7 +268,15 @@ function layer(b: GraphBuilder, l: KLayer, ins: Tensor[], weights: Map<string, {
     return undefined;
   };
   const set = (opName: string, param: string, v: { shape: number[]; data?: Float32Array } | undefined, f?: (x: Float32Array) => Float32Array) => {
-    if (v) b.setWeight(opName, param, v.data && (f ? f(v.data) : v.data));
+    if (v) {
+      // The manifest's shape must be what the layer's configuration (units, filters, kernel) makes.
+      const want = b.graph.op(opName).sig.params.find((p) => p.name === param)?.shape;
+      const size = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
+      if (want && size(v.shape) !== size(want)) {
+        throw new KerasError("PAR6032", `${src}: the weightsManifest gives its ${param} shape [${v.shape.join(", ")}] (${size(v.shape)} values), but the layer's configuration makes it [${want.join(", ")}] (${size(want)} values)`, "the layer's config (units, filters, kernel_size) and the weightsManifest disagree: was the model.json edited, or saved from another model?");
+      }
+      b.setWeight(opName, param, v.data && (f ? f(v.data) : v.data));
+    }
     // A topology without a weightsManifest still declares these weights: count them.
     else if (weights.size === 0) b.setWeight(opName, param, undefined);
   };

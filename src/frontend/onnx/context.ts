@@ -180,6 +180,12 @@ class NodeScope implements NodeContext {
   }
 
   setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined): void {
+    // A corrupt initializer can hold another number of values than the param the node makes.
+    const shape = this.s.b.graph.op(op).sig.params.find((p) => p.name === param)?.shape;
+    const want = shape?.reduce((a, x) => a * x, 1);
+    if (data && want !== undefined && data.length !== want) {
+      throw new Unmappable("PAR6007", `its ${param} holds ${data.length} values, but the par op's ${param} is [${shape!.join(", ")}] (${want} values)`, "the model file may be corrupt: export it again");
+    }
     if (v) this.s.b.setWeight(op, param, data, fromInitializer(v));
   }
 

@@ -18,7 +18,7 @@ export interface InProcessResult {
   grads: Map<string, Float32Array>;
 }
 
-export async function runPlanInProcess(plan: Plan, tf: TF, options: { steps: number }): Promise<InProcessResult> {
+export async function runPlanInProcess(plan: Plan, tf: TF, options: { steps: number; onStep?: (step: number) => void }): Promise<InProcessResult> {
   const hub = new MemoryHub();
   const executors = plan.programs.map((p) => new DeviceExecutor(plan, p.device, tf, hub.comm(p.device)));
   const losses: number[] = [];
@@ -26,6 +26,7 @@ export async function runPlanInProcess(plan: Plan, tf: TF, options: { steps: num
     const results = await Promise.all(executors.map((e) => e.step(s)));
     losses.push(results.reduce((a, r) => a + r.loss, 0));
     if (hub.pending() !== 0) throw new Error(`step ${s}: ${hub.pending()} messages were sent and never received`);
+    options.onStep?.(s);
   }
   const tensors = new Map(plan.tensors.map((t) => [t.id, t]));
   const params = new Map<string, Float32Array>();

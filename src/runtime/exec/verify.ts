@@ -23,6 +23,8 @@ export interface VerifyOptions {
   tolerance?: number;
   /** Errors at or below this are always accepted (default 1e-6). */
   absoluteFloor?: number;
+  /** Called after each step of both runs: `done` of `total` (2 × steps), for a progress line. */
+  onStep?: (done: number, total: number) => void;
 }
 
 export interface VerifyResult {
@@ -87,7 +89,8 @@ export function compareRuns(plan: Plan, actual: InProcessResult, reference: InPr
 /** Runs `plan` and `singleDevicePlan` (lower(graph, singleDeviceStrategy(graph), ...)) and compares them. */
 export async function verifyPlan(plan: Plan, singleDevicePlan: Plan, tf: TF, options: VerifyOptions): Promise<VerifyResult> {
   if (options.steps < 1) throw new RangeError("verifyPlan: steps must be ≥ 1");
-  const reference = await runPlanInProcess(singleDevicePlan, tf, { steps: options.steps });
-  const actual = await runPlanInProcess(plan, tf, { steps: options.steps });
+  const total = 2 * options.steps;
+  const reference = await runPlanInProcess(singleDevicePlan, tf, { steps: options.steps, onStep: (s) => options.onStep?.(s + 1, total) });
+  const actual = await runPlanInProcess(plan, tf, { steps: options.steps, onStep: (s) => options.onStep?.(options.steps + s + 1, total) });
   return compareRuns(plan, actual, reference, options);
 }

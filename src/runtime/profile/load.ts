@@ -118,7 +118,11 @@ export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendN
   for (let r = 0; r < repeats; r++) phases.push(...(loadBy > 0 ? (["alone", "loaded"] as const) : (["alone"] as const)));
   const load = loadBy > 0 ? await BackgroundLoad.start(plan, backend, loadBy) : undefined;
   try {
-    const profile = await profileByExecution(plan, tf, phases, (phase) => load?.set(phase === "loaded"));
+    let step = 0;
+    const profile = await profileByExecution(plan, tf, phases, (phase) => {
+      options.onStep?.(step++, phases.length);
+      load?.set(phase === "loaded");
+    });
     const tasks = profile.tasks.map((p) => ({
       ...p.task,
       forwardMs: p.forward.alone,
@@ -137,7 +141,9 @@ export async function profilePlanUnderLoad(plan: Plan, tf: TF, backend: BackendN
  * whatever this thread ran before.
  */
 export async function profilePlanInWorker(plan: Plan, backend: BackendName, loadBy: number, options: ProfileOptions = {}): Promise<PlanProfile> {
-  const w = new Worker(workerScript("profile/worker.js"), { workerData: { plan, backend, loadBy, options } });
+  // A callback cannot cross to a worker thread.
+  const { onStep: _onStep, ...cloneable } = options;
+  const w = new Worker(workerScript("profile/worker.js"), { workerData: { plan, backend, loadBy, options: cloneable } });
   try {
     type Reply = ({ type: "done" } & PlanProfile) | { type: "error"; code?: string; message: string; hint?: string };
     const m = await firstMessage<Reply>(w, "the profiling worker").catch((e: Error) => {

@@ -42,6 +42,8 @@ export interface ProfileOptions {
   warmup?: number;
   /** Default TIMED_STEPS. */
   repeats?: number;
+  /** Called as each step starts: `done` of `total` steps (warm-up, alone and loaded), for a progress line. Not sent to worker threads. */
+  onStep?: (done: number, total: number) => void;
 }
 
 /**

@@ -144,6 +144,7 @@ export function deliveryDelays(plan: Plan, timeline: MeasuredTimeline, fromStep:
 export async function profilePlanInRun(plan: Plan, options: ProfileOptions & { backend?: BackendRequest } = {}): Promise<PlanProfile & { backend: string; stepTimesMs: number[] }> {
   const warmup = options.warmup ?? WARMUP_STEPS;
   const repeats = options.repeats ?? TIMED_STEPS;
-  const run = await runPlan(plan, { steps: warmup + repeats, trace: true, ...(options.backend ? { backend: options.backend } : {}) });
+  const steps = warmup + repeats;
+  const run = await runPlan(plan, { steps, trace: true, ...(options.backend ? { backend: options.backend } : {}), ...(options.onStep ? { onStep: (s: number) => options.onStep!(s + 1, steps) } : {}) });
   return { ...profileFromTimeline(plan, run.timeline, warmup), backend: run.backend, stepTimesMs: run.stepTimesMs.slice(warmup) };
 }

@@ -214,6 +214,8 @@ export async function runPlan(plan: Plan, options: WorkerRunOptions): Promise<Wo
   const script = options.workerScript ?? workerScript();
   if (!existsSync(script)) throw parError("PAR5104", `the worker script ${script} does not exist`, "build par first: npm run build");
   const devices = plan.programs.map((p) => p.device);
+  // Nothing would ever report ready: the start would wait for its whole timeout.
+  if (devices.length === 0) throw parError("PAR5050", "the plan has no programs: no device has anything to run", "compile the model again (`par compile`)");
   const fault = options.faultInjection;
   for (const k of ["handoffBytes", "sharedAllreduceBytes"] as const) {
     const v = options[k];

@@ -1,7 +1,8 @@
 // Shared by the torch engine tests: the Python with torch (the suites skip, saying why, only
-// when none is installed; CI installs python3-torch, so there they always run), the tfjs
-// reference run of a plan, and the cross-engine comparison.
-import { describe } from "vitest";
+// when none is installed; CI installs python3-torch and sets PAR_REQUIRE_TORCH=1, under
+// which a missing torch fails every suite instead), the tfjs reference run of a plan, and
+// the cross-engine comparison.
+import { describe, it } from "vitest";
 import type { Plan } from "../../../src/plan/plan.js";
 import { findTorchPython, type TorchPython } from "../../../src/engines/torch/python.js";
 import { compareTorchRuns, type TorchVerifyResult } from "../../../src/engines/torch/verify.js";
@@ -20,8 +21,22 @@ function locate(): TorchPython | undefined {
 
 export const TORCH = locate();
 
-/** A suite that runs when a Python with torch is installed, and is skipped (reported) otherwise. */
+/** Whether a missing torch is a failure (CI: .ci/run installs it, so the suites must run). */
+const REQUIRED = process.env.PAR_REQUIRE_TORCH === "1";
+
+/**
+ * A suite that runs when a Python with torch is installed, and is skipped (reported)
+ * otherwise; with PAR_REQUIRE_TORCH=1 it fails instead of skipping.
+ */
 export function describeTorch(name: string, body: () => void): void {
+  if (TORCH === undefined && REQUIRED) {
+    describe(name, () => {
+      it("needs a Python that can import torch (PAR_REQUIRE_TORCH=1)", () => {
+        throw new Error("no Python can import torch, but PAR_REQUIRE_TORCH=1: install python3-torch (bash scripts/apt-install.sh python3-torch libopenblas0-pthread)");
+      });
+    });
+    return;
+  }
   describe.skipIf(TORCH === undefined)(name, body);
 }
 

@@ -68,4 +68,38 @@ describe("Keras model.json import", () => {
     expect(r.text).toContain("Conv3D (c3)");
     expect(run(text("seq_cnn.json")).codes).toEqual(["PAR6014"]);
   });
+
+  it("PAR6031 (not an internal error): a functional layer whose inbound_nodes are not a list (found by the fuzzer)", () => {
+    const f = JSON.parse(text("functional.json"));
+    f.modelTopology.config.layers[3].inbound_nodes = 0;
+    const r = run(f, { batch: 2 });
+    expect(r.codes).toEqual(["PAR6031"]);
+    expect(r.text).toMatch(/layer \w+ \(\w+\) has no input: its inbound_nodes name no layer and it is not an InputLayer/);
+  });
+
+  it("coded errors, not internal ones, for a manifest shape or an input shape of the wrong kind (found by the fuzzer)", () => {
+    const m = JSON.parse(text("dense.json"));
+    m.weightsManifest[0].weights[1].shape = 2147483648;
+    expect(run(m, { batch: 2 }, shard).codes).toEqual(["PAR6032"]);
+    m.weightsManifest[0].weights[1] = null;
+    expect(run(m, { batch: 2 }, shard).codes).toEqual(["PAR6032"]);
+    for (const shape of [true, [null, "3"], [null, -3], [null, 1.5]]) {
+      const s = JSON.parse(text("dense.json"));
+      s.modelTopology.config.layers[0].config.batch_input_shape = shape;
+      expect(run(s, { batch: 2 }, shard).codes, JSON.stringify(shape)).toEqual(["PAR6030"]);
+    }
+    const big = JSON.parse(text("dense.json"));
+    big.modelTopology.config.layers[0].config.batch_input_shape = [null, 2 ** 40];
+    expect(run(big, { batch: 2 }, shard).codes).toEqual(["PAR6006"]);
+  });
+
+  it("PAR6032 (not an internal error): `units` that disagree with the weightsManifest (issue 20, row 7)", () => {
+    const edited = text("dense.json").replace('"units": 2', '"units": 5');
+    for (const read of [shard, undefined]) {
+      const r = run(edited, { batch: 2 }, read);
+      expect(r.codes).toEqual(["PAR6032"]);
+      expect(r.text).toContain("layer d1 (Dense): the weightsManifest gives its weight shape [3, 2] (6 values), but the layer's configuration makes it [3, 5] (15 values)");
+      expect(r.d.errors[0].hint).toContain("disagree");
+    }
+  });
 });
