@@ -43,6 +43,7 @@ import { DEFAULT_BUDGET, type Budget } from "./search/budget.js";
 import type { SearchProgress } from "./search/mcmc.js";
 import { searchStrategy, type SearchPhase, type SearchResult } from "./search/search.js";
 import { ScaleEvaluator, type ScaleEvaluation } from "./search/evaluate-scale.js";
+import { searchAtScale, type ScaleSearchOptions, type ScaleSearchResult } from "./search/scale/scale-search.js";
 import type { GradSyncMode } from "./sim/scale/weight-sync.js";
 import { simulateWithContention } from "./sim/contention.js";
 import { predictUnderInterference, type InterferencePrediction } from "./sim/interference.js";
@@ -188,6 +189,18 @@ export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: 
       ...(options.measured?.length ? { costs: new CostModel(graph, mesh, { optimizer: options.optimizer ?? "sgd", measured: [...options.measured] }) } : {}),
     }),
   );
+  ctx.diagnostics.addAll(result.diagnostics);
+  return result;
+}
+
+/**
+ * searchScale: Graph × (large) Mesh → the best tensor × pipeline × data-parallel
+ * configuration found (docs/scale.md, "Search"); `par search` takes this path on meshes of
+ * more than SCALE_SEARCH_THRESHOLD devices. Its diagnostics (PAR7001, PAR7057) go to ctx.
+ */
+export function searchScale(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: ScaleSearchOptions): ScaleSearchResult {
+  warnNoLoss(graph, ctx);
+  const result = timed(ctx, "search", () => searchAtScale(graph, mesh, options));
   ctx.diagnostics.addAll(result.diagnostics);
   return result;
 }

@@ -141,7 +141,13 @@ export function scaleMemory(plan: ScalePlan, optimizer: Optimizer = "sgd", shard
   const zero = plan.zero;
   const order = pipelineOrder(plan.schedule, plan.groups, plan.virtual, plan.microbatches);
   const byDevice = new Map<number, ScaleDeviceMemory>();
-  const activations = plan.stages.map(stageActivations);
+  // Stages with one key keep the same activations on the same local devices.
+  const byKey = new Map<string, ReturnType<typeof stageActivations>>();
+  const activations = plan.stages.map((s) => {
+    let a = byKey.get(s.key);
+    if (!a) byKey.set(s.key, (a = stageActivations(s)));
+    return a;
+  });
   const held = shards ?? plan.stages.map((s) => stageShards(s, plan.replicas));
   for (let g = 0; g < plan.groups; g++) {
     const members = plan.stages.filter((s) => s.group === g);

@@ -1,6 +1,6 @@
 // Diagnostic codes of the hierarchical simulation of large-scale strategies (pipelines,
 // replicas, ZeRO, recomputation, precision: src/ir/stage-plan.ts, src/sim/scale/,
-// src/cost/scale-*.ts, src/search/evaluate-strategy.ts) and of the Megatron generator
+// src/cost/scale-*.ts, src/search/evaluate-scale.ts, src/search/scale/) and of the Megatron generator
 // (src/ir/megatron.ts): PAR7050–PAR7079. They travel in a ParError (src/core/diagnostics.ts).
 import type { CodeTable } from "../core/codes.js";
 
@@ -11,4 +11,6 @@ export const SCALE_CODES: CodeTable = {
   PAR7053: { title: "the sample size does not split into replicas × micro-batches" },
   PAR7054: { title: "the Megatron generator needs a transformer-like graph (attention ops with a `heads` dim)" },
   PAR7055: { title: "a Megatron configuration does not fit the model or the mesh (sizes do not divide)" },
+  PAR7056: { title: "the scale search found no configuration to price (the batch does not split over the mesh)" },
+  PAR7057: { title: "the scale search ran past its time budget (warning): its best so far is returned" },
 };

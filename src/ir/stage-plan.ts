@@ -73,6 +73,11 @@ export interface PlanOptions {
    * ops whose attributes pin the batch (PAR7050).
    */
   microbatchSource?: Graph;
+  /**
+   * Stage graphs by first op, last op, sample parts and precision, shared across calls: a
+   * search planning many strategies of one graph re-types each range of ops once.
+   */
+  graphCache?: Map<string, Graph>;
 }
 
 /** The stages of a validated strategy (throws PAR7052 when its pipeline does not cut the graph). */
@@ -121,7 +126,12 @@ export function planStages(graph: Graph, mesh: Mesh, strategy: Strategy, options
       };
     }
     const srcOps = source ? ops.map((o) => source.op(o.name)) : ops;
-    const micro = microbatchGraph(source ?? graph, srcOps, parts, precision);
+    const cacheKey = `${ops[0].name}|${ops[ops.length - 1].name}|${ops.length}|${parts}|${precision}`;
+    let micro = source ? undefined : options.graphCache?.get(cacheKey);
+    if (!micro) {
+      micro = microbatchGraph(source ?? graph, srcOps, parts, precision);
+      if (!source) options.graphCache?.set(cacheKey, micro);
+    }
     const inputs: StageInput[] = [];
     for (const id of micro.inputs) {
       const p = graph.tensor(id).producer;

@@ -30,16 +30,20 @@ export interface ScaleEvaluation {
 export class ScaleEvaluator {
   readonly costs: ScaleCostModel;
   private readonly cache: NonNullable<ScaleSimOptions["cache"]> = new Map();
+  private readonly graphs = new Map<string, Graph>();
+  /** Op-level stage simulations run so far (distinct stage structures). */
+  stageSimulations = 0;
 
   constructor(readonly mesh: Mesh, readonly options: ScaleCostOptions & Pick<ScaleSimOptions, "gradSync"> = {}) {
     this.costs = new ScaleCostModel(mesh, options);
   }
 
   evaluate(graph: Graph, strategy: Strategy, planOptions: PlanOptions = {}): ScaleEvaluation {
-    const plan = planStages(graph, this.mesh, strategy, planOptions);
+    const plan = planStages(graph, this.mesh, strategy, { graphCache: this.graphs, ...planOptions });
     const sim: ScaleSimOptions = { cache: this.cache };
     if (this.options.gradSync) sim.gradSync = this.options.gradSync;
     const timeline = simulateScale(plan, this.costs, sim);
+    this.stageSimulations += timeline.stageSimulations;
     const memory = scaleMemory(plan, this.costs.optimizer, timeline.stages.map((s) => s.weights.shards));
     const modelFlops = stepFlops(graph);
     const replica0 = new Set(plan.stages.flatMap((s) => s.devices)).size;

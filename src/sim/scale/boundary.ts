@@ -90,15 +90,32 @@ function busiest(list: readonly Piece[], costs: ScaleCosts, reverse: boolean): n
   return max;
 }
 
-/** Every stage-to-stage boundary of per-micro-batch activations, and every tied weight. */
-export function stageBoundaries(stages: readonly StagePlan[], costs: ScaleCosts): { boundaries: Boundary[]; ties: Tie[] } {
+/**
+ * Every stage-to-stage boundary of per-micro-batch activations, and every tied weight. With
+ * a translation `period` (src/sim/scale/symmetry.ts), a boundary between two stages whose
+ * keys, relative position and offset modulo the period equal an earlier one's costs the same.
+ */
+export function stageBoundaries(stages: readonly StagePlan[], costs: ScaleCosts, period = 0): { boundaries: Boundary[]; ties: Tie[] } {
   const boundaries: Boundary[] = [];
   const ties: Tie[] = [];
+  const known = new Map<string, { forward: number; backward: number; bytes: number }>();
   for (const reader of stages) {
     const byFrom = new Map<number, Piece[]>();
     const tiesFrom = new Map<number, Piece[]>();
+    const reused = new Set<number>();
     for (const input of reader.inputs) {
       if (input.from < 0) continue;
+      if (!input.weight && period > 0) {
+        const owner = stages[input.from];
+        const key = `${owner.key}|${reader.key}|${reader.devices[0] - owner.devices[0]}|${owner.devices[0] % period}`;
+        const hit = known.get(key);
+        if (hit && !byFrom.has(input.from)) {
+          if (!reused.has(input.from)) boundaries.push({ from: input.from, to: reader.index, ...hit });
+          reused.add(input.from);
+          continue;
+        }
+        if (reused.has(input.from)) continue;
+      }
       const owner = stages[input.from];
       const list = pieces(owner, reader, input.tensor);
       const into = input.weight ? tiesFrom : byFrom;
@@ -107,7 +124,12 @@ export function stageBoundaries(stages: readonly StagePlan[], costs: ScaleCosts)
       into.set(input.from, acc);
     }
     for (const [from, list] of byFrom) {
-      boundaries.push({ from, to: reader.index, forward: busiest(list, costs, false), backward: busiest(list, costs, true), bytes: list.reduce((n, x) => n + x.bytes, 0) });
+      const b = { forward: busiest(list, costs, false), backward: busiest(list, costs, true), bytes: list.reduce((n, x) => n + x.bytes, 0) };
+      boundaries.push({ from, to: reader.index, ...b });
+      if (period > 0) {
+        const owner = stages[from];
+        known.set(`${owner.key}|${reader.key}|${reader.devices[0] - owner.devices[0]}|${owner.devices[0] % period}`, b);
+      }
     }
     for (const [from, list] of tiesFrom) {
       // Each pair of copies all-reduces its overlap (in the gradient's dtype, the tensor's).

@@ -13,6 +13,7 @@
 import { pipelineOrder, type PipelineUnit } from "../../ir/pipeline-schedule.js";
 import type { ScalePlan } from "../../ir/stage-plan.js";
 import { stageBoundaries, type Boundary, type Tie } from "./boundary.js";
+import { translationPeriod } from "./symmetry.js";
 import type { ScaleCosts } from "./costs.js";
 import { simulateSchedule, type ScheduleTimes } from "./pipeline-sim.js";
 import { timeStage, type StageTiming } from "./stage-timing.js";
@@ -59,6 +60,8 @@ export function simulateScale(plan: ScalePlan, costs: ScaleCosts, options: Scale
   const cache = options.cache ?? new Map<string, StageTiming>();
   const mode = options.gradSync ?? "overlap";
   let simulations = 0;
+  const period = translationPeriod(plan.mesh);
+  const seen = new Map<string, { devices: readonly number[]; weights: StageWeightCosts }>();
   const stages: StageResult[] = plan.stages.map((stage) => {
     let timing = cache.get(stage.key);
     const cached = timing !== undefined;
@@ -67,10 +70,18 @@ export function simulateScale(plan: ScalePlan, costs: ScaleCosts, options: Scale
       simulations++;
       cache.set(stage.key, timing);
     }
-    const weights = stageWeightCosts(stage, timing, plan.replicas, plan.zero, mode, costs);
+    // A stage identical to an earlier one and shifted by whole top-level groups of a regular
+    // mesh has data-parallel groups of the same shapes: the same weight costs.
+    const twin = seen.get(stage.key);
+    let weights: StageWeightCosts;
+    if (twin && period > 0 && (stage.devices[0] - twin.devices[0]) % period === 0) weights = twin.weights;
+    else {
+      weights = stageWeightCosts(stage, timing, plan.replicas, plan.zero, mode, costs);
+      if (!twin) seen.set(stage.key, { devices: stage.devices, weights });
+    }
     return { index: stage.index, group: stage.group, devices: stage.devices, timing, weights, cached };
   });
-  const { boundaries, ties } = stageBoundaries(plan.stages, costs);
+  const { boundaries, ties } = stageBoundaries(plan.stages, costs, period);
   const order = pipelineOrder(plan.schedule, plan.groups, plan.virtual, plan.microbatches);
   const schedule = simulateSchedule({
     order,
