@@ -57,6 +57,8 @@ export interface ScaleCandidateResult {
 export interface ScaleSearchResult {
   best: ScaleCandidateResult;
   baselines: { dataParallel?: ScaleCandidateResult; zero3?: ScaleCandidateResult; megatron?: ScaleCandidateResult };
+  /** The caller's seeds (options.seeds) that were priced, in order. */
+  seedResults: ScaleCandidateResult[];
   /** Candidates priced (each one hierarchical simulation). */
   iterations: number;
   /** Candidates the space holds (after the model-state memory filter). */
@@ -115,15 +117,17 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
   if (rule) seedConfigs.push({ role: "megatron", config: rule });
 
   type Entry = { config: MegatronConfig; blocks?: number[]; role?: (typeof seedConfigs)[number]["role"]; seed?: boolean };
+  // The caller's seeds first (a published configuration to compare with), then the baselines.
   const queue: Entry[] = [
-    ...seedConfigs.map((s) => ({ config: s.config, role: s.role, seed: true })),
     ...(options.seeds ?? []).map((config) => ({ config, seed: true })),
+    ...seedConfigs.map((s) => ({ config: s.config, role: s.role, seed: true })),
     ...space.map((c: Candidate) => ({ config: c.config })),
   ];
   const tried = new Set<string>();
   const fitsWithout = new Set<string>();
   const refined = new Set<string>();
   const baselines: ScaleSearchResult["baselines"] = {};
+  const seedResults: ScaleCandidateResult[] = [];
   let best: ScaleCandidateResult | undefined;
   let iterations = 0;
   let slowest = 0;
@@ -162,6 +166,7 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
     if (!r) continue;
     iterations++;
     if (role) baselines[role] = r;
+    if (seed && !role) seedResults.push(r);
     if (r.feasible && (config.recompute ?? "none") === "none") fitsWithout.add(base);
     if (better(r, best)) {
       best = r;
@@ -196,6 +201,7 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
   return {
     best,
     baselines,
+    seedResults,
     iterations,
     spaceSize: space.length,
     seconds,
