@@ -258,7 +258,18 @@ export class CollectiveModel {
     this.uniform = isUniformMesh(mesh);
   }
 
+  /** By array identity first: callers pass the same group array many times. */
+  private readonly byArray = new WeakMap<readonly number[], GroupTopology>();
+
   topology(devices: readonly number[]): GroupTopology {
+    const known = this.byArray.get(devices);
+    if (known) return known;
+    const t = this.topologyOf(devices);
+    this.byArray.set(devices, t);
+    return t;
+  }
+
+  private topologyOf(devices: readonly number[]): GroupTopology {
     const key = this.uniform ? groupShape(this.mesh, devices) : devices.join(",");
     let t = this.topologies.get(key);
     if (!t) {

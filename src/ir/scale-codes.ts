@@ -9,8 +9,7 @@ export const SCALE_CODES: CodeTable = {
   PAR7051: { title: "an op cannot be re-typed at the micro-batch size (its shape inference fails there)" },
   PAR7052: { title: "the strategy does not cut the model into a valid pipeline (validate it first)" },
   PAR7053: { title: "the sample size does not split into replicas × micro-batches" },
-  PAR7054: { title: "the Megatron generator needs a transformer-like graph (attention ops with a `heads` dim)" },
+  PAR7054: { title: "the model has no batch (no op with a sample dim) to split into replicas and micro-batches" },
   PAR7055: { title: "a Megatron configuration does not fit the model or the mesh (sizes do not divide)" },
-  PAR7056: { title: "the scale search found no configuration to price (the batch does not split over the mesh)" },
   PAR7057: { title: "the scale search ran past its time budget (warning): its best so far is returned" },
 };

@@ -44,6 +44,15 @@ export function stageShards(stage: StagePlan, replicas: ReplicaConfig): ShardHol
   const layouts = LayoutCache.of(g);
   const out: ShardHolding[][] = stage.devices.map(() => []);
   const global = (local: readonly number[]) => local.map((l) => stage.devices[l]);
+  // One group array per distinct member set: thousands of shards share a few groups of up
+  // to thousands of devices, and the collectives' caches key on the array.
+  const groups = new Map<string, number[]>();
+  const groupOf = (members: readonly number[]) => {
+    const key = members.join(",");
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = acrossReplicas(global(members), replicas)));
+    return g;
+  };
   stage.ops.forEach((op, position) => {
     const node = g.op(op.name);
     const cfg = stage.configs[op.name];
@@ -52,7 +61,7 @@ export function stageShards(stage: StagePlan, replicas: ReplicaConfig): ShardHol
       const elementBytes = dtypeBytes(node.sig.params[p].dtype ?? "f32");
       for (const shard of shards) {
         const members = shardGroup(shard, cfg.devices);
-        const group = acrossReplicas(global(members), replicas);
+        const group = groupOf(members);
         for (const d of members) out[d].push({ op: position, params: shard.volume, elementBytes, group, copy: false });
       }
     });
@@ -74,7 +83,7 @@ export function stageShards(stage: StagePlan, replicas: ReplicaConfig): ShardHol
         const key = `${d}|${regionKey(r)}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        out[d].push({ op: position, params: regionVolume(r), elementBytes, group: acrossReplicas([stage.devices[d]], replicas), copy: true });
+        out[d].push({ op: position, params: regionVolume(r), elementBytes, group: groupOf([d]), copy: true });
       }
     }
   }

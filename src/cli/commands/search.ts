@@ -91,7 +91,7 @@ export const searchCommand: Command = {
     { name: "precision", kind: "string", value: "NAME", doc: `meshes of more than ${SCALE_SEARCH_THRESHOLD} devices: the compute precision, bf16 (default), f16 or f32` },
     JSON_FLAG,
   ],
-  details: `examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\n  par search models/gpt3.par --mesh a100x1024 --optimizer adam --budget 60s\nThe search is described in docs/search.md; on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices it searches tensor × pipeline × data parallelism, ZeRO and recomputation instead (docs/scale.md).`,
+  details: `examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\n  par search models/gpt3.par --mesh a100x1024 --optimizer adam --budget 5s\nThe search is described in docs/search.md; on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices it searches tensor × pipeline × data parallelism, ZeRO and recomputation instead (docs/scale.md).`,
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;

@@ -188,9 +188,8 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
       options.onProgress({ iterations, iterationsPerSecond: elapsed > 0 ? iterations / elapsed : 0, bestIterationTime: best.evaluation.stepTime, bestFeasible: best.feasible, acceptanceRate: 1, elapsedSeconds: elapsed });
     }
   }
-  if (!best) {
-    throw new ParError([{ code: "PAR7056", severity: "error", message: `no candidate configuration of \`${graph.name}\` on \`${mesh.name}\` could be priced: the batch of ${a.batch} does not split over the ${N} devices in any t·p·d`, hint: "choose a batch that the mesh's size divides (or a mesh whose size divides the batch)" }]);
-  }
+  // Data parallelism over a divisor of the batch always builds: a result exists.
+  if (!best) throw new Error(`scale search: no configuration of ${graph.name} on ${mesh.name} could be priced`);
   const seconds = (now() - t0) / 1e3;
   if ("seconds" in budget && seconds > budget.seconds) {
     diagnostics.push({ code: "PAR7057", severity: "warning", message: `the search ran ${seconds.toFixed(1)} s against a budget of ${budget.seconds} s: ${iterations} configuration(s) priced; the best so far is returned`, hint: "give a larger budget (--budget) for a wider search" });

@@ -51,10 +51,11 @@ export interface StageWeightCosts {
 
 /** Σ over the device's shards, grouped by data-parallel group, of `collective(bytes, group)`. */
 function perDevice(shards: readonly ShardHolding[], bytesOf: (s: ShardHolding) => number, collective: (bytes: number, group: readonly number[]) => number): number {
-  const byGroup = new Map<string, { group: readonly number[]; bytes: number }>();
+  // Shards of one group share its array (src/layout/stage-shards.ts): keyed by identity.
+  const byGroup = new Map<readonly number[], { group: readonly number[]; bytes: number }>();
   for (const s of shards) {
     if (s.group.length < 2) continue;
-    const key = s.group.join(",");
+    const key = s.group;
     const e = byGroup.get(key);
     if (e) e.bytes += bytesOf(s);
     else byGroup.set(key, { group: s.group, bytes: bytesOf(s) });
