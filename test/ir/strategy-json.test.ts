@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -66,6 +66,7 @@ describe("strategy JSON form", () => {
 
   it("reads back what it writes (file written atomically, no temp file left)", () => {
     const dir = mkdtempSync(join(tmpdir(), "par-strategy-"));
+    mkdirSync(join(dir, "sub"));
     const path = join(dir, "sub", "s.json");
     writeStrategyFile(path, mlp(), MLP_STRATEGY);
     expect(readdirSync(join(dir, "sub"))).toEqual(["s.json"]);

@@ -56,6 +56,14 @@ const EQUALITY = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.E
 function scan(program: ts.Program, files: ReadonlySet<string>, ops: ReadonlySet<string>): Finding[] {
   const checker = program.getTypeChecker();
   const out: Finding[] = [];
+  // `["param"]` where the context wants buffer kinds ("param" | "grad" | ...) is not an op list.
+  const typedAsOtherWords = (a: ts.ArrayLiteralExpression): boolean => {
+    const wanted = checker.getContextualType(a);
+    const element = wanted && checker.isArrayLikeType(wanted) ? checker.getIndexTypeOfType(wanted, ts.IndexKind.Number) : undefined;
+    if (!element) return false;
+    const parts = element.isUnion() ? element.types : [element];
+    return parts.length > 0 && parts.every((p) => p.isStringLiteral()) && parts.some((p) => p.isStringLiteral() && !ops.has(p.value));
+  };
   const names = (e: ts.Expression): boolean => isOpNameLiteral(e, ops) || isOpLiteralType(checker.getTypeAtLocation(e), ops);
   for (const sf of program.getSourceFiles()) {
     if (!files.has(sf.fileName)) continue;
@@ -70,7 +78,7 @@ function scan(program: ts.Program, files: ReadonlySet<string>, ops: ReadonlySet<
         if ((names(right) && holds(left)) || (names(left) && holds(right))) report(node);
       } else if (ts.isSwitchStatement(node) && mayHoldOpName(checker.getTypeAtLocation(node.expression), ops)) {
         for (const clause of node.caseBlock.clauses) if (ts.isCaseClause(clause) && isOpNameLiteral(clause.expression, ops)) report(clause.expression.parent);
-      } else if (ts.isArrayLiteralExpression(node) && node.elements.length > 0 && node.elements.every((e) => isOpNameLiteral(e, ops))) {
+      } else if (ts.isArrayLiteralExpression(node) && node.elements.length > 0 && node.elements.every((e) => isOpNameLiteral(e, ops)) && !typedAsOtherWords(node)) {
         report(node);
       }
       ts.forEachChild(node, visit);

@@ -28,7 +28,7 @@ export const exportCommand: Command = {
     JSON_FLAG,
   ],
   details:
-    "examples:\n  par export mlp.plan.json --out mlp-job --nodes 2 --device cuda\n  par export models/mlp.par --mesh h100x64 --strategy dp --out job --nodes 8 --device cuda\n" +
+    "examples:\n  par compile models/mlp.par --set hidden=64 --strategy dp --out mlp.plan.json && par export mlp.plan.json --out mlp-job --nodes 2 --device cuda\n  par export models/mlp.par --mesh h100x64 --strategy dp --out job --nodes 8 --device cuda\n" +
     "then on every node:\n  torchrun --nnodes N --nproc_per_node K --node_rank R --rdzv_backend c10d --rdzv_endpoint HOST:PORT train.py --device cuda --steps 1000",
   async run(ctx: CommandContext): Promise<number> {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one plan or model FILE, got ${ctx.args.positionals.length}`);
