@@ -155,7 +155,7 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
     // Recomputation only costs time: once a configuration fits without it, skip the rest.
     const base = configKey({ ...config, recompute: "none" }, blocks);
     if ((config.recompute ?? "none") !== "none" && fitsWithout.has(base) && !seed) continue;
-    if ("iterations" in budget ? iterations >= budget.iterations : (now() - t0) / 1e3 + slowest > budget.seconds && iterations > 0) {
+    if ("iterations" in budget ? iterations >= budget.iterations : (now() - t0) / 1e3 + 1.5 * slowest > budget.seconds && iterations > 0) {
       stoppedBy = "budget";
       break;
     }
