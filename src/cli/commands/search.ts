@@ -20,7 +20,8 @@ import { formatDevices, strategyToPar } from "../../frontend/strategy-par.js";
 import { scaleChanges } from "../../ir/strategy-diff.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
-import { search, searchScale, simulate } from "../../pipeline.js";
+import { createContext, load, search, searchScale, simulate } from "../../pipeline.js";
+import { ParError } from "../../core/diagnostics.js";
 import { PRECISIONS, type Precision } from "../../ir/strategy.js";
 import { SCALE_SEARCH_THRESHOLD, type ScaleCandidateResult, type ScaleSearchResult } from "../../search/scale/scale-search.js";
 import type { Budget } from "../../search/budget.js";
@@ -32,7 +33,7 @@ import { resolveMesh } from "../pick.js";
 import { str, UsageError, type ParsedArgs } from "../args.js";
 import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
+import { loadModelFromArgs, MODEL_LOADING_FLAGS, modelOptions } from "../model-flags.js";
 import { CliPipeline } from "../stages.js";
 import { outputFlag, writeOutput } from "../output-path.js";
 import { searchProgress } from "../search-progress.js";
@@ -114,7 +115,7 @@ export const searchCommand: Command = {
     if (!PRECISIONS.includes(precision)) throw new UsageError(`unknown precision ${precision}`, `one of ${PRECISIONS.join(", ")}`);
     if (mesh.devices.length > SCALE_SEARCH_THRESHOLD) {
       if (trace !== undefined) throw new UsageError(`--trace is not available on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices (the hierarchical simulator has no task trace)`, "search without --trace");
-      return runScaleSearch(ctx, pipeline, graph, mesh, { budget, optimizer, precision, measured, seed, out });
+      return runScaleSearch(ctx, pipeline, graph, mesh, { budget, optimizer, precision, measured, seed, out, rebuild: rebuildAt(ctx, file, graph) });
     }
     const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, measured, ...searchProgress(ctx.progress, budget) });
     ctx.progress.end();
@@ -185,19 +186,38 @@ export const searchCommand: Command = {
 
 // ------------------------------------------------------------------ meshes at scale
 
+/**
+ * A .par model with a `batch` parameter, elaborated again at another batch (for models
+ * whose attributes pin the batch, e.g. BERT's reshapes): the scale search prices
+ * micro-batches on it. Undefined for imported models.
+ */
+function rebuildAt(ctx: CommandContext, file: string, graph: Graph): ((samples: number) => Graph | undefined) | undefined {
+  if (!file.endsWith(".par") || !("batch" in graph.modelParams)) return undefined;
+  const options = modelOptions(ctx.args);
+  return (samples) => {
+    try {
+      return load(resolve(ctx.io.cwd, file), createContext({ cwd: ctx.io.cwd }), { ...options, overrides: { ...options.overrides, batch: samples } }).graph;
+    } catch (e) {
+      if (e instanceof ParError) return undefined;
+      throw e;
+    }
+  };
+}
+
 interface ScaleRun {
   budget: Budget;
   optimizer: Optimizer;
   precision: Precision;
   measured: MeasuredCosts[];
   seed: number;
+  rebuild: ((samples: number) => Graph | undefined) | undefined;
   out: ReturnType<typeof outputFlag>;
 }
 
 function runScaleSearch(ctx: CommandContext, pipeline: CliPipeline, graph: Graph, mesh: Mesh, o: ScaleRun): number {
   const progress = searchProgress(ctx.progress, o.budget);
   progress.onPhase({ phase: "searching" });
-  const result = pipeline.stage((p) => searchScale(graph, mesh, p, { budget: o.budget, optimizer: o.optimizer, precision: o.precision, measured: o.measured, onProgress: progress.onProgress }));
+  const result = pipeline.stage((p) => searchScale(graph, mesh, p, { budget: o.budget, optimizer: o.optimizer, precision: o.precision, measured: o.measured, onProgress: progress.onProgress, ...(o.rebuild ? { rebuild: o.rebuild } : {}) }));
   ctx.progress.end();
   pipeline.report();
   if (!result) return 1;

@@ -39,6 +39,12 @@ export interface ScaleSearchOptions {
   precision?: Precision;
   measured?: readonly MeasuredCosts[];
   onProgress?: (p: SearchProgress) => void;
+  /**
+   * The model elaborated again at another batch size (same op names), for models whose
+   * attributes pin the batch (a reshape to [64, …]: PAR7050/PAR7051 when re-typed): a
+   * candidate that cannot be re-typed is priced on the model rebuilt at its micro-batch size.
+   */
+  rebuild?: (samples: number) => Graph | undefined;
   /** More configurations priced right after the baselines (a published configuration to beat). */
   seeds?: readonly MegatronConfig[];
   /** Milliseconds clock (tests); default performance.now. */
@@ -136,6 +142,12 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
   const better = (x: ScaleCandidateResult, y: ScaleCandidateResult | undefined) =>
     !y || (x.feasible && !y.feasible) || (x.feasible === y.feasible && (x.feasible ? x.evaluation.stepTime < y.evaluation.stepTime : x.evaluation.memory.peak < y.evaluation.memory.peak));
 
+  let firstError: ParError | undefined;
+  const rebuilds = new Map<number, Graph | undefined>();
+  const rebuilt = (samples: number) => {
+    if (!rebuilds.has(samples)) rebuilds.set(samples, options.rebuild!(samples));
+    return rebuilds.get(samples);
+  };
   const price = (config: MegatronConfig, blocks?: number[]): ScaleCandidateResult | undefined => {
     let strategy: Strategy;
     try {
@@ -144,7 +156,26 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
       if (e instanceof ParError) return undefined;
       throw e;
     }
-    const evaluation = evaluator.evaluate(graph, strategy);
+    let evaluation: ScaleEvaluation | undefined;
+    try {
+      evaluation = evaluator.evaluate(graph, strategy);
+    } catch (e) {
+      // A model that cannot be re-typed at this micro-batch size (PAR7050, PAR7051, PAR7053):
+      // priced on the model rebuilt at that size when the caller can rebuild it.
+      if (!(e instanceof ParError)) throw e;
+      const source = options.rebuild && rebuilt(config.microbatchSize);
+      if (source) {
+        try {
+          evaluation = evaluator.evaluate(graph, strategy, { microbatchSource: source });
+        } catch (e2) {
+          if (!(e2 instanceof ParError)) throw e2;
+        }
+      }
+      if (!evaluation) {
+        firstError ??= e;
+        return undefined;
+      }
+    }
     return { name: strategy.name, config, strategy, evaluation, feasible: evaluation.memory.overCapacity.length === 0 };
   };
 
@@ -189,7 +220,7 @@ export function searchAtScale(graph: Graph, mesh: Mesh, options: ScaleSearchOpti
     }
   }
   // Data parallelism over a divisor of the batch always builds: a result exists.
-  if (!best) throw new Error(`scale search: no configuration of ${graph.name} on ${mesh.name} could be priced`);
+  if (!best) throw firstError ?? new Error(`scale search: no configuration of ${graph.name} on ${mesh.name} could be priced`);
   const seconds = (now() - t0) / 1e3;
   if ("seconds" in budget && seconds > budget.seconds) {
     diagnostics.push({ code: "PAR7057", severity: "warning", message: `the search ran ${seconds.toFixed(1)} s against a budget of ${budget.seconds} s: ${iterations} configuration(s) priced; the best so far is returned`, hint: "give a larger budget (--budget) for a wider search" });
