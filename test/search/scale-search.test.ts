@@ -40,7 +40,7 @@ describe("scale search", () => {
   it("is never predicted slower than the best baseline, on every shipped model (a100x128) and GPT on two more meshes", () => {
     const cases: { name: string; graph: Graph; mesh: string; rebuild?: (b: number) => Graph }[] = [];
     for (const f of readdirSync("models").filter((x) => x.endsWith(".par")).sort()) {
-      const overrides = f === "gpt3.par" ? { layers: 4, batch: 128 } : {};
+      const overrides: Record<string, number> = f === "gpt3.par" ? { layers: 4, batch: 128 } : {};
       const graph = load(`models/${f}`, createContext(), { overrides }).graph;
       cases.push({ name: f, graph, mesh: "a100x128", rebuild: (b) => load(`models/${f}`, createContext(), { overrides: { ...overrides, batch: b } }).graph });
     }
