@@ -43,6 +43,8 @@ import { DEFAULT_BUDGET, type Budget } from "./search/budget.js";
 import type { SearchProgress } from "./search/mcmc.js";
 import { searchStrategy, type SearchPhase, type SearchResult } from "./search/search.js";
 import { ScaleEvaluator, type ScaleEvaluation } from "./search/evaluate-scale.js";
+export type { ScaleEvaluation } from "./search/evaluate-scale.js";
+export type { ScaleSearchOptions, ScaleSearchResult } from "./search/scale/scale-search.js";
 import { searchAtScale, type ScaleSearchOptions, type ScaleSearchResult } from "./search/scale/scale-search.js";
 import type { GradSyncMode } from "./sim/scale/weight-sync.js";
 import { simulateWithContention } from "./sim/contention.js";

@@ -34,7 +34,9 @@ describe("Megatron PTD-P strategies for models/gpt3.par", () => {
       expect(d.items.filter((x) => x.severity === "error")).toEqual([]);
       expect(validateStrategy(graph, mesh, back!, d)).toBe(true);
       expect(back!.replicas?.count ?? 1).toBe(rowData(row));
-      expect(new Set(back!.pipeline?.stages.map((st) => st.devices.join(",")) ?? []).size).toBe(row.pipeline > 1 ? row.pipeline : row.pipeline === 1 && back!.pipeline ? 1 : 0);
+      // p device groups (interleaved: p·v stages on them); no pipeline when one stage runs one micro-batch.
+      expect(new Set(back!.pipeline?.stages.map((st) => st.devices.join(",")) ?? []).size).toBe(back!.pipeline ? row.pipeline : 0);
+      expect(back!.pipeline?.stages.length ?? 1).toBe(row.pipeline * row.virtual);
     });
   }
 });
