@@ -1,8 +1,13 @@
-// Parse + check time for a generated 10,000-line .par file (issue target: ≤ 200 ms).
+// Parse + check time for a generated 10,000-line .par file (issue target: ≤ 200 ms), and
+// `par import` of LLaMA-2-70B's config.json (issue 19 §6 target: ≤ 2 s).
 // `node dist/bench/main.js parse`; profile with `node --cpu-prof dist/bench/main.js parse`.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Diagnostics } from "../src/core/diagnostics.js";
 import { check } from "../src/frontend/check.js";
 import { parse } from "../src/frontend/parse.js";
+import { importLlmConfig } from "../src/frontend/llm/import.js";
+import { repoRoot } from "./paths.js";
 import { median } from "./stats.js";
 
 /** A model of `lines` lines: blocks, repeats, nested calls and a mesh + strategy. */
@@ -84,5 +89,22 @@ export async function parseBench(): Promise<string> {
     // V8's parallel garbage-collection helpers included, so it can exceed wall.
     row("parse + check:", total.wall, total.cpu, `   target ≤ 200 ms wall: ${verdict(total.wall)} (CPU of all threads, GC helpers included: ${total.cpu <= 200 ? "also" : "not"} ≤ 200)`),
     `check share:    ${((100 * med((r) => r.check.cpu)) / total.cpu).toFixed(0)} % of CPU`,
+    importConfigRow(row),
   ].join("\n");
+}
+
+/** `par import` of LLaMA-2-70B's config.json (structure only: generate, parse, check); target ≤ 2 s. */
+function importConfigRow(row: (label: string, wall: number, cpu: number, extra?: string) => string): string {
+  const file = join(repoRoot(), "models", "llm", "llama-2-70b.json");
+  const text = readFileSync(file, "utf8");
+  let ops = 0;
+  const runs: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < WARMUP + REPEATS; i++) {
+    const t = timed(() => {
+      ops = importLlmConfig(text, "llama-2-70b.json", {}, new Diagnostics())?.graph.ops.size ?? 0;
+    });
+    if (i >= WARMUP) runs.push(t);
+  }
+  const wall = median(runs.map((r) => r.wall));
+  return row("import-config:", wall, median(runs.map((r) => r.cpu)), `   LLaMA-2-70B config.json → ${ops} ops; target ≤ 2000 ms wall: ${wall <= 2000 ? "met" : "NOT met"}`);
 }

@@ -6,6 +6,7 @@ import { COST_CODES } from "./cost/codes.js";
 import type { CodeInfo, CodeTable } from "./core/codes.js";
 import { CHECK_CODES } from "./frontend/check-codes.js";
 import { IMPORT_CODES } from "./frontend/import-codes.js";
+import { LLM_CODES } from "./frontend/llm/codes.js";
 import { MESH_CODES } from "./frontend/mesh-codes.js";
 import { STRATEGY_CHECK_CODES } from "./frontend/strategy-codes.js";
 import { SYNTAX_CODES } from "./frontend/syntax-codes.js";
@@ -15,6 +16,7 @@ import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
 import { WORKER_CODES } from "./runtime/workers/codes.js";
 import { SEARCH_CODES } from "./search/codes.js";
+import { REPORT_CODES } from "./report/codes.js";
 import { TORCH_CODES } from "./engines/torch/codes.js";
 
 /** Each area's table, by the area's name (for docs and duplicate detection). */
@@ -30,10 +32,12 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   runtime: RUNTIME_CODES,
   workers: WORKER_CODES,
   import: IMPORT_CODES,
+  "llm import": LLM_CODES,
   search: SEARCH_CODES,
   cost: COST_CODES,
   "simulation at scale": SCALE_CODES,
   "torch engine": TORCH_CODES,
+  report: REPORT_CODES,
 };
 
 export function allCodes(): Map<string, CodeInfo & { area: string }> {

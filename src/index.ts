@@ -93,7 +93,7 @@ export type {
   LoadedModel,
   /** Which model of a .par file and its parameters, or an imported model's input shapes, batch and loss. */
   LoadModelOptions,
-  /** "par", "onnx" or "keras". */
+  /** "par", "onnx", "keras" or "llm" (a Hugging Face config.json). */
   ModelFormat,
 } from "./frontend/load-model.js";
 export {

@@ -63,8 +63,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   engines: ["core", "ops", "plan"],
   pipeline: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "runtime", "engines"],
   index: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "runtime", "engines", "pipeline"],
-  codes: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "runtime", "engines", "cli"],
-  cli: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "runtime", "engines", "pipeline"],
+  codes: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "runtime", "engines", "cli", "report"],
+  // `par report`'s page: beside cli, built from the pipeline's stages and their results.
+  report: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "pipeline"],
+  cli: ["core", "ops", "ir", "layout", "plan", "frontend", "cost", "sim", "search", "codegen", "runtime", "engines", "pipeline", "report"],
 };
 
 /** A file's folder under src/, or its module name for a top-level file (pipeline.ts → pipeline). */

@@ -11,6 +11,7 @@ import { meshesCommand } from "./commands/meshes.js";
 import { opsCommand } from "./commands/ops.js";
 import { diffCommand, searchCommand } from "./commands/search.js";
 import { profileCommand } from "./commands/profile.js";
+import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
 import { simulateCommand } from "./commands/simulate.js";
 import { strategyCommand } from "./commands/strategy.js";
@@ -28,6 +29,7 @@ export const COMMANDS: Command[] = [
   simulateCommand,
   searchCommand,
   diffCommand,
+  reportCommand,
   compileCommand,
   runCommand,
   verifyCommand,

@@ -1,7 +1,8 @@
 // Reading a model for a command, whatever its format: a `.par` program (parse → check, one
-// model chosen), an ONNX model (`.onnx`) or a TensorFlow.js LayersModel (`model.json`, weight
-// shards beside it). Dispatch is by extension, else by content (`{` → JSON, a protobuf
-// ModelProto's first field → ONNX, text → .par). Every failure is a coded diagnostic
+// model chosen), an ONNX model (`.onnx`), a TensorFlow.js LayersModel (`model.json`, weight
+// shards beside it) or a Hugging Face LLM config.json (src/frontend/llm/: a generated .par).
+// Dispatch is by extension, else by content (`{` → JSON, a protobuf ModelProto's first
+// field → ONNX, text → .par); a JSON file naming a `model_type` is an LLM config. Every failure is a coded diagnostic
 // (PAR4001 unreadable, PAR4010–PAR4013 here, PAR6xxx from the importers).
 
 import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
@@ -16,8 +17,9 @@ import { importKeras, KERAS_LAYERS } from "./keras/import.js";
 import { decodeOnnx, DEFAULT_ONNX_LIMITS } from "./onnx/decode.js";
 import { importOnnxModel, onnxUnsupported } from "./onnx/import.js";
 import { parse } from "./parse.js";
+import { importLlmConfig, looksLikeLlmConfig } from "./llm/import.js";
 
-export type ModelFormat = "par" | "onnx" | "keras";
+export type ModelFormat = "par" | "onnx" | "keras" | "llm";
 
 export interface LoadedModel {
   graph: Graph;
@@ -28,6 +30,8 @@ export interface LoadedModel {
   format: ModelFormat;
   /** Imported models: float weight elements that became parameters. */
   parameters?: number;
+  /** LLM configs: the generated .par program (what `par import` prints). */
+  source?: string;
 }
 
 export interface LoadModelContext {
@@ -81,6 +85,16 @@ export function sniffFormat(head: Uint8Array): ModelFormat | undefined {
   const text = Buffer.from(head).toString("utf8");
   if (/^\s*(#[^\n]*\n\s*)*(model|mesh|strategy|block|import)\b/.test(text)) return "par";
   return undefined;
+}
+
+/** How much of a JSON file decides between a model.json and an LLM config. */
+const JSON_SNIFF_BYTES = 64 * 1024;
+
+/** A JSON model file ("keras" by extension or content) that is really an LLM config → "llm". */
+function refineJson(format: ModelFormat | undefined, full: string): ModelFormat | undefined {
+  if (format !== "keras") return format;
+  const head = readHead(full, JSON_SNIFF_BYTES);
+  return head instanceof Uint8Array && looksLikeLlmConfig(Buffer.from(head).toString("utf8")) ? "llm" : format;
 }
 
 /** The first `n` bytes of a file, or the error that stopped reading them. */
@@ -138,10 +152,11 @@ function missingHint(full: string): string | undefined {
 
 /** The format of the file at `path` (extension, else content); undefined when unreadable or unknown. */
 export function modelFormatOf(path: string, cwd?: string): ModelFormat | undefined {
+  const full = cwd === undefined ? path : resolve(cwd, path);
   const byExt = formatByExtension(path);
-  if (byExt) return byExt;
-  const head = readHead(cwd === undefined ? path : resolve(cwd, path), 64);
-  return head instanceof Uint8Array ? sniffFormat(head) : undefined;
+  if (byExt) return refineJson(byExt, full);
+  const head = readHead(full, 64);
+  return head instanceof Uint8Array ? refineJson(sniffFormat(head), full) : undefined;
 }
 
 /** The one model of a checked program (or the one named); undefined after PAR4012. */
@@ -161,17 +176,19 @@ function pickModel(checked: CheckedProgram, file: string, name: string | undefin
 /** Options that do not apply to a format are errors (PAR4013), not silently ignored. */
 function checkApplicable(format: ModelFormat, path: string, options: LoadModelOptions, d: Diagnostics): boolean {
   const bad: string[] = [];
-  if (format === "par") {
+  if (format === "par" || format === "llm") {
     if (options.inputs && Object.keys(options.inputs).length) bad.push("--input");
     if (options.batch !== undefined) bad.push("--batch");
     if (options.loss !== undefined) bad.push("--loss");
+    if (format === "llm" && options.model !== undefined) bad.push("--model");
   } else {
     if (options.model !== undefined) bad.push("--model");
     if (options.overrides && Object.keys(options.overrides).length) bad.push("--set");
   }
   if (!bad.length) return true;
-  d.error("PAR4013", `${path}: ${bad.join(", ")} do${bad.length === 1 ? "es" : ""} not apply to ${format === "par" ? "a .par model" : `an imported (${format === "onnx" ? "ONNX" : "model.json"}) model`}`, {
-    hint: format === "par" ? "a .par model's shapes come from its parameters: use --set batch=N" : "an imported model's shapes come from --input NAME=AxBx.. and --batch N",
+  const what = format === "par" ? "a .par model" : format === "llm" ? "an LLM config" : `an imported (${format === "onnx" ? "ONNX" : "model.json"}) model`;
+  d.error("PAR4013", `${path}: ${bad.join(", ")} do${bad.length === 1 ? "es" : ""} not apply to ${what}`, {
+    hint: format === "par" || format === "llm" ? `${format === "llm" ? "an LLM config's" : "a .par model's"} shapes come from its parameters: use --set batch=N (and seq=N)` : "an imported model's shapes come from --input NAME=AxBx.. and --batch N",
   });
   return false;
 }
@@ -230,7 +247,8 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
       return { unsupported: [] };
     }
   }
-  if (!checkApplicable(format, path, options, d)) return { unsupported: [], format };
+  format = refineJson(format, full);
+  if (!checkApplicable(format!, path, options, d)) return { unsupported: [], format };
   const importOptions: ImportOptions = {};
   if (options.inputs && Object.keys(options.inputs).length) importOptions.inputs = options.inputs;
   if (options.batch !== undefined) importOptions.batch = options.batch;
@@ -257,6 +275,8 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
     const m = importOnnxModel(decoded, path, importOptions, d);
     return { model: m && fromImported(m, "onnx"), unsupported, format };
   }
+
+  if (format === "llm") return loadLlmConfig(path, full, ctx, options);
 
   // model.json
   const bytes = readBytes(path, full, MAX_MODEL_JSON_BYTES, d, "PAR6001");
@@ -287,6 +307,23 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   const unsupported = kerasUnsupported(json);
   const m = importKeras(json, path, importOptions, d, shardReader(full));
   return { model: m && fromImported(m, "keras"), unsupported, format };
+}
+
+/** An LLM config.json: the generated .par program, checked with the --set values. */
+function loadLlmConfig(path: string, full: string, ctx: LoadModelContext, options: LoadModelOptions): LoadModelResult {
+  const d = ctx.diagnostics;
+  const bytes = readBytes(path, full, MAX_MODEL_JSON_BYTES, d, "PAR6001");
+  if (!bytes) return { unsupported: [], format: "llm" };
+  const notText = firstNonText(bytes);
+  if (notText) {
+    d.error("PAR4003", `\`${path}\` is not a text file: byte ${notText.offset} is ${notText.what}`, { expected: "a Hugging Face config.json (UTF-8 JSON)" });
+    return { unsupported: [], format: "llm" };
+  }
+  const text = Buffer.from(bytes).toString("utf8");
+  ctx.sources.set(path, text);
+  const m = importLlmConfig(text, path, { overrides: options.overrides }, d, ctx.sources);
+  const model: LoadedModel | undefined = m && { graph: m.graph, program: m.program, format: "llm", parameters: m.parameters, source: m.source };
+  return { model, unsupported: [], format: "llm" };
 }
 
 /** Loads `path` as a model; undefined after reporting coded diagnostics. */

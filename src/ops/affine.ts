@@ -13,12 +13,21 @@
 
 import { checkInputs } from "./attrs.js";
 import type { Tensor } from "@tensorflow/tfjs-core";
-import type { AxisMap, InferContext, OpEntry, OpSignature, ParallelDim, TF } from "./contract.js";
+import type { AxisMap, InferContext, InitSpec, OpEntry, OpSignature, ParallelDim, TF } from "./contract.js";
 import { activationSpace, fmtShape, identityMaps, product } from "./common.js";
 import type { TensorType } from "../core/tensor.js";
+import { above } from "./elementwise.js";
 
-/** The signature shared by bias_add and scale: x plus one broadcast parameter. */
-function broadcastParamSig(op: string, x: TensorType, shape: number[], init: "zeros" | "ones", ctx: InferContext): OpSignature | undefined {
+/** The parameter of an op with one broadcast parameter: its name, init and FLOPs per element. */
+interface BroadcastParam {
+  name: string;
+  init: InitSpec;
+  fwd: number;
+  bwd: number;
+}
+
+/** The signature shared by bias_add, scale and prelu: x plus one broadcast parameter. */
+function broadcastParamSig(op: string, x: TensorType, shape: number[], p: BroadcastParam, ctx: InferContext): OpSignature | undefined {
   const r = x.shape.length;
   const pr = shape.length;
   const off = r - pr;
@@ -35,14 +44,12 @@ function broadcastParamSig(op: string, x: TensorType, shape: number[], init: "ze
   const paramMap: AxisMap[] = shape.map((s, j) => (carried.has(off + j) ? { kind: "iter", dim: off + j } : { kind: "full" }));
   return {
     outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
-    params: [{ name: op === "bias_add" ? "bias" : "weight", shape: [...shape], dims: shape.map((_, j) => x.dims[off + j] ?? `d${j}`), init: { kind: init } }],
+    params: [{ name: p.name, shape: [...shape], dims: shape.map((_, j) => x.dims[off + j] ?? `d${j}`), init: p.init }],
     space,
     inputMaps: [identityMaps(r)],
     paramMaps: [paramMap],
     outputMaps: [identityMaps(r)],
-    // One add or multiply per element; backward: dx (a copy or a multiply) and the
-    // parameter gradient (a multiply-add per element, summed over broadcast axes).
-    flops: (e) => ({ forward: product(e), backward: 2 * product(e) }),
+    flops: (e) => ({ forward: p.fwd * product(e), backward: p.bwd * product(e) }),
   };
 }
 
@@ -53,7 +60,7 @@ function checkShapeAttr(op: string, shape: number[], ctx: InferContext): boolean
 }
 
 /** An elementwise op with one learned, broadcast parameter of shape `shape`. */
-function paramElementwise(name: string, doc: string, init: "zeros" | "ones", fn: (tf: TF, x: Tensor, p: Tensor) => Tensor): OpEntry {
+function paramElementwise(name: string, doc: string, p: BroadcastParam, fn: (tf: TF, x: Tensor, p: Tensor) => Tensor): OpEntry {
   return {
     name,
     family: "elementwise",
@@ -65,24 +72,36 @@ function paramElementwise(name: string, doc: string, init: "zeros" | "ones", fn:
       if (!checkInputs(this, inputs, ctx)) return undefined;
       const shape = attrs.shape as number[];
       if (!checkShapeAttr(name, shape, ctx)) return undefined;
-      return broadcastParamSig(name, inputs[0], shape, init, ctx);
+      return broadcastParamSig(name, inputs[0], shape, p, ctx);
     },
     forward: (tf, { inputs, params }) => [fn(tf, inputs[0], params[0])],
   };
 }
 
+// bias_add and scale: one add or multiply per element; backward dx (a copy or a multiply)
+// and the parameter gradient (a multiply-add per element, summed over broadcast axes).
 export const biasAdd = paramElementwise(
   "bias_add",
   "y = x + b with a learned b of shape `shape`, broadcast against x's trailing axes (ONNX Add of an initializer).",
-  "zeros",
+  { name: "bias", init: { kind: "zeros" }, fwd: 1, bwd: 2 },
   (tf, x, b) => tf.add(x, b),
 );
 
 export const scale = paramElementwise(
   "scale",
   "y = x · s with a learned s of shape `shape`, broadcast against x's trailing axes (ONNX Mul by an initializer).",
-  "ones",
+  { name: "weight", init: { kind: "ones" }, fwd: 1, bwd: 2 },
   (tf, x, s) => tf.mul(x, s),
+);
+
+// prelu: a compare, a multiply and a select per element; backward the select of dy and
+// the slope gradient (a multiply-add per element). The slope starts at 0 (a ReLU), since par's
+// inits have no constant 0.25 (torch's); an import hands over the trained slope.
+export const prelu = paramElementwise(
+  "prelu",
+  "y = x for x > 0, slope·x otherwise, with a learned slope of shape `shape` broadcast against x's trailing axes (torch nn.PReLU, ONNX PRelu).",
+  { name: "slope", init: { kind: "zeros" }, fwd: 3, bwd: 3 },
+  (tf, x, slope) => tf.where(above(tf, x, 0), x, tf.mul(x, slope)),
 );
 
 export const scaleShift: OpEntry = {
@@ -119,4 +138,4 @@ export const scaleShift: OpEntry = {
   },
 };
 
-export const AFFINE_OPS: OpEntry[] = [biasAdd, scale, scaleShift];
+export const AFFINE_OPS: OpEntry[] = [biasAdd, scale, scaleShift, prelu];

@@ -13,6 +13,7 @@ function kindMatches(spec: AttrSpec, v: AttrValue): boolean {
     case "bool": return typeof v === "boolean";
     case "string": return typeof v === "string";
     case "ints": return Array.isArray(v) && v.every((x) => Number.isInteger(x));
+    case "floats": return Array.isArray(v) && v.every((x) => Number.isFinite(x));
   }
 }
 
@@ -23,6 +24,7 @@ function describeKind(spec: AttrSpec): string {
     case "bool": return "true or false";
     case "string": return spec.choices ? spec.choices.map((c) => `"${c}"`).join(" | ") : "a string";
     case "ints": return "a list of integers";
+    case "floats": return "a list of numbers";
   }
 }
 
@@ -55,8 +57,8 @@ export function resolveAttrs(entry: OpEntry, given: Attrs, ctx: InferContext): A
       ok = false;
       continue;
     }
-    // A single int where a list is expected means "the same for every axis" (kernel = 3).
-    const v = spec.kind === "ints" && typeof value === "number" ? [value] : value;
+    // A single number where a list is expected means "the same for every axis" (kernel = 3).
+    const v = (spec.kind === "ints" || spec.kind === "floats") && typeof value === "number" ? [value] : value;
     if (!kindMatches(spec, v)) {
       ctx.diagnostics.error("PAR2103", `attribute \`${name}\` of \`${entry.name}\` must be ${describeKind(spec)}, got ${JSON.stringify(value)}`, {
         pos: ctx.pos,

@@ -27,4 +27,6 @@ export const OP_CODES: CodeTable = {
   PAR2139: { title: "pads must list a before and an after value for every axis" },
   PAR2140: { title: "dropout probability must lie in [0, 1)" },
   PAR2150: { title: "attention: `heads` does not divide the model width d_model" },
+  PAR2160: { title: "rotary: head_dim is odd or does not divide the last axis" },
+  PAR2161: { title: "sdpa: `heads` does not divide q's last axis, or `kv_heads` does not divide `heads`" },
 };

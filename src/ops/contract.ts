@@ -21,7 +21,7 @@ export type TF = typeof import("@tensorflow/tfjs-core");
 export type AttrValue = number | string | boolean | number[];
 export type Attrs = Record<string, AttrValue>;
 
-export type AttrKind = "int" | "float" | "bool" | "string" | "ints";
+export type AttrKind = "int" | "float" | "bool" | "string" | "ints" | "floats";
 
 export interface AttrSpec {
   name: string;

@@ -148,4 +148,181 @@ export const batchMatmul: OpEntry = {
   forward: (tf, { inputs, attrs }) => [matmulKernel(tf, inputs[0], inputs[1], attrs.transpose_b as boolean)],
 };
 
-export const MATMUL_OPS: OpEntry[] = [matmul, batchMatmul];
+// ---------------------------------------------------------------------------------------
+// einsum(equation): ONNX Einsum / torch.einsum over one or more operands ("bij,bkj->bik",
+// "...ij,...jk->...ik"). Every index letter is one iteration dim: the output's letters
+// first (sample, then attributes, in output order), then the summed ones (reductions:
+// splitting one gives partial sums that add). Each operand axis maps to its letter's dim,
+// or is read whole where it broadcasts (an ellipsis axis of size 1). The kernel contracts
+// the operands pairwise as batched matMuls, so autodiff gives every operand's gradient.
+
+/** A parsed equation: each operand's letters and the output's; "…" expanded to digits. */
+interface Einsum {
+  operands: string[][];
+  output: string[];
+}
+
+const LETTER = /^[A-Za-z]$/;
+
+/** Parses `equation` for operands of these ranks; a message on failure. */
+export function parseEinsum(equation: string, ranks: readonly number[]): Einsum | string {
+  const eq = equation.replace(/\s+/g, "");
+  const arrow = eq.indexOf("->");
+  const lhs = arrow < 0 ? eq : eq.slice(0, arrow);
+  const terms = lhs.split(",");
+  if (terms.length !== ranks.length) return `${terms.length} operand${terms.length === 1 ? "" : "s"} in the equation, ${ranks.length} given`;
+  // The ellipsis covers the axes a term's letters leave; its axes broadcast right-aligned.
+  let ellipsis = 0;
+  const letters: string[][] = [];
+  for (const [i, term] of terms.entries()) {
+    const parts = term.split("...");
+    if (parts.length > 2) return `operand ${i} has more than one ellipsis`;
+    const named = parts.join("");
+    if (![...named].every((c) => LETTER.test(c))) return `operand ${i} "${term}" has a character that is not a letter`;
+    if (new Set(named).size !== named.length) return `operand ${i} "${term}" repeats a letter (diagonals are not supported)`;
+    const span = ranks[i] - named.length;
+    if (span < 0 || (parts.length === 1 && span !== 0)) return `operand ${i} "${term}" names ${named.length} axes, but it has ${ranks[i]}`;
+    ellipsis = Math.max(ellipsis, span);
+    letters.push(parts.length === 1 ? [...named] : [...parts[0], ...Array.from({ length: span }, (_, k) => String(k + 10 - span)), ...parts[1]]);
+  }
+  // Ellipsis axes are digits, right-aligned: the last is "9", the one before "8", ...
+  const dots = Array.from({ length: ellipsis }, (_, k) => String(k + 10 - ellipsis));
+  let output: string[];
+  if (arrow < 0) {
+    // Implicit output: the ellipsis, then the letters that appear once, alphabetically.
+    const count = new Map<string, number>();
+    for (const l of letters.flat()) if (LETTER.test(l)) count.set(l, (count.get(l) ?? 0) + 1);
+    output = [...dots, ...[...count.entries()].filter(([, c]) => c === 1).map(([l]) => l).sort()];
+  } else {
+    const rhs = eq.slice(arrow + 2);
+    const parts = rhs.split("...");
+    if (parts.length > 2) return "the output has more than one ellipsis";
+    output = parts.length === 1 ? [...rhs] : [...parts[0], ...dots, ...parts[1]];
+    if (!output.every((c) => LETTER.test(c) || dots.includes(c))) return `the output "${rhs}" has a character that is not a letter`;
+    if (new Set(output).size !== output.length) return `the output "${rhs}" repeats a letter`;
+    const known = new Set(letters.flat());
+    const unknown = output.find((c) => !known.has(c));
+    if (unknown !== undefined) return `the output letter ${unknown} is in no operand`;
+  }
+  return { operands: letters, output };
+}
+
+/** Each letter's size: equal across operands, or 1 where an ellipsis axis broadcasts; a message on a conflict. */
+function letterSizes(e: Einsum, shapes: readonly (readonly number[])[]): Map<string, number> | string {
+  const sizes = new Map<string, number>();
+  for (const [i, letters] of e.operands.entries()) {
+    for (const [j, l] of letters.entries()) {
+      const s = shapes[i][j];
+      const known = sizes.get(l);
+      if (known === undefined || known === 1) sizes.set(l, s);
+      else if (s !== known && !(s === 1 && /\d/.test(l))) return `index ${/\d/.test(l) ? "of the ellipsis" : l} is ${known} in one operand and ${s} in operand ${i}`;
+    }
+  }
+  return sizes;
+}
+
+export const einsum: OpEntry = {
+  name: "einsum",
+  family: "linear algebra",
+  doc: "Einstein summation over the operands (ONNX Einsum, torch.einsum): \"bij,bkj->bik\"; an ellipsis broadcasts; every letter is a parallel dim, the summed ones reductions.",
+  inputs: [{ name: "xs", variadic: true }],
+  attrs: [{ name: "equation", kind: "string", doc: "operands' letters, comma-separated, then -> and the output's letters" }],
+  outputNames: ["y"],
+  infer(inputs, attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const parsed = parseEinsum(attrs.equation as string, inputs.map((t) => t.shape.length));
+    if (typeof parsed === "string") {
+      ctx.diagnostics.error("PAR2104", `\`einsum\` equation "${attrs.equation}": ${parsed}`, { pos: ctx.pos, expected: "letters per operand axis, e.g. \"bij,bjk->bik\"" });
+      return undefined;
+    }
+    const sizes = letterSizes(parsed, inputs.map((t) => t.shape));
+    if (typeof sizes === "string") {
+      ctx.diagnostics.error("PAR2107", `\`einsum\` "${attrs.equation}" on ${inputs.map((t) => fmtShape(t.shape)).join(", ")}: ${sizes}`, { pos: ctx.pos, expected: "each letter the same size in every operand" });
+      return undefined;
+    }
+    const summed = [...new Set(parsed.operands.flat())].filter((l) => !parsed.output.includes(l));
+    const order = [...parsed.output, ...summed];
+    const dimOf = new Map(order.map((l, i) => [l, i]));
+    const outNames = Array.from({ length: parsed.output.length }, (_, i) => (i === 0 ? "sample" : `attr${i}`));
+    const space: ParallelDim[] = [
+      ...parsed.output.map((l, i): ParallelDim => ({ name: outNames[i], cls: i === 0 ? "sample" : "attribute", size: sizes.get(l)! })),
+      ...summed.map((l, i): ParallelDim => ({ name: summed.length === 1 ? "inner" : `inner${i + 1}`, cls: "reduction", size: sizes.get(l)! })),
+    ];
+    const dimsOf = (l: string): string => {
+      for (const [i, letters] of parsed.operands.entries()) {
+        const j = letters.indexOf(l);
+        if (j >= 0 && inputs[i].shape[j] === sizes.get(l)) return inputs[i].dims[j];
+      }
+      return `${ctx.opName}.${l}`;
+    };
+    const perPoint = inputs.length === 1 ? 1 : 2 * (inputs.length - 1);
+    return {
+      outputs: [{ dtype: inputs[0].dtype, shape: parsed.output.map((l) => sizes.get(l)!), dims: parsed.output.map(dimsOf) }],
+      params: [],
+      space,
+      inputMaps: parsed.operands.map((letters, i) => letters.map((l, j): AxisMap => (inputs[i].shape[j] === sizes.get(l) ? iter(dimOf.get(l)!) : { kind: "full" }))),
+      paramMaps: [],
+      outputMaps: [parsed.output.map((l) => iter(dimOf.get(l)!))],
+      // A multiply-add per point of the joint index space and pair of operands (one add for
+      // one operand); backward the gradient of each operand, twice that.
+      flops: (e) => ({ forward: perPoint * product(e), backward: 2 * perPoint * product(e) }),
+    };
+  },
+  forward(tf, { inputs, attrs }) {
+    const parsed = parseEinsum(attrs.equation as string, inputs.map((t) => t.rank)) as Einsum;
+    return [contract(tf, inputs.map((t, i) => ({ t, letters: parsed.operands[i] })), parsed.output)];
+  },
+};
+
+interface Term {
+  t: Tensor;
+  letters: string[];
+}
+
+/** Sums `t` over its letters not in `keep`. */
+function sumOut(tf: TF, term: Term, keep: ReadonlySet<string>): Term {
+  const axes = term.letters.flatMap((l, i) => (keep.has(l) ? [] : [i]));
+  if (axes.length === 0) return term;
+  return { t: tf.sum(term.t, axes), letters: term.letters.filter((l) => keep.has(l)) };
+}
+
+/** a's and b's letters in the order `letters`, as [product of the groups' sizes...]. */
+function arrange(tf: TF, term: Term, groups: string[][], sizeOf: (l: string) => number): Tensor {
+  const order = groups.flat();
+  const perm = order.map((l) => term.letters.indexOf(l));
+  const moved = perm.every((p, i) => p === i) ? term.t : tf.transpose(term.t, perm);
+  return tf.reshape(moved, groups.map((g) => product(g.map(sizeOf))));
+}
+
+/** Contracts the terms pairwise (batched matMuls) down to the output's letters, in its order. */
+function contract(tf: TF, terms: Term[], output: string[]): Tensor {
+  const out = new Set(output);
+  const later = (i: number): Set<string> => new Set([...output, ...terms.slice(i).flatMap((t) => t.letters)]);
+  // A letter only one term has, and the output lacks, is summed first.
+  let acc = sumOut(tf, terms[0], later(1));
+  for (let i = 1; i < terms.length; i++) {
+    const b = sumOut(tf, terms[i], new Set([...later(i + 1), ...acc.letters]));
+    const a = sumOut(tf, acc, new Set([...later(i + 1), ...b.letters]));
+    const needed = later(i + 1);
+    const batch = a.letters.filter((l) => b.letters.includes(l) && needed.has(l));
+    const inner = a.letters.filter((l) => b.letters.includes(l) && !needed.has(l));
+    const aOnly = a.letters.filter((l) => !b.letters.includes(l));
+    const bOnly = b.letters.filter((l) => !a.letters.includes(l));
+    // A batch letter of size 1 in one operand broadcasts against the other.
+    const size = (l: string): number => Math.max(a.t.shape[a.letters.indexOf(l)] ?? 1, b.t.shape[b.letters.indexOf(l)] ?? 1);
+    const widen = (term: Term): Term => {
+      const target = term.letters.map((l, j) => (batch.includes(l) ? size(l) : (term.t.shape[j] as number)));
+      return target.every((s, j) => s === term.t.shape[j]) ? term : { t: tf.broadcastTo(term.t, target), letters: term.letters };
+    };
+    const [wa, wb] = [widen(a), widen(b)];
+    const sizeA = (l: string): number => wa.t.shape[wa.letters.indexOf(l)] as number;
+    const sizeB = (l: string): number => wb.t.shape[wb.letters.indexOf(l)] as number;
+    const y = tf.matMul(arrange(tf, wa, [batch, aOnly, inner], sizeA) as Tensor, arrange(tf, wb, [batch, inner, bOnly], sizeB) as Tensor);
+    acc = { t: tf.reshape(y, [...batch.map(sizeA), ...aOnly.map(sizeA), ...bOnly.map(sizeB)]), letters: [...batch, ...aOnly, ...bOnly] };
+  }
+  acc = sumOut(tf, acc, out);
+  const perm = output.map((l) => acc.letters.indexOf(l));
+  return perm.every((p, i) => p === i) ? (terms.length === 1 ? tf.clone(acc.t) : acc.t) : tf.transpose(acc.t, perm);
+}
+
+export const MATMUL_OPS: OpEntry[] = [matmul, batchMatmul, einsum];

@@ -279,4 +279,64 @@ export const layernorm: OpEntry = {
   },
 };
 
-export const NORM_OPS: OpEntry[] = [batchnorm, moments, centralMoment, batchnormApply, layernorm];
+/**
+ * group_norm (torch nn.GroupNorm; nn.InstanceNorm with affine, ONNX InstanceNormalization, is
+ * groups = C): per sample and group of C/groups channels, normalise over those channels and
+ * every spatial position, then scale and shift per channel. Statistics need their group
+ * whole, so the spatial dims are unsplittable; the dim over groups splits in whole groups
+ * (`block` maps of C/groups channels on x, y and the per-channel weight and bias).
+ */
+export const groupNorm: OpEntry = {
+  name: "group_norm",
+  family: "normalization",
+  doc: "Group normalisation over x[N, C, spatial...] (torch nn.GroupNorm; groups = C is instance norm): per sample and group of channels, then a per-channel weight and bias.",
+  inputs: [{ name: "x" }],
+  attrs: [{ name: "groups", kind: "int", min: 1, doc: "channel groups (C: instance norm, 1: over all channels)" }, epsAttr],
+  outputNames: ["y"],
+  infer(inputs, attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [x] = inputs;
+    if (!checkChannelFirst("group_norm", x, ctx)) return undefined;
+    const groups = attrs.groups as number;
+    const C = x.shape[1];
+    if (C % groups !== 0) {
+      ctx.diagnostics.error("PAR2111", `\`group_norm\` groups = ${groups} must divide the channels (${C})`, { pos: ctx.pos, expected: `a divisor of ${C}` });
+      return undefined;
+    }
+    const names = channelFirstNames(x.shape.length);
+    const per = C / groups;
+    const space: ParallelDim[] = [
+      { name: "sample", cls: "sample", size: x.shape[0] },
+      // The weights carry the channels: a group block holds their slice.
+      { name: "group", cls: "parameter", size: groups },
+      ...x.shape.slice(2).map((size, i): ParallelDim => ({ name: names[i + 2], cls: "attribute", size, splittable: false })),
+    ];
+    const channelMap: AxisMap = per === 1 ? iter(1) : { kind: "block", dim: 1, blockSize: per };
+    const maps = x.shape.map((_, i) => (i === 1 ? channelMap : iter(i)));
+    return {
+      outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
+      params: affineParams([C], ["channel"]),
+      space,
+      inputMaps: [maps],
+      paramMaps: [[channelMap], [channelMap]],
+      outputMaps: [maps],
+      // Per element, as layernorm: mean, centre, square, mean, scale, weight, bias = 7;
+      // backward (dx through the statistics, dw, db) ≈ 10. The space counts groups, so a
+      // unit of it is C/groups channels.
+      flops: (e) => ({ forward: 7 * per * product(e), backward: 10 * per * product(e) }),
+    };
+  },
+  forward(tf, { inputs, params, attrs, shard }) {
+    const [x] = inputs;
+    const [w, b] = params;
+    const per = (x.shape[1] as number) / (shard.box.hi[1] - shard.box.lo[1]);
+    const [n, c] = [x.shape[0] as number, x.shape[1] as number];
+    const grouped = tf.reshape(x, [n, c / per, -1]);
+    const centred = tf.sub(grouped, tf.mean(grouped, 2, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), 2, true), attrs.eps as number));
+    const normed = tf.reshape(tf.mul(centred, rstd), x.shape);
+    return [tf.add(tf.mul(normed, perChannel(tf, w, x.rank)), perChannel(tf, b, x.rank))];
+  },
+};
+
+export const NORM_OPS: OpEntry[] = [batchnorm, moments, centralMoment, batchnormApply, layernorm, groupNorm];

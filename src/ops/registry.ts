@@ -17,8 +17,12 @@ import { RECURRENT_OPS } from "./recurrent.js";
 import { ATTENTION_OPS } from "./attention.js";
 import { AFFINE_OPS } from "./affine.js";
 import { SHARED_OPS } from "./shared.js";
+import { LOGIC_OPS } from "./logic.js";
+import { RESIZE_OPS } from "./resize.js";
+import { INDEXING_OPS } from "./indexing.js";
+import { TRANSFORMER_OPS } from "./transformer.js";
 
-const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...EMBEDDING_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS, ...AFFINE_OPS, ...SHARED_OPS];
+const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...EMBEDDING_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS, ...AFFINE_OPS, ...SHARED_OPS, ...LOGIC_OPS, ...RESIZE_OPS, ...INDEXING_OPS, ...TRANSFORMER_OPS];
 
 const BY_NAME = new Map<string, OpEntry>();
 for (const e of ALL) {

@@ -550,4 +550,174 @@ export const pad: OpEntry = {
   },
 };
 
-export const SHAPE_OPS: OpEntry[] = [reshape, flatten, transpose, concat, split, slice, squeeze, unsqueeze, expand, broadcastTo, pad];
+/**
+ * tile(repeats): x repeated along each axis (ONNX Tile, torch Tensor.repeat). Output
+ * position o along an axis reads x at o mod the axis's size, so a repeated axis is read
+ * whole by every task (`full`) and an axis repeated once is the identity; every output
+ * axis splits. Computed as a broadcast over a new axis in front of each repeated one
+ * (x + zeros, whose gradient sums the copies at any rank; tfjs's Tile gradient stops at
+ * rank 4), then cut to the task's output region.
+ */
+export const tile: OpEntry = {
+  name: "tile",
+  family: "shape",
+  doc: "x repeated `repeats[i]` times along axis i (ONNX Tile, torch Tensor.repeat).",
+  inputs: [{ name: "x", dtype: "any" }],
+  attrs: [{ name: "repeats", kind: "ints", min: 1, doc: "copies along each axis (one per axis)" }],
+  outputNames: ["y"],
+  infer(inputs, attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [x] = inputs;
+    const reps = attrs.repeats as number[];
+    if (reps.length !== x.shape.length) {
+      ctx.diagnostics.error("PAR2139", `\`tile\` of rank-${x.shape.length} ${fmtShape(x.shape)} needs ${x.shape.length} repeats, got ${reps.length}`, {
+        pos: ctx.pos,
+        expected: `repeats = [one per axis × ${x.shape.length}]`,
+      });
+      return undefined;
+    }
+    const shape = x.shape.map((s, i) => s * reps[i]);
+    const out: TensorType = { dtype: x.dtype, shape, dims: x.dims.map((d, i) => (reps[i] === 1 ? d : `${ctx.opName}.d${i}`)) };
+    return {
+      outputs: [out],
+      params: [],
+      space: activationSpace(out),
+      inputMaps: [x.shape.map((_, i) => (reps[i] === 1 ? iter(i) : FULL))],
+      paramMaps: [],
+      outputMaps: [identityMaps(shape.length)],
+      // Forward copies; backward sums the gradient of the copies.
+      flops: (e) => ({ forward: 0, backward: product(e) }),
+    };
+  },
+  forward(tf, { inputs, attrs, shard }) {
+    const x = inputs[0];
+    const reps = attrs.repeats as number[];
+    const region = shard.outputRegions[0];
+    let y = x;
+    for (let a = 0; a < reps.length; a++) {
+      if (reps[a] === 1) continue;
+      // [.., L, ..] → [.., r, L, ..] → [.., r·L, ..], then the task's range along a.
+      const s = y.shape as number[];
+      const spread = [...s.slice(0, a), reps[a], ...s.slice(a)];
+      const copies = tf.add(tf.reshape(y, [...s.slice(0, a), 1, ...s.slice(a)]), tf.zeros(spread, y.dtype));
+      const whole = tf.reshape(copies, [...s.slice(0, a), reps[a] * s[a], ...s.slice(a + 1)]);
+      y = tf.slice(whole, whole.shape.map((_, i) => (i === a ? region.lo[a] : 0)), whole.shape.map((v, i) => (i === a ? region.hi[a] - region.lo[a] : (v as number))));
+    }
+    return [reps.every((r) => r === 1) ? tf.clone(y) : y];
+  },
+};
+
+/**
+ * depth_to_space(blocksize, mode) (ONNX DepthToSpace; torch PixelShuffle is mode CRD):
+ * [N, C, H, W] → [N, C/b², H·b, W·b]. Output channel c' takes input channels
+ * [c'·b², (c' + 1)·b²) in CRD, every (C/b²)-th channel in DCR. The spatial dims count INPUT
+ * positions: input row i makes output rows [i·b, (i + 1)·b) (`block` maps). The channel dim
+ * counts output channels and splits in CRD (a `block` map of b² input channels); in DCR a
+ * channel block reads a strided set of input channels, so it stays whole.
+ */
+export const depthToSpace: OpEntry = {
+  name: "depth_to_space",
+  family: "shape",
+  doc: "[N, C, H, W] → [N, C/b², H·b, W·b], channel blocks moved into space (ONNX DepthToSpace; torch PixelShuffle = mode CRD).",
+  inputs: [{ name: "x", dtype: "any" }],
+  attrs: [
+    { name: "blocksize", kind: "int", min: 1, doc: "b: the upscaling factor" },
+    { name: "mode", kind: "string", default: "DCR", choices: ["DCR", "CRD"], doc: "channel order: depth-column-row (ONNX's default) or column-row-depth (PixelShuffle)" },
+  ],
+  outputNames: ["y"],
+  infer(inputs, attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [x] = inputs;
+    const b = attrs.blocksize as number;
+    if (!checkSpaceDepth("depth_to_space", x, ctx)) return undefined;
+    const [N, C, H, W] = x.shape;
+    if (C % (b * b) !== 0) {
+      ctx.diagnostics.error("PAR2111", `\`depth_to_space\`: channels ${C} are not divisible by blocksize² = ${b * b}`, { pos: ctx.pos, expected: `channels divisible by ${b * b}` });
+      return undefined;
+    }
+    const crd = attrs.mode === "CRD";
+    const space: ParallelDim[] = [
+      { name: "sample", cls: "sample", size: N },
+      { name: "channel", cls: "attribute", size: C / (b * b), splittable: crd },
+      { name: "height", cls: "attribute", size: H },
+      { name: "width", cls: "attribute", size: W },
+    ];
+    const block = (dim: number, blockSize: number): AxisMap => (blockSize === 1 ? iter(dim) : { kind: "block", dim, blockSize });
+    return {
+      outputs: [{ dtype: x.dtype, shape: [N, C / (b * b), H * b, W * b], dims: [x.dims[0], `${ctx.opName}.c`, `${ctx.opName}.h`, `${ctx.opName}.w`] }],
+      params: [],
+      space,
+      inputMaps: [[iter(0), crd ? block(1, b * b) : FULL, iter(2), iter(3)]],
+      paramMaps: [],
+      outputMaps: [[iter(0), iter(1), block(2, b), block(3, b)]],
+      flops: noFlops,
+    };
+  },
+  forward(tf, { inputs, attrs }) {
+    const x = inputs[0];
+    const b = attrs.blocksize as number;
+    const [n, c, h, w] = x.shape as number[];
+    const oc = c / (b * b);
+    const crd = attrs.mode === "CRD";
+    const split = tf.reshape(x, crd ? [n, oc, b, b, h, w] : [n, b, b, oc, h, w]);
+    const moved = tf.transpose(split, crd ? [0, 1, 4, 2, 5, 3] : [0, 3, 4, 1, 5, 2]);
+    return [tf.reshape(moved, [n, oc, h * b, w * b])];
+  },
+};
+
+/**
+ * space_to_depth(blocksize) (ONNX SpaceToDepth): [N, C, H, W] → [N, C·b², H/b, W/b], output
+ * channel (i·b + j)·C + c holding x[c, y·b + i, x·b + j]. The spatial dims count output
+ * positions, each reading a b×b input block (`block` maps); an output channel block reads a
+ * strided set of input channels, so the channel dim stays whole.
+ */
+export const spaceToDepth: OpEntry = {
+  name: "space_to_depth",
+  family: "shape",
+  doc: "[N, C, H, W] → [N, C·b², H/b, W/b], b×b blocks moved into channels (ONNX SpaceToDepth).",
+  inputs: [{ name: "x", dtype: "any" }],
+  attrs: [{ name: "blocksize", kind: "int", min: 1, doc: "b: the downscaling factor" }],
+  outputNames: ["y"],
+  infer(inputs, attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const [x] = inputs;
+    const b = attrs.blocksize as number;
+    if (!checkSpaceDepth("space_to_depth", x, ctx)) return undefined;
+    const [N, C, H, W] = x.shape;
+    if (H % b !== 0 || W % b !== 0) {
+      ctx.diagnostics.error("PAR2111", `\`space_to_depth\`: height ${H} and width ${W} must be divisible by blocksize ${b}`, { pos: ctx.pos, expected: `spatial sizes divisible by ${b}` });
+      return undefined;
+    }
+    const space: ParallelDim[] = [
+      { name: "sample", cls: "sample", size: N },
+      { name: "channel", cls: "attribute", size: C * b * b, splittable: false },
+      { name: "height", cls: "attribute", size: H / b },
+      { name: "width", cls: "attribute", size: W / b },
+    ];
+    const block = (dim: number): AxisMap => (b === 1 ? iter(dim) : { kind: "block", dim, blockSize: b });
+    return {
+      outputs: [{ dtype: x.dtype, shape: [N, C * b * b, H / b, W / b], dims: [x.dims[0], `${ctx.opName}.c`, `${ctx.opName}.h`, `${ctx.opName}.w`] }],
+      params: [],
+      space,
+      inputMaps: [[iter(0), FULL, block(2), block(3)]],
+      paramMaps: [],
+      outputMaps: [identityMaps(4)],
+      flops: noFlops,
+    };
+  },
+  forward(tf, { inputs, attrs }) {
+    const x = inputs[0];
+    const b = attrs.blocksize as number;
+    const [n, c, h, w] = x.shape as number[];
+    const split = tf.reshape(x, [n, c, h / b, b, w / b, b]);
+    return [tf.reshape(tf.transpose(split, [0, 3, 5, 1, 2, 4]), [n, c * b * b, h / b, w / b])];
+  },
+};
+
+function checkSpaceDepth(op: string, x: TensorType, ctx: InferContext): boolean {
+  if (x.shape.length === 4) return true;
+  ctx.diagnostics.error("PAR2108", `\`${op}\` needs an input [N, C, H, W] of rank 4, got ${fmtShape(x.shape)}`, { pos: ctx.pos, expected: "a tensor [batch, channels, height, width]" });
+  return false;
+}
+
+export const SHAPE_OPS: OpEntry[] = [reshape, flatten, transpose, concat, split, slice, squeeze, unsqueeze, expand, broadcastTo, pad, tile, depthToSpace, spaceToDepth];

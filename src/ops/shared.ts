@@ -83,6 +83,46 @@ export const param: OpEntry = {
   backward: (tf, { dOutputs }) => ({ dInputs: [], dParams: [tf.clone(dOutputs[0])] }),
 };
 
+/**
+ * A fixed tensor: a mask, an index table or a scalar that an imported graph computes from
+ * constants. Its values are held as a parameter so that they travel like weights (an
+ * importer hands them over, a plan carries them, each device takes its region), but its
+ * gradient is always zero, so no optimizer ever moves them. An integer constant (a bool
+ * mask is i32 0/1) keeps its values in that f32 parameter and outputs them cast to i32:
+ * exact up to 2^24, which an importer checks. Without given values it starts as zeros.
+ */
+export const constant: OpEntry = {
+  name: "constant",
+  family: "shared weights",
+  doc: "A fixed tensor (mask, index table, scalar) of the given shape: its values are a parameter that is never trained; dtype int outputs them as i32.",
+  inputs: [],
+  attrs: [
+    { name: "shape", kind: "ints", min: 1, default: [], doc: "the tensor's shape; [] is a scalar" },
+    { name: "dtype", kind: "string", default: "float", choices: ["float", "int"], doc: "f32, or i32 (values held as f32, exact up to 2^24)" },
+  ],
+  outputNames: ["y"],
+  infer(inputs, attrs, ctx) {
+    if (!checkInputs(this, inputs, ctx)) return undefined;
+    const shape = attrs.shape as number[];
+    const names = paramDimNames(shape.length);
+    const space: ParallelDim[] = shape.map((size, i) => ({ name: names[i], cls: "parameter", size }));
+    const maps = shape.map((_, i) => iter(i));
+    return {
+      outputs: [{ dtype: attrs.dtype === "int" ? "i32" : "f32", shape: [...shape], dims: shape.map((_, i) => `${ctx.opName}.${names[i]}`) }],
+      params: [{ name: "value", shape: [...shape], dims: names, init: { kind: "zeros" } }],
+      space,
+      inputMaps: [],
+      paramMaps: [maps],
+      outputMaps: [maps],
+      // A copy out; nothing flows back.
+      flops: (e) => ({ forward: product(e), backward: 0 }),
+    };
+  },
+  forward: (tf, { params, attrs }) => [attrs.dtype === "int" ? tf.cast(params[0], "int32") : tf.clone(params[0])],
+  // Never trained: the gradient of its value is zero whatever its readers send back.
+  backward: (tf, { params }) => ({ dInputs: [], dParams: [tf.zerosLike(params[0])] }),
+};
+
 export const gather: OpEntry = {
   name: "gather",
   family: "shared weights",
@@ -211,4 +251,4 @@ export const lstmChunk: OpEntry = {
   },
 };
 
-export const SHARED_OPS: OpEntry[] = [param, gather, lstmChunk];
+export const SHARED_OPS: OpEntry[] = [param, constant, gather, lstmChunk];

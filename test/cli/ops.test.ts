@@ -21,7 +21,7 @@ describe("par ops", () => {
   });
 
   it("an unknown op is a usage error with a suggestion", async () => {
-    const r = await cli("ops", "conv3d");
+    const r = await cli("ops", "conv2dd");
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/did you mean `conv2d`\?/);
   });

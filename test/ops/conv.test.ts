@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { conv2d } from "../../src/ops/conv.js";
+import { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d } from "../../src/ops/conv.js";
+import type { OpEntry } from "../../src/ops/contract.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import { autodiffBackward } from "../../src/ops/autodiff.js";
 import { taskRegions, windowPadding } from "../../src/ops/regions.js";
@@ -211,5 +212,385 @@ describe("conv2d: wasm agrees with cpu on the whole op", () => {
     for (const [x, a] of cases) {
       expect(await cpuVersusWasm(conv2d, [x], attrs({ ...a }))).toEqual([]);
     }
+  });
+});
+
+/**
+ * The convolution formula itself, as plain loops over flat arrays (channel-first, any number
+ * of spatial axes, groups, stride, dilation, begin/end padding): the reference par's kernels
+ * are checked against. Two values per case are also checked against torch below.
+ */
+function naiveConv(x: number[], xs: number[], w: number[], ws: number[], b: number[] | undefined, a: { stride: number[]; padding: number[]; dilation: number[]; groups: number; padEnd?: number[] }): { y: number[]; shape: number[] } {
+  const n = xs.length - 2;
+  const [N, C] = xs;
+  const [O, cin] = ws;
+  const k = ws.slice(2);
+  const pe = a.padEnd ?? a.padding;
+  const out = xs.slice(2).map((L, i) => Math.floor((L + a.padding[i] + pe[i] - a.dilation[i] * (k[i] - 1) - 1) / a.stride[i]) + 1);
+  const strides = (sh: number[]) => sh.map((_, i) => sh.slice(i + 1).reduce((p, q) => p * q, 1));
+  const [xst, wst] = [strides(xs), strides(ws)];
+  const shape = [N, O, ...out];
+  const y = new Array<number>(shape.reduce((p, q) => p * q, 1)).fill(0);
+  const perOut = O / a.groups;
+  const idx = (sizes: number[], flat: number) => sizes.map((_, i) => Math.floor(flat / strides(sizes)[i]) % sizes[i]);
+  for (let f = 0; f < y.length; f++) {
+    const [nb, o, ...pos] = idx(shape, f);
+    const g = Math.floor(o / perOut);
+    let acc = b ? b[o] : 0;
+    for (let c = 0; c < cin; c++) {
+      for (let t = 0; t < k.reduce((p, q) => p * q, 1); t++) {
+        const tap = idx(k, t);
+        const at = pos.map((p, i) => p * a.stride[i] - a.padding[i] + tap[i] * a.dilation[i]);
+        if (at.some((v, i) => v < 0 || v >= xs[i + 2])) continue;
+        const xi = nb * xst[0] + (g * cin + c) * xst[1] + at.reduce((s, v, i) => s + v * xst[i + 2], 0);
+        const wi = o * wst[0] + c * wst[1] + tap.reduce((s, v, i) => s + v * wst[i + 2], 0);
+        acc += x[xi] * w[wi];
+      }
+    }
+    y[f] = acc;
+  }
+  void C;
+  return { y, shape };
+}
+
+const sinData = (count: number, f: number) => Array.from({ length: count }, (_, i) => Math.round(Math.sin(i * f) * 1e4) / 1e4);
+
+describe("conv1d and conv3d: shapes, the formula, torch's values", () => {
+  it("name the spatial dims by rank; padding_end widens the output", () => {
+    const s1 = inferOrThrow(conv1d, [f32(2, 4, 9)], attrs1(conv1d, { out: 6, kernel: [3], stride: [2], padding: [2], dilation: [2], groups: 2 }));
+    expect(s1.outputs[0].shape).toEqual([2, 6, 5]);
+    expect(s1.params[0].shape).toEqual([6, 2, 3]);
+    expect(s1.space.map((d) => d.name)).toEqual(["sample", "channel", "length", "in_channel"]);
+    const s3 = inferOrThrow(conv3d, [f32(1, 2, 4, 5, 5)], attrs1(conv3d, { out: 3, kernel: [2, 3, 3], stride: [1, 2, 2], padding: [1] }));
+    expect(s3.outputs[0].shape).toEqual([1, 3, 5, 3, 3]);
+    expect(s3.space.map((d) => d.name)).toEqual(["sample", "channel", "depth", "height", "width", "in_channel"]);
+    // SAME_UPPER on 8 with k 3, s 2: pads 0 before, 1 after → 4.
+    const same = inferOrThrow(conv2d, [f32(1, 1, 8, 8)], attrs({ out: 1, kernel: [3], stride: [2], padding: [0], padding_end: [1] }));
+    expect(same.outputs[0].shape).toEqual([1, 1, 4, 4]);
+    expect(errors(f32(1, 3, 8), { out: 2, kernel: [3] })).toEqual(["PAR2108"]);
+  });
+
+  it("a 1-D and a 3-D conv compute torch's values (F.conv1d with dilation and groups, F.conv3d with strides)", async () => {
+    const tf = await useBackend("cpu");
+    const run = (entry: OpEntry, x: number[], xs: number[], w: number[], ws: number[], b: number[] | undefined, given: Attrs): number[] => {
+      const a = attrs1(entry, given);
+      const sig = inferOrThrow(entry, [f32(...xs)], a);
+      const params = [tf.tensor(w, ws), ...(b ? [tf.tensor(b, [b.length])] : [])];
+      return Array.from(entry.forward(tf, { inputs: [tf.tensor(x, xs)], params, attrs: a, sig, shard: wholeShard(sig, [f32(...xs)]) })[0].dataSync());
+    };
+    const x1 = sinData(72, 1);
+    const w1 = sinData(36, 0.7);
+    const b1 = sinData(6, 0.3);
+    const y1 = run(conv1d, x1, [2, 4, 9], w1, [6, 2, 3], b1, { out: 6, kernel: [3], stride: [2], padding: [2], dilation: [2], groups: 2 });
+    [1.3849, -0.2867, -1.7134, 1.7128, 0.8766, -0.996].forEach((v, i) => expect(y1[i]).toBeCloseTo(v, 3));
+    const ref1 = naiveConv(x1, [2, 4, 9], w1, [6, 2, 3], b1, { stride: [2], padding: [2], dilation: [2], groups: 2 });
+    expect(compare(ref1.y, y1, "conv1d").ok).toBe(true);
+    const x3 = sinData(200, 1);
+    const w3 = sinData(108, 0.9);
+    const y3 = run(conv3d, x3, [1, 2, 4, 5, 5], w3, [3, 2, 2, 3, 3], undefined, { out: 3, kernel: [2, 3, 3], stride: [1, 2, 2], padding: [1], bias: false });
+    [-0.7747, 0.435, 0.5978, -0.2875, -0.1113, 0.3091].forEach((v, i) => expect(y3[i]).toBeCloseTo(v, 3));
+    [0.1237, -1.1527, 0.4844].forEach((v, i) => expect(y3[y3.length - 3 + i]).toBeCloseTo(v, 3));
+  });
+
+  it("random 1-D, 2-D and 3-D convs (groups, stride, dilation, end pads) equal the formula", async () => {
+    const tf = await useBackend("cpu");
+    const arb = fc.record({ n: fc.integer({ min: 1, max: 3 }), sizes: fc.array(fc.integer({ min: 2, max: 6 }), { minLength: 3, maxLength: 3 }), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 2 }), p: fc.integer({ min: 0, max: 1 }), pe: fc.integer({ min: 0, max: 2 }), grouped: fc.boolean(), seed: fc.nat() });
+    assertProperty(
+      fc.property(arb, (c) => {
+        const entry = [conv1d, conv2d, conv3d][c.n - 1];
+        const ext = c.d * (c.k - 1) + 1;
+        const [p, pe] = [Math.min(c.p, ext - 1), Math.min(c.pe, ext - 1)];
+        const spatial = c.sizes.slice(0, c.n);
+        if (spatial.some((L) => L + p + pe < ext)) return;
+        const [C, out, groups] = c.grouped ? [4, 6, 2] : [3, 2, 1];
+        const xs = [2, C, ...spatial];
+        const ws = [out, C / groups, ...spatial.map(() => c.k)];
+        const next = rng(c.seed);
+        const x = Array.from({ length: xs.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1);
+        const w = Array.from({ length: ws.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1);
+        const b = Array.from({ length: out }, () => next() * 2 - 1);
+        const a = attrs1(entry, { out, kernel: [c.k], stride: [c.s], dilation: [c.d], padding: [p], padding_end: [pe], groups });
+        const sig = inferOrThrow(entry, [f32(...xs)], a);
+        const got = tf.tidy(() => Array.from(entry.forward(tf, { inputs: [tf.tensor(x, xs)], params: [tf.tensor(w, ws), tf.tensor(b, [out])], attrs: a, sig, shard: wholeShard(sig, [f32(...xs)]) })[0].dataSync()));
+        const ref = naiveConv(x, xs, w, ws, b, { stride: spatial.map(() => c.s), padding: spatial.map(() => p), padEnd: spatial.map(() => pe), dilation: spatial.map(() => c.d), groups });
+        expect(sig.outputs[0].shape).toEqual(ref.shape);
+        expect(compare(ref.y, got, "y").ok).toBe(true);
+      }),
+      30,
+    );
+  });
+});
+
+function attrs1(entry: OpEntry, given: Attrs): Attrs {
+  const c = ctx();
+  const a = resolveAttrs(entry, given, c);
+  if (!a) throw new Error(c.diagnostics.items.map((d) => d.message).join("; "));
+  return a;
+}
+
+for (const backend of BACKENDS) {
+  describe(`conv1d / conv3d / end pads on ${backend}`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+
+    it("sharded equals whole (forward and backward), random partitions incl. halos, groups and end pads", () => {
+      const arb = fc
+        .record({ n: fc.constantFrom(1, 3, 2), sizes: fc.array(fc.integer({ min: 2, max: 5 }), { minLength: 3, maxLength: 3 }), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 2 }), p: fc.integer({ min: 0, max: 1 }), pe: fc.integer({ min: 0, max: 1 }), grouped: fc.boolean(), bias: fc.boolean(), seed: fc.nat() })
+        .chain((c) => {
+          const entry = [conv1d, conv2d, conv3d][c.n - 1];
+          const ext = c.d * (c.k - 1) + 1;
+          const [p, pe] = [Math.min(c.p, ext - 1), Math.min(c.pe, ext - 1)];
+          const spatial = c.sizes.slice(0, c.n);
+          if (spatial.some((L) => L + p + pe < ext)) return fc.constant(undefined);
+          const [C, out, groups] = c.grouped ? [4, 2, 2] : [2, 3, 1];
+          const a = attrs1(entry, { out, kernel: [c.k], stride: [c.s], dilation: [c.d], padding: [p], padding_end: [pe], groups, bias: c.bias });
+          const x = f32(2, C, ...spatial);
+          const sig = inferOrThrow(entry, [x], a);
+          return fc.tuple(fc.constant({ entry, a, x, seed: c.seed }), fc.tuple(...sig.space.map((dim) => (dim.splittable === false ? fc.constant(1) : degreeFor(dim.size, 2)))));
+        });
+      assertProperty(
+        fc.property(arb, (t) => {
+          if (!t) return;
+          const [c, degrees] = t;
+          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        25,
+      );
+    });
+  });
+}
+
+describe("conv1d / conv3d: wasm agrees with cpu on the whole op", () => {
+  it("stride, dilation, groups, end pads", async () => {
+    const cases: [OpEntry, TensorType, Attrs][] = [
+      [conv1d, f32(2, 4, 11), { out: 6, kernel: [3], stride: [2], padding: [2], dilation: [2], groups: 2 }],
+      [conv3d, f32(1, 2, 4, 6, 6), { out: 3, kernel: [2, 3, 3], stride: [1, 2, 2], padding: [1], padding_end: [0, 1, 1] }],
+      [conv3d, f32(1, 4, 3, 5, 5), { out: 4, kernel: [3], groups: 4, dilation: [1, 2, 2], padding: [1, 2, 2] }],
+    ];
+    for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], attrs1(entry, { ...a }))).toEqual([]);
+  });
+});
+
+describe("conv1d / conv3d explicit backward equals autodiff (cpu)", () => {
+  it("on the whole op, random configurations", async () => {
+    const tf = await useBackend("cpu");
+    const arb = fc.record({ n: fc.constantFrom(1, 3), sizes: fc.array(fc.integer({ min: 2, max: 5 }), { minLength: 3, maxLength: 3 }), k: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }), s: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 2 }), p: fc.integer({ min: 0, max: 1 }), grouped: fc.boolean(), seed: fc.nat() });
+    assertProperty(
+      fc.property(arb, (c) => {
+        const entry = c.n === 1 ? conv1d : conv3d;
+        const k = c.k.slice(0, c.n);
+        const spatial = c.sizes.slice(0, c.n);
+        const pads = k.map((kk) => Math.min(c.p, c.d * (kk - 1)));
+        if (spatial.some((L, i) => L + 2 * pads[i] < c.d * (k[i] - 1) + 1)) return;
+        const [C, out, groups] = c.grouped ? [4, 6, 2] : [3, 2, 1];
+        const x = f32(2, C, ...spatial);
+        const a = attrs1(entry, { out, kernel: k, stride: [c.s], dilation: [c.d], padding: pads, groups });
+        const sig = inferOrThrow(entry, [x], a);
+        tf.tidy(() => {
+          const next = rng(c.seed);
+          const xt = randomTensor(tf, x, next);
+          const ps = sig.params.map((p) => randomTensor(tf, { dtype: "f32", shape: p.shape, dims: p.dims }, next));
+          const dy = randomTensor(tf, sig.outputs[0], next);
+          const args = { inputs: [xt], params: ps, attrs: a, sig, shard: wholeShard(sig, [x]) };
+          const bargs = { ...args, outputs: entry.forward(tf, args), dOutputs: [dy] };
+          const mine = entry.backward!(tf, bargs);
+          const auto = autodiffBackward(entry, tf, bargs);
+          expect(compare(auto.dInputs[0]!.dataSync(), mine.dInputs[0]!.dataSync(), "dx").ok).toBe(true);
+          mine.dParams.forEach((d, i) => expect(compare(auto.dParams[i].dataSync(), d.dataSync(), `d${sig.params[i].name}`).ok).toBe(true));
+        });
+      }),
+      25,
+    );
+  });
+});
+
+/**
+ * The transposed convolution by its definition, as plain loops: every input element
+ * x[n, c, i] scatters x·w[c, o, j] to output position i·s − p_begin + j·d (channel-first,
+ * any number of spatial axes, groups, output_padding widening the end).
+ */
+function naiveConvTranspose(x: number[], xs: number[], w: number[], ws: number[], b: number[] | undefined, a: { stride: number[]; padding: number[]; padEnd: number[]; outPad: number[]; dilation: number[]; groups: number }): { y: number[]; shape: number[] } {
+  const [N, C] = xs;
+  const og = ws[1];
+  const k = ws.slice(2);
+  const O = og * a.groups;
+  const cg = C / a.groups;
+  const out = xs.slice(2).map((L, i) => (L - 1) * a.stride[i] + (k[i] - 1) * a.dilation[i] + 1 - a.padding[i] - a.padEnd[i] + a.outPad[i]);
+  const shape = [N, O, ...out];
+  const st = (sh: number[]) => sh.map((_, i) => sh.slice(i + 1).reduce((p, q) => p * q, 1));
+  const [xst, wst, yst] = [st(xs), st(ws), st(shape)];
+  const y = new Array<number>(shape.reduce((p, q) => p * q, 1)).fill(0);
+  const idx = (sizes: number[], flat: number) => sizes.map((_, i) => Math.floor(flat / st(sizes)[i]) % sizes[i]);
+  for (let f = 0; f < x.length; f++) {
+    const [nb, c, ...pos] = idx(xs, f);
+    const g = Math.floor(c / cg);
+    for (let ol = 0; ol < og; ol++) {
+      for (let t = 0; t < k.reduce((p, q) => p * q, 1); t++) {
+        const tap = idx(k, t);
+        const at = pos.map((p, i) => p * a.stride[i] - a.padding[i] + tap[i] * a.dilation[i]);
+        if (at.some((v, i) => v < 0 || v >= out[i])) continue;
+        const o = g * og + ol;
+        y[nb * yst[0] + o * yst[1] + at.reduce((s, v, i) => s + v * yst[i + 2], 0)] += x[f] * w[c * wst[0] + ol * wst[1] + tap.reduce((s, v, i) => s + v * wst[i + 2], 0)];
+      }
+    }
+  }
+  if (b) for (let f = 0; f < y.length; f++) y[f] += b[idx(shape, f)[1]];
+  return { y, shape };
+}
+
+const transposeArb = fc.record({
+  n: fc.integer({ min: 1, max: 3 }), sizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 3, maxLength: 3 }), k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }),
+  d: fc.integer({ min: 1, max: 2 }), p: fc.integer({ min: 0, max: 2 }), pe: fc.integer({ min: 0, max: 2 }), op: fc.integer({ min: 0, max: 2 }), grouped: fc.boolean(), blockCase: fc.boolean(), bias: fc.boolean(), seed: fc.nat(),
+});
+
+/** A valid transposed-conv case from raw numbers (the block case: k = s, no padding), or undefined. */
+function transposeCase(c: typeof transposeArb extends fc.Arbitrary<infer T> ? T : never) {
+  const entry = [convTranspose1d, convTranspose2d, convTranspose3d][c.n - 1];
+  const [k, d, p, pe] = c.blockCase ? [c.s, 1, 0, 0] : [c.k, c.d, c.p, c.pe];
+  const op = c.blockCase ? 0 : Math.min(c.op, Math.max(c.s, d) - 1);
+  const spatial = c.sizes.slice(0, c.n);
+  if (spatial.some((L) => (L - 1) * c.s + (k - 1) * d + 1 - p - pe + op < 1)) return undefined;
+  const [C, out, groups] = c.grouped ? [4, 6, 2] : [3, 2, 1];
+  const x = f32(2, C, ...spatial);
+  const a = attrs1(entry, { out, kernel: [k], stride: [c.s], dilation: [d], padding: [p], padding_end: [pe], output_padding: [op], groups, bias: c.bias });
+  return { entry, x, a, spatial, k, d, p, pe, op, C, out, groups };
+}
+
+describe("conv_transpose1d/2d/3d: shapes, maps, the definition, torch's values", () => {
+  it("output extent, the weight [C, out/groups, k...], and how each spatial dim splits", () => {
+    const sig = inferOrThrow(convTranspose2d, [f32(2, 4, 5, 5)], attrs1(convTranspose2d, { out: 6, kernel: [3], stride: [2], padding: [1], output_padding: [1], groups: 2 }));
+    expect(sig.outputs[0].shape).toEqual([2, 6, 10, 10]);
+    expect(sig.params.map((p) => p.shape)).toEqual([[4, 3, 3, 3], [6]]);
+    // stride 2 with padding: an output block reads an irregular set of inputs, so height/width stay whole.
+    expect(sig.space.map((d) => `${d.name}:${d.size}${d.splittable === false ? "—" : ""}`)).toEqual(["sample:2", "channel:6—", "height:10—", "width:10—", "in_channel:2—"]);
+    // U-Net's 2×2 stride-2 upsampling: the dims count input positions, the output is a block map.
+    const up = inferOrThrow(convTranspose2d, [f32(1, 16, 8, 8)], attrs1(convTranspose2d, { out: 8, kernel: [2], stride: [2] }));
+    expect(up.outputs[0].shape).toEqual([1, 8, 16, 16]);
+    expect(up.space.map((d) => `${d.name}:${d.size}`)).toEqual(["sample:1", "channel:8", "height:8", "width:8", "in_channel:16"]);
+    expect(up.outputMaps[0][2]).toEqual({ kind: "block", dim: 2, blockSize: 2 });
+    expect(taskRegions(up, [[1, 16, 8, 8]], { lo: [0, 0, 2, 0, 0], hi: [1, 8, 5, 8, 16] }).outputs[0]).toEqual({ lo: [0, 0, 4, 0], hi: [1, 8, 10, 16] });
+    // Stride 1: a window with padLo = (k − 1)·d − p.
+    const s1 = inferOrThrow(convTranspose1d, [f32(1, 2, 6)], attrs1(convTranspose1d, { out: 2, kernel: [3], padding: [1] }));
+    expect(s1.inputMaps[0][2]).toEqual({ kind: "window", dim: 2, stride: 1, dilation: 1, kernel: 3, padLo: 1, size: 6 });
+    const whole = sig.flops(sig.space.map((d) => d.size));
+    // 2·(C/g)·(out)·N·∏(in·k) multiply-adds.
+    expect(whole.forward).toBeCloseTo(2 * 2 * 6 * 2 * 25 * 9, 6);
+    expect(shardFlops(up, [1, 2, 3, 2, 4]).forward).toBeCloseTo(up.flops(up.space.map((d) => d.size)).forward, 6);
+  });
+
+  it("rejects output_padding ≥ the stride and the dilation (PAR2104), padding that leaves nothing (PAR2109)", () => {
+    const e = (given: Attrs, x = f32(1, 2, 4, 4)) => {
+      const c = ctx();
+      const a = resolveAttrs(convTranspose2d, given, c);
+      if (a) expect(convTranspose2d.infer([x], a, c)).toBeUndefined();
+      return c.diagnostics.items.map((d) => d.code);
+    };
+    expect(e({ out: 2, kernel: [3], stride: [2], output_padding: [2] })).toEqual(["PAR2104"]);
+    expect(e({ out: 2, kernel: [1], padding: [1] }, f32(1, 2, 1, 1))).toEqual(["PAR2109"]);
+    expect(e({ out: 3, kernel: [2], groups: 2 })).toEqual(["PAR2111"]);
+    expect(e({ out: 2, kernel: [2] }, f32(1, 2, 4))).toEqual(["PAR2108"]);
+  });
+
+  it("torch's values (F.conv_transpose2d with groups and output_padding, F.conv_transpose1d with dilation)", async () => {
+    const tf = await useBackend("cpu");
+    const run = (entry: OpEntry, x: number[], xs: number[], w: number[], ws: number[], b: number[] | undefined, given: Attrs): number[] => {
+      const a = attrs1(entry, given);
+      const sig = inferOrThrow(entry, [f32(...xs)], a);
+      return Array.from(entry.forward(tf, { inputs: [tf.tensor(x, xs)], params: [tf.tensor(w, ws), ...(b ? [tf.tensor(b, [b.length])] : [])], attrs: a, sig, shard: wholeShard(sig, [f32(...xs)]) })[0].dataSync());
+    };
+    const y = run(convTranspose2d, sinData(100, 1), [1, 4, 5, 5], sinData(108, 0.7), [4, 3, 3, 3], sinData(6, 0.3), { out: 6, kernel: [3], stride: [2], padding: [1], output_padding: [1], groups: 2 });
+    [-0.038, 1.4171, 0.5008, 0.9867, 0.5792, -0.3508].forEach((v, i) => expect(y[i]).toBeCloseTo(v, 3));
+    [3.4863, 2.8626, 1.9888].forEach((v, i) => expect(y[y.length - 3 + i]).toBeCloseTo(v, 3));
+    const y1 = run(convTranspose1d, sinData(36, 1), [2, 3, 6], sinData(24, 0.9), [3, 2, 4], undefined, { out: 2, kernel: [4], stride: [3], padding: [2], dilation: [2], bias: false });
+    expect(y1.length).toBe(2 * 2 * 18);
+    [-0.4839, 0.9272, 0.1383, 1.4631, 2.3978, 0.8917].forEach((v, i) => expect(y1[i]).toBeCloseTo(v, 3));
+  });
+
+  it("random cases equal the definition", async () => {
+    const tf = await useBackend("cpu");
+    assertProperty(
+      fc.property(transposeArb, (raw) => {
+        const c = transposeCase(raw);
+        if (!c) return;
+        const ws = [c.C, c.out / c.groups, ...c.spatial.map(() => c.k)];
+        const next = rng(raw.seed);
+        const x = Array.from({ length: c.x.shape.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+        const w = Array.from({ length: ws.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+        const b = raw.bias ? Array.from({ length: c.out }, () => next() * 2 - 1) : undefined;
+        const sig = inferOrThrow(c.entry, [c.x], c.a);
+        const got = tf.tidy(() => Array.from(c.entry.forward(tf, { inputs: [tf.tensor(x, c.x.shape)], params: [tf.tensor(w, ws), ...(b ? [tf.tensor(b, [c.out])] : [])], attrs: c.a, sig, shard: wholeShard(sig, [c.x]) })[0].dataSync()));
+        const all = (v: number) => c.spatial.map(() => v);
+        const ref = naiveConvTranspose(x, c.x.shape, w, ws, b, { stride: all(raw.s), padding: all(c.p), padEnd: all(c.pe), outPad: all(c.op), dilation: all(c.d), groups: c.groups });
+        expect(sig.outputs[0].shape).toEqual(ref.shape);
+        expect(compare(ref.y, got, "y").ok).toBe(true);
+      }),
+      40,
+    );
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`conv_transpose on ${backend}`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+
+    it("sharded equals whole (forward and backward): windows at stride 1, blocks at k = s, whole axes otherwise", () => {
+      const arb = transposeArb.chain((raw) => {
+        const c = transposeCase(raw);
+        if (!c) return fc.constant(undefined);
+        const sig = inferOrThrow(c.entry, [c.x], c.a);
+        return fc.tuple(fc.constant({ ...c, seed: raw.seed }), fc.tuple(...sig.space.map((dim) => (dim.splittable === false ? fc.constant(1) : degreeFor(dim.size, 3)))));
+      });
+      assertProperty(
+        fc.property(arb, (t) => {
+          if (!t) return;
+          const [c, degrees] = t;
+          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        30,
+      );
+    });
+  });
+}
+
+describe("conv_transpose: explicit backward equals autodiff (cpu); wasm agrees with cpu", () => {
+  it("random cases on the whole op", async () => {
+    const tf = await useBackend("cpu");
+    assertProperty(
+      fc.property(transposeArb, (raw) => {
+        const c = transposeCase(raw);
+        if (!c) return;
+        const sig = inferOrThrow(c.entry, [c.x], c.a);
+        tf.tidy(() => {
+          const next = rng(raw.seed);
+          const xt = randomTensor(tf, c.x, next);
+          const ps = sig.params.map((p) => randomTensor(tf, { dtype: "f32", shape: p.shape, dims: p.dims }, next));
+          const dy = randomTensor(tf, sig.outputs[0], next);
+          const args = { inputs: [xt], params: ps, attrs: c.a, sig, shard: wholeShard(sig, [c.x]) };
+          const bargs = { ...args, outputs: c.entry.forward(tf, args), dOutputs: [dy] };
+          const mine = c.entry.backward!(tf, bargs);
+          const auto = autodiffBackward(c.entry, tf, bargs);
+          expect(compare(auto.dInputs[0]!.dataSync(), mine.dInputs[0]!.dataSync(), "dx").ok).toBe(true);
+          mine.dParams.forEach((d, i) => expect(compare(auto.dParams[i].dataSync(), d.dataSync(), `d${sig.params[i].name}`).ok).toBe(true));
+        });
+      }),
+      25,
+    );
+  });
+
+  it("wasm: upsampling 2-D and 3-D, grouped with output_padding, 1-D dilated", async () => {
+    const cases: [OpEntry, TensorType, Attrs][] = [
+      [convTranspose2d, f32(1, 4, 4, 4), { out: 3, kernel: [2], stride: [2] }],
+      [convTranspose3d, f32(1, 4, 2, 3, 3), { out: 2, kernel: [2], stride: [2] }],
+      [convTranspose2d, f32(2, 4, 3, 3), { out: 6, kernel: [3], stride: [2], padding: [1], output_padding: [1], groups: 2 }],
+      [convTranspose1d, f32(2, 3, 5), { out: 2, kernel: [3], padding: [1], dilation: [2] }],
+    ];
+    for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], attrs1(entry, { ...a }))).toEqual([]);
   });
 });

@@ -2,7 +2,9 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { batchMatmul, matmul } from "../../src/ops/matmul.js";
+import { batchMatmul, einsum, matmul, parseEinsum } from "../../src/ops/matmul.js";
+import { rng, wholeShard, compare } from "../support/sharded.js";
+import { resolveAttrs } from "../../src/ops/attrs.js";
 import { taskRegions } from "../../src/ops/regions.js";
 import type { TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
@@ -134,4 +136,102 @@ describe("matmul: wasm agrees with cpu on the whole op", () => {
     expect(await cpuVersusWasm(matmul, [f32(1, 3, 4), f32(2, 4, 5)], {})).toEqual([]);
     expect(await cpuVersusWasm(batchMatmul, [f32(2, 2, 3, 4), f32(2, 2, 5, 4)], { transpose_b: true })).toEqual([]);
   });
+});
+
+/** Einstein summation by its definition: every assignment of the letters, as plain loops. */
+function naiveEinsum(equation: string, xs: { data: number[]; shape: number[] }[]): { data: number[]; shape: number[] } {
+  const e = parseEinsum(equation, xs.map((x) => x.shape.length));
+  if (typeof e === "string") throw new Error(e);
+  const size = new Map<string, number>();
+  e.operands.forEach((ls, i) => ls.forEach((l, j) => size.set(l, Math.max(size.get(l) ?? 1, xs[i].shape[j]))));
+  const letters = [...size.keys()];
+  const shape = e.output.map((l) => size.get(l)!);
+  const out = new Array<number>(shape.reduce((a, b) => a * b, 1)).fill(0);
+  const at = (sh: number[], idx: number[]) => idx.reduce((acc, v, i) => acc * sh[i] + v, 0);
+  const total = letters.reduce((a, l) => a * size.get(l)!, 1);
+  for (let f = 0; f < total; f++) {
+    const v = new Map<string, number>();
+    let r = f;
+    for (let i = letters.length - 1; i >= 0; i--) {
+      v.set(letters[i], r % size.get(letters[i])!);
+      r = Math.floor(r / size.get(letters[i])!);
+    }
+    let prod = 1;
+    e.operands.forEach((ls, i) => (prod *= xs[i].data[at(xs[i].shape, ls.map((l, j) => (xs[i].shape[j] === 1 ? 0 : v.get(l)!)))]));
+    out[at(shape, e.output.map((l) => v.get(l)!))] += prod;
+  }
+  return { data: out, shape };
+}
+
+const EINSUM_CASES: [string, number[][]][] = [
+  ["bij,bkj->bik", [[2, 3, 4], [2, 5, 4]]],
+  ["ij,jk", [[3, 4], [4, 2]]],
+  ["...ij,...jk->...ik", [[3, 2, 4], [1, 4, 2]]],
+  ["i,i->", [[5], [5]]],
+  ["ij->ji", [[3, 4]]],
+  ["ij->", [[3, 4]]],
+  ["abc,cd,de->abe", [[2, 3, 4], [4, 2], [2, 3]]],
+  ["bhqd,bhkd->bhqk", [[2, 2, 3, 4], [2, 2, 5, 4]]],
+  ["bn,anm,bm->ba", [[2, 3], [4, 3, 2], [2, 2]]],
+];
+
+describe("einsum: parsing, shapes, maps, FLOPs, values", () => {
+  it("parses explicit, implicit and ellipsis equations; rejects malformed ones", () => {
+    expect(parseEinsum("ij,jk", [2, 2])).toEqual({ operands: [["i", "j"], ["j", "k"]], output: ["i", "k"] });
+    expect(parseEinsum("...ij,jk->...ik", [4, 2])).toEqual({ operands: [["8", "9", "i", "j"], ["j", "k"]], output: ["8", "9", "i", "k"] });
+    expect(parseEinsum("ii->i", [2])).toMatch(/repeats a letter/);
+    expect(parseEinsum("ij,jk->ik", [2])).toMatch(/2 operands/);
+    expect(parseEinsum("ij->ik", [2])).toMatch(/letter k is in no operand/);
+  });
+
+  it("output letters are sample/attribute dims, summed letters reductions; broadcast axes read whole", () => {
+    const sig = inferOrThrow(einsum, [f32(3, 2, 4), f32(1, 4, 5)], { equation: "...ij,...jk->...ik" });
+    expect(sig.outputs[0].shape).toEqual([3, 2, 5]);
+    expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.size}`)).toEqual(["sample:sample:3", "attr1:attribute:2", "attr2:attribute:5", "inner:reduction:4"]);
+    expect(sig.inputMaps[1]).toEqual([{ kind: "full" }, { kind: "iter", dim: 3 }, { kind: "iter", dim: 2 }]);
+    expect(sig.flops([3, 2, 5, 4])).toEqual({ forward: 2 * 120, backward: 4 * 120 });
+    expect(shardFlops(sig, [2, 1, 2, 3])).toEqual(sig.flops([3, 2, 5, 4]));
+    const err = (ins: TensorType[], equation: string) => {
+      const d = new Diagnostics();
+      expect(einsum.infer(ins, { equation }, { opName: "e", diagnostics: d })).toBeUndefined();
+      return d.items.map((x) => x.code);
+    };
+    expect(err([f32(2, 3), f32(4, 5)], "ij,jk->ik")).toEqual(["PAR2107"]);
+    expect(err([f32(2, 3)], "ij,jk->ik")).toEqual(["PAR2104"]);
+    const c = { opName: "e", diagnostics: new Diagnostics() };
+    expect(resolveAttrs(einsum, {}, c)).toBeUndefined();
+    expect(c.diagnostics.items.map((x) => x.code)).toEqual(["PAR2102"]);
+  });
+
+  it("every case equals the definition (cpu)", async () => {
+    const tf = await useBackend("cpu");
+    for (const [equation, shapes] of EINSUM_CASES) {
+      const next = rng(equation.length);
+      const xs = shapes.map((shape) => ({ shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1) }));
+      const types = shapes.map((sh) => f32(...sh));
+      const sig = inferOrThrow(einsum, types, { equation });
+      const ref = naiveEinsum(equation, xs);
+      expect(sig.outputs[0].shape, equation).toEqual(ref.shape);
+      const got = einsum.forward(tf, { inputs: xs.map((x) => tf.tensor(x.data, x.shape)), params: [], attrs: { equation }, sig, shard: wholeShard(sig, types) })[0];
+      expect(compare(ref.data, Array.from(got.dataSync()), equation).ok, equation).toBe(true);
+    }
+  });
+
+  for (const backend of BACKENDS) {
+    it(`sharded equals whole on ${backend}, every case, partial sums over the summed letters`, async () => {
+      const tf = await useBackend(backend);
+      const arb = fc.tuple(fc.integer({ min: 0, max: EINSUM_CASES.length - 1 }), fc.nat()).chain(([i, seed]) => {
+        const [equation, shapes] = EINSUM_CASES[i];
+        const sig = inferOrThrow(einsum, shapes.map((sh) => f32(...sh)), { equation });
+        return fc.tuple(fc.constant({ equation, shapes, seed }), fc.tuple(...sig.space.map((d) => degreeFor(d.size, 3))));
+      });
+      assertProperty(
+        fc.property(arb, ([c, degrees]) => {
+          const res = checkShardedEqualsWhole(tf, { entry: einsum, inputs: c.shapes.map((sh) => f32(...sh)), attrs: { equation: c.equation }, degrees, seed: c.seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        25,
+      );
+    });
+  }
 });

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { batchnorm, batchnormApply, centralMoment, layernorm, moments } from "../../src/ops/norm.js";
+import { batchnorm, batchnormApply, centralMoment, groupNorm, layernorm, moments } from "../../src/ops/norm.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import { expandComposite } from "../../src/ops/composite.js";
 import { autodiffBackward, backwardOf } from "../../src/ops/autodiff.js";
@@ -348,4 +348,48 @@ describe("normalisation: wasm agrees with cpu on the whole op", () => {
     expect(await cpuVersusWasm(positiveVarApply, [f32(3, 2, 4), f32(2), f32(2)], { eps: 1e-5 })).toEqual([]);
     expect(await cpuVersusWasm(layernorm, [f32(2, 3, 6)], { axes: 2, eps: 1e-5 })).toEqual([]);
   });
+});
+
+describe("group_norm: shapes, maps, torch's values, sharded equals whole", () => {
+  it("splits samples and whole groups (block maps of C/groups channels); spatial dims stay whole", () => {
+    const sig = inferOrThrow(groupNorm, [f32(2, 6, 4, 4)], attrs(groupNorm, { groups: 3 }));
+    expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.size}${d.splittable === false ? "—" : ""}`)).toEqual(["sample:sample:2", "group:parameter:3", "height:attribute:4—", "width:attribute:4—"]);
+    expect(sig.inputMaps[0][1]).toEqual({ kind: "block", dim: 1, blockSize: 2 });
+    expect(sig.params.map((p) => `${p.name}${JSON.stringify(p.shape)}`)).toEqual(["weight[6]", "bias[6]"]);
+    expect(taskRegions(sig, [[2, 6, 4, 4]], { lo: [1, 1, 0, 0], hi: [2, 3, 4, 4] }).params[0]).toEqual({ lo: [2], hi: [6] });
+    // Instance norm (one channel per group) maps the channel axis directly.
+    expect(inferOrThrow(groupNorm, [f32(2, 6, 5)], attrs(groupNorm, { groups: 6 })).inputMaps[0][1]).toEqual({ kind: "iter", dim: 1 });
+    expect(sig.flops([2, 3, 4, 4])).toEqual({ forward: 7 * 2 * 6 * 16, backward: 10 * 2 * 6 * 16 });
+    expect(shardFlops(sig, [2, 3, 1, 1])).toEqual(sig.flops([2, 3, 4, 4]));
+    expect(errors(groupNorm, [f32(2, 6, 4)], { groups: 4 })).toEqual(["PAR2111"]);
+    expect(errors(groupNorm, [f32(6)], { groups: 1 })).toEqual(["PAR2108"]);
+  });
+
+  it("computes torch.nn.GroupNorm(2, 4) with a weight and bias", async () => {
+    const tf = await useBackend("cpu");
+    const x = f32(2, 4, 3);
+    const a = attrs(groupNorm, { groups: 2 });
+    const sig = inferOrThrow(groupNorm, [x], a);
+    const data = Array.from({ length: 24 }, (_, i) => Math.sin(i * 0.8) * 2);
+    const y = groupNorm.forward(tf, { inputs: [tf.tensor(data, [2, 4, 3])], params: [tf.tensor([1, 2, 0.5, -1]), tf.tensor([0, 0.1, 0.2, 0.3])], attrs: a, sig, shard: wholeShard(sig, [x]) })[0];
+    const want = [-0.44103, 0.76251, 1.236, 1.48445, -0.97793, -3.3215, -0.57585, -0.32729, 0.18209, -0.58663, -0.85323, -0.30225];
+    Array.from(y.dataSync()).slice(0, 12).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+  });
+
+  for (const backend of BACKENDS) {
+    it(`sharded equals whole on ${backend} (forward, input and parameter gradients)`, async () => {
+      const tf = await useBackend(backend);
+      const arb = fc
+        .record({ n: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 3 }), per: fc.integer({ min: 1, max: 3 }), spatial: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 2 }), seed: fc.nat() })
+        .chain((c) => fc.tuple(fc.constant(c), degreeFor(c.n, 3), degreeFor(c.groups, 3)));
+      assertProperty(
+        fc.property(arb, ([c, dn, dg]) => {
+          const x = f32(c.n, c.groups * c.per, ...c.spatial);
+          const res = checkShardedEqualsWhole(tf, { entry: groupNorm, inputs: [x], attrs: attrs(groupNorm, { groups: c.groups }), degrees: [dn, dg, ...c.spatial.map(() => 1)], seed: c.seed });
+          expect(res.comparisons.filter((r) => !r.ok)).toEqual([]);
+        }),
+        20,
+      );
+    });
+  }
 });

@@ -1,8 +1,9 @@
 import fc from "fast-check";
+import type { Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { globalPool, maxPoolRouteHost, maxPoolRouteKernels, pool2d } from "../../src/ops/pool.js";
+import { globalPool, maxPoolRouteHost, maxPoolRouteKernels, pool1d, pool2d, pool3d, poolOut } from "../../src/ops/pool.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import { taskRegions } from "../../src/ops/regions.js";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
@@ -59,6 +60,41 @@ describe("pool2d: shapes, FLOPs, regions", () => {
   });
 });
 
+describe("pool1d / pool3d, ceil mode, dilation, end pads: shapes and diagnostics", () => {
+  it("names the spatial dims by rank and takes one value per axis", () => {
+    const s1 = inferOrThrow(pool1d, [f32(2, 3, 9)], attrs(pool1d, { mode: "max", kernel: [3], stride: [2] }));
+    expect(s1.outputs[0].shape).toEqual([2, 3, 4]);
+    expect(s1.space.map((d) => d.name)).toEqual(["sample", "channel", "length"]);
+    const s3 = inferOrThrow(pool3d, [f32(1, 2, 4, 6, 6)], attrs(pool3d, { mode: "avg", kernel: [2, 3, 3], stride: [2, 3, 3] }));
+    expect(s3.outputs[0].shape).toEqual([1, 2, 2, 2, 2]);
+    expect(s3.space.map((d) => d.name)).toEqual(["sample", "channel", "depth", "height", "width"]);
+    expect(errors(pool3d, f32(1, 2, 4, 6, 6), { mode: "max", kernel: [2, 2] })).toEqual(["PAR2110"]);
+    expect(errors(pool1d, f32(1, 2, 4, 6), { mode: "max", kernel: [2] })).toEqual(["PAR2108"]);
+  });
+
+  it("ceil mode rounds up, but a last window must start inside the input or the left padding (torch)", () => {
+    // SqueezeNet / GoogLeNet: 3×3, stride 2, ceil mode on 55 → 27, on 112 → 56.
+    expect(poolOut(55, 3, 2, 1, 0, 0, true)).toBe(27);
+    expect(poolOut(112, 3, 2, 1, 0, 0, true)).toBe(56);
+    expect(poolOut(5, 2, 2, 1, 0, 0, true)).toBe(3);
+    expect(poolOut(5, 2, 2, 1, 0, 0, false)).toBe(2);
+    // ceil((6 + 2 − 2)/2) + 1 = 4, but window 4 would start at 6 − 1 = 5 ≥ 5 + 1 − 1: dropped.
+    expect(poolOut(5, 2, 2, 1, 1, 1, true)).toBe(3);
+    const sig = inferOrThrow(pool2d, [f32(1, 1, 5, 5)], attrs(pool2d, { mode: "max", kernel: [2], stride: [2], ceil_mode: true }));
+    expect(sig.outputs[0].shape).toEqual([1, 1, 3, 3]);
+  });
+
+  it("end pads widen the output; dilation widens the window; avg takes no dilation", () => {
+    const sig = inferOrThrow(pool2d, [f32(1, 1, 6, 6)], attrs(pool2d, { mode: "max", kernel: [3], stride: [2], padding: [0], padding_end: [1] }));
+    expect(sig.outputs[0].shape).toEqual([1, 1, 3, 3]);
+    const dil = inferOrThrow(pool2d, [f32(1, 1, 6, 6)], attrs(pool2d, { mode: "max", kernel: [2], stride: [1], dilation: [2] }));
+    expect(dil.outputs[0].shape).toEqual([1, 1, 4, 4]);
+    expect(dil.inputMaps[0][2]).toEqual({ kind: "window", dim: 2, stride: 1, dilation: 2, kernel: 2, padLo: 0, size: 6 });
+    expect(errors(pool2d, f32(1, 1, 6, 6), { mode: "avg", kernel: [2], dilation: [2] })).toEqual(["PAR2104"]);
+    expect(errors(pool2d, f32(1, 1, 6, 6), { mode: "max", kernel: [2], padding_end: [2] })).toEqual(["PAR2112"]);
+  });
+});
+
 describe("global_pool: shapes, FLOPs, regions", () => {
   it("[N, C, H, W] → [N, C, 1, 1] with spatial reductions", () => {
     const sig = inferOrThrow(globalPool, [f32(2, 3, 4, 5)], {});
@@ -105,6 +141,56 @@ for (const backend of BACKENDS) {
       };
       expect(run("max")).toEqual([-1, -1, -2, -1, -1, -2, -3, -3, -4]);
       expect(run("avg")).toEqual([-0.25, -0.75, -0.5, -1, -2.5, -1.5, -0.75, -1.75, -1]);
+    });
+
+    it("ceil mode, count_include_pad = false, dilation, 1-D and 3-D compute torch's values", () => {
+      const run = (entry: OpEntry, data: number[], shape: number[], given: Attrs): number[] => {
+        const a = attrs(entry, given);
+        const sig = inferOrThrow(entry, [f32(...shape)], a);
+        return Array.from(entry.forward(tf, { inputs: [tf.tensor(data, shape)], params: [], attrs: a, sig, shard: wholeShard(sig, [f32(...shape)]) })[0].dataSync());
+      };
+      const near = (got: number[], want: number[]) => got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+      // x = arange(1, 26).reshape(5, 5) with the odd columns negated; values from torch.nn.functional.
+      const x = Array.from({ length: 25 }, (_, i) => (i + 1) * (i % 5 === 1 || i % 5 === 3 ? -1 : 1));
+      expect(run(pool2d, x, [1, 1, 5, 5], { mode: "max", kernel: [2], stride: [2], ceil_mode: true })).toEqual([6, 8, 10, 16, 18, 20, 21, 23, 25]);
+      near(run(pool2d, x, [1, 1, 5, 5], { mode: "avg", kernel: [3], stride: [2], padding: [1], ceil_mode: true }), [-0.222222, -1.222222, 0.222222, -0.333333, -4.333333, 0.333333, -0.222222, -4.555555, 0.222222]);
+      near(run(pool2d, x, [1, 1, 5, 5], { mode: "avg", kernel: [3], stride: [2], padding: [1], ceil_mode: true, count_include_pad: false }), [-0.5, -1.833333, 0.5, -0.5, -4.333333, 0.5, -0.5, -6.833333, 0.5]);
+      expect(run(pool2d, x, [1, 1, 5, 5], { mode: "max", kernel: [2], stride: [1], dilation: [2] })).toEqual([13, -2, 15, 18, -7, 20, 23, -12, 25]);
+      expect(run(pool1d, [1, 2, 3, 4, 5, 6, 7], [1, 1, 7], { mode: "max", kernel: [3], stride: [2], padding: [1], ceil_mode: true })).toEqual([2, 4, 6, 7]);
+      const z = Array.from({ length: 27 }, (_, i) => i + 1);
+      near(run(pool3d, z, [1, 1, 3, 3, 3], { mode: "avg", kernel: [2], stride: [2], padding: [1], count_include_pad: false }), [1, 2.5, 5.5, 7, 14.5, 16, 19, 20.5]);
+      expect(run(pool3d, z, [1, 1, 3, 3, 3], { mode: "max", kernel: [2], stride: [1], ceil_mode: true })).toEqual([14, 15, 17, 18, 23, 24, 26, 27]);
+    });
+
+    it("every pool rank and option: sharded equals whole (forward and backward)", () => {
+      const arb = fc
+        .record({
+          n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 1, max: 2 }), sizes: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 3, maxLength: 3 }),
+          k: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 2 }), p: fc.integer({ min: 0, max: 1 }), pe: fc.integer({ min: 0, max: 1 }),
+          ceil: fc.boolean(), include: fc.boolean(), mode: fc.constantFrom("max", "avg"), seed: fc.nat(),
+        })
+        .chain((c) => {
+          const entry = [pool1d, pool2d, pool3d][c.n - 1];
+          const d = c.mode === "avg" ? 1 : c.d;
+          const extent = d * (c.k - 1) + 1;
+          const p = Math.min(c.p, Math.floor(extent / 2));
+          const pe = Math.min(c.pe, Math.floor(extent / 2));
+          const spatial = c.sizes.slice(0, c.n);
+          if (spatial.some((L) => poolOut(L, c.k, c.s, d, p, pe, c.ceil) < 1)) return fc.constant(undefined);
+          const a = attrs(entry, { mode: c.mode, kernel: [c.k], stride: [c.s], dilation: [d], padding: [p], padding_end: [pe], ceil_mode: c.ceil, count_include_pad: c.include });
+          const x = f32(2, c.c, ...spatial);
+          const sig = inferOrThrow(entry, [x], a);
+          return fc.tuple(fc.constant({ entry, a, x, seed: c.seed }), fc.tuple(...sig.space.map((dim) => degreeFor(dim.size, 3))));
+        });
+      assertProperty(
+        fc.property(arb, (t) => {
+          if (!t) return;
+          const [c, degrees] = t;
+          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
+          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+        }),
+        40,
+      );
     });
 
     it("pool2d: sharded equals whole (forward and backward), random partitions incl. halos", () => {
@@ -154,15 +240,41 @@ describe("pool2d max: the host routing (wasm, cpu) and the kernel routing (other
           const next = rng(c.seed);
           // Few distinct values: many windows hold their max more than once.
           const xs = Float32Array.from({ length: c.n * c.h * c.w * c.c }, () => Math.floor(next() * 3));
-          const xp = tf.tensor4d(xs, [c.n, c.h, c.w, c.c]);
-          const y = tf.maxPool(xp, [c.k, c.kw], [c.s, c.s], "valid");
-          const dy = tf.tensor(Float32Array.from({ length: y.size }, () => next() - 0.5), y.shape);
-          const host = maxPoolRouteHost(tf, xp, y, dy, c.k, c.kw, c.s, c.s).dataSync();
-          const kernels = maxPoolRouteKernels(tf, xp, y, dy, c.k, c.kw, c.s, c.s).dataSync();
+          const xp = tf.tensor5d(xs, [c.n, 1, c.h, c.w, c.c]);
+          const y = tf.reshape(tf.maxPool(tf.reshape(xp, [c.n, c.h, c.w, c.c]) as Tensor4D, [c.k, c.kw], [c.s, c.s], "valid"), [c.n, 1, -1, Math.floor((c.w - c.kw) / c.s) + 1, c.c]) as Tensor5D;
+          const dy = tf.tensor(Float32Array.from({ length: y.size }, () => next() - 0.5), y.shape) as Tensor5D;
+          const host = maxPoolRouteHost(tf, xp, y, dy, [1, c.k, c.kw], [1, c.s, c.s], [1, 1, 1]).dataSync();
+          const kernels = maxPoolRouteKernels(tf, xp, y, dy, [1, c.k, c.kw], [1, c.s, c.s], [1, 1, 1]).dataSync();
           expect(Array.from(host)).toEqual(Array.from(kernels));
         });
       }),
       40,
+    );
+  });
+});
+
+describe("pool3d max, dilated: the host routing and the kernel routing agree bit for bit", () => {
+  it("random depth/height/width windows, strides and dilations, with ties", async () => {
+    const tf = await useBackend("cpu");
+    const arb = fc.record({ sizes: fc.array(fc.integer({ min: 3, max: 6 }), { minLength: 3, maxLength: 3 }), k: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }), s: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 2 }), seed: fc.nat() });
+    assertProperty(
+      fc.property(arb, (c) => {
+        tf.tidy(() => {
+          const next = rng(c.seed);
+          const shape = [1, 2, ...c.sizes];
+          const x = tf.tensor(Float32Array.from({ length: 2 * c.sizes[0] * c.sizes[1] * c.sizes[2] }, () => Math.floor(next() * 3)), shape);
+          const a = attrs(pool3d, { mode: "max", kernel: c.k, stride: [c.s], dilation: [c.d] });
+          const sig = inferOrThrow(pool3d, [f32(...shape)], a);
+          const y = pool3d.forward(tf, { inputs: [x], params: [], attrs: a, sig, shard: wholeShard(sig, [f32(...shape)]) })[0];
+          const last = (t: typeof x) => tf.transpose(t, [0, 2, 3, 4, 1]) as Tensor5D;
+          const dy = tf.tensor(Float32Array.from({ length: y.size }, () => next() - 0.5), y.shape);
+          const k = c.k as [number, number, number];
+          const host = maxPoolRouteHost(tf, last(x), last(y), last(dy), k, [c.s, c.s, c.s], [c.d, c.d, c.d]).dataSync();
+          const kernels = maxPoolRouteKernels(tf, last(x), last(y), last(dy), k, [c.s, c.s, c.s], [c.d, c.d, c.d]).dataSync();
+          expect(Array.from(host)).toEqual(Array.from(kernels));
+        });
+      }),
+      25,
     );
   });
 });
@@ -206,6 +318,10 @@ describe("pooling: wasm agrees with cpu on the whole op", () => {
       [pool2d, f32(2, 3, 7, 6), { mode: "max", kernel: [3], stride: [2], padding: [1] }],
       [pool2d, f32(1, 2, 5, 5), { mode: "max", kernel: [1] }],
       [pool2d, f32(2, 3, 7, 6), { mode: "avg", kernel: [3, 2], stride: [2, 1], padding: [1] }],
+      [pool2d, f32(1, 2, 7, 6), { mode: "max", kernel: [3], stride: [2], dilation: [2], ceil_mode: true }],
+      [pool1d, f32(2, 3, 9), { mode: "avg", kernel: [3], stride: [2], padding: [1], ceil_mode: true, count_include_pad: false }],
+      [pool3d, f32(1, 2, 4, 5, 5), { mode: "max", kernel: [2, 3, 3], stride: [2], padding: [0, 1, 1] }],
+      [pool3d, f32(1, 2, 4, 5, 5), { mode: "avg", kernel: [2], stride: [2], ceil_mode: true }],
       [globalPool, f32(2, 3, 4, 5), {}],
     ];
     for (const [entry, x, a] of cases) {

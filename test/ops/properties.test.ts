@@ -62,10 +62,14 @@ describe("declared op properties", () => {
   it("roles: the layers the baselines treat by kind", () => {
     const withRole = (r: Parameters<typeof hasRole>[1]) => allOps().filter((e) => hasRole(e, r)).map((e) => e.name).sort();
     expect(withRole("fully-connected")).toEqual(["linear", "matmul"]);
-    expect(withRole("sequence")).toEqual(["attention", "embedding", "gather", "lstm", "lstm_chunk"]);
-    expect(withRole("attention-heads")).toEqual(["attention"]);
+    expect(withRole("sequence")).toEqual(["attention", "embedding", "gather", "gru", "lstm", "lstm_chunk", "rnn", "sdpa"]);
+    expect(withRole("attention-heads")).toEqual(["attention", "sdpa"]);
     expect(withRole("passthrough")).toEqual(
-      ["abs", "clip", "dropout", "erf", "exp", "gelu", "identity", "leaky_relu", "log", "neg", "relu", "rsqrt", "sigmoid", "sqrt", "square", "tanh"],
+      [
+        "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "celu", "clip", "cos", "cosh", "dropout", "elu", "erf", "exp", "floor", "gelu",
+        "hard_sigmoid", "hard_swish", "identity", "leaky_relu", "log", "mish", "neg", "reciprocal", "relu", "round", "rsqrt", "selu", "shrink", "sigmoid",
+        "sign", "silu", "sin", "sinh", "softplus", "softsign", "sqrt", "square", "tan", "tanh", "thresholded_relu",
+      ],
     );
     // A passthrough op is a one-input op whose output has its input's shape.
     for (const e of allOps().filter((x) => hasRole(x, "passthrough"))) expect(e.inputs.length, e.name).toBe(1);

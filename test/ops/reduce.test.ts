@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
 import { reductionDims, taskRegions } from "../../src/ops/regions.js";
-import { logSoftmax, reduceMax, reduceMean, reduceSum, softmax } from "../../src/ops/reduce.js";
+import { cumsum, logSoftmax, reduceLogSumExp, reduceMax, reduceMean, reduceMin, reduceProd, reduceSum, softmax } from "../../src/ops/reduce.js";
+import { i32 } from "./_ops-b-helpers.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { assertProperty } from "../support/property.js";
 import { wholeShard } from "../support/sharded.js";
@@ -52,6 +53,15 @@ describe("reduce_*: shapes, FLOPs, regions", () => {
     expect(dimSummary(sig)).toEqual(["sample:sample:4", "channel:reduction:3:fixed"]);
   });
 
+  it("reduce_min, reduce_prod and reduce_log_sum_exp keep their reduced axes whole; cumsum its axis", () => {
+    for (const e of [reduceMin, reduceProd, reduceLogSumExp]) expect(dimSummary(sigOf(e, [f32(4, 3)], { axes: [1] }))).toEqual(["sample:sample:4", "channel:reduction:3:fixed"]);
+    const c = sigOf(cumsum, [f32(4, 3)], { axis: -1 });
+    expect(dimSummary(c)).toEqual(["sample:sample:4", "channel:attribute:3:fixed"]);
+    expect(c.outputs[0].shape).toEqual([4, 3]);
+    expect(sigOf(cumsum, [i32(4, 3)], { axis: 1 }).outputs[0].dtype).toBe("i32");
+    expect(errorCodes(cumsum, [f32(4, 3)], { axis: 2 })).toEqual(["PAR2131"]);
+  });
+
   it("rejects out-of-range and repeated axes", () => {
     expect(errorCodes(reduceSum, [f32(4, 3)], { axes: [2] })).toEqual(["PAR2131"]);
     expect(errorCodes(reduceSum, [f32(4, 3)], { axes: [1, -1] })).toEqual(["PAR2134"]);
@@ -64,7 +74,11 @@ const CASES: { entry: OpEntry; arb: fc.Arbitrary<{ shape: number[]; attrs: Attrs
     entry,
     arb: fc.tuple(shapeArb(1, 4, 5), fc.integer({ min: -4, max: 3 })).map(([shape, a]) => ({ shape, attrs: { axis: a < 0 ? Math.max(a, -shape.length) : a % shape.length } })),
   })),
-  ...[reduceSum, reduceMean, reduceMax].map((entry) => ({
+  {
+    entry: cumsum,
+    arb: fc.tuple(shapeArb(1, 4, 5), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.boolean()).map(([shape, a, exclusive, reverse]) => ({ shape, attrs: { axis: a % shape.length, exclusive, reverse } })),
+  },
+  ...[reduceSum, reduceMean, reduceMax, reduceMin, reduceProd, reduceLogSumExp].map((entry) => ({
     entry,
     arb: fc
       .tuple(shapeArb(1, 4, 5), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.boolean(), fc.boolean())
@@ -103,6 +117,24 @@ for (const backend of BACKENDS) {
         );
       });
     }
+
+    it("cumsum (exclusive, reverse, integer), reduce_prod, reduce_min and a stable log-sum-exp", () => {
+      const run = (entry: OpEntry, data: number[], shape: number[], attrs: Attrs, dtype: "float32" | "int32" = "float32") => {
+        const t = dtype === "int32" ? { ...f32(...shape), dtype: "i32" as const } : f32(...shape);
+        const sig = sigOf(entry, [t], attrs);
+        return Array.from(entry.forward(tf, { inputs: [tf.tensor(data, shape, dtype)], params: [], attrs: resolved(entry, attrs), sig, shard: wholeShard(sig, [t]) })[0].dataSync());
+      };
+      expect(run(cumsum, [1, 2, 3, 4], [4], { axis: 0 })).toEqual([1, 3, 6, 10]);
+      expect(run(cumsum, [1, 2, 3, 4], [4], { axis: 0, exclusive: true })).toEqual([0, 1, 3, 6]);
+      expect(run(cumsum, [1, 2, 3, 4], [4], { axis: 0, reverse: true })).toEqual([10, 9, 7, 4]);
+      // RoBERTa's position ids: cumsum of a 0/1 mask of ints.
+      expect(run(cumsum, [1, 1, 0, 1], [1, 4], { axis: 1 }, "int32")).toEqual([1, 2, 2, 3]);
+      expect(run(reduceProd, [1, 2, 3, 4], [2, 2], { axes: [1] })).toEqual([2, 12]);
+      expect(run(reduceMin, [1, -2, 3, 4], [2, 2], { axes: [0] })).toEqual([1, -2]);
+      const lse = run(reduceLogSumExp, [1000, 1000, -1, 0], [2, 2], { axes: [1] });
+      expect(lse[0]).toBeCloseTo(1000 + Math.log(2), 3);
+      expect(lse[1]).toBeCloseTo(Math.log(Math.exp(-1) + 1), 5);
+    });
 
     it("softmax along a middle axis sums to 1 along it; reduce_mean divides by the global count", () => {
       const x = tf.tensor([1, 2, 3, 4, 5, 6], [1, 3, 2]);

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { TensorType } from "../../src/core/tensor.js";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
 import { taskRegions } from "../../src/ops/regions.js";
-import { broadcastTo, concat, expand, flatten, pad, reshape, slice, split, squeeze, transpose, unsqueeze } from "../../src/ops/shape-ops.js";
+import { broadcastTo, concat, depthToSpace, expand, flatten, pad, reshape, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze } from "../../src/ops/shape-ops.js";
+import { wholeShard } from "../support/sharded.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { assertProperty } from "../support/property.js";
 import { degreesFor, dimSummary, errorCodes, expectFlopsAdd, expectKernelShapes, expectShardedEqualsWhole, f32, i32, shapeArb, sigOf } from "./_ops-b-helpers.js";
@@ -274,6 +275,64 @@ for (const backend of BACKENDS) {
         shard: { box: r.box, spaceSizes: [3], inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: true },
       })[0];
       expect(Array.from(y.dataSync())).toEqual([3, 5]);
+    });
+  });
+}
+
+describe("tile, depth_to_space, space_to_depth: shapes and maps", () => {
+  it("tile repeats along each axis; a repeated axis is read whole, every output axis splits", () => {
+    const sig = sigOf(tile, [f32(2, 3, 4)], { repeats: [1, 2, 3] });
+    expect(sig.outputs[0].shape).toEqual([2, 6, 12]);
+    expect(sig.inputMaps[0]).toEqual([{ kind: "iter", dim: 0 }, { kind: "full" }, { kind: "full" }]);
+    expect(dimSummary(sig)).toEqual(["sample:sample:2", "length:attribute:6", "channel:attribute:12"]);
+    expect(errorCodes(tile, [f32(2, 3)], { repeats: [2] })).toEqual(["PAR2139"]);
+  });
+
+  it("depth_to_space counts input positions (output block maps); CRD splits channels, DCR does not", () => {
+    const crd = sigOf(depthToSpace, [f32(1, 8, 3, 3)], { blocksize: 2, mode: "CRD" });
+    expect(crd.outputs[0].shape).toEqual([1, 2, 6, 6]);
+    expect(crd.inputMaps[0][1]).toEqual({ kind: "block", dim: 1, blockSize: 4 });
+    expect(crd.outputMaps[0][2]).toEqual({ kind: "block", dim: 2, blockSize: 2 });
+    expect(dimSummary(sigOf(depthToSpace, [f32(1, 8, 3, 3)], { blocksize: 2 }))).toEqual(["sample:sample:1", "channel:attribute:2:fixed", "height:attribute:3", "width:attribute:3"]);
+    expect(errorCodes(depthToSpace, [f32(1, 6, 3, 3)], { blocksize: 2 })).toEqual(["PAR2111"]);
+    const s2d = sigOf(spaceToDepth, [f32(1, 2, 4, 6)], { blocksize: 2 });
+    expect(s2d.outputs[0].shape).toEqual([1, 8, 2, 3]);
+    expect(s2d.inputMaps[0][2]).toEqual({ kind: "block", dim: 2, blockSize: 2 });
+    expect(errorCodes(spaceToDepth, [f32(1, 2, 5, 6)], { blocksize: 2 })).toEqual(["PAR2111"]);
+    expect(errorCodes(spaceToDepth, [f32(2, 5, 6)], { blocksize: 2 })).toEqual(["PAR2108"]);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`tile, depth_to_space, space_to_depth on ${backend}`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+    const run = (entry: OpEntry, data: number[], shape: number[], attrs: Attrs): number[] => {
+      const sig = sigOf(entry, [f32(...shape)], attrs);
+      return Array.from(entry.forward(tf, { inputs: [tf.tensor(data, shape)], params: [], attrs: { mode: "DCR", ...attrs }, sig, shard: wholeShard(sig, [f32(...shape)]) })[0].dataSync());
+    };
+
+    it("torch's pixel_shuffle is CRD; ONNX's default DCR and SpaceToDepth follow the spec's reshape-transpose", () => {
+      const x = [0, 1, 2, 3, 4, 5, 6, 7];
+      expect(run(depthToSpace, x, [1, 8, 1, 1], { blocksize: 2, mode: "CRD" })).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(run(depthToSpace, x, [1, 8, 1, 1], { blocksize: 2, mode: "DCR" })).toEqual([0, 2, 4, 6, 1, 3, 5, 7]);
+      const y = Array.from({ length: 16 }, (_, i) => i);
+      expect(run(spaceToDepth, y, [1, 1, 4, 4], { blocksize: 2 })).toEqual([0, 2, 8, 10, 1, 3, 9, 11, 4, 6, 12, 14, 5, 7, 13, 15]);
+      expect(run(tile, [1, 2, 3], [1, 3], { repeats: [2, 2] })).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
+    });
+
+    it("sharded equals whole (forward and backward)", () => {
+      const arb = fc
+        .record({ op: fc.constantFrom("tile", "d2s_crd", "d2s_dcr", "s2d"), n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 3 }), w: fc.integer({ min: 1, max: 3 }), b: fc.integer({ min: 1, max: 2 }), reps: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }), seed: fc.nat() })
+        .map((c) => {
+          if (c.op === "tile") return { ...c, entry: tile, x: f32(c.n, c.c, c.h, c.w), attrs: { repeats: c.reps } as Attrs };
+          if (c.op === "s2d") return { ...c, entry: spaceToDepth, x: f32(c.n, c.c, c.h * c.b, c.w * c.b), attrs: { blocksize: c.b } as Attrs };
+          return { ...c, entry: depthToSpace, x: f32(c.n, c.c * c.b * c.b, c.h, c.w), attrs: { blocksize: c.b, mode: c.op === "d2s_crd" ? "CRD" : "DCR" } as Attrs };
+        })
+        .chain((c) => fc.tuple(fc.constant(c), degreesFor(sigOf(c.entry, [c.x], c.attrs))));
+      assertProperty(fc.property(arb, ([c, deg]) => expectShardedEqualsWhole(tf, c.entry, [c.x], c.attrs, deg, c.seed)), 30);
     });
   });
 }

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { gather, lstmChunk, param } from "../../src/ops/shared.js";
+import { constant, gather, lstmChunk, param } from "../../src/ops/shared.js";
 import { lstm } from "../../src/ops/recurrent.js";
 import { matmul } from "../../src/ops/matmul.js";
 import { taskRegions } from "../../src/ops/regions.js";
@@ -53,6 +53,27 @@ describe("param: shapes, regions, FLOPs, init", () => {
     expect(param.infer([f32(2)], { shape: [2], init: "zeros", scale: 0 }, { opName: "w", diagnostics: d })).toBeUndefined();
     expect(param.infer([], { shape: [], init: "zeros", scale: 0 }, { opName: "w", diagnostics: d })).toBeUndefined();
     expect(d.items.map((x) => x.code)).toEqual(["PAR2105", "PAR2109"]);
+  });
+});
+
+describe("constant: a fixed tensor held as a never-trained parameter", () => {
+  it("outputs its shape as f32 or i32; every axis a parameter dim; FLOPs a copy, none back", () => {
+    const sig = inferOrThrow(constant, [], { shape: [4, 3], dtype: "int" });
+    expect(sig.outputs[0]).toMatchObject({ dtype: "i32", shape: [4, 3] });
+    expect(sig.params).toEqual([{ name: "value", shape: [4, 3], dims: ["rows", "cols"], init: { kind: "zeros" } }]);
+    expect(sig.space.map((d) => `${d.name}:${d.cls}`)).toEqual(["rows:parameter", "cols:parameter"]);
+    expect(sig.flops([2, 3])).toEqual({ forward: 6, backward: 0 });
+    expect(shardFlops(sig, [2, 2])).toEqual(sig.flops([4, 3]));
+  });
+  it("a scalar has an empty space", () => {
+    const sig = inferOrThrow(constant, [], { shape: [], dtype: "float" });
+    expect(sig.outputs[0].shape).toEqual([]);
+    expect(sig.space).toEqual([]);
+  });
+  it("rejects an input (PAR2105)", () => {
+    const d = new Diagnostics();
+    expect(constant.infer([f32(2)], { shape: [2], dtype: "float" }, { opName: "k", diagnostics: d })).toBeUndefined();
+    expect(d.items.map((x) => x.code)).toEqual(["PAR2105"]);
   });
 });
 
@@ -140,6 +161,18 @@ for (const backend of BACKENDS) {
       for (const degrees of [[1, 1], [2, 1], [3, 2], [4, 3]]) {
         ok(checkShardedEqualsWhole(tf, { entry: param, inputs: [], attrs: { shape: [5, 3], init: "uniform", scale: 0 }, degrees, seed: degrees[0] }));
       }
+    });
+
+    it("constant: outputs its value (cast for int), sharded equals whole, and sends back a zero gradient", () => {
+      const sig = inferOrThrow(constant, [], { shape: [3], dtype: "int" });
+      const value = tf.tensor([1, 0, 7], [3]);
+      const y = constant.forward(tf, { inputs: [], params: [value], attrs: { shape: [3], dtype: "int" }, sig, shard: wholeShard(sig, []) })[0];
+      expect(y.dtype).toBe("int32");
+      expect(Array.from(y.dataSync())).toEqual([1, 0, 7]);
+      const g = constant.backward!(tf, { inputs: [], params: [value], attrs: { shape: [3], dtype: "float" }, sig, shard: wholeShard(sig, []), outputs: [value], dOutputs: [tf.ones([3])] });
+      expect(Array.from(g.dParams[0].dataSync())).toEqual([0, 0, 0]);
+      for (const degrees of [[1, 1], [2, 3], [4, 1]]) ok(checkShardedEqualsWhole(tf, { entry: constant, inputs: [], attrs: { shape: [5, 3], dtype: "float" }, degrees, seed: 3 }));
+      ok(checkShardedEqualsWhole(tf, { entry: constant, inputs: [], attrs: { shape: [], dtype: "float" }, degrees: [], seed: 3 }));
     });
 
     it("gather: sharded equals whole (table gradient with repeated indices)", () => {

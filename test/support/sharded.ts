@@ -77,8 +77,9 @@ export function compare(expected: ArrayLike<number>, actual: ArrayLike<number>, 
   let maxAbs = 0;
   let scale = 0;
   for (let i = 0; i < expected.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
+    // Equal values agree, infinities included (a max-pool window over padding only is −∞).
+    if (expected[i] !== actual[i]) maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
+    if (Number.isFinite(expected[i])) scale = Math.max(scale, Math.abs(expected[i]));
   }
   const maxRel = maxAbs / Math.max(scale, 1e-12);
   const okLength = expected.length === actual.length;

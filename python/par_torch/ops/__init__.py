@@ -5,10 +5,10 @@ autograd of the same code (kept from the forward instruction, run at the backwar
 
 from __future__ import annotations
 
-from . import affine, attention, conv, dropout, elementwise, embedding, linear, losses, matmul, norm, pool, recurrent, reduce, shape_ops, shared
+from . import affine, attention, conv, dropout, elementwise, embedding, indexing, linear, logic, losses, matmul, norm, pool, recurrent, reduce, resize, shape_ops, shared, transformer
 from .common import Kernel
 
-FAMILIES = [linear, matmul, conv, pool, norm, embedding, elementwise, losses, shape_ops, reduce, dropout, recurrent, attention, affine, shared]
+FAMILIES = [linear, matmul, conv, pool, norm, embedding, elementwise, losses, shape_ops, reduce, dropout, recurrent, attention, affine, shared, logic, resize, indexing, transformer]
 
 KERNELS: dict[str, Kernel] = {}
 SOURCES: dict[str, str] = {}

@@ -1,5 +1,5 @@
-"""Helpers shared by the kernels: attribute pairs, per-task padding of window axes, and
-reducing a broadcast gradient back to an operand's shape."""
+"""Helpers shared by the kernels: spatial attribute values, per-task cropping and padding of
+window axes, and reducing a broadcast gradient back to an operand's shape."""
 
 from __future__ import annotations
 
@@ -13,31 +13,42 @@ from ..plan import Shard, window_padding
 Kernel = Callable[[Shard, list[torch.Tensor], list[torch.Tensor]], list[torch.Tensor]]
 
 
-def pair(v) -> tuple[int, int]:
-    """An `ints` attribute of 1 or 2 values as (h, w) (src/ops/conv.ts `pairOf`)."""
-    xs = v if isinstance(v, list) else [v]
-    return int(xs[0]), int(xs[1] if len(xs) > 1 else xs[0])
-
-
 def out_shape(sh: Shard, i: int = 0) -> list[int]:
     """The task's output region shape (shape ops derive their result shape from it)."""
     return sh.output_regions[i].shape()
 
 
-def padded_nchw(x: torch.Tensor, sh: Shard, value: float) -> torch.Tensor:
-    """The task's NCHW input cropped to its region's extent along H and W and padded with
-    `value` where its windows run off the tensor (src/ops/conv.ts `paddedNHWC`, in NCHW)."""
-    maps = sh.op.input_maps[0]
-    region = sh.input_regions[0]
-    eh = region.hi[2] - region.lo[2]
-    ew = region.hi[3] - region.lo[3]
-    if x.shape[2] != eh or x.shape[3] != ew:
-        x = x[:, :, :eh, :ew]
-    pt, pb = window_padding(maps[2], sh.box)
-    pl, pr = window_padding(maps[3], sh.box)
-    if pt + pb + pl + pr == 0:
+def values_of(v, n: int) -> list[int]:
+    """An `ints` attribute of 1 or n values as n values (src/ops/windows.ts `valuesOf`)."""
+    xs = v if isinstance(v, list) else [v]
+    return [int(x) for x in xs] if len(xs) == n else [int(xs[0])] * n
+
+
+def crop_to_region(x: torch.Tensor, sh: Shard, i: int = 0) -> torch.Tensor:
+    """The task's input cut to its region along the axes past the channels (src/ops/windows.ts
+    `cropToRegion`): the whole op is handed the whole tensor, whose region may start past 0 or
+    end before the tensor's end."""
+    region = sh.input_regions[i]
+    for a in range(2, x.dim()):
+        extent = region.hi[a] - region.lo[a]
+        if x.shape[a] != extent:
+            x = x.narrow(a, region.lo[a], extent)
+    return x
+
+
+def padded_window(x: torch.Tensor, sh: Shard, value: float, i: int = 0) -> torch.Tensor:
+    """The task's channel-first input cropped to its region and padded with `value` where a
+    `window` map runs off the tensor (src/ops/windows.ts `paddedChannelsLast`, channel-first)."""
+    x = crop_to_region(x, sh, i)
+    maps = sh.op.input_maps[i]
+    pads: list[int] = []
+    for a in range(x.dim() - 1, 1, -1):  # F.pad lists the last axis first
+        m = maps[a]
+        lo, hi = window_padding(m, sh.box) if m["kind"] == "window" else (0, 0)
+        pads += [lo, hi]
+    if not any(pads):
         return x
-    return F.pad(x, (pl, pr, pt, pb), value=value)
+    return F.pad(x, pads, value=value)
 
 
 def sum_to(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:

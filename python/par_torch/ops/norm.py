@@ -1,7 +1,9 @@
 """Normalisation (src/ops/norm.ts). batchnorm's sub-ops: moments and central_moment divide
 each task's partial sum by the GLOBAL count (every iteration dim but the channel), so
 sample and spatial splits add up; batchnorm_apply normalises with given statistics.
-layernorm normalises over the trailing `axes` dims, which stay whole."""
+layernorm normalises over the trailing `axes` dims, which stay whole. group_norm
+normalises per sample and group over the group's channels and every spatial position;
+a task holds whole groups (its box along the group dim), which it runs as local groups."""
 
 from __future__ import annotations
 
@@ -66,10 +68,16 @@ def layernorm(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor])
     return [F.layer_norm(x, list(x.shape[x.dim() - axes :]), params[0], params[1], float(sh.attrs.get("eps", 1e-5)))]
 
 
+def group_norm(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    local_groups = sh.box.hi[1] - sh.box.lo[1]
+    return [F.group_norm(inputs[0], local_groups, params[0], params[1], float(sh.attrs.get("eps", 1e-5)))]
+
+
 KERNELS = {
     "moments": moments,
     "central_moment": central_moment,
     "batchnorm_apply": batchnorm_apply,
     "batchnorm": batchnorm,
     "layernorm": layernorm,
+    "group_norm": group_norm,
 }

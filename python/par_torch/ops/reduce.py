@@ -1,7 +1,9 @@
 """Reductions (src/ops/reduce.ts): softmax and log_softmax along an unsplit axis;
 reduce_sum/reduce_mean give partial sums over split reduced axes (the mean divides by the
-GLOBAL count); reduce_max keeps its reduced axes whole, and its gradient goes to every
-element equal to the maximum, as tfjs's does (torch's amax would split it among ties)."""
+GLOBAL count); reduce_max and reduce_min keep their reduced axes whole, and their gradient
+goes to every element equal to the extreme, as tfjs's does (torch's amax would split it
+among ties); reduce_prod and reduce_log_sum_exp keep theirs whole too. cumsum runs along an
+unsplit axis; integers are summed as integers."""
 
 from __future__ import annotations
 
@@ -42,6 +44,25 @@ class _TfMax(torch.autograd.Function):
         return dy.view(y.shape) * (x == y).to(x.dtype), None, None
 
 
+class _TfMin(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, axes: list[int], keep: bool) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x, torch.amin(x, dim=axes, keepdim=True))
+        return torch.amin(x, dim=axes, keepdim=keep)
+
+    @staticmethod
+    def backward(ctx, dy: torch.Tensor):  # type: ignore[override]
+        x, y = ctx.saved_tensors
+        return dy.view(y.shape) * (x == y).to(x.dtype), None, None
+
+
+def _prod(x: torch.Tensor, axes: list[int], keep: bool) -> torch.Tensor:
+    y = x
+    for a in sorted(axes, reverse=True):
+        y = torch.prod(y, dim=a, keepdim=keep) if keep else torch.prod(y, dim=a)
+    return y
+
+
 def _reduce(kind: str):
     def kernel(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
         x = inputs[0]
@@ -51,6 +72,12 @@ def _reduce(kind: str):
             return [x.clone()]
         if kind == "max":
             return [_TfMax.apply(x, axes, keep)]
+        if kind == "min":
+            return [_TfMin.apply(x, axes, keep)]
+        if kind == "prod":
+            return [_prod(x, axes, keep)]
+        if kind == "log_sum_exp":
+            return [torch.logsumexp(x, dim=axes, keepdim=keep)]
         s = x.sum(dim=axes, keepdim=keep)
         if kind == "sum":
             return [s]
@@ -59,10 +86,26 @@ def _reduce(kind: str):
     return kernel
 
 
+def cumsum(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    x = inputs[0]
+    a = _axis(int(sh.attrs.get("axis", 0)), x.dim())
+    reverse = bool(sh.attrs.get("reverse", False))
+    t = x.flip(a) if reverse else x
+    y = torch.cumsum(t, dim=a, dtype=x.dtype)
+    if sh.attrs.get("exclusive", False):
+        # Each position's sum of those before it: shift by one, a zero first.
+        y = torch.cat([torch.zeros_like(y.narrow(a, 0, 1)), y.narrow(a, 0, y.shape[a] - 1)], dim=a)
+    return [y.flip(a) if reverse else y]
+
+
 KERNELS = {
     "softmax": softmax,
     "log_softmax": log_softmax,
     "reduce_sum": _reduce("sum"),
     "reduce_mean": _reduce("mean"),
     "reduce_max": _reduce("max"),
+    "reduce_min": _reduce("min"),
+    "reduce_prod": _reduce("prod"),
+    "reduce_log_sum_exp": _reduce("log_sum_exp"),
+    "cumsum": cumsum,
 }

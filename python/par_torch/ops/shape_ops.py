@@ -1,5 +1,7 @@
 """Shape ops (src/ops/shape-ops.ts). Each task works on its own regions: every forward
-derives its output shape from the task's output region, never from the whole tensor."""
+derives its output shape from the task's output region, never from the whole tensor.
+tile reads a repeated axis whole and cuts the task's output range out of its copies;
+depth_to_space and space_to_depth rearrange the task's own blocks (`block` maps)."""
 
 from __future__ import annotations
 
@@ -68,6 +70,39 @@ def pad(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> li
     return [F.pad(x, torch_pads)]
 
 
+def tile(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    x = inputs[0]
+    reps = [int(r) for r in sh.attrs["repeats"]]
+    if all(r == 1 for r in reps):
+        return [x.clone()]
+    region = sh.output_regions[0]
+    y = x.repeat(reps)
+    for a, r in enumerate(reps):
+        if r != 1:
+            y = y.narrow(a, region.lo[a], region.hi[a] - region.lo[a])
+    return [y]
+
+
+def depth_to_space(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    x = inputs[0]
+    b = int(sh.attrs["blocksize"])
+    n, c, h, w = x.shape
+    oc = c // (b * b)
+    if sh.attrs.get("mode", "DCR") == "CRD":
+        y = x.reshape(n, oc, b, b, h, w).permute(0, 1, 4, 2, 5, 3)
+    else:
+        y = x.reshape(n, b, b, oc, h, w).permute(0, 3, 4, 1, 5, 2)
+    return [y.reshape(n, oc, h * b, w * b)]
+
+
+def space_to_depth(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    x = inputs[0]
+    b = int(sh.attrs["blocksize"])
+    n, c, h, w = x.shape
+    y = x.reshape(n, c, h // b, b, w // b, b).permute(0, 3, 5, 1, 2, 4)
+    return [y.reshape(n, c * b * b, h // b, w // b)]
+
+
 KERNELS = {
     "reshape": reshape,
     "flatten": reshape,
@@ -80,4 +115,7 @@ KERNELS = {
     "expand": expand,
     "broadcast_to": expand,
     "pad": pad,
+    "tile": tile,
+    "depth_to_space": depth_to_space,
+    "space_to_depth": space_to_depth,
 }

@@ -1,5 +1,5 @@
 """Shared weights (src/ops/shared.ts): `param` outputs its weight as a tensor other ops
-read; `gather` is an embedding lookup whose table is an input; `lstm_chunk` runs the
+read; `constant` outputs its never-trained values (as i32 for dtype int); `gather` is an embedding lookup whose table is an input; `lstm_chunk` runs the
 LSTM recurrence over a chunk with weights and initial state as inputs."""
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ from .recurrent import lstm_steps
 
 def param(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
     return [params[0].clone()]
+
+
+def constant(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
+    # Detached: nothing flows back into the values (the TS backward's zero gradient).
+    v = params[0].detach()
+    return [v.to(torch.int32) if sh.attrs.get("dtype", "float") == "int" else v.clone()]
 
 
 def gather(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -30,4 +36,4 @@ def lstm_chunk(sh: Shard, inputs: list[torch.Tensor], params: list[torch.Tensor]
     return [y, h.clone(), c]
 
 
-KERNELS = {"param": param, "gather": gather, "lstm_chunk": lstm_chunk}
+KERNELS = {"param": param, "constant": constant, "gather": gather, "lstm_chunk": lstm_chunk}

@@ -65,17 +65,19 @@ export const checkCommand: Command = {
     const asJson = ctx.args.flags.json === true;
     const results: { file: string; models: ModelSummary[]; meshes: { name: string; devices: number }[]; strategies: string[]; diagnostics: Diagnostic[] }[] = [];
     let failed = false;
-    // .par files take --model/--set, imported models --input/--batch/--loss (load-model.ts).
-    const imported = files.map((f) => (modelFormatOf(f, ctx.io.cwd) ?? "par") !== "par");
+    // .par files take --model/--set, LLM configs --set, imported models --input/--batch/--loss (load-model.ts).
+    const formats = files.map((f) => modelFormatOf(f, ctx.io.cwd) ?? "par");
+    const imported = formats.map((f) => f !== "par");
+    const shaped = formats.map((f) => f === "onnx" || f === "keras");
     const importOptions = importOptionsOf(ctx.args);
-    if (!imported.some(Boolean) && Object.keys(importOptions).length) throw new UsageError("--input, --batch and --loss apply only to imported models (.onnx, model.json)", "a .par model's shapes come from --set NAME=VALUE");
-    if (imported.every(Boolean) && (model !== undefined || Object.keys(overrides).length)) throw new UsageError("--model and --set apply only to .par files", "an imported model's shapes come from --input and --batch");
+    if (!shaped.some(Boolean) && Object.keys(importOptions).length) throw new UsageError("--input, --batch and --loss apply only to imported models (.onnx, model.json)", "a .par model's or an LLM config's shapes come from --set NAME=VALUE");
+    if (shaped.every(Boolean) && (model !== undefined || Object.keys(overrides).length)) throw new UsageError("--model and --set apply only to .par files and LLM configs", "an imported model's shapes come from --input and --batch");
     for (const [i, file] of files.entries()) {
       const diagnostics = new Diagnostics();
       showLoading(ctx, file);
       let checked: { models: Map<string, Graph>; meshes: Map<string, Mesh>; strategies: { name: string }[] } | undefined;
       if (imported[i]) {
-        const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, importOptions);
+        const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, formats[i] === "llm" ? { overrides, ...(model !== undefined ? { model } : {}) } : importOptions);
         if (m) checked = { models: new Map([[m.graph.name, m.graph]]), meshes: new Map(), strategies: [] };
       } else checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
       const models = checked ? [...checked.models.values()].map(summarize) : [];

@@ -14,6 +14,7 @@ import { Diagnostics } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
 import type { OptimizerConfig, Plan } from "../../plan/plan.js";
 import { modelFormatOf, type ModelFormat } from "../../frontend/load-model.js";
+import { looksLikeLlmConfig } from "../../frontend/llm/import.js";
 import type { Graph } from "../../ir/graph.js";
 import type { Strategy } from "../../ir/strategy.js";
 import { compile, loadPlan, requireLoss, search } from "../../pipeline.js";
@@ -151,7 +152,8 @@ export function isModelJson(full: string): boolean {
     if (fd !== undefined) closeSync(fd);
   }
   if (/"format"\s*:\s*"par-plan"/.test(head)) return false;
-  return head.includes('"modelTopology"') || basename(full).toLowerCase() === "model.json";
+  // An LLM config.json names its model_type (src/frontend/llm/import.ts looksLikeLlmConfig).
+  return head.includes('"modelTopology"') || looksLikeLlmConfig(head) || basename(full).toLowerCase() === "model.json";
 }
 
 /**

@@ -1,6 +1,7 @@
-// `par import MODEL.onnx|model.json [--out FILE.par] [--json] [--input NAME=AxBx..] [--batch N]
-//  [--loss KIND] [--name NAME]`: imports a model and prints it as a readable .par model
-// (graphToPar), atomically to --out or to stdout. --json prints a summary (ops, parameters,
+// `par import MODEL.onnx|model.json|config.json [--out FILE.par] [--json] [--input NAME=AxBx..]
+//  [--batch N] [--loss KIND] [--set NAME=VALUE] [--name NAME]`: imports a model and prints it as
+// a readable .par model (graphToPar; an LLM config.json prints its generated program, with
+// `--set` binding batch, seq, ...), atomically to --out or to stdout. --json prints a summary (ops, parameters,
 // the importer's unsupported operators) — also when the import fails because of them.
 // Every other command takes the model file directly; `import` is for reading and editing
 // the .par form (which drops the trained weights: compiling it initialises at random).
@@ -11,23 +12,30 @@ import { graphToPar } from "../../frontend/import-to-par.js";
 import { modelFormatOf } from "../../frontend/load-model.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { IMPORT_FLAGS, loadModelResultFromArgs } from "../model-flags.js";
+import { IMPORT_FLAGS, loadModelResultFromArgs, SET_FLAG } from "../model-flags.js";
 import { outputFlag, writeOutput } from "../output-path.js";
+
+/** `model OLD(` → `model NEW(` in a generated program (its only declaration of the name). */
+function renameModel(source: string, from: string, to: string): string {
+  return from === to ? source : source.replace(new RegExp(`^model ${from}\\(`, "m"), `model ${to}(`);
+}
 
 export const importCommand: Command = {
   name: "import",
-  summary: "import an ONNX model or a TensorFlow.js model.json as a readable .par model",
-  usage: "MODEL.onnx|model.json [--out FILE.par] [--json] [--input NAME=AxBx..] [--batch N] [--loss KIND] [--name NAME]",
+  summary: "import an ONNX model, a TensorFlow.js model.json or a Hugging Face LLM config.json as a readable .par model",
+  usage: "MODEL.onnx|model.json|config.json [--out FILE.par] [--json] [--input NAME=AxBx..] [--batch N] [--loss KIND] [--set NAME=VALUE] [--name NAME]",
   flags: [
     { name: "out", kind: "string", value: "FILE.par", doc: "write the .par model to FILE (atomically) instead of stdout" },
     { name: "name", kind: "string", value: "NAME", doc: "the name of the printed model (default: the imported graph's)" },
     ...IMPORT_FLAGS,
+    { ...SET_FLAG, doc: "LLM configs: bind a model parameter (repeatable), e.g. --set seq=2048 --set batch=16" },
     JSON_FLAG,
   ],
   details: [
     "examples:",
     "  par import docs/examples/mlp.onnx --batch 32 --out mlp.par",
     "  par import docs/examples/web_model/model.json --batch 8 --json",
+    "  par import models/llm/llama-2-7b.json --set seq=2048 --out llama.par",
     "Commands such as check, graph, simulate, search and compile take the .onnx / model.json",
     "file directly (keeping its trained weights); see docs/import.md.",
   ].join("\n"),
@@ -37,6 +45,10 @@ export const importCommand: Command = {
     if (modelFormatOf(file, ctx.io.cwd) === "par") throw new UsageError(`${file} is already a .par model`, "par import reads .onnx files and TensorFlow.js model.json files");
     const name = typeof ctx.args.flags.name === "string" ? ctx.args.flags.name : undefined;
     if (name !== undefined && identifierOf(name, "") !== name) throw new UsageError(`--name needs an identifier, got "${name}"`, `for example --name ${identifierOf(name, "imported")}`);
+    // --set binds an LLM config's parameters; an ONNX/model.json import takes --input/--batch.
+    if (ctx.args.flags.set !== undefined && modelFormatOf(file, ctx.io.cwd) !== "llm") {
+      throw new UsageError("--set applies to LLM configs (config.json), not to ONNX models or model.json", "an imported model's shapes come from --input NAME=AxBx.. and --batch N", "PAR4013");
+    }
     const asJson = ctx.args.flags.json === true;
     const out = outputFlag(ctx, "out");
     const diagnostics = new Diagnostics();
@@ -50,7 +62,8 @@ export const importCommand: Command = {
     }
     const { graph, weights, parameters, format } = r.model!;
     const modelName = name ?? graph.name;
-    const text = graphToPar(graph, modelName);
+    // An LLM config's program is printed as generated (blocks and a layer loop), renamed on --name.
+    const text = r.model!.source !== undefined ? renameModel(r.model!.source, graph.name, modelName) : graphToPar(graph, modelName);
     ctx.report(diagnostics.items);
     if (out !== undefined) writeOutput(out, text);
     if (asJson) {

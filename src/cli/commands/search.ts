@@ -17,7 +17,6 @@ import type { CheckedProgram } from "../../frontend/check.js";
 import type { Graph } from "../../ir/graph.js";
 import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
 import { formatDevices, strategyToPar } from "../../frontend/strategy-par.js";
-import { scaleChanges } from "../../ir/strategy-diff.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
 import { createContext, load, search, searchScale, simulate } from "../../pipeline.js";
@@ -26,8 +25,6 @@ import { PRECISIONS, type Precision } from "../../ir/strategy.js";
 import { SCALE_SEARCH_THRESHOLD, type ScaleCandidateResult, type ScaleSearchResult } from "../../search/scale/scale-search.js";
 import type { Budget } from "../../search/budget.js";
 import type { MeasuredCosts } from "../../cost/compute.js";
-import { MemoryTracker } from "../../search/memory-tracker.js";
-import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
 import { str, UsageError, type ParsedArgs } from "../args.js";
@@ -37,6 +34,7 @@ import { loadModelFromArgs, MODEL_LOADING_FLAGS, modelOptions } from "../model-f
 import { CliPipeline } from "../stages.js";
 import { outputFlag, writeOutput } from "../output-path.js";
 import { searchProgress } from "../search-progress.js";
+import { compareStrategies } from "../../report/strategy-compare.js";
 
 const MESH_FLAG = { name: "mesh", kind: "string" as const, value: "NAME|FILE", doc: "a mesh declared in FILE, a built-in mesh (see `par meshes`) or a .par file with one mesh (default: the file's only mesh, else p100x16)" };
 
@@ -62,17 +60,6 @@ const fmtConfig = (op: { sig: { space: { name: string }[] } }, c: OpConfig): str
   const split = c.degrees.map((d, i) => (d > 1 ? `${op.sig.space[i].name}=${d}` : "")).filter(Boolean);
   return split.length ? split.join(" ") : "whole";
 };
-
-function byOp(t: Timeline): Map<string, { compute: number; comm: number }> {
-  const m = new Map<string, { compute: number; comm: number }>();
-  for (const task of t.tasks) {
-    let c = m.get(task.op);
-    if (!c) m.set(task.op, (c = { compute: 0, comm: 0 }));
-    if (task.device >= 0) c.compute += task.end - task.start;
-    else c.comm += task.end - task.start;
-  }
-  return m;
-}
 
 const speedup = (base: number, best: number): string => `${(base / best).toFixed(2)}×`;
 
@@ -313,31 +300,21 @@ export const diffCommand: Command = {
     }
     if (sa.model !== sb.model) diagnostics.warning("PAR7006", `${fa} is for model \`${sa.model}\` and ${fb} for \`${sb.model}\`; both are read against \`${graph.name}\``);
     ctx.report(diagnostics.items);
-    const side = (s: Strategy) => {
-      // Both strategies were validated above, so the stage cannot fail here.
-      const t = simulate(graph, mesh, s, pipeline.ctx, { optimizer }).timeline;
-      const mem = new MemoryTracker(graph, mesh, s.ops, optimizer);
-      return { t, ops: byOp(t), mem };
-    };
-    const A = side(sa);
-    const B = side(sb);
-    const rows = graph.topoOrder().map((op) => {
-      const ca = sa.ops[op.name];
-      const cb = sb.ops[op.name];
-      const xa = A.ops.get(op.name) ?? { compute: 0, comm: 0 };
-      const xb = B.ops.get(op.name) ?? { compute: 0, comm: 0 };
-      return {
-        op: op.name,
-        a: { degrees: ca.degrees, devices: ca.devices },
-        b: { degrees: cb.degrees, devices: cb.devices },
-        same: ca.degrees.join() === cb.degrees.join() && ca.devices.join() === cb.devices.join(),
-        computeDeltaMs: (xb.compute - xa.compute) * 1e3,
-        commDeltaMs: (xb.comm - xa.comm) * 1e3,
-        memoryDeltaBytes: B.mem.opBytes(op.name) - A.mem.opBytes(op.name),
-      };
-    });
+    // Both strategies were validated above, so the simulate stage cannot fail here.
+    const cmp = compareStrategies(graph, mesh, sa, sb, pipeline.ctx, optimizer);
+    const A = { t: cmp.a.timeline };
+    const B = { t: cmp.b.timeline };
+    const rows = cmp.ops.map((r) => ({
+      op: r.op,
+      a: { degrees: r.a.degrees, devices: r.a.devices },
+      b: { degrees: r.b.degrees, devices: r.b.devices },
+      same: r.same,
+      computeDeltaMs: r.computeDelta * 1e3,
+      commDeltaMs: r.commDelta * 1e3,
+      memoryDeltaBytes: r.memoryDelta,
+    }));
     // Replicas, pipeline, ZeRO, recomputation and precision: the strategy-wide differences.
-    const changes = scaleChanges(sa, sb);
+    const changes = cmp.changes;
     if (ctx.args.flags.json === true) {
       ctx.io.out(JSON.stringify({ model: graph.name, mesh: mesh.name, a: { file: fa, iterationTimeMs: A.t.iterationTime * 1e3 }, b: { file: fb, iterationTimeMs: B.t.iterationTime * 1e3 }, strategy: changes, ops: rows }, null, 2) + "\n");
       return 0;

@@ -10,6 +10,8 @@ export interface AttrReader {
   /** An ints attribute; a single int reads as a one-element list (some exporters write one). */
   ints(name: string): number[] | undefined;
   string(name: string, dflt: string): string;
+  /** A strings attribute (LSTM activations), or undefined. */
+  strings(name: string): string[] | undefined;
 }
 
 export function attrReader(n: OnnxNode): AttrReader {
@@ -27,5 +29,6 @@ export function attrReader(n: OnnxNode): AttrReader {
       return a?.ints ?? (a?.i !== undefined ? [a.i] : undefined);
     },
     string: (name, dflt) => n.attrs.get(name)?.s ?? dflt,
+    strings: (name) => n.attrs.get(name)?.strings,
   };
 }

@@ -12,14 +12,24 @@ import type { OnnxNode } from "./decode.js";
 import { Unmappable } from "./errors.js";
 import type { ConstValue } from "./fold.js";
 import { nodeBase } from "./node-names.js";
-import { constOf, fromInitializer, type Val } from "./values.js";
+import { volumeOf } from "./fold.js";
+import { constDims, constOf, fromInitializer, isFloatConst, type ConstVal, type Val } from "./values.js";
 import { weightData } from "./weights.js";
 
 /** Maps one node to par ops; false after a par op reported its diagnostic (PAR6020). */
 export type OnnxOpHandler = (cx: NodeContext) => boolean;
 
+/**
+ * One ONNX op type in a family's table: how a node maps (`map`), and what it becomes, in
+ * one line of markdown (`par`): docs/import.md's operator table is generated from these.
+ */
+export interface OnnxOpSpec {
+  readonly map: OnnxOpHandler;
+  readonly par: string;
+}
+
 /** A family's handlers by ONNX op type. */
-export type HandlerTable = Readonly<Record<string, OnnxOpHandler>>;
+export type HandlerTable = Readonly<Record<string, OnnxOpSpec>>;
 
 export interface Consumer {
   node: OnnxNode;
@@ -37,6 +47,8 @@ export interface ImportState {
   readonly absorbed: Set<OnnxNode>;
   /** Initializers used as weights whose data is external (see weights.ts). */
   readonly missingWeights: string[];
+  /** Constants read as tensors (NodeContext.operand): the par tensor made for each, by ONNX name. */
+  readonly promoted: Map<string, string>;
 }
 
 /** The shared state for nodes visited in `order`. */
@@ -46,7 +58,7 @@ export function createImportState(b: GraphBuilder, values: Map<string, Val>, ops
     if (!consumers.has(i)) consumers.set(i, []);
     consumers.get(i)!.push({ node: n, index });
   });
-  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), missingWeights: [] };
+  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), missingWeights: [], promoted: new Map() };
 }
 
 export interface NodeContext {
@@ -63,6 +75,14 @@ export interface NodeContext {
 
   /** Input i as a computed par tensor; PAR6016 when missing or constant. */
   tensorIn(i: number, what?: string): string;
+  /**
+   * Input i as a par tensor: a computed tensor as it is, a constant as an op of its own
+   * (made once per ONNX name): a float initializer of more than one element is a learned
+   * weight, so it becomes a `param` holding its values (a class token concatenated with
+   * the patches); any other constant (a mask, indices, a folded value, a scalar) becomes a
+   * `constant`, which is never trained. PAR6016 when missing.
+   */
+  operand(i: number, what?: string): string;
   /** Input i as a constant (undefined when left out); PAR6017 when it does not fold. */
   constIn(i: number, what: string): ConstValue | undefined;
   type(id: string): TensorType;
@@ -82,8 +102,11 @@ export interface NodeContext {
 
   /** Float data of weight `v` (undefined when external, and noted for the warning). */
   weightData(v: Val, what: string): Float32Array | undefined;
-  /** Hands `data` to parameter `param` of par op `op`; nothing when the input `v` is absent. */
-  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined): void;
+  /**
+   * Hands `data` to parameter `param` of par op `op`; nothing when the input `v` is absent.
+   * It counts as a model parameter when `v` is an initializer, unless `counted` says otherwise.
+   */
+  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined, counted?: boolean): void;
   /** The par op that produced tensor `id` (it owns the parameters). */
   producer(id: string): string;
 
@@ -124,8 +147,39 @@ class NodeScope implements NodeContext {
   tensorIn(i: number, what = `input ${i}`): string {
     const v = this.inputs[i];
     if (!v) throw new Unmappable("PAR6016", `${what} is missing`);
-    if (v.kind !== "tensor") throw new Unmappable("PAR6016", `${what} (\`${this.node.inputs[i]}\`) is a constant, but par needs a computed tensor here`, "par has no constant-tensor operand; only weights (Conv/Gemm/MatMul/Add/Mul initializers) and scalars fold into ops");
+    if (v.kind !== "tensor") throw new Unmappable("PAR6016", `${what} (\`${this.node.inputs[i]}\`) is a constant, but par needs a computed tensor here`, "this input of the op must be computed from the model's inputs (its weights may be initializers); an op whose inputs are all constants folds");
     return v.id;
+  }
+
+  operand(i: number, what = `input ${i}`): string {
+    const v = this.inputs[i];
+    if (!v) throw new Unmappable("PAR6016", `${what} is missing`);
+    if (v.kind === "tensor") return v.id;
+    const name = this.node.inputs[i];
+    const made = this.s.promoted.get(name);
+    if (made !== undefined) return made;
+    const id = v.tensor && isFloatConst(v) && volumeOf(v.tensor.dims) > 1 ? this.learnedParam(v, name, what) : this.fixedConstant(v, name, what);
+    this.s.promoted.set(name, id);
+    return id;
+  }
+
+  private learnedParam(v: ConstVal, name: string, what: string): string {
+    const dims = constDims(v);
+    const ids = this.emit("param", { shape: dims }, [], name);
+    if (!ids) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a parameter of shape [${dims.join(", ")}]`);
+    this.setWeight(this.producer(ids[0]), "weight", v, this.weightData(v, what));
+    return ids[0];
+  }
+
+  private fixedConstant(v: ConstVal, name: string, what: string): string {
+    const k = constOf(v);
+    if (!k) throw new Unmappable("PAR6017", `${what} (\`${name}\`) is a constant whose data is external`);
+    // Integer values travel as f32 (see the `constant` op): exact only up to 2^24.
+    if (k.dtype === "int" && k.data.some((x) => Math.abs(x) > 2 ** 24)) throw new Unmappable("PAR6016", `${what} (\`${name}\`) holds integers beyond ±2^24, which par's constant cannot hold exactly`);
+    const ids = this.emit("constant", { shape: k.shape, dtype: k.dtype }, [], name);
+    if (!ids) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a constant of shape [${k.shape.join(", ")}]`);
+    this.setWeight(this.producer(ids[0]), "value", v, Float32Array.from(k.data), false);
+    return ids[0];
   }
 
   constIn(i: number, what: string): ConstValue | undefined {
@@ -179,14 +233,14 @@ class NodeScope implements NodeContext {
     return weightData(v, what, this.s.missingWeights);
   }
 
-  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined): void {
+  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined, counted = true): void {
     // A corrupt initializer can hold another number of values than the param the node makes.
     const shape = this.s.b.graph.op(op).sig.params.find((p) => p.name === param)?.shape;
     const want = shape?.reduce((a, x) => a * x, 1);
     if (data && want !== undefined && data.length !== want) {
       throw new Unmappable("PAR6007", `its ${param} holds ${data.length} values, but the par op's ${param} is [${shape!.join(", ")}] (${want} values)`, "the model file may be corrupt: export it again");
     }
-    if (v) this.s.b.setWeight(op, param, data, fromInitializer(v));
+    if (v) this.s.b.setWeight(op, param, data, counted && fromInitializer(v));
   }
 
   producer(id: string): string {

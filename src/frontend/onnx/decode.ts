@@ -58,6 +58,8 @@ export interface OnnxAttr {
   t?: OnnxTensor;
   floats?: number[];
   ints?: number[];
+  /** A list of strings (LSTM/GRU/RNN activations). */
+  strings?: string[];
   /** A graph-valued attribute (If/Loop bodies) — par imports none, but names it. */
   hasGraph?: boolean;
 }
@@ -230,6 +232,7 @@ export class OnnxDecoder {
     if (a.t) out.t = this.tensor(a.t, `${node}.${out.name}`);
     if ((a.floats as unknown[]).length) out.floats = [...a.floats];
     if ((a.ints as unknown[]).length) out.ints = (a.ints as unknown[]).map(num);
+    if ((a.strings as unknown[]).length) out.strings = (a.strings as Uint8Array[]).map((b) => str(b));
     if (a.g || (a.graphs as unknown[]).length) out.hasGraph = true;
     return out;
   }

@@ -4,8 +4,8 @@
 
 import type { ImportState } from "./context.js";
 import type { OnnxNode } from "./decode.js";
-import { type ConstValue, FOLDABLE, FoldError, foldConst } from "./fold.js";
-import { constOf, isConst, type Val } from "./values.js";
+import { type ConstValue, FOLDABLE, FoldError, foldConst, volumeOf } from "./fold.js";
+import { constOf, isConst, isFloatConst, type Val } from "./values.js";
 
 /** Folds node `n` when it can; true when its outputs are now constants. */
 export function foldNode(s: ImportState, n: OnnxNode, ins: (Val | undefined)[]): boolean {
@@ -17,6 +17,9 @@ export function foldNode(s: ImportState, n: OnnxNode, ins: (Val | undefined)[]):
   }
   const present = ins.filter((_, i) => n.inputs[i] !== "");
   if (!FOLDABLE.has(n.opType) || !present.every(isConst)) return false;
+  // A learned tensor broadcast over the batch (ViT's class token, Expand(class_token, [B, 1, d]))
+  // stays one parameter read by an expand (NodeContext.operand): folded, it would be B fixed copies.
+  if (BROADCASTS.has(n.opType) && isLearned(ins[0])) return false;
   const consts = ins.map((v, i) => {
     if (n.inputs[i] === "") return undefined;
     const k = constOf(v);
@@ -25,6 +28,13 @@ export function foldNode(s: ImportState, n: OnnxNode, ins: (Val | undefined)[]):
   });
   setConsts(s, n, foldConst(n.opType, n.attrs, consts, s.opset));
   return true;
+}
+
+const BROADCASTS = new Set(["Expand", "Tile"]);
+
+/** A float initializer of more than one element: a weight of the model. */
+function isLearned(v: Val | undefined): boolean {
+  return v?.kind === "const" && v.tensor !== undefined && isFloatConst(v) && volumeOf(v.tensor.dims) > 1;
 }
 
 function setConsts(s: ImportState, n: OnnxNode, vs: ConstValue[]): void {

@@ -22,6 +22,8 @@ export const MAX_FOLD_ELEMENTS = 1 << 20;
 export const FOLDABLE = new Set([
   "Constant", "ConstantOfShape", "Shape", "Size", "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Cast", "Range", "Reshape",
   "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Neg", "Equal", "Less", "Greater", "Where", "Identity", "Expand", "Transpose", "Floor", "Ceil", "Abs", "Min", "Max", "Not", "Flatten", "Tile",
+  "Mod", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Sin", "Cos", "Exp", "Log", "Reciprocal", "Sign", "Round", "Trilu", "ScatterND", "CumSum",
+  "ReduceSum", "ReduceProd", "ReduceMax", "ReduceMin",
 ]);
 
 export class FoldError extends Error {
@@ -368,10 +370,143 @@ export function foldConst(opType: string, attrs: Map<string, OnnxAttr>, inputs: 
     case "Neg": { const v = need(a, "X"); return [make(v.dtype, v.shape, v.data.map((x) => -x))]; }
     case "Abs": { const v = need(a, "X"); return [make(v.dtype, v.shape, v.data.map(Math.abs))]; }
     case "Floor": { const v = need(a, "X"); return [make(v.dtype, v.shape, v.data.map(Math.floor))]; }
+    case "Mod": {
+      const fmod = (attrs.get("fmod")?.i ?? 0) === 1;
+      // fmod: C's remainder (the dividend's sign); otherwise Python's % (the divisor's sign).
+      return [binary(need(a, "A"), need(b, "B"), (x, y) => {
+        if (y === 0 && a!.dtype === "int") throw new FoldError("PAR6017", "integer Mod by zero while folding constants");
+        return fmod ? x % y : x - y * Math.floor(x / y);
+      })];
+    }
+    case "LessOrEqual": return [binary(need(a, "A"), need(b, "B"), (x, y) => (x <= y ? 1 : 0), "int")];
+    case "GreaterOrEqual": return [binary(need(a, "A"), need(b, "B"), (x, y) => (x >= y ? 1 : 0), "int")];
+    case "And": return [binary(need(a, "A"), need(b, "B"), (x, y) => (x && y ? 1 : 0), "int")];
+    case "Or": return [binary(need(a, "A"), need(b, "B"), (x, y) => (x || y ? 1 : 0), "int")];
+    case "Xor": return [binary(need(a, "A"), need(b, "B"), (x, y) => (!x !== !y ? 1 : 0), "int")];
+    case "Sin": return [mapFloat(need(a, "X"), Math.sin)];
+    case "Cos": return [mapFloat(need(a, "X"), Math.cos)];
+    case "Exp": return [mapFloat(need(a, "X"), Math.exp)];
+    case "Log": return [mapFloat(need(a, "X"), Math.log)];
+    case "Reciprocal": return [mapFloat(need(a, "X"), (x) => 1 / x)];
+    case "Sign": { const v = need(a, "X"); return [make(v.dtype, v.shape, v.data.map(Math.sign))]; }
+    // Halves to even, as ONNX Round.
+    case "Round": { const v = need(a, "X"); return [make(v.dtype, v.shape, v.data.map((x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x))))]; }
+    case "Trilu": return [trilu(need(a, "input"), b ? b.data[0] : 0, (attrs.get("upper")?.i ?? 1) === 1)];
+    case "ScatterND": {
+      const reduction = attrs.get("reduction")?.s ?? "none";
+      if (!Object.hasOwn(SCATTER_COMBINE, reduction)) throw new FoldError("PAR6016", `ScatterND with reduction ${JSON.stringify(reduction)} (ONNX has ${Object.keys(SCATTER_COMBINE).join(", ")})`);
+      return [scatterND(need(a, "data"), need(b, "indices"), need(inputs[2], "updates"), SCATTER_COMBINE[reduction])];
+    }
+    case "CumSum": {
+      const v = need(a, "x");
+      const axis = normAxis(need(b, "axis").data[0], v.shape.length);
+      return [cumsum(v, axis, (attrs.get("exclusive")?.i ?? 0) === 1, (attrs.get("reverse")?.i ?? 0) === 1)];
+    }
+    case "ReduceSum": case "ReduceProd": case "ReduceMax": case "ReduceMin": {
+      const v = need(a, "data");
+      // ReduceSum takes its axes as an input since opset 13, the others since 18.
+      const given = opType === "ReduceSum" && opset >= 13 ? b?.data : ints(attrs.get("axes"));
+      if ((!given || given.length === 0) && (attrs.get("noop_with_empty_axes")?.i ?? 0) === 1) return [v];
+      const axes = given && given.length ? given.map((x) => normAxis(x, v.shape.length)) : v.shape.map((_, i) => i);
+      const keep = (attrs.get("keepdims")?.i ?? 1) === 1;
+      const f = opType === "ReduceSum" ? (x: number, y: number) => x + y : opType === "ReduceProd" ? (x: number, y: number) => x * y : opType === "ReduceMax" ? Math.max : Math.min;
+      return [reduceConst(v, axes, keep, f)];
+    }
     case "Ceil": { const v = need(a, "X"); return [make(v.dtype, v.shape, v.data.map(Math.ceil))]; }
     default:
       throw new FoldError("PAR6017", `${opType} is not constant-folded`);
   }
+}
+
+/** An elementwise function of a float constant, rounded to float32 (integers stay exact). */
+function mapFloat(v: ConstValue, f: (x: number) => number): ConstValue {
+  return make("float", v.shape, v.data.map((x) => Math.fround(f(x))));
+}
+
+/** Row-major (outer, axis, inner) sizes of `shape` around `axis`. */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [volumeOf(shape.slice(0, axis)), shape[axis], volumeOf(shape.slice(axis + 1))];
+}
+
+/** ONNX Trilu: keeps the upper (column − row ≥ k) or lower (column − row ≤ k) triangle of the last two axes. */
+function trilu(v: ConstValue, k: number, upper: boolean): ConstValue {
+  const r = v.shape.length;
+  if (r < 2) throw new FoldError("PAR6017", `Trilu of a rank-${r} constant (it needs rank ≥ 2)`);
+  const [rows, cols] = [v.shape[r - 2], v.shape[r - 1]];
+  return make(v.dtype, v.shape, v.data.map((x, idx) => {
+    const j = idx % cols;
+    const i = Math.floor(idx / cols) % rows;
+    return (upper ? j - i >= k : j - i <= k) ? x : 0;
+  }));
+}
+
+/** ONNX ScatterND: data with the slices that `indices` (last axis: a prefix of data's axes) name replaced by, or combined with, `updates`. */
+/** ScatterND's reductions (none, add, mul; max and min from opset 18): an update combined with the value it lands on. */
+const SCATTER_COMBINE: Readonly<Record<string, (x: number, y: number) => number>> = {
+  none: (_x, y) => y,
+  add: (x, y) => x + y,
+  mul: (x, y) => x * y,
+  max: (x, y) => Math.max(x, y),
+  min: (x, y) => Math.min(x, y),
+};
+
+function scatterND(data: ConstValue, indices: ConstValue, updates: ConstValue, combine: (x: number, y: number) => number): ConstValue {
+  const q = indices.shape[indices.shape.length - 1];
+  const slice = volumeOf(data.shape.slice(q));
+  const count = volumeOf(indices.shape.slice(0, -1));
+  if (updates.data.length !== count * slice) throw new FoldError("PAR6017", `ScatterND updates of shape [${updates.shape.join(", ")}] do not fit ${count} slices of ${slice}`);
+  const st = strides(data.shape);
+  const out = [...data.data];
+  for (let n = 0; n < count; n++) {
+    let off = 0;
+    for (let a = 0; a < q; a++) {
+      const raw = indices.data[n * q + a];
+      const idx = raw < 0 ? raw + data.shape[a] : raw;
+      if (idx < 0 || idx >= data.shape[a]) throw new FoldError("PAR6017", `ScatterND index ${raw} out of range for an axis of ${data.shape[a]}`);
+      off += idx * st[a];
+    }
+    for (let k = 0; k < slice; k++) out[off + k] = combine(out[off + k], updates.data[n * slice + k]);
+  }
+  return make(data.dtype, data.shape, data.dtype === "float" ? out.map(Math.fround) : out);
+}
+
+/** ONNX CumSum along `axis`, optionally exclusive (the element itself left out) and reversed. */
+function cumsum(v: ConstValue, axis: number, exclusive: boolean, reverse: boolean): ConstValue {
+  const [outer, n, inner] = around(v.shape, axis);
+  const out = new Array<number>(v.data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < inner; k++) {
+      let acc = 0;
+      for (let t = 0; t < n; t++) {
+        const i = reverse ? n - 1 - t : t;
+        const at = (o * n + i) * inner + k;
+        if (exclusive) {
+          out[at] = acc;
+          acc += v.data[at];
+        } else {
+          acc += v.data[at];
+          out[at] = acc;
+        }
+      }
+    }
+  }
+  return make(v.dtype, v.shape, v.dtype === "float" ? out.map(Math.fround) : out);
+}
+
+/** A reduction of a constant over `axes` (sorted, distinct) with `f`, keeping them as size 1 when `keep`. */
+function reduceConst(v: ConstValue, axes: number[], keep: boolean, f: (x: number, y: number) => number): ConstValue {
+  const kept = v.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const ks = strides(kept);
+  const vs = strides(v.shape);
+  const out: (number | undefined)[] = new Array(volumeOf(kept)).fill(undefined);
+  for (let i = 0; i < v.data.length; i++) {
+    let dst = 0;
+    for (let a = 0; a < v.shape.length; a++) if (!axes.includes(a)) dst += (Math.floor(i / vs[a]) % v.shape[a]) * ks[a];
+    out[dst] = out[dst] === undefined ? v.data[i] : f(out[dst]!, v.data[i]);
+  }
+  const shape = keep ? kept : v.shape.filter((_, i) => !axes.includes(i));
+  const data = out.map((x) => x ?? 0);
+  return make(v.dtype, shape, v.dtype === "float" ? data.map(Math.fround) : data);
 }
 
 export function transposeConst(v: ConstValue, perm: number[]): ConstValue {

@@ -13,11 +13,12 @@ export const valueInfo = (name: string, dims: (number | string)[], elem = 1): Ob
 
 export const node = (op_type: string, input: string[], output: string[], name = output[0], attribute: Obj[] = []): Obj => ({ op_type, input, output, name, attribute });
 
-/** Attributes by their ONNX type: int (2), float (1), ints (7), string (3). */
+/** Attributes by their ONNX type: int (2), float (1), ints (7), string (3), strings (8). */
 export const intAttr = (name: string, i: number): Obj => ({ name, type: 2, i });
 export const floatAttr = (name: string, f: number): Obj => ({ name, type: 1, f });
 export const intsAttr = (name: string, ints: number[]): Obj => ({ name, type: 7, ints });
 export const stringAttr = (name: string, s: string): Obj => ({ name, type: 3, s: new TextEncoder().encode(s) });
+export const stringsAttr = (name: string, strings: string[]): Obj => ({ name, type: 8, strings: strings.map((s) => new TextEncoder().encode(s)) });
 
 /** A float initializer; values default to 0.5, 1.5, 2.5, ... */
 export const floats = (name: string, dims: number[], values?: number[]): Obj => ({ name, dims, data_type: 1, float_data: values ?? Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => i + 0.5) });

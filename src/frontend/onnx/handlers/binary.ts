@@ -5,6 +5,7 @@
 
 import type { HandlerTable, NodeContext, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
+import { isFloat } from "../../../core/tensor.js";
 import { broadcast, volumeOf } from "../fold.js";
 import { constDims, constOf, type TensorVal, type Val } from "../values.js";
 
@@ -39,21 +40,19 @@ function binary(parOp: string, scalarForm?: ScalarForm, tensorForm?: TensorForm)
     const tensorFirst = a.kind === "tensor";
     const x = ((tensorFirst ? a : b) as TensorVal).id;
     const k = tensorFirst ? b : a;
+    /** The constant as an operand of its own (a `constant` or `param` op): the general form. */
+    const general = (): boolean => cx.out(cx.emit(parOp, {}, [cx.operand(0), cx.operand(1)]));
+    // Integer arithmetic (position ids, index offsets) has no affine form: par's affine ops are float.
+    if (!isFloat(cx.type(x).dtype)) return general();
     const kc = constOf(k);
     const scalar = kc && volumeOf(kc.shape) === 1 ? kc.data[0] : undefined;
     const dims = constDims(k);
     // The constant's shape may widen the output (x [C] + k [N, C]): par's affine ops keep x's shape.
-    if (broadcast(cx.shape(x), dims)?.join(",") !== cx.shape(x).join(",")) throw new Unmappable("PAR6016", `${op} with a constant of shape [${dims.join(", ")}] that broadcasts the tensor [${cx.shape(x).join(", ")}] to a larger shape`);
-    if (scalar !== undefined) {
-      const mapped = scalarForm?.(cx, x, scalar, tensorFirst);
-      if (mapped !== undefined) return mapped;
-      throw new Unmappable("PAR6016", `${op} of ${tensorFirst ? "a tensor and the constant" : "the constant and a tensor"} ${scalar} has no par form`);
-    }
+    if (broadcast(cx.shape(x), dims)?.join(",") !== cx.shape(x).join(",")) return general();
+    if (scalar !== undefined) return scalarForm?.(cx, x, scalar, tensorFirst) ?? general();
     const operand: ConstOperand = { x, k, tensorFirst, shape: trimOnes(dims) };
     const data = cx.weightData(k, `${op} operand`);
-    const mapped = tensorForm?.(cx, operand, data);
-    if (mapped !== undefined) return mapped;
-    throw new Unmappable("PAR6016", `${op} with a constant tensor operand of shape [${dims.join(", ")}] has no par form`);
+    return tensorForm?.(cx, operand, data) ?? general();
   };
 }
 
@@ -114,11 +113,29 @@ const pow = binary("pow", (cx, x, s, tensorFirst) => {
   return undefined;
 });
 
-/** Max and Min are variadic in ONNX: of one tensor, they are that tensor. */
+/**
+ * Max, Min, Sum and Mean are variadic in ONNX: of one tensor, they are that tensor; of more
+ * than two, a chain of the binary op (`<node>_1`, `<node>_2`, ... and the node's own name
+ * last). Mean divides the sum by the count.
+ */
 const variadic =
-  (handler: OnnxOpHandler): OnnxOpHandler =>
-  (cx) =>
-    cx.inputs.length === 1 ? cx.out([cx.tensorIn(0)]) : handler(cx);
+  (parOp: string, two: OnnxOpHandler, mean = false): OnnxOpHandler =>
+  (cx) => {
+    const n = cx.inputs.length;
+    if (n === 1 && !mean) return cx.alias(cx.operand(0));
+    if (n === 2 && !mean) return two(cx);
+    let acc = cx.operand(0);
+    for (let i = 1; i < n; i++) {
+      const last = i === n - 1 && !mean;
+      const ids = cx.emit(parOp, {}, [acc, cx.operand(i)], last ? cx.base : `${cx.base}_${i}`);
+      if (!ids) return false;
+      acc = ids[0];
+    }
+    return mean ? cx.out(cx.emit("scale_shift", { scale: 1 / n, shift: 0 }, [acc])) : cx.alias(acc);
+  };
+
+/** Mod: fmod = 1 is C's fmod (the sign of the dividend), required for floats; fmod = 0 Python's %. */
+const mod: OnnxOpHandler = (cx) => binary(cx.attr.int("fmod", 0) === 1 ? "fmod" : "mod")(cx);
 
 /** x + constant k, named `name`: a scalar becomes scale_shift, a tensor a bias_add parameter. */
 export function addConstant(cx: NodeContext, x: string, k: Val, name: string): string[] | undefined {
@@ -134,11 +151,14 @@ export function addConstant(cx: NodeContext, x: string, k: Val, name: string): s
 }
 
 export const BINARY_HANDLERS: HandlerTable = {
-  Add: add,
-  Sub: sub,
-  Mul: mul,
-  Div: div,
-  Pow: pow,
-  Max: variadic(binary("maximum")),
-  Min: variadic(binary("minimum")),
+  Add: { map: add, par: "`add`; a scalar constant → `scale_shift`; a float tensor constant → `bias_add` holding it; integers, or a constant that widens the output → `add` with a `constant` operand" },
+  Sub: { map: sub, par: "`sub`; a scalar constant → `scale_shift`; constant − x → `scale_shift`(−1) + `bias_add`; x − constant → `bias_add` of −constant" },
+  Mul: { map: mul, par: "`mul`; a scalar constant → `scale_shift`; a float tensor constant → `scale` holding it" },
+  Div: { map: div, par: "`div` (integers truncate); x ÷ scalar → `scale_shift`; x ÷ tensor constant → `scale` holding 1/c; constant ÷ x → `div` with a `constant` operand" },
+  Pow: { map: pow, par: "`pow`; x^c for c ∈ {1, 2, 0.5, −0.5} → alias, `square`, `sqrt`, `rsqrt`" },
+  Max: { map: variadic("maximum", binary("maximum")), par: "`maximum` (a chain for more than two inputs; one input is an alias)" },
+  Min: { map: variadic("minimum", binary("minimum")), par: "`minimum` (a chain for more than two inputs; one input is an alias)" },
+  Sum: { map: variadic("add", binary("add")), par: "a chain of `add`" },
+  Mean: { map: variadic("add", binary("add"), true), par: "a chain of `add` and `scale_shift`(1/n)" },
+  Mod: { map: mod, par: "`fmod` (fmod = 1, C's remainder) or `mod` (fmod = 0, Python's %)" },
 };

@@ -101,7 +101,11 @@ const gemm: OnnxOpHandler = (plain) => {
   return addC(ids[0], cv);
 };
 
+/** Einsum: any operand may be a constant (NodeContext.operand). */
+const einsum: OnnxOpHandler = (cx) => cx.out(cx.emit("einsum", { equation: cx.attr.string("equation", "") }, cx.node.inputs.map((_, i) => cx.operand(i))));
+
 export const LINEAR_HANDLERS: HandlerTable = {
-  MatMul: matMul,
-  Gemm: gemm,
+  MatMul: { map: matMul, par: "`linear` by a 2-D initializer (an `Add` of a [out] constant after it becomes its bias); `matmul` of two computed tensors" },
+  Gemm: { map: gemm, par: "`linear` (B transposed to [in, out] when transB) with bias C; alpha = beta = 1 only (PAR6016); A computed → `transpose`; B computed → `matmul`" },
+  Einsum: { map: einsum, par: "`einsum` (no repeated letter within an operand)" },
 };

@@ -38,6 +38,28 @@ const layerNormalization: OnnxOpHandler = (plain) => {
   return cx.out(ids);
 };
 
+/**
+ * InstanceNormalization is group_norm with one channel per group. torch exports GroupNorm as
+ * Reshape [N, G, -1] → InstanceNormalization with scale ones and B zeros → Reshape → Mul →
+ * Add: such an identity affine is a constant of the export, not a model parameter.
+ */
+const instanceNormalization: OnnxOpHandler = (plain) => {
+  const cx = plain.asWeightOwner();
+  const x = cx.tensorIn(0);
+  const [, sv, bv] = cx.inputs;
+  if (sv?.kind !== "const" || bv?.kind !== "const") throw new Unmappable("PAR6016", "InstanceNormalization with a computed scale or B (par's group_norm learns them as parameters)");
+  const C = cx.shape(x)[1];
+  const ids = cx.emit("group_norm", { groups: C, eps: cx.attr.float("epsilon", 1e-5) }, [x]);
+  if (!ids) return false;
+  const op = cx.producer(ids[0]);
+  const scale = cx.weightData(sv, "InstanceNormalization scale");
+  const bias = cx.weightData(bv, "InstanceNormalization B");
+  const identity = scale !== undefined && bias !== undefined && scale.every((v) => v === 1) && bias.every((v) => v === 0);
+  cx.setWeight(op, "weight", sv, scale, !identity);
+  cx.setWeight(op, "bias", bv, bias, !identity);
+  return cx.out(ids);
+};
+
 const softmax =
   (parOp: "softmax" | "log_softmax"): OnnxOpHandler =>
   (cx) => {
@@ -53,8 +75,9 @@ const softmax =
   };
 
 export const NORMALIZATION_HANDLERS: HandlerTable = {
-  BatchNormalization: batchNormalization,
-  LayerNormalization: layerNormalization,
-  Softmax: softmax("softmax"),
-  LogSoftmax: softmax("log_softmax"),
+  BatchNormalization: { map: batchNormalization, par: "`batchnorm` (moments + central_moment + batchnorm_apply; scale/B → weight/bias; running statistics not kept)" },
+  LayerNormalization: { map: layerNormalization, par: "`layernorm` (axes = rank − axis); without B the bias is a zero parameter" },
+  InstanceNormalization: { map: instanceNormalization, par: "`group_norm` with one group per channel (scale/B → weight/bias; an identity scale/B, torch's GroupNorm export, is not counted)" },
+  Softmax: { map: softmax("softmax"), par: "`softmax` (opset < 13 with axis ≠ last: flatten, softmax, reshape)" },
+  LogSoftmax: { map: softmax("log_softmax"), par: "`log_softmax` (as Softmax)" },
 };

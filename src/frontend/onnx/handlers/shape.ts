@@ -8,8 +8,9 @@ import { broadcast, normAxis, resolveReshape, sliceBounds } from "../fold.js";
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.join(",") === b.join(",");
 
+/** A constant operand (a learned token, a fixed table) is an op of its own (NodeContext.operand). */
 const concat: OnnxOpHandler = (cx) => {
-  const xs = cx.node.inputs.map((_, i) => cx.tensorIn(i));
+  const xs = cx.node.inputs.map((_, i) => cx.operand(i));
   if (xs.length === 1) return cx.alias(xs[0]);
   return cx.out(cx.emit("concat", { axis: normAxis(cx.attr.int("axis", 0), cx.rank(xs[0])) }, xs));
 };
@@ -89,7 +90,7 @@ const unsqueeze: OnnxOpHandler = (cx) => {
 };
 
 const expand: OnnxOpHandler = (cx) => {
-  const x = cx.tensorIn(0);
+  const x = cx.operand(0);
   const target = cx.constIn(1, "shape")!;
   const shape = broadcast(cx.shape(x), target.data);
   if (!shape) throw new Unmappable("PAR6016", `Expand of [${cx.shape(x).join(", ")}] to [${target.data.join(", ")}] does not broadcast`);
@@ -97,10 +98,15 @@ const expand: OnnxOpHandler = (cx) => {
   return cx.out(cx.emit("expand", { shape }, [x]));
 };
 
+/** ONNX's pad modes; what each but the constant one does instead of padding with a value. */
+const PAD_MODES: Readonly<Record<string, string | undefined>> = { constant: undefined, reflect: "mirrors the tensor", edge: "repeats the border", wrap: "wraps around" };
+
 const pad: OnnxOpHandler = (cx) => {
   const x = cx.tensorIn(0);
   const mode = cx.attr.string("mode", "constant");
-  if (mode !== "constant") throw new Unmappable("PAR6016", `Pad mode ${mode} (par pads with zeros)`);
+  if (!Object.hasOwn(PAD_MODES, mode)) throw new Unmappable("PAR6016", `Pad mode ${JSON.stringify(mode)}`, `ONNX's modes are ${Object.keys(PAD_MODES).join(", ")}`);
+  const unlike = PAD_MODES[mode];
+  if (unlike !== undefined) throw new Unmappable("PAR6016", `Pad mode ${mode}, which ${unlike} (par pads with zeros)`);
   // Opset 11 moved pads and value to (constant) inputs; opset 18 added axes.
   const pads = cx.opset >= 11 ? cx.constIn(1, "pads")!.data : cx.attr.ints("pads")!;
   const value = cx.opset >= 11 ? cx.constIn(2, "constant_value")?.data[0] ?? 0 : cx.attr.float("value", 0);
@@ -120,15 +126,35 @@ const pad: OnnxOpHandler = (cx) => {
   return cx.out(cx.emit("pad", { pads: full }, [x]));
 };
 
+/** Tile: the repeats are a constant input; a learned tensor tiled stays one parameter (NodeContext.operand). */
+const tile: OnnxOpHandler = (cx) => {
+  const x = cx.operand(0);
+  const reps = cx.constIn(1, "repeats");
+  if (!reps) throw new Unmappable("PAR6017", "Tile without repeats");
+  if (reps.data.every((r) => r === 1)) return cx.alias(x);
+  return cx.out(cx.emit("tile", { repeats: [...reps.data] }, [x]));
+};
+
+const depthToSpace: OnnxOpHandler = (cx) => {
+  const mode = cx.attr.string("mode", "DCR");
+  if (mode !== "DCR" && mode !== "CRD") throw new Unmappable("PAR6016", `DepthToSpace mode ${JSON.stringify(mode)}`, "ONNX's modes are DCR and CRD");
+  return cx.out(cx.emit("depth_to_space", { blocksize: cx.attr.int("blocksize", 1), mode }, [cx.tensorIn(0)]));
+};
+
+const spaceToDepth: OnnxOpHandler = (cx) => cx.out(cx.emit("space_to_depth", { blocksize: cx.attr.int("blocksize", 1) }, [cx.tensorIn(0)]));
+
 export const SHAPE_HANDLERS: HandlerTable = {
-  Concat: concat,
-  Split: split,
-  Slice: slice,
-  Flatten: flatten,
-  Reshape: reshape,
-  Transpose: transpose,
-  Squeeze: squeeze,
-  Unsqueeze: unsqueeze,
-  Expand: expand,
-  Pad: pad,
+  Concat: { map: concat, par: "`concat` (a constant operand becomes a `param` or `constant`)" },
+  Split: { map: split, par: "`split`" },
+  Slice: { map: slice, par: "one `slice` per sliced axis (positive steps)" },
+  Flatten: { map: flatten, par: "`flatten`" },
+  Reshape: { map: reshape, par: "`reshape` (0 and −1 resolved; the same shape is an alias)" },
+  Transpose: { map: transpose, par: "`transpose`" },
+  Squeeze: { map: squeeze, par: "`squeeze`" },
+  Unsqueeze: { map: unsqueeze, par: "`unsqueeze`" },
+  Expand: { map: expand, par: "`expand` (a learned initializer expanded stays one `param`)" },
+  Pad: { map: pad, par: "`pad` (constant 0 only)" },
+  Tile: { map: tile, par: "`tile`" },
+  DepthToSpace: { map: depthToSpace, par: "`depth_to_space` (DCR, CRD)" },
+  SpaceToDepth: { map: spaceToDepth, par: "`space_to_depth`" },
 };
