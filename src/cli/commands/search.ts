@@ -22,8 +22,8 @@ import type { OpConfig, Strategy } from "../../ir/strategy.js";
 import { createContext, load, search, searchScale, simulate } from "../../pipeline.js";
 import { ParError } from "../../core/diagnostics.js";
 import { PRECISIONS, type Precision } from "../../ir/strategy.js";
-import { SCALE_SEARCH_THRESHOLD, type ScaleCandidateResult, type ScaleSearchResult } from "../../search/scale/scale-search.js";
-import type { Budget } from "../../search/budget.js";
+import { DEFAULT_SCALE_BUDGET, SCALE_SEARCH_THRESHOLD, type ScaleCandidateResult, type ScaleSearchResult } from "../../search/scale/scale-search.js";
+import { formatBudget, type Budget } from "../../search/budget.js";
 import type { MeasuredCosts } from "../../cost/compute.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
@@ -76,7 +76,7 @@ export const searchCommand: Command = {
     { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
     { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`, tfjs or --engine torch) pricing tasks instead of the roofline" },
-    { name: "precision", kind: "string", value: "NAME", doc: `meshes of more than ${SCALE_SEARCH_THRESHOLD} devices: the compute precision, bf16 (default), f16 or f32` },
+    { name: "precision", kind: "string", value: "NAME", doc: `meshes of more than ${SCALE_SEARCH_THRESHOLD} devices (searched for ${formatBudget(DEFAULT_SCALE_BUDGET)} unless --budget says otherwise): the compute precision, bf16 (default), f16 or f32` },
     JSON_FLAG,
   ],
   details: `examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\n  par search models/gpt3.par --mesh a100x1024 --optimizer adam --budget 5s\nThe search is described in docs/search.md; on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices it searches tensor × pipeline × data parallelism, ZeRO and recomputation instead (docs/scale.md).`,
@@ -102,7 +102,8 @@ export const searchCommand: Command = {
     if (!PRECISIONS.includes(precision)) throw new UsageError(`unknown precision ${precision}`, `one of ${PRECISIONS.join(", ")}`);
     if (mesh.devices.length > SCALE_SEARCH_THRESHOLD) {
       if (trace !== undefined) throw new UsageError(`--trace is not available on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices (the hierarchical simulator has no task trace)`, "search without --trace");
-      return runScaleSearch(ctx, pipeline, graph, mesh, { budget, optimizer, precision, measured, seed, out, rebuild: rebuildAt(ctx, file, graph) });
+      const scaleBudget = str(ctx.args, "budget") === undefined ? DEFAULT_SCALE_BUDGET : budget;
+      return runScaleSearch(ctx, pipeline, graph, mesh, { budget: scaleBudget, optimizer, precision, measured, seed, out, rebuild: rebuildAt(ctx, file, graph) });
     }
     const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, measured, ...searchProgress(ctx.progress, budget) });
     ctx.progress.end();

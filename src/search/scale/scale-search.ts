@@ -32,6 +32,12 @@ import { balanceBlocks, blockCosts } from "./partition.js";
 /** Meshes above this many devices are searched here by default (`par search`). */
 export const SCALE_SEARCH_THRESHOLD = 64;
 
+/**
+ * The budget when none is given: one minute, the issue's target for GPT-3-sized models on
+ * 1,024 GPUs (the op-level search's 4,000 iterations would be hours of pricing here).
+ */
+export const DEFAULT_SCALE_BUDGET: Budget = { seconds: 60 };
+
 export interface ScaleSearchOptions {
   budget: Budget;
   optimizer?: Optimizer;
