@@ -19,6 +19,7 @@ import type { SimCosts } from "../costs.js";
 import { sweep } from "../simulate.js";
 import { KIND_BWD } from "../task-kinds.js";
 import { TaskGraphBuilder } from "../taskgraph.js";
+import { reduceStage, stageBlocks, type StageBlocks } from "./block-reuse.js";
 import type { ScaleCosts } from "./costs.js";
 
 export interface StageTiming {
@@ -49,7 +50,58 @@ function microbatchCosts(base: SimCosts, perStep: ReadonlySet<string>): SimCosts
   return c;
 }
 
+/**
+ * One micro-batch through the stage: op by op, or, for a stage of n ≥ 3 identical blocks,
+ * from its one-block and two-block copies (block-reuse.ts: repeated layers simulated once).
+ */
 export function timeStage(stage: StagePlan, costs: ScaleCosts): StageTiming {
+  const blocks = stageBlocks(stage);
+  if (blocks) {
+    const one = reduceStage(stage, blocks, 1);
+    const two = reduceStage(stage, blocks, 2);
+    if (one && two) return extrapolate(stage, blocks, timeStageOpByOp(one.stage, costs), timeStageOpByOp(two.stage, costs), two.position);
+  }
+  return timeStageOpByOp(stage, costs);
+}
+
+/** T(n) = T(1) + (n − 1)·(T(2) − T(1)); block j's gradients complete (n − 1 − j) backward increments after the last block's. */
+function extrapolate(stage: StagePlan, b: StageBlocks, t1: StageTiming, t2: StageTiming, position2: readonly number[]): StageTiming {
+  const n = b.count;
+  const grow = (x1: number, x2: number) => x1 + (n - 1) * (x2 - x1);
+  const recompute = grow(t1.recompute, t2.recompute);
+  const perBlock = t2.backward - t2.recompute - (t1.backward - t1.recompute);
+  const reducedIndex = new Map(position2.map((full, i) => [full, i]));
+  const endBlocks = b.start + n * b.period;
+  const gradReady = new Map<number, number>();
+  for (let i = 0; i < stage.ops.length; i++) {
+    let from: number;
+    let extra: number;
+    if (i >= endBlocks) {
+      from = i;
+      extra = 0;
+    } else if (i >= b.start) {
+      const j = Math.floor((i - b.start) / b.period);
+      from = b.start + b.period + ((i - b.start) % b.period);
+      extra = (n - 1 - j) * perBlock;
+    } else {
+      from = i;
+      extra = (n - 2) * perBlock;
+    }
+    const r = t2.gradReady.get(reducedIndex.get(from)!);
+    if (r !== undefined) gradReady.set(i, r - t2.recompute + recompute + extra);
+  }
+  return {
+    forward: grow(t1.forward, t2.forward),
+    backward: grow(t1.backward, t2.backward),
+    recompute,
+    gradReady,
+    perStepForward: grow(t1.perStepForward, t2.perStepForward),
+    perStepBackward: grow(t1.perStepBackward, t2.perStepBackward),
+  };
+}
+
+/** The op-level simulation of the whole stage. */
+export function timeStageOpByOp(stage: StagePlan, costs: ScaleCosts): StageTiming {
   const mesh = stage.sub.mesh;
   const base = costs.stageCosts(stage.graph, mesh);
   const b = new TaskGraphBuilder(stage.graph, mesh, microbatchCosts(base, stage.perStep));
