@@ -35,8 +35,12 @@ class Bucket:
 
 def _touches(ins: dict, buf: str) -> bool:
     k = ins["kind"]
-    if k in ("feed", "zero", "fill", "loss", "allreduce"):
+    if k in ("feed", "zero", "fill", "loss", "allreduce", "release"):
         return ins["buf"] == buf
+    if k == "reducescatter":
+        return buf in (ins["buf"], ins["dst"])
+    if k == "allgather":
+        return buf in (ins["src"], ins["buf"])
     if k == "copy":
         return buf in (ins["src"], ins["dst"])
     if k == "send":

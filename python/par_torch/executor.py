@@ -58,8 +58,10 @@ def _writes(ins: dict) -> tuple[list[str], list[str]]:
         return [ins["buf"]], []
     if k == "feed":
         return [], [ins["buf"]]
-    if k in ("copy", "recv"):
+    if k in ("copy", "recv", "reducescatter"):
         return [ins["dst"]], []
+    if k == "allgather":
+        return [ins["buf"]], []
     if k == "forward":
         return [], list(ins["outputs"])
     if k == "backward":
@@ -69,14 +71,39 @@ def _writes(ins: dict) -> tuple[list[str], list[str]]:
     return [], []
 
 
+def _pure_writes(ins: dict) -> list[str]:
+    """Buffers an instruction overwrites without reading (a released buffer comes back for them)."""
+    k = ins["kind"]
+    if k in ("feed", "zero", "fill"):
+        return [ins["buf"]]
+    if k in ("copy", "recv"):
+        return [] if ins.get("accumulate") else [ins["dst"]]
+    if k == "forward":
+        return list(ins["outputs"])
+    if k == "reducescatter":
+        return [ins["dst"]]
+    if k == "allgather":
+        return [ins["buf"]]
+    return []
+
+
+def _slice_of(n: int, parts: int, k: int) -> tuple[int, int]:
+    """Member k's even slice of n elements cut into `parts` (src/plan/slices.ts sliceOf)."""
+    base, extra = divmod(n, parts)
+    lo = k * base + min(k, extra)
+    return lo, lo + base + (1 if k < extra else 0)
+
+
 def _reads(ins: dict) -> list[str]:
     k = ins["kind"]
     if k in ("loss", "allreduce"):
         return [ins["buf"]]
     if k == "copy":
         return [ins["src"], ins["dst"]] if ins.get("accumulate") else [ins["src"]]
-    if k == "send":
+    if k in ("send", "allgather"):
         return [ins["src"]]
+    if k == "reducescatter":
+        return [ins["buf"]]
     if k == "recv":
         return [ins["dst"]] if ins.get("accumulate") else []
     if k == "forward":
@@ -105,6 +132,8 @@ class Executor:
         self.regions = {b["id"]: Region.of(b["region"]) for b in self.program["buffers"]}
         self.slot = {b["id"]: i for i, b in enumerate(self.program["buffers"])}
         self.T: list[torch.Tensor] = [self._allocate(b) for b in self.program["buffers"]]
+        # Slots whose storage a `release` dropped; the next pure write allocates them again.
+        self.released: set[int] = set()
         self.tape: dict[tuple[str, int], Tape] = {}
         self.loss_terms: list[torch.Tensor] = []
         self.pending_allreduce: dict[int, object] = {}
@@ -118,6 +147,13 @@ class Executor:
 
     def _allocate(self, b: dict) -> torch.Tensor:
         region = Region.of(b["region"])
+        sl = b.get("slice")
+        if sl is not None:
+            # A ZeRO slice: a flat run of the region's row-major elements.
+            if b["kind"] != "param":
+                return torch.zeros(sl[1] - sl[0], dtype=DTYPES[b["dtype"]], device=self.dev)
+            whole = self._allocate({**b, "slice": None})
+            return whole.reshape(-1)[sl[0] : sl[1]].clone()
         if b["kind"] != "param":
             return torch.zeros(region.shape(), dtype=DTYPES[b["dtype"]], device=self.dev)
         tensor = self.plan.tensors.get(b["tensor"])
@@ -155,10 +191,30 @@ class Executor:
         # A buffer takes a tensor when one instruction is its only writer.
         self.rebindable = {b for b, idx in rebinders.items() if len(idx) == 1 and b not in inplace}
         self.backward_of: dict[tuple[str, int], dict] = {}
-        for ins in self.instructions:
+        # The forward whose graph a backward uses: the task's last forward before it. A
+        # recomputed op runs its forward twice; the first one keeps no graph (its outputs
+        # are released, and keeping its autograd tape would keep what recomputation frees).
+        self.keeps_graph: set[int] = set()
+        last_forward: dict[tuple[str, int], int] = {}
+        for i, ins in enumerate(self.instructions):
+            if ins["kind"] == "forward":
+                last_forward[(ins["op"], int(ins["task"]))] = i
             if ins["kind"] == "backward":
-                self.backward_of[(ins["op"], int(ins["task"]))] = ins
+                key = (ins["op"], int(ins["task"]))
+                self.backward_of[key] = ins
+                if key in last_forward:
+                    self.keeps_graph.add(last_forward[key])
         self._plan_buckets()
+        # Releases: which released slots each instruction allocates again (pure writes).
+        released = {ins["buf"] for ins in self.instructions if ins["kind"] == "release"}
+        self.revive: dict[int, list[int]] = {}
+        for i, ins in enumerate(self.instructions):
+            w = [self.slot[b] for b in _pure_writes(ins) if b in released]
+            if w:
+                self.revive[i] = w
+            for b in _reads(ins):
+                if b in released and b not in _pure_writes(ins):
+                    self.revive.setdefault(i, [])
         # Sends: a view of the buffer when nothing writes it later in the step, else a copy.
         self.send_copies: set[int] = set()
         for i, ins in enumerate(self.instructions):
@@ -183,6 +239,10 @@ class Executor:
         both, as NCCL needs across communicators."""
         n = len(self.instructions)
         position = {ins["tag"]: a for a, ins in enumerate(self.instructions) if ins["kind"] == "allreduce"}
+        # Reduce-scatters and all-gathers run at their place in the program: a bucket never
+        # starts before one that precedes its members, so every rank issues its collectives
+        # in program order (the order lowering gave all members alike).
+        others = [a for a, ins in enumerate(self.instructions) if ins["kind"] in ("reducescatter", "allgather")]
         mine = [b for b in plan_buckets(self.plan) if self.device_index in b.group]
         mine.sort(key=lambda b: position[b.tags[0]])
         self.buckets: list[tuple[list[int], tuple[int, ...], torch.Tensor | None]] = []
@@ -205,7 +265,7 @@ class Executor:
                     self.rebindable.discard(buf)
                     off += size
             self.buckets.append((members, tuple(self.plan.rank_of(d) for d in b.group), flat))
-            start = max(ready + 1, last_start)
+            start = max(ready + 1, last_start, max((a + 1 for a in others if a < members[0]), default=0))
             last_start = start
             self.start_at.setdefault(start, []).append(k)
             if wait >= n:
@@ -242,7 +302,7 @@ class Executor:
         if k == "copy":
             return self._compile_copy(ins)
         if k == "forward":
-            return self._compile_forward(ins)
+            return self._compile_forward(index, ins)
         if k == "backward":
             return self._compile_backward(ins)
         if k == "send":
@@ -254,17 +314,91 @@ class Executor:
             return lambda step: None
         if k == "update":
             p = T[slot[ins["param"]]]
-            g = T[slot[ins["grad"]]]
+            sl = self.specs[ins["param"]].get("slice")
+
+            def part(buf: str) -> torch.Tensor:
+                # A ZeRO member updates its slice; whole-region operands (ZeRO-1's
+                # all-reduced gradient) contribute that slice (a view).
+                t = T[slot[buf]]
+                if sl is not None and self.specs[buf].get("slice") is None:
+                    return t.view(-1)[sl[0] : sl[1]]
+                return t
+            g = part(ins["grad"])
             if p.numel() != g.numel():
                 raise EngineError("PAR8018", f"update {ins['param']}: gradient has {g.numel()} elements, weight {p.numel()}")
-            m = T[slot[ins["m"]]] if ins.get("m") else None
-            v = T[slot[ins["v"]]] if ins.get("v") else None
+            m = part(ins["m"]) if ins.get("m") else None
+            v = part(ins["v"]) if ins.get("v") else None
             return make_update(self.plan.optimizer, p, g, m, v)
+        if k == "reducescatter":
+            return self._compile_reduce_scatter(ins)
+        if k == "allgather":
+            return self._compile_all_gather(ins)
+        if k == "release":
+            s = slot[ins["buf"]]
+            released = self.released
+            empty = torch.empty(0, dtype=DTYPES[self.specs[ins["buf"]]["dtype"]], device=self.dev)
+
+            def release(step: int) -> None:
+                T[s] = empty
+                released.add(s)
+            return release
         if k == "loss":
             s = slot[ins["buf"]]
             terms = self.loss_terms
             return lambda step: terms.append(T[s].detach().to(torch.float64).sum())
         raise EngineError("PAR8004", f"unknown instruction kind {k!r}")
+
+    def _collective_setup(self, ins: dict):
+        """(process group or None for a group of one, this member's index, whether the
+        native collective applies: even slices and the group's ranks in plan order)."""
+        ranks = tuple(self.plan.rank_of(d) for d in ins["group"])
+        group = self.groups.get(tuple(sorted(ranks)))
+        k = list(ins["group"]).index(self.device_index)
+        n = self.regions[ins["buf"]].volume()
+        native = n % len(ranks) == 0 and list(ranks) == sorted(ranks)
+        return group, k, native, n
+
+    def _compile_reduce_scatter(self, ins: dict) -> Callable[[int], None]:
+        group, k, native, n = self._collective_setup(ins)
+        s, d = self.slot[ins["buf"]], self.slot[ins["dst"]]
+        lo, hi = _slice_of(n, len(ins["group"]), k)
+        T = self.T
+        coll = self.coll
+
+        def reduce_scatter(step: int) -> None:
+            whole = T[s].reshape(-1)
+            if group is None:
+                T[d].copy_(whole[lo:hi])
+            elif native:
+                coll.reduce_scatter(T[d], whole.contiguous(), group)
+            else:
+                # Uneven slices: the all-reduced sum, of which this member keeps its slice.
+                summed = whole.clone()
+                coll.all_reduce(summed, group)
+                T[d].copy_(summed[lo:hi])
+        return reduce_scatter
+
+    def _compile_all_gather(self, ins: dict) -> Callable[[int], None]:
+        group, k, native, n = self._collective_setup(ins)
+        src, b = self.slot[ins["src"]], self.slot[ins["buf"]]
+        lo, hi = _slice_of(n, len(ins["group"]), k)
+        T = self.T
+        coll = self.coll
+
+        def all_gather(step: int) -> None:
+            whole = T[b]
+            if group is None:
+                whole.view(-1)[lo:hi].copy_(T[src])
+            elif native and whole.is_contiguous():
+                coll.all_gather(whole.view(-1), T[src].contiguous(), group)
+            else:
+                # Uneven slices: each member's slice at its place, zeros elsewhere, summed
+                # (adding zeros is exact).
+                mine = torch.zeros(n, dtype=whole.dtype, device=whole.device)
+                mine[lo:hi].copy_(T[src])
+                coll.all_reduce(mine, group)
+                whole.copy_(mine.view(whole.shape))
+        return all_gather
 
     def _compile_copy(self, ins: dict) -> Callable[[int], None]:
         s, d = self.slot[ins["src"]], self.slot[ins["dst"]]
@@ -288,7 +422,7 @@ class Executor:
         shard = shard_of(op, Region.of(ins["box"]))
         return op, kernel, shard
 
-    def _compile_forward(self, ins: dict) -> Callable[[int], None]:
+    def _compile_forward(self, index: int, ins: dict) -> Callable[[int], None]:
         op, kernel, shard = self._kernel_setup(ins)
         T = self.T
         ins_slots = [self.slot[b] for b in ins["inputs"]]
@@ -296,7 +430,7 @@ class Executor:
         out_slots = [self.slot[b] for b in ins["outputs"]]
         rebind = [b in self.rebindable for b in ins["outputs"]]
         key = (ins["op"], int(ins["task"]))
-        bwd = self.backward_of.get(key)
+        bwd = self.backward_of.get(key) if index in self.keeps_graph else None
         tape = self.tape
         label = instruction_label(ins)
         if bwd is None:
@@ -443,12 +577,29 @@ class Executor:
             err.where = self._where(step, self.buckets[k][0][0])  # type: ignore[attr-defined]
             raise err from None
 
+    def _revive(self, i: int, slots: list[int], step: int) -> None:
+        """Allocates the released buffers instruction i overwrites; one it reads is a plan error."""
+        for b in _reads(self.instructions[i]):
+            s = self.slot[b]
+            if s in self.released and s not in slots:
+                raise EngineError("PAR8004", f"{instruction_label(self.instructions[i])} reads buffer {b} after its release")
+        for s in slots:
+            if s in self.released:
+                spec = self.program["buffers"][s]
+                sl = spec.get("slice")
+                shape = [sl[1] - sl[0]] if sl is not None else self.regions[spec["id"]].shape()
+                self.T[s] = torch.zeros(shape, dtype=DTYPES[spec["dtype"]], device=self.dev)
+                self.released.discard(s)
+
     def step(self, step: int, timer) -> float:
         """Runs the program once (training step `step`, 0-based); this device's loss share."""
         self.loss_terms.clear()
         steps = self.steps
         start_at = self.start_at
         wait_before = self.wait_before
+        revive = self.revive
+        released = self.released
+        T = self.T
         record = self.record_times
         starts, ends = self.starts, self.ends
         i = -1
@@ -461,6 +612,8 @@ class Executor:
                     if i in start_at:
                         for a in start_at[i]:
                             self._start_allreduce(a, step)
+                    if released and i in revive:
+                        self._revive(i, revive[i], step)
                     if record:
                         starts[i] = timer.mark()
                         run(step)

@@ -12,8 +12,8 @@ def instruction_label(ins: dict) -> str:
         return f"send {ins['tag']} → {ins['to']}"
     if k == "recv":
         return f"recv {ins['tag']} ← {ins['from']}"
-    if k == "allreduce":
-        return f"allreduce {ins['tag']} [{','.join(str(d) for d in ins['group'])}]"
+    if k in ("allreduce", "reducescatter", "allgather"):
+        return f"{k} {ins['tag']} [{','.join(str(d) for d in ins['group'])}]"
     if k == "update":
         return f"update {ins['param']}"
     if k == "copy":

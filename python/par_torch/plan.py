@@ -15,7 +15,7 @@ from .errors import EngineError
 from .regions import Region
 
 PLAN_FORMAT = "par-plan"
-PLAN_VERSION = 1
+PLAN_VERSIONS = (1, 2)  # 2: ZeRO slices, reducescatter, allgather, release (src/plan/plan.ts)
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,8 @@ def parse_plan(raw: Any, where: str = "plan") -> Plan:
     """Checks what the engine relies on and indexes the plan; coded errors otherwise."""
     if not isinstance(raw, dict) or raw.get("format") != PLAN_FORMAT:
         raise EngineError("PAR8016", f"{where} is not a par plan (`format` is not {PLAN_FORMAT!r})")
-    if raw.get("version") != PLAN_VERSION:
-        raise EngineError("PAR8016", f"{where} is plan format version {raw.get('version')!r}; this engine reads version {PLAN_VERSION}")
+    if raw.get("version") not in PLAN_VERSIONS:
+        raise EngineError("PAR8016", f"{where} is plan format version {raw.get('version')!r}; this engine reads versions {' and '.join(map(str, PLAN_VERSIONS))}")
     try:
         tensors = {t["id"]: t for t in raw["tensors"]}
         ops: dict[str, OpInfo] = {}

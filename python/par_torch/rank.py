@@ -117,7 +117,7 @@ class RankSession:
         pairs: set[tuple[int, int]] = set()
         for d, prog in plan.programs.items():
             for ins in prog["instructions"]:
-                if ins["kind"] == "allreduce" and len(ins["group"]) > 1:
+                if ins["kind"] in ("allreduce", "reducescatter", "allgather") and len(ins["group"]) > 1:
                     collective.add(tuple(sorted(plan.rank_of(x) for x in ins["group"])))
                 if ins["kind"] == "send":
                     pairs.add((plan.rank_of(d), plan.rank_of(int(ins["to"]))))
@@ -213,12 +213,13 @@ def dump_buffers(executor: Executor, directory: str, rank: int) -> None:
     offset = 0
     with open(os.path.join(directory, f"rank{rank}.bin"), "wb") as f:
         for b in executor.program["buffers"]:
-            if b["kind"] not in ("param", "param_grad"):
+            # A released buffer holds nothing (ZeRO-3's gathered weights, ZeRO-2's unsummed gradient).
+            if b["kind"] not in ("param", "param_grad") or executor.slot[b["id"]] in executor.released:
                 continue
             t = executor.buffer(b["id"]).detach().to("cpu", torch.float32).contiguous()
             n = t.numel()
             f.write(ctypes.string_at(t.data_ptr(), 4 * n) if n else b"")
-            entries.append({"tensor": b["tensor"], "kind": b["kind"], "region": b["region"], "offset": offset, "count": n})
+            entries.append({"tensor": b["tensor"], "kind": b["kind"], "region": b["region"], "offset": offset, "count": n, **({"slice": b["slice"]} if b.get("slice") else {})})
             offset += n
     with open(os.path.join(directory, f"rank{rank}.json"), "w", encoding="utf-8") as f:
         json.dump({"rank": rank, "device": executor.device_index, "entries": entries}, f)

@@ -6,16 +6,19 @@
 // flow. docs/runtime.md states the rules. The phases live in ./lower/: the plan under
 // construction and its buffers (builder.ts, with the argument for deadlock freedom), the
 // forward pass (forward.ts), the backward pass (backward.ts) and the weight-gradient
-// all-reduces and updates (weights.ts).
+// all-reduces and updates (weights.ts). Large-scale strategies (replicas, pipelines, ZeRO,
+// recomputation; docs/strategies.md) add: micro-batches and replicas as more
+// tasks (src/layout/units.ts), the schedule's order of units (steps.ts), ZeRO's sliced
+// updates and gathers (zero.ts), and the release of dead buffers (release.ts); their plans
+// are format version 2, all others exactly the version-1 plans they always were.
 
 import type { Graph } from "../ir/graph.js";
-import type { Strategy } from "../ir/strategy.js";
+import { usesScaleFeatures, type Strategy } from "../ir/strategy.js";
 import { isFloat, type DType } from "../core/tensor.js";
 import { planWeightsOf } from "../plan/weights.js";
 import { feeds } from "./feeds.js";
 import {
   PLAN_FORMAT,
-  PLAN_VERSION,
   type PlanParam,
   type DeviceProgram,
   type Instruction,
@@ -25,11 +28,11 @@ import {
   type PlanOp,
   type PlanTensor,
 } from "../plan/plan.js";
-import { lowerBackward, Contributions } from "./lower/backward.js";
 import { Builder } from "./lower/builder.js";
 import { checkStrategy } from "./lower/check.js";
-import { lowerForward } from "./lower/forward.js";
-import { lowerWeightSync } from "./lower/weights.js";
+import { prepareOp } from "./lower/forward.js";
+import { insertReleases } from "./lower/release.js";
+import { lowerStep } from "./lower/steps.js";
 
 export interface LowerMesh {
   name: string;
@@ -85,24 +88,36 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
   }));
 
   // ---- the step: forward, backward (reverse order), weight sync at the end --------------
-  const b = new Builder(deviceIndices, new Map(tensors.map((t) => [t.id, t.dtype])));
-  const lowered = lowerForward(graph, strategy, b);
-  const contributions = new Contributions();
-  const tail: [number, Instruction][] = [];
-  for (const lo of [...lowered].reverse()) {
-    lowerBackward(graph, b, lo, contributions);
-    lowerWeightSync(b, lo, options.optimizer, tail);
-  }
-  for (const [d, ins] of tail) b.emit(d, ins);
+  // Precision alone changes nothing in the plan (plans compute in f32; docs/plan.md).
+  const scaled = usesScaleFeatures({ ...strategy, precision: undefined });
+  const b = new Builder(deviceIndices, new Map(tensors.map((t) => [t.id, t.dtype])), strategy.pipeline !== undefined);
+  const lowered = order.map((o) => prepareOp(graph, strategy, o));
+  const releasable = new Map<number, Set<string>>();
+  lowerStep(b, {
+    graph,
+    strategy,
+    ops: lowered,
+    optimizer: options.optimizer,
+    releasable: (d, id) => (releasable.get(d) ?? releasable.set(d, new Set()).get(d)!).add(id),
+  });
 
   const programs: DeviceProgram[] = deviceIndices.map((d) => {
     const p = b.programs.get(d)!;
-    return { device: d, buffers: [...p.buffers.values()], instructions: p.instructions };
+    let instructions = b.instructionsOf(d);
+    if (scaled) {
+      // Activations, gradients and gathered weights are freed where they die (release.ts).
+      const extra = releasable.get(d);
+      instructions = insertReleases(instructions, (id) => {
+        const kind = p.buffers.get(id)?.kind;
+        return kind === "value" || kind === "grad" || extra?.has(id) === true;
+      });
+    }
+    return { device: d, buffers: [...p.buffers.values()], instructions };
   });
   const given = options.weights && options.weights.size ? planWeightsOf(options.weights, new Map(params.map((p) => [p.id, p.spec.shape]))) : undefined;
   const plan: Plan = {
     format: PLAN_FORMAT,
-    version: PLAN_VERSION,
+    version: scaled ? 2 : 1,
     model: graph.name,
     mesh: mesh.name,
     strategy: strategy.name,

@@ -86,14 +86,36 @@ function localRegionIds(): RegionIds {
 const NO_TASKS: number[] = [];
 
 export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[])[], degrees: readonly number[], regionIds: RegionIds = localRegionIds()): OpLayout {
-  const sig = op.sig;
-  const sizes = spaceSizes(sig);
+  const sizes = spaceSizes(op.sig);
   if (degrees.length !== sizes.length) throw new Error(`op ${op.name}: ${degrees.length} degrees for ${sizes.length} parallel dims`);
   let count = 1;
   for (const d of degrees) count *= d;
+  const boxes: Region[] = [];
+  for (let t = 0; t < count; t++) boxes.push(partRegion(sizes, degrees, t));
+  return layoutOfBoxes(op, inputShapes, degrees, boxes, undefined, regionIds);
+}
+
+/**
+ * The layout of tasks with the given boxes (task t's box is `boxes[t]`): `makeOpLayout`'s
+ * answers for boxes that are not one row-major grid, such as the micro-batches and
+ * replicas of a large-scale strategy (./units.ts). `scopeOf(t)` scopes output groups:
+ * tasks writing the same region form one group only within one scope (a replica's copy of
+ * a value is that replica's own), while weight shards span all scopes. Without it every
+ * task is in one scope.
+ */
+export function layoutOfBoxes(
+  op: OpNode,
+  inputShapes: readonly (readonly number[])[],
+  degrees: readonly number[],
+  boxes: readonly Region[],
+  scopeOf?: (task: number) => number,
+  regionIds: RegionIds = localRegionIds(),
+): OpLayout {
+  const sig = op.sig;
+  const sizes = spaceSizes(sig);
+  const count = boxes.length;
   const red = reductionDims(sig);
   const isRed = sizes.map((_, d) => red.includes(d));
-  const boxes: Region[] = [];
   const extents: number[][] = [];
   const extentIds = new Map<string, number>();
   const extentOf = new Int32Array(count);
@@ -104,15 +126,21 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   const inputByKey = sig.inputMaps.map(() => new RegionMap<Region>());
   const params: Region[][] = sig.paramMaps.map(() => []);
   const outputs: Region[][] = sig.outputMaps.map(() => []);
-  // A task joins the group of the first task writing the same region: as a partial when
-  // their boxes agree along every dim but reductions, else as a replica.
-  const groupByKey = sig.outputMaps.map(() => new RegionMap<{ region: Region; volume: number; owner: number; partials: number[]; replicas: number[] }>());
+  // A task joins the group of the first task writing the same region (in its scope): as a
+  // partial when their boxes agree along every dim but reductions, else as a replica.
+  type Group = { region: Region; volume: number; owner: number; partials: number[]; replicas: number[] };
+  const groupMaps = new Map<number, RegionMap<Group>[]>();
+  const groupsOf = (scope: number) => {
+    let m = groupMaps.get(scope);
+    if (!m) groupMaps.set(scope, (m = sig.outputMaps.map(() => new RegionMap<Group>())));
+    return m;
+  };
+  const groupLists: Group[][] = sig.outputMaps.map(() => []);
   // Shards of one weight are cells of one grid: equal or disjoint (a gradient summed over
   // partly overlapping shards would be neither an all-reduce nor a plain copy).
   const shardByKey = sig.paramMaps.map(() => new RegionMap<{ region: Region; volume: number; tasks: number[] }>());
   for (let t = 0; t < count; t++) {
-    const box = partRegion(sizes, degrees, t);
-    boxes.push(box);
+    const box = boxes[t];
     const ext = box.hi.map((h, i) => h - box.lo[i]);
     const ek = ext.join(",");
     let e = extentIds.get(ek);
@@ -129,10 +157,13 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
       inputs[i].push(shared);
       inputIds[i].push(regionIds(i, shared));
     });
+    const scoped = groupsOf(scopeOf ? scopeOf(t) : 0);
     regs.outputs.forEach((r, o) => {
-      const g = groupByKey[o].get(r);
+      const g = scoped[o].get(r);
       if (!g) {
-        groupByKey[o].add(r, { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: NO_TASKS });
+        const fresh: Group = { region: r, volume: regionVolume(r), owner: t, partials: [t], replicas: NO_TASKS };
+        scoped[o].add(r, fresh);
+        groupLists[o].push(fresh);
         outputs[o].push(r);
         return;
       }
@@ -161,7 +192,7 @@ export function makeOpLayout(op: OpNode, inputShapes: readonly (readonly number[
   }
   return {
     degrees: [...degrees], key: degrees.join(","), count, boxes, extents, extentOf, inputs, inputIds, params, outputs,
-    groups: groupByKey.map((m) => m.values()),
+    groups: groupLists,
     shards: shardByKey.map((m) => m.values()),
     reductionDims: red,
   };

@@ -9,13 +9,15 @@
 import { ParError, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import { writeFileAtomic } from "../core/files.js";
 import { INPUT_LIMITS, readTextFile } from "../core/read-text.js";
-import { regionShape, type Region } from "../core/region.js";
+import { regionEquals, regionShape, regionVolume, type Region } from "../core/region.js";
 import { volume } from "../core/tensor.js";
 import { jsonLocations, lineColumn, type JsonLocation } from "../core/json-positions.js";
 import { getOp } from "../ops/registry.js";
 import { checkInstructions, checkOpSignatures, checkProgramsRun } from "./check-ops.js";
 import { checkSchedule } from "./schedule.js";
-import { PLAN_FORMAT, PLAN_VERSION, type Instruction, type Plan } from "./plan.js";
+import { bufferAccesses, buffersNamed, isCollective, type CollectiveInstruction } from "./access.js";
+import { PLAN_FORMAT, PLAN_VERSIONS, type Instruction, type Plan, type PlanBuffer, type PlanVersion } from "./plan.js";
+import { sliceOf } from "./slices.js";
 import { encodedLength } from "./weights.js";
 import { inferPlanOp, signatureMismatch } from "./signatures.js";
 import { planValidator } from "./schema.js";
@@ -39,31 +41,6 @@ class Locator {
 
 function at(p: string): string {
   return p === "" ? "the top level" : `\`${p}\``;
-}
-
-/** The buffers an instruction reads or writes. */
-function buffersOf(ins: Instruction): string[] {
-  switch (ins.kind) {
-    case "feed":
-    case "zero":
-    case "fill":
-    case "loss":
-      return [ins.buf];
-    case "copy":
-      return [ins.src, ins.dst];
-    case "forward":
-      return [...ins.inputs, ...ins.params, ...ins.outputs];
-    case "backward":
-      return [...ins.inputs, ...ins.params, ...ins.outputs, ...ins.dOutputs, ...ins.dInputs.filter((x): x is string => x !== null), ...ins.dParams];
-    case "send":
-      return [ins.src];
-    case "recv":
-      return [ins.dst];
-    case "allreduce":
-      return [ins.buf];
-    case "update":
-      return [ins.param, ins.grad, ...(ins.m ? [ins.m] : []), ...(ins.v ? [ins.v] : [])];
-  }
 }
 
 function sameShape(a: Region, b: Region): boolean {
@@ -130,14 +107,16 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
   const programDevices = new Set<number>();
   const sends = new Map<string, { pointer: string; region: Region }>();
   const recvs = new Map<string, { pointer: string; region: Region }>();
-  const allreduces = new Map<string, { pointer: string; group: number[]; members: Set<number> }>();
+  const collectives = new Map<string, { pointer: string; kind: CollectiveInstruction["kind"]; group: number[]; members: Set<number> }>();
   plan.programs.forEach((p, pi) => {
     const base = `/programs/${pi}`;
     if (programDevices.has(p.device)) err("PAR5008", `${base}/device`, `device ${p.device} has two programs`);
     programDevices.add(p.device);
     if (!devices.has(p.device)) err("PAR5009", `${base}/device`, `device ${p.device} is not in \`devices\``);
     const bufs = new Set<string>();
+    const specs = new Map<string, PlanBuffer>();
     p.buffers.forEach((b, bi) => {
+      specs.set(b.id, b);
       if (bufs.has(b.id)) err("PAR5008", `${base}/buffers/${bi}/id`, `buffer ${b.id} is declared twice on device ${p.device}`);
       bufs.add(b.id);
       const t = tensors.get(b.tensor);
@@ -145,10 +124,15 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
       else if (b.region.lo.length !== t.shape.length || b.region.hi.length !== t.shape.length || b.region.lo.some((l, d) => l > b.region.hi[d] || b.region.hi[d] > t.shape[d])) {
         err("PAR5009", `${base}/buffers/${bi}/region`, `region does not lie inside tensor ${b.tensor} of shape [${t.shape.join(", ")}]`);
       }
+      if (b.slice && (b.slice[0] > b.slice[1] || b.slice[1] > regionVolume(b.region))) {
+        err("PAR5015", `${base}/buffers/${bi}/slice`, `slice [${b.slice.join(", ")}) does not lie inside the ${regionVolume(b.region)} elements of its region`);
+      }
     });
+    const dead = readAfterRelease(p.instructions);
+    if (dead) err("PAR5017", `${base}/instructions/${dead.index}`, `${p.instructions[dead.index].kind} reads buffer ${dead.buf} after \`release\` (at instruction ${dead.releasedAt}) without writing it first`);
     p.instructions.forEach((ins, ii) => {
       const ptr = `${base}/instructions/${ii}`;
-      for (const id of buffersOf(ins)) if (!bufs.has(id)) err("PAR5004", ptr, `${ins.kind} names buffer ${id}, which device ${p.device} does not declare`);
+      for (const id of buffersNamed(ins)) if (!bufs.has(id)) err("PAR5004", ptr, `${ins.kind} names buffer ${id}, which device ${p.device} does not declare`);
       if ((ins.kind === "forward" || ins.kind === "backward") && !ops.has(ins.op)) err("PAR5009", `${ptr}/op`, `unknown op ${ins.op}`);
       if (ins.kind === "send" || ins.kind === "recv") {
         const peer = ins.kind === "send" ? ins.to : ins.from;
@@ -158,17 +142,20 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
         if (table.has(k)) err("PAR5005", `${ptr}/tag`, `a second ${ins.kind} with tag ${ins.tag} between the same devices`);
         else table.set(k, { pointer: ptr, region: ins.region });
       }
-      if (ins.kind === "allreduce") {
-        const prev = allreduces.get(ins.tag);
-        if (!ins.group.includes(p.device)) err("PAR5005", `${ptr}/group`, `device ${p.device} is not in its all-reduce group`);
+      if (isCollective(ins)) {
+        const prev = collectives.get(ins.tag);
+        const what = COLLECTIVE_NAMES[ins.kind];
+        if (!ins.group.includes(p.device)) err("PAR5005", `${ptr}/group`, `device ${p.device} is not in its ${what} group`);
         for (const d of ins.group) if (!devices.has(d)) err("PAR5009", `${ptr}/group`, `device ${d} is not in \`devices\``);
-        if (!prev) allreduces.set(ins.tag, { pointer: ptr, group: ins.group, members: new Set([p.device]) });
+        if (!prev) collectives.set(ins.tag, { pointer: ptr, kind: ins.kind, group: ins.group, members: new Set([p.device]) });
         else {
-          if (prev.group.join() !== ins.group.join()) err("PAR5005", `${ptr}/group`, `all-reduce ${ins.tag} has group [${ins.group.join(", ")}] here and [${prev.group.join(", ")}] at ${prev.pointer}`);
-          if (prev.members.has(p.device)) err("PAR5005", `${ptr}/tag`, `device ${p.device} joins all-reduce ${ins.tag} twice`);
+          if (prev.kind !== ins.kind) err("PAR5005", `${ptr}/kind`, `tag ${ins.tag} is a ${what} here and a ${COLLECTIVE_NAMES[prev.kind]} at ${prev.pointer}`);
+          if (prev.group.join() !== ins.group.join()) err("PAR5005", `${ptr}/group`, `${what} ${ins.tag} has group [${ins.group.join(", ")}] here and [${prev.group.join(", ")}] at ${prev.pointer}`);
+          if (prev.members.has(p.device)) err("PAR5005", `${ptr}/tag`, `device ${p.device} joins ${what} ${ins.tag} twice`);
           prev.members.add(p.device);
         }
       }
+      checkOperands(ins, p.device, specs, ptr, err);
     });
   });
   for (const [k, s] of sends) {
@@ -177,13 +164,84 @@ function checkSemantics(plan: Plan, loc: Locator, diagnostics: Diagnostics): voi
     else if (!sameShape(s.region, r.region)) err("PAR5005", r.pointer, `recv ${k} expects a region of shape [${regionShape(r.region).join(", ")}], the send at ${s.pointer} sends [${regionShape(s.region).join(", ")}]`);
   }
   for (const [k, r] of recvs) if (!sends.has(k)) err("PAR5005", r.pointer, `recv ${k} has no matching send`);
-  for (const [tag, a] of allreduces) {
+  for (const [tag, a] of collectives) {
     const missing = a.group.filter((d) => !a.members.has(d));
-    if (missing.length) err("PAR5005", a.pointer, `all-reduce ${tag}: device(s) ${missing.join(", ")} of the group never join`);
+    if (missing.length) err("PAR5005", a.pointer, `${COLLECTIVE_NAMES[a.kind]} ${tag}: device(s) ${missing.join(", ")} of the group never join`);
   }
   checkProgramsRun(plan, err);
   // Re-inference needs well-formed references: only when nothing above failed.
   if (diagnostics.errors.length === errorsBefore) checkInstructions(plan, checkOpSignatures(plan, err), err);
+}
+
+const COLLECTIVE_NAMES: Record<CollectiveInstruction["kind"], string> = { allreduce: "all-reduce", reducescatter: "reduce-scatter", allgather: "all-gather" };
+
+type ErrorAt = (code: string, pointer: string, message: string) => void;
+
+/** Whether `b` holds the elements `slice` (undefined: the whole region) of `region`. */
+function holds(b: PlanBuffer, region: Region, slice: [number, number] | undefined): boolean {
+  if (!regionEquals(b.region, region)) return false;
+  const whole: [number, number] = [0, regionVolume(region)];
+  const [s0, s1] = b.slice ?? whole;
+  const [t0, t1] = slice ?? whole;
+  return s0 === t0 && s1 === t1;
+}
+
+/**
+ * Operands that must agree in what they hold: an update's weight, gradient and state
+ * (one region of one param; each the weight's elements or the whole region), the slices
+ * of a reduce-scatter or all-gather (member k's even slice of the whole buffer's region),
+ * and slice buffers only where an instruction knows slices (update and these two).
+ */
+function checkOperands(ins: Instruction, device: number, specs: Map<string, PlanBuffer>, ptr: string, err: ErrorAt): void {
+  const spec = (id: string) => specs.get(id);
+  if (ins.kind === "update") {
+    const p = spec(ins.param);
+    if (!p) return;
+    for (const [field, id] of [["grad", ins.grad], ["m", ins.m], ["v", ins.v]] as const) {
+      const b = id === undefined ? undefined : spec(id);
+      // Whole-region operands are PAR5026's (check-ops.ts); this is about slices.
+      if (b && (p.slice || b.slice) && (b.tensor !== p.tensor || !(holds(b, p.region, p.slice) || holds(b, p.region, undefined)))) {
+        err("PAR5016", `${ptr}/${field}`, `update of ${ins.param}: ${field} ${id} holds neither the weight's elements nor its whole region`);
+      }
+    }
+    return;
+  }
+  if (ins.kind === "reducescatter" || ins.kind === "allgather") {
+    const whole = spec(ins.buf);
+    const part = spec(ins.kind === "reducescatter" ? ins.dst : ins.src);
+    if (!whole || !part) return;
+    const k = ins.group.indexOf(device);
+    const want = sliceOf(regionVolume(whole.region), ins.group.length, k);
+    if (whole.slice || part.tensor !== whole.tensor || !holds(part, whole.region, want)) {
+      err("PAR5016", ptr, `${ins.kind} ${ins.tag}: device ${device} (member ${k} of ${ins.group.length}) must pair a whole-region buffer with its slice [${want.join(", ")}) of it`);
+    }
+    return;
+  }
+  for (const a of bufferAccesses(ins)) {
+    if (spec(a.buf)?.slice) err("PAR5016", ptr, `${ins.kind} names the slice buffer ${a.buf}; only update, reducescatter and allgather take slices`);
+  }
+}
+
+/** The first read of a released buffer before a write, over two steps (a program repeats every step). */
+function readAfterRelease(program: readonly Instruction[]): { index: number; buf: string; releasedAt: number } | undefined {
+  if (!program.some((i) => i.kind === "release")) return undefined;
+  const released = new Map<string, number>();
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < program.length; i++) {
+      const ins = program[i];
+      if (ins.kind === "release") {
+        released.set(ins.buf, i);
+        continue;
+      }
+      for (const a of bufferAccesses(ins)) {
+        const at = released.get(a.buf);
+        if (at === undefined) continue;
+        if (a.read) return { index: i, buf: a.buf, releasedAt: at };
+        released.delete(a.buf);
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -200,11 +258,15 @@ export function validatePlan(json: unknown, file: string, diagnostics: Diagnosti
     });
     return undefined;
   }
-  if (obj.version !== PLAN_VERSION) {
-    diagnostics.error("PAR5003", `${file} is plan format version ${JSON.stringify(obj.version)}; this par reads version ${PLAN_VERSION}`, { pos: loc.pos("/version") });
+  if (!PLAN_VERSIONS.includes(obj.version as PlanVersion)) {
+    const newer = typeof obj.version === "number" && obj.version > Math.max(...PLAN_VERSIONS);
+    diagnostics.error("PAR5003", `${file} is plan format version ${JSON.stringify(obj.version)}; this par reads versions ${PLAN_VERSIONS.join(" and ")}`, {
+      pos: loc.pos("/version"),
+      ...(newer ? { hint: "the plan was written by a newer par: upgrade par" } : {}),
+    });
     return undefined;
   }
-  const validate = planValidator();
+  const validate = planValidator(obj.version as PlanVersion);
   if (!validate(json)) {
     for (const e of validate.errors ?? []) {
       // oneOf over instruction kinds reports every branch; the closest one is the branch

@@ -12,7 +12,18 @@ import type { Attrs, AxisMap, DimClass, InitSpec } from "../ops/contract.js";
 import type { PlanWeights } from "./weights.js";
 
 export const PLAN_FORMAT = "par-plan";
-export const PLAN_VERSION = 1;
+/**
+ * The newest plan format version. Version 2 adds what large-scale strategies need (buffers
+ * holding a flat `slice` of a region, `reducescatter`, `allgather` and `release`); a v1
+ * reader would misread such a plan (ignore slices), so lowering writes version 2 for a
+ * strategy with replicas, a pipeline, ZeRO or recomputation and version 1 otherwise (every
+ * plan of a strategy without them stays byte-identical). Readers accept PLAN_VERSIONS.
+ * A strategy's `precision` does not enter the plan: plans compute in f32 (docs/plan.md,
+ * "Precision"); only the cost and memory models price bf16/f16.
+ */
+export const PLAN_VERSION = 2;
+export const PLAN_VERSIONS: readonly PlanVersion[] = [1, 2];
+export type PlanVersion = 1 | 2;
 
 export type PlanDType = "f32" | "i32";
 
@@ -89,6 +100,11 @@ export interface PlanBuffer {
   kind: "value" | "grad" | "param" | "param_grad" | "opt_m" | "opt_v";
   region: Region;
   dtype: PlanDType;
+  /**
+   * v2: the buffer holds only elements [start, end) of `region`'s row-major order (a ZeRO
+   * member's share of a weight shard, docs/runtime.md "ZeRO"). Absent: the whole region.
+   */
+  slice?: [number, number];
 }
 
 export type BufferKind = PlanBuffer["kind"];
@@ -126,10 +142,28 @@ export type Instruction =
   | { kind: "recv"; from: number; tag: string; dst: string; region: Region; accumulate?: boolean }
   /** Sum `buf` element-wise across `group` (every member holds the same region); all get the sum. */
   | { kind: "allreduce"; group: number[]; tag: string; buf: string }
-  /** Apply the optimizer to `param` with gradient `grad` (state buffers `m`, `v` when needed). */
+  /**
+   * Apply the optimizer to `param` with gradient `grad` (state buffers `m`, `v` when
+   * needed). All name one region of one param; `grad`, `m` and `v` hold either the
+   * elements `param` holds or the whole region (v2: a ZeRO-1 member updates its slice of
+   * the all-reduced whole gradient).
+   */
   | { kind: "update"; param: string; grad: string; m?: string; v?: string }
   /** This device's share of the loss is in `buf` (a scalar partial sum). */
-  | { kind: "loss"; buf: string };
+  | { kind: "loss"; buf: string }
+  /**
+   * v2. Sums the whole-region `buf` element-wise over `group` (every member holds the same
+   * region); member k receives the k-th of `group.length` even slices of the sum
+   * (sliceOf) into `dst`, a slice buffer of that region.
+   */
+  | { kind: "reducescatter"; group: number[]; tag: string; buf: string; dst: string }
+  /** v2. Member k contributes `src` (its even slice of `buf`'s region); every member's `buf` gets all slices, in group order. */
+  | { kind: "allgather"; group: number[]; tag: string; src: string; buf: string }
+  /**
+   * v2. The contents of `buf` are dead: the engine drops its storage. Its next use must
+   * write it without reading it (the storage comes back zero-filled).
+   */
+  | { kind: "release"; buf: string };
 
 export interface DeviceProgram {
   device: number;
@@ -149,7 +183,7 @@ export interface OptimizerConfig {
 
 export interface Plan {
   format: typeof PLAN_FORMAT;
-  version: typeof PLAN_VERSION;
+  version: PlanVersion;
   model: string;
   mesh: string;
   strategy: string;

@@ -1,9 +1,11 @@
 // Replays a plan's programs abstractly (no data) to check that one step completes:
-// every recv finds its send, every all-reduce gathers its whole group, and no message is
-// left unreceived. Sends never block, so a device stops only at a recv whose send has
-// not happened or at an all-reduce some member has not reached. Used by plan validation
-// and the tests; the argument why lowering never deadlocks is in src/codegen/lower.ts.
+// every recv finds its send, every collective (all-reduce, reduce-scatter, all-gather)
+// gathers its whole group, and no message is left unreceived. Sends never block (nor do
+// releases), so a device stops only at a recv whose send has not happened or at a
+// collective some member has not reached. Used by plan validation and the tests; the
+// argument why lowering never deadlocks is in src/codegen/lower/builder.ts.
 
+import { isCollective } from "./access.js";
 import type { Plan } from "./plan.js";
 
 /** undefined when every program runs to its end; otherwise what went wrong. */
@@ -27,12 +29,12 @@ export function checkSchedule(plan: Plan): string | undefined {
           const k = `${ins.from}>${p.device}#${ins.tag}`;
           if (!sent.has(k)) break;
           sent.delete(k);
-        } else if (ins.kind === "allreduce") {
+        } else if (isCollective(ins)) {
           const members = ins.group.map((d) => index.get(d));
-          if (members.some((m) => m === undefined)) return `all-reduce ${ins.tag} names a device without a program`;
+          if (members.some((m) => m === undefined)) return `${ins.kind} ${ins.tag} names a device without a program`;
           const ready = members.every((m) => {
             const x = progs[m!].instructions[pc[m!]];
-            return x !== undefined && x.kind === "allreduce" && x.tag === ins.tag;
+            return x !== undefined && x.kind === ins.kind && x.tag === ins.tag;
           });
           if (!ready) break;
           for (const m of members) if (m !== i) pc[m!]++;

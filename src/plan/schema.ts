@@ -1,12 +1,15 @@
-// The published JSON Schema of plan files (format "par-plan", version 1), kept here as
-// data so that the compiled validator and the published copy docs/plan.schema.json cannot
-// drift apart (a test compares them byte for byte with `planSchemaText()`).
-// docs/runtime.md documents every field and instruction.
+// The published JSON Schemas of plan files (format "par-plan", versions 1 and 2), kept here
+// as data so that the compiled validators and the published copies docs/plan.schema.json
+// (v1) and docs/plan.v2.schema.json cannot drift apart (a test compares them byte for byte
+// with `planSchemaText(version)`). Version 2 is version 1 plus the large-scale additions
+// (buffer slices, reducescatter, allgather, release); the v1 schema is exactly
+// what it was before they existed. docs/runtime.md documents every field and instruction.
 
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import { PLAN_FORMAT, PLAN_VERSION } from "./plan.js";
+import { PLAN_FORMAT, type PlanVersion } from "./plan.js";
 
 export const PLAN_SCHEMA_ID = "urn:par:schema:plan:v1";
+export const PLAN_SCHEMA_V2_ID = "urn:par:schema:plan:v2";
 
 const ints = { type: "array", items: { type: "integer", minimum: 0 } } as const;
 const str = { type: "string", minLength: 1 } as const;
@@ -30,9 +33,16 @@ function instruction(kind: string, description: string, props: Record<string, un
   };
 }
 
-export const PLAN_SCHEMA = {
+const V1_KINDS = ["feed", "zero", "fill", "copy", "forward", "backward", "send", "recv", "allreduce", "update", "loss"];
+const V2_KINDS = [...V1_KINDS, "reducescatter", "allgather", "release"];
+
+/** The schema of plan format `version`. */
+function planSchema(version: PlanVersion) {
+  const v2 = version === 2;
+  const group = { type: "array", minItems: 2, items: { type: "integer", minimum: 0 } } as const;
+  return {
   $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: PLAN_SCHEMA_ID,
+  $id: v2 ? PLAN_SCHEMA_V2_ID : PLAN_SCHEMA_ID,
   title: "par plan",
   description: "A lowered training step: per device, buffers and an ordered program of instructions. See docs/runtime.md.",
   type: "object",
@@ -41,7 +51,7 @@ export const PLAN_SCHEMA = {
   properties: {
     $schema: { type: "string", description: "Optional pointer to this schema, for editors; ignored by par." },
     format: { const: PLAN_FORMAT, description: "Always \"par-plan\"." },
-    version: { const: PLAN_VERSION, description: "Format version; par rejects versions it does not know." },
+    version: { const: version, description: "Format version; par rejects versions it does not know." },
     model: str,
     mesh: str,
     strategy: str,
@@ -185,12 +195,23 @@ export const PLAN_SCHEMA = {
         kind: { enum: ["value", "grad", "param", "param_grad", "opt_m", "opt_v"] },
         region: ref("region"),
         dtype: { enum: ["f32", "i32"] },
+        ...(v2
+          ? {
+              slice: {
+                type: "array",
+                minItems: 2,
+                maxItems: 2,
+                items: { type: "integer", minimum: 0 },
+                description: "The buffer holds only elements [start, end) of the region's row-major order (a ZeRO slice).",
+              },
+            }
+          : {}),
       },
     },
     instruction: {
       type: "object",
       required: ["kind"],
-      properties: { kind: { enum: ["feed", "zero", "fill", "copy", "forward", "backward", "send", "recv", "allreduce", "update", "loss"] } },
+      properties: { kind: { enum: v2 ? V2_KINDS : V1_KINDS } },
       oneOf: [
         instruction("feed", "Fill a graph input's buffer with this step's synthetic data.", { buf: str }),
         instruction("zero", "Set a buffer to zero.", { buf: str }),
@@ -217,9 +238,16 @@ export const PLAN_SCHEMA = {
         }),
         instruction("send", "Send `region` of `src` to device `to`; never blocks.", { to: { type: "integer", minimum: 0 }, tag: str, src: str, region: ref("region") }),
         instruction("recv", "Receive `region` from `from` into `dst` (add when `accumulate`).", { from: { type: "integer", minimum: 0 }, tag: str, dst: str, region: ref("region"), accumulate: { type: "boolean" } }, ["accumulate"]),
-        instruction("allreduce", "Sum `buf` over `group`; every member gets the sum.", { group: { type: "array", minItems: 2, items: { type: "integer", minimum: 0 } }, tag: str, buf: str }),
+        instruction("allreduce", "Sum `buf` over `group`; every member gets the sum.", { group, tag: str, buf: str }),
         instruction("update", "Apply the optimizer to `param` with gradient `grad`.", { param: str, grad: str, m: str, v: str }, ["m", "v"]),
         instruction("loss", "This device's share of the loss is in `buf`.", { buf: str }),
+        ...(v2
+          ? [
+              instruction("reducescatter", "Sum `buf` over `group`; member k gets the k-th even slice of the sum in `dst`.", { group, tag: str, buf: str, dst: str }),
+              instruction("allgather", "Member k contributes `src` (the k-th even slice); every member's `buf` gets all slices.", { group, tag: str, src: str, buf: str }),
+              instruction("release", "The contents of `buf` are dead: drop its storage until its next (pure) write.", { buf: str }),
+            ]
+          : []),
       ],
     },
     program: {
@@ -233,22 +261,28 @@ export const PLAN_SCHEMA = {
       },
     },
   },
-} as const;
-
-/** The published schema file's exact text. */
-export function planSchemaText(): string {
-  return JSON.stringify(PLAN_SCHEMA, null, 2) + "\n";
+  };
 }
 
-let compiled: ValidateFunction | undefined;
+export const PLAN_SCHEMA = planSchema(1);
+export const PLAN_SCHEMA_V2 = planSchema(2);
 
-export function planValidator(): ValidateFunction {
-  if (!compiled) {
+/** The published schema file's exact text (docs/plan.schema.json for v1, docs/plan.v2.schema.json for v2). */
+export function planSchemaText(version: PlanVersion = 1): string {
+  return JSON.stringify(version === 2 ? PLAN_SCHEMA_V2 : PLAN_SCHEMA, null, 2) + "\n";
+}
+
+const compiled = new Map<PlanVersion, ValidateFunction>();
+
+export function planValidator(version: PlanVersion = 1): ValidateFunction {
+  let v = compiled.get(version);
+  if (!v) {
     // allowUnionTypes: `teacher` and dInputs entries are string-or-null.
     const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    compiled = ajv.compile(PLAN_SCHEMA);
+    v = ajv.compile(version === 2 ? PLAN_SCHEMA_V2 : PLAN_SCHEMA);
+    compiled.set(version, v);
   }
-  return compiled;
+  return v;
 }
 
 export type PlanSchemaError = ErrorObject;

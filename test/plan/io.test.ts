@@ -38,9 +38,14 @@ describe("plan validation", () => {
     expect(codes(basePlan())).toEqual([]);
   });
 
-  it("the published schema is the compiled one", () => {
-    if (process.env.PAR_WRITE_SCHEMA) writeFileSync(SCHEMA_FILE, planSchemaText());
+  it("the published schemas are the compiled ones (v1 and v2)", () => {
+    const v2File = SCHEMA_FILE.replace(/plan\.schema\.json$/, "plan.v2.schema.json");
+    if (process.env.PAR_WRITE_SCHEMA) {
+      writeFileSync(SCHEMA_FILE, planSchemaText());
+      writeFileSync(v2File, planSchemaText(2));
+    }
     expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(planSchemaText());
+    expect(readFileSync(v2File, "utf8")).toBe(planSchemaText(2));
   });
 
   it("PAR5001: schema errors name their JSON path and line", () => {
@@ -60,7 +65,7 @@ describe("plan validation", () => {
   it("PAR5002 / PAR5003: not a plan, or a newer version", () => {
     expect(codes({ format: "par-strategy" })).toEqual(["PAR5002"]);
     expect(codes([1, 2])).toEqual(["PAR5002"]);
-    expect(codes({ ...basePlan(), version: 2 })).toEqual(["PAR5003"]);
+    expect(codes({ ...basePlan(), version: 3 })).toEqual(["PAR5003"]);
   });
 
   it("PAR5004: an instruction names a buffer its device lacks", () => {
@@ -255,6 +260,64 @@ describe("plan validation", () => {
     const malformed = signed() as unknown as { ops: { signature: { space: unknown } }[] };
     malformed.ops[0].signature.space = "everything";
     expect(codes(malformed)).toEqual(["PAR5001"]);
+  });
+
+  /** mlp() with 2 replicas under ZeRO stage `zero` on 4 devices (fc1, act on device 0; fc2, loss on 1; replica 1 on 2, 3). */
+  function zeroPlan(zero: 1 | 2 | 3): Plan {
+    const g = mlp();
+    const ops: Record<string, { degrees: number[]; devices: number[] }> = {};
+    for (const o of g.topoOrder()) ops[o.name] = { degrees: o.sig.space.map(() => 1), devices: [o.name === "fc1" || o.name === "act" ? 0 : 1] };
+    return JSON.parse(JSON.stringify(lower(g, { name: "z", model: "mlp", mesh: "cpu4", ops, replicas: { count: 2, offset: 2 }, zero }, meshOf(4), { seed: 1, optimizer: SGD })));
+  }
+
+  it("v2 plans (ZeRO slices, reduce-scatter, all-gather, release) validate; PAR5015: a slice outside its region", () => {
+    for (const z of [1, 2, 3] as const) {
+      const p = zeroPlan(z);
+      expect(p.version).toBe(2);
+      expect(codes(p)).toEqual([]);
+    }
+    const p = zeroPlan(2);
+    const sliced = p.programs[0].buffers.find((b) => b.slice)!;
+    sliced.slice = [0, 1_000_000];
+    expect(codes(p)).toContain("PAR5015");
+    // v2 instructions in a version-1 plan are schema errors.
+    expect(codes({ ...zeroPlan(3), version: 1 })).toContain("PAR5001");
+  });
+
+  it("PAR5016: a reduce-scatter into a slice that is not its member's; PAR5017: a read after release", () => {
+    const p = zeroPlan(2);
+    const prog = p.programs[0];
+    const rs = prog.instructions.find((i) => i.kind === "reducescatter") as Extract<Plan["programs"][0]["instructions"][0], { kind: "reducescatter" }>;
+    rs.group = [...rs.group].reverse();
+    const d = new Diagnostics();
+    validatePlan(p, "plan.json", d);
+    expect(d.items.map((x) => x.code)).toContain("PAR5016");
+    const q = zeroPlan(3);
+    const ins = q.programs[0].instructions;
+    const fwd = ins.findIndex((i) => i.kind === "forward");
+    const read = (ins[fwd] as Extract<Plan["programs"][0]["instructions"][0], { kind: "forward" }>).params[0];
+    ins.splice(fwd, 0, { kind: "release", buf: read });
+    expect(codes(q)).toContain("PAR5017");
+  });
+
+  it("PAR5018: micro-batches or replicas of a model whose batch statistics another op reads", () => {
+    const g = new Graph("stats");
+    g.addInput("x", tt([8, 4]));
+    g.addInput("target", tt([4]));
+    const h = addOp(g, "fc", "linear", ["x"], { out: 4 });
+    const m = addOp(g, "mean", "reduce_mean", [h], { axes: [0] });
+    addOp(g, "loss", "mse", [m, "target"]);
+    const ops: Record<string, { degrees: number[]; devices: number[] }> = {};
+    for (const o of g.topoOrder()) ops[o.name] = { degrees: o.sig.space.map(() => 1), devices: [0] };
+    let thrown: unknown;
+    try {
+      lower(g, { name: "r", model: "stats", mesh: "cpu2", ops, replicas: { count: 2, offset: 1 } }, meshOf(2), { seed: 1, optimizer: SGD });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ParError);
+    expect((thrown as ParError).diagnostics[0].code).toBe("PAR5018");
+    expect((thrown as ParError).diagnostics[0].message).toMatch(/mean has no sample dim but reads/);
   });
 
   it("every codegen code has a test above", () => {

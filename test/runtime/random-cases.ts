@@ -41,14 +41,16 @@ function head(g: Graph, h: string, int: (lo: number, hi: number) => number, pick
   }
 }
 
-export function randomGraph(seed: number, family: Family): Graph {
+/** `batch` replaces the drawn batch size (the draws stay the same, so every other choice does too). */
+export function randomGraph(seed: number, family: Family, batch?: number): Graph {
   const { int, pick } = helpers(seed);
   const g = new Graph(`${family}-${seed}`);
   let h = "x";
   let n = 0;
   const name = (p: string) => `${p}${n++}`;
   if (family === "mlp") {
-    g.addInput("x", tt([int(2, 6), int(2, 6)]));
+    const n0 = int(2, 6);
+    g.addInput("x", tt([batch ?? n0, int(2, 6)]));
     const blocks = int(1, 4);
     for (let b = 0; b < blocks; b++) {
       const kind = pick(["linear", "relu", "residual", "matmul", "softmax", "branch"] as const);
@@ -70,7 +72,8 @@ export function randomGraph(seed: number, family: Family): Graph {
     }
   } else if (family === "seq") {
     const heads = int(1, 2);
-    g.addInput("x", tt([int(1, 3), int(2, 4), heads * int(1, 3)]));
+    const n0 = int(1, 3);
+    g.addInput("x", tt([batch ?? n0, int(2, 4), heads * int(1, 3)]));
     const blocks = int(1, 2);
     for (let b = 0; b < blocks; b++) {
       const a = addOp(g, name("attn"), "attention", [h], { heads, causal: pick([true, false]), bias: pick([true, false]) });
@@ -78,7 +81,8 @@ export function randomGraph(seed: number, family: Family): Graph {
       if (pick([true, false])) h = addOp(g, name("relu"), "relu", [addOp(g, name("fc"), "linear", [h], { out: lastDim(g, h) })]);
     }
   } else {
-    g.addInput("x", tt([int(1, 3), int(1, 3), int(4, 6), int(4, 6)]));
+    const n0 = int(1, 3);
+    g.addInput("x", tt([batch ?? n0, int(1, 3), int(4, 6), int(4, 6)]));
     h = addOp(g, name("conv"), "conv2d", [h], { out: int(1, 3), kernel: [3], padding: [pick([0, 1])], stride: [pick([1, 2])] });
     h = addOp(g, name("relu"), "relu", [h]);
     const s = g.tensor(h).type.shape;

@@ -22,14 +22,16 @@ interface Entry {
   region: Region;
   offset: number;
   count: number;
+  /** A ZeRO slice buffer: elements [lo, hi) of the region's row-major order. */
+  slice?: [number, number];
 }
 
-/** Writes `values` (region-shaped, row-major) into `target` holding the whole `shape`. */
-function place(target: Float32Array, shape: readonly number[], region: Region, values: Float32Array): void {
+/** Calls `row(globalOffset, regionOffset, length)` for each contiguous row of `region` in a tensor of `shape`. */
+function forEachRow(shape: readonly number[], region: Region, row: (at: number, from: number, len: number) => void): void {
   const rs = regionShape(region);
   const rank = shape.length;
   if (rank === 0) {
-    target[0] = values[0];
+    row(0, 0, 1);
     return;
   }
   const strides = new Array<number>(rank);
@@ -39,17 +41,29 @@ function place(target: Float32Array, shape: readonly number[], region: Region, v
     s *= shape[i];
   }
   const len = rs[rank - 1];
-  const rows = values.length / Math.max(1, len);
+  const rows = rs.reduce((a, b) => a * b, 1) / Math.max(1, len);
   const idx = new Array<number>(Math.max(0, rank - 1)).fill(0);
-  for (let row = 0; row < rows; row++) {
+  for (let r = 0; r < rows; r++) {
     let off = region.lo[rank - 1];
     for (let i = 0; i < rank - 1; i++) off += (region.lo[i] + idx[i]) * strides[i];
-    target.set(values.subarray(row * len, (row + 1) * len), off);
+    row(off, r * len, len);
     for (let i = rank - 2; i >= 0; i--) {
       if (++idx[i] < rs[i]) break;
       idx[i] = 0;
     }
   }
+}
+
+/** Writes `values` (region-shaped, row-major) into `target` holding the whole `shape`. */
+function place(target: Float32Array, shape: readonly number[], region: Region, values: Float32Array): void {
+  forEachRow(shape, region, (at, from, len) => target.set(values.subarray(from, from + len), at));
+}
+
+/** The elements of `region` of `source` (holding the whole `shape`), row-major. */
+function take(source: Float32Array, shape: readonly number[], region: Region): Float32Array {
+  const out = new Float32Array(regionShape(region).reduce((a, b) => a * b, 1));
+  forEachRow(shape, region, (at, from, len) => out.set(source.subarray(at, at + len), from));
+  return out;
 }
 
 export function readDump(plan: Plan, dir: string): DumpedTensors {
@@ -71,7 +85,12 @@ export function readDump(plan: Plan, dir: string): DumpedTensors {
       const target = (e.kind === "param" ? params : grads).get(e.tensor);
       const t = tensors.get(e.tensor);
       if (!target || !t || e.count === 0) continue;
-      place(target, t.shape, e.region, all.subarray(e.offset, e.offset + e.count));
+      const values = all.subarray(e.offset, e.offset + e.count);
+      if (e.slice) {
+        const region = take(target, t.shape, e.region);
+        region.set(values, e.slice[0]);
+        place(target, t.shape, e.region, region);
+      } else place(target, t.shape, e.region, values);
     }
   }
   return { params, grads };

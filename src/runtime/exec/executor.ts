@@ -7,7 +7,9 @@ import type { Tensor } from "@tensorflow/tfjs-core";
 import { Diagnostics, ParError } from "../../core/diagnostics.js";
 import { intersect, regionShape, regionVolume, type Region } from "../../core/region.js";
 import type { TensorType } from "../../core/tensor.js";
+import { bufferAccesses } from "../../plan/access.js";
 import type { Instruction, Plan, PlanBuffer, PlanOp, PlanTensor } from "../../plan/plan.js";
+import { sliceOf } from "../../plan/slices.js";
 import type { OpEntry, OpSignature, ShardContext, TF } from "../../ops/contract.js";
 import { backwardOf } from "../../ops/autodiff.js";
 import { isFirstAlongReductions, spaceSizes, taskRegions } from "../../ops/regions.js";
@@ -134,15 +136,42 @@ export class DeviceExecutor {
       return v;
     };
     for (const spec of program.buffers) {
-      const n = regionVolume(spec.region);
-      let data: BufferData = spec.dtype === "i32" ? new Int32Array(n) : new Float32Array(n);
+      let data = this.fresh(spec);
       if (spec.kind === "param") {
         const init = inits.get(spec.tensor);
         const t = this.tensors.get(spec.tensor);
         if (!init || !t) fail("PAR5052", `buffer ${spec.id}: no param ${spec.tensor} in the plan`);
         data = init.kind === "values" ? givenRegion(givenValues(init.ref, t), t.shape, spec.region) : initRegion(init, plan.seed, spec.tensor, t.shape, spec.region);
+        // A ZeRO member's master copy holds its slice of the shard's elements.
+        if (spec.slice) data = data.slice(spec.slice[0], spec.slice[1]);
       }
-      this.buffers.set(spec.id, { spec, data, shape: regionShape(spec.region) });
+      // A slice buffer is a flat run of its region's row-major elements.
+      this.buffers.set(spec.id, { spec, data, shape: spec.slice ? [spec.slice[1] - spec.slice[0]] : regionShape(spec.region) });
+    }
+  }
+
+  /** Zero-filled storage for a buffer (its region, or its slice of it). */
+  private fresh(spec: PlanBuffer): BufferData {
+    const n = spec.slice ? spec.slice[1] - spec.slice[0] : regionVolume(spec.region);
+    return spec.dtype === "i32" ? new Int32Array(n) : new Float32Array(n);
+  }
+
+  /** Buffers whose storage a `release` dropped; the next (pure) write allocates it again. */
+  private readonly released = new Set<string>();
+
+  /** Whether `release` dropped the buffer's storage and nothing wrote it since (its contents are meaningless). */
+  isReleased(id: string): boolean {
+    return this.released.has(id);
+  }
+
+  /** Allocates released buffers that `ins` writes; a released buffer it reads is a plan error (validation rejects such plans: PAR5017). */
+  private revive(ins: Instruction): void {
+    for (const a of bufferAccesses(ins)) {
+      if (!this.released.has(a.buf)) continue;
+      if (a.read) fail("PAR5017", `device ${this.device}: ${ins.kind} reads buffer ${a.buf} after its release`);
+      const b = this.buf(a.buf);
+      b.data = this.fresh(b.spec);
+      this.released.delete(a.buf);
     }
   }
 
@@ -215,6 +244,13 @@ export class DeviceExecutor {
         drop(ins.grad);
         drop(ins.m);
         drop(ins.v);
+        break;
+      case "reducescatter":
+        drop(ins.dst);
+        break;
+      case "allgather":
+      case "release":
+        drop(ins.buf);
         break;
       case "send":
       case "loss":
@@ -304,6 +340,7 @@ export class DeviceExecutor {
     for (const ins of this.instructions) {
       index++;
       this.observer?.before?.(index, ins);
+      if (this.released.size) this.revive(ins);
       switch (ins.kind) {
         case "feed": {
           const b = this.buf(ins.buf);
@@ -398,13 +435,45 @@ export class DeviceExecutor {
           break;
         }
         case "update": {
-          const p = this.buf(ins.param).data as Float32Array;
-          const g = this.buf(ins.grad).data as Float32Array;
-          const state = {
-            ...(ins.m ? { m: this.buf(ins.m).data as Float32Array } : {}),
-            ...(ins.v ? { v: this.buf(ins.v).data as Float32Array } : {}),
+          const pb = this.buf(ins.param);
+          const p = pb.data as Float32Array;
+          // A ZeRO member updates its slice of the weight; operands holding the whole
+          // region (ZeRO-1's all-reduced gradient) contribute that slice.
+          const part = (id: string) => {
+            const b = this.buf(id);
+            const d = b.data as Float32Array;
+            return pb.spec.slice && !b.spec.slice ? d.subarray(pb.spec.slice[0], pb.spec.slice[1]) : d;
           };
-          applyUpdate(this.plan.optimizer, p, g, state, step);
+          const state = {
+            ...(ins.m ? { m: part(ins.m) } : {}),
+            ...(ins.v ? { v: part(ins.v) } : {}),
+          };
+          applyUpdate(this.plan.optimizer, p, part(ins.grad), state, step);
+          break;
+        }
+        case "reducescatter": {
+          // The sum over the group (the same bits on every member, as an all-reduce), of
+          // which this member keeps its even slice.
+          const whole = this.buf(ins.buf).data as Float32Array;
+          const sum = await this.comm.allreduce(ins.group, tagOf(ins.tag), Float32Array.from(whole));
+          const [lo, hi] = sliceOf(sum.length, ins.group.length, ins.group.indexOf(this.device));
+          this.buf(ins.dst).data.set(sum.subarray(lo, hi));
+          break;
+        }
+        case "allgather": {
+          // Each member contributes its slice at its place, zeros elsewhere: the sum is
+          // every slice, exactly (adding zeros rounds nothing).
+          const whole = this.buf(ins.buf);
+          const mine = new Float32Array(whole.data.length);
+          const [lo] = sliceOf(mine.length, ins.group.length, ins.group.indexOf(this.device));
+          mine.set(this.buf(ins.src).data as Float32Array, lo);
+          whole.data.set(await this.comm.allreduce(ins.group, tagOf(ins.tag), mine));
+          break;
+        }
+        case "release": {
+          const b = this.buf(ins.buf);
+          b.data = b.spec.dtype === "i32" ? new Int32Array(0) : new Float32Array(0);
+          this.released.add(ins.buf);
           break;
         }
         case "loss": {

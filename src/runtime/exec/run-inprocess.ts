@@ -7,7 +7,7 @@ import type { Plan } from "../../plan/plan.js";
 import type { TF } from "../../ops/contract.js";
 import { DeviceExecutor } from "./executor.js";
 import { MemoryHub } from "./memory-comm.js";
-import { insert } from "./regions.js";
+import { extract, insert } from "./regions.js";
 
 export interface InProcessResult {
   /** The loss of each step (device partials summed in device order). */
@@ -40,10 +40,18 @@ export async function runPlanInProcess(plan: Plan, tf: TF, options: { steps: num
   for (const e of executors) {
     for (const spec of e.bufferSpecs()) {
       const target = spec.kind === "param" ? params.get(spec.tensor) : spec.kind === "param_grad" ? grads.get(spec.tensor) : undefined;
-      if (!target || regionVolume(spec.region) === 0) continue;
+      // A released buffer holds nothing (ZeRO-3's gathered weights, ZeRO-2's unsummed gradient).
+      if (!target || regionVolume(spec.region) === 0 || e.isReleased(spec.id)) continue;
       const shape = tensors.get(spec.tensor)!.shape;
       full.lo = shape.map(() => 0);
       full.hi = [...shape];
+      if (spec.slice) {
+        // A ZeRO slice: elements [lo, hi) of its region's row-major order.
+        const region = extract(target, full, spec.region);
+        region.set(e.buffer(spec.id) as Float32Array, spec.slice[0]);
+        insert(target, full, spec.region, region, false);
+        continue;
+      }
       // Replicas hold identical shards, so writing each one is the same as writing one.
       insert(target, full, spec.region, e.buffer(spec.id), false);
     }

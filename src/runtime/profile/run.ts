@@ -57,7 +57,7 @@ export function profileFromTimeline(plan: Plan, timeline: MeasuredTimeline, from
     });
     // A device's own work: every instruction but the two that wait for peers (a receive,
     // an all-reduce). A stall in a copy holds the device up as much as one in a kernel.
-    const ownSamples: (number[] | undefined)[] = program.instructions.map((ins) => (ins.kind !== "recv" && ins.kind !== "allreduce" ? [] : undefined));
+    const ownSamples: (number[] | undefined)[] = program.instructions.map((ins) => (ins.kind !== "recv" && ins.kind !== "allreduce" && ins.kind !== "reducescatter" && ins.kind !== "allgather" ? [] : undefined));
     const ownMs: number[] = [];
     for (const step of measured.steps) {
       if (step.step < fromStep || !step.starts || !step.ends) continue;

@@ -107,7 +107,9 @@ export function instructionLabel(ins: Instruction): string {
     case "recv":
       return `recv ${ins.tag} ← ${ins.from}`;
     case "allreduce":
-      return `allreduce ${ins.tag} [${ins.group.join(",")}]`;
+    case "reducescatter":
+    case "allgather":
+      return `${ins.kind} ${ins.tag} [${ins.group.join(",")}]`;
     case "update":
       return `update ${ins.param}`;
     case "copy":
@@ -116,6 +118,7 @@ export function instructionLabel(ins: Instruction): string {
     case "feed":
     case "zero":
     case "loss":
+    case "release":
       return `${ins.kind} ${ins.buf}`;
   }
 }
@@ -125,7 +128,7 @@ export function instructionOp(plan: Plan, device: number, ins: Instruction): str
   if (ins.kind === "forward" || ins.kind === "backward") return ins.op;
   const prog = plan.programs.find((p) => p.device === device);
   const buf =
-    ins.kind === "send" ? ins.src : ins.kind === "recv" ? ins.dst : ins.kind === "allreduce" ? ins.buf : ins.kind === "update" ? ins.param : ins.kind === "copy" ? ins.dst : ins.buf;
+    ins.kind === "send" ? ins.src : ins.kind === "recv" ? ins.dst : ins.kind === "allreduce" || ins.kind === "reducescatter" || ins.kind === "allgather" ? ins.buf : ins.kind === "update" ? ins.param : ins.kind === "copy" ? ins.dst : ins.buf;
   const tensor = prog?.buffers.find((b) => b.id === buf)?.tensor;
   if (tensor === undefined) return "?";
   const op = plan.ops.find((o) => o.outputs.includes(tensor) || o.params.includes(tensor)) ?? plan.ops.find((o) => o.inputs.includes(tensor));
@@ -166,7 +169,8 @@ export function ringCapacities(plan: Plan, maxBytes = 32 << 20): (from: number, 
     const vol = new Map(p.buffers.map((b) => [b.id, regionVolume(b.region)]));
     for (const ins of p.instructions) {
       if (ins.kind === "send") note(p.device, ins.to, regionVolume(ins.region));
-      if (ins.kind === "allreduce") {
+      // Reduce-scatters and all-gathers sum their whole buffer as an all-reduce does (executor.ts).
+      if (ins.kind === "allreduce" || ins.kind === "reducescatter" || ins.kind === "allgather") {
         const n = vol.get(ins.buf) ?? 0;
         const [lo, hi] = sliceOf(n, ins.group.length, 0);
         for (const d of ins.group) if (d !== p.device) note(p.device, d, hi - lo);

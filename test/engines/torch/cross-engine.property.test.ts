@@ -11,12 +11,15 @@ import { checkSchedule } from "../../../src/plan/schedule.js";
 import { assertProperty } from "../../support/property.js";
 import { plans } from "../../runtime/graphs.js";
 import { describeCase, randomCase, type Family } from "../../runtime/random-cases.js";
+import { describeScale, randomScaleCase } from "../../runtime/random-scale-cases.js";
+import { optimizerFor, scaleCaseArb } from "../../runtime/scale-arbitraries.js";
 import { crossEngine, describeTorch, tfjsRun, TORCH, Worst } from "./support.js";
 
 const FAMILIES: Family[] = ["mlp", "seq", "conv"];
 const MAX_DEVICES = 4;
 const STEPS = 2;
 const RUNS = Number(process.env.PAR_RUNS_TORCH ?? 36);
+const SCALE_RUNS = Number(process.env.PAR_RUNS_TORCH_SCALE ?? 16);
 const worst = new Worst();
 
 const caseArb = fc.record({
@@ -55,6 +58,26 @@ describeTorch("any strategy gives the same losses on torch and on tfjs", () => {
         if (!r.ok) throw new Error(`${describeCase(c)}\n${JSON.stringify(r, null, 1)}`);
       }),
       RUNS,
+    );
+  }, 600_000);
+
+  // Large-scale strategies (test/runtime/scale-strategies.property.test.ts): replicas,
+  // pipelines under every schedule, ZeRO 0–3 (the engine's reduce-scatters, all-gathers and
+  // slices), recomputation and releases, on the same ranks.
+  it(`${SCALE_RUNS} random graphs × large-scale strategies on 2–${MAX_DEVICES} ranks`, async () => {
+    await assertProperty(
+      fc.asyncProperty(scaleCaseArb, async (a) => {
+        const c = randomScaleCase(a);
+        const { plan } = plans(c.graph, c.strategy, c.devices, optimizerFor(a), a.graphSeed);
+        const schedule = checkSchedule(plan);
+        if (schedule) throw new Error(`${describeCase(c)}\n${describeScale(c.strategy)}\nschedule: ${schedule}`);
+        const torch = await server.run(plan, { steps: STEPS, dumpWeights: true });
+        const tfjs = await tfjsRun(plan, STEPS);
+        const r = crossEngine(plan, torch, tfjs, STEPS);
+        worst.add(r);
+        if (!r.ok) throw new Error(`${describeCase(c)}\n${describeScale(c.strategy)}\n${JSON.stringify(r, null, 1)}`);
+      }),
+      SCALE_RUNS,
     );
   }, 600_000);
 });

@@ -27,3 +27,28 @@ describe("DeviceExecutor feeds", () => {
     expect(seen[0]).not.toEqual(seen[1]);
   });
 });
+
+describe("DeviceExecutor releases", () => {
+  it("a released buffer holds nothing until its next write; reading it first is PAR5017", async () => {
+    const { tf } = await initBackend("cpu");
+    const graph = mlp(8, 16, 1);
+    const plan = lower(graph, singleDevice(graph), clusterMesh(1, 1), { seed: 3, optimizer: { kind: "sgd", learningRate: 0.1 } });
+    const ins = plan.programs[0].instructions;
+    const feed = ins.findIndex((i) => i.kind === "feed");
+    const buf = (ins[feed] as Extract<(typeof ins)[0], { kind: "feed" }>).buf;
+    // Released right after its feed: the next reader finds it empty.
+    ins.splice(feed + 1, 0, { kind: "release", buf });
+    const exec = new DeviceExecutor(plan, 0, tf, new MemoryHub().comm(0), {
+      after(i) {
+        if (i === feed + 1) expect(exec.isReleased(buf)).toBe(true);
+      },
+    });
+    await expect(exec.step(0)).rejects.toThrow(/PAR5017.*after its release/);
+    // Released before the feed instead: the feed allocates it again and the step runs.
+    ins.splice(feed + 1, 1);
+    ins.splice(feed, 0, { kind: "release", buf });
+    const ok = new DeviceExecutor(plan, 0, tf, new MemoryHub().comm(0));
+    expect(Number.isFinite((await ok.step(0)).loss)).toBe(true);
+    expect(ok.isReleased(buf)).toBe(false);
+  });
+});

@@ -77,6 +77,24 @@ describe("runPlan (worker threads)", () => {
     expect(workerHandles()).toBe(0);
   });
 
+  it("a version-2 plan (replicas of a 1F1B pipeline, ZeRO-3, recomputation: slices, reduce-scatters, all-gathers, releases) gives the in-process losses bit for bit", async () => {
+    const g = mlp(16, 6, 5, 3);
+    const s: Strategy = {
+      ...pipelineStrategy(g),
+      mesh: "cpu4",
+      replicas: { count: 2, offset: 2 },
+      pipeline: { microbatches: 4, schedule: "1f1b", stages: [{ first: "fc1", last: "act", devices: [0] }, { first: "fc2", last: "loss", devices: [1] }] },
+      zero: 3,
+      recompute: ["act"],
+    };
+    const v2 = plans(g, s, 4, { kind: "adam", learningRate: 0.01 }).plan;
+    expect(v2.version).toBe(2);
+    expect(v2.programs[0].instructions.some((i) => i.kind === "reducescatter")).toBe(true);
+    const r = await runPlan(v2, { steps: 2, backend: "cpu" });
+    const ref = await runPlanInProcess(v2, await useBackend("cpu"), { steps: 2 });
+    expect(r.losses).toEqual(ref.losses);
+  }, 120_000);
+
   it("a bad hand-off threshold is refused before any worker starts", async () => {
     await expect(runPlan(plan, { steps: 1, backend: "cpu", handoffBytes: -5 })).rejects.toThrow(/handoffBytes must be a non-negative number of bytes, got -5/);
     expect(workerHandles()).toBe(0);
