@@ -10,6 +10,7 @@ import { LLM_CODES } from "./frontend/llm/codes.js";
 import { MESH_CODES } from "./frontend/mesh-codes.js";
 import { STRATEGY_CHECK_CODES } from "./frontend/strategy-codes.js";
 import { SYNTAX_CODES } from "./frontend/syntax-codes.js";
+import { SCALE_CODES } from "./ir/scale-codes.js";
 import { STRATEGY_CODES } from "./ir/strategy-codes.js";
 import { OP_CODES } from "./ops/codes.js";
 import { RUNTIME_CODES } from "./runtime/codes.js";
@@ -34,6 +35,7 @@ export const CODE_TABLES: Record<string, CodeTable> = {
   "llm import": LLM_CODES,
   search: SEARCH_CODES,
   cost: COST_CODES,
+  "simulation at scale": SCALE_CODES,
   "torch engine": TORCH_CODES,
   report: REPORT_CODES,
 };

@@ -16,6 +16,10 @@ export {
   search,
   /** Simulates one training iteration of (Graph, Mesh, Strategy): timeline, peak memory, costs. */
   simulate,
+  /** Simulates one step of a large-scale strategy (replicas, pipeline, ZeRO, recomputation, precision) hierarchically, with memory per device. */
+  simulateAtScale,
+  /** Searches tensor × pipeline × data parallelism, micro-batches, schedules, ZeRO and recomputation on a large mesh. */
+  searchScale,
   /** Validates a strategy and lowers it to an executable, sharded Plan. */
   compile,
   /** The single-device Plan of the same model, seed, optimizer and weights, to verify against. */
@@ -48,6 +52,12 @@ export type {
   SimulateStageOptions,
   /** What `simulate` returns. */
   Simulation,
+  /** What `simulateAtScale` returns: the plan of stages, the timeline, memory per device, step time and FLOP/s. */
+  ScaleEvaluation,
+  /** Options of `searchScale`: budget, optimizer, precision, measured costs, seeds, rebuild, progress. */
+  ScaleSearchOptions,
+  /** What `searchScale` returns: the best configuration, the baselines, iterations, seconds. */
+  ScaleSearchResult,
   /** Options of `compile`: seed, optimizer and an imported model's weights. */
   CompileOptions,
   /** Options of `execute`: steps, backend, timeouts, a per-step callback. */

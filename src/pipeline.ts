@@ -50,6 +50,11 @@ import { runPlan, type WorkerRunOptions, type WorkerRunResult } from "./runtime/
 import { DEFAULT_BUDGET, type Budget } from "./search/budget.js";
 import type { SearchProgress } from "./search/mcmc.js";
 import { searchStrategy, type SearchPhase, type SearchResult } from "./search/search.js";
+import { ScaleEvaluator, type ScaleEvaluation } from "./search/evaluate-scale.js";
+export type { ScaleEvaluation } from "./search/evaluate-scale.js";
+export type { ScaleSearchOptions, ScaleSearchResult } from "./search/scale/scale-search.js";
+import { searchAtScale, type ScaleSearchOptions, type ScaleSearchResult } from "./search/scale/scale-search.js";
+import type { GradSyncMode } from "./sim/scale/weight-sync.js";
 import { simulateWithContention } from "./sim/contention.js";
 import { predictUnderInterference, type InterferencePrediction } from "./sim/interference.js";
 import type { Timeline } from "./sim/simulate.js";
@@ -198,6 +203,18 @@ export function search(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: 
   return result;
 }
 
+/**
+ * searchScale: Graph × (large) Mesh → the best tensor × pipeline × data-parallel
+ * configuration found (docs/scale.md, "Search"); `par search` takes this path on meshes of
+ * more than SCALE_SEARCH_THRESHOLD devices. Its diagnostics (PAR7001, PAR7057) go to ctx.
+ */
+export function searchScale(graph: Graph, mesh: Mesh, ctx: PipelineContext, options: ScaleSearchOptions): ScaleSearchResult {
+  warnNoLoss(graph, ctx);
+  const result = timed(ctx, "search", () => searchAtScale(graph, mesh, options));
+  ctx.diagnostics.addAll(result.diagnostics);
+  return result;
+}
+
 // ------------------------------------------------------------------ simulate
 
 export interface SimulateStageOptions {
@@ -231,6 +248,24 @@ export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: Pipe
     // A table profiled in a run carries the interference the run met: predict under it too.
     if (costs.hasInterference) out.interference = predictUnderInterference(graph, mesh, strategy, costs, costs);
     return out;
+  });
+}
+
+/**
+ * simulateAtScale: (Graph, Mesh, Strategy) → one step of a large-scale strategy (replicas,
+ * pipeline, ZeRO, recomputation, 16-bit precision) simulated hierarchically, with its
+ * memory per device (docs/scale.md); the strategy is validated first.
+ */
+export function simulateAtScale(graph: Graph, mesh: Mesh, strategy: Strategy, ctx: PipelineContext, options: SimulateStageOptions & { gradSync?: GradSyncMode } = {}): ScaleEvaluation {
+  checkStrategy(graph, mesh, strategy, ctx);
+  warnNoLoss(graph, ctx);
+  return timed(ctx, "simulate", () => {
+    const evaluator = new ScaleEvaluator(mesh, {
+      optimizer: options.optimizer ?? "sgd",
+      ...(options.measured?.length ? { measured: options.measured } : {}),
+      ...(options.gradSync ? { gradSync: options.gradSync } : {}),
+    });
+    return evaluator.evaluate(graph, strategy);
   });
 }
 
@@ -547,6 +582,8 @@ export interface AutoOptions {
   engine?: Engine;
   /** Bounds every wait of the run, the devices' start included (default 60 s). */
   timeoutMs?: number;
+  /** Called with the compiled plan before anything runs (the CLI's memory check, PAR5030): throws to stop. */
+  checkPlan?: (plan: Plan) => void;
   /** Progress of the long stages, for a live line: the search's, the run's steps, the verification's steps. */
   progress?: {
     search?: Pick<SearchStageOptions, "onPhase" | "onProgress">;
@@ -575,6 +612,7 @@ export async function autoParallelize(path: string, ctx: PipelineContext, option
   const seed = options.seed ?? 1;
   const found = search(model.graph, mesh, ctx, { seed, ...(options.budget ? { budget: options.budget } : {}), ...(options.optimizer ? { optimizer: options.optimizer.kind } : {}), ...options.progress?.search });
   const plan = compile(model.graph, mesh, found.best.strategy, ctx, { seed, ...(options.optimizer ? { optimizer: options.optimizer } : {}), ...(model.weights ? { weights: model.weights } : {}) });
+  options.checkPlan?.(plan);
   const single = reference(model.graph, plan, ctx);
   const backend = options.backend ?? "auto";
   const timeout = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};

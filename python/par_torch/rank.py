@@ -141,6 +141,7 @@ class RankSession:
             p2p = P2P(tags, self.cfg.timeout_s, self.ordered, pair_groups)
             if self.ordered:
                 self._expect_orders(plan, device_index, p2p)
+            memory = MemoryProbe.start()
             feeds = Feeds(plan, self.dev, job.data_dir)
             executor = Executor(plan, device_index, self.dev, p2p, self.coll, groups, feeds, self.cfg.timeout_s, job.record_times)
             timer = CudaTimer(self.dev) if self.dev.type == "cuda" else HostTimer()
@@ -160,6 +161,8 @@ class RankSession:
                     rec["ends"] = marks[2 + n :]
                 batch.add(rec)
             batch.flush()
+            if memory:
+                memory.write(self.cfg.rank, device_index, self.dev)
             if job.dump_dir:
                 dump_buffers(executor, job.dump_dir, self.cfg.rank)
         # Every rank leaves the job together: the next job's messages never meet this one's.
@@ -180,6 +183,44 @@ class RankSession:
 
     def close(self) -> None:
         dist.destroy_process_group()
+
+
+class MemoryProbe:
+    """The measurement hook of `npm run bench -- memory` (docs/memory.md): with
+    PAR_MEMORY_OUT=DIR set, each rank writes DIR/torch-device-<d>.json after its steps: its
+    resident memory when the job started (the process's own: interpreter, torch, process
+    group, the parsed plan) and its peak since (getrusage maxrss), and on CUDA the allocator's
+    peak. Off (None) without the variable."""
+
+    def __init__(self, directory: str, baseline: int):
+        self.directory = directory
+        self.baseline = baseline
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+
+    @staticmethod
+    def start() -> "MemoryProbe | None":
+        directory = os.environ.get("PAR_MEMORY_OUT")
+        return MemoryProbe(directory, _rss_bytes()) if directory else None
+
+    def write(self, rank: int, device: int, dev: torch.device) -> None:
+        import resource
+
+        rec = {"engine": "torch", "rank": rank, "device": device, "baselineRssBytes": self.baseline,
+               "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "endRssBytes": _rss_bytes()}
+        if dev.type == "cuda":
+            rec["cudaPeakBytes"] = torch.cuda.max_memory_allocated(dev)
+        with open(os.path.join(self.directory, f"torch-device-{device}.json"), "w", encoding="utf-8") as f:
+            json.dump(rec, f)
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
 
 
 class StepBatcher:

@@ -107,13 +107,26 @@ export function catalogKinds(): string[] {
 
 export type DeviceLookup = { ok: true; spec: DeviceSpec } | { ok: false; hint?: string };
 
-/** Finds a catalog device by kind, ignoring case (`p100` is `P100`); a copy, safe to modify. */
+/**
+ * A kind as `.par` can spell it: a `.par` name cannot hold `-`, so `A100_80GB` names
+ * `A100-80GB`; case is ignored too (`p100` is `P100`).
+ */
+function kindKey(kind: string): string {
+  return kind.toLowerCase().replace(/_/g, "-");
+}
+
+/** The kind written as a `.par` identifier (`A100-80GB` → `A100_80GB`). */
+export function parKindName(kind: string): string {
+  return kind.replace(/-/g, "_");
+}
+
+/** Finds a catalog device by kind, ignoring case and `_` for `-` (`a100_80gb` is `A100-80GB`); a copy, safe to modify. */
 export function lookupDevice(kind: string): DeviceLookup {
-  const wanted = kind.toLowerCase();
+  const wanted = kindKey(kind);
   for (const [name, spec] of CATALOG) {
-    if (name.toLowerCase() === wanted) return { ok: true, spec: copySpec(spec) };
+    if (kindKey(name) === wanted) return { ok: true, spec: copySpec(spec) };
   }
-  const hint = didYouMean(kind, CATALOG.keys());
+  const hint = didYouMean(kind, [...CATALOG.keys()].map(parKindName));
   return hint ? { ok: false, hint } : { ok: false };
 }
 

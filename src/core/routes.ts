@@ -84,8 +84,12 @@ export interface RouteTable {
   latency(a: number, b: number): number;
 }
 
-/** Above this many pairs of device groups the table fills lazily instead of up front. */
-const EAGER_PAIRS = 1 << 20;
+/**
+ * Above this many pairs of device groups the table fills lazily instead of up front: a
+ * 512-node cluster has 262,144 pairs, of which a strategy's transfers and collectives touch
+ * a few thousand.
+ */
+const EAGER_PAIRS = 1 << 14;
 
 /**
  * Routes depend only on the two devices' own groups, so the table stores one route per pair

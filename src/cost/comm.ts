@@ -150,3 +150,138 @@ export class CommModel {
     return this.allReducePlan(bytes, devices).seconds;
   }
 }
+
+// ------------------------------------------------------------------ collectives at scale
+
+export type CollectiveKind = "all-reduce" | "reduce-scatter" | "all-gather";
+
+type Link = { bandwidth: number; latency: number };
+
+/**
+ * What a collective's cost depends on: p members; within one node or one member per node,
+ * the group's bottleneck route (`flat`); across nodes with several members each, k the
+ * largest member count of a node, m nodes, the slowest intra-node and inter-node routes.
+ */
+export type GroupTopology = { p: number; flat: Link } | { p: number; k: number; m: number; intra: Link; inter: Link };
+
+export function groupTopology(devices: readonly number[], mesh: Mesh, routes: RouteTable): GroupTopology {
+  const p = devices.length;
+  const nodes = nodesOf(mesh, devices);
+  const k = Math.max(...nodes.map((n) => n.length));
+  if (nodes.length === 1 || k === 1) return { p, flat: groupBottleneck(devices, routes) };
+  let intra = { bandwidth: Infinity, latency: 0 };
+  for (const n of nodes) {
+    const b = groupBottleneck(n, routes);
+    intra = { bandwidth: Math.min(intra.bandwidth, b.bandwidth), latency: Math.max(intra.latency, b.latency) };
+  }
+  return { p, k, m: nodes.length, intra, inter: groupBottleneck(nodes.map((n) => n[0]), routes) };
+}
+
+/**
+ * Seconds of a collective of `bytes` (the whole buffer) over a group. All-reduce as
+ * `allReduce` above. Reduce-scatter and all-gather: a flat ring over the bottleneck, or
+ * across nodes with several members each the two-level form
+ *   reduce-scatter   reduce-scatter(n, k, intra) + reduce-scatter(n/k, m, inter)
+ *   all-gather       all-gather(n/k, m, inter) + all-gather(n, k, intra)
+ */
+export function collectiveTime(kind: CollectiveKind, bytes: number, t: GroupTopology): number {
+  if (t.p <= 1 || bytes <= 0) return 0;
+  if ("flat" in t) {
+    const { bandwidth, latency } = t.flat;
+    return kind === "all-reduce" ? ringAllReduceTime(bytes, t.p, bandwidth, latency) : allGatherTime(bytes, t.p, bandwidth, latency);
+  }
+  const { k, m, intra, inter } = t;
+  if (kind === "all-reduce") {
+    return reduceScatterTime(bytes, k, intra.bandwidth, intra.latency) + ringAllReduceTime(bytes / k, m, inter.bandwidth, inter.latency) + allGatherTime(bytes, k, intra.bandwidth, intra.latency);
+  }
+  return allGatherTime(bytes, k, intra.bandwidth, intra.latency) + allGatherTime(bytes / k, m, inter.bandwidth, inter.latency);
+}
+
+/**
+ * Whether every group at each depth of `mesh` has the same link and every device the same
+ * figures: then a collective's cost depends only on the shape of its group in the mesh
+ * tree (`groupShape`), not on which devices it uses.
+ */
+export function isUniformMesh(mesh: Mesh): boolean {
+  const linkAt: string[] = [];
+  let uniform = true;
+  const visit = (g: Mesh["root"], depth: number): void => {
+    const l = g.link ? `${g.link.name}|${g.link.bandwidth}|${g.link.latency}|${g.link.hostCopies ? 1 : 0}` : "";
+    if (linkAt.length <= depth) linkAt.push(l);
+    else if (linkAt[depth] !== l) uniform = false;
+    for (const c of g.children) visit(c, depth + 1);
+  };
+  visit(mesh.root, 0);
+  const figures = (i: number) => {
+    const s = mesh.devices[i].spec;
+    return JSON.stringify([s.kind, s.peakFlops, s.peakTf32Flops, s.memoryBytes, s.memoryBandwidth, s.launchOverhead, mesh.devices[i].path.length]);
+  };
+  const first = mesh.devices.length ? figures(0) : "";
+  for (let i = 1; uniform && i < mesh.devices.length; i++) uniform = figures(i) === first;
+  return uniform;
+}
+
+/**
+ * The shape of a group of devices in the mesh tree: at each level, how its members spread
+ * over sub-groups (canonical: children sorted). Equal shapes in a uniform mesh cost the same.
+ */
+export function groupShape(mesh: Mesh, devices: readonly number[]): string {
+  const shape = (members: readonly number[], depth: number): string => {
+    const byChild = new Map<number, number[]>();
+    let here = 0;
+    for (const d of members) {
+      const path = mesh.devices[d].path;
+      if (depth >= path.length) {
+        here++;
+        continue;
+      }
+      const list = byChild.get(path[depth]);
+      if (list) list.push(d);
+      else byChild.set(path[depth], [d]);
+    }
+    const kids = [...byChild.values()].map((l) => shape(l, depth + 1)).sort();
+    return `${here}(${kids.join(",")})`;
+  };
+  return shape(devices, 0);
+}
+
+/**
+ * Collectives among devices of one (large) mesh, with each group's topology cached: by the
+ * group's shape on a uniform mesh (a 4,096-GPU cluster has thousands of data-parallel
+ * groups of a few shapes), else by the devices themselves.
+ */
+export class CollectiveModel {
+  private readonly uniform: boolean;
+  private readonly topologies = new Map<string, GroupTopology>();
+
+  constructor(readonly mesh: Mesh, readonly routes: RouteTable = routeTable(mesh)) {
+    this.uniform = isUniformMesh(mesh);
+  }
+
+  /** By array identity first: callers pass the same group array many times. */
+  private readonly byArray = new WeakMap<readonly number[], GroupTopology>();
+
+  topology(devices: readonly number[]): GroupTopology {
+    const known = this.byArray.get(devices);
+    if (known) return known;
+    const t = this.topologyOf(devices);
+    this.byArray.set(devices, t);
+    return t;
+  }
+
+  private topologyOf(devices: readonly number[]): GroupTopology {
+    const key = this.uniform ? groupShape(this.mesh, devices) : devices.join(",");
+    let t = this.topologies.get(key);
+    if (!t) {
+      t = groupTopology(devices, this.mesh, this.routes);
+      if (this.topologies.size > 100_000) this.topologies.clear();
+      this.topologies.set(key, t);
+    }
+    return t;
+  }
+
+  time(kind: CollectiveKind, bytes: number, devices: readonly number[]): number {
+    if (devices.length <= 1 || bytes <= 0) return 0;
+    return collectiveTime(kind, bytes, this.topology(devices));
+  }
+}

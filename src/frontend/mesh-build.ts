@@ -2,7 +2,7 @@
 // catalog (optionally overridden) or are custom, and each level has at most one link, the one
 // joining that level's members. Problems become PAR30xx diagnostics; nothing throws.
 
-import { GPU_LAUNCH_OVERHEAD, catalogKinds, lookupDevice } from "../core/catalog.js";
+import { GPU_LAUNCH_OVERHEAD, catalogKinds, lookupDevice, parKindName } from "../core/catalog.js";
 import { didYouMean, type Diagnostics, type SourcePos } from "../core/diagnostics.js";
 import type { DeviceSpec, LinkSpec, Mesh } from "../core/mesh.js";
 import { assembleMesh, countDevices, type GroupItem, type GroupTemplate } from "../core/mesh-assemble.js";
@@ -247,7 +247,7 @@ class MeshBuilder {
     const what = `device \`${decl.deviceKind}\``;
     if (!found.ok && decl.attrs.length === 0) {
       this.error("PAR3001", `unknown device kind \`${decl.deviceKind}\``, decl.span, {
-        expected: `a catalog kind (${catalogKinds().join(", ")}) or a custom device with flops, memory and bandwidth`,
+        expected: `a catalog kind (${catalogKinds().map(parKindName).join(", ")}) or a custom device with flops, memory and bandwidth`,
         hint: found.hint ?? `declare it: \`device ${decl.deviceKind}(flops = 10 TFLOP/s, memory = 16 GB, bandwidth = 900 GB/s) x N\``,
       });
       return undefined;

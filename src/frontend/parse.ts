@@ -2,6 +2,7 @@
 // the AST, attach comments. Every problem becomes a PAR1xxx diagnostic (codes in
 // syntax-codes.ts); no input makes this throw.
 
+import { lookupDevice, parKindName } from "../core/catalog.js";
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { didYouMean, Diagnostics } from "../core/diagnostics.js";
 import type { ProgramCstNode } from "../../grammar/cst.js";
@@ -190,7 +191,7 @@ function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, li
     if (asString) {
       diagnostics.error("PAR1002", "unterminated string: the line ends before the closing `\"`", { pos, expected: '`"`', hint: 'close the string on the same line; write `\\"` for a quote inside it' });
     } else {
-      diagnostics.error("PAR1005", `malformed number \`${t.image}\``, { pos, expected: "a number such as `64`, `1_000`, `0.5` or `1e-5`", hint: numberHint(t.image) });
+      diagnostics.error("PAR1005", `malformed number \`${t.image}\``, { pos, expected: "a number such as `64`, `1_000`, `0.5` or `1e-5`", hint: catalogKindHint(tokens, t) ?? numberHint(t.image) });
     }
     const type = asString ? T.StringLiteral : T.IntLiteral;
     const copy: IToken = { ...t, tokenType: type, tokenTypeIdx: type.tokenTypeIdx as number };
@@ -198,6 +199,19 @@ function withInvalidTokens(tokens: IToken[], invalid: IToken[], file: string, li
     return copy;
   });
   return [...tokens, ...replaced].sort((a, b) => a.startOffset - b.startOffset);
+}
+
+/**
+ * `device A100-80GB`: a catalog kind holding `-` lexes as a name, a minus and a malformed
+ * number; the hint names its `.par` spelling (`A100_80GB`).
+ */
+function catalogKindHint(tokens: readonly IToken[], t: IToken): string | undefined {
+  const i = tokens.findIndex((x) => x.endOffset === t.startOffset - 1);
+  const minus = tokens[i];
+  const name = tokens.findLast((x) => x.endOffset === (minus?.startOffset ?? 0) - 1);
+  if (!minus || minus.image !== "-" || !name) return undefined;
+  const kind = `${name.image}-${t.image}`;
+  return lookupDevice(kind).ok ? `a device kind with \`-\` is written with \`_\` in .par: \`${parKindName(kind)}\`` : undefined;
 }
 
 function numberHint(image: string): string | undefined {

@@ -296,6 +296,19 @@ function soleProducer(graph: Graph, op: OpNode): OpNode | undefined {
 export function megatron(graph: Graph, mesh: Mesh): Strategy {
   const order = graph.topoOrder();
   const nodes = meshNodes(mesh);
+  const tp = tensorParallelDims(graph);
+  const configs = new Map<string, OpConfig>();
+  for (const o of order) configs.set(o.name, tp.has(o.name) ? nodeGridConfig(o, nodes, tp.get(o.name)!) : nodeSlotConfig(o, nodes, 0));
+  return strategyOf("megatron", graph, mesh, configs);
+}
+
+/**
+ * Megatron-LM's tensor-parallel split (the rules above): the dim each tensor-parallel op
+ * splits, by op name; ops not in the map are not tensor-parallel. Shared with the
+ * pipeline-parallel Megatron configurations (src/ir/megatron.ts).
+ */
+export function tensorParallelDims(graph: Graph): Map<string, number> {
+  const order = graph.topoOrder();
   /** Dim to split within the node, per op that is tensor-parallel. */
   const tp = new Map<string, number>();
   const fc = (o: OpNode) => playsRole(o, "fully-connected") && !tp.has(o.name);
@@ -327,10 +340,7 @@ export function megatron(graph: Graph, mesh: Mesh): Strategy {
     }
   }
   for (const o of order) column(o);
-
-  const configs = new Map<string, OpConfig>();
-  for (const o of order) configs.set(o.name, tp.has(o.name) ? nodeGridConfig(o, nodes, tp.get(o.name)!) : nodeSlotConfig(o, nodes, 0));
-  return strategyOf("megatron", graph, mesh, configs);
+  return tp;
 }
 
 export function baseline(kind: BaselineKind, graph: Graph, mesh: Mesh): Strategy {

@@ -18,6 +18,8 @@ const OVERLAPS_PER_GRAPH = 20_000;
 /** One op's layouts by degree vector. */
 export class OpLayouts {
   private readonly byDegrees = new Map<string, OpLayout>();
+  /** The layout `get` returned last: a search keeps most ops' degrees, so it is asked again. */
+  private last: OpLayout | undefined;
 
   constructor(
     readonly op: OpNode,
@@ -28,6 +30,8 @@ export class OpLayouts {
   ) {}
 
   get(degrees: readonly number[]): OpLayout {
+    const last = this.last;
+    if (last && sameNumbers(last.degrees, degrees)) return last;
     const k = degrees.join(",");
     let l = this.byDegrees.get(k);
     if (!l) {
@@ -35,8 +39,15 @@ export class OpLayouts {
       if (this.byDegrees.size > LAYOUTS_PER_OP) this.byDegrees.clear();
       this.byDegrees.set(k, l);
     }
+    this.last = l;
     return l;
   }
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const caches = new WeakMap<Graph, LayoutCache>();
@@ -45,7 +56,13 @@ export class LayoutCache {
   private readonly ops = new Map<string, OpLayouts>();
   /** Per tensor: its regions read so far, numbered (layouts' `inputIds`). */
   private readonly tensorRegions = new Map<string, RegionMap<number>>();
-  private readonly overlapMemo = new Map<string, EdgeOverlaps>();
+  /**
+   * Edge overlaps by consumer layout, then its input, then producer layout (the edge's
+   * producer op and output are fixed by the graph). Keyed by the cached layout objects,
+   * not by strings: the simulator looks an overlap list up for every edge of every build.
+   */
+  private overlapMemo = new WeakMap<OpLayout, (Map<OpLayout, EdgeOverlaps> | undefined)[]>();
+  private overlapCount = 0;
   private nextId = 0;
 
   private constructor(readonly graph: Graph) {}
@@ -77,15 +94,26 @@ export class LayoutCache {
     return this.forOp(op).get(degrees);
   }
 
-  /** The overlaps of `prod`'s output `output` (under layout `pl`) with `cons`'s input `input` (under `cl`). */
+  /**
+   * The overlaps of `prod`'s output `output` (under layout `pl`) with `cons`'s input `input`
+   * (under `cl`). The graph fixes which output of which op an input reads, so the lists are
+   * kept by (cl, input, pl) alone.
+   */
   overlaps(prod: OpLayouts, pl: OpLayout, output: number, cons: OpLayouts, cl: OpLayout, input: number): EdgeOverlaps {
-    const k = `${prod.id}|${output}|${pl.key}|${cons.id}|${input}|${cl.key}`;
-    let e = this.overlapMemo.get(k);
-    if (!e) {
-      e = makeOverlaps(pl, output, cl, input);
-      if (this.overlapMemo.size > OVERLAPS_PER_GRAPH) this.overlapMemo.clear();
-      this.overlapMemo.set(k, e);
+    let byInput = this.overlapMemo.get(cl);
+    let byProducer = byInput?.[input];
+    let e = byProducer?.get(pl);
+    if (e) return e;
+    e = makeOverlaps(pl, output, cl, input);
+    if (this.overlapCount >= OVERLAPS_PER_GRAPH) {
+      this.overlapMemo = new WeakMap();
+      this.overlapCount = 0;
+      byInput = undefined;
     }
+    if (!byInput) this.overlapMemo.set(cl, (byInput = cons.op.inputs.map(() => undefined)));
+    byProducer = byInput[input] ??= new Map();
+    byProducer.set(pl, e);
+    this.overlapCount++;
     return e;
   }
 }

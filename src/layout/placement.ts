@@ -48,6 +48,9 @@ export function shardDevices(shard: ParamShard, devices: readonly number[]): num
 /** The all-reduce group of `shard`: its distinct devices, ascending (one member: no all-reduce). */
 export function shardGroup(shard: ParamShard, devices: readonly number[]): number[] {
   const out = shardDevices(shard, devices);
-  if (out.length > 1) out.sort((a, b) => a - b);
+  // Usually ascending already (devices in task order): Array#sort would copy it all the same.
+  let sorted = true;
+  for (let i = 1; i < out.length && sorted; i++) sorted = out[i - 1] < out[i];
+  if (!sorted) out.sort((a, b) => a - b);
   return out;
 }

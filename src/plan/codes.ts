@@ -27,4 +27,5 @@ export const CODEGEN_CODES: CodeTable = {
   PAR5024: { title: "a device of the plan has no program, or the plan has no devices" },
   PAR5025: { title: "the plan's programs compute none of its losses (a step would do nothing)" },
   PAR5026: { title: "an instruction's buffers are not what it needs (a kernel's operands: tensor, kind, region of its task; a move's region; an update's state)" },
+  PAR5030: { title: "a plan is predicted not to fit in a device's memory (or, on tfjs wasm, its 4 GiB wasm heap); --force goes ahead (then a warning)" },
 };

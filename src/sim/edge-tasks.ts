@@ -36,16 +36,29 @@ import type { TaskStore } from "./task-store.js";
 export interface EdgeClaims {
   /** Slots of (key + 1, claim index); 0 marks an empty slot. Its size is a power of two. */
   table: number[];
+  /** Claims made: claim c is at index c of `task` and `pos` (at most one per consumer task). */
+  count: number;
   /** Per claim: the consumer task whose overlaps made its transfers. */
   task: number[];
   /** Per claim: the position of its first transfer in the edge's XF segment (they are consecutive). */
   pos: number[];
 }
 
-function newClaims(tasks: number): EdgeClaims {
+function slotsFor(tasks: number): number {
   let slots = 4;
   while (slots < 2 * tasks) slots *= 2;
-  return { table: filled(2 * slots, 0), task: [], pos: [] };
+  return slots;
+}
+
+/** Empty claims for an edge of `tasks` consumer tasks; `reuse`'s arrays when it has the size. */
+function newClaims(tasks: number, reuse: EdgeClaims | undefined): EdgeClaims {
+  const slots = slotsFor(tasks);
+  if (reuse && reuse.table.length === 2 * slots && reuse.task.length === tasks) {
+    reuse.table.fill(0);
+    reuse.count = 0;
+    return reuse;
+  }
+  return { table: filled(2 * slots, 0), count: 0, task: filled(tasks, 0), pos: filled(tasks, 0) };
 }
 
 /** A packed array of `n` copies of `value`. */
@@ -70,11 +83,11 @@ function findClaim(c: EdgeClaims, key: number): number {
 
 function addClaim(c: EdgeClaims, key: number, task: number, pos: number): number {
   const i = slotOf(c.table, key);
-  const claim = c.task.length;
+  const claim = c.count++;
   c.table[2 * i] = key + 1;
   c.table[2 * i + 1] = claim;
-  c.task.push(task);
-  c.pos.push(pos);
+  c.task[claim] = task;
+  c.pos[claim] = pos;
   return claim;
 }
 
@@ -121,12 +134,14 @@ function readersOf(ctx: EdgeContext, rank: number, input: number): EdgeRef[] {
  * XF(rank, input): the forward transfers of the units this edge claims (each pulling from a
  * producer's holder), and pushes into the consumer's fwd tasks from them, from earlier
  * readers' transfers of the units they claimed, and from same-device holders. Sets the
- * edge's state; the earlier readers' edges must be built.
+ * edge's state; the earlier readers' edges must be built. `reuse`: a state that nothing
+ * refers to any more (a rebuild of the whole graph), overwritten with its arrays.
  */
-export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number): void {
+export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number, reuse?: EdgeState): void {
   const info = ctx.ops[rank];
   const prodRef = info.producers[input];
   if (!prodRef) return;
+  if (reuse === UNBUILT_EDGE) reuse = undefined;
   const cb = ctx.blocks[rank]!;
   const pb = ctx.blocks[prodRef.op]!;
   const prod = ctx.ops[prodRef.op];
@@ -159,7 +174,11 @@ export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number):
         continue;
       }
       if (next === -2) {
-        fetched ??= filled(2 * devices.length, -1);
+        if (!fetched) {
+          const old = reuse?.fetched;
+          if (old && old.length === 2 * devices.length) (fetched = old).fill(-1);
+          else fetched = filled(2 * devices.length, -1);
+        }
         const key = ids[j] * D + to;
         for (let r = me; r >= 0 && next === -2; r--) {
           const other = r === me ? claims : ctx.edges[readers[r].op][readers[r].input].claims;
@@ -171,7 +190,7 @@ export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number):
         }
         if (next === -2) {
           next = -1;
-          claims ??= newClaims(devices.length);
+          claims ??= newClaims(devices.length, reuse?.claims);
           fetched[2 * j] = me;
           fetched[2 * j + 1] = addClaim(claims, key, j, s.top - base);
         }
@@ -187,7 +206,12 @@ export function buildEdgeForward(ctx: EdgeContext, rank: number, input: number):
     }
   }
   s.closeSegment();
-  ctx.edges[rank][input] = { overlaps: ov, claims, fetched };
+  if (reuse) {
+    reuse.overlaps = ov;
+    reuse.claims = claims;
+    reuse.fetched = fetched;
+    ctx.edges[rank][input] = reuse;
+  } else ctx.edges[rank][input] = { overlaps: ov, claims, fetched };
 }
 
 /**
@@ -220,7 +244,7 @@ function gradientTasks(ctx: EdgeContext, rank: number, input: number): void {
   const bwd = cb.bwd;
   const me = info.readerIndex[input];
   const { holder, volume, taskStart } = overlaps;
-  if (claims) unitReaders(ctx, rank, input, claims.task.length);
+  if (claims) unitReaders(ctx, rank, input, claims.count);
   for (let j = 0; j < devices.length; j++) {
     const to = devices[j];
     // This task makes the transfers of its unit's gradient when it claimed the unit.

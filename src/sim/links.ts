@@ -1,5 +1,8 @@
 import type { Mesh } from "../core/mesh.js";
 
+/** Meshes up to this many devices keep a dense pair table (n² Int32 entries). */
+const DENSE_PAIR_LIMIT = 1024;
+
 /**
  * Link queues. Granularity (docs/simulator.md, "Link queues"):
  *  - two devices in the same lowest group (a node): one queue per ordered device pair, as
@@ -19,7 +22,9 @@ export class Links {
   /** Link class (e.g. "nvlink") per resource; "compute" for devices. */
   readonly classOf: string[] = [];
   private readonly byKey = new Map<string, number>();
-  private readonly pair: Int32Array;
+  /** Queue per ordered device pair, by a·n + b: a dense table on small meshes, else filled on demand. */
+  private readonly pair: Int32Array | undefined;
+  private readonly pairMap: Map<number, number> | undefined;
 
   constructor(readonly mesh: Mesh) {
     const n = mesh.devices.length;
@@ -31,7 +36,9 @@ export class Links {
     this.none = n;
     this.names.push("(none)");
     this.classOf.push("none");
-    this.pair = new Int32Array(n * n).fill(-1);
+    // n² entries: 4 MiB at 1,024 devices, 64 MiB at 4,096; larger meshes use few of them.
+    if (n <= DENSE_PAIR_LIMIT) this.pair = new Int32Array(n * n).fill(-1);
+    else this.pairMap = new Map();
   }
 
   get count(): number {
@@ -58,7 +65,7 @@ export class Links {
   /** The queue a transfer from device a to device b waits in. */
   transfer(a: number, b: number): number {
     const i = a * this.deviceCount + b;
-    let r = this.pair[i];
+    let r = this.pair ? this.pair[i] : (this.pairMap!.get(i) ?? -1);
     if (r >= 0) return r;
     const pa = this.mesh.devices[a].path;
     const pb = this.mesh.devices[b].path;
@@ -70,7 +77,8 @@ export class Links {
       const up = pa.slice(0, k + 1).join(".");
       r = this.resource(`o${up}`, `uplink g${up} (${cls})`, cls);
     }
-    this.pair[i] = r;
+    if (this.pair) this.pair[i] = r;
+    else this.pairMap!.set(i, r);
     return r;
   }
 

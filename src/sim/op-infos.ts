@@ -1,7 +1,7 @@
 // The static facts of every op that the task-graph builder needs, in topological order:
 // computed once per Graph object and shared by every builder of it (a search builds many).
 
-import { isFloat, type DType } from "../core/tensor.js";
+import { dtypeBytes, isFloat, type DType } from "../core/tensor.js";
 import type { Graph, OpNode } from "../ir/graph.js";
 import { LayoutCache, type OpLayouts } from "../layout/cache.js";
 import { gathersGradient, sumsPartials } from "../layout/flow.js";
@@ -30,6 +30,9 @@ export interface OpInfo {
   layouts: OpLayouts;
   /** Dtype of the weights (params without their own dtype take the op's float dtype). */
   paramDtypes: DType[];
+  /** Bytes per element of each weight and of each output. */
+  paramBytes: number[];
+  outputBytes: number[];
   /** Per output: whether its partial sums are added up (src/layout/flow.ts). */
   sumsPartials: boolean[];
   /** Whether its outputs' gradients are gathered from their consumers (not a loss). */
@@ -75,6 +78,8 @@ export function graphFacts(graph: Graph): GraphFacts {
       readerIndex: [],
       layouts: layouts.forOp(node),
       paramDtypes: node.sig.params.map((p) => p.dtype ?? floatIn),
+      paramBytes: node.sig.params.map((p) => dtypeBytes(p.dtype ?? floatIn)),
+      outputBytes: node.sig.outputs.map((o) => dtypeBytes(o.dtype)),
       sumsPartials: node.outputs.map((_, o) => sumsPartials(graph, node, o)),
       gathersGradient: gathersGradient(node),
     };

@@ -5,7 +5,6 @@
 // holds what comes from the op's layout (src/layout); which groups are summed or take a
 // gradient from src/layout/flow.ts, as the lowering decides.
 
-import { dtypeBytes } from "../core/tensor.js";
 import type { OpConfig } from "../ir/strategy.js";
 import type { OpLayout } from "../layout/op-layout.js";
 import { shardGroup } from "../layout/placement.js";
@@ -30,16 +29,77 @@ export interface OpBlock {
    * owner's bwd, or the join ahead of the broadcasts to partial tasks); −1: none (a loss).
    */
   gradTarget: Int32Array[];
+  /**
+   * Per weight shard (the params' shards in order): its all-reduce group (shardGroup),
+   * which a rebuild under the same config and layout keeps. (Costs are asked again on
+   * every build: a SimCosts may answer differently from one simulation to the next, as
+   * interference draws do.)
+   */
+  shardGroups: number[][];
+  /** Forward and backward seconds of the op's tasks by (extent index × compute classes + class). */
+  costFwd: Float64Array;
+  costBwd: Float64Array;
+}
+
+/** What the builder reads of a layout's output groups, as flat arrays (kept per layout). */
+interface GroupFacts {
+  /** Per output, per group: its owner task. */
+  owners: Int32Array[];
+  /** Per output: whether some group has partials beyond its owner. */
+  partials: boolean[];
+}
+
+const groupFacts = new WeakMap<OpLayout, GroupFacts>();
+
+function groupFactsOf(L: OpLayout): GroupFacts {
+  let f = groupFacts.get(L);
+  if (!f) {
+    f = {
+      owners: L.groups.map((gs) => Int32Array.from(gs, (g) => g.owner)),
+      partials: L.groups.map((gs) => gs.some((g) => g.partials.length > 1)),
+    };
+    groupFacts.set(L, f);
+  }
+  return f;
+}
+
+/** A block with arrays sized for layout `L` (its fields other than the arrays are set by `build`). */
+function newBlock(L: OpLayout, nOut: number, classCount: number): OpBlock {
+  const holderSrc: Int32Array[] = [];
+  const holderDev: Int32Array[] = [];
+  const gradTarget: Int32Array[] = [];
+  for (let o = 0; o < nOut; o++) {
+    const nG = L.groups[o].length;
+    holderSrc.push(new Int32Array(nG));
+    holderDev.push(new Int32Array(nG));
+    gradTarget.push(new Int32Array(nG));
+  }
+  const n = L.extents.length * classCount;
+  return {
+    cfg: undefined!, layout: L, fwd: new Int32Array(L.count), bwd: new Int32Array(L.count), holderSrc, holderDev, gradTarget,
+    shardGroups: [], costFwd: new Float64Array(n), costBwd: new Float64Array(n), 
+  };
+}
+
+/** Whether `b`'s arrays have the sizes layout `L` needs (every entry is rewritten by `build`). */
+function fits(b: OpBlock, L: OpLayout, nOut: number, classCount: number): boolean {
+  if (b.fwd.length !== L.count || b.holderSrc.length !== nOut || b.costFwd.length < L.extents.length * classCount) return false;
+  for (let o = 0; o < nOut; o++) if (b.holderSrc[o].length !== L.groups[o].length) return false;
+  return true;
 }
 
 /** Makes ops' own tasks; keeps the memos and scratch buffers of one builder. */
 export class OpTasks {
+  /** Per device: its compute class (SimCosts.computeClass), numbered densely from 0. */
   private readonly classOf: Int32Array;
-  private readonly costMemo = new Map<number, { forward: number; backward: number }>();
+  private classCount = 1;
+  /** Which (extent index × classCount + class) the current op's costs are known for: those = `costStamp`. */
+  private costMark = new Int32Array(64);
+  private costStamp = 0;
   /** Per (task, output): where a partial task's output gradient comes from (−1: its consumers). */
   private gradSrc = new Int32Array(256);
-  private readonly scratch: number[] = [];
-  private readonly arScratch: number[] = [];
+  /** Per weight shard of the current op: the first task of its all-reduce (−1: none). */
+  private arOf = new Int32Array(64);
   /** Per device: the gradient broadcast of the current group to it, valid where `bcastMark` = `stamp`. */
   private readonly bcastTo: Int32Array;
   private readonly bcastMark: Int32Array;
@@ -59,49 +119,105 @@ export class OpTasks {
   ) {
     const n = links.deviceCount;
     this.classOf = new Int32Array(n);
-    for (let d = 0; d < n; d++) this.classOf[d] = costs.computeClass ? costs.computeClass(d) : d;
+    this.restart();
     this.bcastTo = new Int32Array(n);
     this.bcastMark = new Int32Array(n);
   }
 
-  /** Fills op `info`'s segments FO, JN, BO, AR, UP (each in one go) for config `cfg` with layout `L`. */
-  build(info: OpInfo, cfg: OpConfig, L: OpLayout): OpBlock {
+  /**
+   * Forgets what was asked of the costs (a rebuild asks again, as a new builder would: the
+   * costs may answer differently from one simulation to the next).
+   */
+  restart(): void {
+    const costs = this.costs;
+    const dense = new Map<number, number>();
+    for (let d = 0; d < this.classOf.length; d++) {
+      const c = costs.computeClass ? costs.computeClass(d) : d;
+      let k = dense.get(c);
+      if (k === undefined) dense.set(c, (k = dense.size));
+      this.classOf[d] = k;
+    }
+    this.classCount = Math.max(1, dense.size);
+    this.arDevs = [];
+    this.arRes = -1;
+    this.arTimes.clear();
+  }
+
+  /**
+   * Fills op `info`'s segments FO, JN, BO, AR, UP (each in one go) for config `cfg` with
+   * layout `L`. `reuse`: a block of the op that nothing refers to any more (a rebuild of
+   * the whole graph), whose arrays are refilled where their sizes fit.
+   */
+  build(info: OpInfo, cfg: OpConfig, L: OpLayout, reuse?: OpBlock): OpBlock {
     const rank = info.rank;
     const op = info.node;
     const s = this.store;
     const devices = cfg.devices;
-    const nd = this.links.deviceCount;
     const count = L.count;
     const nOut = op.outputs.length;
-    const fwd = new Int32Array(count);
-    const bwd = new Int32Array(count);
-    const holderSrc: Int32Array[] = [];
-    const holderDev: Int32Array[] = [];
-    const gradTarget: Int32Array[] = [];
+    const nc = this.classCount;
+    const block = reuse && fits(reuse, L, nOut, nc) ? reuse : newBlock(L, nOut, nc);
+    // Same devices, same layout: the same holder devices and all-reduce groups as before.
+    const unchanged = block === reuse && reuse.cfg === cfg && reuse.layout === L;
+    block.cfg = cfg;
+    block.layout = L;
+    const { fwd, bwd, holderSrc, holderDev, gradTarget } = block;
+    const facts = groupFactsOf(L);
+    // Whether a task's output gradient may come from a join or a broadcast (else: its consumers).
+    let broadcasts = false;
     for (let o = 0; o < nOut; o++) {
-      const nG = L.groups[o].length;
-      holderSrc.push(new Int32Array(nG));
-      holderDev.push(new Int32Array(nG));
-      gradTarget.push(new Int32Array(nG).fill(-1));
+      gradTarget[o].fill(-1);
+      broadcasts ||= facts.partials[o] && info.gathersGradient;
     }
     if (this.gradSrc.length < count * nOut) this.gradSrc = new Int32Array(2 * count * nOut);
     const gradSrc = this.gradSrc;
-    gradSrc.fill(-1, 0, count * nOut);
+    if (broadcasts) gradSrc.fill(-1, 0, count * nOut);
 
     // FO(r): fwd tasks, then per output group its partial-sum transfers and add.
     s.openSegment(this.seg.fo[rank]);
-    const costMemo = this.costMemo;
-    costMemo.clear();
+    const { costFwd, costBwd } = block;
+    const classOf = this.classOf;
+    const extentOf = L.extentOf;
+    {
+      // `compute` once per (extent, class) the op's tasks have.
+      const memoSize = L.extents.length * nc;
+      if (this.costMark.length < memoSize) {
+        this.costMark = new Int32Array(2 * memoSize);
+        this.costStamp = 0;
+      }
+      if (++this.costStamp === 2 ** 31 - 1) {
+        this.costMark.fill(0);
+        this.costStamp = 1;
+      }
+      const costStamp = this.costStamp;
+      const costMark = this.costMark;
+      for (let t = 0; t < count; t++) {
+        const dev = devices[t];
+        const ck = extentOf[t] * nc + classOf[dev];
+        if (costMark[ck] === costStamp) continue;
+        const c = this.costs.compute(op, L.extents[extentOf[t]], dev);
+        costFwd[ck] = c.forward;
+        costBwd[ck] = c.backward;
+        costMark[ck] = costStamp;
+      }
+    }
     for (let t = 0; t < count; t++) {
       const dev = devices[t];
-      const ck = L.extentOf[t] * nd + this.classOf[dev];
-      let c = costMemo.get(ck);
-      if (!c) costMemo.set(ck, (c = this.costs.compute(op, L.extents[L.extentOf[t]], dev)));
-      fwd[t] = s.add(KIND_FWD, dev, c.forward, rank, t, dev, dev, 0);
+      fwd[t] = s.add(KIND_FWD, dev, costFwd[extentOf[t] * nc + classOf[dev]], rank, t, dev, dev, 0);
     }
-    const xs = this.scratch;
     for (let o = 0; o < nOut; o++) {
-      const elem = dtypeBytes(op.sig.outputs[o].dtype);
+      const owners = facts.owners[o];
+      if (!facts.partials[o] || !info.sumsPartials[o]) {
+        // Every group's value is its owner's output (the devices and layout fix holderDev).
+        const hs = holderSrc[o];
+        for (let g = 0; g < owners.length; g++) hs[g] = fwd[owners[g]];
+        if (!unchanged) {
+          const hd = holderDev[o];
+          for (let g = 0; g < owners.length; g++) hd[g] = devices[owners[g]];
+        }
+        continue;
+      }
+      const elem = info.outputBytes[o];
       const groups = L.groups[o];
       for (let g = 0; g < groups.length; g++) {
         const { owner, partials } = groups[g];
@@ -112,17 +228,18 @@ export class OpTasks {
           continue;
         }
         const bytes = groups[g].volume * elem;
-        xs.length = 0;
-        for (const p of partials) {
+        // The transfers get consecutive ids: [x0, add).
+        const x0 = s.top;
+        for (let i = 0; i < partials.length; i++) {
+          const p = partials[i];
           const pdev = devices[p];
           if (pdev === odev) continue;
           const x = s.add(KIND_XFER, this.links.transfer(pdev, odev), this.costs.transfer(bytes, pdev, odev), rank, g * nOut + o, pdev, odev, bytes);
           s.pred(x, fwd[p]);
-          xs.push(x);
         }
         const add = s.add(KIND_PSUM, odev, this.costs.partialSum(bytes, partials.length, odev), rank, g, odev, odev, bytes);
-        for (const p of partials) if (devices[p] === odev) s.pred(add, fwd[p]);
-        for (const x of xs) s.pred(add, x);
+        for (let i = 0; i < partials.length; i++) if (devices[partials[i]] === odev) s.pred(add, fwd[partials[i]]);
+        for (let x = x0; x < add; x++) s.pred(add, x);
         holderSrc[o][g] = add;
       }
     }
@@ -131,6 +248,7 @@ export class OpTasks {
     // JN(r): per partial-summed output group its gradient join (on no resource).
     s.openSegment(this.seg.jn[rank]);
     for (let o = 0; o < nOut && info.gathersGradient; o++) {
+      if (!facts.partials[o]) continue; // every group's target is its owner's bwd (below)
       const groups = L.groups[o];
       for (let g = 0; g < groups.length; g++) {
         if (groups[g].partials.length === 1) {
@@ -147,7 +265,8 @@ export class OpTasks {
     // (they share it, as they share the lowering's `@b` buffer); then the bwd tasks.
     s.openSegment(this.seg.bo[rank]);
     for (let o = 0; o < nOut && info.gathersGradient; o++) {
-      const elem = dtypeBytes(op.sig.outputs[o].dtype);
+      if (!facts.partials[o]) continue;
+      const elem = info.outputBytes[o];
       const groups = L.groups[o];
       for (let g = 0; g < groups.length; g++) {
         const { owner, partials } = groups[g];
@@ -156,7 +275,8 @@ export class OpTasks {
         const bytes = groups[g].volume * elem;
         const join = gradTarget[o][g];
         const stamp = ++this.stamp;
-        for (const p of partials) {
+        for (let i = 0; i < partials.length; i++) {
+          const p = partials[i];
           const pdev = devices[p];
           if (pdev === odev) {
             gradSrc[p * nOut + o] = join;
@@ -176,28 +296,40 @@ export class OpTasks {
     }
     for (let t = 0; t < count; t++) {
       const dev = devices[t];
-      const c = costMemo.get(L.extentOf[t] * nd + this.classOf[dev])!;
-      const b = s.add(KIND_BWD, dev, c.backward, rank, t, dev, dev, 0);
+      const b = s.add(KIND_BWD, dev, costBwd[extentOf[t] * nc + classOf[dev]], rank, t, dev, dev, 0);
       s.pred(b, fwd[t]);
-      for (let o = 0; o < nOut; o++) if (gradSrc[t * nOut + o] >= 0) s.pred(b, gradSrc[t * nOut + o]);
+      if (broadcasts) for (let o = 0; o < nOut; o++) if (gradSrc[t * nOut + o] >= 0) s.pred(b, gradSrc[t * nOut + o]);
       bwd[t] = b;
     }
     s.closeSegment();
-    for (let o = 0; o < nOut; o++) {
+    for (let o = 0; o < nOut && info.gathersGradient; o++) {
       const gt = gradTarget[o];
-      for (let g = 0; g < gt.length; g++) if (gt[g] === -2) gt[g] = bwd[L.groups[o][g].owner];
+      const owners = facts.owners[o];
+      if (!facts.partials[o]) for (let g = 0; g < gt.length; g++) gt[g] = bwd[owners[g]];
+      else for (let g = 0; g < gt.length; g++) if (gt[g] === -2) gt[g] = bwd[owners[g]];
     }
 
     // AR(r) and UP(r): weight-gradient sync and optimizer updates, per weight shard.
-    const arOf = this.arScratch;
-    arOf.length = 0;
+    // Per shard (params' shards in order): its all-reduce's first task (−1: none).
+    let nShards = 0;
+    for (let p = 0; p < L.shards.length; p++) nShards += L.shards[p].length;
+    if (this.arOf.length < nShards) this.arOf = new Int32Array(2 * nShards);
+    const arOf = this.arOf;
+    // The groups depend on the devices and the layout only: a rebuild's unchanged op keeps them.
+    const groups = block.shardGroups;
+    if (!unchanged) {
+      groups.length = nShards;
+      for (let p = 0, k = 0; p < L.shards.length; p++) for (const shard of L.shards[p]) groups[k++] = shardGroup(shard, devices);
+    }
     s.openSegment(this.seg.ar[rank]);
-    for (let p = 0; p < L.shards.length; p++) {
-      const elem = dtypeBytes(info.paramDtypes[p]);
-      for (const shard of L.shards[p]) {
-        const devs = shardGroup(shard, devices);
+    for (let p = 0, k = 0; p < L.shards.length; p++) {
+      const elem = info.paramBytes[p];
+      const shards = L.shards[p];
+      for (let i = 0; i < shards.length; i++, k++) {
+        const shard = shards[i];
+        const devs = groups[k];
         if (devs.length < 2) {
-          arOf.push(-1);
+          arOf[k] = -1;
           continue;
         }
         const bytes = shard.volume * elem;
@@ -206,50 +338,56 @@ export class OpTasks {
           // Every member arrives after its own replicas' bwd; every member's share waits
           // for all arrivals (so, through them, for every replica's gradient).
           const arrive = s.top;
-          for (const d of devs) {
+          const tasks = shard.tasks;
+          for (let m = 0; m < devs.length; m++) {
+            const d = devs[m];
             // A task's predecessors are appended right after it (own ranges are contiguous).
             const a = s.add(KIND_ALLREDUCE, d, 0, rank, p, d, ARRIVE, 0);
-            for (const t of shard.tasks) if (devices[t] === d) s.pred(a, bwd[t]);
+            for (let i = 0; i < tasks.length; i++) if (devices[tasks[i]] === d) s.pred(a, bwd[tasks[i]]);
           }
           const first = s.top;
           const share = (2 * (devs.length - 1) * bytes) / devs.length;
-          for (const d of devs) {
+          for (let m = 0; m < devs.length; m++) {
+            const d = devs[m];
             const ar = s.add(KIND_ALLREDUCE, d, time, rank, p, d, -1, share);
-            for (let m = 0; m < devs.length; m++) s.pred(ar, arrive + m);
+            for (let a = 0; a < devs.length; a++) s.pred(ar, arrive + a);
           }
-          arOf.push(first);
+          arOf[k] = first;
           continue;
         }
         const ar = s.add(KIND_ALLREDUCE, this.arRes, time, rank, p, -1, -1, 2 * (devs.length - 1) * bytes);
-        for (const t of shard.tasks) s.pred(ar, bwd[t]);
-        arOf.push(ar);
+        const tasks = shard.tasks;
+        for (let i = 0; i < tasks.length; i++) s.pred(ar, bwd[tasks[i]]);
+        arOf[k] = ar;
       }
     }
     s.closeSegment();
     s.openSegment(this.seg.up[rank]);
-    let k = 0;
-    for (let p = 0; p < L.shards.length; p++) {
-      const elem = dtypeBytes(info.paramDtypes[p]);
-      for (const shard of L.shards[p]) {
+    for (let p = 0, k = 0; p < L.shards.length; p++) {
+      const elem = info.paramBytes[p];
+      const shards = L.shards[p];
+      for (let i = 0; i < shards.length; i++) {
+        const shard = shards[i];
         const bytes = shard.volume * elem;
+        const devs = groups[k];
         const ar = arOf[k++];
         if (ar >= 0) {
-          const devs = shardGroup(shard, devices);
           for (let m = 0; m < devs.length; m++) {
             const d = devs[m];
-            const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
+            const task = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
             // In line, each member updates after its own share (member m's is first + m).
-            s.pred(u, this.inLineCollectives ? ar + m : ar);
+            s.pred(task, this.inLineCollectives ? ar + m : ar);
           }
         } else {
           const d = devices[shard.tasks[0]];
-          const u = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
-          for (const t of shard.tasks) s.pred(u, bwd[t]);
+          const task = s.add(KIND_UPDATE, d, this.costs.update(bytes, d), rank, p, d, d, bytes);
+          const tasks = shard.tasks;
+          for (let t = 0; t < tasks.length; t++) s.pred(task, bwd[tasks[t]]);
         }
       }
     }
     s.closeSegment();
-    return { cfg, layout: L, fwd, bwd, holderSrc, holderDev, gradTarget };
+    return block;
   }
 
   /** Seconds of an all-reduce of `bytes` over `devs`; sets `arRes` to its queue (none when collectives run in line). */

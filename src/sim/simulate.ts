@@ -342,22 +342,26 @@ export function simulate(graph: Graph, mesh: Mesh, strategy: Strategy, costs: Si
 
 /** Iteration time only (no timeline objects): what the search calls for a fresh strategy. */
 export function simulateIterationTime(graph: Graph, mesh: Mesh, strategy: Strategy, costs: SimCosts): number {
-  // The store is borrowed from a one-slot pool (the call is synchronous, so never shared)
-  // and handed back emptied: repeated full simulations reuse its buffers.
-  const store = sparePool ?? new TaskStore();
+  // The builder is borrowed from a one-slot pool (the call is synchronous, so never
+  // shared): repeated full simulations of one (graph, mesh, costs), a search's, rebuild in
+  // its buffers; another triple gets a new builder on the pooled store.
+  let b = sparePool;
   sparePool = undefined;
-  store.reset();
+  if (!b || b.graph !== graph || b.mesh !== mesh || b.costs !== costs || !b.isCurrent()) {
+    const store = b?.store ?? new TaskStore();
+    store.reset();
+    b = new TaskGraphBuilder(graph, mesh, costs, store);
+  }
   try {
-    const b = new TaskGraphBuilder(graph, mesh, costs, store);
-    b.buildAll(strategy);
+    b.rebuildAll(strategy);
     return sweep(b, 0);
   } finally {
-    store.reset();
-    sparePool = store;
+    // After a failed build too: rebuildAll starts over from any state.
+    sparePool = b;
   }
 }
 
-let sparePool: TaskStore | undefined;
+let sparePool: TaskGraphBuilder | undefined;
 
 function taskName(b: TaskGraphBuilder, s: number): string {
   const st = b.store;

@@ -257,11 +257,12 @@ export class TaskStore implements TaskColumns {
   private counts = new Int32Array(256);
 
   /**
-   * Re-materialises the lists of tasks base .. base+n−1 (consecutive, one segment) from
-   * their own predecessors and the pushes of segments `from` (each aimed into that range or
-   * elsewhere): a task with pushes gets own + pushes in a new range; one without, its own.
+   * Re-materialises the lists of tasks base .. base+n−1 (consecutive ids) from
+   * their own predecessors and the pushes of segments `from` (its first `fromCount`; each
+   * aimed into that range or elsewhere): a task with pushes gets own + pushes in a new
+   * range; one without, its own.
    */
-  relist(base: number, n: number, from: readonly number[]): void {
+  relist(base: number, n: number, from: readonly number[], fromCount = from.length): void {
     if (this.counts.length < n + 1) this.counts = new Int32Array(2 * n + 2);
     const cnt = this.counts;
     cnt.fill(0, 0, n);
@@ -271,7 +272,8 @@ export class TaskStore implements TaskColumns {
       for (let s = base; s < base + n && s < journal.top; s++) journal.lists.push(s, this.predOff[s], this.predEnd[s], this.relisted[s]);
     }
     let total = 0;
-    for (const g of from) {
+    for (let f = 0; f < fromCount; f++) {
+      const g = from[f];
       for (let i = segPushBeg[g], e = segPushEnd[g]; i < e; i++) {
         const j = pushDst[i] - base;
         if (j >= 0 && j < n) {
@@ -305,7 +307,8 @@ export class TaskStore implements TaskColumns {
       k += c;
       this.predEnd[s] = k;
     }
-    for (const g of from) {
+    for (let f = 0; f < fromCount; f++) {
+      const g = from[f];
       for (let i = segPushBeg[g], e = segPushEnd[g]; i < e; i++) {
         const j = pushDst[i] - base;
         if (j >= 0 && j < n) preds[cnt[j]++] = pushSrc[i];

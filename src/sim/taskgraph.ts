@@ -38,6 +38,13 @@ import { OpTasks, type OpBlock } from "./op-tasks.js";
 import type { SegmentMap } from "./segments.js";
 import { TaskStore } from "./task-store.js";
 
+function sameConfig(a: OpConfig, b: OpConfig): boolean {
+  if (a.degrees.length !== b.degrees.length || a.devices.length !== b.devices.length) return false;
+  for (let i = 0; i < a.degrees.length; i++) if (a.degrees[i] !== b.degrees[i]) return false;
+  for (let i = 0; i < a.devices.length; i++) if (a.devices[i] !== b.devices[i]) return false;
+  return true;
+}
+
 /** What `TaskGraphBuilder.rollback` needs to undo one `setOp`. */
 interface UndoRecord {
   rank: number;
@@ -95,6 +102,11 @@ export class TaskGraphBuilder implements EdgeContext {
     this.store.prepareSegments(this.seg.count);
   }
 
+  /** Whether the graph is as it was when this builder was made (it can still `rebuildAll`). */
+  isCurrent(): boolean {
+    return graphFacts(this.graph).infos === this.ops;
+  }
+
   get segmentCount(): number {
     return this.seg.count;
   }
@@ -115,30 +127,81 @@ export class TaskGraphBuilder implements EdgeContext {
    * tensor's last reader is, while its data are still in cache.
    */
   buildAll(strategy: Strategy): void {
-    for (const info of this.ops) {
+    const ops = this.ops;
+    for (let r = 0; r < ops.length; r++) {
+      const info = ops[r];
       const cfg = strategy.ops[info.node.name];
       if (!cfg) throw new Error(`strategy ${strategy.name} has no config for op ${info.node.name}`);
-      this.buildOp(info.rank, cfg);
-      info.producers.forEach((p, k) => {
-        const readers = p && this.ops[p.op].consumers[p.output];
-        if (!readers || info.readerIndex[k] !== readers.length - 1) return;
-        for (const e of readers) if (this.edges[e.op][e.input].claims) buildEdgeBackward(this, e.op, e.input);
-      });
+      this.buildOp(r, cfg);
+      for (let k = 0; k < info.producers.length; k++) {
+        const p = info.producers[k];
+        if (!p) continue;
+        const readers = ops[p.op].consumers[p.output];
+        if (info.readerIndex[k] !== readers.length - 1) continue;
+        for (let i = 0; i < readers.length; i++) {
+          const e = readers[i];
+          if (this.edges[e.op][e.input].claims) buildEdgeBackward(this, e.op, e.input);
+        }
+      }
     }
-    this.deferred.length = 0;
-    for (const info of this.ops) {
-      this.relistFwd(info.rank);
-      this.relistBwd(info.rank);
+    this.deferredCount = 0;
+    for (let r = 0; r < ops.length; r++) {
+      this.relistFwd(r);
+      this.relistBwd(r);
     }
     this.dirtyFrom = 0;
   }
+
+  /**
+   * Builds the graph of `strategy` from scratch, as a new builder's `buildAll` would, in
+   * this builder's storage: the store's buffers, the blocks' arrays and the edges' states
+   * are refilled rather than reallocated (what repeated full simulations of one graph on
+   * one mesh do). Drops any undo record and every task built before.
+   */
+  rebuildAll(strategy: Strategy): void {
+    this.undo = undefined;
+    this.deferredCount = 0;
+    this.opTasks.restart();
+    const s = this.store;
+    s.reset();
+    s.prepareSegments(this.seg.count);
+    // The blocks and edge states built before: nothing refers to them any more.
+    const spare = (this.spareStore ??= { blocks: [], edges: this.edges.map((es) => es.slice()) });
+    for (let r = 0; r < this.ops.length; r++) {
+      spare.blocks[r] = this.blocks[r];
+      this.blocks[r] = undefined;
+      const es = this.edges[r];
+      for (let k = 0; k < es.length; k++) {
+        spare.edges[r][k] = es[k];
+        es[k] = UNBUILT_EDGE;
+      }
+    }
+    this.spare = spare;
+    try {
+      this.buildAll(strategy);
+    } finally {
+      this.spare = undefined;
+    }
+  }
+
+  /** During `rebuildAll`: the previous build's blocks and edge states, to refill. */
+  private spare: { blocks: (OpBlock | undefined)[]; edges: EdgeState[][] } | undefined;
+  private spareStore: { blocks: (OpBlock | undefined)[]; edges: EdgeState[][] } | undefined;
 
   /**
    * Edges whose gradient transfers wait (they claimed units: see buildEdge). An edit builds
    * them after every other edge it rebuilds; buildAll, when the tensor's last reader is
    * built, and then drops the list.
    */
-  private readonly deferred: EdgeRef[] = [];
+  private readonly deferred: number[] = [];
+  /** Entries of `deferred`: edge i is (op, input) = (deferred[2i], deferred[2i + 1]). */
+  private deferredCount = 0;
+
+  private defer(rank: number, input: number): void {
+    const i = 2 * this.deferredCount++;
+    this.deferred[i] = rank;
+    this.deferred[i + 1] = input;
+  }
 
   /**
    * An edge's forward transfers, and its gradient transfers at once unless it claimed units
@@ -146,34 +209,43 @@ export class TaskGraphBuilder implements EdgeContext {
    * the rest at once, while the edge's data are in cache, is what keeps a full build fast.)
    */
   private buildEdge(rank: number, input: number): void {
-    buildEdgeForward(this, rank, input);
-    if (this.edges[rank][input].claims) this.deferred.push({ op: rank, input });
+    buildEdgeForward(this, rank, input, this.spare?.edges[rank][input]);
+    if (this.edges[rank][input].claims) this.defer(rank, input);
     else buildEdgeBackward(this, rank, input);
   }
 
+  /** Scratch: the segments whose pushes a relist reads (the first `sourceCount`). */
   private readonly sources: number[] = [];
   private undo: UndoRecord | undefined;
 
   /** Re-materialises the lists of op `rank`'s fwd tasks from its input edges' pushes. */
   private relistFwd(rank: number): void {
     const from = this.sources;
-    from.length = 0;
     const first = this.seg.first[rank];
-    for (let k = 0; k < this.ops[rank].node.inputs.length; k++) from.push(first + k);
+    const m = this.ops[rank].node.inputs.length;
+    for (let k = 0; k < m; k++) from[k] = first + k;
     const s = this.store;
-    s.relist(s.segBeg[this.seg.fo[rank]], this.blocks[rank]!.fwd.length, from);
+    s.relist(s.segBeg[this.seg.fo[rank]], this.blocks[rank]!.layout.count, from, m);
   }
 
   /** Re-materialises the lists of op `rank`'s BO tasks (gradient targets) from its consumers' pushes. */
   private relistBwd(rank: number): void {
     const from = this.sources;
-    from.length = 0;
-    for (const outs of this.ops[rank].consumers) for (const c of outs) from.push(this.seg.bo[c.op] + 1 + c.input);
+    let m = 0;
+    const consumers = this.ops[rank].consumers;
+    for (let o = 0; o < consumers.length; o++) {
+      const outs = consumers[o];
+      for (let i = 0; i < outs.length; i++) from[m++] = this.seg.bo[outs[i].op] + 1 + outs[i].input;
+    }
     const s = this.store;
     const jn = this.seg.jn[rank];
     const bo = this.seg.bo[rank];
-    s.relist(s.segBeg[jn], s.segEnd[jn] - s.segBeg[jn], from);
-    s.relist(s.segBeg[bo], s.segEnd[bo] - s.segBeg[bo], from);
+    // JN(r) and BO(r) are built one after the other: usually one range, one pass over the pushes.
+    if (s.segEnd[jn] === s.segBeg[bo]) s.relist(s.segBeg[jn], s.segEnd[bo] - s.segBeg[jn], from, m);
+    else {
+      s.relist(s.segBeg[jn], s.segEnd[jn] - s.segBeg[jn], from, m);
+      s.relist(s.segBeg[bo], s.segEnd[bo] - s.segBeg[bo], from, m);
+    }
   }
 
   /**
@@ -293,8 +365,7 @@ export class TaskGraphBuilder implements EdgeContext {
     s.clearSegment(seg.up[rank]);
     const claimedBefore = info.node.inputs.map((_, k) => this.claims(rank, k));
     for (let k = 0; k < info.node.inputs.length; k++) this.keepEdge(rank, k);
-    const deferred = this.deferred;
-    deferred.length = 0;
+    this.deferredCount = 0;
     this.buildOp(rank, cfg);
     for (const outs of info.consumers) {
       for (const c of outs) {
@@ -322,9 +393,10 @@ export class TaskGraphBuilder implements EdgeContext {
     }
     for (const e of earlier) {
       s.clearSegment(seg.bo[e.op] + 1 + e.input);
-      deferred.push(e);
+      this.defer(e.op, e.input);
     }
-    for (const e of deferred) buildEdgeBackward(this, e.op, e.input);
+    for (let i = 0; i < this.deferredCount; i++) buildEdgeBackward(this, this.deferred[2 * i], this.deferred[2 * i + 1]);
+    this.deferredCount = 0;
     // Lists fed by the rebuilt edges' pushes: this op's, its consumers' and the later
     // readers' fwd tasks; this op's and its producers' gradient targets.
     const stamp = ++this.stamp;
@@ -381,8 +453,13 @@ export class TaskGraphBuilder implements EdgeContext {
   /** Builds op `rank`'s own segments (op-tasks.ts), then its input edges. */
   private buildOp(rank: number, cfgIn: OpConfig): void {
     const info = this.ops[rank];
-    const cfg: OpConfig = { degrees: [...cfgIn.degrees], devices: [...cfgIn.devices] };
-    this.blocks[rank] = this.opTasks.build(info, cfg, this.checkConfig(info, cfg));
+    const reuse = this.spare?.blocks[rank];
+    // A rebuild keeps the previous build's copy of an unchanged config.
+    const kept = reuse !== undefined && sameConfig(reuse.cfg, cfgIn);
+    const cfg: OpConfig = kept ? reuse.cfg : { degrees: [...cfgIn.degrees], devices: [...cfgIn.devices] };
+    // A kept copy was checked when it was made (on this builder's mesh).
+    const L = kept ? info.layouts.get(cfg.degrees) : this.checkConfig(info, cfg);
+    this.blocks[rank] = this.opTasks.build(info, cfg, L, reuse);
     for (let k = 0; k < info.node.inputs.length; k++) if (info.producers[k]) this.buildEdge(rank, k);
   }
 

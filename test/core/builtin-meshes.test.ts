@@ -7,7 +7,7 @@ import { route } from "../../src/core/routes.js";
 
 describe("built-in meshes", () => {
   it("are listed by name and unknown names give undefined", () => {
-    expect(builtinMeshNames()).toEqual(["local", "p100x16", "k80x64", "v100x8", "a100x8", "h100x8", "h100x64"]);
+    expect(builtinMeshNames()).toEqual(["local", "p100x16", "k80x64", "v100x8", "a100x8", "h100x8", "h100x64", "a100x64", "a100x128", "a100x256", "a100x512", "a100x1024", "a100x2048", "a100x3072", "a100x4096", "h100x1024"]);
     expect(builtinMesh("p100x17")).toBeUndefined();
     expect(builtinMesh("toString")).toBeUndefined();
     for (const n of builtinMeshNames()) expect(builtinMesh(n)!.source).toBeTruthy();
@@ -23,6 +23,20 @@ describe("built-in meshes", () => {
       expect(m.devices.length).toBe(n);
       expect(m.devices.every((d, i) => d.index === i && d.spec.kind === kind)).toBe(true);
     }
+  });
+
+  it("DGX clusters: 8 GPUs per node over NVLink, one InfiniBand rail per GPU; any whole number of nodes", () => {
+    for (const [name, n, kind, nvlink, ib] of [["a100x1024", 1024, "A100-80GB", 300e9, 25e9], ["a100x3072", 3072, "A100-80GB", 300e9, 25e9], ["h100x1024", 1024, "H100", 450e9, 50e9], ["a100x2520", 2520, "A100-80GB", 300e9, 25e9]] as const) {
+      const m = builtinMesh(name)!;
+      expect(m.devices.length).toBe(n);
+      expect(m.devices.every((d) => d.spec.kind === kind)).toBe(true);
+      expect(m.root.children).toHaveLength(n / 8);
+      expect(m.root.children[0].devices).toHaveLength(8);
+      expect(route(m, 0, 7).bandwidth).toBe(nvlink);
+      expect(route(m, 0, 8).bandwidth).toBe(ib);
+    }
+    expect(builtinMesh("a100x12")).toBeUndefined();
+    expect(builtinMesh("a100x0")).toBeUndefined();
   });
 
   it("local: one measured cpu per core over the measured shm link", () => {

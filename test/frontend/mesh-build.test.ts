@@ -109,6 +109,17 @@ describe("buildMesh: diagnostics", () => {
     expect(build(mesh("x", [device("gaudi")])).d.items[0].hint).toMatch(/declare it: `device gaudi\(flops = /);
   });
 
+  it("a catalog kind with `-` is written with `_` in .par (A100_80GB), any case", () => {
+    for (const kind of ["A100_80GB", "a100_80gb", "A100-80GB"]) {
+      const { m, d } = build(mesh("x", [device(kind, int(8)), link("l")]));
+      expect(d.items).toEqual([]);
+      expect(m!.devices.map((x) => x.spec.kind)).toEqual(Array(8).fill("A100-80GB"));
+    }
+    const { d } = build(mesh("x", [device("A100_80G")]));
+    expect(d.items[0]).toMatchObject({ code: "PAR3001", hint: "did you mean `A100_80GB`?" });
+    expect(d.items[0].expected).toContain("A100_40GB");
+  });
+
   it("PAR3002 unknown unit and PAR3003 wrong dimension", () => {
     const { d } = build(mesh("x", [device("cpu", int(2)), link("l", q(20, "GB/sec"), q(20, "GB/s"))]));
     expect(d.items.map((x) => x.code)).toEqual(["PAR3002", "PAR3003"]);

@@ -300,6 +300,7 @@ describe("parse: diagnostics", () => {
 
   it("PAR1005 malformed numbers, each with its hint", () => {
     expect(expectAt("mesh m {\n  link l(bandwidth = 16GB)\n}", "PAR1005", 2, 22).hint).toBe("put a space between a number and its unit: `16 GB`");
+    expect(expectAt("mesh m {\n  device A100-80GB x 8\n}", "PAR1005", 2, 15).hint).toBe("a device kind with `-` is written with `_` in .par: `A100_80GB`");
     expect(expectAt("model m { h = f(x, n = 1__0) }", "PAR1005", 1, 24).hint).toContain("between digits");
     expect(expectAt("model m { h = f(x, n = 2e) }", "PAR1005", 1, 24).hint).toContain("exponent");
     expect(expectAt("model m { h = 99999999999999999999 }", "PAR1005", 1, 15).message).toContain("too large");

@@ -6,7 +6,7 @@
 // the single-device model on the same engine. Prints what each stage found and how long it took.
 
 import { builtinMesh, builtinMeshNames } from "../../core/builtin-meshes.js";
-import { didYouMean, Diagnostics } from "../../core/diagnostics.js";
+import { didYouMean, Diagnostics, ParError } from "../../core/diagnostics.js";
 import type { Mesh } from "../../core/mesh.js";
 import type { OptimizerConfig } from "../../plan/plan.js";
 import { formatSeconds } from "../../core/units.js";
@@ -18,6 +18,7 @@ import { MODEL_LOADING_FLAGS, modelOptions } from "../model-flags.js";
 import { optimizerConfig, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt, STEPS_FLAG, TIMEOUT_FLAG } from "./run.js";
 import { searchProgress } from "../search-progress.js";
+import { engineTarget, FORCE_FLAG, memoryDiagnostics } from "../memory-check.js";
 import { chooseEngine, ENGINE_FLAG, engineArgs, engineLine, meshForRanks, TORCH_FLAGS } from "../engine-flag.js";
 
 /** A few steps should show learning: larger default rates than `par compile`'s conservative ones. */
@@ -75,6 +76,7 @@ export const autoCommand: Command = {
     BACKEND_FLAG,
     ...TORCH_FLAGS,
     TIMEOUT_FLAG,
+    FORCE_FLAG,
     JSON_FLAG,
   ],
   details: "examples:\n  par auto models/mlp.par --set hidden=64\n  par auto models/mlp.par --set hidden=64 --engine tfjs --backend wasm\n  par auto models/mlp.par --set hidden=64 --engine torch --nproc 2",
@@ -104,6 +106,12 @@ export const autoCommand: Command = {
       backend,
       engine: chosen.engine,
       ...(typeof timeout === "number" ? { timeoutMs: timeout * 1000 } : {}),
+      // A plan predicted not to fit is refused before it runs (PAR5030), unless --force.
+      checkPlan: (plan) => {
+        const d = memoryDiagnostics(plan, engineTarget(chosen.engine.name, backend, engineFlags.device)(plan), ctx.args.flags.force === true);
+        if (d.some((x) => x.severity === "error")) throw new ParError(d);
+        ctx.report(d);
+      },
       mesh: (loaded) => {
         const mesh = ranksMesh ?? pickMesh(meshName, { meshes: loaded.program?.meshes });
         if (engineFlags.nproc !== undefined && engineFlags.nproc !== mesh.devices.length) {

@@ -23,6 +23,7 @@ import { str, UsageError, type FlagSpec } from "../args.js";
 import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { CliPipeline } from "../stages.js";
 import { searchProgress } from "../search-progress.js";
+import { checkPlanMemory, meshTarget, type MemoryTarget } from "../memory-check.js";
 
 export { str };
 import type { CommandContext } from "../command.js";
@@ -95,6 +96,12 @@ export interface CompileModelOptions {
   strategy?: Strategy;
   /** The mesh to compile for instead of --mesh's (the engine flags' local mesh: --nproc). */
   mesh?: Mesh;
+  /**
+   * Where the plan will run, for the memory check (PAR5030, src/cli/memory-check.ts):
+   * default, the mesh's own devices (meshTarget); false: no check (a job exported to a
+   * cluster is checked there). A plan FILE is checked only when this is given.
+   */
+  memory?: ((plan: Plan) => MemoryTarget) | false;
 }
 
 /**
@@ -127,6 +134,8 @@ export function compileModel(ctx: CommandContext, file: string, options: Compile
   const plan = pipeline.stage((p) => compile(graph, mesh, strategy, p, { seed, optimizer, ...(loaded.weights ? { weights: loaded.weights } : {}) }));
   ctx.progress.end();
   if (!plan) return undefined;
+  // A plan predicted not to fit is refused (PAR5030) unless --force.
+  if (options.memory !== false && !checkPlanMemory(ctx, plan, options.memory ? options.memory(plan) : meshTarget(mesh))) return undefined;
   return { plan, graph, mesh, strategy, from: loaded.format, pipeline };
 }
 
@@ -161,7 +170,7 @@ export function isModelJson(full: string): boolean {
  * (.par, .onnx, a TensorFlow.js model.json, or a file whose content says which) is
  * compiled per the flags.
  */
-export function loadPlanOrPar(ctx: CommandContext, file: string, options: Pick<CompileModelOptions, "mesh"> = {}): Compiled | undefined {
+export function loadPlanOrPar(ctx: CommandContext, file: string, options: Pick<CompileModelOptions, "mesh" | "memory"> = {}): Compiled | undefined {
   const full = resolve(ctx.io.cwd, file);
   if (/\.json$/i.test(file) && !isModelJson(full)) {
     for (const f of COMPILE_ONLY_FLAGS) {
@@ -169,6 +178,7 @@ export function loadPlanOrPar(ctx: CommandContext, file: string, options: Pick<C
     }
     const pipeline = new CliPipeline(ctx);
     const loaded = pipeline.stage((p) => loadPlan(file, p));
+    if (loaded && options.memory && !checkPlanMemory(ctx, loaded.plan, options.memory(loaded.plan))) return undefined;
     return loaded && { ...loaded, from: "plan", pipeline };
   }
   // A missing file goes to the loader, which reports PAR4001 (with a did-you-mean).

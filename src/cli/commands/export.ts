@@ -40,7 +40,8 @@ export const exportCommand: Command = {
     const steps = positiveInt(ctx.args, "steps", 100);
     // The device is the job's default, not this machine's: no torch is needed here.
     const flags = engineArgs(ctx.args, "auto", { fallback: "torch" });
-    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, flags) });
+    // The job runs on a cluster: its memory is checked there, not against this machine.
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, flags), memory: false });
     if (!c) return 1;
     checkRanks(c.plan, flags);
     const world = c.plan.programs.length;

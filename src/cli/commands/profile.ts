@@ -22,6 +22,7 @@ import { outputFlag, writeOutput, type OutputPath } from "../output-path.js";
 import { countProgress } from "../step-progress.js";
 import { COMPILE_FLAGS, compileModel, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, nonNegativeInt, positiveInt } from "./run.js";
+import { engineTarget, FORCE_FLAG } from "../memory-check.js";
 import { checkRanks, chooseEngine, ENGINE_FLAG, engineArgs, engineLine, meshForRanks, TORCH_FLAGS } from "../engine-flag.js";
 
 /** Adds measured `updates` to `table`'s, replacing rows of the same optimizer and shard size. */
@@ -58,6 +59,7 @@ export const profileCommand: Command = {
     BACKEND_FLAG,
     ...TORCH_FLAGS.filter((f) => f.name !== "data"),
     ...COMPILE_FLAGS.map((f) => (f.name === "strategy" ? { ...f, doc: "whose tasks to measure: a strategy, a strategy file or a baseline (default dp)" } : f)),
+    FORCE_FLAG,
     JSON_FLAG,
   ],
   details: "examples:\n  par profile models/mlp.par --set hidden=64 --strategy dp --out mlp-costs.json\n  par simulate models/mlp.par --set hidden=64 --mesh local --strategy dp --costs mlp-costs.json\n  par profile models/mlp.par --set hidden=64 --engine torch --out torch-costs.json\n  par search models/mlp.par --set hidden=64 --mesh local --costs torch-costs.json",
@@ -74,7 +76,7 @@ export const profileCommand: Command = {
     if (engineFlags.request !== "tfjs" && ctx.args.flags.load !== undefined) throw new UsageError("--load is the tfjs runtime's profile under background load; the torch engine measures in a run, where the other ranks are the load", "drop --load, or use --engine tfjs");
     const chosen = chooseEngine(engineFlags, ctx.io.cwd);
     const torch = chosen.engine.name === "torch";
-    const c = compileModel(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
+    const c = compileModel(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen), memory: engineTarget(chosen.engine.name, backendRequest, engineFlags.device) });
     if (!c || !c.mesh) return 1;
     checkRanks(c.plan, engineFlags);
     if (engineFlags.automatic && ctx.args.flags.json !== true) ctx.io.out(engineLine(chosen));

@@ -23,6 +23,7 @@ import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { outputFlag, writeOutput } from "../output-path.js";
 import { runProgress } from "../step-progress.js";
 import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
+import { engineTarget, FORCE_FLAG } from "../memory-check.js";
 import { checkRanks, chooseEngine, ENGINE_FLAG, engineArgs, engineLine, meshForRanks, TORCH_FLAGS } from "../engine-flag.js";
 
 export const BACKEND_FLAG: FlagSpec = { name: "backend", kind: "string", value: "B", doc: `tensorflow, wasm or cpu (default: the best available: ${BACKEND_NAMES.slice(1).join(" > ")})` };
@@ -97,7 +98,7 @@ export const runCommand: Command = {
   name: "run",
   summary: "train a plan (or a model file) on this machine, one worker thread (tfjs) or torch process per device",
   usage: "FILE.par|FILE.onnx|model.json|plan.json [--steps N] [--engine tfjs|torch|auto] [--backend B | --device cpu|cuda] [--nproc N] [--data DIR] [--timeout S] [--trace OUT.json] [--json] [compile options of model files]",
-  flags: [STEPS_FLAG, { ...ENGINE_FLAG, doc: `${ENGINE_FLAG.doc} (default tfjs)` }, BACKEND_FLAG, ...TORCH_FLAGS, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, JSON_FLAG],
+  flags: [STEPS_FLAG, { ...ENGINE_FLAG, doc: `${ENGINE_FLAG.doc} (default tfjs)` }, BACKEND_FLAG, ...TORCH_FLAGS, TIMEOUT_FLAG, { name: "trace", kind: "string", value: "OUT.json", doc: "write measured and predicted timelines as one Chrome trace" }, COSTS_FLAG, ...COMPILE_FLAGS, FORCE_FLAG, JSON_FLAG],
   details: [
     "examples:",
     "  par run models/mlp.par --set hidden=64 --strategy dp --steps 20",
@@ -115,7 +116,7 @@ export const runCommand: Command = {
     const trace = outputFlag(ctx, "trace");
     const engineFlags = engineArgs(ctx.args, backend, { fallback: "tfjs" });
     const chosen = chooseEngine(engineFlags, ctx.io.cwd);
-    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen), memory: engineTarget(chosen.engine.name, backend, engineFlags.device) });
     if (!c) return 1;
     const { plan } = c;
     checkRanks(plan, engineFlags);

@@ -19,13 +19,18 @@ import { readStrategyFile, strategyJsonText } from "../../ir/strategy-json.js";
 import { formatDevices, strategyToPar } from "../../frontend/strategy-par.js";
 import { validateStrategy } from "../../ir/strategy-validate.js";
 import type { OpConfig, Strategy } from "../../ir/strategy.js";
-import { search, simulate } from "../../pipeline.js";
+import { createContext, load, search, searchScale, simulate } from "../../pipeline.js";
+import { ParError } from "../../core/diagnostics.js";
+import { PRECISIONS, type Precision } from "../../ir/strategy.js";
+import { DEFAULT_SCALE_BUDGET, SCALE_SEARCH_THRESHOLD, type ScaleCandidateResult, type ScaleSearchResult } from "../../search/scale/scale-search.js";
+import { formatBudget, type Budget } from "../../search/budget.js";
+import type { MeasuredCosts } from "../../cost/compute.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh } from "../pick.js";
 import { str, UsageError, type ParsedArgs } from "../args.js";
 import { BUDGET_FLAG, budgetFlag } from "../budget-flag.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
-import { loadModelFromArgs, MODEL_LOADING_FLAGS } from "../model-flags.js";
+import { loadModelFromArgs, MODEL_LOADING_FLAGS, modelOptions } from "../model-flags.js";
 import { CliPipeline } from "../stages.js";
 import { outputFlag, writeOutput } from "../output-path.js";
 import { searchProgress } from "../search-progress.js";
@@ -71,9 +76,10 @@ export const searchCommand: Command = {
     { name: "out", kind: "string", value: "FILE", doc: "write the best strategy as JSON to FILE (atomically)" },
     { name: "trace", kind: "string", value: "OUT.json", doc: "write a Chrome trace of the best strategy's simulated iteration" },
     { name: "costs", kind: "string", value: "FILE", repeatable: true, doc: "measured-cost tables (`par profile`, tfjs or --engine torch) pricing tasks instead of the roofline" },
+    { name: "precision", kind: "string", value: "NAME", doc: `meshes of more than ${SCALE_SEARCH_THRESHOLD} devices (searched for ${formatBudget(DEFAULT_SCALE_BUDGET)} unless --budget says otherwise): the compute precision, bf16 (default), f16 or f32` },
     JSON_FLAG,
   ],
-  details: "examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\nThe search is described in docs/search.md.",
+  details: `examples:\n  par search models/nmt.par --mesh p100x16 --budget 2s\n  par search models/alexnet.par --mesh k80x64 --budget 500 --seed 3 --out alexnet.k80x64.strategy.json --json\n  par search models/gpt3.par --mesh a100x1024 --optimizer adam --budget 5s\nThe search is described in docs/search.md; on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices it searches tensor × pipeline × data parallelism, ZeRO and recomputation instead (docs/scale.md).`,
   run(ctx: CommandContext): number {
     if (ctx.args.positionals.length !== 1) throw new UsageError(`expected one FILE, got ${ctx.args.positionals.length}`);
     const [file] = ctx.args.positionals;
@@ -92,6 +98,13 @@ export const searchCommand: Command = {
     }
     const { graph } = loaded;
     const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p), p));
+    const precision = (str(ctx.args, "precision") ?? "bf16") as Precision;
+    if (!PRECISIONS.includes(precision)) throw new UsageError(`unknown precision ${precision}`, `one of ${PRECISIONS.join(", ")}`);
+    if (mesh.devices.length > SCALE_SEARCH_THRESHOLD) {
+      if (trace !== undefined) throw new UsageError(`--trace is not available on meshes of more than ${SCALE_SEARCH_THRESHOLD} devices (the hierarchical simulator has no task trace)`, "search without --trace");
+      const scaleBudget = str(ctx.args, "budget") === undefined ? DEFAULT_SCALE_BUDGET : budget;
+      return runScaleSearch(ctx, pipeline, graph, mesh, { budget: scaleBudget, optimizer, precision, measured, seed, out, rebuild: rebuildAt(ctx, file, graph) });
+    }
     const result = search(graph, mesh, pipeline.ctx, { budget, seed, optimizer, measured, ...searchProgress(ctx.progress, budget) });
     ctx.progress.end();
     pipeline.report();
@@ -159,6 +172,95 @@ export const searchCommand: Command = {
     return result.feasible ? 0 : 1;
   },
 };
+
+// ------------------------------------------------------------------ meshes at scale
+
+/**
+ * A .par model with a `batch` parameter, elaborated again at another batch (for models
+ * whose attributes pin the batch, e.g. BERT's reshapes): the scale search prices
+ * micro-batches on it. Undefined for imported models.
+ */
+function rebuildAt(ctx: CommandContext, file: string, graph: Graph): ((samples: number) => Graph | undefined) | undefined {
+  if (!file.endsWith(".par") || !("batch" in graph.modelParams)) return undefined;
+  const options = modelOptions(ctx.args);
+  return (samples) => {
+    try {
+      return load(resolve(ctx.io.cwd, file), createContext({ cwd: ctx.io.cwd }), { ...options, overrides: { ...options.overrides, batch: samples } }).graph;
+    } catch (e) {
+      if (e instanceof ParError) return undefined;
+      throw e;
+    }
+  };
+}
+
+interface ScaleRun {
+  budget: Budget;
+  optimizer: Optimizer;
+  precision: Precision;
+  measured: MeasuredCosts[];
+  seed: number;
+  rebuild: ((samples: number) => Graph | undefined) | undefined;
+  out: ReturnType<typeof outputFlag>;
+}
+
+function runScaleSearch(ctx: CommandContext, pipeline: CliPipeline, graph: Graph, mesh: Mesh, o: ScaleRun): number {
+  const progress = searchProgress(ctx.progress, o.budget);
+  progress.onPhase({ phase: "searching" });
+  const result = pipeline.stage((p) => searchScale(graph, mesh, p, { budget: o.budget, optimizer: o.optimizer, precision: o.precision, measured: o.measured, onProgress: progress.onProgress, ...(o.rebuild ? { rebuild: o.rebuild } : {}) }));
+  ctx.progress.end();
+  pipeline.report();
+  if (!result) return 1;
+  const best = result.best;
+  if (o.out !== undefined) writeOutput(o.out, strategyJsonText(graph, best.strategy));
+  const bl = result.baselines;
+  const named: [string, string, ScaleCandidateResult | undefined][] = [["dataParallel", "data parallel", bl.dataParallel], ["zero3", "ZeRO-3 data parallel", bl.zero3], ["megatron", "megatron", bl.megatron]];
+  const baselineJson = (x: ScaleCandidateResult) => ({ name: x.name, iterationTimeMs: x.evaluation.stepTime * 1e3, feasible: x.feasible, speedup: x.evaluation.stepTime / best.evaluation.stepTime, devicesUsed: x.evaluation.devicesUsed });
+  if (ctx.args.flags.json === true) {
+    const json = {
+      model: graph.name,
+      mesh: mesh.name,
+      feasible: result.feasible,
+      best: {
+        name: best.name,
+        iterationTimeMs: best.evaluation.stepTime * 1e3,
+        peakMemoryBytes: best.evaluation.memory.devices.map((d) => d.total),
+        devicesUsed: best.evaluation.devicesUsed,
+        modelFlopsPerDevice: best.evaluation.flopsPerDevice,
+        config: best.config,
+        ops: Object.fromEntries(graph.topoOrder().map((op) => [op.name, best.strategy.ops[op.name]])),
+      },
+      baselines: Object.fromEntries(named.filter(([, , x]) => x).map(([k, , x]) => [k, baselineJson(x!)])),
+      iterations: result.iterations,
+      spaceSize: result.spaceSize,
+      seconds: result.seconds,
+      stoppedBy: result.stoppedBy,
+      stageSimulations: result.stageSimulations,
+      seed: o.seed,
+    };
+    ctx.io.out(JSON.stringify(json, null, 2) + "\n");
+    return result.feasible ? 0 : 1;
+  }
+  ctx.io.out(scaleSearchText(graph, mesh, result, named, o.out?.shown));
+  return result.feasible ? 0 : 1;
+}
+
+function scaleSearchText(graph: Graph, mesh: Mesh, result: ScaleSearchResult, named: [string, string, ScaleCandidateResult | undefined][], wrote: string | undefined): string {
+  const best = result.best;
+  const e = best.evaluation;
+  const c = best.config;
+  const lines: string[] = [];
+  lines.push(`${graph.name} on ${mesh.name} (${mesh.devices.length} devices): ${result.iterations} of ${result.spaceSize} configurations priced in ${result.seconds.toFixed(1)} s (${result.stoppedBy}), ${result.stageSimulations} stage simulations`);
+  lines.push(`best iteration time  ${formatSeconds(e.stepTime)}${result.feasible ? "" : "  (does not fit in memory)"}  ${(e.flopsPerDevice / 1e12).toFixed(1)} model TFLOP/s per device`);
+  lines.push(`  ${best.name}: tensor ${c.tensor} × pipeline ${c.pipeline}${c.schedule === "interleaved" ? ` (interleaved, ${c.virtual} virtual stages)` : ""} × data ${c.data} = ${e.devicesUsed} devices; micro-batch ${c.microbatchSize} (${e.plan.microbatches} per step), ZeRO ${c.zero ?? 0}, recompute ${c.recompute ?? "none"}, ${e.plan.precision}`);
+  for (const [, label, x] of named) {
+    if (x) lines.push(`  vs ${label.padEnd(21)} ${formatSeconds(x.evaluation.stepTime).padStart(10)}  speed-up ${speedup(x.evaluation.stepTime, e.stepTime)}${x.feasible ? "" : "  (baseline over memory)"}  (${x.name})`);
+  }
+  const worst = e.memory.devices.reduce((a, b) => (b.total > a.total ? b : a));
+  lines.push(`peak memory  ${formatBytes(worst.total)} of ${formatBytes(worst.capacity)} (device ${worst.device}): weights ${formatBytes(worst.weights)}, gradients ${formatBytes(worst.gradients)}, optimizer ${formatBytes(worst.optimizer)}, activations ${formatBytes(worst.activations)}, recompute ${formatBytes(worst.recompute)}, workspace ${formatBytes(worst.workspace)}`);
+  lines.push(`pipeline bubble ${(e.timeline.bubble * 100).toFixed(1)} %`);
+  if (wrote !== undefined) lines.push(`wrote ${wrote}`);
+  return lines.join("\n") + "\n";
+}
 
 export const diffCommand: Command = {
   name: "diff",

@@ -13,8 +13,9 @@ import { formatBytes, formatSeconds } from "../../core/units.js";
 import { loadMeasuredCosts } from "../../cost/compute.js";
 import { OPTIMIZERS, type Optimizer } from "../../cost/memory.js";
 import type { Graph } from "../../ir/graph.js";
-import type { Strategy } from "../../ir/strategy.js";
-import { simulate } from "../../pipeline.js";
+import { usesScaleFeatures, type Strategy } from "../../ir/strategy.js";
+import { simulate, simulateAtScale } from "../../pipeline.js";
+import type { ScaleEvaluation } from "../../search/evaluate-scale.js";
 import type { Timeline } from "../../sim/simulate.js";
 import { toChromeTrace } from "../../sim/trace.js";
 import { resolveMesh, resolveStrategy, type Decls } from "../pick.js";
@@ -88,6 +89,14 @@ export const simulateCommand: Command = {
     ctx.report(diagnostics.items);
     if (!mesh || !strategy || diagnostics.hasErrors()) return 1;
     const measured = ((ctx.args.flags.costs as string[] | undefined) ?? []).map((p) => loadMeasuredCosts(resolve(ctx.io.cwd, p), p));
+    if (usesScaleFeatures(strategy)) {
+      // Replicas, a pipeline, ZeRO, recomputation or 16-bit precision: the hierarchical simulator.
+      if (trace) throw new UsageError("--trace is not available for strategies with replicas, a pipeline, ZeRO, recomputation or 16-bit precision", "simulate without --trace");
+      const scaled = pipeline.stage((p) => simulateAtScale(graph, mesh, strategy, p, { optimizer, measured }));
+      if (!scaled) return 1;
+      ctx.io.out(ctx.args.flags.json === true ? JSON.stringify(scaleJson(graph, mesh, strategy, scaled), null, 2) + "\n" : scaleText(graph, mesh, strategy, scaled));
+      return 0;
+    }
     const simulated = pipeline.stage((p) => simulate(graph, mesh, strategy, p, { optimizer, measured }));
     if (!simulated) return 1;
     const { timeline: t, memory, interference } = simulated;
@@ -134,3 +143,54 @@ export const simulateCommand: Command = {
     return 0;
   },
 };
+
+// ------------------------------------------------------------------ strategies at scale
+
+function scaleJson(graph: Graph, mesh: Mesh, strategy: Strategy, e: ScaleEvaluation) {
+  const t = e.timeline;
+  return {
+    model: graph.name,
+    mesh: mesh.name,
+    strategy: strategy.name,
+    devices: mesh.devices.length,
+    devicesUsed: e.devicesUsed,
+    iterationTimeMs: e.stepTime * 1e3,
+    modelFlopsPerDevice: e.flopsPerDevice,
+    pipeline: { groups: e.plan.groups, virtualStages: e.plan.virtual, microbatches: e.plan.microbatches, schedule: e.plan.schedule, bubble: t.bubble },
+    replicas: e.plan.replicas.count,
+    zero: e.plan.zero,
+    precision: e.plan.precision,
+    stages: t.stages.map((s) => ({
+      devices: s.devices.length,
+      forwardMs: s.timing.forward * 1e3,
+      backwardMs: s.timing.backward * 1e3,
+      recomputeMs: s.timing.recompute * 1e3,
+      gradSyncMs: s.weights.buckets.reduce((n, b) => n + b.seconds, 0) * 1e3,
+      updateMs: s.weights.update * 1e3,
+    })),
+    stageSimulations: t.stageSimulations,
+    peakMemoryBytes: e.memory.peak,
+    memory: e.memory.devices.map((d) => ({ device: d.device, weights: d.weights, gradients: d.gradients, optimizer: d.optimizer, activations: d.activations, recompute: d.recompute, workspace: d.workspace, total: d.total, inFlight: d.inFlight })),
+    overCapacity: e.memory.overCapacity.map((d) => ({ device: d.device, bytes: d.total, capacity: d.capacity })),
+  };
+}
+
+function scaleText(graph: Graph, mesh: Mesh, strategy: Strategy, e: ScaleEvaluation): string {
+  const t = e.timeline;
+  const p = e.plan;
+  const lines: string[] = [];
+  lines.push(`${graph.name} / ${strategy.name} on ${mesh.name} (${e.devicesUsed} of ${mesh.devices.length} devices; hierarchical simulation, ${t.stageSimulations} stage simulation(s))`);
+  lines.push(`iteration time  ${formatSeconds(e.stepTime)}  (${(e.flopsPerDevice / 1e12).toFixed(1)} model TFLOP/s per device)`);
+  lines.push(`layout          ${p.replicas.count} replica(s) × ${p.groups} pipeline group(s)${p.virtual > 1 ? ` × ${p.virtual} virtual stages` : ""}; ${p.microbatches} micro-batch(es), ${p.schedule}; zero ${p.zero}; ${p.precision}`);
+  lines.push(`pipeline bubble ${(t.bubble * 100).toFixed(1)} %`);
+  lines.push("stages (one micro-batch; identical stages simulated once):");
+  for (const s of t.stages.slice(0, 8)) {
+    const sync = s.weights.buckets.reduce((n, b) => n + b.seconds, 0);
+    lines.push(`  stage ${String(s.index).padStart(3)}  ${String(s.devices.length).padStart(3)} device(s)  F ${formatSeconds(s.timing.forward).padStart(10)}  B ${formatSeconds(s.timing.backward).padStart(10)}  grad sync ${formatSeconds(sync).padStart(10)}  update ${formatSeconds(s.weights.update).padStart(10)}`);
+  }
+  if (t.stages.length > 8) lines.push(`  ... ${t.stages.length - 8} more stage(s)`);
+  const worst = e.memory.devices.reduce((a, b) => (b.total > a.total ? b : a));
+  lines.push(`peak memory     ${formatBytes(worst.total)} of ${formatBytes(worst.capacity)} on device ${worst.device}: weights ${formatBytes(worst.weights)}, gradients ${formatBytes(worst.gradients)}, optimizer ${formatBytes(worst.optimizer)}, activations ${formatBytes(worst.activations)} (${worst.inFlight} micro-batch(es) in flight), recompute ${formatBytes(worst.recompute)}, workspace ${formatBytes(worst.workspace)}`);
+  if (e.memory.overCapacity.length) lines.push(`${e.memory.overCapacity.length} device(s) over capacity (replica 0): ${e.memory.overCapacity.slice(0, 16).map((o) => o.device).join(", ")}${e.memory.overCapacity.length > 16 ? ", ..." : ""}`);
+  return lines.join("\n") + "\n";
+}

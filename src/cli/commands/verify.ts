@@ -17,6 +17,7 @@ import { COMPILE_FLAGS, loadPlanOrPar, str } from "./compile-source.js";
 import { BACKEND_FLAG, backendFlag, positiveInt, TIMEOUT_FLAG } from "./run.js";
 import { countProgress, runProgress } from "../step-progress.js";
 import { isBackendRequest } from "../../runtime/backend.js";
+import { engineTarget, FORCE_FLAG } from "../memory-check.js";
 import { checkRanks, chooseEngine, ENGINE_FLAG, engineArgs, engineLine, meshForRanks, TORCH_FLAGS, type EngineArgs } from "../engine-flag.js";
 
 export const DEFAULT_TOLERANCE = 1e-4;
@@ -34,6 +35,7 @@ export const verifyCommand: Command = {
     ...TORCH_FLAGS,
     TIMEOUT_FLAG,
     ...COMPILE_FLAGS,
+    FORCE_FLAG,
     JSON_FLAG,
   ],
   details: [
@@ -57,7 +59,7 @@ export const verifyCommand: Command = {
     if (ctx.args.flags.workers === true && engineFlags.request !== "tfjs") throw new UsageError("--workers compares the tfjs runtime's worker threads with its in-process run", "drop --workers, or use --engine tfjs");
     if (engineFlags.request === "both") return verifyBoth(ctx, engineFlags, steps, tolerance);
     const chosen = chooseEngine({ ...engineFlags, request: engineFlags.request }, ctx.io.cwd);
-    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen) });
+    const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, engineFlags, chosen), memory: engineTarget(chosen.engine.name, backend, engineFlags.device) });
     if (!c) return 1;
     checkRanks(c.plan, engineFlags);
     if (!asJson && engineFlags.automatic) ctx.io.out(engineLine(chosen));
@@ -119,7 +121,8 @@ async function verifyBoth(ctx: CommandContext, flags: EngineArgs<string>, steps:
   const asJson = ctx.args.flags.json === true;
   const torch = chooseEngine({ ...flags, request: "torch" }, ctx.io.cwd);
   const tfjs = selectEngine("tfjs", { backend: flags.backend });
-  const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, flags, torch) });
+  // Both engines run it: checked for the tfjs runtime, whose wasm heap is the tighter limit.
+  const c = loadPlanOrPar(ctx, ctx.args.positionals[0], { mesh: meshForRanks(ctx.args, flags, torch), memory: engineTarget("tfjs", flags.backend, undefined) });
   if (!c) return 1;
   checkRanks(c.plan, flags);
   const pctx = c.pipeline.ctx;

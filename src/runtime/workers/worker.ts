@@ -18,6 +18,7 @@ import { ChannelTimeout } from "../shm/channel.js";
 import type { ArenaSpec } from "../shm/arena.js";
 import { ShmComm, type DeviceChannels } from "../shm/comm.js";
 import type { FaultInjection, FromWorker, ToWorker } from "./protocol.js";
+import { WorkerMemoryProbe } from "./memory-probe.js";
 
 interface WorkerInit {
   plan: Plan;
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
     return;
   }
 
+  // Measurement only (PAR_MEMORY_OUT): the baseline before this device's buffers exist.
+  const memory = WorkerMemoryProbe.start(device, choice.tf);
+  const backendName = choice.name;
   const comm = new ShmComm(device, init.channels, {
     timeoutMs: init.timeoutMs,
     // A worker may sleep in Atomics.wait while it waits for a message and has no queued sends.
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     },
     after(index) {
       if (init.trace) ends[index] = now();
+      memory?.sample();
     },
   });
   post({ type: "ready", device, backend: choice.name, detail: choice.detail });
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     executor.step(step).then(
       (r) => {
         const t1 = now();
+        memory?.write(backendName);
         const m: FromWorker = { type: "done", device, step, loss: r.loss, start: t0, end: t1 };
         if (init.trace) {
           m.starts = starts;
