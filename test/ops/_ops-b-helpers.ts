@@ -1,4 +1,5 @@
-// Helpers shared by the elementwise / shape / reduce / dropout / loss op tests.
+// Helpers shared by the op tests (elementwise, shape, reduce, dropout, loss, conv, pool, norm,
+// transformer, ...).
 import fc from "fast-check";
 import { expect } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
