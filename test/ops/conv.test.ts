@@ -11,7 +11,7 @@ import type { Attrs, AxisMap, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
 import { cpuVersusWasm } from "./backend-agreement.js";
-import { degreesFor, resolved } from "./_ops-b-helpers.js";
+import { assertShardedEqualsWhole, degreesFor, resolved } from "./_ops-b-helpers.js";
 import { assertProperty } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -344,15 +344,7 @@ for (const backend of BACKENDS) {
           const sig = inferOrThrow(entry, [x], a);
           return fc.tuple(fc.constant({ entry, a, x, seed: c.seed }), degreesFor(sig, 2));
         });
-      assertProperty(
-        fc.property(arb, (t) => {
-          if (!t) return;
-          const [c, degrees] = t;
-          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
-          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
-        }),
-        25,
-      );
+      assertShardedEqualsWhole(tf, arb, 25);
     });
   });
 }
@@ -540,15 +532,7 @@ for (const backend of BACKENDS) {
         const sig = inferOrThrow(c.entry, [c.x], c.a);
         return fc.tuple(fc.constant({ ...c, seed: raw.seed }), degreesFor(sig, 3));
       });
-      assertProperty(
-        fc.property(arb, (t) => {
-          if (!t) return;
-          const [c, degrees] = t;
-          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
-          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
-        }),
-        30,
-      );
+      assertShardedEqualsWhole(tf, arb, 30);
     });
   });
 }
