@@ -1,6 +1,7 @@
 // `npm run bench [-- SECTION...]`: performance figures, each section printing ratios
 // measured side by side in one run (the machines are shared and noisy).
 import { runFidelityBench } from "./fidelity.js";
+import { runImportBench } from "./import.js";
 import { runMemoryBench } from "./memory.js";
 import { parseBench } from "./parse.js";
 import { runRuntimeBench } from "./runtime.js";
@@ -24,6 +25,7 @@ const SECTIONS: Section[] = [
   { name: "scale", doc: "GPT rows of the PTD-P paper (1.7B–1T) on their GPU counts: par's searched plan vs Megatron's published configuration in the same simulator (ratio ≥ 1), peak memory ≤ 80 GB, vs the paper's measured TFLOP/s, vs ZeRO-3 data parallelism", run: runScaleBench },
   { name: "runtime", doc: "data parallel on 2 local devices vs 1; shm all-reduce and point-to-point bandwidth vs memcpy", run: runRuntimeBench },
   { name: "fidelity", doc: "simulated vs measured iteration time on the local mesh (target: median error ≤ 10 %, rank correlation ≥ 0.9); --engine torch measures on the torch engine", run: (o) => runFidelityBench({ engine: o.engine }) },
+  { name: "import", doc: "a generated 500 MB ONNX file: import time and peak RSS (target ≤ 15 s, ≤ 2 × file + 500 MB), and with its weights as external data", run: runImportBench },
   { name: "torch", doc: "par's torch engine vs hand-written PyTorch (DDP / tensor parallel) on the same model and ranks (target ratio ≤ 1.15); vs par's tfjs runtime", run: runTorchBench },
   { name: "memory", doc: "predicted vs measured peak memory per device of shipped models on the tfjs wasm runtime and the torch engine on CPU (target: within 15 %)", run: () => runMemoryBench() },
   { name: "verify", doc: "the central property at ≥ 1,000 random graph × strategy cases", run: () => runVerifyBench(), slow: true },

@@ -12,7 +12,9 @@
 // diagnostics and stage timings, and no stage prints. A stage that fails adds its errors to
 // ctx.diagnostics and throws a ParError carrying them; warnings stay in ctx.diagnostics.
 
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { Diagnostics, ParError, type Diagnostic } from "./core/diagnostics.js";
 import { INSTALL_HINT } from "./engines/torch/codes.js";
 import { exportTorchJob, type TorchExport, type TorchExportOptions } from "./engines/torch/export.js";
@@ -22,9 +24,13 @@ import type { TorchDevice } from "./engines/torch/run.js";
 import type { Mesh } from "./core/mesh.js";
 import { CostModel, type MeasuredCosts } from "./cost/compute.js";
 import { peakMemory, type MemoryReport, type Optimizer } from "./cost/memory.js";
-import { lower } from "./codegen/lower.js";
+import { lower, singleDeviceStrategy } from "./codegen/lower.js";
 import { graphFromPlan } from "./codegen/plan-graph.js";
-import { referencePlan } from "./codegen/reference.js";
+import { referencePlan, SINGLE_MESH } from "./codegen/reference.js";
+import { runPlanTorch } from "./engines/torch/index.js";
+import { prepareForward, type ForwardModel, type GivenArray, type TensorValues } from "./frontend/forward-inputs.js";
+import { encodeNpy } from "./frontend/npy.js";
+import { forwardOutputParam, forwardPlan } from "./plan/forward-plan.js";
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./frontend/load-model.js";
 import type { Graph } from "./ir/graph.js";
 import type { Strategy } from "./ir/strategy.js";
@@ -32,9 +38,11 @@ import { validateStrategy } from "./ir/strategy-validate.js";
 import { readPlan } from "./plan/io.js";
 import type { Engine, EngineName, EngineTrainedState } from "./plan/engine.js";
 import type { OptimizerConfig, Plan } from "./plan/plan.js";
+import type { TF } from "./ops/contract.js";
 import { initBackend, type BackendName, type BackendRequest } from "./runtime/backend.js";
-import { tfjsEngine } from "./runtime/engine.js";
+import { runForward } from "./runtime/exec/forward.js";
 import { compareRuns, verifyPlan, type VerifyResult } from "./runtime/exec/verify.js";
+import { tfjsEngine } from "./runtime/engine.js";
 import { profilePlanUnderLoad, type PlanProfile } from "./runtime/profile/load.js";
 import { TIMED_STEPS, WARMUP_STEPS } from "./runtime/profile/profile.js";
 import { profileFromTimeline, profilePlanInRun } from "./runtime/profile/run.js";
@@ -51,7 +59,7 @@ import { simulateWithContention } from "./sim/contention.js";
 import { predictUnderInterference, type InterferencePrediction } from "./sim/interference.js";
 import type { Timeline } from "./sim/simulate.js";
 
-export type Stage = "load" | "search" | "simulate" | "lower" | "execute" | "verify" | "profile" | "export";
+export type Stage = "load" | "search" | "simulate" | "lower" | "execute" | "verify" | "profile" | "forward" | "export";
 
 export interface PipelineContext {
   diagnostics: Diagnostics;
@@ -464,6 +472,91 @@ export function profile(plan: Plan, ctx: PipelineContext, options: ProfileStageO
     const backend = await initBackend(options.backend ?? "auto");
     const measured = options.inRun ? await profilePlanInRun(plan, { ...steps, backend: backend.name }) : await profilePlanUnderLoad(plan, backend.tf, backend.name, options.load ?? 0, steps);
     return { ...measured, backend: backend.name };
+  });
+}
+
+// ------------------------------------------------------------------ forward
+
+export interface ForwardStageOptions {
+  /** .par files: the model and its parameter overrides. */
+  model?: string;
+  overrides?: Record<string, number>;
+  /** Seeds a .par model's initial weights (default 1). */
+  seed?: number;
+  /** "tfjs" (in-process, the default) or "torch" (the torch engine, one rank). */
+  engine?: "tfjs" | "torch";
+  /** tfjs: the backend (default "auto"). */
+  backend?: BackendRequest;
+}
+
+export interface ForwardOutput {
+  /** The output's name in the model file (a .par model's: its tensor id). */
+  name: string;
+  shape: number[];
+  dtype: "f32" | "i32";
+  data: TensorValues;
+}
+
+/**
+ * The forward pass of a bound model on one device: the forward part of its single-device
+ * plan (src/runtime/exec/forward.ts) with the model's own weights, read one param at a time.
+ */
+export async function forwardOf(m: ForwardModel, tf: TF, seed = 1): Promise<ForwardOutput[]> {
+  const graph = m.model.graph;
+  const plan = lower(graph, singleDeviceStrategy(graph, SINGLE_MESH.name), SINGLE_MESH, { seed, optimizer: { kind: "sgd", learningRate: 0 } });
+  const values = await runForward(plan, tf, m.feeds, m.model.weights ?? new Map<string, Float32Array>(), m.outputs.map((o) => o.tensor));
+  return m.outputs.map((o) => {
+    const t = graph.tensor(o.tensor).type;
+    return { name: o.name, shape: [...t.shape], dtype: t.dtype === "f32" ? "f32" : "i32", data: values.get(o.tensor)! };
+  });
+}
+
+/**
+ * The forward pass of a bound model on the torch engine: its single-device plan (with the
+ * model's weights) cut to the forward pass, each output copied into a param the engine
+ * dumps (src/plan/forward-plan.ts), the arrays given as the engine's real data (`--data`:
+ * one .npy per graph input; a loss's labels, which reach no output, as zeros).
+ */
+export async function forwardOfTorch(m: ForwardModel, seed = 1): Promise<ForwardOutput[]> {
+  const graph = m.model.graph;
+  const plan = lower(graph, singleDeviceStrategy(graph, SINGLE_MESH.name), SINGLE_MESH, {
+    seed,
+    optimizer: { kind: "sgd", learningRate: 0 },
+    // The engine reads weights from the plan, however large (a temporary file).
+    weightsCapBytes: Infinity,
+    ...(m.model.weights?.size ? { weights: m.model.weights } : {}),
+  });
+  const outputs = m.outputs.map((o) => o.tensor);
+  const dir = mkdtempSync(join(tmpdir(), "par-forward-"));
+  try {
+    for (const id of graph.inputs) {
+      const t = graph.tensor(id).type;
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      const values = m.feeds.get(id) ?? (t.dtype === "f32" ? new Float32Array(n) : new Int32Array(n));
+      writeFileSync(join(dir, `${id}.npy`), encodeNpy({ dtype: values instanceof Float32Array ? "f4" : "i4", shape: [...t.shape], data: values }));
+    }
+    const run = await runPlanTorch(forwardPlan(plan, outputs), { steps: 1, data: dir, dumpWeights: true });
+    return m.outputs.map((o) => {
+      const t = graph.tensor(o.tensor).type;
+      const v = run.dump!.params.get(forwardOutputParam(o.tensor))!;
+      return { name: o.name, shape: [...t.shape], dtype: t.dtype === "f32" ? "f32" : "i32", data: t.dtype === "f32" ? v : Int32Array.from(v) };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** forward: a model file and arrays for its inputs (their shapes bind its symbolic dims) → its own outputs. */
+export async function forward(path: string, given: readonly GivenArray[], ctx: PipelineContext, options: ForwardStageOptions = {}): Promise<{ model: ForwardModel; outputs: ForwardOutput[]; backend: BackendName | "torch" }> {
+  const since = ctx.diagnostics.items.length;
+  const loadOptions: LoadModelOptions = { ...(options.model !== undefined ? { model: options.model } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) };
+  const m = timed(ctx, "load", () => prepareForward((bind) => loadModel(path, { sources: ctx.sources, diagnostics: ctx.diagnostics, cwd: ctx.cwd }, { ...loadOptions, bind }), given, ctx.diagnostics));
+  const errors = errorsSince(ctx, since);
+  if (!m || errors.length) fail(ctx, errors);
+  return timedAsync(ctx, "forward", async () => {
+    if (options.engine === "torch") return { model: m, outputs: await forwardOfTorch(m, options.seed ?? 1), backend: "torch" as const };
+    const backend = await initBackend(options.backend ?? "auto");
+    return { model: m, outputs: await forwardOf(m, backend.tf, options.seed ?? 1), backend: backend.name };
   });
 }
 

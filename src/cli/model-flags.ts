@@ -4,6 +4,7 @@
 //   --input NAME=AxBx..  imported models: an input's whole shape (repeatable)
 //   --batch N            imported models: binds symbolic batch dims
 //   --loss KIND          imported models: the training loss appended (softmax_cross_entropy, mse)
+//   --freeze GLOB        imported models: weights not to train (repeatable)
 // The file may be a .par program, an ONNX model or a TensorFlow.js model.json
 // (src/frontend/load-model.ts, through the pipeline's `load` stage); a flag that does not
 // apply to its format is PAR4013.
@@ -56,8 +57,10 @@ export const INPUT_FLAG: FlagSpec = { name: "input", kind: "string", value: "NAM
 export const BATCH_FLAG: FlagSpec = { name: "batch", kind: "int", value: "N", doc: "imported models: bind symbolic batch dims to N" };
 export const LOSS_FLAG: FlagSpec = { name: "loss", kind: "string", value: "KIND", doc: `imported models: the training loss appended: ${LOSS_KINDS.join(" or ")} (default by output)` };
 
-/** --input, --batch, --loss: the flags of imported models. */
-export const IMPORT_FLAGS: FlagSpec[] = [INPUT_FLAG, BATCH_FLAG, LOSS_FLAG];
+export const FREEZE_FLAG: FlagSpec = { name: "freeze", kind: "string", value: "GLOB", repeatable: true, doc: "imported models: do not train the weights whose names match GLOB (`*`, `?`; ONNX initializer names, Keras param ids; repeatable)" };
+
+/** --input, --batch, --loss, --freeze: the flags of imported models. */
+export const IMPORT_FLAGS: FlagSpec[] = [INPUT_FLAG, BATCH_FLAG, LOSS_FLAG, FREEZE_FLAG];
 
 /** --model, --set, --input, --batch, --loss. */
 export const MODEL_LOADING_FLAGS: FlagSpec[] = [MODEL_FLAG, SET_FLAG, ...IMPORT_FLAGS];
@@ -104,7 +107,7 @@ export function modelOptions(args: ParsedArgs): LoadModelOptions {
   return options;
 }
 
-/** Only the options of imported models: --input, --batch, --loss. */
+/** Only the options of imported models: --input, --batch, --loss, --freeze. */
 export function importOptionsOf(args: ParsedArgs): LoadModelOptions {
   const options: LoadModelOptions = {};
   const inputs = parseInputs(args);
@@ -113,6 +116,9 @@ export function importOptionsOf(args: ParsedArgs): LoadModelOptions {
   if (batch !== undefined) options.batch = batch;
   const loss = parseLoss(args);
   if (loss !== undefined) options.loss = loss;
+  const freeze = (args.flags.freeze as string[] | undefined) ?? [];
+  if (freeze.some((g) => g === "")) throw new UsageError("--freeze needs a GLOB, got an empty one", "for example --freeze 'encoder.*'");
+  if (freeze.length) options.freeze = freeze;
   return options;
 }
 

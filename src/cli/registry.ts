@@ -5,6 +5,7 @@ import { checkCommand } from "./commands/check.js";
 import { compileCommand } from "./commands/compile.js";
 import { exportCommand } from "./commands/export.js";
 import { fmtCommand } from "./commands/fmt.js";
+import { forwardCommand } from "./commands/forward.js";
 import { graphCommand } from "./commands/graph.js";
 import { importCommand } from "./commands/import.js";
 import { meshesCommand } from "./commands/meshes.js";
@@ -31,6 +32,7 @@ export const COMMANDS: Command[] = [
   diffCommand,
   reportCommand,
   compileCommand,
+  forwardCommand,
   runCommand,
   verifyCommand,
   profileCommand,

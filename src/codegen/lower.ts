@@ -48,6 +48,8 @@ export interface LowerOptions {
    * (PAR5013 beyond PLAN_WEIGHTS_CAP_BYTES). Ids that are not params of the graph are ignored.
    */
   weights?: ReadonlyMap<string, Float32Array>;
+  /** Most bytes of given weights a plan may carry (default PLAN_WEIGHTS_CAP_BYTES; tests of large imported models raise it). */
+  weightsCapBytes?: number;
 }
 
 /** Every op as one task on device 0: the reference the verifier compares against. */
@@ -114,7 +116,7 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     }
     return { device: d, buffers: [...p.buffers.values()], instructions };
   });
-  const given = options.weights && options.weights.size ? planWeightsOf(options.weights, new Map(params.map((p) => [p.id, p.spec.shape]))) : undefined;
+  const given = options.weights && options.weights.size ? planWeightsOf(options.weights, new Map(params.map((p) => [p.id, p.spec.shape])), options.weightsCapBytes) : undefined;
   const plan: Plan = {
     format: PLAN_FORMAT,
     version: scaled ? 2 : 1,
@@ -126,7 +128,7 @@ export function lower(graph: Graph, strategy: Strategy, mesh: LowerMesh, options
     devices: mesh.devices.map((d) => ({ index: d.index, kind: d.spec.kind })),
     tensors,
     ops,
-    params: params.map((p): PlanParam => ({ tensor: p.id, init: given?.[p.id] ? { kind: "values", ref: p.id } : p.spec.init })),
+    params: params.map((p): PlanParam => ({ tensor: p.id, init: given?.[p.id] ? { kind: "values", ref: p.id } : p.spec.init, ...(graph.frozen.has(p.id) ? { trainable: false as const } : {}) })),
     losses: lowered.filter((l) => l.isLoss).flatMap((l) => l.node.outputs),
     programs,
   };

@@ -14,6 +14,7 @@ import type { Plan } from "../plan/plan.js";
  */
 export function graphFromPlan(plan: Plan): Graph {
   const g = new Graph(plan.model);
+  for (const p of plan.params) if (p.trainable === false) g.frozen.add(p.tensor);
   const types = new Map<string, TensorType>();
   for (const t of plan.tensors) types.set(t.id, { dtype: t.dtype, shape: [...t.shape], dims: t.shape.map((_, i) => `${t.id}.d${i}`) });
   for (const t of plan.tensors) if (t.role === "input") g.addInput(t.id, types.get(t.id)!);

@@ -54,8 +54,24 @@ export function readBoundedBytes(full: string, shown: string, limit: number): Ui
     if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
     if (st.isFile() && st.size > limit) throw tooLarge(shown, `${st.size} bytes`, limit);
     const maxBytes = st.isFile() ? limit : Math.min(limit, STREAM_LIMIT);
+    // A regular file is read into one buffer of its size: a model file may be gigabytes,
+    // and chunks then a concatenation would hold it twice (three times with a copy).
     const chunks: Buffer[] = [];
     let total = 0;
+    let whole: Buffer | undefined;
+    if (st.isFile()) {
+      // Not from Buffer's shared pool: callers may view the bytes' ArrayBuffer from offset 0.
+      const all = Buffer.allocUnsafeSlow(st.size);
+      while (total < st.size) {
+        const got = readSync(fd, all, total, st.size - total, null);
+        if (got === 0) break;
+        total += got;
+      }
+      if (total < st.size) return new Uint8Array(all.buffer, all.byteOffset, total);
+      // The file may have grown since fstat: the rest is read as a stream is.
+      chunks.push(all);
+      whole = all;
+    }
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes + 1 - total));
       const got = readSync(fd, chunk, 0, chunk.length, null);
@@ -64,6 +80,7 @@ export function readBoundedBytes(full: string, shown: string, limit: number): Ui
       total += got;
       if (total > maxBytes) throw tooLarge(shown, "more", maxBytes);
     }
+    if (whole && chunks.length === 1) return new Uint8Array(whole.buffer, whole.byteOffset, total);
     return new Uint8Array(Buffer.concat(chunks, total));
   } catch (e) {
     if (e instanceof ParError) throw e;

@@ -16,10 +16,22 @@ import { NameTable } from "./naming.js";
 
 export interface ImportedModel {
   graph: Graph;
-  /** Parameter values by parameter id "<op>.<param>", in par's parameter layouts. */
-  weights: Map<string, Float32Array>;
-  /** Elements of the float initializers (or Keras weights) used as parameters. */
+  /**
+   * Parameter values by parameter id "<op>.<param>", in par's parameter layouts, read when
+   * asked (external data by offset): a structure-only command never reads them. Reading a
+   * parameter whose external data is missing throws PAR6008.
+   */
+  weights: ReadonlyMap<string, Float32Array>;
+  /** Param ids whose values are in a missing side file (see `weights`). */
+  missingWeights: string[];
+  /** The model's parameter count (ONNX: every float initializer element, each initializer once); also `graph.parameterCount()`. */
   parameters: number;
+  /** The model's own inputs (not the loss's labels) by their name in the file, as par graph inputs. */
+  inputs: ModelTensor[];
+  /** The model's own outputs (not the training loss) by their name in the file, as par tensors. */
+  outputs: ModelTensor[];
+  /** The training loss appended, and why. */
+  loss: LossChoice;
   /** Operators without a mapping (also reported as one PAR6010 error). */
   unsupported: { op: string; nodes: string[] }[];
 }
@@ -39,6 +51,44 @@ export function appendableLossNames(): string[] {
 const CLASSIFICATION_LOSS: LossKind = "softmax_cross_entropy";
 const REGRESSION_LOSS: LossKind = "mse";
 
+/** The training loss an import appended: its kind, the tensors it reads and the reason for the choice. */
+export interface LossChoice {
+  kind: LossKind;
+  /** The model output it trains (a par tensor id). */
+  output: string;
+  /** The graph input added for the labels or the regression target. */
+  target: string;
+  reason: string;
+}
+
+/** A model input or output: its name in the model file and the par tensor that is it. */
+export interface ModelTensor {
+  name: string;
+  tensor: string;
+}
+
+/** A model input as the file declares it, before its shape is bound. */
+export interface DeclaredInput {
+  name: string;
+  dtype: DType;
+  /** Its dims: numbers, symbolic names, undefined where unknown; undefined when the rank is unknown. */
+  dims?: (number | string | undefined)[];
+}
+
+/**
+ * A parameter's values as the importer hands them over: read when needed (so that a
+ * model's weights are never copied by a command that only reads its structure).
+ */
+export interface ParamValues {
+  read(): Float32Array;
+  /** Elements `read` returns, when known before reading (checked then, and on every read). */
+  readonly length?: number;
+  /** False when the values are in a missing side file (reading throws PAR6008). */
+  readonly available: boolean;
+  /** The model weights (ONNX initializer names) the values come from: the parameter trains them. */
+  readonly sources: readonly string[];
+}
+
 export interface ImportOptions {
   /** Input shapes by model input name ("input" → [2, 3, 224, 224]), overriding the model's. */
   inputs?: Record<string, number[]>;
@@ -46,6 +96,15 @@ export interface ImportOptions {
   batch?: number;
   /** The training loss to append; default by output kind (see addTrainingLoss). */
   loss?: LossKind;
+  /** Globs (`*`, `?`) of weight names (ONNX initializers) that are not trained. */
+  freeze?: string[];
+  /** The model file's folder, where external data is read from (ONNX). */
+  dir?: string;
+  /**
+   * Binds input shapes from the declared inputs (`par forward` takes them from its arrays):
+   * the shapes by input name, overriding `inputs`, or undefined after reporting why not.
+   */
+  bind?: (declared: DeclaredInput[]) => Record<string, number[]> | undefined;
 }
 
 const RESERVED = new Set(RESERVED_WORDS);
@@ -62,12 +121,62 @@ export function identifierOf(raw: string, fallback: string): string {
   return s;
 }
 
+/**
+ * Parameter values by id, each read when asked and not kept: the map a lowering or a
+ * forward run iterates holds no copy of a large model's weights until then.
+ */
+export class LazyWeights implements ReadonlyMap<string, Float32Array> {
+  constructor(private readonly readers: ReadonlyMap<string, () => Float32Array>) {}
+
+  get size(): number {
+    return this.readers.size;
+  }
+
+  has(id: string): boolean {
+    return this.readers.has(id);
+  }
+
+  get(id: string): Float32Array | undefined {
+    return this.readers.get(id)?.();
+  }
+
+  *entries(): MapIterator<[string, Float32Array]> {
+    for (const [id, read] of this.readers) yield [id, read()];
+  }
+
+  keys(): MapIterator<string> {
+    return this.readers.keys();
+  }
+
+  *values(): MapIterator<Float32Array> {
+    for (const read of this.readers.values()) yield read();
+  }
+
+  forEach(f: (value: Float32Array, key: string, map: ReadonlyMap<string, Float32Array>) => void): void {
+    for (const [id, read] of this.readers) f(read(), id, this);
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Float32Array]> {
+    return this.entries();
+  }
+}
+
 export class GraphBuilder {
   readonly graph: Graph;
   readonly names = new NameTable();
-  readonly weights = new Map<string, Float32Array>();
-  /** Elements of imported weights actually handed to parameters. */
+  /** Param id → how to read its values. */
+  readonly readers = new Map<string, () => Float32Array>();
+  /** Param id → the model weights its values come from. */
+  readonly sources = new Map<string, readonly string[]>();
+  /** Param ids whose values are in a missing side file. */
+  readonly missing: string[] = [];
+  /** Elements of imported weights actually handed to parameters (Keras's count). */
   parameters = 0;
+  /** The training loss, once appended. */
+  loss?: LossChoice;
+  /** The model's own inputs, as `input` added them. */
+  readonly inputs: ModelTensor[] = [];
+  outputs: ModelTensor[] = [];
 
   constructor(
     name: string,
@@ -80,10 +189,11 @@ export class GraphBuilder {
     return this.graph.tensor(id).type;
   }
 
-  /** Adds a graph input under a fresh identifier derived from `raw`; returns its id. */
-  input(raw: string, dtype: DType, shape: number[], dims?: string[]): string {
+  /** Adds a graph input under a fresh identifier derived from `raw`; returns its id. `ofModel`: one of the model's own inputs (not a loss's labels). */
+  input(raw: string, dtype: DType, shape: number[], dims?: string[], ofModel = true): string {
     const id = this.names.claim(identifierOf(raw, "input"));
     this.graph.addInput(id, { dtype, shape: [...shape], dims: dims ?? shape.map((_, i) => (i === 0 ? "batch" : `d${i}`)) });
+    if (ofModel) this.inputs.push({ name: raw, tensor: id });
     return id;
   }
 
@@ -131,38 +241,66 @@ export class GraphBuilder {
   }
 
   /**
-   * Stores the value of parameter `param` of op `opName` (undefined: the model holds no
-   * data for it); `counted` = it came from the model's weights (so it adds to the
-   * reported parameter count).
+   * Hands parameter `param` of op `opName` its values (undefined: the model holds no data
+   * for it); `counted` = they are the model's weights (Keras's parameter count; the ONNX
+   * importer counts initializers itself).
    */
-  setWeight(opName: string, param: string, data: Float32Array | undefined, counted = true): void {
+  setWeight(opName: string, param: string, values: ParamValues | Float32Array | undefined, counted = true): void {
     const spec = this.graph.op(opName).sig.params.find((p) => p.name === param);
     if (!spec) throw new Error(`op ${opName} has no parameter ${param}`);
-    // A weight without data (external, structure-only) still counts: it is in the model.
-    if (!data) {
-      if (counted) this.parameters += volume(spec.shape);
-      return;
-    }
-    if (volume(spec.shape) !== data.length) throw new Error(`parameter ${opName}.${param}: ${data.length} values for shape [${spec.shape.join(", ")}]`);
-    this.weights.set(`${opName}.${param}`, data);
-    if (counted) this.parameters += data.length;
+    const n = volume(spec.shape);
+    // A weight without data (a topology without shards) still counts: it is in the model.
+    if (counted) this.parameters += n;
+    if (!values) return;
+    const v: ParamValues = values instanceof Float32Array ? { read: () => values, length: values.length, available: true, sources: [] } : values;
+    if (v.length !== undefined && v.length !== n) throw new Error(`parameter ${opName}.${param}: ${v.length} values for shape [${spec.shape.join(", ")}]`);
+    const id = `${opName}.${param}`;
+    this.readers.set(id, () => {
+      const data = v.read();
+      if (data.length !== n) throw new Error(`parameter ${id}: read ${data.length} values for shape [${spec.shape.join(", ")}]`);
+      return data;
+    });
+    this.sources.set(id, v.sources);
+    if (!v.available) this.missing.push(id);
   }
 
   result(unsupported: ImportedModel["unsupported"]): ImportedModel {
-    return { graph: this.graph, weights: this.weights, parameters: this.parameters, unsupported };
+    if (!this.loss) throw new Error("import finished without a training loss");
+    // The Keras count (its weights as the file lists them) unless the importer counted itself.
+    this.graph.parameterAccount ??= { parameters: this.parameters, trainable: this.parameters, buffers: 0 };
+    return { graph: this.graph, weights: new LazyWeights(this.readers), missingWeights: [...this.missing], parameters: this.graph.parameterAccount.parameters, inputs: this.inputs, outputs: this.outputs, loss: this.loss, unsupported };
   }
 }
 
+/** The default loss of an output, and why: class or per-token logits are classified, anything else regressed. */
+function defaultLoss(t: TensorType, tokenInputs: boolean): { kind: LossKind; reason: string } {
+  const shape = `[${t.shape.join(", ")}]`;
+  if (t.shape.length === 2 && t.shape[1] > 1) return { kind: CLASSIFICATION_LOSS, reason: `the output ${shape} reads as class logits [N, C]: softmax cross-entropy against labels [N]` };
+  if (t.shape.length === 3 && t.shape[2] > 1 && tokenInputs) {
+    return { kind: CLASSIFICATION_LOSS, reason: `the output ${shape} reads as per-token logits [N, T, V] over a vocabulary of ${t.shape[2]} (the model reads integer tokens): cross-entropy per token against labels [N, T]` };
+  }
+  return { kind: REGRESSION_LOSS, reason: `the output ${shape} reads as a dense regression output: mean squared error against a target of its shape` };
+}
+
 /**
- * Appends a training loss to `output` unless the graph already has one. Default by output
- * kind: class logits [N, C] get softmax_cross_entropy, anything else mse. The loss's second
+ * Appends a training loss to `output` unless the graph already has one. `loss` overrides
+ * the default: class logits [N, C] get softmax_cross_entropy against new `labels` [N];
+ * per-token logits [N, T, V] of a model reading integer tokens get it against labels
+ * [N, T]; any other output gets mse against a `target` of its shape. The loss's second
  * input becomes a new graph input, made from its declared role: `labels` are i32 shaped
- * like the output without its class axis ([N]), a `target` is f32 of the output's shape.
+ * like the output without its class axis, a `target` is f32 of the output's shape. The
+ * choice is kept in `b.loss` (with its reason); false after PAR6021.
  */
 export function addTrainingLoss(b: GraphBuilder, output: string, loss: LossKind | undefined, diagnostics: Diagnostics): boolean {
-  if (b.graph.lossOps().length > 0) return true;
+  const existing = b.graph.lossOps()[0];
+  if (existing) {
+    b.loss = { kind: existing.op as LossKind, output: existing.inputs[0], target: existing.inputs[1], reason: "the model has its own loss" };
+    return true;
+  }
   const t = b.type(output);
-  const kind: LossKind = loss ?? (t.shape.length === 2 && t.shape[1] > 1 ? CLASSIFICATION_LOSS : REGRESSION_LOSS);
+  const tokenInputs = b.graph.inputs.some((i) => b.type(i).dtype === "i32");
+  const chosen = loss ? { kind: loss, reason: `--loss ${loss}` } : defaultLoss(t, tokenInputs);
+  const kind = chosen.kind;
   const entry = appendableLosses(allOps()).find((e) => e.name === kind);
   if (!entry) {
     diagnostics.error("PAR6021", `\`${kind}\` is not a training loss par can append to an imported model`, { expected: `one of ${appendableLossNames().join(", ")}` });
@@ -176,6 +314,8 @@ export function addTrainingLoss(b: GraphBuilder, output: string, loss: LossKind 
     });
     return false;
   }
-  const id = other.role === "labels" ? b.input(other.name, "i32", t.shape.slice(0, -1), t.dims.slice(0, -1)) : b.input(other.name, "f32", t.shape, t.dims);
-  return b.op("loss", kind, {}, [output, id], `the training loss on \`${output}\``) !== undefined;
+  const id = other.role === "labels" ? b.input(other.name, "i32", t.shape.slice(0, -1), t.dims.slice(0, -1), false) : b.input(other.name, "f32", t.shape, t.dims, false);
+  if (b.op("loss", kind, {}, [output, id], `the training loss on \`${output}\``) === undefined) return false;
+  b.loss = { kind, output, target: id, reason: chosen.reason };
+  return true;
 }

@@ -109,7 +109,7 @@ function isExpandedPart(graph: Graph, o: OpNode): boolean {
 /** The .par text of `graph` as model `name`. */
 export function graphToPar(graph: Graph, name: string): string {
   const lines: string[] = [];
-  lines.push(`# Imported by par: ${graph.ops.size} ops, ${graph.parameterCount()} parameters.`);
+  lines.push(`# Imported by par: ${graph.ops.size} ops, ${graph.parameterCount()} parameters (${graph.trainableParameterCount()} trainable, ${graph.bufferCount()} in buffers).`);
   lines.push(`model ${identifierOf(name, "imported")}() {`);
   const ref = (tid: string): string => {
     const t = graph.tensor(tid);

@@ -9,13 +9,14 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { didYouMean, ParError, type Diagnostics } from "../core/diagnostics.js";
 import { firstNonText, readBoundedBytes } from "../core/read-text.js";
-import type { Graph } from "../ir/graph.js";
+import type { Graph, ParameterAccount } from "../ir/graph.js";
 import { readSource } from "../core/read-source.js";
 import { check, type CheckedProgram } from "./check.js";
-import type { ImportedModel, ImportOptions, LossKind } from "./import-build.js";
+import type { ImportedModel, ImportOptions, LossChoice, LossKind, ModelTensor } from "./import-build.js";
 import { importKeras, KERAS_LAYERS } from "./keras/import.js";
+import { freezeParams } from "./freeze.js";
 import { decodeOnnx, DEFAULT_ONNX_LIMITS } from "./onnx/decode.js";
-import { importOnnxModel, onnxUnsupported } from "./onnx/import.js";
+import { importOnnxDetailed, type UnmappableForm } from "./onnx/import.js";
 import { parse } from "./parse.js";
 import { importLlmConfig, looksLikeLlmConfig } from "./llm/import.js";
 
@@ -23,13 +24,24 @@ export type ModelFormat = "par" | "onnx" | "keras" | "llm";
 
 export interface LoadedModel {
   graph: Graph;
-  /** Imported models: the trained weights by param id "<op>.<param>" (absent for .par). */
-  weights?: Map<string, Float32Array>;
+  /**
+   * Imported models: the trained weights by param id "<op>.<param>" (absent for .par), read
+   * when asked; reading one whose external data is missing throws PAR6008.
+   */
+  weights?: ReadonlyMap<string, Float32Array>;
+  /** Imported models: param ids whose values are in a missing side file. */
+  missingWeights?: string[];
   /** .par models: the whole checked program (its meshes and strategies). */
   program?: CheckedProgram;
   format: ModelFormat;
-  /** Imported models: float weight elements that became parameters. */
+  /** Imported models: the model's parameter count (also graph.parameterCount()). */
   parameters?: number;
+  /** Imported models: the model's own inputs (not the loss's labels). */
+  inputs?: ModelTensor[];
+  /** Imported models: the model's own outputs (not the training loss). */
+  outputs?: ModelTensor[];
+  /** Imported models: the training loss appended, and why. */
+  loss?: LossChoice;
   /** LLM configs: the generated .par program (what `par import` prints). */
   source?: string;
 }
@@ -52,12 +64,20 @@ export interface LoadModelOptions {
   batch?: number;
   /** Imported models: the training loss appended (`--loss`). */
   loss?: LossKind;
+  /** Globs of weights not to train (`--freeze`): ONNX initializer names, else par param ids. */
+  freeze?: string[];
+  /** Imported models: binds input shapes from the declared inputs (see ImportOptions.bind). */
+  bind?: ImportOptions["bind"];
 }
 
 export interface LoadModelResult {
   model?: LoadedModel;
   /** Operators (ONNX) or layer types (Keras) without a mapping, also on a failed import. */
   unsupported: { op: string; nodes: string[] }[];
+  /** ONNX: nodes of supported op types in a form par cannot import, on a failed import. */
+  unmappable?: UnmappableForm[];
+  /** ONNX: the parameter count, known from the initializers also when the graph does not import. */
+  account?: ParameterAccount;
   format?: ModelFormat;
 }
 
@@ -180,6 +200,7 @@ function checkApplicable(format: ModelFormat, path: string, options: LoadModelOp
     if (options.inputs && Object.keys(options.inputs).length) bad.push("--input");
     if (options.batch !== undefined) bad.push("--batch");
     if (options.loss !== undefined) bad.push("--loss");
+    if (options.freeze?.length) bad.push("--freeze");
     if (format === "llm" && options.model !== undefined) bad.push("--model");
   } else {
     if (options.model !== undefined) bad.push("--model");
@@ -193,8 +214,9 @@ function checkApplicable(format: ModelFormat, path: string, options: LoadModelOp
   return false;
 }
 
-function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
-  return { graph: m.graph, weights: m.weights, format, parameters: m.parameters };
+/** An importer's result as a LoadedModel. */
+export function fromImported(m: ImportedModel, format: ModelFormat): LoadedModel {
+  return { graph: m.graph, weights: m.weights, missingWeights: m.missingWeights, format, parameters: m.parameters, inputs: m.inputs, outputs: m.outputs, loss: m.loss };
 }
 
 /** Layer types of a model.json that the Keras importer does not map, with their layer names. */
@@ -253,6 +275,8 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   if (options.inputs && Object.keys(options.inputs).length) importOptions.inputs = options.inputs;
   if (options.batch !== undefined) importOptions.batch = options.batch;
   if (options.loss !== undefined) importOptions.loss = options.loss;
+  if (options.bind) importOptions.bind = options.bind;
+  const freeze = options.freeze ?? [];
 
   if (format === "par") {
     const text = readSource(path, { sources: ctx.sources, diagnostics: d }, ctx.cwd);
@@ -271,9 +295,8 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
     if (!bytes) return { unsupported: [], format };
     const decoded = decodeOnnx(bytes, path, d);
     if (!decoded) return { unsupported: [], format };
-    const unsupported = onnxUnsupported(decoded);
-    const m = importOnnxModel(decoded, path, importOptions, d);
-    return { model: m && fromImported(m, "onnx"), unsupported, format };
+    const r = importOnnxDetailed(decoded, path, { ...importOptions, freeze, dir: dirname(full) }, d);
+    return { model: r.model && fromImported(r.model, "onnx"), unsupported: r.unsupported, unmappable: r.unmappable, ...(r.account ? { account: r.account } : {}), format };
   }
 
   if (format === "llm") return loadLlmConfig(path, full, ctx, options);
@@ -306,6 +329,7 @@ export function loadModelResult(path: string, ctx: LoadModelContext, options: Lo
   }
   const unsupported = kerasUnsupported(json);
   const m = importKeras(json, path, importOptions, d, shardReader(full));
+  if (m && !freezeParams(m.graph, freeze, path, d)) return { unsupported, format };
   return { model: m && fromImported(m, "keras"), unsupported, format };
 }
 

@@ -38,6 +38,20 @@ export interface ParamInfo {
   spec: ParamSpec;
 }
 
+/**
+ * An imported model's parameter bookkeeping, as its file holds it: every float weight
+ * counted once, however many ops read it, and whether it trains. It can differ from the
+ * sum of par's params, which may split, re-lay out or fold a weight (see docs/import.md).
+ */
+export interface ParameterAccount {
+  /** Float weight elements of the model file (ONNX: its float initializers, each once). */
+  parameters: number;
+  /** Of those, the ones the optimiser updates. */
+  trainable: number;
+  /** Of those, the buffers: weights only read where no gradient flows (masks, indices, statistics) or holding non-finite values. */
+  buffers: number;
+}
+
 /** The tensor id of output `index` of op `opName` with `count` outputs. */
 export function outputTensorId(opName: string, index: number, count: number): string {
   return count === 1 ? opName : `${opName}:${index}`;
@@ -48,6 +62,10 @@ export class Graph {
   readonly tensors = new Map<string, TensorInfo>();
   /** Graph input tensor ids, in declaration order. */
   readonly inputs: string[] = [];
+  /** Param ids the optimiser never updates (an imported model's buffers, `--freeze`). */
+  readonly frozen = new Set<string>();
+  /** Imported models: the file's parameter bookkeeping (parameterCount reports it). */
+  parameterAccount?: ParameterAccount;
 
   constructor(
     readonly name: string,
@@ -193,8 +211,19 @@ export class Graph {
     return out;
   }
 
+  /** The model's parameters: an imported model's own count (its file's weights, each once), else the elements of every param. */
   parameterCount(): number {
-    return this.params().reduce((n, p) => n + volume(p.spec.shape), 0);
+    return this.parameterAccount?.parameters ?? this.params().reduce((n, p) => n + volume(p.spec.shape), 0);
+  }
+
+  /** Parameters the optimiser updates. */
+  trainableParameterCount(): number {
+    return this.parameterAccount?.trainable ?? this.params().reduce((n, p) => n + (this.frozen.has(p.id) ? 0 : volume(p.spec.shape)), 0);
+  }
+
+  /** Buffers: weights that are read but never trained (an imported model's masks and statistics). */
+  bufferCount(): number {
+    return this.parameterAccount?.buffers ?? 0;
   }
 
   /** FLOPs of one training iteration (forward + backward) over the whole graph. */

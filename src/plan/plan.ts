@@ -91,6 +91,12 @@ export type PlanInit = InitSpec | { kind: "values"; ref: string };
 export interface PlanParam {
   tensor: string;
   init: PlanInit;
+  /**
+   * false: the optimizer never updates this param (an imported model's buffer, a frozen
+   * weight); the programs hold no update (nor gradient all-reduce) for it. Absent:
+   * trained. Added compatibly in v1.
+   */
+  trainable?: false;
 }
 
 /** A buffer on one device: one region of a tensor's value, gradient or optimizer state. */

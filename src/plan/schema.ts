@@ -184,7 +184,12 @@ function planSchema(version: PlanVersion) {
       additionalProperties: false,
       properties: { dtype: { const: "f32" }, data: { type: "string", pattern: "^[A-Za-z0-9+/]*={0,2}$" } },
     },
-    param: { type: "object", required: ["tensor", "init"], additionalProperties: false, properties: { tensor: str, init: ref("init") } },
+    param: {
+      type: "object",
+      required: ["tensor", "init"],
+      additionalProperties: false,
+      properties: { tensor: str, init: ref("init"), trainable: { const: false, description: "Present (false) for a param the optimizer never updates (a buffer, or frozen): the plan has no update for it." } },
+    },
     buffer: {
       type: "object",
       required: ["id", "tensor", "kind", "region", "dtype"],

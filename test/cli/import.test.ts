@@ -35,7 +35,7 @@ describe("par import", () => {
     const r = await par(dir, "import", "mlp.onnx", "--input", "x=2x8");
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^# Imported by par: \d+ ops, 484 parameters\./);
+    expect(r.out).toMatch(/^# Imported by par: \d+ ops, 484 parameters \(484 trainable, 0 in buffers\)\./);
     expect(r.out).toContain("input x : f32[2, 8]");
     writeFileSync(join(dir, "printed.par"), r.out);
     const c = await par(dir, "check", "printed.par", "--json");
@@ -128,11 +128,12 @@ describe("every model command accepts imported models", () => {
 
   it("par simulate: an imported model on a built-in mesh", async () => {
     const r = await par(dir, "simulate", "cnn_bn.onnx", "--batch", "2", "--mesh", "local", "--strategy", "dp", "--json");
-    // The fixture keeps some weights out of the file: a warning, not an error.
-    expect(JSON.parse(r.err).diagnostics.map((d: { code: string; severity: string }) => `${d.severity} ${d.code}`)).toEqual(["warning PAR6007"]);
+    expect(r.err).toBe("");
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.mesh).toBe("local");
+    // The model's count: its weights and its batch-norm statistics, each once.
+    expect(j.parameters).toBe(4050);
     expect(j.iterationTimeMs).toBeGreaterThan(0);
   });
 

@@ -7,6 +7,11 @@ import type { Strategy } from "../../src/ir/strategy.js";
 import { lower } from "../../src/codegen/lower.js";
 import { checkSchedule } from "../../src/plan/schedule.js";
 import type { Instruction, Plan } from "../../src/plan/plan.js";
+import { Diagnostics } from "../../src/core/diagnostics.js";
+import { validatePlan } from "../../src/plan/io.js";
+import { singleDeviceStrategy } from "../../src/codegen/lower.js";
+import { verifyPlan } from "../../src/runtime/exec/verify.js";
+import { useBackend } from "../support/tf.js";
 import { meshOf, mlp, SGD } from "../runtime/graphs.js";
 
 const ADAM = { kind: "adam" as const, learningRate: 0.01 };
@@ -92,6 +97,40 @@ describe("lowering large-scale strategies", () => {
     const buffers = plan(twoStages({ replicas: { count: 2, offset: 2 }, zero: 3 }), ADAM).programs.find((x) => x.device === 0)!.buffers;
     expect(buffers.find((b) => b.id === update.param)!.slice).toBeDefined();
     expect(buffers.find((b) => b.id === update.m)!.slice).toEqual(buffers.find((b) => b.id === update.param)!.slice);
+  });
+
+  it("a frozen param (an imported buffer, --freeze) gets no gradient sum, update or re-gathering at any ZeRO stage, and still trains as one device does", async () => {
+    const tf = await useBackend("cpu");
+    const g = mlp(16);
+    g.frozen.add("fc1.weight");
+    const s = (z: 0 | 1 | 2 | 3, pipe = false): Plan => {
+      const p = lower(g, twoStages({ replicas: { count: 2, offset: 2 }, ...(z ? { zero: z } : {}), ...(pipe ? { pipeline: pipeline("1f1b", 4) } : {}) }), meshOf(4), { seed: 3, optimizer: ADAM });
+      expect(checkSchedule(p)).toBeUndefined();
+      const d = new Diagnostics();
+      expect(validatePlan(JSON.parse(JSON.stringify(p)), "plan.json", d), d.items.map((x) => x.message).join("; ")).toBeDefined();
+      return p;
+    };
+    const kinds = (p: Plan) => {
+      const ins = program(p, 0);
+      const count = (k: string) => ins.filter((x) => x.kind === k).length;
+      const updated = ins.flatMap((x) => (x.kind === "update" ? [x.param] : []));
+      return { allreduce: count("allreduce"), reducescatter: count("reducescatter"), allgather: count("allgather"), updated };
+    };
+    // Only fc1's bias is synchronised and updated on device 0 (compare the test above: 2 each).
+    expect(kinds(s(0))).toMatchObject({ allreduce: 1, reducescatter: 0, allgather: 0, updated: ["p:fc1.bias[0:5]"] });
+    expect(kinds(s(1))).toMatchObject({ allreduce: 1, reducescatter: 0, allgather: 1 });
+    expect(kinds(s(2))).toMatchObject({ allreduce: 0, reducescatter: 1, allgather: 1 });
+    // ZeRO-3 still gathers the frozen weight's (unchanging) slices before each use.
+    expect(kinds(s(3))).toMatchObject({ allreduce: 0, reducescatter: 1, allgather: 4 });
+    for (const p of [s(0), s(3), s(3, true)]) {
+      expect(p.params.find((x) => x.tensor === "fc1.weight")!.trainable).toBe(false);
+      expect(p.programs.flatMap((x) => x.instructions).some((x) => x.kind === "update" && x.param.includes("fc1.weight"))).toBe(false);
+    }
+    const single = lower(g, singleDeviceStrategy(g), meshOf(1), { seed: 3, optimizer: ADAM });
+    for (const p of [s(2), s(3, true)]) {
+      const r = await verifyPlan(p, single, tf, { steps: 2, tolerance: 1e-4 });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+    }
   });
 
   it("recomputation runs the op's forward again right before its backward", () => {

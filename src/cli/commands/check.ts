@@ -7,6 +7,8 @@ import type { Graph } from "../../ir/graph.js";
 import type { Mesh } from "../../core/mesh.js";
 import { loadProgram } from "../../frontend/load.js";
 import { loadModel, modelFormatOf } from "../../frontend/load-model.js";
+import type { LossChoice } from "../../frontend/import-build.js";
+import { lossSummary, type LossSummary } from "../../frontend/loss-summary.js";
 import { UsageError } from "../args.js";
 import { IMPORT_FLAGS, importOptionsOf, MODEL_FLAG, modelFlag, parseOverrides, SET_FLAG, showLoading } from "../model-flags.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
@@ -20,19 +22,27 @@ export interface ModelSummary {
   params: Record<string, number>;
   ops: number;
   parameters: number;
+  /** Parameters the optimiser updates; the rest are buffers or frozen (docs/import.md). */
+  trainableParameters: number;
+  buffers: number;
+  /** The training loss, and why (an imported model's is chosen by its output). */
+  loss: LossSummary | null;
   flops: number;
   forwardFlops: number;
   backwardFlops: number;
   activationBytes: number;
 }
 
-export function summarize(graph: Graph): ModelSummary {
+export function summarize(graph: Graph, loss?: LossChoice): ModelSummary {
   const f = graph.flops();
   return {
     name: graph.name,
     params: { ...graph.modelParams },
     ops: graph.ops.size,
     parameters: graph.parameterCount(),
+    trainableParameters: graph.trainableParameterCount(),
+    buffers: graph.bufferCount(),
+    loss: lossSummary(graph, loss),
     flops: f.total,
     forwardFlops: f.forward,
     backwardFlops: f.backward,
@@ -45,7 +55,8 @@ function describe(s: ModelSummary): string {
   return [
     `  model ${s.name}(${params})`,
     `    ops          ${s.ops}`,
-    `    parameters   ${formatCount(s.parameters)}`,
+    `    parameters   ${formatCount(s.parameters)}${s.trainableParameters !== s.parameters ? ` (${formatCount(s.trainableParameters)} trainable, ${formatCount(s.buffers)} in buffers)` : ""}`,
+    ...(s.loss ? [`    loss         ${s.loss.kind} on ${s.loss.output}: ${s.loss.reason}`] : []),
     `    flops        ${formatFlops(s.flops)} per training iteration (forward ${formatFlops(s.forwardFlops)}, backward ${formatFlops(s.backwardFlops)})`,
     `    activations  ${formatBytes(s.activationBytes)}`,
   ].join("\n");
@@ -76,11 +87,13 @@ export const checkCommand: Command = {
       const diagnostics = new Diagnostics();
       showLoading(ctx, file);
       let checked: { models: Map<string, Graph>; meshes: Map<string, Mesh>; strategies: { name: string }[] } | undefined;
+      let loss: LossChoice | undefined;
       if (imported[i]) {
         const m = loadModel(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, formats[i] === "llm" ? { overrides, ...(model !== undefined ? { model } : {}) } : importOptions);
         if (m) checked = { models: new Map([[m.graph.name, m.graph]]), meshes: new Map(), strategies: [] };
+        loss = m?.loss;
       } else checked = loadProgram(file, { sources: ctx.sources, diagnostics, cwd: ctx.io.cwd }, { overrides, model });
-      const models = checked ? [...checked.models.values()].map(summarize) : [];
+      const models = checked ? [...checked.models.values()].map((g) => summarize(g, loss)) : [];
       ctx.progress.end();
       const meshes = checked ? [...checked.meshes.values()].map((m) => ({ name: m.name, devices: m.devices.length })) : [];
       const strategies = checked ? checked.strategies.map((s) => s.name) : [];

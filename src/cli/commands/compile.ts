@@ -30,7 +30,7 @@ export const compileCommand: Command = {
     if (!c) return 1;
     writeOutput(out, planText(c.plan));
     const instructions = c.plan.programs.reduce((a, p) => a + p.instructions.length, 0);
-    const summary = { out: out.shown, model: c.plan.model, mesh: c.plan.mesh, strategy: c.plan.strategy, devices: c.plan.programs.length, instructions, optimizer: c.plan.optimizer.kind, seed: c.plan.seed };
+    const summary = { out: out.shown, model: c.plan.model, parameters: c.graph.parameterCount(), mesh: c.plan.mesh, strategy: c.plan.strategy, devices: c.plan.programs.length, instructions, optimizer: c.plan.optimizer.kind, seed: c.plan.seed };
     if (ctx.args.flags.json === true) ctx.io.out(JSON.stringify(summary, null, 2) + "\n");
     else ctx.io.out(`wrote ${out.shown}: model ${summary.model}, strategy ${summary.strategy} on ${summary.mesh} (${summary.devices} devices, ${instructions} instructions), ${summary.optimizer}, seed ${summary.seed}\n`);
     return 0;

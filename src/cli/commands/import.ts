@@ -10,6 +10,7 @@ import { Diagnostics } from "../../core/diagnostics.js";
 import { identifierOf } from "../../frontend/import-build.js";
 import { graphToPar } from "../../frontend/import-to-par.js";
 import { modelFormatOf } from "../../frontend/load-model.js";
+import { lossSummary } from "../../frontend/loss-summary.js";
 import { UsageError } from "../args.js";
 import { JSON_FLAG, type Command, type CommandContext } from "../command.js";
 import { IMPORT_FLAGS, loadModelResultFromArgs, SET_FLAG } from "../model-flags.js";
@@ -57,10 +58,11 @@ export const importCommand: Command = {
     const failed = !r.model || diagnostics.hasErrors();
     if (failed) {
       ctx.report(diagnostics.items);
-      if (asJson) ctx.io.out(JSON.stringify({ file, format: r.format ?? null, ok: false, unsupported, errors: diagnostics.errors.map((d) => d.code) }, null, 2) + "\n");
+      const counts = r.account ? { parameters: r.account.parameters, trainableParameters: r.account.trainable, buffers: r.account.buffers } : {};
+      if (asJson) ctx.io.out(JSON.stringify({ file, format: r.format ?? null, ok: false, ...counts, unsupported, unmappable: r.unmappable ?? [], errors: diagnostics.errors.map((d) => d.code) }, null, 2) + "\n");
       return 1;
     }
-    const { graph, weights, parameters, format } = r.model!;
+    const { graph, weights, format, loss } = r.model!;
     const modelName = name ?? graph.name;
     // An LLM config's program is printed as generated (blocks and a layer loop), renamed on --name.
     const text = r.model!.source !== undefined ? renameModel(r.model!.source, graph.name, modelName) : graphToPar(graph, modelName);
@@ -73,10 +75,13 @@ export const importCommand: Command = {
         ok: true,
         model: identifierOf(modelName, "imported"),
         ops: graph.ops.size,
-        parameters: parameters ?? graph.parameterCount(),
+        parameters: graph.parameterCount(),
+        trainableParameters: graph.trainableParameterCount(),
+        buffers: graph.bufferCount(),
         weights: weights?.size ?? 0,
         inputs: graph.inputs.map((id) => ({ name: id, shape: graph.tensor(id).type.shape, dtype: graph.tensor(id).type.dtype })),
         losses: graph.lossOps().map((o) => o.op),
+        loss: lossSummary(graph, loss),
         unsupported,
       };
       if (out !== undefined) summary.out = out.shown;
@@ -85,7 +90,7 @@ export const importCommand: Command = {
     } else if (out === undefined) {
       ctx.io.out(text);
     } else {
-      ctx.io.out(`${file}: ${graph.ops.size} ops, ${parameters ?? graph.parameterCount()} parameters -> ${out.shown}\n`);
+      ctx.io.out(`${file}: ${graph.ops.size} ops, ${graph.parameterCount()} parameters -> ${out.shown}\n`);
     }
     return 0;
   },

@@ -120,6 +120,7 @@ export const searchCommand: Command = {
     if (ctx.args.flags.json === true) {
       const json = {
         model: graph.name,
+        parameters: graph.parameterCount(),
         mesh: mesh.name,
         feasible: result.feasible,
         best: {

@@ -105,6 +105,7 @@ export const simulateCommand: Command = {
     if (ctx.args.flags.json === true) {
       const out = {
         model: graph.name,
+        parameters: graph.parameterCount(),
         mesh: mesh.name,
         strategy: strategy.name,
         devices: mesh.devices.length,

@@ -88,7 +88,7 @@ export function lowerStep(b: Builder, input: StepInput): void {
         }
       }
       lowerBackwardTasks(graph, b, lo, tasks, contributions, () => gather(lo, tasks));
-      if (unit.microbatch === M - 1) lowerWeightSync(b, lo, input.optimizer, tail, zero);
+      if (unit.microbatch === M - 1) lowerWeightSync(b, lo, input.optimizer, tail, zero, input.graph.frozen);
     }
   }
 

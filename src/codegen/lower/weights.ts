@@ -20,8 +20,13 @@ import { shardGroups, sliceBuffer } from "./zero.js";
 
 type Update = Extract<Instruction, { kind: "update" }>;
 
-/** Appends op `lo`'s gradient sums and updates to `tail` (device, instruction), in shard order. */
-export function lowerWeightSync(b: Builder, lo: LoweredOp, optimizer: OptimizerConfig, tail: [number, Instruction][], zero: ZeroStage = 0): void {
+/**
+ * Appends op `lo`'s gradient sums and updates to `tail` (device, instruction), in shard order.
+ * A frozen param (an imported model's buffer, `--freeze`) is read, never updated: no
+ * all-reduce, reduce-scatter, update or all-gather (at ZeRO-3 its unchanging slices are
+ * still gathered before each use, ./zero.ts).
+ */
+export function lowerWeightSync(b: Builder, lo: LoweredOp, optimizer: OptimizerConfig, tail: [number, Instruction][], zero: ZeroStage = 0, frozen: ReadonlySet<string> = new Set()): void {
   const o = lo.node;
   const devices = lo.tasks.map((t) => t.device);
   // Tasks holding the same shard (replicas across sample/attribute splits) sum their
@@ -29,6 +34,7 @@ export function lowerWeightSync(b: Builder, lo: LoweredOp, optimizer: OptimizerC
   // overlap (both are cells of the same grid; the layout checks it).
   o.sig.params.forEach((s, pi) => {
     const tensor = `${o.name}.${s.name}`;
+    if (frozen.has(tensor)) return;
     lo.layout.shards[pi].forEach((shard, si) => {
       const pg = bufId("pg", tensor, shard.region);
       const p = bufId("p", tensor, shard.region);

@@ -205,16 +205,28 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
     }
   }
   // Sequential models without an InputLayer put batch_input_shape on the first layer.
+  const isInput = (l: KLayer) => l.className === "InputLayer" || (l.inbound.length === 0 && (l.config.batch_input_shape ?? l.config.batchInputShape) !== undefined);
+  const shapeOf = (l: KLayer): (number | null)[] | undefined => {
+    const shape = (l.config.batch_input_shape ?? l.config.batchInputShape) as unknown;
+    if (shape === undefined) return undefined;
+    if (!Array.isArray(shape) || !shape.every((s) => s === null || (Number.isInteger(s) && s >= 1))) {
+      throw new KerasError("PAR6030", `input ${l.name}: batch_input_shape must be a list of positive integers and nulls, got ${JSON.stringify(shape)?.slice(0, 80)}`);
+    }
+    if (shape.some((s) => s !== null && s > 2 ** 31)) throw new KerasError("PAR6006", `input ${l.name}: a dim of [${shape.join(", ")}] is above 2^31`);
+    return shape as (number | null)[];
+  };
+  // Keras names the implicit input of a Sequential model "<first layer>_input".
+  const inputNameOf = (l: KLayer) => (l.className === "InputLayer" ? l.name : `${l.name}_input`);
+  const dtypeOf = (l: KLayer) => (l.config.dtype === "int32" || l.config.dtype === "int64" ? "i32" : "f32");
+  if (options.bind) {
+    const shapes = options.bind(order.filter(isInput).map((l) => ({ name: inputNameOf(l), dtype: dtypeOf(l), dims: shapeOf(l)?.map((s) => s ?? undefined) })));
+    if (!shapes) return undefined;
+    options = { ...options, inputs: shapes };
+  }
   for (const l of order) {
-    const isInput = l.className === "InputLayer" || (l.inbound.length === 0 && (l.config.batch_input_shape ?? l.config.batchInputShape) !== undefined);
-    if (isInput) {
-      const shape = (l.config.batch_input_shape ?? l.config.batchInputShape) as (number | null)[] | undefined;
-      if (shape !== undefined && (!Array.isArray(shape) || !shape.every((s) => s === null || (Number.isInteger(s) && s >= 1)))) {
-        throw new KerasError("PAR6030", `input ${l.name}: batch_input_shape must be a list of positive integers and nulls, got ${JSON.stringify(shape)?.slice(0, 80)}`);
-      }
-      if (shape?.some((s) => s !== null && s > 2 ** 31)) throw new KerasError("PAR6006", `input ${l.name}: a dim of [${shape.join(", ")}] is above 2^31`);
-      // Keras names the implicit input of a Sequential model "<first layer>_input".
-      const inputName = l.className === "InputLayer" ? l.name : `${l.name}_input`;
+    if (isInput(l)) {
+      const shape = shapeOf(l);
+      const inputName = inputNameOf(l);
       const given = options.inputs?.[inputName] ?? options.inputs?.[l.name];
       let dims: number[];
       if (given) dims = given;
@@ -224,10 +236,9 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
         if (unbound.length) throw new KerasError("PAR6014", `input ${l.name} [${shape.map((s) => s ?? "?").join("x")}] has unknown dims at axis ${unbound.join(", ")}; bind the batch with --batch N or give --input ${l.name}=...`);
         dims = shape.map((s) => s ?? options.batch!);
       }
-      const dtype = l.config.dtype === "int32" || l.config.dtype === "int64" ? "i32" : "f32";
-      const id = b.input(inputName, dtype, dims);
+      const id = b.input(inputName, dtypeOf(l), dims);
       let t: Tensor = { id, nchw: false };
-      if (dims.length === 4 && dtype === "f32") t = { id: must(b.op(`${l.name}_nchw`, "transpose", { perm: [0, 3, 1, 2] }, [id], `input ${l.name}`)), nchw: true };
+      if (dims.length === 4 && dtypeOf(l) === "f32") t = { id: must(b.op(`${l.name}_nchw`, "transpose", { perm: [0, 3, 1, 2] }, [id], `input ${l.name}`)), nchw: true };
       if (l.className === "InputLayer") {
         values.set(l.name, t);
         continue;
@@ -245,6 +256,7 @@ function importKerasModel(json: Json, file: string, options: ImportOptions, d: D
   const outT = values.get(outputs[0]);
   if (!outT) throw new KerasError("PAR6031", `output layer ${outputs[0]} is not defined`);
   const final = outT.nchw ? must(b.op(`${outputs[0]}_nhwc`, "transpose", { perm: [0, 2, 3, 1] }, [outT.id], "output")) : outT.id;
+  b.outputs = [{ name: outputs[0], tensor: final }];
   if (!addTrainingLoss(b, final, options.loss, d)) return undefined;
   return b.result([]);
 }

@@ -12,9 +12,8 @@ import type { OnnxNode } from "./decode.js";
 import { Unmappable } from "./errors.js";
 import type { ConstValue } from "./fold.js";
 import { nodeBase } from "./node-names.js";
-import { volumeOf } from "./fold.js";
-import { constDims, constOf, fromInitializer, isFloatConst, type ConstVal, type Val } from "./values.js";
-import { weightData } from "./weights.js";
+import { constDims, constOf, initializerView, isFloatConst, type ConstVal, type Val } from "./values.js";
+import { weightOf, type Weight } from "./weights.js";
 
 /** Maps one node to par ops; false after a par op reported its diagnostic (PAR6020). */
 export type OnnxOpHandler = (cx: NodeContext) => boolean;
@@ -45,20 +44,26 @@ export interface ImportState {
   readonly graphOutputs: ReadonlySet<string>;
   /** Nodes folded into an earlier op (an Add absorbed as a linear bias): not visited. */
   readonly absorbed: Set<OnnxNode>;
-  /** Initializers used as weights whose data is external (see weights.ts). */
-  readonly missingWeights: string[];
+  /** Initializers more than one node reads (sharing.ts): kept as one `param` tensor where the reader allows. */
+  readonly shared: ReadonlySet<string>;
+  /** Shared initializer → the par tensor holding it (its `param` op's output). */
+  readonly sharedTensors: Map<string, string>;
+  /** Initializer → the nodes that hold it as a weight of their own par op (a copy, for a shared one). */
+  readonly copies: Map<string, Set<string>>;
+  /** Names computed from a node that did not import: what reads them is skipped, not reported again. */
+  readonly poisoned: Set<string>;
   /** Constants read as tensors (NodeContext.operand): the par tensor made for each, by ONNX name. */
   readonly promoted: Map<string, string>;
 }
 
 /** The shared state for nodes visited in `order`. */
-export function createImportState(b: GraphBuilder, values: Map<string, Val>, opset: number, order: readonly OnnxNode[], graphOutputs: Iterable<string>): ImportState {
+export function createImportState(b: GraphBuilder, values: Map<string, Val>, opset: number, order: readonly OnnxNode[], graphOutputs: Iterable<string>, shared: ReadonlySet<string> = new Set()): ImportState {
   const consumers = new Map<string, Consumer[]>();
   for (const n of order) n.inputs.forEach((i, index) => {
     if (!consumers.has(i)) consumers.set(i, []);
     consumers.get(i)!.push({ node: n, index });
   });
-  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), missingWeights: [], promoted: new Map() };
+  return { b, values, opset, consumers, graphOutputs: new Set(graphOutputs), absorbed: new Set(), shared, sharedTensors: new Map(), copies: new Map(), poisoned: new Set(), promoted: new Map() };
 }
 
 export interface NodeContext {
@@ -77,10 +82,12 @@ export interface NodeContext {
   tensorIn(i: number, what?: string): string;
   /**
    * Input i as a par tensor: a computed tensor as it is, a constant as an op of its own
-   * (made once per ONNX name): a float initializer of more than one element is a learned
-   * weight, so it becomes a `param` holding its values (a class token concatenated with
-   * the patches); any other constant (a mask, indices, a folded value, a scalar) becomes a
-   * `constant`, which is never trained. PAR6016 when missing.
+   * (made once per ONNX name). A float constant taken from initializers (one, a view of
+   * one, or a value folded from them) is model weight: it becomes a `param` (the shared
+   * one when several nodes read the initializer), which trains when its initializers do
+   * (accounting.ts: the count is the file's, so this adds nothing to it). Any other
+   * constant (a `Constant` node's value, indices, a shape) becomes a `constant`, which
+   * is never trained. PAR6016 when missing.
    */
   operand(i: number, what?: string): string;
   /** Input i as a constant (undefined when left out); PAR6017 when it does not fold. */
@@ -100,13 +107,20 @@ export interface NodeContext {
   /** PAR6016 when any output from `from` on is read: par computes only the leading ones. */
   rejectUsed(from: number): void;
 
-  /** Float data of weight `v` (undefined when external, and noted for the warning). */
-  weightData(v: Val, what: string): Float32Array | undefined;
+  /** The float values of constant `v` (read lazily); PAR6016 when `v` is computed or not float. */
+  weightData(v: Val, what: string): Weight;
   /**
-   * Hands `data` to parameter `param` of par op `op`; nothing when the input `v` is absent.
-   * It counts as a model parameter when `v` is an initializer, unless `counted` says otherwise.
+   * Hands constant `v` (`what`, for messages) to parameter `param` of par op `op`, re-laid
+   * out by `layout` when given (`countAfter`: how many values it returns for n, when not n);
+   * nothing when the input `v` is absent. PAR6007 when that count is not the param's.
    */
-  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined, counted?: boolean): void;
+  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array, countAfter?: (n: number) => number): void;
+  /**
+   * When `v` is an initializer (or a view of one) that several nodes read: the par tensor
+   * holding it, shared by every reader, and how `v` permutes its axes. Undefined otherwise:
+   * then the node's par op takes `v` as a weight of its own.
+   */
+  sharedWeight(v: Val | undefined): { id: string; perm: number[] } | undefined;
   /** The par op that produced tensor `id` (it owns the parameters). */
   producer(id: string): string;
 
@@ -158,17 +172,24 @@ class NodeScope implements NodeContext {
     const name = this.node.inputs[i];
     const made = this.s.promoted.get(name);
     if (made !== undefined) return made;
-    const id = v.tensor && isFloatConst(v) && volumeOf(v.tensor.dims) > 1 ? this.learnedParam(v, name, what) : this.fixedConstant(v, name, what);
+    const shared = this.sharedWeight(v);
+    const fromInitializers = isFloatConst(v) && (initializerView(v) !== undefined || (v.value?.sources?.length ?? 0) > 0);
+    const id = shared && shared.perm.every((p, k) => p === k) ? shared.id : fromInitializers ? this.learnedParam(v, name, what) : this.fixedConstant(v, name, what);
     this.s.promoted.set(name, id);
     return id;
   }
 
   private learnedParam(v: ConstVal, name: string, what: string): string {
     const dims = constDims(v);
-    const ids = this.emit("param", { shape: dims }, [], name);
+    // A par param has rank ≥ 1: a scalar weight is a [1] param squeezed to rank 0.
+    const scalar = dims.length === 0;
+    const ids = this.emit("param", { shape: scalar ? [1] : dims }, [], name);
     if (!ids) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a parameter of shape [${dims.join(", ")}]`);
-    this.setWeight(this.producer(ids[0]), "weight", v, this.weightData(v, what));
-    return ids[0];
+    this.setWeight(this.producer(ids[0]), "weight", v, what);
+    if (!scalar) return ids[0];
+    const sq = this.emit("squeeze", { axes: [0] }, ids, `${name}_scalar`);
+    if (!sq) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a scalar parameter`);
+    return sq[0];
   }
 
   private fixedConstant(v: ConstVal, name: string, what: string): string {
@@ -178,7 +199,8 @@ class NodeScope implements NodeContext {
     if (k.dtype === "int" && k.data.some((x) => Math.abs(x) > 2 ** 24)) throw new Unmappable("PAR6016", `${what} (\`${name}\`) holds integers beyond ±2^24, which par's constant cannot hold exactly`);
     const ids = this.emit("constant", { shape: k.shape, dtype: k.dtype }, [], name);
     if (!ids) throw new Unmappable("PAR6016", `${what} (\`${name}\`) cannot be a constant of shape [${k.shape.join(", ")}]`);
-    this.setWeight(this.producer(ids[0]), "value", v, Float32Array.from(k.data), false);
+    // Not model weight: no sources, so the import freezes it (import.ts).
+    this.s.b.setWeight(this.producer(ids[0]), "value", Float32Array.from(k.data), false);
     return ids[0];
   }
 
@@ -229,18 +251,41 @@ class NodeScope implements NodeContext {
     }
   }
 
-  weightData(v: Val, what: string): Float32Array | undefined {
-    return weightData(v, what, this.s.missingWeights);
+  weightData(v: Val, what: string): Weight {
+    return weightOf(v, what);
   }
 
-  setWeight(op: string, param: string, v: Val | undefined, data: Float32Array | undefined, counted = true): void {
+  setWeight(op: string, param: string, v: Val | undefined, what: string, layout?: (w: Float32Array) => Float32Array, countAfter?: (n: number) => number): void {
+    if (!v) return;
+    const w = weightOf(v, what);
     // A corrupt initializer can hold another number of values than the param the node makes.
     const shape = this.s.b.graph.op(op).sig.params.find((p) => p.name === param)?.shape;
     const want = shape?.reduce((a, x) => a * x, 1);
-    if (data && want !== undefined && data.length !== want) {
-      throw new Unmappable("PAR6007", `its ${param} holds ${data.length} values, but the par op's ${param} is [${shape!.join(", ")}] (${want} values)`, "the model file may be corrupt: export it again");
+    const has = w.length !== undefined && layout && countAfter ? countAfter(w.length) : w.length;
+    if (has !== undefined && want !== undefined && has !== want) {
+      throw new Unmappable("PAR6007", `its ${param} holds ${has} values, but the par op's ${param} is [${shape!.join(", ")}] (${want} values)`, "the model file may be corrupt: export it again");
     }
-    if (v) this.s.b.setWeight(op, param, data, counted && fromInitializer(v));
+    this.s.b.setWeight(op, param, layout ? w.map(layout, has) : w, false);
+    const init = initializerView(v)?.tensor.name;
+    if (init !== undefined) {
+      if (!this.s.copies.has(init)) this.s.copies.set(init, new Set());
+      this.s.copies.get(init)!.add(this.node.name);
+    }
+  }
+
+  sharedWeight(v: Val | undefined): { id: string; perm: number[] } | undefined {
+    const view = initializerView(v);
+    if (!view || !this.s.shared.has(view.tensor.name)) return undefined;
+    const t = view.tensor;
+    let id = this.s.sharedTensors.get(t.name);
+    if (id === undefined) {
+      const ids = this.s.b.op(t.name, "param", { shape: [...t.dims] }, [], `initializer ${t.name}`);
+      if (!ids) throw new Unmappable("PAR6016", `the shared weight \`${t.name}\` [${t.dims.join(", ")}] cannot be a par param`);
+      id = ids[0];
+      this.s.b.setWeight(this.s.b.producer(id), "weight", weightOf({ kind: "const", tensor: t }, `weight ${t.name}`), false);
+      this.s.sharedTensors.set(t.name, id);
+    }
+    return { id, perm: view.perm };
   }
 
   producer(id: string): string {

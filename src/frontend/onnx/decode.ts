@@ -8,9 +8,10 @@
 //     overflow from absurd nesting is caught the same way;
 //   - node count is capped (PAR6005); every declared dim and tensor is checked against
 //     2^31 per dim and 2^34 elements (PAR6006) BEFORE any data is materialised;
-//   - tensor data must match its dims exactly (PAR6007). Data stored outside the file
-//     (data_location = EXTERNAL) is not read: such tensors import without values, which
-//     is how structure-only fixtures keep large weights out of the repository.
+//   - tensor data must match its dims exactly (PAR6007). No value is decoded here: a
+//     tensor keeps a view of its bytes, or, for data stored outside the file
+//     (data_location = EXTERNAL), where in which side file they are (tensor-data.ts reads
+//     them, external.ts checks the side files).
 
 import protobuf from "protobufjs";
 import type { Diagnostics } from "../../core/diagnostics.js";
@@ -39,15 +40,35 @@ export function isIntDType(t: number): boolean {
   return t === ONNX_DTYPE.INT64 || t === ONNX_DTYPE.INT32 || t === ONNX_DTYPE.INT16 || t === ONNX_DTYPE.INT8 || t === ONNX_DTYPE.UINT8 || t === ONNX_DTYPE.UINT16 || t === ONNX_DTYPE.UINT32 || t === ONNX_DTYPE.BOOL;
 }
 
+/** Where an initializer's data lives when it is stored outside the model (ONNX external data). */
+export interface ExternalRef {
+  /** The side file, relative to the model's folder (`location`). */
+  location: string;
+  /** Byte offset of the data in the side file. */
+  offset: number;
+  /** Bytes of data (`length`), when given; else the tensor's size. */
+  length?: number;
+  /** The side file's path once external.ts found it holding the data; absent while unchecked or missing. */
+  file?: string;
+}
+
+/**
+ * A tensor as decoded: dims and data type, and where its values are. Values are decoded
+ * only when read (tensor-data.ts), so importing a model's structure costs no copy of its
+ * weights: `raw` is a view into the file's bytes, `external` a place in a side file.
+ */
 export interface OnnxTensor {
   name: string;
   dataType: number;
   dims: number[];
-  /** Float data (FLOAT, DOUBLE, FLOAT16 converted to f32); absent when external. */
-  floats?: Float32Array;
-  /** Integer data (INT*, UINT*, BOOL) as exact JS numbers where |v| < 2^53. */
-  ints?: number[];
-  external?: boolean;
+  /** raw_data: little-endian values, a view into the model file's bytes. */
+  raw?: Uint8Array;
+  /** float_data / double_data / int32_data (float16 bits) of a float tensor. */
+  floatValues?: ArrayLike<number>;
+  /** int32_data / int64_data / uint64_data of an integer tensor, as exact JS numbers where |v| < 2^53. */
+  intValues?: number[];
+  /** Data in a side file (data_location = EXTERNAL). */
+  external?: ExternalRef;
 }
 
 export interface OnnxAttr {
@@ -132,17 +153,8 @@ type Msg = any;
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 const str = (b: unknown): string => (b instanceof Uint8Array ? utf8.decode(b) : typeof b === "string" ? b : "");
 
-/** f16 bits → f32 value. */
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
-const BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8 };
+/** Bytes per element of each data type par reads (16 = bfloat16). */
+export const DTYPE_BYTES: Readonly<Record<number, number>> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
 
 export class OnnxDecoder {
   constructor(readonly limits: OnnxLimits) {}
@@ -163,41 +175,46 @@ export class OnnxDecoder {
     const count = this.checkDims(dims, `tensor \`${name}\``);
     const dataType = t.data_type as number;
     const out: OnnxTensor = { name, dataType, dims };
+    const bytes = DTYPE_BYTES[dataType];
+    if (bytes === undefined) throw new Limit("PAR6007", `tensor \`${name}\` has data type ${dataType}, which par does not read`, "float, double, float16, bfloat16, integer or bool data");
     if (t.data_location === 1) {
-      out.external = true;
+      out.external = this.externalRef(t, name, count * bytes);
       return out;
     }
-    const bytes = BYTES[dataType];
-    if (bytes === undefined) throw new Limit("PAR6007", `tensor \`${name}\` has data type ${dataType}, which par does not read`, "float, double, float16, integer or bool data");
     const raw = t.raw_data as Uint8Array | undefined;
     const mismatch = (n: number) => new Limit("PAR6007", `tensor \`${name}\` holds ${n} values but its dims [${dims.join(", ")}] need ${count}`, `${count} values`);
     if (raw && raw.length > 0) {
       if (raw.length !== count * bytes) throw mismatch(Math.floor(raw.length / bytes));
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (isFloatDType(dataType)) {
-        const f = new Float32Array(count);
-        for (let i = 0; i < count; i++) f[i] = dataType === 1 ? view.getFloat32(4 * i, true) : dataType === 11 ? view.getFloat64(8 * i, true) : halfToFloat(view.getUint16(2 * i, true));
-        out.floats = f;
-      } else {
-        const v: number[] = new Array(count);
-        for (let i = 0; i < count; i++) {
-          const o = i * bytes;
-          v[i] = bytes === 8 ? Number(dataType === 13 ? view.getBigUint64(o, true) : view.getBigInt64(o, true)) : bytes === 4 ? (dataType === 12 ? view.getUint32(o, true) : view.getInt32(o, true)) : bytes === 2 ? (dataType === 4 ? view.getUint16(o, true) : view.getInt16(o, true)) : dataType === 3 ? view.getInt8(o) : view.getUint8(o);
-        }
-        out.ints = v;
-      }
+      out.raw = raw;
       return out;
     }
     if (isFloatDType(dataType)) {
-      const src: number[] = dataType === 1 ? t.float_data : dataType === 11 ? t.double_data : (t.int32_data as number[]).map(halfToFloat);
+      const src: ArrayLike<number> = dataType === 1 ? t.float_data : dataType === 11 ? t.double_data : t.int32_data;
       if (src.length !== count) throw mismatch(src.length);
-      out.floats = Float32Array.from(src);
+      out.floatValues = src;
     } else {
       const src: unknown[] = dataType === 7 ? t.int64_data : dataType === 12 || dataType === 13 ? t.uint64_data : t.int32_data;
       if (src.length !== count) throw mismatch(src.length);
-      out.ints = src.map(num);
+      out.intValues = src.map(num);
     }
     return out;
+  }
+
+  /** The external_data entries of a tensor: location (required), offset, length. */
+  private externalRef(t: Msg, name: string, size: number): ExternalRef {
+    const kv = new Map((t.external_data as Msg[]).map((e) => [str(e.key), str(e.value)]));
+    const location = kv.get("location") ?? "";
+    if (!location) throw new Limit("PAR6007", `tensor \`${name}\` has external data without a location`, "an external_data entry `location`");
+    const int = (key: string): number | undefined => {
+      const v = kv.get(key);
+      if (v === undefined || v === "") return undefined;
+      if (!/^\d{1,15}$/.test(v)) throw new Limit("PAR6007", `tensor \`${name}\` has external data ${key} "${v}", not a byte count`, `a non-negative integer ${key}`);
+      return Number(v);
+    };
+    const offset = int("offset") ?? 0;
+    const length = int("length");
+    if (length !== undefined && length !== size) throw new Limit("PAR6007", `tensor \`${name}\` has ${length} bytes of external data, but its dims and type need ${size}`, `length ${size}`);
+    return length === undefined ? { location, offset } : { location, offset, length };
   }
 
   valueInfo(v: Msg): OnnxValueInfo {

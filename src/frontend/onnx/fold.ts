@@ -7,13 +7,14 @@
 // may have so that a hostile model cannot make the importer allocate without bound.
 
 import { type OnnxAttr, type OnnxTensor, isFloatDType } from "./decode.js";
+import { elementsOf, floatsOf, hasData, intsOf } from "./tensor-data.js";
 
 export interface ConstValue {
   dtype: "float" | "int";
   shape: number[];
   data: number[];
-  /** The initializer this value came from, if any (weights are initializers). */
-  initializer?: string;
+  /** The initializers this value was computed from (a parameter initialised with it trains them). */
+  sources?: string[];
 }
 
 export const MAX_FOLD_ELEMENTS = 1 << 20;
@@ -39,13 +40,13 @@ export function volumeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** A tensor's data as a constant, or undefined when its data is external. */
+/** A tensor's data as a constant, or undefined when its data is external and missing. */
 export function constOfTensor(t: OnnxTensor): ConstValue | undefined {
-  const n = t.floats?.length ?? t.ints?.length ?? 0;
+  if (!hasData(t)) return undefined;
+  const n = elementsOf(t);
   if (n > MAX_FOLD_ELEMENTS) throw new FoldError("PAR6019", `constant \`${t.name}\` has ${n} elements, more than ${MAX_FOLD_ELEMENTS} to fold`);
-  if (t.floats) return { dtype: "float", shape: [...t.dims], data: Array.from(t.floats), initializer: t.name };
-  if (t.ints) return { dtype: "int", shape: [...t.dims], data: t.ints, initializer: t.name };
-  return undefined;
+  if (isFloatDType(t.dataType)) return { dtype: "float", shape: [...t.dims], data: Array.from(floatsOf(t)), sources: [t.name] };
+  return { dtype: "int", shape: [...t.dims], data: intsOf(t), sources: [t.name] };
 }
 
 function make(dtype: "float" | "int", shape: number[], data: number[]): ConstValue {
@@ -208,7 +209,7 @@ export function foldConst(opType: string, attrs: Map<string, OnnxAttr>, inputs: 
       if (at?.t) {
         const c = constOfTensor(at.t);
         if (!c) throw new FoldError("PAR6017", "Constant with external data");
-        delete c.initializer;
+        delete c.sources;
         return [c];
       }
       const fv = attrs.get("value_float");

@@ -15,9 +15,15 @@ function dtypeOf(elemType: number): DType | undefined {
 }
 
 /** Binds every graph input's shape; reports PAR6014/PAR6015. */
-export function bindInputs(model: OnnxModel, file: string, options: ImportOptions, b: GraphBuilder, values: Map<string, Val>, d: Diagnostics): boolean {
+export function bindInputs(model: OnnxModel, file: string, given: ImportOptions, b: GraphBuilder, values: Map<string, Val>, d: Diagnostics): boolean {
   const g = model.graph;
   const real = g.inputs.filter((i) => !g.initializers.has(i.name));
+  let options = given;
+  if (given.bind) {
+    const shapes = given.bind(real.map((i) => ({ name: i.name, dtype: dtypeOf(i.elemType) ?? "f32", dims: i.shape })));
+    if (!shapes) return false;
+    options = { ...given, inputs: shapes };
+  }
   let ok = true;
   for (const name of Object.keys(options.inputs ?? {})) {
     if (!real.some((i) => i.name === name)) {

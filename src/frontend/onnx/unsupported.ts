@@ -11,24 +11,26 @@ function inKnownDomain(n: OnnxNode): boolean {
   return n.domain === "" || n.domain === "ai.onnx" || (n.domain === "com.microsoft" && n.opType === "Gelu");
 }
 
+/** How an unsupported node's op is named: its op type, prefixed by a domain other than ONNX's. */
+export function unsupportedKey(n: OnnxNode): string {
+  return inKnownDomain(n) ? n.opType : `${n.domain}.${n.opType}`;
+}
+
 /** Every op type the model uses that par can neither map nor fold, with its node names. */
 export function onnxUnsupported(model: OnnxModel): { op: string; nodes: string[] }[] {
   const by = new Map<string, string[]>();
   for (const n of model.graph.nodes) {
-    const domainOk = inKnownDomain(n);
-    if (domainOk && (ONNX_HANDLERS.has(n.opType) || FOLDABLE.has(n.opType))) continue;
-    const key = domainOk ? n.opType : `${n.domain}.${n.opType}`;
+    if (inKnownDomain(n) && (ONNX_HANDLERS.has(n.opType) || FOLDABLE.has(n.opType))) continue;
+    const key = unsupportedKey(n);
     if (!by.has(key)) by.set(key, []);
     by.get(key)!.push(n.name);
   }
   return [...by.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([op, nodes]) => ({ op, nodes }));
 }
 
-/** PAR6010 listing every unsupported op type (first node names); false when there are any. */
-export function reportUnsupported(model: OnnxModel, file: string, d: Diagnostics): boolean {
-  const unsupported = onnxUnsupported(model);
-  if (!unsupported.length) return true;
+/** PAR6010 listing every unsupported op type (first node names), when there are any. */
+export function reportUnsupported(unsupported: readonly { op: string; nodes: string[] }[], file: string, d: Diagnostics): void {
+  if (!unsupported.length) return;
   const list = unsupported.map((u) => `${u.op} (${u.nodes.slice(0, 3).join(", ")}${u.nodes.length > 3 ? `, +${u.nodes.length - 3}` : ""})`).join("; ");
   d.error("PAR6010", `${file}: ${unsupported.length} unsupported operator${unsupported.length > 1 ? "s" : ""}: ${list}`, { expected: "operators listed in docs/import.md", hint: "see `docs/import.md` for the supported ONNX operators" });
-  return false;
 }

@@ -1,31 +1,69 @@
-// Initializers that become par parameters. Their float data is handed over as is; data
-// kept outside the model (external) is not read, so those parameters import without
-// values and one warning names them.
+// Constants that become par parameters. A weight is read lazily: handlers describe how
+// the constant maps to the parameter's layout (a transpose, a gate reorder, a negation)
+// with `map`, and the values are produced only when a command needs them (lowering with
+// weights, `par forward`), so importing the structure of a large model copies no weight.
 
-import type { Diagnostics } from "../../core/diagnostics.js";
-import { isFloatDType } from "./decode.js";
+import { volume } from "../../core/tensor.js";
+import type { ParamValues } from "../import-build.js";
 import { Unmappable } from "./errors.js";
-import type { Val } from "./values.js";
+import { floatsOf, hasData } from "./tensor-data.js";
+import { constDims, isFloatConst, sourcesOf, type Val } from "./values.js";
 
-/** Float data of a weight; undefined (and its name noted in `missing`) when external. */
-export function weightData(v: Val, what: string, missing: string[]): Float32Array | undefined {
-  if (v.kind !== "const") throw new Unmappable("PAR6016", `${what} must be a constant (an initializer)`);
-  if (v.tensor) {
-    if (!isFloatDType(v.tensor.dataType)) throw new Unmappable("PAR6016", `${what} must be float, got data type ${v.tensor.dataType}`);
-    if (v.tensor.external) {
-      missing.push(v.tensor.name);
-      return undefined;
-    }
-    return v.tensor.floats!;
-  }
-  if (v.value?.dtype !== "float") throw new Unmappable("PAR6016", `${what} must be a float constant`);
-  return Float32Array.from(v.value.data);
+/** A weight's values, read on demand, and how to re-lay them out for a parameter. */
+export interface Weight extends ParamValues {
+  /** The same weight with `f` applied to its values when they are read (`length`: elements then, when known). */
+  map(f: (w: Float32Array) => Float32Array, length?: number): Weight;
 }
 
-/** One PAR6007 warning for all weights imported without values. */
-export function warnMissingWeights(missing: readonly string[], file: string, d: Diagnostics): void {
-  if (!missing.length) return;
-  d.warning("PAR6007", `${file}: ${missing.length} weight tensor${missing.length > 1 ? "s have" : " has"} external data, not read: the graph imports without their values`, {
-    expected: `data inside the model (first: ${missing[0]})`,
-  });
+function weight(read: () => Float32Array, length: number | undefined, available: boolean, sources: readonly string[]): Weight {
+  return {
+    read,
+    length,
+    available,
+    sources,
+    map: (f, n) => weight(() => f(read()), n, available, sources),
+  };
+}
+
+/** `data` (row-major, `dims`) with its axes permuted: output axis i is input axis perm[i]. */
+export function permuteFloats(data: Float32Array, dims: readonly number[], perm: readonly number[]): Float32Array {
+  if (perm.every((p, i) => p === i)) return data;
+  const rank = dims.length;
+  const shape = perm.map((p) => dims[p]);
+  const inStrides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1] * dims[i + 1];
+  const out = new Float32Array(data.length);
+  const idx = new Array<number>(rank).fill(0);
+  const step = perm.map((p) => inStrides[p]);
+  let src = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = data[src];
+    // Odometer over the output index: advance the last axis, carry into earlier ones.
+    for (let a = rank - 1; a >= 0; a--) {
+      idx[a]++;
+      src += step[a];
+      if (idx[a] < shape[a]) break;
+      src -= step[a] * shape[a];
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+/** The float values of constant `v` as a lazily read weight; PAR6016 for a computed or non-float value. */
+export function weightOf(v: Val, what: string): Weight {
+  if (v.kind !== "const") throw new Unmappable("PAR6016", `${what} must be a constant (an initializer)`);
+  if (!isFloatConst(v)) throw new Unmappable("PAR6016", `${what} must be float, got data type ${v.tensor?.dataType ?? v.view?.tensor.dataType ?? "int"}`);
+  const n = volume(constDims(v));
+  const sources = sourcesOf(v);
+  if (v.tensor) {
+    const t = v.tensor;
+    return weight(() => floatsOf(t), n, hasData(t), sources);
+  }
+  if (v.view) {
+    const { tensor, perm } = v.view;
+    return weight(() => permuteFloats(floatsOf(tensor), tensor.dims, perm), n, hasData(tensor), sources);
+  }
+  const data = v.value!.data;
+  return weight(() => Float32Array.from(data), n, true, sources);
 }

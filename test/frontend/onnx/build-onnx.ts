@@ -34,7 +34,8 @@ export interface GraphSpec {
 
 export function encodeOnnx(g: GraphSpec): Uint8Array {
   const T = onnxModelType();
-  const graph = { name: "g", node: g.nodes, input: g.inputs ?? [valueInfo("x", [2, 4])], output: (g.outputs ?? ["y"]).map((n) => valueInfo(n, [])), initializer: g.initializers ?? [] };
+  // Outputs are declared float of unknown shape (as exporters may): ONNX Runtime infers them.
+  const graph = { name: "g", node: g.nodes, input: g.inputs ?? [valueInfo("x", [2, 4])], output: (g.outputs ?? ["y"]).map((name) => ({ name, type: { tensor_type: { elem_type: 1 } } })), initializer: g.initializers ?? [] };
   return T.encode(T.fromObject({ ir_version: 8, opset_import: [{ domain: "", version: g.opset ?? 13 }], graph })).finish();
 }
 

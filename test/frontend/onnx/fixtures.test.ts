@@ -6,7 +6,7 @@ import { importOnnx } from "../../../src/frontend/onnx/import.js";
 const dir = new URL("../../fixtures/onnx/", import.meta.url);
 const load = (name: string) => ({
   bytes: new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir))),
-  side: JSON.parse(readFileSync(new URL(`${name}.json`, dir), "utf8")) as { parameters: number; inputs: Record<string, number[]> },
+  side: JSON.parse(readFileSync(new URL(`${name}.json`, dir), "utf8")) as { parameters: number; trainableParameters: number; inputs: Record<string, number[]> },
 });
 
 describe("ONNX fixtures import with their exact parameter counts", () => {
@@ -19,6 +19,9 @@ describe("ONNX fixtures import with their exact parameter counts", () => {
       expect(m).toBeDefined();
       expect(m!.parameters).toBe(side.parameters);
       expect(m!.graph.parameterCount()).toBe(side.parameters);
+      // Trainable = torch's parameters; the rest are float buffers (batch-norm statistics).
+      expect(m!.graph.trainableParameterCount()).toBe(side.trainableParameters);
+      expect(m!.graph.bufferCount()).toBe(side.parameters - side.trainableParameters);
       expect(m!.graph.lossOps().length).toBe(1);
     });
   }

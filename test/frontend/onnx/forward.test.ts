@@ -11,7 +11,7 @@ import { wholeShard } from "../../support/sharded.js";
 import { useBackend } from "../../support/tf.js";
 
 /** Runs every op of `graph` once, whole, in topological order; returns all tensors. */
-export function runGraph(tf: TF, graph: Graph, feeds: Map<string, Tensor>, weights: Map<string, Float32Array>): Map<string, Tensor> {
+export function runGraph(tf: TF, graph: Graph, feeds: Map<string, Tensor>, weights: ReadonlyMap<string, Float32Array>): Map<string, Tensor> {
   const vals = new Map(feeds);
   for (const o of graph.topoOrder()) {
     const entry = getOp(o.op)!;

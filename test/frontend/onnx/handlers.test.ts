@@ -67,11 +67,15 @@ describe("binary", () => {
     expect(kinds(importSpec({ nodes: [node("Pow", ["x", "s"], ["y"])], initializers: [floats("s", [], [0.5])] }).ops)).toEqual(["sqrt"]);
   });
 
-  it("scalar ÷ tensor divides a scalar `constant` by the tensor (not counted as a parameter)", () => {
+  it("scalar ÷ tensor: a float initializer is a (scalar) parameter; a Constant node's value a `constant`, not counted", () => {
     const r = importSpec({ nodes: [node("Div", ["s", "x"], ["y"])], initializers: [floats("s", [], [4])] });
-    expect(r.ops).toEqual(["s:constant", "y:div"]);
-    expect(Array.from(r.model!.weights.get("s.value")!)).toEqual([4]);
-    expect(r.model!.parameters).toBe(0);
+    expect(r.ops).toEqual(["s:param", "s_scalar:squeeze", "y:div"]);
+    expect(Array.from(r.model!.weights.get("s.weight")!)).toEqual([4]);
+    // A float initializer is a parameter, scalar or not (accounting.ts).
+    expect(r.model!.parameters).toBe(1);
+    const k = importSpec({ nodes: [node("Constant", [], ["s"], "k", [{ name: "value", type: 4, t: { dims: [], data_type: 1, float_data: [4] } }]), node("Div", ["s", "x"], ["y"])] });
+    expect(k.ops).toEqual(["s:constant", "y:div"]);
+    expect(k.model!.parameters).toBe(0);
   });
 
   it("integer arithmetic with a constant is par's binary op on the integers", () => {
@@ -100,10 +104,13 @@ describe("logic", () => {
       nodes: [node("Greater", ["x", "zero"], ["g"], "g"), node("And", ["g", "mask"], ["m"], "and"), node("Where", ["m", "x", "neg"], ["y"], "w")],
       initializers: [floats("zero", [], [0]), { name: "mask", dims: [4], data_type: 9, int32_data: [1, 0, 1, 1] }, floats("neg", [], [-1e9])],
     });
-    expect(r.ops).toEqual(["zero:constant", "g:greater", "mask:constant", "and:logical_and", "neg:constant", "w:where"]);
+    // The float initializers are parameters: `zero` a buffer (no gradient through Greater), `neg` trains.
+    expect(r.ops).toEqual(["zero:param", "zero_scalar:squeeze", "g:greater", "mask:constant", "and:logical_and", "neg:param", "neg_scalar:squeeze", "w:where"]);
     expect(r.model!.graph.tensor(r.model!.graph.op("and").outputs[0]).type.dtype).toBe("i32");
     expect(Array.from(r.model!.weights.get("mask.value")!)).toEqual([1, 0, 1, 1]);
-    expect(r.model!.parameters).toBe(0);
+    expect(r.model!.parameters).toBe(2);
+    expect(r.model!.graph.frozen.has("zero.weight")).toBe(true);
+    expect(r.model!.graph.frozen.has("neg.weight")).toBe(false);
   });
 
   it("an integer constant beyond ±2^24 cannot be a par constant (PAR6016)", () => {
@@ -141,6 +148,13 @@ describe("conv-pool", () => {
     const r = importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "/c/Conv", [intsAttr("pads", [0, 1, 1, 0])])], inputs: img, initializers: [floats("w", [4, 3, 3, 3])] });
     expect(r.ops).toEqual(["c:conv2d"]);
     expect(r.model!.graph.op("c").attrs).toMatchObject({ padding: [0, 1], padding_end: [1, 0] });
+  });
+
+  it("Conv pads as wide as the kernel (a 1×1 conv with pads 1) also become an explicit pad", () => {
+    const r = importSpec({ nodes: [node("Conv", ["x", "w"], ["y"], "/c/Conv", [intsAttr("pads", [1, 1, 1, 1])])], inputs: img, initializers: [floats("w", [4, 3, 1, 1])] });
+    expect(r.codes).toEqual([]);
+    expect(r.ops).toEqual(["c_pad:pad", "c:conv2d"]);
+    expect(r.model!.graph.tensor("c").type.shape).toEqual([2, 4, 10, 10]);
   });
 
   it("Conv on 1-D and 3-D inputs is conv1d / conv3d; auto_pad SAME_UPPER puts the odd pad at the end", () => {
@@ -224,14 +238,14 @@ describe("normalization", () => {
     expect(kinds(r.ops)).toEqual(["flatten", "softmax", "reshape"]);
   });
 
-  it("InstanceNormalization is group_norm with a group per channel; an identity affine (torch's GroupNorm export) is not counted", () => {
+  it("InstanceNormalization is group_norm with a group per channel; its scale and B, even an identity affine (torch's GroupNorm export), are float initializers: parameters", () => {
     const r = importSpec({ nodes: [node("InstanceNormalization", ["x", "s", "b"], ["y"], "/inorm/InstanceNormalization", [floatAttr("epsilon", 1e-3)])], inputs: img, initializers: [floats("s", [3]), floats("b", [3])] });
     expect(r.ops).toEqual(["inorm:group_norm"]);
     expect(r.model!.graph.op("inorm").attrs.groups).toBe(3);
     expect(r.model!.graph.op("inorm").attrs.eps).toBeCloseTo(1e-3);
     expect(r.model!.parameters).toBe(6);
     const id = importSpec({ nodes: [node("InstanceNormalization", ["x", "s", "b"], ["y"], "/inorm/InstanceNormalization")], inputs: img, initializers: [floats("s", [3], [1, 1, 1]), floats("b", [3], [0, 0, 0])] });
-    expect(id.model!.parameters).toBe(0);
+    expect(id.model!.parameters).toBe(6);
   });
 
   it("LayerNormalization without B keeps a zero bias: only the scale counts as imported", () => {

@@ -1,7 +1,7 @@
-// Binary elementwise ONNX ops. Two computed tensors map to par's binary op. par has no
-// constant-tensor operand, so with one constant operand a scalar becomes scale_shift
-// attributes (or a cheaper unary op) and a float tensor becomes a parameter of bias_add
-// or scale, initialised with the constant.
+// Binary elementwise ONNX ops. Two computed tensors map to par's binary op. With one
+// constant operand, a scalar becomes scale_shift attributes (or a cheaper unary op) and a
+// float tensor a parameter of bias_add or scale, initialised with the constant; other
+// forms take the constant as an operand of its own (NodeContext.operand).
 
 import type { HandlerTable, NodeContext, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
@@ -20,8 +20,8 @@ interface ConstOperand {
 
 /** x ∘ s (s ∘ x unless tensorFirst) in par; undefined when par has no form for it. */
 type ScalarForm = (cx: NodeContext, x: string, s: number, tensorFirst: boolean) => boolean | undefined;
-/** x ∘ k for a float tensor constant k with `data`; undefined when par has no form for it. */
-type TensorForm = (cx: NodeContext, o: ConstOperand, data: Float32Array | undefined) => boolean | undefined;
+/** x ∘ k for a float tensor constant k; undefined when par has no form for it. */
+type TensorForm = (cx: NodeContext, o: ConstOperand) => boolean | undefined;
 
 /** Leading size-1 axes removed (they only broadcast), keeping at least one axis. */
 function trimOnes(dims: number[]): number[] {
@@ -44,15 +44,14 @@ function binary(parOp: string, scalarForm?: ScalarForm, tensorForm?: TensorForm)
     const general = (): boolean => cx.out(cx.emit(parOp, {}, [cx.operand(0), cx.operand(1)]));
     // Integer arithmetic (position ids, index offsets) has no affine form: par's affine ops are float.
     if (!isFloat(cx.type(x).dtype)) return general();
-    const kc = constOf(k);
-    const scalar = kc && volumeOf(kc.shape) === 1 ? kc.data[0] : undefined;
     const dims = constDims(k);
+    // Only a one-element constant is read here: a large weight stays unread (and unfolded).
+    const scalar = volumeOf(dims) === 1 ? constOf(k)?.data[0] : undefined;
     // The constant's shape may widen the output (x [C] + k [N, C]): par's affine ops keep x's shape.
     if (broadcast(cx.shape(x), dims)?.join(",") !== cx.shape(x).join(",")) return general();
     if (scalar !== undefined) return scalarForm?.(cx, x, scalar, tensorFirst) ?? general();
     const operand: ConstOperand = { x, k, tensorFirst, shape: trimOnes(dims) };
-    const data = cx.weightData(k, `${op} operand`);
-    return tensorForm?.(cx, operand, data) ?? general();
+    return tensorForm?.(cx, operand) ?? general();
   };
 }
 
@@ -64,43 +63,46 @@ interface ParamOp {
 const BIAS_ADD: ParamOp = { op: "bias_add", param: "bias" };
 const SCALE: ParamOp = { op: "scale", param: "weight" };
 
-/** par op `with.op` on `input` (x by default) with the constant's `data` as its parameter. */
-function withParam(cx: NodeContext, with_: ParamOp, o: ConstOperand, data: Float32Array | undefined, input = o.x): string[] | undefined {
+/** par op `with_.op` on `input` (x by default) with the constant (re-laid out by `layout`) as its parameter. */
+function withParam(cx: NodeContext, with_: ParamOp, o: ConstOperand, layout?: (w: Float32Array) => Float32Array, input = o.x): string[] | undefined {
   const ids = cx.emit(with_.op, { shape: o.shape }, [input]);
-  if (ids) cx.setWeight(cx.producer(ids[0]), with_.param, o.k, data);
+  if (ids) cx.setWeight(cx.producer(ids[0]), with_.param, o.k, `${cx.node.opType} operand`, layout);
   return ids;
 }
+
+const negated = (w: Float32Array): Float32Array => w.map((v) => -v);
+const reciprocal = (w: Float32Array): Float32Array => w.map((v) => 1 / v);
 
 const scaleShift = (cx: NodeContext, x: string, scale: number, shift: number): boolean => cx.out(cx.emit("scale_shift", { scale, shift }, [x]));
 
 const add = binary(
   "add",
   (cx, x, s) => scaleShift(cx, x, 1, s),
-  (cx, o, data) => cx.out(withParam(cx, BIAS_ADD, o, data)),
+  (cx, o) => cx.out(withParam(cx, BIAS_ADD, o)),
 );
 
 const sub = binary(
   "sub",
   (cx, x, s, tensorFirst) => (tensorFirst ? scaleShift(cx, x, 1, -s) : scaleShift(cx, x, -1, s)),
-  (cx, o, data) => {
-    if (o.tensorFirst) return cx.out(withParam(cx, BIAS_ADD, o, data && data.map((v) => -v)));
+  (cx, o) => {
+    if (o.tensorFirst) return cx.out(withParam(cx, BIAS_ADD, o, negated));
     // k − x = (−x) + k
     const neg = cx.emit("scale_shift", { scale: -1, shift: 0 }, [o.x], `${cx.base}_neg`);
     if (!neg) return false;
-    return cx.out(withParam(cx, BIAS_ADD, o, data, neg[0]));
+    return cx.out(withParam(cx, BIAS_ADD, o, undefined, neg[0]));
   },
 );
 
 const mul = binary(
   "mul",
   (cx, x, s) => scaleShift(cx, x, s, 0),
-  (cx, o, data) => cx.out(withParam(cx, SCALE, o, data)),
+  (cx, o) => cx.out(withParam(cx, SCALE, o)),
 );
 
 const div = binary(
   "div",
   (cx, x, s, tensorFirst) => (tensorFirst ? scaleShift(cx, x, 1 / s, 0) : undefined),
-  (cx, o, data) => (o.tensorFirst ? cx.out(withParam(cx, SCALE, o, data && data.map((v) => 1 / v))) : undefined),
+  (cx, o) => (o.tensorFirst ? cx.out(withParam(cx, SCALE, o, reciprocal)) : undefined),
 );
 
 /** Powers with a par op of their own; others have no par form. */
@@ -139,14 +141,11 @@ const mod: OnnxOpHandler = (cx) => binary(cx.attr.int("fmod", 0) === 1 ? "fmod" 
 
 /** x + constant k, named `name`: a scalar becomes scale_shift, a tensor a bias_add parameter. */
 export function addConstant(cx: NodeContext, x: string, k: Val, name: string): string[] | undefined {
-  const kc = constOf(k);
-  if (kc && volumeOf(kc.shape) === 1) return cx.emit("scale_shift", { scale: 1, shift: kc.data[0] }, [x], name);
-  const shape = trimOnes(constDims(k));
-  const ids = cx.emit("bias_add", { shape }, [x], name);
-  if (ids) {
-    const op = cx.producer(ids[0]);
-    cx.setWeight(op, "bias", k, cx.weightData(k, `${cx.node.opType} operand`));
-  }
+  const dims = constDims(k);
+  const kc = volumeOf(dims) === 1 ? constOf(k) : undefined;
+  if (kc) return cx.emit("scale_shift", { scale: 1, shift: kc.data[0] }, [x], name);
+  const ids = cx.emit("bias_add", { shape: trimOnes(dims) }, [x], name);
+  if (ids) cx.setWeight(cx.producer(ids[0]), "bias", k, `${cx.node.opType} operand`);
   return ids;
 }
 

@@ -66,7 +66,7 @@ function byRank(cx: NodeContext, family: string, x: string): string {
 
 const conv: OnnxOpHandler = (plain) => {
   const cx = plain.asWeightOwner();
-  const x = cx.tensorIn(0, "X");
+  let x = cx.tensorIn(0, "X");
   const wv = cx.inputs[1];
   if (!wv || wv.kind !== "const") throw new Unmappable("PAR6016", "Conv weight must be an initializer (par's conv owns its filter)");
   const op = byRank(cx, "conv", x);
@@ -76,13 +76,23 @@ const conv: OnnxOpHandler = (plain) => {
   const strides = perAxis(cx, "strides", n, new Array<number>(n).fill(1));
   const dilations = perAxis(cx, "dilations", n, new Array<number>(n).fill(1));
   const group = cx.attr.int("group", 1);
-  const pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
+  let pads = explicitPads(cx, cx.shape(x).slice(2), kernel, strides, dilations);
+  const extent = kernel.map((k, a) => dilations[a] * (k - 1) + 1);
+  if ([...pads.begin, ...pads.end].some((p, i) => p >= extent[i % n])) {
+    // par's conv pads by less than the kernel's extent (a window of padding only is
+    // PAR2112); an explicit zero pad first gives the same windows.
+    const zeros = [0, 0];
+    const p = cx.emit("pad", { pads: [...zeros, ...pads.begin, ...zeros, ...pads.end] }, [x], `${cx.base}_pad`);
+    if (!p) return false;
+    x = p[0];
+    pads = { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) };
+  }
   const bv = cx.inputs[2];
   const ids = cx.emit(op, { out: wd[0], kernel, stride: strides, ...padAttrs(pads), dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
   if (!ids) return false;
   const owner = cx.producer(ids[0]);
-  cx.setWeight(owner, "weight", wv, cx.weightData(wv, "Conv W"));
-  if (bv) cx.setWeight(owner, "bias", bv, cx.weightData(bv, "Conv B"));
+  cx.setWeight(owner, "weight", wv, "Conv W");
+  cx.setWeight(owner, "bias", bv, "Conv B");
   return cx.out(ids);
 };
 
@@ -122,8 +132,8 @@ const convTranspose: OnnxOpHandler = (plain) => {
   const ids = cx.emit(op, { out: wd[1] * group, kernel, stride: strides, ...padAttrs(pads), output_padding: outputPadding, dilation: dilations, groups: group, bias: bv !== undefined }, [x]);
   if (!ids) return false;
   const owner = cx.producer(ids[0]);
-  cx.setWeight(owner, "weight", wv, cx.weightData(wv, "ConvTranspose W"));
-  if (bv) cx.setWeight(owner, "bias", bv, cx.weightData(bv, "ConvTranspose B"));
+  cx.setWeight(owner, "weight", wv, "ConvTranspose W");
+  cx.setWeight(owner, "bias", bv, "ConvTranspose B");
   return cx.out(ids);
 };
 
@@ -155,7 +165,7 @@ const globalMaxPool: OnnxOpHandler = (cx) => {
 const globalAveragePool: OnnxOpHandler = (cx) => cx.out(cx.emit("global_pool", {}, [cx.tensorIn(0)]));
 
 export const CONV_POOL_HANDLERS: HandlerTable = {
-  Conv: { map: conv, par: "`conv1d`/`conv2d`/`conv3d` by rank (weight [out, in/groups, k...] as ONNX; group, dilations, strides; pads and auto_pad as `padding`/`padding_end`)" },
+  Conv: { map: conv, par: "`conv1d`/`conv2d`/`conv3d` by rank (weight [out, in/groups, k...] as ONNX; group, dilations, strides; pads and auto_pad as `padding`/`padding_end`; pads as wide as the kernel → `pad` first)" },
   ConvTranspose: { map: convTranspose, par: "`conv_transpose1d`/`2d`/`3d` (weight [in, out/groups, k...]; group, dilations, output_padding; pads, or output_shape/auto_pad splitting the total padding)" },
   MaxPool: { map: pool("max"), par: "`pool1d`/`pool2d`/`pool3d`, mode max (ceil_mode, dilations, begin/end pads, auto_pad); the Indices output is PAR6016" },
   AveragePool: { map: pool("avg"), par: "`pool1d`/`pool2d`/`pool3d`, mode avg (ceil_mode, count_include_pad, begin/end pads, auto_pad)" },

@@ -34,7 +34,7 @@ const prelu: OnnxOpHandler = (plain) => {
   if (shape.length === 0) shape = [1];
   const ids = cx.emit("prelu", { shape }, [x]);
   if (!ids) return false;
-  cx.setWeight(cx.producer(ids[0]), "slope", sv, cx.weightData(sv, "PRelu slope"));
+  cx.setWeight(cx.producer(ids[0]), "slope", sv, "PRelu slope");
   return cx.out(ids);
 };
 

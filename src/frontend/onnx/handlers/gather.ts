@@ -1,8 +1,9 @@
 // Gathers and scatters. A lookup in a constant float [vocab, dim] table is an embedding (the
-// table becomes its weight); a constant index or contiguous index range into a computed
-// tensor is a slice; any other Gather is par's take (a constant operand becomes an op of
-// its own, NodeContext.operand). GatherElements, ScatterND, OneHot, ArgMax and ArgMin map
-// to their par ops.
+// table becomes its weight, or, when other nodes read the table too, a `gather` from the
+// shared weight tensor); a constant index or contiguous index range into a computed tensor
+// is a slice; any other Gather is par's take (a constant operand becomes an op of its own,
+// NodeContext.operand). GatherElements, ScatterND, OneHot, ArgMax and ArgMin map to their
+// par ops.
 
 import type { HandlerTable, OnnxOpHandler } from "../context.js";
 import { Unmappable } from "../errors.js";
@@ -14,9 +15,11 @@ const gather: OnnxOpHandler = (cx) => {
   if (iv?.kind === "tensor" && cx.type(iv.id).dtype === "f32") throw new Unmappable("PAR6018", "Gather with float indices (ONNX indices are integers)");
   if (dv?.kind === "const" && iv?.kind === "tensor" && constDims(dv).length === 2 && axis === 0 && isFloatConst(dv)) {
     const dims = constDims(dv);
+    const shared = cx.sharedWeight(dv);
+    if (shared && shared.perm[0] === 0) return cx.out(cx.emit("gather", {}, [shared.id, iv.id]));
     const ids = cx.asWeightOwner().emit("embedding", { vocab: dims[0], dim: dims[1] }, [iv.id]);
     if (!ids) return false;
-    cx.setWeight(cx.producer(ids[0]), "weight", dv, cx.weightData(dv, "embedding table"));
+    cx.setWeight(cx.producer(ids[0]), "weight", dv, "embedding table");
     return cx.out(ids);
   }
   const x = cx.operand(0, "data");
@@ -63,7 +66,7 @@ const arg =
     cx.out(cx.emit(parOp, { axis: cx.attr.int("axis", 0), keepdims: cx.attr.int("keepdims", 1) === 1, select_last_index: cx.attr.int("select_last_index", 0) === 1 }, [cx.operand(0)]));
 
 export const GATHER_HANDLERS: HandlerTable = {
-  Gather: { map: gather, par: "`embedding` (a 2-D float initializer by integer ids, axis 0); `slice` (+ `squeeze`) for a constant scalar or contiguous range; `take` otherwise; float indices are PAR6018" },
+  Gather: { map: gather, par: "`embedding` (a 2-D float initializer by integer ids, axis 0; of an initializer other nodes read too: `gather` of its shared `param` tensor); `slice` (+ `squeeze`) for a constant scalar or contiguous range; `take` otherwise; float indices are PAR6018" },
   GatherElements: { map: gatherElements, par: "`take_along_axis`" },
   ScatterND: { map: scatterND, par: "`scatter_nd` (reduction none or add)" },
   OneHot: { map: oneHot, par: "`one_hot` (constant depth and values)" },

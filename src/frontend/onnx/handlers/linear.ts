@@ -1,5 +1,6 @@
 // Matrix products. A product by a constant becomes par's `linear`, which owns the constant
-// as its weight ([in, out]); a product of two computed tensors is `matmul`.
+// as its weight ([in, out]); a product of two computed tensors is `matmul`, and so is a
+// product by a weight other nodes read too (a tied LM head), which stays one shared tensor.
 
 import type { HandlerTable, NodeContext, OnnxOpHandler } from "../context.js";
 import type { OnnxNode } from "../decode.js";
@@ -41,14 +42,16 @@ const matMul: OnnxOpHandler = (cx) => {
   if (dims.length !== 2) throw new Unmappable("PAR6016", `MatMul by a constant of rank ${dims.length} (par's linear takes a [in, out] weight)`);
   const [k, m] = dims;
   if (cx.shape(a)[cx.rank(a) - 1] !== k) throw new Unmappable("PAR6016", `MatMul of [${cx.shape(a).join(", ")}] by a [${k}, ${m}] weight: inner dims differ`);
+  const shared = cx.sharedWeight(bv);
+  if (shared) return cx.out(cx.emit("matmul", { transpose_b: shared.perm[0] === 1 }, [a, shared.id]));
   const bias = fusableBias(cx, m);
   const owner = cx.asWeightOwner();
   const ids = owner.emit("linear", { out: m, bias: bias !== undefined }, [a]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  cx.setWeight(op, "weight", bv, cx.weightData(bv, "MatMul weight"));
+  cx.setWeight(op, "weight", bv, "MatMul weight");
   if (bias) {
-    cx.setWeight(op, "bias", bias.val, cx.weightData(bias.val, "bias"));
+    cx.setWeight(op, "bias", bias.val, "bias");
     cx.absorb(bias.node, ids[0]);
   }
   return cx.out(ids);
@@ -84,17 +87,22 @@ const gemm: OnnxOpHandler = (plain) => {
   }
   const [r0, r1] = constDims(bv);
   const [, m] = transB ? [r1, r0] : [r0, r1];
+  const shared = cx.sharedWeight(bv);
+  if (shared) {
+    // B is the shared tensor, possibly through a transpose: multiply by its transpose when exactly one applies.
+    const mm = cx.emit("matmul", { transpose_b: transB !== (shared.perm[0] === 1) }, [a, shared.id]);
+    if (!mm || !cv) return cx.out(mm);
+    return addC(mm[0], cv);
+  }
   const cDims = cv?.kind === "const" ? constDims(cv) : undefined;
   const biasOk = cDims !== undefined && (volumeOf(cDims) === m || volumeOf(cDims) === 1) && cDims.length <= 2 && (cDims.length < 2 || cDims[0] === 1);
   const ids = cx.emit("linear", { out: m, bias: biasOk }, [a]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  const w = cx.weightData(bv, "Gemm B");
-  cx.setWeight(op, "weight", bv, w && transB ? transpose2d(w, r0, r1) : w);
+  cx.setWeight(op, "weight", bv, "Gemm B", transB ? (w) => transpose2d(w, r0, r1) : undefined);
   if (biasOk) {
-    const bd = cx.weightData(cv!, "Gemm C");
     // A scalar C broadcasts over the row: the bias holds it m times.
-    cx.setWeight(op, "bias", cv, bd && bd.length === 1 ? new Float32Array(m).fill(bd[0]) : bd);
+    cx.setWeight(op, "bias", cv, "Gemm C", volumeOf(cDims) === 1 ? (c) => new Float32Array(m).fill(c[0]) : undefined, () => m);
     return cx.out(ids);
   }
   if (!cv) return cx.out(ids);
@@ -105,7 +113,7 @@ const gemm: OnnxOpHandler = (plain) => {
 const einsum: OnnxOpHandler = (cx) => cx.out(cx.emit("einsum", { equation: cx.attr.string("equation", "") }, cx.node.inputs.map((_, i) => cx.operand(i))));
 
 export const LINEAR_HANDLERS: HandlerTable = {
-  MatMul: { map: matMul, par: "`linear` by a 2-D initializer (an `Add` of a [out] constant after it becomes its bias); `matmul` of two computed tensors" },
+  MatMul: { map: matMul, par: "`linear` by a 2-D initializer (an `Add` of a [out] constant after it becomes its bias); by an initializer other nodes read too (or its transpose): `matmul` of its shared `param` tensor; `matmul` of two computed tensors" },
   Gemm: { map: gemm, par: "`linear` (B transposed to [in, out] when transB) with bias C; alpha = beta = 1 only (PAR6016); A computed → `transpose`; B computed → `matmul`" },
   Einsum: { map: einsum, par: "`einsum` (no repeated letter within an operand)" },
 };

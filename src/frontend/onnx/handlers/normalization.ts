@@ -6,7 +6,7 @@ import { Unmappable } from "../errors.js";
 import { normAxis } from "../fold.js";
 import { constDims } from "../values.js";
 
-/** Running mean/var are buffers, not kept: par's batchnorm trains on batch statistics. */
+/** Running mean/var are buffers (counted, not kept): par's batchnorm trains on batch statistics. */
 const batchNormalization: OnnxOpHandler = (plain) => {
   const cx = plain.asWeightOwner();
   cx.rejectUsed(1);
@@ -15,8 +15,8 @@ const batchNormalization: OnnxOpHandler = (plain) => {
   if (!ids) return false;
   const op = cx.producer(ids[0]);
   const [, scale, bias] = cx.inputs;
-  cx.setWeight(op, "weight", scale, cx.weightData(scale!, "BatchNormalization scale"));
-  cx.setWeight(op, "bias", bias, cx.weightData(bias!, "BatchNormalization B"));
+  cx.setWeight(op, "weight", scale, "BatchNormalization scale");
+  cx.setWeight(op, "bias", bias, "BatchNormalization B");
   return cx.out(ids);
 };
 
@@ -32,16 +32,17 @@ const layerNormalization: OnnxOpHandler = (plain) => {
   const ids = cx.emit("layernorm", { axes: r - axis, eps: cx.attr.float("epsilon", 1e-5) }, [x]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  cx.setWeight(op, "weight", sv, cx.weightData(sv!, "LayerNormalization scale"));
-  // Without B the bias stays at its zero init: the same function, one more parameter.
-  if (bv) cx.setWeight(op, "bias", bv, cx.weightData(bv, "LayerNormalization B"));
+  cx.setWeight(op, "weight", sv, "LayerNormalization scale");
+  // Without B the bias stays at its zero init, frozen (it has no initializer to train).
+  cx.setWeight(op, "bias", bv, "LayerNormalization B");
   return cx.out(ids);
 };
 
 /**
  * InstanceNormalization is group_norm with one channel per group. torch exports GroupNorm as
  * Reshape [N, G, -1] → InstanceNormalization with scale ones and B zeros → Reshape → Mul →
- * Add: such an identity affine is a constant of the export, not a model parameter.
+ * Add. Those ones and zeros are float initializers of the file, so they count as parameters
+ * (accounting.ts counts the file, not the handlers) and train when a gradient reaches them.
  */
 const instanceNormalization: OnnxOpHandler = (plain) => {
   const cx = plain.asWeightOwner();
@@ -52,11 +53,8 @@ const instanceNormalization: OnnxOpHandler = (plain) => {
   const ids = cx.emit("group_norm", { groups: C, eps: cx.attr.float("epsilon", 1e-5) }, [x]);
   if (!ids) return false;
   const op = cx.producer(ids[0]);
-  const scale = cx.weightData(sv, "InstanceNormalization scale");
-  const bias = cx.weightData(bv, "InstanceNormalization B");
-  const identity = scale !== undefined && bias !== undefined && scale.every((v) => v === 1) && bias.every((v) => v === 0);
-  cx.setWeight(op, "weight", sv, scale, !identity);
-  cx.setWeight(op, "bias", bv, bias, !identity);
+  cx.setWeight(op, "weight", sv, "InstanceNormalization scale");
+  cx.setWeight(op, "bias", bv, "InstanceNormalization B");
   return cx.out(ids);
 };
 

@@ -37,9 +37,8 @@ function reorder(w: Float32Array, from: number[]): Float32Array {
   return out;
 }
 
-/** Direction d's part of a per-direction weight [D, ...] (undefined when the data is external). */
-function direction(data: Float32Array | undefined, d: number, count: number): Float32Array | undefined {
-  if (!data) return undefined;
+/** Direction d's part of a per-direction weight [D, ...]. */
+function direction(data: Float32Array, d: number, count: number): Float32Array {
   const per = data.length / count;
   return data.subarray(d * per, (d + 1) * per);
 }
@@ -133,11 +132,13 @@ const recurrent =
     const hidden = cx.attr.int("hidden_size", 0) || gh / spec.from.length;
     const [, yhName, ycName] = cx.node.outputs;
     const returnState = cx.used(yhName) || (spec.cellState && cx.used(ycName));
-    const w = cx.weightData(wv, `${cx.node.opType} W`);
-    const r = cx.weightData(rv, `${cx.node.opType} R`);
-    const b = bv ? cx.weightData(bv, `${cx.node.opType} B`) : undefined;
-    // Without B the biases are zero (ONNX), not par's random init: not model parameters.
-    const zeros: Val = { kind: "const", value: { dtype: "float", shape: [gh], data: new Array<number>(gh).fill(0) } };
+    // Without B the biases are zero (ONNX), not par's random init: a constant with no
+    // initializer behind it, so a frozen param (import.ts), and not counted.
+    const zeros: Val = { kind: "const", value: { dtype: "float", shape: [directions, 2 * gh], data: new Array<number>(2 * directions * gh).fill(0) } };
+    const b = bv ?? zeros;
+    const what = cx.node.opType;
+    // W, R: [D, gates·h, ·]; B: [D, 2·gates·h] = [Wb, Rb] per direction. Read lazily.
+    const perDirection = (n: number): number => n / directions;
     const outs: string[][] = [];
     for (let d = 0; d < directions; d++) {
       const states = [initialState(cx, 5, d, layout, "initial_h"), ...(spec.cellState ? [initialState(cx, 6, d, layout, "initial_c")] : [])];
@@ -148,12 +149,10 @@ const recurrent =
       const ids = cx.emit(spec.op, { hidden, return_sequences: true, reverse, return_state: returnState, ...cell }, [x, ...given], d === 0 ? cx.base : `${cx.base}_reverse`);
       if (!ids) return false;
       const op = cx.producer(ids[0]);
-      cx.setWeight(op, "weight_ih", wv, direction(w, d, directions) && reorder(direction(w, d, directions)!, spec.from));
-      cx.setWeight(op, "weight_hh", rv, direction(r, d, directions) && reorder(direction(r, d, directions)!, spec.from));
-      const bd = direction(b, d, directions);
-      // B = [Wb, Rb] per direction: bias_ih and bias_hh.
-      cx.setWeight(op, "bias_ih", bv ?? zeros, bv ? bd && reorder(bd.subarray(0, gh), spec.from) : new Float32Array(gh));
-      cx.setWeight(op, "bias_hh", bv ?? zeros, bv ? bd && reorder(bd.subarray(gh), spec.from) : new Float32Array(gh));
+      cx.setWeight(op, "weight_ih", wv, `${what} W`, (w) => reorder(direction(w, d, directions), spec.from), perDirection);
+      cx.setWeight(op, "weight_hh", rv, `${what} R`, (r) => reorder(direction(r, d, directions), spec.from), perDirection);
+      cx.setWeight(op, "bias_ih", b, `${what} B`, (v) => reorder(direction(v, d, directions).subarray(0, gh), spec.from), (n) => perDirection(n) / 2);
+      cx.setWeight(op, "bias_hh", b, `${what} B`, (v) => reorder(direction(v, d, directions).subarray(gh), spec.from), (n) => perDirection(n) / 2);
       outs.push(ids);
     }
     // Y: [seq, D, batch, h] (layout 0) or [batch, seq, D, h] (layout 1).
