@@ -22,16 +22,28 @@ export interface EdgeOverlaps {
 }
 
 export function makeOverlaps(prod: OpLayout, output: number, cons: OpLayout, input: number): EdgeOverlaps {
+  const groups = prod.groups[output];
+  return collectOverlaps(groups, cons.inputs[input], () => [0, groups.length]);
+}
+
+/**
+ * The overlaps of consumer regions `wanted` with producer `groups`, task j looking only at
+ * the groups in candidates(j) = [lo, hi) (all of them, or its producer unit's).
+ */
+export function collectOverlaps(
+  groups: readonly { region: Region }[],
+  wanted: readonly Region[],
+  candidates: (task: number) => readonly [number, number],
+): EdgeOverlaps {
   const h: number[] = [];
   const t: number[] = [];
   const v: number[] = [];
-  const groups = prod.groups[output];
-  const wanted = cons.inputs[input];
   const taskStart: number[] = [];
   for (let j = 0; j < wanted.length; j++) {
     taskStart.push(h.length);
     const w = wanted[j];
-    for (let i = 0; i < groups.length; i++) {
+    const [lo, hi] = candidates(j);
+    for (let i = lo; i < hi; i++) {
       const c = intersect(groups[i].region, w);
       if (!c) continue;
       const vol = regionVolume(c);

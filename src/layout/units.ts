@@ -19,8 +19,7 @@ import { replicaDevice } from "../ir/strategy-replicas.js";
 import type { ReplicaConfig } from "../ir/strategy.js";
 import { spaceSizes } from "../ops/regions.js";
 import { layoutOfBoxes, makeOpLayout, type OpLayout } from "./op-layout.js";
-import { makeOverlaps, type EdgeOverlaps } from "./overlaps.js";
-import { intersect, regionVolume } from "../core/region.js";
+import { collectOverlaps, makeOverlaps, type EdgeOverlaps } from "./overlaps.js";
 
 /** R replicas × M micro-batches per replica. */
 export interface Scale {
@@ -151,24 +150,8 @@ export function unitOverlaps(prod: UnitLayout, output: number, cons: UnitLayout,
   if (prod.units === 1 && cons.units === 1) return makeOverlaps(prod.all, output, cons.all, input);
   const groups = prod.all.groups[output];
   const perUnit = prod.inner.groups[output].length;
-  const wanted = cons.all.inputs[input];
-  const h: number[] = [];
-  const t: number[] = [];
-  const v: number[] = [];
-  const taskStart: number[] = [];
-  for (let j = 0; j < wanted.length; j++) {
-    taskStart.push(h.length);
+  return collectOverlaps(groups, cons.all.inputs[input], (j) => {
     const pu = producerUnit(prod, cons, unitOfTask(cons, j));
-    for (let i = pu * perUnit; i < (pu + 1) * perUnit; i++) {
-      const c = intersect(groups[i].region, wanted[j]);
-      if (!c) continue;
-      const vol = regionVolume(c);
-      if (vol === 0) continue;
-      h.push(i);
-      t.push(j);
-      v.push(vol);
-    }
-  }
-  taskStart.push(h.length);
-  return { holder: Int32Array.from(h), task: Int32Array.from(t), volume: Float64Array.from(v), taskStart };
+    return [pu * perUnit, (pu + 1) * perUnit];
+  });
 }

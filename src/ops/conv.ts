@@ -18,7 +18,7 @@ import type { Tensor, Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, ParallelDim, ShardContext, TF } from "./contract.js";
 import { fmtShape, product } from "./common.js";
-import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, paddedChannelsLast, uncropFromRegion, spatialNames, spatialValues, unpadToInput, valuesOf, windowMap, windowOut } from "./windows.js";
+import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, paddedChannelsLast, uncropFromRegion, checkSpatialRank, spatialNames, spatialValues, unpadToInput, valuesOf, windowMap, windowOut } from "./windows.js";
 
 const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
@@ -109,14 +109,8 @@ function convEntry(n: number): OpEntry {
     infer(inputs, attrs, ctx) {
       if (!checkInputs(this, inputs, ctx)) return undefined;
       const [x] = inputs;
-      if (x.shape.length !== rank) {
-        ctx.diagnostics.error("PAR2108", `\`${name}\` needs an input [batch, channels, ${names.join(", ")}] of rank ${rank}, got ${fmtShape(x.shape)}`, {
-          pos: ctx.pos,
-          expected: `a tensor [batch, channels, ${names.join(", ")}]`,
-          hint: x.shape.length === rank - 1 ? "add a batch axis of size 1" : x.shape.length >= 3 && x.shape.length <= 5 ? `use conv${x.shape.length - 2}d` : undefined,
-        });
-        return undefined;
-      }
+      const hint = x.shape.length === rank - 1 ? "add a batch axis of size 1" : x.shape.length >= 3 && x.shape.length <= 5 ? `use conv${x.shape.length - 2}d` : undefined;
+      if (!checkSpatialRank(name, x, n, ctx, hint)) return undefined;
       const k = spatialValues(name, "kernel", attrs.kernel, n, ctx);
       const s = spatialValues(name, "stride", attrs.stride, n, ctx);
       const p = spatialValues(name, "padding", attrs.padding, n, ctx);
@@ -483,13 +477,7 @@ function transposeEntry(n: number): OpEntry {
     infer(inputs, attrs, ctx) {
       if (!checkInputs(this, inputs, ctx)) return undefined;
       const [x] = inputs;
-      if (x.shape.length !== rank) {
-        ctx.diagnostics.error("PAR2108", `\`${name}\` needs an input [batch, channels, ${names.join(", ")}] of rank ${rank}, got ${fmtShape(x.shape)}`, {
-          pos: ctx.pos,
-          expected: `a tensor [batch, channels, ${names.join(", ")}]`,
-        });
-        return undefined;
-      }
+      if (!checkSpatialRank(name, x, n, ctx)) return undefined;
       const given = ["kernel", "stride", "padding", "output_padding", "dilation"].map((a) => spatialValues(name, a, attrs[a], n, ctx));
       const end = attrs.padding_end as number[];
       if (given.some((v) => !v) || (end.length > 0 && !spatialValues(name, "padding_end", end, n, ctx))) return undefined;

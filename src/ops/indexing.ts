@@ -11,11 +11,23 @@ import type { Tensor } from "@tensorflow/tfjs-core";
 import { isFloat, type TensorType } from "../core/tensor.js";
 import { checkInputs } from "./attrs.js";
 import { normalizeAxis } from "./axes.js";
-import type { AxisMap, BackwardArgs, Gradients, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
+import type { Attrs, AxisMap, BackwardArgs, Gradients, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
 import { activationDimNames, activationSpace, fmtShape, identityMaps, product } from "./common.js";
 
 const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 const FULL: AxisMap = { kind: "full" };
+
+/** take and take_along_axis: x, integer indices into x's `axis`. */
+const GATHER_IO: Pick<OpEntry, "inputs" | "attrs"> = {
+  inputs: [{ name: "x", dtype: "any" }, { name: "indices", dtype: "int", role: "indices" }],
+  attrs: [{ name: "axis", kind: "int", default: 0, doc: "the axis indexed" }],
+};
+
+/** The `axis` attribute (checked by infer) made non-negative for a tensor of this rank. */
+function axisAttr(attrs: Attrs, rank: number): number {
+  const a = attrs.axis as number;
+  return a < 0 ? a + rank : a;
+}
 
 /** Indices counted from the end made non-negative for an axis of `size`. */
 function nonNegative(tf: TF, idx: Tensor, size: number): Tensor {
@@ -44,8 +56,7 @@ export const take: OpEntry = {
   name: "take",
   family: "indexing",
   doc: "x[..., indices, ...] along `axis`: shape x[:axis] + indices + x[axis+1:] (ONNX Gather on any tensor, numpy.take; negative indices count from the end).",
-  inputs: [{ name: "x", dtype: "any" }, { name: "indices", dtype: "int", role: "indices" }],
-  attrs: [{ name: "axis", kind: "int", default: 0, doc: "the axis indexed" }],
+  ...GATHER_IO,
   outputNames: ["y"],
   infer(inputs, attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
@@ -68,7 +79,7 @@ export const take: OpEntry = {
   },
   forward(tf, { inputs, attrs }) {
     const [x, ix] = inputs;
-    const a = (attrs.axis as number) < 0 ? (attrs.axis as number) + x.rank : (attrs.axis as number);
+    const a = axisAttr(attrs, x.rank);
     const size = x.shape[a] as number;
     const y = tf.gather(x, tf.reshape(nonNegative(tf, ix, size), [-1]), a);
     return [tf.reshape(y, [...(x.shape.slice(0, a) as number[]), ...(ix.shape as number[]), ...(x.shape.slice(a + 1) as number[])])];
@@ -76,7 +87,7 @@ export const take: OpEntry = {
   backward(tf, { inputs, attrs, dOutputs }: BackwardArgs): Gradients {
     const [x, ix] = inputs;
     if (x.dtype !== "float32") return { dInputs: [null, null], dParams: [] };
-    const a = (attrs.axis as number) < 0 ? (attrs.axis as number) + x.rank : (attrs.axis as number);
+    const a = axisAttr(attrs, x.rank);
     const size = x.shape[a] as number;
     const p = product(x.shape.slice(0, a) as number[]);
     const qAfter = product(x.shape.slice(a + 1) as number[]);
@@ -99,8 +110,7 @@ export const takeAlongAxis: OpEntry = {
   name: "take_along_axis",
   family: "indexing",
   doc: "y = x[..., indices, ...] elementwise along `axis`, shaped like indices (ONNX GatherElements, torch.gather).",
-  inputs: [{ name: "x", dtype: "any" }, { name: "indices", dtype: "int", role: "indices" }],
-  attrs: [{ name: "axis", kind: "int", default: 0, doc: "the axis indexed" }],
+  ...GATHER_IO,
   outputNames: ["y"],
   infer(inputs, attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
@@ -130,7 +140,7 @@ export const takeAlongAxis: OpEntry = {
   forward(tf, { inputs, attrs, shard }) {
     const [x, ix] = inputs;
     const r = x.rank;
-    const a = (attrs.axis as number) < 0 ? (attrs.axis as number) + r : (attrs.axis as number);
+    const a = axisAttr(attrs, r);
     const size = x.shape[a] as number;
     // x's other axes cut to the indices' extents (the whole op is handed all of x).
     const region = shard.inputRegions[0];
@@ -253,7 +263,7 @@ export const oneHot: OpEntry = {
   forward(tf, { inputs, attrs, shard }) {
     const [ix] = inputs;
     const r = ix.rank + 1;
-    const a = (attrs.axis as number) < 0 ? (attrs.axis as number) + r : (attrs.axis as number);
+    const a = axisAttr(attrs, r);
     const depth = attrs.depth as number;
     const [lo, hi] = [shard.outputRegions[0].lo[a], shard.outputRegions[0].hi[a]];
     const positions = tf.reshape(tf.range(lo, hi, 1, "int32"), Array.from({ length: r }, (_, i) => (i === a ? hi - lo : 1)));
@@ -302,7 +312,7 @@ function argEntry(kind: "max" | "min"): OpEntry {
     },
     forward(tf, { inputs, attrs }) {
       const [x] = inputs;
-      const a = (attrs.axis as number) < 0 ? (attrs.axis as number) + x.rank : (attrs.axis as number);
+      const a = axisAttr(attrs, x.rank);
       const size = x.shape[a] as number;
       const pick = (t: Tensor): Tensor => (kind === "max" ? tf.argMax(t, a) : tf.argMin(t, a));
       // tfjs returns the first extreme; the last one is the first of the reversed axis.

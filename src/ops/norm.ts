@@ -91,6 +91,36 @@ const MEAN_FLOPS = { forward: 1, backward: 1 };
 const VAR_FLOPS = { forward: 3, backward: 4 };
 const APPLY_FLOPS = { forward: 4, backward: 8 };
 
+/**
+ * The iteration space of a norm over the last `axes` dims of x (layernorm, rms_norm): the
+ * normalised dims are carried by the weights but must stay whole (their statistics need
+ * them all); the leading dims split freely. Reports PAR2113 when `axes` exceeds the rank.
+ */
+export function trailingNormSpace(
+  op: string,
+  x: TensorType,
+  axes: number,
+  ctx: InferContext,
+): { r: number; first: number; space: ParallelDim[]; normShape: number[] } | undefined {
+  const r = x.shape.length;
+  if (axes > r) {
+    ctx.diagnostics.error("PAR2113", `\`${op}\` normalises the last ${axes} dims but the input ${fmtShape(x.shape)} has rank ${r}`, {
+      pos: ctx.pos,
+      expected: `axes between 1 and ${r}`,
+    });
+    return undefined;
+  }
+  const first = r - axes;
+  const names = activationDimNames(r);
+  const space: ParallelDim[] = x.shape.map((size, i) => ({
+    name: names[i],
+    cls: i >= first ? "parameter" : i === 0 ? "sample" : "attribute",
+    size,
+    splittable: i < first,
+  }));
+  return { r, first, space, normShape: x.shape.slice(first) };
+}
+
 /** The iteration space of a statistic: sample (a structural reduction), channel, spatial reductions. */
 function statSpace(x: TensorType): ParallelDim[] {
   const names = channelFirstNames(x.shape.length);
@@ -238,25 +268,9 @@ export const layernorm: OpEntry = {
   infer(inputs, attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
     const [x] = inputs;
-    const axes = attrs.axes as number;
-    const r = x.shape.length;
-    if (axes > r) {
-      ctx.diagnostics.error("PAR2113", `\`layernorm\` normalises the last ${axes} dims but the input ${fmtShape(x.shape)} has rank ${r}`, {
-        pos: ctx.pos,
-        expected: `axes between 1 and ${r}`,
-      });
-      return undefined;
-    }
-    const first = r - axes;
-    const names = activationDimNames(r);
-    // The normalised dims are carried by the weights but must stay whole (statistics).
-    const space: ParallelDim[] = x.shape.map((size, i) => ({
-      name: names[i],
-      cls: i >= first ? "parameter" : i === 0 ? "sample" : "attribute",
-      size,
-      splittable: i < first,
-    }));
-    const normShape = x.shape.slice(first);
+    const trailing = trailingNormSpace("layernorm", x, attrs.axes as number, ctx);
+    if (!trailing) return undefined;
+    const { r, first, space, normShape } = trailing;
     return {
       outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
       params: affineParams(normShape, x.dims.slice(first)),

@@ -20,7 +20,7 @@ import { checkInputs } from "./attrs.js";
 import { autodiffBackward } from "./autodiff.js";
 import type { Attrs, AxisMap, BackwardArgs, Gradients, InferContext, OpEntry, ParallelDim, ShardContext, TF } from "./contract.js";
 import { fmtShape, product } from "./common.js";
-import { channelsFirst, dilateAxis, fromThreeSpatial, paddedChannelsLast, spatialNames, spatialValues, toThreeSpatial, unpadToInput, valuesOf, windowMap, type WindowMap } from "./windows.js";
+import { channelsFirst, dilateAxis, fromThreeSpatial, checkSpatialRank, paddedChannelsLast, spatialNames, spatialValues, toThreeSpatial, unpadToInput, valuesOf, windowMap, type WindowMap } from "./windows.js";
 
 const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
@@ -141,13 +141,7 @@ function poolEntry(n: number): OpEntry {
     infer(inputs, attrs, ctx) {
       if (!checkInputs(this, inputs, ctx)) return undefined;
       const [x] = inputs;
-      if (x.shape.length !== rank) {
-        ctx.diagnostics.error("PAR2108", `\`${name}\` needs an input [batch, channels, ${names.join(", ")}] of rank ${rank}, got ${fmtShape(x.shape)}`, {
-          pos: ctx.pos,
-          expected: `a tensor [batch, channels, ${names.join(", ")}]`,
-        });
-        return undefined;
-      }
+      if (!checkSpatialRank(name, x, n, ctx)) return undefined;
       const g = checkGeometry(name, x.shape, attrs, n, ctx);
       if (!g) return undefined;
       const ceil = attrs.ceil_mode as boolean;

@@ -8,7 +8,7 @@ import type { Tensor } from "@tensorflow/tfjs-core";
 import type { TensorType } from "../core/tensor.js";
 import { checkInputs } from "./attrs.js";
 import { normalizeAxes, normalizeAxis } from "./axes.js";
-import type { AxisMap, OpEntry, TF } from "./contract.js";
+import type { AxisMap, OpEntry, OpSignature, TF } from "./contract.js";
 import { activationSpace, identityMaps, product } from "./common.js";
 
 /** Applies `fn` (which works on the last axis) along `axis` by moving it last and back. */
@@ -20,6 +20,23 @@ function alongAxis(tf: TF, x: Tensor, axis: number, fn: (t: Tensor) => Tensor): 
   const inv = new Array<number>(rank);
   perm.forEach((p, i) => (inv[p] = i));
   return tf.transpose(fn(tf.transpose(x, perm)), inv);
+}
+
+/**
+ * The signature of an op shaped like x that reads `axis` whole (softmax, cumsum): every
+ * output along the axis depends on the whole axis, the other axes split freely.
+ */
+function wholeAxisInfer(x: TensorType, axis: number, flops: OpSignature["flops"]): OpSignature {
+  const rank = x.shape.length;
+  return {
+    outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
+    params: [],
+    space: activationSpace(x).map((d, i) => (i === axis ? { ...d, splittable: false } : d)),
+    inputMaps: [identityMaps(rank)],
+    paramMaps: [],
+    outputMaps: [identityMaps(rank)],
+    flops,
+  };
 }
 
 function softmaxEntry(name: string, doc: string, fwd: number, bwd: number, fn: (tf: TF, t: Tensor) => Tensor): OpEntry {
@@ -36,16 +53,8 @@ function softmaxEntry(name: string, doc: string, fwd: number, bwd: number, fn: (
       const rank = x.shape.length;
       const axis = normalizeAxis(attrs.axis as number, rank, name, ctx);
       if (axis === undefined) return undefined;
-      return {
-        outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
-        params: [],
-        // Every output along the axis depends on the whole axis (the max and the sum).
-        space: activationSpace(x).map((d, i) => (i === axis ? { ...d, splittable: false } : d)),
-        inputMaps: [identityMaps(rank)],
-        paramMaps: [],
-        outputMaps: [identityMaps(rank)],
-        flops: (e) => ({ forward: fwd * product(e), backward: bwd * product(e) }),
-      };
+      // The max and the sum need the whole axis.
+      return wholeAxisInfer(x, axis, (e) => ({ forward: fwd * product(e), backward: bwd * product(e) }));
     },
     forward(tf, { inputs, attrs }) {
       const x = inputs[0];
@@ -195,16 +204,8 @@ export const cumsum: OpEntry = {
     const rank = x.shape.length;
     const axis = normalizeAxis(attrs.axis as number, rank, "cumsum", ctx);
     if (axis === undefined) return undefined;
-    return {
-      outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
-      params: [],
-      space: activationSpace(x).map((d, i) => (i === axis ? { ...d, splittable: false } : d)),
-      inputMaps: [identityMaps(rank)],
-      paramMaps: [],
-      outputMaps: [identityMaps(rank)],
-      // An add per element; backward the reversed running sum of dy.
-      flops: (e) => ({ forward: product(e), backward: product(e) }),
-    };
+    // An add per element; backward the reversed running sum of dy.
+    return wholeAxisInfer(x, axis, (e) => ({ forward: product(e), backward: product(e) }));
   },
   forward(tf, { inputs, attrs }) {
     const x = inputs[0];

@@ -20,10 +20,11 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AxisMap, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
+import type { AxisMap, InferContext, OpEntry, TF } from "./contract.js";
 import type { TensorType } from "../core/tensor.js";
-import { activationDimNames, fmtShape, identityMaps, product } from "./common.js";
+import { fmtShape, identityMaps, product } from "./common.js";
 import { unaryEntry } from "./elementwise.js";
+import { trailingNormSpace } from "./norm.js";
 
 const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 const FULL: AxisMap = { kind: "full" };
@@ -44,25 +45,9 @@ export const rmsNorm: OpEntry = {
   infer(inputs, attrs, ctx) {
     if (!checkInputs(this, inputs, ctx)) return undefined;
     const [x] = inputs;
-    const axes = attrs.axes as number;
-    const r = x.shape.length;
-    if (axes > r) {
-      ctx.diagnostics.error("PAR2113", `\`rms_norm\` normalises the last ${axes} dims but the input ${fmtShape(x.shape)} has rank ${r}`, {
-        pos: ctx.pos,
-        expected: `axes between 1 and ${r}`,
-      });
-      return undefined;
-    }
-    const first = r - axes;
-    const names = activationDimNames(r);
-    // The normalised dims carry the weight but stay whole (the mean square needs them all).
-    const space: ParallelDim[] = x.shape.map((size, i) => ({
-      name: names[i],
-      cls: i >= first ? "parameter" : i === 0 ? "sample" : "attribute",
-      size,
-      splittable: i < first,
-    }));
-    const normShape = x.shape.slice(first);
+    const trailing = trailingNormSpace("rms_norm", x, attrs.axes as number, ctx);
+    if (!trailing) return undefined;
+    const { r, first, space, normShape } = trailing;
     return {
       outputs: [{ ...x, shape: [...x.shape], dims: [...x.dims] }],
       params: [{ name: "weight", shape: normShape, dims: x.dims.slice(first), init: { kind: "ones" } }],

@@ -7,6 +7,8 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import type { AttrValue, AxisMap, InferContext, ShardContext, TF } from "./contract.js";
 import { windowPadding } from "./regions.js";
+import type { TensorType } from "../core/tensor.js";
+import { fmtShape } from "./common.js";
 
 export type WindowMap = Extract<AxisMap, { kind: "window" }>;
 
@@ -32,6 +34,22 @@ export function spatialValues(op: string, name: string, v: AttrValue, n: number,
     expected: n === 1 ? `${name} = [k]` : `${name} = [k] or [${axes}]`,
   });
   return undefined;
+}
+
+/**
+ * Whether x is [batch, channels, spatial…] with n spatial axes, as conv/pool ops need;
+ * reports PAR2108 (with the caller's hint, if any) when it is not.
+ */
+export function checkSpatialRank(op: string, x: TensorType, n: number, ctx: InferContext, hint?: string): boolean {
+  const rank = n + 2;
+  if (x.shape.length === rank) return true;
+  const names = spatialNames(n).join(", ");
+  ctx.diagnostics.error("PAR2108", `\`${op}\` needs an input [batch, channels, ${names}] of rank ${rank}, got ${fmtShape(x.shape)}`, {
+    pos: ctx.pos,
+    expected: `a tensor [batch, channels, ${names}]`,
+    hint,
+  });
+  return false;
 }
 
 /** The n values of a spatial attribute already validated by infer. */

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.js";
-import { runCli } from "../../src/cli/main.js";
 import { builtinMeshNames } from "../../src/core/builtin-meshes.js";
-
-async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTty: false, cwd: process.cwd() };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+import { cli } from "./cli-helpers.js";
 
 describe("par meshes", () => {
   it("lists every built-in mesh with devices, peaks, memory and links", async () => {

@@ -1,4 +1,5 @@
-// Helpers shared by the elementwise / shape / reduce / dropout / loss op tests.
+// Helpers shared by the op tests (elementwise, shape, reduce, dropout, loss, conv, pool, norm,
+// transformer, ...).
 import fc from "fast-check";
 import { expect } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
@@ -6,7 +7,7 @@ import type { TensorType } from "../../src/core/tensor.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import type { Attrs, OpEntry, OpSignature, TF } from "../../src/ops/contract.js";
 import { checkShardedEqualsWhole, inferOrThrow, kernelShapes, shardFlops } from "../support/sharded.js";
-import { degreeFor } from "../support/property.js";
+import { assertProperty, degreeFor } from "../support/property.js";
 
 export const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
 export const i32 = (...shape: number[]): TensorType => ({ dtype: "i32", shape, dims: shape.map((_, i) => `d${i}`) });
@@ -73,4 +74,25 @@ export function expectFlopsAdd(sig: OpSignature, degrees: number[]): void {
 /** Small shapes of rank 1..maxRank with sizes 1..maxSize. */
 export function shapeArb(minRank = 1, maxRank = 4, maxSize = 5): fc.Arbitrary<number[]> {
   return fc.array(fc.integer({ min: 1, max: maxSize }), { minLength: minRank, maxLength: maxRank });
+}
+
+/** One application of a one-input op drawn by a property: entry, resolved attributes, input, data seed. */
+export interface OneInputCase {
+  entry: OpEntry;
+  a: Attrs;
+  x: TensorType;
+  seed: number;
+}
+
+/** The property that every drawn case (undefined: skipped) runs sharded by its degrees exactly as whole, forward and backward. */
+export function assertShardedEqualsWhole(tf: TF, arb: fc.Arbitrary<readonly [OneInputCase, number[]] | undefined>, runs: number): void {
+  assertProperty(
+    fc.property(arb, (t) => {
+      if (!t) return;
+      const [c, degrees] = t;
+      const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
+      expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
+    }),
+    runs,
+  );
 }

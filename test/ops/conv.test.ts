@@ -11,7 +11,8 @@ import type { Attrs, AxisMap, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
 import { cpuVersusWasm } from "./backend-agreement.js";
-import { assertProperty, degreeFor } from "../support/property.js";
+import { assertShardedEqualsWhole, degreesFor, resolved } from "./_ops-b-helpers.js";
+import { assertProperty } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
 const ctx = () => ({ opName: "conv", diagnostics: new Diagnostics() });
@@ -154,7 +155,7 @@ for (const backend of BACKENDS) {
         const cs = convCase(raw);
         if (!cs) return fc.constant(undefined);
         const sig = inferOrThrow(conv2d, [cs.x], cs.a);
-        return fc.tuple(fc.constant(cs), fc.constant(raw.seed), fc.tuple(...sig.space.map((d) => (d.splittable === false ? fc.constant(1) : degreeFor(d.size, 3)))));
+        return fc.tuple(fc.constant(cs), fc.constant(raw.seed), degreesFor(sig, 3));
       });
       assertProperty(
         fc.property(arb, (t) => {
@@ -257,11 +258,11 @@ const sinData = (count: number, f: number) => Array.from({ length: count }, (_, 
 
 describe("conv1d and conv3d: shapes, the formula, torch's values", () => {
   it("name the spatial dims by rank; padding_end widens the output", () => {
-    const s1 = inferOrThrow(conv1d, [f32(2, 4, 9)], attrs1(conv1d, { out: 6, kernel: [3], stride: [2], padding: [2], dilation: [2], groups: 2 }));
+    const s1 = inferOrThrow(conv1d, [f32(2, 4, 9)], resolved(conv1d, { out: 6, kernel: [3], stride: [2], padding: [2], dilation: [2], groups: 2 }));
     expect(s1.outputs[0].shape).toEqual([2, 6, 5]);
     expect(s1.params[0].shape).toEqual([6, 2, 3]);
     expect(s1.space.map((d) => d.name)).toEqual(["sample", "channel", "length", "in_channel"]);
-    const s3 = inferOrThrow(conv3d, [f32(1, 2, 4, 5, 5)], attrs1(conv3d, { out: 3, kernel: [2, 3, 3], stride: [1, 2, 2], padding: [1] }));
+    const s3 = inferOrThrow(conv3d, [f32(1, 2, 4, 5, 5)], resolved(conv3d, { out: 3, kernel: [2, 3, 3], stride: [1, 2, 2], padding: [1] }));
     expect(s3.outputs[0].shape).toEqual([1, 3, 5, 3, 3]);
     expect(s3.space.map((d) => d.name)).toEqual(["sample", "channel", "depth", "height", "width", "in_channel"]);
     // SAME_UPPER on 8 with k 3, s 2: pads 0 before, 1 after → 4.
@@ -273,7 +274,7 @@ describe("conv1d and conv3d: shapes, the formula, torch's values", () => {
   it("a 1-D and a 3-D conv compute torch's values (F.conv1d with dilation and groups, F.conv3d with strides)", async () => {
     const tf = await useBackend("cpu");
     const run = (entry: OpEntry, x: number[], xs: number[], w: number[], ws: number[], b: number[] | undefined, given: Attrs): number[] => {
-      const a = attrs1(entry, given);
+      const a = resolved(entry, given);
       const sig = inferOrThrow(entry, [f32(...xs)], a);
       const params = [tf.tensor(w, ws), ...(b ? [tf.tensor(b, [b.length])] : [])];
       return Array.from(entry.forward(tf, { inputs: [tf.tensor(x, xs)], params, attrs: a, sig, shard: wholeShard(sig, [f32(...xs)]) })[0].dataSync());
@@ -309,7 +310,7 @@ describe("conv1d and conv3d: shapes, the formula, torch's values", () => {
         const x = Array.from({ length: xs.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1);
         const w = Array.from({ length: ws.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1);
         const b = Array.from({ length: out }, () => next() * 2 - 1);
-        const a = attrs1(entry, { out, kernel: [c.k], stride: [c.s], dilation: [c.d], padding: [p], padding_end: [pe], groups });
+        const a = resolved(entry, { out, kernel: [c.k], stride: [c.s], dilation: [c.d], padding: [p], padding_end: [pe], groups });
         const sig = inferOrThrow(entry, [f32(...xs)], a);
         const got = tf.tidy(() => Array.from(entry.forward(tf, { inputs: [tf.tensor(x, xs)], params: [tf.tensor(w, ws), tf.tensor(b, [out])], attrs: a, sig, shard: wholeShard(sig, [f32(...xs)]) })[0].dataSync()));
         const ref = naiveConv(x, xs, w, ws, b, { stride: spatial.map(() => c.s), padding: spatial.map(() => p), padEnd: spatial.map(() => pe), dilation: spatial.map(() => c.d), groups });
@@ -320,13 +321,6 @@ describe("conv1d and conv3d: shapes, the formula, torch's values", () => {
     );
   });
 });
-
-function attrs1(entry: OpEntry, given: Attrs): Attrs {
-  const c = ctx();
-  const a = resolveAttrs(entry, given, c);
-  if (!a) throw new Error(c.diagnostics.items.map((d) => d.message).join("; "));
-  return a;
-}
 
 for (const backend of BACKENDS) {
   describe(`conv1d / conv3d / end pads on ${backend}`, () => {
@@ -345,20 +339,12 @@ for (const backend of BACKENDS) {
           const spatial = c.sizes.slice(0, c.n);
           if (spatial.some((L) => L + p + pe < ext)) return fc.constant(undefined);
           const [C, out, groups] = c.grouped ? [4, 2, 2] : [2, 3, 1];
-          const a = attrs1(entry, { out, kernel: [c.k], stride: [c.s], dilation: [c.d], padding: [p], padding_end: [pe], groups, bias: c.bias });
+          const a = resolved(entry, { out, kernel: [c.k], stride: [c.s], dilation: [c.d], padding: [p], padding_end: [pe], groups, bias: c.bias });
           const x = f32(2, C, ...spatial);
           const sig = inferOrThrow(entry, [x], a);
-          return fc.tuple(fc.constant({ entry, a, x, seed: c.seed }), fc.tuple(...sig.space.map((dim) => (dim.splittable === false ? fc.constant(1) : degreeFor(dim.size, 2)))));
+          return fc.tuple(fc.constant({ entry, a, x, seed: c.seed }), degreesFor(sig, 2));
         });
-      assertProperty(
-        fc.property(arb, (t) => {
-          if (!t) return;
-          const [c, degrees] = t;
-          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
-          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
-        }),
-        25,
-      );
+      assertShardedEqualsWhole(tf, arb, 25);
     });
   });
 }
@@ -370,7 +356,7 @@ describe("conv1d / conv3d: wasm agrees with cpu on the whole op", () => {
       [conv3d, f32(1, 2, 4, 6, 6), { out: 3, kernel: [2, 3, 3], stride: [1, 2, 2], padding: [1], padding_end: [0, 1, 1] }],
       [conv3d, f32(1, 4, 3, 5, 5), { out: 4, kernel: [3], groups: 4, dilation: [1, 2, 2], padding: [1, 2, 2] }],
     ];
-    for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], attrs1(entry, { ...a }))).toEqual([]);
+    for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], resolved(entry, { ...a }))).toEqual([]);
   });
 });
 
@@ -387,7 +373,7 @@ describe("conv1d / conv3d explicit backward equals autodiff (cpu)", () => {
         if (spatial.some((L, i) => L + 2 * pads[i] < c.d * (k[i] - 1) + 1)) return;
         const [C, out, groups] = c.grouped ? [4, 6, 2] : [3, 2, 1];
         const x = f32(2, C, ...spatial);
-        const a = attrs1(entry, { out, kernel: k, stride: [c.s], dilation: [c.d], padding: pads, groups });
+        const a = resolved(entry, { out, kernel: k, stride: [c.s], dilation: [c.d], padding: pads, groups });
         const sig = inferOrThrow(entry, [x], a);
         tf.tidy(() => {
           const next = rng(c.seed);
@@ -455,25 +441,25 @@ function transposeCase(c: typeof transposeArb extends fc.Arbitrary<infer T> ? T 
   if (spatial.some((L) => (L - 1) * c.s + (k - 1) * d + 1 - p - pe + op < 1)) return undefined;
   const [C, out, groups] = c.grouped ? [4, 6, 2] : [3, 2, 1];
   const x = f32(2, C, ...spatial);
-  const a = attrs1(entry, { out, kernel: [k], stride: [c.s], dilation: [d], padding: [p], padding_end: [pe], output_padding: [op], groups, bias: c.bias });
+  const a = resolved(entry, { out, kernel: [k], stride: [c.s], dilation: [d], padding: [p], padding_end: [pe], output_padding: [op], groups, bias: c.bias });
   return { entry, x, a, spatial, k, d, p, pe, op, C, out, groups };
 }
 
 describe("conv_transpose1d/2d/3d: shapes, maps, the definition, torch's values", () => {
   it("output extent, the weight [C, out/groups, k...], and how each spatial dim splits", () => {
-    const sig = inferOrThrow(convTranspose2d, [f32(2, 4, 5, 5)], attrs1(convTranspose2d, { out: 6, kernel: [3], stride: [2], padding: [1], output_padding: [1], groups: 2 }));
+    const sig = inferOrThrow(convTranspose2d, [f32(2, 4, 5, 5)], resolved(convTranspose2d, { out: 6, kernel: [3], stride: [2], padding: [1], output_padding: [1], groups: 2 }));
     expect(sig.outputs[0].shape).toEqual([2, 6, 10, 10]);
     expect(sig.params.map((p) => p.shape)).toEqual([[4, 3, 3, 3], [6]]);
     // stride 2 with padding: an output block reads an irregular set of inputs, so height/width stay whole.
     expect(sig.space.map((d) => `${d.name}:${d.size}${d.splittable === false ? "—" : ""}`)).toEqual(["sample:2", "channel:6—", "height:10—", "width:10—", "in_channel:2—"]);
     // U-Net's 2×2 stride-2 upsampling: the dims count input positions, the output is a block map.
-    const up = inferOrThrow(convTranspose2d, [f32(1, 16, 8, 8)], attrs1(convTranspose2d, { out: 8, kernel: [2], stride: [2] }));
+    const up = inferOrThrow(convTranspose2d, [f32(1, 16, 8, 8)], resolved(convTranspose2d, { out: 8, kernel: [2], stride: [2] }));
     expect(up.outputs[0].shape).toEqual([1, 8, 16, 16]);
     expect(up.space.map((d) => `${d.name}:${d.size}`)).toEqual(["sample:1", "channel:8", "height:8", "width:8", "in_channel:16"]);
     expect(up.outputMaps[0][2]).toEqual({ kind: "block", dim: 2, blockSize: 2 });
     expect(taskRegions(up, [[1, 16, 8, 8]], { lo: [0, 0, 2, 0, 0], hi: [1, 8, 5, 8, 16] }).outputs[0]).toEqual({ lo: [0, 0, 4, 0], hi: [1, 8, 10, 16] });
     // Stride 1: a window with padLo = (k − 1)·d − p.
-    const s1 = inferOrThrow(convTranspose1d, [f32(1, 2, 6)], attrs1(convTranspose1d, { out: 2, kernel: [3], padding: [1] }));
+    const s1 = inferOrThrow(convTranspose1d, [f32(1, 2, 6)], resolved(convTranspose1d, { out: 2, kernel: [3], padding: [1] }));
     expect(s1.inputMaps[0][2]).toEqual({ kind: "window", dim: 2, stride: 1, dilation: 1, kernel: 3, padLo: 1, size: 6 });
     const whole = sig.flops(sig.space.map((d) => d.size));
     // 2·(C/g)·(out)·N·∏(in·k) multiply-adds.
@@ -497,7 +483,7 @@ describe("conv_transpose1d/2d/3d: shapes, maps, the definition, torch's values",
   it("torch's values (F.conv_transpose2d with groups and output_padding, F.conv_transpose1d with dilation)", async () => {
     const tf = await useBackend("cpu");
     const run = (entry: OpEntry, x: number[], xs: number[], w: number[], ws: number[], b: number[] | undefined, given: Attrs): number[] => {
-      const a = attrs1(entry, given);
+      const a = resolved(entry, given);
       const sig = inferOrThrow(entry, [f32(...xs)], a);
       return Array.from(entry.forward(tf, { inputs: [tf.tensor(x, xs)], params: [tf.tensor(w, ws), ...(b ? [tf.tensor(b, [b.length])] : [])], attrs: a, sig, shard: wholeShard(sig, [f32(...xs)]) })[0].dataSync());
     };
@@ -544,17 +530,9 @@ for (const backend of BACKENDS) {
         const c = transposeCase(raw);
         if (!c) return fc.constant(undefined);
         const sig = inferOrThrow(c.entry, [c.x], c.a);
-        return fc.tuple(fc.constant({ ...c, seed: raw.seed }), fc.tuple(...sig.space.map((dim) => (dim.splittable === false ? fc.constant(1) : degreeFor(dim.size, 3)))));
+        return fc.tuple(fc.constant({ ...c, seed: raw.seed }), degreesFor(sig, 3));
       });
-      assertProperty(
-        fc.property(arb, (t) => {
-          if (!t) return;
-          const [c, degrees] = t;
-          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
-          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
-        }),
-        30,
-      );
+      assertShardedEqualsWhole(tf, arb, 30);
     });
   });
 }
@@ -591,6 +569,6 @@ describe("conv_transpose: explicit backward equals autodiff (cpu); wasm agrees w
       [convTranspose2d, f32(2, 4, 3, 3), { out: 6, kernel: [3], stride: [2], padding: [1], output_padding: [1], groups: 2 }],
       [convTranspose1d, f32(2, 3, 5), { out: 2, kernel: [3], padding: [1], dilation: [2] }],
     ];
-    for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], attrs1(entry, { ...a }))).toEqual([]);
+    for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], resolved(entry, { ...a }))).toEqual([]);
   });
 });

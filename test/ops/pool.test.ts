@@ -1,31 +1,18 @@
 import fc from "fast-check";
 import type { Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
 import { globalPool, maxPoolRouteHost, maxPoolRouteKernels, pool1d, pool2d, pool3d, poolOut } from "../../src/ops/pool.js";
-import { resolveAttrs } from "../../src/ops/attrs.js";
 import { taskRegions } from "../../src/ops/regions.js";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
+import { assertShardedEqualsWhole, errorCodes, resolved as attrs } from "./_ops-b-helpers.js";
 import { autodiffBackward } from "../../src/ops/autodiff.js";
 import { cpuVersusWasm } from "./backend-agreement.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
-function attrs(entry: OpEntry, given: Attrs): Attrs {
-  const c = { opName: "p", diagnostics: new Diagnostics() };
-  const a = resolveAttrs(entry, given, c);
-  if (!a) throw new Error(c.diagnostics.items.map((d) => d.message).join("; "));
-  return a;
-}
-function errors(entry: OpEntry, x: TensorType, given: Attrs): string[] {
-  const c = { opName: "p", diagnostics: new Diagnostics() };
-  const a = resolveAttrs(entry, given, c);
-  if (a) expect(entry.infer([x], a, c)).toBeUndefined();
-  return c.diagnostics.items.map((d) => d.code);
-}
 
 describe("pool2d: shapes, FLOPs, regions", () => {
   it("stride defaults to the kernel; padding and rectangular kernels", () => {
@@ -47,11 +34,11 @@ describe("pool2d: shapes, FLOPs, regions", () => {
   });
 
   it("rejects bad inputs and attributes with coded diagnostics", () => {
-    expect(errors(pool2d, f32(3, 8, 8), { mode: "max", kernel: [2] })).toEqual(["PAR2108"]);
-    expect(errors(pool2d, f32(1, 3, 8, 8), { mode: "max", kernel: [3], padding: [2] })).toEqual(["PAR2112"]);
-    expect(errors(pool2d, f32(1, 3, 8, 8), { mode: "max", kernel: [2], stride: [1, 1, 1] })).toEqual(["PAR2110"]);
-    expect(errors(pool2d, f32(1, 3, 2, 8), { mode: "avg", kernel: [3] })).toEqual(["PAR2109"]);
-    expect(errors(pool2d, f32(1, 3, 8, 8), { mode: "min", kernel: [2] })).toEqual(["PAR2104"]);
+    expect(errorCodes(pool2d, [f32(3, 8, 8)], { mode: "max", kernel: [2] })).toEqual(["PAR2108"]);
+    expect(errorCodes(pool2d, [f32(1, 3, 8, 8)], { mode: "max", kernel: [3], padding: [2] })).toEqual(["PAR2112"]);
+    expect(errorCodes(pool2d, [f32(1, 3, 8, 8)], { mode: "max", kernel: [2], stride: [1, 1, 1] })).toEqual(["PAR2110"]);
+    expect(errorCodes(pool2d, [f32(1, 3, 2, 8)], { mode: "avg", kernel: [3] })).toEqual(["PAR2109"]);
+    expect(errorCodes(pool2d, [f32(1, 3, 8, 8)], { mode: "min", kernel: [2] })).toEqual(["PAR2104"]);
   });
 
   it("FLOPs of the shards sum to the whole", () => {
@@ -68,8 +55,8 @@ describe("pool1d / pool3d, ceil mode, dilation, end pads: shapes and diagnostics
     const s3 = inferOrThrow(pool3d, [f32(1, 2, 4, 6, 6)], attrs(pool3d, { mode: "avg", kernel: [2, 3, 3], stride: [2, 3, 3] }));
     expect(s3.outputs[0].shape).toEqual([1, 2, 2, 2, 2]);
     expect(s3.space.map((d) => d.name)).toEqual(["sample", "channel", "depth", "height", "width"]);
-    expect(errors(pool3d, f32(1, 2, 4, 6, 6), { mode: "max", kernel: [2, 2] })).toEqual(["PAR2110"]);
-    expect(errors(pool1d, f32(1, 2, 4, 6), { mode: "max", kernel: [2] })).toEqual(["PAR2108"]);
+    expect(errorCodes(pool3d, [f32(1, 2, 4, 6, 6)], { mode: "max", kernel: [2, 2] })).toEqual(["PAR2110"]);
+    expect(errorCodes(pool1d, [f32(1, 2, 4, 6)], { mode: "max", kernel: [2] })).toEqual(["PAR2108"]);
   });
 
   it("ceil mode rounds up, but a last window must start inside the input or the left padding (torch)", () => {
@@ -90,8 +77,8 @@ describe("pool1d / pool3d, ceil mode, dilation, end pads: shapes and diagnostics
     const dil = inferOrThrow(pool2d, [f32(1, 1, 6, 6)], attrs(pool2d, { mode: "max", kernel: [2], stride: [1], dilation: [2] }));
     expect(dil.outputs[0].shape).toEqual([1, 1, 4, 4]);
     expect(dil.inputMaps[0][2]).toEqual({ kind: "window", dim: 2, stride: 1, dilation: 2, kernel: 2, padLo: 0, size: 6 });
-    expect(errors(pool2d, f32(1, 1, 6, 6), { mode: "avg", kernel: [2], dilation: [2] })).toEqual(["PAR2104"]);
-    expect(errors(pool2d, f32(1, 1, 6, 6), { mode: "max", kernel: [2], padding_end: [2] })).toEqual(["PAR2112"]);
+    expect(errorCodes(pool2d, [f32(1, 1, 6, 6)], { mode: "avg", kernel: [2], dilation: [2] })).toEqual(["PAR2104"]);
+    expect(errorCodes(pool2d, [f32(1, 1, 6, 6)], { mode: "max", kernel: [2], padding_end: [2] })).toEqual(["PAR2112"]);
   });
 });
 
@@ -108,7 +95,7 @@ describe("global_pool: shapes, FLOPs, regions", () => {
   });
 
   it("rejects rank 2", () => {
-    expect(errors(globalPool, f32(2, 3), {})).toEqual(["PAR2108"]);
+    expect(errorCodes(globalPool, [f32(2, 3)], {})).toEqual(["PAR2108"]);
   });
 });
 
@@ -182,15 +169,7 @@ for (const backend of BACKENDS) {
           const sig = inferOrThrow(entry, [x], a);
           return fc.tuple(fc.constant({ entry, a, x, seed: c.seed }), fc.tuple(...sig.space.map((dim) => degreeFor(dim.size, 3))));
         });
-      assertProperty(
-        fc.property(arb, (t) => {
-          if (!t) return;
-          const [c, degrees] = t;
-          const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [c.x], attrs: c.a, degrees, seed: c.seed });
-          expect(res.comparisons.filter((x) => !x.ok)).toEqual([]);
-        }),
-        40,
-      );
+      assertShardedEqualsWhole(tf, arb, 40);
     });
 
     it("pool2d: sharded equals whole (forward and backward), random partitions incl. halos", () => {

@@ -4,32 +4,19 @@
 // sharded equals whole over random partitions; wasm agrees with cpu.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Diagnostics } from "../../src/core/diagnostics.js";
 import { partition } from "../../src/core/region.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { resolveAttrs } from "../../src/ops/attrs.js";
 import type { Attrs, OpEntry, ShardContext, TF } from "../../src/ops/contract.js";
 import { spaceSizes, taskRegions } from "../../src/ops/regions.js";
 import { rmsNorm, rotary, sdpa, silu } from "../../src/ops/transformer.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { checkShardedEqualsWhole, compare, inferOrThrow, kernelShapes, randomTensor, rng, shardFlops, wholeShard } from "../support/sharded.js";
+import { errorCodes, resolved as attrs } from "./_ops-b-helpers.js";
 import { assertProperty, degreeFor } from "../support/property.js";
 import { cpuVersusWasm } from "./backend-agreement.js";
 
 const f32 = (...shape: number[]): TensorType => ({ dtype: "f32", shape, dims: shape.map((_, i) => `d${i}`) });
 
-function attrs(entry: OpEntry, given: Attrs): Attrs {
-  const c = { opName: "n", diagnostics: new Diagnostics() };
-  const a = resolveAttrs(entry, given, c);
-  if (!a) throw new Error(c.diagnostics.items.map((d) => d.message).join("; "));
-  return a;
-}
-
-function errors(entry: OpEntry, ins: TensorType[], given: Attrs): string[] {
-  const d = new Diagnostics();
-  expect(entry.infer(ins, attrs(entry, given), { opName: "n", diagnostics: d })).toBeUndefined();
-  return d.items.map((i) => i.code);
-}
 
 /** HF LlamaRMSNorm over the last axis: x·rsqrt(mean(x²) + eps)·w. */
 function referenceRms(x: Float32Array, d: number, w: Float32Array, eps: number): Float64Array {
@@ -97,7 +84,7 @@ describe("rms_norm, rotary, sdpa, silu: shapes, parameters, FLOPs, regions", () 
     expect(sig.space.map((d) => `${d.name}:${d.cls}:${d.splittable !== false}`)).toEqual(["sample:sample:true", "length:attribute:true", "channel:parameter:false"]);
     expect(sig.flops([2, 3, 8])).toEqual({ forward: 4 * 48, backward: 7 * 48 });
     expect(inferOrThrow(rmsNorm, [f32(2, 3, 8)], attrs(rmsNorm, { axes: 2 })).params[0].shape).toEqual([3, 8]);
-    expect(errors(rmsNorm, [f32(2, 3)], { axes: 3 })).toEqual(["PAR2113"]);
+    expect(errorCodes(rmsNorm, [f32(2, 3)], { axes: 3 })).toEqual(["PAR2113"]);
   });
 
   it("rotary keeps x's shape, splits sample, length and whole heads, and rejects odd or non-dividing head_dim", () => {
@@ -110,9 +97,9 @@ describe("rms_norm, rotary, sdpa, silu: shapes, parameters, FLOPs, regions", () 
     expect(r.inputs[0]).toEqual({ lo: [1, 2, 4], hi: [2, 4, 8] });
     expect(r.outputs[0]).toEqual({ lo: [1, 2, 4], hi: [2, 4, 8] });
     expect(sig.flops([2, 5, 3])).toEqual({ forward: 3 * 120, backward: 3 * 120 });
-    expect(errors(rotary, [f32(2, 5, 12)], { head_dim: 3 })).toEqual(["PAR2160"]);
-    expect(errors(rotary, [f32(2, 5, 12)], { head_dim: 8 })).toEqual(["PAR2160"]);
-    expect(errors(rotary, [f32(5, 12)], { head_dim: 4 })).toEqual(["PAR2108"]);
+    expect(errorCodes(rotary, [f32(2, 5, 12)], { head_dim: 3 })).toEqual(["PAR2160"]);
+    expect(errorCodes(rotary, [f32(2, 5, 12)], { head_dim: 8 })).toEqual(["PAR2160"]);
+    expect(errorCodes(rotary, [f32(5, 12)], { head_dim: 4 })).toEqual(["PAR2108"]);
   });
 
   it("sdpa: output like q, the heads dim over kv heads with query-head blocks, k and v read along the whole sequence", () => {
@@ -134,12 +121,12 @@ describe("rms_norm, rotary, sdpa, silu: shapes, parameters, FLOPs, regions", () 
   });
 
   it("sdpa rejects heads not dividing q, kv_heads not dividing heads (PAR2161), k/v of the wrong width (PAR2107) and ranks ≠ 3 (PAR2108)", () => {
-    expect(errors(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 5 })).toEqual(["PAR2161"]);
-    expect(errors(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 4, kv_heads: 3 })).toEqual(["PAR2161"]);
-    expect(errors(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 4 })).toEqual(["PAR2107"]);
-    expect(errors(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 4, 6)], { heads: 4, kv_heads: 2 })).toEqual(["PAR2107"]);
-    expect(errors(sdpa, [f32(2, 5, 12), f32(3, 5, 6), f32(3, 5, 6)], { heads: 4, kv_heads: 2 })).toEqual(["PAR2107"]);
-    expect(errors(sdpa, [f32(10, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 4 })).toEqual(["PAR2108"]);
+    expect(errorCodes(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 5 })).toEqual(["PAR2161"]);
+    expect(errorCodes(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 4, kv_heads: 3 })).toEqual(["PAR2161"]);
+    expect(errorCodes(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 4 })).toEqual(["PAR2107"]);
+    expect(errorCodes(sdpa, [f32(2, 5, 12), f32(2, 5, 6), f32(2, 4, 6)], { heads: 4, kv_heads: 2 })).toEqual(["PAR2107"]);
+    expect(errorCodes(sdpa, [f32(2, 5, 12), f32(3, 5, 6), f32(3, 5, 6)], { heads: 4, kv_heads: 2 })).toEqual(["PAR2107"]);
+    expect(errorCodes(sdpa, [f32(10, 12), f32(2, 5, 6), f32(2, 5, 6)], { heads: 4 })).toEqual(["PAR2108"]);
   });
 
   it("silu is a one-input elementwise passthrough", () => {

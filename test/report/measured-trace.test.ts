@@ -6,8 +6,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Diagnostics, ParError } from "../../src/core/diagnostics.js";
+import { Diagnostics } from "../../src/core/diagnostics.js";
 import { checkMeasured, measuredFromTrace, readMeasuredTrace } from "../../src/report/measured-trace.js";
+import { thrownCode } from "../support/errors.js";
 
 type Ev = Record<string, unknown>;
 
@@ -32,16 +33,6 @@ function runTrace(devices: number, steps: number, other: Record<string, unknown>
 }
 
 const OPS = new Map([["a", 0], ["b", 1]]);
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ParError) return e.diagnostics[0].code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe("measured trace", () => {
   it("takes the last step every device finished, relative to its earliest start", () => {
@@ -70,15 +61,15 @@ describe("measured trace", () => {
   it("rejects files that are not a measured trace with coded errors", () => {
     const dir = mkdtempSync(join(tmpdir(), "par-trace-"));
     writeFileSync(join(dir, "bad.json"), "{ not json");
-    expect(codeOf(() => readMeasuredTrace(join(dir, "bad.json"), "bad.json", OPS))).toBe("PAR4050");
-    expect(codeOf(() => readMeasuredTrace(join(dir, "missing.json"), "missing.json", OPS))).toBe("PAR4001");
-    expect(codeOf(() => measuredFromTrace({ format: "par-plan" }, "p.json", OPS))).toBe("PAR4050");
-    expect(codeOf(() => measuredFromTrace([], "p.json", OPS))).toBe("PAR4050");
+    expect(thrownCode(() => readMeasuredTrace(join(dir, "bad.json"), "bad.json", OPS))).toBe("PAR4050");
+    expect(thrownCode(() => readMeasuredTrace(join(dir, "missing.json"), "missing.json", OPS))).toBe("PAR4001");
+    expect(thrownCode(() => measuredFromTrace({ format: "par-plan" }, "p.json", OPS))).toBe("PAR4050");
+    expect(thrownCode(() => measuredFromTrace([], "p.json", OPS))).toBe("PAR4050");
     // A simulated trace (`par simulate --trace`) predicts only.
     const predicted = runTrace(2, 1).traceEvents.filter((e) => e.pid === 0);
-    expect(codeOf(() => measuredFromTrace({ traceEvents: predicted }, "sim.json", OPS))).toBe("PAR4051");
+    expect(thrownCode(() => measuredFromTrace({ traceEvents: predicted }, "sim.json", OPS))).toBe("PAR4051");
     const noSteps = runTrace(2, 1).traceEvents.filter((e) => e.cat !== "step");
-    expect(codeOf(() => measuredFromTrace({ traceEvents: noSteps }, "x.json", OPS))).toBe("PAR4050");
+    expect(thrownCode(() => measuredFromTrace({ traceEvents: noSteps }, "x.json", OPS))).toBe("PAR4050");
   });
 
   it("devices the mesh lacks are an error; another strategy is a warning", () => {

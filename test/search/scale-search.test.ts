@@ -5,21 +5,12 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Graph } from "../../src/ir/graph.js";
-import type { Io } from "../../src/cli/command.js";
-import { runCli } from "../../src/cli/main.js";
 import { builtinMesh } from "../../src/core/builtin-meshes.js";
 import { searchAtScale } from "../../src/search/scale/scale-search.js";
 import { balanceBlocks } from "../../src/search/scale/partition.js";
 import { tinyGpt } from "../sim/scale/gpt-fixture.js";
 import { createContext, load } from "../../src/pipeline.js";
-
-async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTty: false, cwd: process.cwd() };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+import { cli } from "../cli/cli-helpers.js";
 
 describe("scale search", () => {
   it("par search on a100x1024 with a 4 s budget: ≥ 1 configuration priced, budget within 10 %, every device used", async () => {

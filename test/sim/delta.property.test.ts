@@ -4,63 +4,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CostModel } from "../../src/cost/compute.js";
 import type { Mesh } from "../../src/core/mesh.js";
-import { Graph } from "../../src/ir/graph.js";
-import type { OpConfig, Strategy } from "../../src/ir/strategy.js";
+import type { Graph } from "../../src/ir/graph.js";
 import { criticalPath, DeltaSimulator, simulate, sweep } from "../../src/sim/simulate.js";
 import { assertProperty } from "../support/property.js";
-import { addOp, clusterMesh, f32, i32 } from "./fixtures.js";
+import { randomConfig, randomGraph, randomMesh, randomStrategy } from "./random-sim.js";
 import { mulberry32 as rng } from "../../src/core/random.js";
-
-
-/** A random small graph: linears and relus with occasional residual adds, then a loss. */
-function randomGraph(r: () => number): Graph {
-  const g = new Graph("rand");
-  const batch = 4 + Math.floor(r() * 8);
-  const width = 4 + Math.floor(r() * 6);
-  g.addInput("x", f32(batch, width));
-  g.addInput("labels", i32(batch));
-  const tensors = ["x"];
-  const n = 1 + Math.floor(r() * 5);
-  for (let i = 0; i < n; i++) {
-    const cur = tensors[tensors.length - 1];
-    const pick = r();
-    if (pick < 0.45) addOp(g, `fc${i}`, "linear", [cur], { out: width, bias: r() < 0.5 });
-    else if (pick < 0.75) addOp(g, `relu${i}`, "relu", [cur]);
-    else addOp(g, `add${i}`, "add", [cur, tensors[Math.floor(r() * tensors.length)]]);
-    tensors.push([...g.ops.keys()].pop()!);
-  }
-  addOp(g, "head", "linear", [tensors[tensors.length - 1]], { out: 3 });
-  addOp(g, "loss", "softmax_cross_entropy", ["head", "labels"]);
-  return g;
-}
-
-function randomConfig(r: () => number, sizes: number[], devices: number): OpConfig {
-  let budget = 8;
-  const degrees = sizes.map((s) => {
-    const d = 1 + Math.floor(r() * Math.min(s, budget, 3));
-    budget = Math.max(1, Math.floor(budget / d));
-    return d;
-  });
-  const n = degrees.reduce((a, b) => a * b, 1);
-  return { degrees, devices: Array.from({ length: n }, () => Math.floor(r() * devices)) };
-}
-
-function randomStrategy(r: () => number, g: Graph, devices: number): Strategy {
-  const ops: Record<string, OpConfig> = {};
-  for (const o of g.ops.values()) ops[o.name] = randomConfig(r, o.sig.space.map((d) => d.size), devices);
-  return { name: "rand", model: g.name, mesh: "m", ops };
-}
-
-function meshFor(r: () => number): Mesh {
-  const nodes = 1 + Math.floor(r() * 2);
-  const per = 1 + Math.floor(r() * 3);
-  // A third of the meshes are CPU-worker meshes: all-reduces in line at the end.
-  if (r() < 1 / 3) {
-    const shm = { name: "shm", bandwidth: 3e9, latency: 14e-6, hostCopies: true };
-    return clusterMesh(nodes, per, shm, shm);
-  }
-  return clusterMesh(nodes, per);
-}
 
 function sameTimeline(g: Graph, mesh: Mesh, ds: DeltaSimulator, costs: CostModel): void {
   const full = simulate(g, mesh, ds.strategy(), costs);
@@ -93,8 +41,8 @@ describe("delta simulation == full simulation", () => {
     assertProperty(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 4 }), (seed, steps) => {
         const r = rng(seed);
-        const g = randomGraph(r);
-        const mesh = meshFor(r);
+        const g = randomGraph(r, 5, 0.75);
+        const mesh = randomMesh(r);
         const n = mesh.devices.length;
         const costs = new CostModel(g, mesh);
         const ds = new DeltaSimulator(g, mesh, randomStrategy(r, g, n), costs);

@@ -6,54 +6,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CostModel } from "../../src/cost/compute.js";
-import type { Mesh } from "../../src/core/mesh.js";
-import { Graph, type OpNode } from "../../src/ir/graph.js";
-import type { OpConfig, Strategy } from "../../src/ir/strategy.js";
+import type { Graph, OpNode } from "../../src/ir/graph.js";
+import type { Strategy } from "../../src/ir/strategy.js";
 import { simulate, simulateIterationTime, sweep } from "../../src/sim/simulate.js";
 import type { SimCosts } from "../../src/sim/costs.js";
 import { TaskGraphBuilder } from "../../src/sim/taskgraph.js";
 import { mulberry32 as rng } from "../../src/core/random.js";
 import { assertProperty } from "../support/property.js";
-import { addOp, clusterMesh, f32, i32 } from "./fixtures.js";
-
-/** A random small graph: linears, relus and residual adds (tensors read several times), then a loss. */
-function randomGraph(r: () => number): Graph {
-  const g = new Graph("rand");
-  const batch = 4 + Math.floor(r() * 8);
-  const width = 4 + Math.floor(r() * 6);
-  g.addInput("x", f32(batch, width));
-  g.addInput("labels", i32(batch));
-  const tensors = ["x"];
-  const n = 1 + Math.floor(r() * 6);
-  for (let i = 0; i < n; i++) {
-    const cur = tensors[tensors.length - 1];
-    const pick = r();
-    if (pick < 0.45) addOp(g, `fc${i}`, "linear", [cur], { out: width, bias: r() < 0.5 });
-    else if (pick < 0.7) addOp(g, `relu${i}`, "relu", [cur]);
-    else addOp(g, `add${i}`, "add", [cur, tensors[Math.floor(r() * tensors.length)]]);
-    tensors.push([...g.ops.keys()].pop()!);
-  }
-  addOp(g, "head", "linear", [tensors[tensors.length - 1]], { out: 3 });
-  addOp(g, "loss", "softmax_cross_entropy", ["head", "labels"]);
-  return g;
-}
-
-function randomConfig(r: () => number, sizes: number[], devices: number): OpConfig {
-  let budget = 8;
-  const degrees = sizes.map((s) => {
-    const d = 1 + Math.floor(r() * Math.min(s, budget, 3));
-    budget = Math.max(1, Math.floor(budget / d));
-    return d;
-  });
-  const n = degrees.reduce((a, b) => a * b, 1);
-  return { degrees, devices: Array.from({ length: n }, () => Math.floor(r() * devices)) };
-}
-
-function randomStrategy(r: () => number, g: Graph, devices: number): Strategy {
-  const ops: Record<string, OpConfig> = {};
-  for (const o of g.ops.values()) ops[o.name] = randomConfig(r, o.sig.space.map((d) => d.size), devices);
-  return { name: "rand", model: g.name, mesh: "m", ops };
-}
+import { randomConfig, randomGraph, randomMesh, randomStrategy } from "./random-sim.js";
 
 /** `s` with a few ops' configs redrawn (the rest unchanged, as between a search's steps). */
 function mutate(r: () => number, g: Graph, s: Strategy, devices: number): Strategy {
@@ -64,16 +24,6 @@ function mutate(r: () => number, g: Graph, s: Strategy, devices: number): Strate
     ops[op.name] = randomConfig(r, op.sig.space.map((d) => d.size), devices);
   }
   return { ...s, ops };
-}
-
-function meshFor(r: () => number): Mesh {
-  const nodes = 1 + Math.floor(r() * 2);
-  const per = 1 + Math.floor(r() * 3);
-  if (r() < 1 / 3) {
-    const shm = { name: "shm", bandwidth: 3e9, latency: 14e-6, hostCopies: true };
-    return clusterMesh(nodes, per, shm, shm);
-  }
-  return clusterMesh(nodes, per);
 }
 
 /** The task graph in key order, with resources by name and predecessors by key: independent of ids and resource numbering. */
@@ -110,8 +60,8 @@ describe("full simulation in a reused builder == a new builder's", () => {
     assertProperty(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 5 }), (seed, steps) => {
         const r = rng(seed);
-        const g = randomGraph(r);
-        const mesh = meshFor(r);
+        const g = randomGraph(r, 6, 0.7);
+        const mesh = randomMesh(r);
         const n = mesh.devices.length;
         const costs = new CostModel(g, mesh);
         const reused = new TaskGraphBuilder(g, mesh, costs);
@@ -139,8 +89,8 @@ describe("full simulation in a reused builder == a new builder's", () => {
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
         const r = rng(seed);
         const cases = [0, 1].map(() => {
-          const g = randomGraph(r);
-          const mesh = meshFor(r);
+          const g = randomGraph(r, 6, 0.7);
+          const mesh = randomMesh(r);
           return { g, mesh, costs: varying(new CostModel(g, mesh)), strategy: randomStrategy(r, g, mesh.devices.length) };
         });
         for (let k = 0; k < 8; k++) {

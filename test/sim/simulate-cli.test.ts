@@ -2,16 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Io } from "../../src/cli/command.js";
-import { runCli } from "../../src/cli/main.js";
-
-async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTty: false, cwd: process.cwd() };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+import { cli } from "../cli/cli-helpers.js";
 
 describe("par simulate", () => {
   it("prints iteration time, split, bytes per link class, memory per device and top ops", async () => {

@@ -32,28 +32,25 @@ def _reduced_axes(rank: int, given: list) -> list[int]:
     return list(range(rank)) if len(given) == 0 else [_axis(int(a), rank) for a in given]
 
 
-class _TfMax(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, axes: list[int], keep: bool) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(x, torch.amax(x, dim=axes, keepdim=True))
-        return torch.amax(x, dim=axes, keepdim=keep)
+def _tf_extreme(reduce):
+    """max/min over axes with TensorFlow's gradient: dy to every element equal to the extreme (ties all get it)."""
 
-    @staticmethod
-    def backward(ctx, dy: torch.Tensor):  # type: ignore[override]
-        x, y = ctx.saved_tensors
-        return dy.view(y.shape) * (x == y).to(x.dtype), None, None
+    class _Extreme(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x: torch.Tensor, axes: list[int], keep: bool) -> torch.Tensor:  # type: ignore[override]
+            ctx.save_for_backward(x, reduce(x, dim=axes, keepdim=True))
+            return reduce(x, dim=axes, keepdim=keep)
+
+        @staticmethod
+        def backward(ctx, dy: torch.Tensor):  # type: ignore[override]
+            x, y = ctx.saved_tensors
+            return dy.view(y.shape) * (x == y).to(x.dtype), None, None
+
+    return _Extreme
 
 
-class _TfMin(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, axes: list[int], keep: bool) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(x, torch.amin(x, dim=axes, keepdim=True))
-        return torch.amin(x, dim=axes, keepdim=keep)
-
-    @staticmethod
-    def backward(ctx, dy: torch.Tensor):  # type: ignore[override]
-        x, y = ctx.saved_tensors
-        return dy.view(y.shape) * (x == y).to(x.dtype), None, None
+_TfMax = _tf_extreme(torch.amax)
+_TfMin = _tf_extreme(torch.amin)
 
 
 def _prod(x: torch.Tensor, axes: list[int], keep: bool) -> torch.Tensor:

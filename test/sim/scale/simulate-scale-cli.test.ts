@@ -1,16 +1,7 @@
 // `par simulate` of a strategy with replicas, a pipeline, ZeRO, recomputation or 16-bit
 // precision runs the hierarchical simulator (docs/scale.md).
 import { describe, expect, it } from "vitest";
-import type { Io } from "../../../src/cli/command.js";
-import { runCli } from "../../../src/cli/main.js";
-
-async function cli(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTty: false, cwd: process.cwd() };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+import { cli } from "../../cli/cli-helpers.js";
 
 const ROW_39B = ["--set", "layers=48", "--set", "hidden=8192", "--set", "heads=64", "--set", "batch=1536"];
 
