@@ -11,7 +11,7 @@ import type { Instruction, Plan, PlanBuffer } from "./plan.js";
 export const forwardOutputParam = (id: string): string => `${id}#forward`;
 
 /** The buffer ids an instruction names (the forward part's kinds). */
-function buffersOf(ins: Instruction): string[] {
+export function buffersOf(ins: Instruction): string[] {
   switch (ins.kind) {
     case "feed":
     case "zero":

@@ -12,23 +12,7 @@ import type { TF } from "../../ops/contract.js";
 import { DeviceExecutor } from "./executor.js";
 import { MemoryHub } from "./memory-comm.js";
 import { extract, type BufferData } from "./regions.js";
-
-/** The instruction fields naming buffers (instructions other than these name none). */
-function buffersOf(ins: Plan["programs"][number]["instructions"][number]): string[] {
-  switch (ins.kind) {
-    case "feed":
-    case "zero":
-    case "fill":
-    case "loss":
-      return [ins.buf];
-    case "copy":
-      return [ins.src, ins.dst];
-    case "forward":
-      return [...ins.inputs, ...ins.params, ...ins.outputs];
-    default:
-      return [];
-  }
-}
+import { buffersOf } from "../../plan/forward-plan.js";
 
 /**
  * Runs the forward part of single-device `plan` on `inputs` (graph input tensor id →
