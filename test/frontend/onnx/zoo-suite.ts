@@ -68,14 +68,6 @@ export const EXPECTED_FAILURES: Partial<Record<ZooModel, readonly string[]>> = {
 };
 
 /**
- * Models whose searched 2-device plan trains differently from one device on the wasm
- * backend, beyond rounding noise, though the same plans agree on the cpu backend (checked
- * once: ten minutes there). Inception v3 at batch 2: every op data parallel, yet the
- * loss is off by 1.5e-4 relative (noise 1e-6) and Mixed_7b's gradients by up to 33 %;
- * single wasm convolutions and pools give the same values at batch 1 and 2. For the
- * runtime's owners to find; the test fails when it is fixed, so the list stays honest.
- */
-/**
  * Models whose forward and training checks are known to fail in the full CI run (found at
  * the end of the session that made all 34 import; not yet diagnosed): deeplabv3's forward
  * passes 300 s and its 2-device run overflows the wasm heap in conv2d; swin's searched
@@ -86,6 +78,14 @@ const OPEN_ZOO_BUGS: Partial<Record<ZooModel, string>> = {
   swin: "the searched 2-device plan does not train as one device",
 };
 
+/**
+ * Models whose searched 2-device plan trains differently from one device on the wasm
+ * backend, beyond rounding noise, though the same plans agree on the cpu backend (checked
+ * once: ten minutes there). Inception v3 at batch 2: every op data parallel, yet the
+ * loss is off by 1.5e-4 relative (noise 1e-6) and Mixed_7b's gradients by up to 33 %;
+ * single wasm convolutions and pools give the same values at batch 1 and 2. For the
+ * runtime's owners to find; the test fails when it is fixed, so the list stays honest.
+ */
 const WASM_MISMATCHES: Partial<Record<ZooModel, string>> = {
   inception_v3: "the loss off by 1.5e-4 relative, Mixed_7b's gradients by up to 33 %; the cpu backend agrees",
   // Found when main's conv3d made r3d import; the cpu backend not yet checked, cause unknown.
