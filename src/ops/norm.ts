@@ -57,14 +57,48 @@ function perChannel(tf: TF, v: Tensor, rank: number): Tensor {
 /** Every axis but the channel: the axes the statistics reduce over. */
 const statAxes = (x: Tensor): number[] => x.shape.map((_, i) => i).filter((i) => i !== 1);
 
+/**
+ * Σx per channel (over every axis but the channel): [C], within about an ulp of the exact
+ * sum however the terms are ordered or split into partial sums. The statistics are long
+ * sums (N·H·W terms: 12 482 for Inception v3's first batch norm at batch 2), and tfjs-wasm
+ * 4.22's Sum accumulates in float32 in index order, off by up to √n·ε relative (1e-5), a
+ * different 1e-5 for each split of the terms; deep nets amplify that through their batch
+ * norms (Inception v3: to 1e-3 at Mixed_7b) or flip a ReLU whose input is that close to 0
+ * (R3D-18), so a sharded plan did not train as one device on wasm (the cpu backend sums
+ * in float64 and was unaffected). Here: pairwise sums that carry each addition's rounding
+ * error exactly (TwoSum, error-free in IEEE float32 on every backend) to the end.
+ */
+export function channelSum(tf: TF, x: Tensor): Tensor {
+  const c = x.shape[1] as number;
+  let hi = tf.reshape(tf.transpose(x, [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)]), [c, -1]);
+  let lo: Tensor | undefined;
+  while ((hi.shape[1] as number) > 1) {
+    if ((hi.shape[1] as number) % 2 === 1) {
+      hi = tf.pad(hi, [[0, 0], [0, 1]]);
+      if (lo) lo = tf.pad(lo, [[0, 0], [0, 1]]);
+    }
+    const half = (hi.shape[1] as number) / 2;
+    const first = (t: Tensor) => tf.slice(t, [0, 0], [c, half]);
+    const second = (t: Tensor) => tf.slice(t, [0, half], [c, half]);
+    const [a, b] = [first(hi), second(hi)];
+    const s = tf.add(a, b);
+    // TwoSum: s + err == a + b exactly.
+    const bv = tf.sub(s, a);
+    const err = tf.add(tf.sub(a, tf.sub(s, bv)), tf.sub(b, bv));
+    lo = lo ? tf.add(tf.add(first(lo), second(lo)), err) : err;
+    hi = s;
+  }
+  return tf.reshape(lo ? tf.add(hi, lo) : hi, [c]);
+}
+
 /** Σx over every axis but the channel, divided by `count`: shape [C]. */
 function meanKernel(tf: TF, x: Tensor, count: number): Tensor {
-  return tf.div(tf.sum(x, statAxes(x)), count);
+  return tf.div(channelSum(tf, x), count);
 }
 
 /** Σ(x − mean)² over every axis but the channel, divided by `count`: shape [C]. */
 function centralKernel(tf: TF, x: Tensor, mean: Tensor, count: number): Tensor {
-  return tf.div(tf.sum(tf.square(tf.sub(x, perChannel(tf, mean, x.rank))), statAxes(x)), count);
+  return tf.div(channelSum(tf, tf.square(tf.sub(x, perChannel(tf, mean, x.rank)))), count);
 }
 
 function applyKernel(tf: TF, x: Tensor, mean: Tensor, variance: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
@@ -153,6 +187,13 @@ export const moments: OpEntry = {
     // The global count (N·H·W), not the task's: partial results add up to the mean.
     return [meanKernel(tf, inputs[0], globalCount(shard.spaceSizes))];
   },
+  // Explicit: autodiff would differentiate channelSum's compensation (the same gradient, in
+  // a hundred kernels).
+  backward(tf, { inputs, shard, dOutputs }) {
+    const x = inputs[0];
+    const dx = tf.mul(tf.onesLike(x), perChannel(tf, tf.div(dOutputs[0], globalCount(shard.spaceSizes)), x.rank));
+    return { dInputs: [dx], dParams: [] };
+  },
 };
 
 export const centralMoment: OpEntry = {
@@ -179,6 +220,13 @@ export const centralMoment: OpEntry = {
   },
   forward(tf, { inputs, shard }) {
     return [centralKernel(tf, inputs[0], inputs[1], globalCount(shard.spaceSizes))];
+  },
+  // Explicit, as moments': dx = 2(x − mean)·dvar/count, dmean = −Σdx.
+  backward(tf, { inputs, shard, dOutputs }) {
+    const [x, mean] = inputs;
+    const scale = perChannel(tf, tf.div(tf.mul(dOutputs[0], 2), globalCount(shard.spaceSizes)), x.rank);
+    const dx = tf.mul(tf.sub(x, perChannel(tf, mean, x.rank)), scale);
+    return { dInputs: [dx, tf.neg(tf.sum(dx, statAxes(x)))], dParams: [] };
   },
 };
 

@@ -380,3 +380,92 @@ describe("group_norm: shapes, maps, torch's values, sharded equals whole", () =>
     });
   }
 });
+
+/**
+ * The batch statistics are long sums (N·H·W terms per channel). tfjs-wasm 4.22's Sum
+ * accumulates in float32 in index order, so the whole sum and a sharded plan's partial sums
+ * (per sample, all-reduced) differed by 1e-5 relative, which Inception v3 amplified to a
+ * different training step and which flipped a ReLU in R3D-18 (the zoo's 2-device check).
+ * channelSum keeps them within about an ulp of the exact sum, on every backend.
+ */
+for (const backend of BACKENDS) {
+  describe(`batch statistics on ${backend}: long sums within an ulp of exact, split or whole`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+
+    // Inception v3's first batch norm at batch 2 (2·79·79 terms per channel), values with a
+    // mean well away from 0, as conv outputs have.
+    const shape = [2, 3, 79, 79];
+    const next = rng(7);
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 3 + (next() * 2 - 1));
+    const perChannel = (f: (v: number) => number) => {
+      const [n, c, per] = [shape[0], shape[1], shape[2] * shape[3]];
+      return Array.from({ length: c }, (_, ch) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) s += f(values[(i * c + ch) * per + j]);
+        return s / (n * per);
+      });
+    };
+    const exactMean = perChannel((v) => v);
+    const ulps = (got: ArrayLike<number>, exact: number[]) => Math.max(...exact.map((e, i) => Math.abs(got[i] - e) / (Math.abs(e) * 2 ** -23)));
+
+    /** The statistic of the whole op and the all-reduced sum of its per-sample tasks (float32, as the runtime adds them). */
+    function wholeAndSplit(entry: OpEntry, mean?: number[]): { whole: Float32Array; split: Float32Array } {
+      return tf.tidy(() => {
+        const x = tf.tensor(values, shape);
+        const types = [f32(...shape), ...(mean ? [f32(shape[1])] : [])];
+        const sig = inferOrThrow(entry, types, {});
+        const inputs = (t: Tensor) => [t, ...(mean ? [tf.tensor(mean, [shape[1]])] : [])];
+        const whole = entry.forward(tf, { inputs: inputs(x), params: [], attrs: {}, sig, shard: wholeShard(sig, types) })[0].dataSync() as Float32Array;
+        const split = new Float32Array(shape[1]);
+        for (let n = 0; n < shape[0]; n++) {
+          const box = { lo: [n, 0, 0, 0], hi: [n + 1, ...shape.slice(1)] };
+          const r = taskRegions(sig, types.map((t) => t.shape), box);
+          const shard = { ...wholeShard(sig, types), box, inputRegions: r.inputs, outputRegions: r.outputs, firstAlongReductions: n === 0 };
+          const part = entry.forward(tf, { inputs: inputs(tf.slice(x, [n], [1])), params: [], attrs: {}, sig, shard })[0].dataSync();
+          for (let c = 0; c < shape[1]; c++) split[c] = Math.fround(split[c] + part[c]);
+        }
+        return { whole: Float32Array.from(whole), split };
+      });
+    }
+
+    it("moments: the mean, whole and per-sample partials all-reduced, within 2 ulps of exact", () => {
+      const { whole, split } = wholeAndSplit(moments);
+      expect(ulps(whole, exactMean)).toBeLessThanOrEqual(2);
+      expect(ulps(split, exactMean)).toBeLessThanOrEqual(2);
+    });
+
+    it("central_moment: the variance about the float32 mean, whole and split, within 2 ulps of exact", () => {
+      const mean = Array.from(Float32Array.from(exactMean));
+      const exactVar = (() => {
+        const [n, c, per] = [shape[0], shape[1], shape[2] * shape[3]];
+        return Array.from({ length: c }, (_, ch) => {
+          let s = 0;
+          // Each term as float32 computes it: (x − mean) is exact here (Sterbenz), its square rounded once.
+          for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) s += Math.fround(Math.fround(values[(i * c + ch) * per + j] - mean[ch]) ** 2);
+          return s / (n * per);
+        });
+      })();
+      const { whole, split } = wholeAndSplit(centralMoment, mean);
+      expect(ulps(whole, exactVar)).toBeLessThanOrEqual(2);
+      expect(ulps(split, exactVar)).toBeLessThanOrEqual(2);
+    });
+
+    it("moments and central_moment: their explicit backwards equal autodiff of their forwards", () => {
+      const xt = f32(2, 3, 5, 4);
+      for (const [entry, types] of [[moments, [xt]], [centralMoment, [xt, f32(3)]]] as [OpEntry, TensorType[]][]) {
+        const sig = inferOrThrow(entry, types, {});
+        tf.tidy(() => {
+          const r = rng(11);
+          const args = { inputs: types.map((t) => randomTensor(tf, t, r)), params: [], attrs: {}, sig, shard: wholeShard(sig, types) };
+          const bargs = { ...args, outputs: entry.forward(tf, args), dOutputs: [randomTensor(tf, sig.outputs[0], r)] };
+          const mine = entry.backward!(tf, bargs);
+          const auto = autodiffBackward(entry, tf, bargs);
+          mine.dInputs.forEach((d, i) => expect(compare(auto.dInputs[i]!.dataSync(), d!.dataSync(), `${entry.name} d${i}`).ok).toBe(true));
+        });
+      }
+    });
+  });
+}
