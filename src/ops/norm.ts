@@ -259,6 +259,29 @@ export const batchnormApply: OpEntry = {
   forward(tf, { inputs, params, attrs }) {
     return [applyKernel(tf, inputs[0], inputs[1], inputs[2], params[0], params[1], attrs.eps as number)];
   },
+  // Explicit, for the same reason as the statistics: the per-channel sums of the backward
+  // (dmean, dvar, dw, db; partial sums under a sample or spatial split) go through
+  // channelSum, not wasm's float32 Sum.
+  backward(tf, { inputs, params, attrs, dOutputs }) {
+    const [x, mean, variance] = inputs;
+    const [w] = params;
+    const dy = dOutputs[0];
+    const r = x.rank;
+    const s = tf.rsqrt(tf.add(variance, attrs.eps as number));
+    const centred = tf.sub(x, perChannel(tf, mean, r));
+    const sumDy = channelSum(tf, dy);
+    const sumDyCentred = channelSum(tf, tf.mul(dy, centred));
+    const ws = tf.mul(w, s);
+    return {
+      dInputs: [
+        tf.mul(dy, perChannel(tf, ws, r)),
+        tf.neg(tf.mul(ws, sumDy)),
+        // d rsqrt(v + eps)/dv = −s³/2.
+        tf.mul(tf.mul(tf.mul(w, tf.pow(s, 3)), -0.5), sumDyCentred),
+      ],
+      dParams: [tf.mul(s, sumDyCentred), sumDy],
+    };
+  },
 };
 
 export const batchnorm: OpEntry = {

@@ -285,6 +285,11 @@ for (const backend of BACKENDS) {
 const positiveVarApply: OpEntry = {
   ...batchnormApply,
   forward: (tf2, args) => batchnormApply.forward(tf2, { ...args, inputs: [args.inputs[0], args.inputs[1], tf2.add(tf2.abs(args.inputs[2]), 0.5)] }),
+  // Its explicit backward at |var| + 0.5, dvar times d(|v| + 0.5)/dv = sign(v).
+  backward: (tf2, args) => {
+    const g = batchnormApply.backward!(tf2, { ...args, inputs: [args.inputs[0], args.inputs[1], tf2.add(tf2.abs(args.inputs[2]), 0.5)] });
+    return { ...g, dInputs: [g.dInputs[0], g.dInputs[1], tf2.mul(g.dInputs[2]!, tf2.sign(args.inputs[2]))] };
+  },
 };
 
 /**
@@ -453,17 +458,22 @@ for (const backend of BACKENDS) {
       expect(ulps(split, exactVar)).toBeLessThanOrEqual(2);
     });
 
-    it("moments and central_moment: their explicit backwards equal autodiff of their forwards", () => {
+    it("moments, central_moment and batchnorm_apply: their explicit backwards equal autodiff of their forwards", () => {
       const xt = f32(2, 3, 5, 4);
-      for (const [entry, types] of [[moments, [xt]], [centralMoment, [xt, f32(3)]]] as [OpEntry, TensorType[]][]) {
-        const sig = inferOrThrow(entry, types, {});
+      const cases: [OpEntry, TensorType[], Attrs][] = [[moments, [xt], {}], [centralMoment, [xt, f32(3)], {}], [batchnormApply, [xt, f32(3), f32(3)], attrs(batchnormApply, {})]];
+      for (const [entry, types, a] of cases) {
+        const sig = inferOrThrow(entry, types, a);
         tf.tidy(() => {
           const r = rng(11);
-          const args = { inputs: types.map((t) => randomTensor(tf, t, r)), params: [], attrs: {}, sig, shard: wholeShard(sig, types) };
+          // A variance must be positive.
+          const inputs = types.map((t, i) => (i === 2 ? tf.add(tf.abs(randomTensor(tf, t, r)), 0.5) : randomTensor(tf, t, r)));
+          const params = sig.params.map((p) => randomTensor(tf, { dtype: "f32", shape: p.shape, dims: p.dims }, r));
+          const args = { inputs, params, attrs: a, sig, shard: wholeShard(sig, types) };
           const bargs = { ...args, outputs: entry.forward(tf, args), dOutputs: [randomTensor(tf, sig.outputs[0], r)] };
           const mine = entry.backward!(tf, bargs);
           const auto = autodiffBackward(entry, tf, bargs);
           mine.dInputs.forEach((d, i) => expect(compare(auto.dInputs[i]!.dataSync(), d!.dataSync(), `${entry.name} d${i}`).ok).toBe(true));
+          mine.dParams.forEach((d, i) => expect(compare(auto.dParams[i].dataSync(), d.dataSync(), `${entry.name} d${sig.params[i].name}`).ok).toBe(true));
         });
       }
     });
