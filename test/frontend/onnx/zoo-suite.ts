@@ -74,7 +74,6 @@ export const EXPECTED_FAILURES: Partial<Record<ZooModel, readonly string[]>> = {
  * 2-device plan differs from one device. Their import and parameter checks still run.
  */
 const OPEN_ZOO_BUGS: Partial<Record<ZooModel, string>> = {
-  deeplabv3: "forward over 300 s on the cpu backend; wasm conv2d out of bounds on 2 devices",
   swin: "the searched 2-device plan does not train as one device",
 };
 
