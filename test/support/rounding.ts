@@ -22,6 +22,7 @@ type Pair = [what: string, reference: ArrayLike<number>, actual: ArrayLike<numbe
  * the single-device plan on perturbed weights (see perturb); it is asked only when needed.
  */
 export async function beyondRounding(actual: InProcessResult, reference: InProcessResult, noisy: () => Promise<InProcessResult>): Promise<string[]> {
+  // Every gradient the runs report: the trainable params' (a frozen buffer's is never summed).
   const pairs: Pair[] = [
     ["loss", reference.losses, actual.losses, (n) => n.losses],
     ...[...reference.grads].map(([p, g]): Pair => [`gradient of ${p}`, g, actual.grads.get(p)!, (n) => n.grads.get(p)!]),
