@@ -662,6 +662,8 @@ const DEGENERATE: DegenerateCase[] = [
   { what: "depthwise at dilation 24", entry: conv2d, xs: [1, 4, 2, 2], out: 4, kernel: [3], padding: [24], dilation: [24], groups: 4 },
   { what: "conv1d at dilation 12", entry: conv1d, xs: [2, 3, 2], out: 2, kernel: [3], padding: [12], dilation: [12] },
   { what: "conv1d whose every tap reads only padding (the output is the bias)", entry: conv1d, xs: [2, 2, 1], out: 2, kernel: [2], stride: [3], padding: [2], dilation: [3] },
+  // Outputs 1–3 read −3…−1 and 2…4 of a length-2 input: a task of them alone has no live tap.
+  { what: "conv1d whose middle outputs read only padding", entry: conv1d, xs: [2, 2, 2], out: 2, kernel: [2], padding: [4], dilation: [5] },
   { what: "conv3d, dilation 1/12/24", entry: conv3d, xs: [1, 2, 2, 2, 2], out: 2, kernel: [3], padding: [1, 12, 24], dilation: [1, 12, 24] },
 ];
 
@@ -683,6 +685,10 @@ describe("conv: taps that read only padding", () => {
     expect(liveTapRange(8, 3, 1, 1, 1, 0, 1)).toEqual([1, 2]);
     // Stride 3 steps over the one real position: no tap reads it.
     expect(liveTapRange(1, 2, 3, 2, 3, 0, 1)).toBeUndefined();
+    // Length 2, 2 taps at dilation 5, padding 4: outputs 1–3 read only padding, 0 and 4 one tap each.
+    expect(liveTapRange(2, 2, 1, 4, 5, 1, 4)).toBeUndefined();
+    expect(liveTapRange(2, 2, 1, 4, 5, 0, 5)).toEqual([0, 1]);
+    expect(liveTapRange(2, 2, 1, 4, 5, 4, 5)).toEqual([0, 0]);
   });
 
   it("FLOPs count the taps the kernel computes: ASPP's dilated 3×3 on 2×2 costs a 1×1", () => {
