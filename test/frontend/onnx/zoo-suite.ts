@@ -68,17 +68,6 @@ export const EXPECTED_FAILURES: Partial<Record<ZooModel, readonly string[]>> = {
 };
 
 /**
- * Models whose forward and training checks are known to fail in the full CI run, skipped
- * with the reason (their import and parameter checks still run). Empty: deeplabv3's
- * forward passed 300 s and its 2-device run overflowed the wasm heap, because conv dilated
- * ASPP's 3×3 filters (dilation 12/24/36 on a 2×2 map) to up to 73×73 taps of which only
- * the centre reads the input (conv.ts now drops taps that read only padding); swin's
- * 2-device plan differed only in the gradient of a frozen buffer, which the runs no longer
- * report (run-inprocess.ts).
- */
-const OPEN_ZOO_BUGS: Partial<Record<ZooModel, string>> = {};
-
-/**
  * Models whose searched 2-device plan trains differently from one device on the wasm
  * backend, beyond rounding noise, though the same plans agree on the cpu backend (checked
  * once: ten minutes there). Inception v3 at batch 2: every op data parallel, yet the
@@ -221,7 +210,7 @@ function zooModelTests(name: ZooModel, zoo: () => Manifest): void {
 
     if (expectedGaps) return;
 
-    it.skipIf(OPEN_ZOO_BUGS[name] !== undefined)("par forward equals torch's output and ONNX Runtime's", async () => {
+    it("par forward equals torch's output and ONNX Runtime's", async () => {
       // The cpu backend's plain kernels: the numerics to hold against torch's (wasm's
       // XNNPACK is 4× faster, but off by 3e-4 on Inception v3, twice what torch and ONNX
       // Runtime disagree by there).
@@ -249,7 +238,7 @@ function zooModelTests(name: ZooModel, zoo: () => Manifest): void {
       }
     }, 300_000);
 
-    it.skipIf(OPEN_ZOO_BUGS[name] !== undefined)(WASM_MISMATCHES[name] ? `compiles under a searched strategy on p100x16; on wasm, a searched 2-device plan does NOT yet train as one device (${WASM_MISMATCHES[name]})` : "compiles under a searched strategy on p100x16, and a searched 2-device plan trains as one device", async () => {
+    it(WASM_MISMATCHES[name] ? `compiles under a searched strategy on p100x16; on wasm, a searched 2-device plan does NOT yet train as one device (${WASM_MISMATCHES[name]})` : "compiles under a searched strategy on p100x16, and a searched 2-device plan trains as one device", async () => {
       // wasm (XNNPACK) trains these models several times faster than the cpu backend.
       const tf = await useBackend("wasm");
       const e = zoo().models[name];
