@@ -22,10 +22,8 @@
 import type { Tensor, Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, OpSignature, ParallelDim, ShardContext, TF } from "./contract.js";
-import { fmtShape, product } from "./common.js";
+import { fmtShape, iter, product } from "./common.js";
 import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, uncropFromRegion, checkSpatialRank, spatialNames, spatialValues, valuesOf, windowMap, windowOut } from "./windows.js";
-
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
 /**
  * Along one spatial axis: the kernel taps [lo, hi] from the first to the last that reads a
