@@ -210,6 +210,23 @@ export type {
   TorchExportOptions,
 } from "./engines/torch/export.js";
 
+// ------------------------------------------------------------------ reports
+
+export {
+  /** The report of a model under a strategy on a mesh (or of a plan's graph): simulated timeline, memory, communication, comparison with data parallelism. */
+  buildReport,
+} from "./report/report-data.js";
+export type {
+  /** What `buildReport` reads: the graph, its source, and the mesh, strategy and optimizer where known. */
+  ReportInput,
+  /** What `buildReport` returns, and `reportHtml` draws. */
+  ReportData,
+} from "./report/report-data.js";
+export {
+  /** A report as one self-contained HTML page (docs/report.md), as `par report` writes it. */
+  reportHtml,
+} from "./report/html.js";
+
 // ------------------------------------------------------------------ operators and diagnostics
 
 export {

@@ -40,6 +40,22 @@ describe("the par package", () => {
     expect(out.iterations).toBeGreaterThan(0);
   });
 
+  it("the report of a searched strategy, as par report draws it, through the package", () => {
+    const script = [
+      'import * as par from "par";',
+      'const ctx = par.createContext();',
+      'const m = par.load("models/mlp.par", ctx, { overrides: { batch: 8, hidden: 16, layers: 1 } });',
+      'const mesh = par.builtinMesh("p100x16");',
+      'const strategy = par.search(m.graph, mesh, ctx, { budget: par.readBudget("50") }).best.strategy;',
+      'const data = par.buildReport({ graph: m.graph, source: { file: "models/mlp.par", kind: "model" }, mesh, strategy, searched: true, optimizer: "sgd" }, ctx);',
+      'const html = par.reportHtml(data);',
+      "console.log(JSON.stringify({ ops: data.graph.ops.length, time: data.iterationTime > 0, page: html.slice(0, 15).toLowerCase(), bytes: html.length > 10000 }));",
+    ].join("\n");
+    const out = JSON.parse(node(["--input-type=module", "-e", script])) as Record<string, unknown>;
+    expect(out).toEqual({ ops: expect.any(Number), time: true, page: "<!doctype html>", bytes: true });
+    expect(out.ops).toBeGreaterThan(0);
+  });
+
   it("a malformed input through the package is a coded ParError, not a stack trace", () => {
     const script = 'import { readBudget, ParError } from "par"; try { readBudget("fast"); } catch (e) { console.log(e instanceof ParError, e.diagnostics[0].code); }';
     expect(node(["--input-type=module", "-e", script]).trim()).toBe("true PAR7002");

@@ -2,7 +2,8 @@
 is a pure function of (seed, tensor id, global index, batch), so each rank feeds exactly
 the region it reads and both engines see identical batches. Labels and regression
 targets are a fixed function (the "teacher") of a float input's row at the same sample,
-so the loss can fall. Arithmetic is float64 in JavaScript's order, rounded once to f32.
+so the loss can fall; each reads at most TEACHER_TAPS elements of that row. Arithmetic is
+float64 in JavaScript's order, rounded once to f32.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ FLOAT = 0
 CLASS_WEIGHT = 1
 TARGET_WEIGHT = 2
 NO_TEACHER = 3
+TAP = 4
+
+TEACHER_TAPS = 64
 
 
 def _prefix(seed: int, tensor_id: int) -> int:
@@ -70,25 +74,31 @@ def synthesize(tensor: dict, teacher: dict | None, seed: int, training_step: int
     q = torch.arange(t_len, dtype=torch.int64)
     rows = _uniform(_prefix(seed, str_hash(teacher["id"])), samples.view(-1, 1) * t_len + q.view(1, -1), step)  # [S, len] float64
     classes = int(feed["classes"]) if feed["kind"] == "classes" else 1
+    # Position p reads taps k < n of the row: elements k of a row of n <= TEACHER_TAPS, else
+    # n = TEACHER_TAPS elements hashKey(seed, id, p, k, TAP) mod the row's length.
+    n = min(t_len, TEACHER_TAPS)
+    k = torch.arange(n, dtype=torch.int64)
     best = torch.empty(len(positions), len(samples), dtype=out_dtype)
-    chunk = max(1, (1 << 23) // max(1, classes * t_len))  # positions per chunk: ≤ 8M weights at once
+    chunk = max(1, (1 << 23) // max(1, classes * n * len(samples)))  # positions per chunk: <= 8M values at once
     for lo in range(0, len(positions), chunk):
         pos = positions[lo : lo + chunk]
+        taps = k.view(1, -1).expand(len(pos), n) if t_len <= TEACHER_TAPS else _key_hash([seed, tid, pos.view(-1, 1), k.view(1, -1), TAP]) % t_len
+        vals = rows[:, taps].permute(1, 0, 2)  # [P, S, n]: row[tap k of position p] per sample
         if feed["kind"] == "classes":
             c = torch.arange(classes, dtype=torch.int64)
-            # w[p, c, q] = symmetric(hashKey(seed, id, c, q, j_p, CLASS_WEIGHT))
-            h = _key_hash([seed, tid, c.view(-1, 1, 1), q.view(1, -1, 1), pos.view(1, 1, -1), CLASS_WEIGHT])
-            w = t_symmetric(h).permute(2, 0, 1)  # [P, C, len]
-            # s += row[q] * w[c, q] for q = 0, 1, ...: JavaScript's summation order, in float64.
+            # w[p, c, k] = symmetric(hashKey(seed, id, c, k, j_p, CLASS_WEIGHT))
+            h = _key_hash([seed, tid, c.view(-1, 1, 1), k.view(1, -1, 1), pos.view(1, 1, -1), CLASS_WEIGHT])
+            w = t_symmetric(h).permute(2, 0, 1)  # [P, C, n]
+            # s += row[tap] * w[c, k] for k = 0, 1, ...: JavaScript's summation order, in float64.
             acc = torch.zeros(len(pos), len(samples), classes, dtype=torch.float64)
-            for qq in range(t_len):
-                acc = acc + rows[:, qq].view(1, -1, 1) * w[:, :, qq].view(len(pos), 1, classes)
+            for kk in range(n):
+                acc = acc + vals[:, :, kk].view(len(pos), -1, 1) * w[:, :, kk].view(len(pos), 1, classes)
             best[lo : lo + len(pos)] = torch.argmax(acc, dim=2).to(out_dtype)  # the first maximum, as `>` keeps
         else:
-            h = _key_hash([seed, tid, q.view(-1, 1), pos.view(1, -1), TARGET_WEIGHT])
-            w = t_symmetric(h).t()  # [P, len]
+            h = _key_hash([seed, tid, k.view(-1, 1), pos.view(1, -1), TARGET_WEIGHT])
+            w = t_symmetric(h).t()  # [P, n]
             acc = torch.zeros(len(pos), len(samples), dtype=torch.float64)
-            for qq in range(t_len):
-                acc = acc + rows[:, qq].view(1, -1) * w[:, qq].view(-1, 1)
-            best[lo : lo + len(pos)] = torch.tanh((3 * acc) / sqrt(t_len)).to(out_dtype)
+            for kk in range(n):
+                acc = acc + vals[:, :, kk] * w[:, kk].view(-1, 1)
+            best[lo : lo + len(pos)] = torch.tanh((3 * acc) / sqrt(n)).to(out_dtype)
     return best[torch.searchsorted(positions, j), torch.searchsorted(samples, i)]

@@ -2,8 +2,21 @@
 // identity axis maps. Layouts follow PyTorch/ONNX: NCHW for images, [batch, seq, feature]
 // for sequences.
 
+import { regionShape } from "../core/region.js";
 import type { TensorType } from "../core/tensor.js";
 import type { AxisMap, DimClass, ParallelDim } from "./contract.js";
+
+/** An input or output axis read or written whole by every task. */
+export const FULL: AxisMap = { kind: "full" };
+/** An axis addressed by iteration dim `dim`. */
+export const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
+/** The FLOPs of an op that only moves data. */
+export const noFlops = (): { forward: number; backward: number } => ({ forward: 0, backward: 0 });
+
+/** A kernel's output shape: the task's output region (the whole op gets the full shape). */
+export function outShape(shard: { outputRegions: { lo: number[]; hi: number[] }[] }, i = 0): number[] {
+  return regionShape(shard.outputRegions[i]);
+}
 
 /**
  * Names of an activation's axes as parallel dims, by rank:

@@ -6,21 +6,109 @@
 //
 // Kernels run channels-last (the wasm backend's only layout) on the task's input region,
 // padded explicitly with the zeros the global padding puts at the tensor's borders, then a
-// 'valid' convolution. Dilation is applied to the filter (zeros between taps) so that the
-// kernels only ever see dilation 1: tfjs forbids stride > 1 together with dilation > 1, and
-// wasm's Conv2DBackpropInput has no dilation. A 1-D conv is a 2-D one of height 1. The 2-D
-// backward is explicit because wasm lacks Conv2DBackpropFilter: the filter gradient is a
-// convolution of x with dy with the batch and channel axes swapped (dilation = stride), the
-// input gradient a transposed conv. A 3-D conv's backward is the sum of its depth taps' 2-D
+// 'valid' convolution. Kernel taps that read only padding for every output of the task are
+// dropped first (liveTaps), with the padding only they read: they add exact zeros, and a
+// dilated kernel on a small input (DeepLabV3's ASPP: 3×3 taps at dilation 36 and padding
+// 36 on a 2×2 map) would otherwise be a 73×73 filter over a 74×74 input, nearly all of it
+// zeros (minutes on the cpu backend, a 2.8 GB filter past the wasm heap). Dilation is
+// applied to the filter (zeros between taps) so that the kernels only ever see dilation 1:
+// tfjs forbids stride > 1 together with dilation > 1, and wasm's Conv2DBackpropInput has
+// no dilation. A 1-D conv is a 2-D one of height 1. The 2-D backward is explicit because
+// wasm lacks Conv2DBackpropFilter: the filter gradient is a convolution of x with dy with
+// the batch and channel axes swapped (dilation = stride), the input gradient a transposed
+// conv. A 3-D conv's backward is the sum of its depth taps' 2-D
 // backwards (wasm's Conv3DBackprop kernels disagree with the cpu's).
 
 import type { Tensor, Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, ParallelDim, ShardContext, TF } from "./contract.js";
-import { fmtShape, product } from "./common.js";
-import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, paddedChannelsLast, uncropFromRegion, checkSpatialRank, spatialNames, spatialValues, unpadToInput, valuesOf, windowMap, windowOut } from "./windows.js";
+import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, OpSignature, ParallelDim, ShardContext, TF } from "./contract.js";
+import { fmtShape, iter, product } from "./common.js";
+import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, uncropFromRegion, checkSpatialRank, spatialNames, spatialValues, valuesOf, windowMap, windowOut } from "./windows.js";
 
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
+/**
+ * Along one spatial axis: the kernel taps [lo, hi] from the first to the last that reads a
+ * real input position for some output i in [outLo, outHi) (tap u of output i reads
+ * i·s − pad + u·d); undefined when every tap reads only padding.
+ */
+export function liveTapRange(size: number, kernel: number, stride: number, pad: number, dilation: number, outLo: number, outHi: number): [number, number] | undefined {
+  const live = (u: number): boolean => {
+    const c = u * dilation - pad;
+    const i = Math.max(outLo, Math.ceil(-c / stride));
+    return i < outHi && i * stride + c < size;
+  };
+  let lo = 0;
+  while (lo < kernel && !live(lo)) lo++;
+  if (lo === kernel) return undefined;
+  let hi = kernel - 1;
+  while (!live(hi)) hi--;
+  return [lo, hi];
+}
+
+/**
+ * One spatial axis of a task's conv with its dead taps dropped: the taps [tapLo, tapHi] it
+ * keeps, the real input positions [realLo, realHi) (global) they read, and the zeros
+ * before and after them that the kept taps still read.
+ */
+interface LiveAxis {
+  tapLo: number;
+  tapHi: number;
+  realLo: number;
+  realHi: number;
+  padBefore: number;
+  padAfter: number;
+}
+
+/** Per spatial axis, the task's live taps and what they read; undefined when some axis has none (the conv adds nothing). */
+function liveTaps(sig: OpSignature, shard: ShardContext, n: number): LiveAxis[] | undefined {
+  const axes: LiveAxis[] = [];
+  for (let a = 0; a < n; a++) {
+    const m = sig.inputMaps[0][a + 2] as Extract<AxisMap, { kind: "window" }>;
+    const [outLo, outHi] = [shard.box.lo[m.dim], shard.box.hi[m.dim]];
+    const taps = liveTapRange(m.size, m.kernel, m.stride, m.padLo, m.dilation, outLo, outHi);
+    if (!taps) return undefined;
+    const [tapLo, tapHi] = taps;
+    // The kept taps of outputs outLo … outHi − 1 read global positions [begin, end).
+    const begin = outLo * m.stride - m.padLo + tapLo * m.dilation;
+    const end = begin + (outHi - outLo - 1) * m.stride + (tapHi - tapLo) * m.dilation + 1;
+    axes.push({ tapLo, tapHi, realLo: Math.max(0, begin), realHi: Math.min(m.size, end), padBefore: Math.max(0, -begin), padAfter: Math.max(0, end - m.size) });
+  }
+  return axes;
+}
+
+/** The task's input as its live taps read it: channels-last, cut to what they read, zero-padded. */
+function liveInput(tf: TF, x: Tensor, live: readonly LiveAxis[], shard: ShardContext): Tensor {
+  const region = shard.inputRegions[0];
+  const last = channelsLast(tf, cropToRegion(tf, x, shard));
+  const shape = last.shape as number[];
+  const begin = [0, ...live.map((l, a) => l.realLo - region.lo[a + 2]), 0];
+  const size = [shape[0], ...live.map((l) => l.realHi - l.realLo), shape[shape.length - 1]];
+  const cut = size.every((v, i) => v === shape[i]) ? last : tf.slice(last, begin, size);
+  const pads: [number, number][] = [[0, 0], ...live.map((l): [number, number] => [l.padBefore, l.padAfter]), [0, 0]];
+  return pads.every(([lo, hi]) => lo === 0 && hi === 0) ? cut : tf.pad(cut, pads);
+}
+
+/** The adjoint of liveInput: the gradient of its output back to x's shape, channel-first (zeros where no live tap reads). */
+function liveInputGrad(tf: TF, dxp: Tensor, x: Tensor, live: readonly LiveAxis[], shard: ShardContext): Tensor {
+  const region = shard.inputRegions[0];
+  const begin = [0, ...live.map((l) => l.padBefore), 0];
+  const size = [-1, ...live.map((l) => l.realHi - l.realLo), -1];
+  const cut = live.every((l) => l.padBefore === 0 && l.padAfter === 0) ? dxp : tf.slice(dxp, begin, size);
+  const pads: [number, number][] = [[0, 0], ...live.map((l, a): [number, number] => [l.realLo - region.lo[a + 2], region.hi[a + 2] - l.realHi]), [0, 0]];
+  const whole = pads.every(([lo, hi]) => lo === 0 && hi === 0) ? cut : tf.pad(cut, pads);
+  return uncropFromRegion(tf, channelsFirst(tf, whole), x, shard);
+}
+
+/** The live taps of the torch-layout filter [out, in, k...]. */
+function liveFilter(tf: TF, w: Tensor, live: readonly LiveAxis[]): Tensor {
+  if (live.every((l, a) => l.tapLo === 0 && l.tapHi === (w.shape[a + 2] as number) - 1)) return w;
+  return tf.slice(w, [0, 0, ...live.map((l) => l.tapLo)], [-1, -1, ...live.map((l) => l.tapHi - l.tapLo + 1)]);
+}
+
+/** The adjoint of liveFilter: the live taps' gradient, zeros for the dead ones. */
+function liveFilterGrad(tf: TF, dw: Tensor, w: Tensor, live: readonly LiveAxis[]): Tensor {
+  const pads: [number, number][] = [[0, 0], [0, 0], ...live.map((l, a): [number, number] => [l.tapLo, (w.shape[a + 2] as number) - 1 - l.tapHi])];
+  return pads.every(([lo, hi]) => lo === 0 && hi === 0) ? dw : tf.pad(dw, pads);
+}
 
 /** torch [out, in, k...] → the dilated filter, spatial axes first: [(k−1)·d + 1..., in, out]. */
 function filterDilated(tf: TF, w: Tensor, d: readonly number[]): Tensor {
@@ -164,7 +252,13 @@ function convEntry(n: number): OpEntry {
       ];
       const useBias = attrs.bias as boolean;
       const bound = 1 / Math.sqrt(cin * product(k));
-      const macs = 2 * product(k);
+      // The taps the whole op's kernel computes: those that read only padding for every
+      // output are dropped (liveTaps), so ASPP's dilated 3×3 taps on a 2×2 map count one.
+      const taps = spatial.map((size, a) => {
+        const r = liveTapRange(size, k[a], s[a], p[a], d[a], 0, outSpatial[a]);
+        return r ? r[1] - r[0] + 1 : 0;
+      });
+      const macs = 2 * product(taps);
       const full: AxisMap = { kind: "full" };
       return {
         outputs: [{ dtype: x.dtype, shape: [N, out, ...outSpatial], dims: [x.dims[0], `${ctx.opName}.out`, ...names.map((a) => `${ctx.opName}.${a[0]}`)] }],
@@ -177,7 +271,7 @@ function convEntry(n: number): OpEntry {
         inputMaps: [[iter(0), channelMap, ...spatial.map((size, a) => windowMap(a + 2, size, k[a], s[a], p[a], d[a]))]],
         paramMaps: [[iter(1), iter(inDim), ...k.map(() => full)], ...(useBias ? [[iter(1)]] : [])],
         outputMaps: [Array.from({ length: rank }, (_, i) => iter(i))],
-        // 2·∏k FLOPs per (output element, input channel); backward = dX + dW, twice that.
+        // 2·∏(live taps) FLOPs per (output element, input channel); backward = dX + dW, twice that.
         // Linear in every extent, so shards sum to the whole (halos cost transfers, not FLOPs).
         flops: (ex) => ({ forward: macs * product(ex), backward: 2 * macs * product(ex) }),
       };
@@ -187,8 +281,10 @@ function convEntry(n: number): OpEntry {
       const [w, b] = params;
       const stride = valuesOf(attrs.stride, n);
       const dilation = valuesOf(attrs.dilation, n);
-      const xp = paddedChannelsLast(tf, inputs[0], sig.inputMaps[0], shard);
-      let y = convCore(tf, n, xp, w, stride, dilation, groupPieces(args));
+      const live = liveTaps(sig, shard, n);
+      let y = live
+        ? convCore(tf, n, liveInput(tf, inputs[0], live, shard), liveFilter(tf, w, live), stride, dilation, groupPieces(args))
+        : tf.zeros([inputs[0].shape[0] as number, ...Array.from({ length: n }, (_, a) => shard.outputRegions[0].hi[a + 2] - shard.outputRegions[0].lo[a + 2]), w.shape[0] as number]);
       // A bias is added once: only by the task that is first along in_channel.
       if (attrs.bias && b && shard.firstAlongReductions) y = tf.add(y, b);
       return [tf.transpose(y, [0, rank - 1, ...Array.from({ length: n }, (_, i) => i + 1)])];
@@ -270,12 +366,12 @@ function planarGrads(tf: TF, xp: Tensor4D, w: Tensor, dy: Tensor4D, stride: [num
 function convBackward(tf: TF, args: BackwardArgs, n: number): Gradients {
   const { inputs, params, attrs, sig, shard, dOutputs } = args;
   const [x, w] = [inputs[0], params[0]];
-  const padded = paddedChannelsLast(tf, x, sig.inputMaps[0], shard);
+  const live = liveTaps(sig, shard, n);
+  const bias = params.length > 1 ? [biasGrad(tf, dOutputs[0], n, shard.firstAlongReductions)] : [];
+  if (!live) return { dInputs: [tf.zerosLike(x)], dParams: [tf.zerosLike(w), ...bias] };
   const dyLast = tf.transpose(dOutputs[0], [0, ...Array.from({ length: n }, (_, i) => i + 2), 1]);
-  const g = convGrads(tf, n, padded, w, dyLast, valuesOf(attrs.stride, n), valuesOf(attrs.dilation, n), groupPieces(args));
-  const dParams: Tensor[] = [g.dw];
-  if (params.length > 1) dParams.push(biasGrad(tf, dOutputs[0], n, shard.firstAlongReductions));
-  return { dInputs: [unpadToInput(tf, g.dxp, x, sig.inputMaps[0], shard)], dParams };
+  const g = convGrads(tf, n, liveInput(tf, x, live, shard), liveFilter(tf, w, live), dyLast, valuesOf(attrs.stride, n), valuesOf(attrs.dilation, n), groupPieces(args));
+  return { dInputs: [liveInputGrad(tf, g.dxp, x, live, shard)], dParams: [liveFilterGrad(tf, g.dw, w, live), ...bias] };
 }
 
 /** Σ dy over the batch and spatial axes on the first task along the reductions, zeros elsewhere. */

@@ -8,10 +8,9 @@
 
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
-import type { AxisMap, ForwardArgs, OpEntry, ParallelDim, TF } from "./contract.js";
-import { activationDimNames, fmtShape, product } from "./common.js";
+import type { ForwardArgs, OpEntry, ParallelDim, TF } from "./contract.js";
+import { activationDimNames, fmtShape, iter, product } from "./common.js";
 
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
 /**
  * The task's indices relative to its vocab rows, clipped into range, and (when the task

@@ -12,10 +12,8 @@ import { isFloat, type TensorType } from "../core/tensor.js";
 import { checkInputs } from "./attrs.js";
 import { normalizeAxis } from "./axes.js";
 import type { Attrs, AxisMap, BackwardArgs, Gradients, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
-import { activationDimNames, activationSpace, fmtShape, identityMaps, product } from "./common.js";
+import { activationDimNames, activationSpace, fmtShape, FULL, identityMaps, iter, product } from "./common.js";
 
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
-const FULL: AxisMap = { kind: "full" };
 
 /** take and take_along_axis: x, integer indices into x's `axis`. */
 const GATHER_IO: Pick<OpEntry, "inputs" | "attrs"> = {

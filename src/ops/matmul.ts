@@ -6,10 +6,9 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, InferContext, OpEntry, OpSignature, ParallelDim, TF } from "./contract.js";
-import { fmtShape, product } from "./common.js";
+import { fmtShape, iter, product } from "./common.js";
 import type { TensorType } from "../core/tensor.js";
 
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
 /** Names of the leading (batch) dims of a matmul's iteration space. */
 function leadNames(n: number): string[] {

@@ -6,6 +6,8 @@ import { ELEMENTWISE_OPS } from "./elementwise.js";
 import { linear } from "./linear.js";
 import { LOSS_OPS } from "./losses.js";
 import { SHAPE_OPS } from "./shape-ops.js";
+import { RESHAPE_OPS } from "./reshape.js";
+import { JOIN_OPS } from "./join.js";
 import { REDUCE_OPS } from "./reduce.js";
 import { DROPOUT_OPS } from "./dropout.js";
 import { MATMUL_OPS } from "./matmul.js";
@@ -22,7 +24,7 @@ import { RESIZE_OPS } from "./resize.js";
 import { INDEXING_OPS } from "./indexing.js";
 import { TRANSFORMER_OPS } from "./transformer.js";
 
-const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...EMBEDDING_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS, ...AFFINE_OPS, ...SHARED_OPS, ...LOGIC_OPS, ...RESIZE_OPS, ...INDEXING_OPS, ...TRANSFORMER_OPS];
+const ALL: OpEntry[] = [linear, ...MATMUL_OPS, ...CONV_OPS, ...POOL_OPS, ...NORM_OPS, ...EMBEDDING_OPS, ...ELEMENTWISE_OPS, ...LOSS_OPS, ...RESHAPE_OPS, ...JOIN_OPS, ...SHAPE_OPS, ...REDUCE_OPS, ...DROPOUT_OPS, ...RECURRENT_OPS, ...ATTENTION_OPS, ...AFFINE_OPS, ...SHARED_OPS, ...LOGIC_OPS, ...RESIZE_OPS, ...INDEXING_OPS, ...TRANSFORMER_OPS];
 
 const BY_NAME = new Map<string, OpEntry>();
 for (const e of ALL) {

@@ -21,10 +21,8 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { Attrs, AxisMap, InferContext, OpEntry, OpSignature, ParallelDim, ShardContext, TF } from "./contract.js";
-import { fmtShape, product } from "./common.js";
+import { fmtShape, iter, product } from "./common.js";
 import { spatialNames, cropToRegion } from "./windows.js";
-
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
 type Coordinate = "half_pixel" | "pytorch_half_pixel" | "align_corners" | "asymmetric";
 type NearestMode = "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil";

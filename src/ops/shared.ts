@@ -14,11 +14,10 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, InitSpec, OpEntry, ParallelDim } from "./contract.js";
-import { activationDimNames, fmtShape, product } from "./common.js";
+import { activationDimNames, fmtShape, iter, product } from "./common.js";
 import { scatterRows } from "./embedding.js";
 import { lstmFlops, lstmSteps } from "./recurrent.js";
 
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 const full: AxisMap = { kind: "full" };
 
 /** Names of a param's iteration dims: rows, cols for a matrix; axis0, axis1, ... otherwise. */

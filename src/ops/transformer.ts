@@ -22,12 +22,10 @@ import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, InferContext, OpEntry, TF } from "./contract.js";
 import type { TensorType } from "../core/tensor.js";
-import { fmtShape, identityMaps, product } from "./common.js";
+import { fmtShape, FULL, identityMaps, iter, product } from "./common.js";
 import { unaryEntry } from "./elementwise.js";
 import { trailingNormSpace } from "./norm.js";
 
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
-const FULL: AxisMap = { kind: "full" };
 
 // ---------------------------------------------------------------------------------------
 // rms_norm

@@ -54,7 +54,7 @@ export interface EngineTrainedState {
   losses: number[];
   /** Whole weights after the last step, stitched from the shards. */
   params: Map<string, Float32Array>;
-  /** Whole weight gradients of the last step. */
+  /** Whole weight gradients of the last step, of the trainable params only (a frozen param's shards are never summed). */
   grads: Map<string, Float32Array>;
 }
 

@@ -5,6 +5,7 @@
 // with the weights. Nothing the engine runs is new: feeds, kernels and copies.
 
 import { fullRegion } from "../core/region.js";
+import { bufferAccesses } from "./access.js";
 import type { Instruction, Plan, PlanBuffer } from "./plan.js";
 
 /** The tensor id holding output `id` after a forward plan's step. */
@@ -25,6 +26,24 @@ export function buffersOf(ins: Instruction): string[] {
     default:
       return [];
   }
+}
+
+/**
+ * The instructions of `instructions` that the `wanted` buffers' values depend on, in
+ * order (a backward slice over reads and writes; every writer of a needed buffer stays).
+ * What no wanted value reads is never run: a training loss and its labels, whose
+ * synthetic regression targets cost more than the model itself on a segmentation output.
+ */
+export function sliceTo(instructions: readonly Instruction[], wanted: Iterable<string>): Instruction[] {
+  const need = new Set(wanted);
+  const keep = new Array<boolean>(instructions.length).fill(false);
+  for (let i = instructions.length - 1; i >= 0; i--) {
+    const accesses = bufferAccesses(instructions[i]);
+    if (!accesses.some((a) => a.write && need.has(a.buf))) continue;
+    keep[i] = true;
+    for (const a of accesses) if (a.read) need.add(a.buf);
+  }
+  return instructions.filter((_, i) => keep[i]);
 }
 
 /**

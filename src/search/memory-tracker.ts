@@ -6,7 +6,10 @@
 // `peakMemory(...).peakBytes` (a test checks it). peakMemory deduplicates pieces per
 // device by key, and some keys are shared between ops (two ops reading the same batch
 // shard, two consumers receiving the same remote region), so each device keeps a
-// reference count per key: a piece is charged while at least one op holds it.
+// reference count per key: a piece is charged while at least one op holds it. Only graph
+// inputs and received copies can be shared; an op's weight and output pieces are its own
+// (their keys name the op), so those are plain per-device sums with no keys at all: at 64
+// devices most pieces are such, and string keys for them cost half the search's time.
 // Changing op X re-derives the entries of X and of X's consumers (their received copies
 // depend on where X's outputs live) and nothing else.
 
@@ -25,12 +28,18 @@ interface Entry {
   bytes: number;
 }
 
+/** What one op holds: its own pieces as (device, bytes) pairs, and pieces it may share with other ops. */
+interface Holding {
+  own: number[];
+  shared: Entry[];
+}
+
 export class MemoryTracker {
   /** Bytes per device (the peak of one training iteration). */
   readonly totals: Float64Array;
   readonly capacity: Float64Array;
   private readonly refs: Map<string, number>[];
-  private readonly entries = new Map<string, Entry[]>();
+  private readonly entries = new Map<string, Holding>();
   private readonly holders = new Map<string, Held[]>();
   private readonly layouts: LayoutCache;
   private readonly configs = new Map<string, OpConfig>();
@@ -86,13 +95,19 @@ export class MemoryTracker {
 
   /** Bytes each op's own entries charge per device (shared pieces split evenly), for `par diff`. */
   opBytes(opName: string): number {
+    const h = this.entries.get(opName);
+    if (!h) return 0;
     let b = 0;
-    for (const e of this.entries.get(opName) ?? []) b += e.bytes / this.refs[e.device].get(e.key)!;
+    for (let i = 1; i < h.own.length; i += 2) b += h.own[i];
+    for (const e of h.shared) b += e.bytes / this.refs[e.device].get(e.key)!;
     return b;
   }
 
   private release(opName: string): void {
-    for (const e of this.entries.get(opName) ?? []) {
+    const h = this.entries.get(opName);
+    if (!h) return;
+    for (let i = 0; i < h.own.length; i += 2) this.totals[h.own[i]] -= h.own[i + 1];
+    for (const e of h.shared) {
       const m = this.refs[e.device];
       const r = m.get(e.key)! - 1;
       if (r === 0) {
@@ -103,14 +118,15 @@ export class MemoryTracker {
     this.entries.delete(opName);
   }
 
-  private charge(opName: string, list: Entry[]): void {
-    for (const e of list) {
+  private charge(opName: string, h: Holding): void {
+    for (let i = 0; i < h.own.length; i += 2) this.totals[h.own[i]] += h.own[i + 1];
+    for (const e of h.shared) {
       const m = this.refs[e.device];
       const r = m.get(e.key) ?? 0;
       if (r === 0) this.totals[e.device] += e.bytes;
       m.set(e.key, r + 1);
     }
-    this.entries.set(opName, list);
+    this.entries.set(opName, h);
   }
 
   private setHolders(op: OpNode): void {
@@ -119,19 +135,31 @@ export class MemoryTracker {
     op.outputs.forEach((tid, o) => this.holders.set(tid, holders(L, cfg.devices, o)));
   }
 
-  /** The pieces `op` holds under the current configs, with peakMemory's keys. */
-  private derive(op: OpNode): Entry[] {
+  /** The pieces `op` holds under the current configs, with peakMemory's keys where shared. */
+  private derive(op: OpNode): Holding {
     const cfg = this.configs.get(op.name)!;
     const inputTypes = op.inputs.map((id) => this.graph.tensor(id).type);
     const L = this.layouts.layout(op, cfg.degrees);
     const red = L.reductionDims;
-    const out: Entry[] = [];
+    const own: number[] = [];
+    const shared: Entry[] = [];
     const seen = new Set<string>();
     const push = (device: number, key: string, bytes: number): void => {
       const k = `${device}#${key}`;
       if (seen.has(k)) return;
       seen.add(k);
-      out.push({ device, key, bytes });
+      shared.push({ device, key, bytes });
+    };
+    // Two tasks on one device may hold the same weight or output piece (peakMemory counts
+    // it once): only then do own pieces need keys to tell.
+    const ownSeen = new Set(cfg.devices).size === cfg.devices.length ? undefined : new Set<string>();
+    const pushOwn = (device: number, key: () => string, bytes: number): void => {
+      if (ownSeen) {
+        const k = `${device}#${key()}`;
+        if (ownSeen.has(k)) return;
+        ownSeen.add(k);
+      }
+      own.push(device, bytes);
     };
     const paramDtype = inputTypes.find((x) => x.dtype !== "i32" && x.dtype !== "i64")?.dtype ?? "f32";
     for (let t = 0; t < cfg.devices.length; t++) {
@@ -140,11 +168,11 @@ export class MemoryTracker {
       L.params.forEach((regions, p) => {
         const r = regions[t];
         const b = regionVolume(r) * dtypeBytes(op.sig.params[p].dtype ?? paramDtype);
-        push(dev, `p|${op.name}|${p}|${regionKey(r)}`, (2 + this.stateFactor) * b);
+        pushOwn(dev, () => `p|${p}|${regionKey(r)}`, (2 + this.stateFactor) * b);
       });
       L.outputs.forEach((regions, o) => {
         const r = regions[t];
-        push(dev, `o|${op.name}|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`, regionVolume(r) * dtypeBytes(op.sig.outputs[o].dtype));
+        pushOwn(dev, () => `o|${o}|${regionKey(r)}|${red.map((d) => box.lo[d]).join(",")}`, regionVolume(r) * dtypeBytes(op.sig.outputs[o].dtype));
       });
       L.inputs.forEach((regions, i) => {
         const r = regions[t];
@@ -162,6 +190,6 @@ export class MemoryTracker {
         }
       });
     }
-    return out;
+    return { own, shared };
   }
 }

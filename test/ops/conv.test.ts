@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Diagnostics } from "../../src/core/diagnostics.js";
 import type { TensorType } from "../../src/core/tensor.js";
-import { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d } from "../../src/ops/conv.js";
+import { conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d, liveTapRange } from "../../src/ops/conv.js";
+import { valuesOf } from "../../src/ops/windows.js";
 import type { OpEntry } from "../../src/ops/contract.js";
 import { resolveAttrs } from "../../src/ops/attrs.js";
 import { autodiffBackward } from "../../src/ops/autodiff.js";
@@ -570,5 +571,220 @@ describe("conv_transpose: explicit backward equals autodiff (cpu); wasm agrees w
       [convTranspose1d, f32(2, 3, 5), { out: 2, kernel: [3], padding: [1], dilation: [2] }],
     ];
     for (const [entry, x, a] of cases) expect(await cpuVersusWasm(entry, [x], resolved(entry, { ...a }))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Degenerate dilated convs: dilation and padding many times the input (DeepLabV3's ASPP on
+// a ResNet-18 backbone at 64×64: 3×3 taps at dilation 12/24/36, padding = dilation, on a
+// 2×2 map), where most taps read only padding. The kernel drops those taps (liveTaps);
+// these tests hold it to the plain formula, forward and gradients, on both backends.
+
+interface PlainConvAttrs {
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  groups: number;
+}
+
+/**
+ * Every (output, input, weight) index triple of the convolution formula whose input is a
+ * real position (not padding): x[n, g·cin + c, i·s − p + u·d] meets w[o, c, u] for y[n, o, i].
+ */
+function plainConvTerms(xs: number[], ws: number[], a: PlainConvAttrs, visit: (yi: number, xi: number, wi: number) => void): number[] {
+  const n = xs.length - 2;
+  const [N] = xs;
+  const [O, cin] = ws;
+  const k = ws.slice(2);
+  const out = xs.slice(2).map((L, i) => Math.floor((L + 2 * a.padding[i] - a.dilation[i] * (k[i] - 1) - 1) / a.stride[i]) + 1);
+  const strides = (sh: number[]) => sh.map((_, i) => sh.slice(i + 1).reduce((p, q) => p * q, 1));
+  const [xst, wst, yst] = [strides(xs), strides(ws), strides([N, O, ...out])];
+  const kst = strides(k);
+  const ost = strides(out);
+  const taps = k.reduce((p, q) => p * q, 1);
+  const positions = out.reduce((p, q) => p * q, 1);
+  const perOut = O / a.groups;
+  for (let nb = 0; nb < N; nb++)
+    for (let o = 0; o < O; o++)
+      for (let q = 0; q < positions; q++) {
+        const pos = out.map((sz, i) => Math.floor(q / ost[i]) % sz);
+        const yi = nb * yst[0] + o * yst[1] + pos.reduce((s, v, i) => s + v * yst[i + 2], 0);
+        for (let t = 0; t < taps; t++) {
+          const tap = k.map((sz, i) => Math.floor(t / kst[i]) % sz);
+          const at = pos.map((p, i) => p * a.stride[i] - a.padding[i] + tap[i] * a.dilation[i]);
+          if (at.some((v, i) => v < 0 || v >= xs[i + 2])) continue;
+          for (let c = 0; c < cin; c++) {
+            const xi = nb * xst[0] + (Math.floor(o / perOut) * cin + c) * xst[1] + at.reduce((s, v, i) => s + v * xst[i + 2], 0);
+            visit(yi, xi, o * wst[0] + c * wst[1] + tap.reduce((s, v, i) => s + v * wst[i + 2], 0));
+          }
+        }
+      }
+  void n;
+  return [N, O, ...out];
+}
+
+/** The plain forward (y = b + Σ x·w) and, for an output gradient dy, the plain dx = Σ dy·w, dw = Σ dy·x, db = Σ dy. */
+function plainConv(x: ArrayLike<number>, xs: number[], w: ArrayLike<number>, ws: number[], b: ArrayLike<number>, dy: ArrayLike<number> | undefined, a: PlainConvAttrs) {
+  const shape = plainConvTerms(xs, ws, a, () => {});
+  const per = shape.slice(2).reduce((p, q) => p * q, 1);
+  const y = Array.from({ length: shape.reduce((p, q) => p * q, 1) }, (_, i) => b[Math.floor(i / per) % shape[1]]);
+  const dx = new Array<number>(x.length).fill(0);
+  const dw = new Array<number>(w.length).fill(0);
+  plainConvTerms(xs, ws, a, (yi, xi, wi) => {
+    y[yi] += x[xi] * w[wi];
+    if (dy) {
+      dx[xi] += dy[yi] * w[wi];
+      dw[wi] += dy[yi] * x[xi];
+    }
+  });
+  const db = new Array<number>(shape[1]).fill(0);
+  if (dy) for (let i = 0; i < y.length; i++) db[Math.floor(i / per) % shape[1]] += dy[i];
+  return { y, shape, dx, dw, db };
+}
+
+interface DegenerateCase {
+  what: string;
+  entry: OpEntry;
+  xs: number[];
+  out: number;
+  kernel: number[];
+  stride?: number[];
+  padding: number[];
+  dilation: number[];
+  groups?: number;
+}
+
+const DEGENERATE: DegenerateCase[] = [
+  ...[12, 24, 36].map((d): DegenerateCase => ({ what: `ASPP's 3×3 at dilation ${d} on 2×2`, entry: conv2d, xs: [2, 3, 2, 2], out: 4, kernel: [3], padding: [d], dilation: [d] })),
+  { what: "dilation past the height only (2×5, dilation 12 × 2)", entry: conv2d, xs: [1, 2, 2, 5], out: 3, kernel: [3], padding: [12, 2], dilation: [12, 2] },
+  { what: "stride 2 with dilation 4 on 3×3 (the outer taps read only padding)", entry: conv2d, xs: [1, 2, 3, 3], out: 2, kernel: [3], stride: [2], padding: [4], dilation: [4] },
+  { what: "a 3×3 conv with padding 1 on a 1×1 map (only the centre tap reads)", entry: conv2d, xs: [2, 3, 1, 1], out: 2, kernel: [3], padding: [1], dilation: [1] },
+  { what: "depthwise at dilation 24", entry: conv2d, xs: [1, 4, 2, 2], out: 4, kernel: [3], padding: [24], dilation: [24], groups: 4 },
+  { what: "conv1d at dilation 12", entry: conv1d, xs: [2, 3, 2], out: 2, kernel: [3], padding: [12], dilation: [12] },
+  { what: "conv1d whose every tap reads only padding (the output is the bias)", entry: conv1d, xs: [2, 2, 1], out: 2, kernel: [2], stride: [3], padding: [2], dilation: [3] },
+  // Outputs 1–3 read −3…−1 and 2…4 of a length-2 input: a task of them alone has no live tap.
+  { what: "conv1d whose middle outputs read only padding", entry: conv1d, xs: [2, 2, 2], out: 2, kernel: [2], padding: [4], dilation: [5] },
+  { what: "conv3d, dilation 1/12/24", entry: conv3d, xs: [1, 2, 2, 2, 2], out: 2, kernel: [3], padding: [1, 12, 24], dilation: [1, 12, 24] },
+];
+
+const degenerateAttrs = (c: DegenerateCase): Attrs => resolved(c.entry, { out: c.out, kernel: c.kernel, stride: c.stride ?? [1], padding: c.padding, dilation: c.dilation, groups: c.groups ?? 1 });
+const plainAttrs = (c: DegenerateCase): PlainConvAttrs => {
+  const n = c.xs.length - 2;
+  return { stride: valuesOf(c.stride ?? [1], n), padding: valuesOf(c.padding, n), dilation: valuesOf(c.dilation, n), groups: c.groups ?? 1 };
+};
+const weightShape = (c: DegenerateCase): number[] => [c.out, c.xs[1] / (c.groups ?? 1), ...valuesOf(c.kernel, c.xs.length - 2)];
+
+describe("conv: taps that read only padding", () => {
+  it("liveTapRange: the first and last taps that read a real position for some output", () => {
+    // 2×2 map, 3 taps at dilation 12, padding 12: outputs 0, 1 read −12, 0, 12 and −11, 1, 13.
+    expect(liveTapRange(2, 3, 1, 12, 12, 0, 2)).toEqual([1, 1]);
+    expect(liveTapRange(2, 3, 1, 36, 36, 0, 2)).toEqual([1, 1]);
+    // An ordinary 3×3 with padding 1 on 8: every tap reads.
+    expect(liveTapRange(8, 3, 1, 1, 1, 0, 8)).toEqual([0, 2]);
+    // A task with only the first output: tap 0 reads padding alone.
+    expect(liveTapRange(8, 3, 1, 1, 1, 0, 1)).toEqual([1, 2]);
+    // Stride 3 steps over the one real position: no tap reads it.
+    expect(liveTapRange(1, 2, 3, 2, 3, 0, 1)).toBeUndefined();
+    // Length 2, 2 taps at dilation 5, padding 4: outputs 1–3 read only padding, 0 and 4 one tap each.
+    expect(liveTapRange(2, 2, 1, 4, 5, 1, 4)).toBeUndefined();
+    expect(liveTapRange(2, 2, 1, 4, 5, 0, 5)).toEqual([0, 1]);
+    expect(liveTapRange(2, 2, 1, 4, 5, 4, 5)).toEqual([0, 0]);
+  });
+
+  it("FLOPs count the taps the kernel computes: ASPP's dilated 3×3 on 2×2 costs a 1×1", () => {
+    const aspp = inferOrThrow(conv2d, [f32(4, 512, 2, 2)], attrs({ out: 256, kernel: [3], padding: [36], dilation: [36], bias: false }));
+    expect(aspp.flops(aspp.space.map((d) => d.size))).toEqual({ forward: 2 * 4 * 256 * 4 * 512, backward: 4 * 4 * 256 * 4 * 512 });
+    expect(shardFlops(aspp, [2, 2, 2, 1, 2])).toEqual(aspp.flops(aspp.space.map((d) => d.size)));
+    const none = inferOrThrow(conv1d, [f32(2, 2, 1)], resolved(conv1d, { out: 2, kernel: [2], stride: [3], padding: [2], dilation: [3] }));
+    expect(none.flops(none.space.map((d) => d.size))).toEqual({ forward: 0, backward: 0 });
+  });
+
+  it("the plain gradients are the finite differences of the plain forward (the reference itself is right)", () => {
+    const c = DEGENERATE[3];
+    const ws = weightShape(c);
+    const next = rng(5);
+    const x = Array.from({ length: c.xs.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+    const w = Array.from({ length: ws.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+    const b = Array.from({ length: c.out }, () => next() * 2 - 1);
+    const base = plainConv(x, c.xs, w, ws, b, undefined, plainAttrs(c));
+    const dy = base.y.map(() => next() * 2 - 1);
+    const g = plainConv(x, c.xs, w, ws, b, dy, plainAttrs(c));
+    const loss = (xx: number[], ww: number[]) => plainConv(xx, c.xs, ww, ws, b, undefined, plainAttrs(c)).y.reduce((s, v, i) => s + v * dy[i], 0);
+    const h = 1e-6;
+    const fd = (v: number[], i: number, f: (u: number[]) => number) => {
+      const [up, down] = [[...v], [...v]];
+      up[i] += h;
+      down[i] -= h;
+      return (f(up) - f(down)) / (2 * h);
+    };
+    x.forEach((_, i) => expect(g.dx[i]).toBeCloseTo(fd(x, i, (u) => loss(u, w)), 6));
+    w.forEach((_, i) => expect(g.dw[i]).toBeCloseTo(fd(w, i, (u) => loss(x, u)), 6));
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`conv with dilation and padding past the input, on ${backend}`, () => {
+    let tf: TF;
+    beforeAll(async () => {
+      tf = await useBackend(backend);
+    });
+
+    for (const c of DEGENERATE) {
+      it(`${c.what}: forward and gradients equal the plain formula`, () => {
+        const a = degenerateAttrs(c);
+        const x = f32(...c.xs);
+        const sig = inferOrThrow(c.entry, [x], a);
+        const ws = weightShape(c);
+        const next = rng(7);
+        const xv = Array.from({ length: c.xs.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+        const wv = Array.from({ length: ws.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+        const bv = Array.from({ length: c.out }, () => next() * 2 - 1);
+        const dyv = Array.from({ length: sig.outputs[0].shape.reduce((p, q) => p * q, 1) }, () => next() * 2 - 1);
+        const ref = plainConv(xv, c.xs, wv, ws, bv, dyv, plainAttrs(c));
+        expect(sig.outputs[0].shape).toEqual(ref.shape);
+        tf.tidy(() => {
+          const args = { inputs: [tf.tensor(xv, c.xs)], params: [tf.tensor(wv, ws), tf.tensor(bv, [c.out])], attrs: a, sig, shard: wholeShard(sig, [x]) };
+          const ys = c.entry.forward(tf, args);
+          expect(ys[0].shape).toEqual(ref.shape);
+          const g = c.entry.backward!(tf, { ...args, outputs: ys, dOutputs: [tf.tensor(dyv, ref.shape)] });
+          const got = [compare(ref.y, ys[0].dataSync(), "y"), compare(ref.dx, g.dInputs[0]!.dataSync(), "dx"), compare(ref.dw, g.dParams[0].dataSync(), "dw"), compare(ref.db, g.dParams[1].dataSync(), "db")];
+          expect(got.filter((r) => !r.ok)).toEqual([]);
+        });
+      });
+    }
+
+    it("sharded equals whole: every split of samples, channels, positions and in_channels", () => {
+      for (const c of DEGENERATE) {
+        const a = degenerateAttrs(c);
+        const sig = inferOrThrow(c.entry, [f32(...c.xs)], a);
+        // Each dim split as finely as it allows (positions one per task).
+        const degrees = sig.space.map((d) => (d.splittable === false ? 1 : Math.min(d.size, d.cls === "attribute" ? d.size : 2)));
+        const res = checkShardedEqualsWhole(tf, { entry: c.entry, inputs: [f32(...c.xs)], attrs: a, degrees, seed: 3 });
+        expect(res.comparisons.filter((r) => !r.ok), c.what).toEqual([]);
+      }
+    });
+  });
+}
+
+describe("conv: ASPP's own shape on wasm", () => {
+  it("512 → 256 channels, 3×3 at dilation 36 on 2×2: forward and backward run (a 73×73 dilated filter overflowed the wasm heap) and equal the plain formula", async () => {
+    const tf = await useBackend("wasm");
+    const c: DegenerateCase = { what: "ASPP", entry: conv2d, xs: [1, 512, 2, 2], out: 256, kernel: [3], padding: [36], dilation: [36] };
+    const a = degenerateAttrs(c);
+    const sig = inferOrThrow(conv2d, [f32(...c.xs)], a);
+    const ws = weightShape(c);
+    const next = rng(11);
+    const xv = Float32Array.from({ length: 512 * 4 }, () => next() * 2 - 1);
+    const wv = Float32Array.from({ length: ws.reduce((p, q) => p * q, 1) }, () => (next() * 2 - 1) / 32);
+    const bv = Float32Array.from({ length: 256 }, () => next() * 2 - 1);
+    const dyv = Float32Array.from({ length: 256 * 4 }, () => next() * 2 - 1);
+    const ref = plainConv(xv, c.xs, wv, ws, bv, dyv, plainAttrs(c));
+    tf.tidy(() => {
+      const args = { inputs: [tf.tensor(xv, c.xs)], params: [tf.tensor(wv, ws), tf.tensor(bv, [256])], attrs: a, sig, shard: wholeShard(sig, [f32(...c.xs)]) };
+      const ys = conv2d.forward(tf, args);
+      const g = conv2d.backward!(tf, { ...args, outputs: ys, dOutputs: [tf.tensor(dyv, ref.shape)] });
+      const got = [compare(ref.y, ys[0].dataSync(), "y"), compare(ref.dx, g.dInputs[0]!.dataSync(), "dx"), compare(ref.dw, g.dParams[0].dataSync(), "dw")];
+      expect(got.filter((r) => !r.ok)).toEqual([]);
+    });
   });
 });

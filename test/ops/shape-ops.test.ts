@@ -1,9 +1,13 @@
+// The data-moving ops of reshape.ts, join.ts and shape-ops.ts, tested as one family: one
+// table of random cases for FLOPs, kernel shapes and sharded-equals-whole.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TensorType } from "../../src/core/tensor.js";
 import type { Attrs, OpEntry, TF } from "../../src/ops/contract.js";
 import { taskRegions } from "../../src/ops/regions.js";
-import { broadcastTo, concat, depthToSpace, expand, flatten, pad, reshape, slice, spaceToDepth, split, squeeze, tile, transpose, unsqueeze } from "../../src/ops/shape-ops.js";
+import { concat, slice, split } from "../../src/ops/join.js";
+import { flatten, reshape, squeeze, unsqueeze } from "../../src/ops/reshape.js";
+import { broadcastTo, depthToSpace, expand, pad, spaceToDepth, tile, transpose } from "../../src/ops/shape-ops.js";
 import { wholeShard } from "../support/sharded.js";
 import { BACKENDS, useBackend } from "../support/tf.js";
 import { assertProperty } from "../support/property.js";

@@ -38,6 +38,23 @@ export function mlp(n = 8, k = 6, h = 5, c = 3): Graph {
   return g;
 }
 
+/**
+ * mlp() with a frozen `bias_add` ("mask", b of shape [1, h] broadcast over the batch)
+ * after fc1: an imported model's constant added to activations (Swin's attention mask).
+ */
+export function maskedMlp(n = 4, k = 6, h = 5, c = 3): Graph {
+  const g = new Graph("masked");
+  g.addInput("x", tt([n, k]));
+  g.addInput("labels", tt([n], "i32"));
+  const h1 = addOp(g, "fc1", "linear", ["x"], { out: h });
+  const m = addOp(g, "mask", "bias_add", [h1], { shape: [1, h] });
+  const a1 = addOp(g, "act", "relu", [m]);
+  const y = addOp(g, "fc2", "linear", [a1], { out: c });
+  addOp(g, "loss", "softmax_cross_entropy", [y, "labels"]);
+  g.frozen.add("mask.bias");
+  return g;
+}
+
 export function meshOf(n: number): LowerMesh {
   return { name: `cpu${n}`, devices: Array.from({ length: n }, (_, index) => ({ index, spec: { kind: "cpu" } })) };
 }

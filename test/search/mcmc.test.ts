@@ -63,9 +63,11 @@ describe("MCMC search", () => {
     const ops = { ...dp.ops };
     const rng = makeRng(5);
     const names = g.topoOrder();
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 90; i++) {
       const op = names[rng.int(names.length)];
-      const c = space.randomConfig(op, rng);
+      const random = space.randomConfig(op, rng);
+      // Every third change stacks all tasks on one device: replicas there hold one copy.
+      const c = i % 3 === 2 ? { ...random, devices: random.devices.map(() => random.devices[0]) } : random;
       ops[op.name] = c;
       tracker.setConfig(op.name, c);
       const ref = peakMemory(g, { ...dp, ops }, mesh, "adam");

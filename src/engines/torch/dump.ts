@@ -12,7 +12,7 @@ import type { Plan } from "../../plan/plan.js";
 export interface DumpedTensors {
   /** Whole weights after the last step. */
   params: Map<string, Float32Array>;
-  /** Whole weight gradients of the last step (after the replicas' all-reduce). */
+  /** Whole weight gradients of the last step (after the replicas' all-reduce), of the trainable params only (as run-inprocess.ts). */
   grads: Map<string, Float32Array>;
 }
 
@@ -73,7 +73,7 @@ export function readDump(plan: Plan, dir: string): DumpedTensors {
   for (const p of plan.params) {
     const n = tensors.get(p.tensor)!.shape.reduce((a, b) => a * b, 1);
     params.set(p.tensor, new Float32Array(n));
-    grads.set(p.tensor, new Float32Array(n));
+    if (p.trainable !== false) grads.set(p.tensor, new Float32Array(n));
   }
   const manifests = readdirSync(dir).filter((f) => /^rank\d+\.json$/.test(f));
   if (manifests.length === 0) throw parError("PAR8012", `the torch engine wrote no dump into ${dir}`);

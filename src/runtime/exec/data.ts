@@ -3,7 +3,10 @@
 // moves between devices. So that training can make progress (the loss falls), labels and
 // regression targets are not noise: they are a fixed function (the "teacher") of the row
 // of a float input at the same sample, which a device regenerates itself from the same
-// hash. See PlanFeed in src/plan/plan.ts and docs/runtime.md.
+// hash. Each label reads at most TEACHER_TAPS elements of that row (all of a shorter
+// row): reading all of it made a segmentation model's targets cost rows × positions
+// hashes, 151 M per sample of a 3×64×64 image, far more than the model's own step.
+// See PlanFeed in src/plan/plan.ts and docs/runtime.md.
 
 import type { Region } from "../../core/region.js";
 import type { PlanTensor } from "../../plan/plan.js";
@@ -17,6 +20,10 @@ const FLOAT = 0;
 const CLASS_WEIGHT = 1;
 const TARGET_WEIGHT = 2;
 const NO_TEACHER = 3;
+const TAP = 4;
+
+/** Most elements of the teacher's row one label or target reads. */
+export const TEACHER_TAPS = 64;
 
 /** Element `index` of a uniform float input at `step`: U(-1, 1). */
 export function uniformValue(seed: number, tensor: string, index: number, step: number): number {
@@ -103,14 +110,22 @@ export function synthesize(tensor: PlanTensor, teacher: PlanTensor | undefined, 
     return r;
   };
   const idPre = prefix(seed, id);
-  // Class projection weights of position j: w[c * rowLength + q] = symmetric(hashKey(seed, id, c, q, j, CLASS_WEIGHT)).
-  const classWeights = (j: number, classes: number, len: number) =>
-    cachedWeights(`c|${seed}|${tensor.id}|${classes}|${len}|${j}`, classes * len, (w) => {
-      for (let c = 0; c < classes; c++) for (let q = 0; q < len; q++) w[c * len + q] = symmetric(hashKey(seed, id, c, q, j, CLASS_WEIGHT));
+  // Position j reads taps k < n of the teacher's row: elements k of a row of n ≤ TEACHER_TAPS,
+  // else n = TEACHER_TAPS elements hashKey(seed, id, j, k, TAP) mod the row's length.
+  const tapsOf = (j: number, len: number): Float64Array | undefined =>
+    len <= TEACHER_TAPS
+      ? undefined
+      : cachedWeights(`q|${seed}|${tensor.id}|${len}|${j}`, TEACHER_TAPS, (t) => {
+          for (let k = 0; k < TEACHER_TAPS; k++) t[k] = hashKey(seed, id, j, k, TAP) % len;
+        });
+  // Class projection weights of position j: w[c * n + k] = symmetric(hashKey(seed, id, c, k, j, CLASS_WEIGHT)).
+  const classWeights = (j: number, classes: number, n: number) =>
+    cachedWeights(`c|${seed}|${tensor.id}|${classes}|${n}|${j}`, classes * n, (w) => {
+      for (let c = 0; c < classes; c++) for (let k = 0; k < n; k++) w[c * n + k] = symmetric(hashKey(seed, id, c, k, j, CLASS_WEIGHT));
     });
-  const targetWeights = (j: number, len: number) =>
-    cachedWeights(`t|${seed}|${tensor.id}|${len}|${j}`, len, (w) => {
-      for (let q = 0; q < len; q++) w[q] = symmetric(hashKey(seed, id, q, j, TARGET_WEIGHT));
+  const targetWeights = (j: number, n: number) =>
+    cachedWeights(`t|${seed}|${tensor.id}|${n}|${j}`, n, (w) => {
+      for (let k = 0; k < n; k++) w[k] = symmetric(hashKey(seed, id, k, j, TARGET_WEIGHT));
     });
   forEachGlobal(tensor.shape, region, (g, k) => {
     if (feed.kind === "uniform") {
@@ -127,16 +142,17 @@ export function synthesize(tensor: PlanTensor, teacher: PlanTensor | undefined, 
     const i = Math.floor(g / rest);
     const j = g - i * rest;
     const row = rowOf(i);
-    const len = row.length;
+    const taps = tapsOf(j, row.length);
+    const n = taps ? taps.length : row.length;
     if (feed.kind === "classes") {
-      // argmax over classes of a fixed random projection of the teacher's row.
-      const w = classWeights(j, feed.classes, len);
+      // argmax over classes of a fixed random projection of the teacher's taps.
+      const w = classWeights(j, feed.classes, n);
       let best = 0;
       let bestScore = -Infinity;
       for (let c = 0; c < feed.classes; c++) {
         let s = 0;
-        const o = c * len;
-        for (let q = 0; q < len; q++) s += row[q] * w[o + q];
+        const o = c * n;
+        for (let t = 0; t < n; t++) s += row[taps ? taps[t] : t] * w[o + t];
         if (s > bestScore) {
           bestScore = s;
           best = c;
@@ -144,11 +160,11 @@ export function synthesize(tensor: PlanTensor, teacher: PlanTensor | undefined, 
       }
       out[k] = best;
     } else {
-      // A fixed linear function of the row, scaled to unit variance and squashed by tanh.
-      const w = targetWeights(j, len);
+      // A fixed linear function of the taps, scaled to unit variance and squashed by tanh.
+      const w = targetWeights(j, n);
       let s = 0;
-      for (let q = 0; q < len; q++) s += row[q] * w[q];
-      out[k] = Math.tanh((3 * s) / Math.sqrt(len));
+      for (let t = 0; t < n; t++) s += row[taps ? taps[t] : t] * w[t];
+      out[k] = Math.tanh((3 * s) / Math.sqrt(n));
     }
   });
   return out;

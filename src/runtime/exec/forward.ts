@@ -3,8 +3,8 @@
 // instruction (a single-device program computes every forward before any backward), with
 // the given inputs in place of their synthetic feeds and the given weights in place of
 // the plan's initial values; buffers only the backward and the update use are never
-// allocated. Inputs the caller does not give (a training loss's labels) are fed as in
-// training; their values reach no model output.
+// allocated, and nothing the outputs do not depend on runs (a training loss and its
+// synthetic labels).
 
 import { fullRegion, regionEquals, regionVolume } from "../../core/region.js";
 import type { Plan } from "../../plan/plan.js";
@@ -12,7 +12,7 @@ import type { TF } from "../../ops/contract.js";
 import { DeviceExecutor } from "./executor.js";
 import { MemoryHub } from "./memory-comm.js";
 import { extract, type BufferData } from "./regions.js";
-import { buffersOf } from "../../plan/forward-plan.js";
+import { buffersOf, sliceTo } from "../../plan/forward-plan.js";
 
 /**
  * Runs the forward part of single-device `plan` on `inputs` (graph input tensor id →
@@ -28,16 +28,18 @@ export async function runForward(plan: Plan, tf: TF, inputs: ReadonlyMap<string,
   const prefix = program.instructions.slice(0, firstBackward < 0 ? undefined : firstBackward);
   // A given input replaces its feeds (one per buffer of it that ops read, each a region).
   const givenFeeds = new Set(prefix.flatMap((i) => (i.kind === "feed" && inputs.has(byId.get(i.buf)!.tensor) ? [i.buf] : [])));
-  const instructions = prefix.filter((i) => !(i.kind === "feed" && givenFeeds.has(i.buf)));
-  const used = new Set(instructions.flatMap(buffersOf));
-  for (const id of givenFeeds) used.add(id);
   /** The buffer holding the whole value of `tensor` (single device: its producer's output). */
   const whole = (tensor: string) => program.buffers.find((b) => b.tensor === tensor && b.kind === "value" && regionEquals(b.region, fullRegion(shapes.get(tensor)!)));
-  for (const t of outputs) {
+  const outputBuffers = outputs.map((t) => {
     const b = whole(t);
     if (!b) throw new Error(`runForward: the plan holds no whole value of tensor ${t}`);
-    used.add(b.id);
-  }
+    return b.id;
+  });
+  const instructions = sliceTo(
+    prefix.filter((i) => !(i.kind === "feed" && givenFeeds.has(i.buf))),
+    outputBuffers,
+  );
+  const used = new Set([...instructions.flatMap(buffersOf), ...givenFeeds, ...outputBuffers]);
   // Given weights are copied in below: their params start as zeros (no random init to
   // compute, no base64 values to decode).
   const forwardPlan: Plan = {

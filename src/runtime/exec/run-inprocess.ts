@@ -14,7 +14,11 @@ export interface InProcessResult {
   losses: number[];
   /** Full weights after the last step, stitched from the shards. */
   params: Map<string, Float32Array>;
-  /** Full weight gradients of the last step (after the replicas' all-reduce). */
+  /**
+   * Full weight gradients of the last step (after the replicas' all-reduce), of the
+   * trainable params only: a frozen param's gradient buffers are never summed across the
+   * tasks that share its shard (src/codegen/lower/weights.ts), so no whole gradient of it exists.
+   */
   grads: Map<string, Float32Array>;
 }
 
@@ -34,7 +38,7 @@ export async function runPlanInProcess(plan: Plan, tf: TF, options: { steps: num
   for (const p of plan.params) {
     const shape = tensors.get(p.tensor)!.shape;
     params.set(p.tensor, new Float32Array(shape.reduce((a, b) => a * b, 1)));
-    grads.set(p.tensor, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    if (p.trainable !== false) grads.set(p.tensor, new Float32Array(shape.reduce((a, b) => a * b, 1)));
   }
   const full = { lo: [] as number[], hi: [] as number[] };
   for (const e of executors) {

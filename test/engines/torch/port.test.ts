@@ -50,7 +50,8 @@ const dataCaseArb: fc.Arbitrary<DataCase> = fc
   .record({
     batch: fc.integer({ min: 1, max: 4 }),
     rest: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
-    teacherRest: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 2 }),
+    // Rows up to 144 elements: both sides of TEACHER_TAPS (64), all taps or hashed ones.
+    teacherRest: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 2 }),
     kind: fc.constantFrom("uniform", "classes", "target", "default-int", "default-float"),
     withTeacher: fc.boolean(),
     classes: fc.integer({ min: 1, max: 7 }),

@@ -5,7 +5,11 @@ import { MemoryHub } from "../../../src/runtime/exec/memory-comm.js";
 import { runPlanInProcess } from "../../../src/runtime/exec/run-inprocess.js";
 import { tensorError, verifyPlan } from "../../../src/runtime/exec/verify.js";
 import { useBackend } from "../../support/tf.js";
-import { mixedStrategy, mlp, plans } from "../graphs.js";
+import { maskedMlp, meshOf, mixedStrategy, mlp, plans } from "../graphs.js";
+import { lower, singleDeviceStrategy } from "../../../src/codegen/lower.js";
+import type { Mesh } from "../../../src/core/mesh.js";
+import { dataParallel } from "../../../src/ir/baselines.js";
+import { testMesh } from "../../ir/fixtures.js";
 
 describe("verifyPlan", () => {
   let tf: TF;
@@ -71,6 +75,26 @@ describe("verifyPlan", () => {
     expect([...r.params.keys()]).toEqual(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
     expect(r.params.get("fc1.weight")).toHaveLength(30);
     expect(r.grads.get("fc2.bias")!.some((v) => v !== 0)).toBe(true);
+  });
+
+  it("a frozen param in a data-parallel op: no gradient reported (its shards' gradients are never summed); every reported gradient and weight equals one device's", async () => {
+    // Swin's attention mask: a constant added with broadcasting, imported as a frozen
+    // bias_add. Each device's gradient buffer of it holds only its own samples' sum; the
+    // runs once stitched one device's partial as "the whole gradient" (the zoo compared it).
+    const g = maskedMlp();
+    const pair = testMesh(1, 2, "pair", true) as Mesh;
+    const options = { seed: 3, optimizer: { kind: "sgd" as const, learningRate: 0.1 } };
+    const plan = lower(g, dataParallel(g, pair), pair, options);
+    const single = lower(g, singleDeviceStrategy(g), meshOf(1), options);
+    expect(plan.programs.map((p) => p.instructions.filter((i) => i.kind === "backward" && i.op === "mask").length)).toEqual([1, 1]);
+    const [a, ref] = [await runPlanInProcess(plan, tf, { steps: 1 }), await runPlanInProcess(single, tf, { steps: 1 })];
+    for (const r of [a, ref]) {
+      expect([...r.grads.keys()]).toEqual(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
+      expect([...r.params.keys()]).toContain("mask.bias");
+    }
+    for (const [p, want] of ref.grads) expect(tensorError(want, a.grads.get(p)!).rel, p).toBeLessThan(1e-5);
+    for (const [p, want] of ref.params) expect(tensorError(want, a.params.get(p)!).rel, p).toBeLessThan(1e-5);
+    expect((await verifyPlan(plan, single, tf, { steps: 2 })).ok).toBe(true);
   });
 
   it("tensorError is relative to the reference's largest magnitude", () => {

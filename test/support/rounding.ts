@@ -1,0 +1,62 @@
+// Comparing a sharded plan with one device when the model itself amplifies rounding.
+//
+// Sharding only reorders f32 additions, a perturbation at rounding level; par verify's
+// default (1e-4 of each tensor's largest magnitude) assumes that moves nothing by more.
+// Deep nets with batch norm on a small batch are more sensitive: one training step of
+// DenseNet-121 at batch 4 moves the first conv's gradient by 4e-3 when every weight is
+// perturbed by 1e-7 relative (measured). So where a tensor is beyond 1e-4, one more
+// single-device run, on weights so perturbed, measures each tensor's rounding noise, and
+// the plan may differ from the reference by the larger of 1e-4 relative and ten times
+// that noise. A sharding bug (a wrong region, a missing all-reduce) is off by O(1), far
+// above either.
+import type { TF } from "../../src/ops/contract.js";
+import type { Plan } from "../../src/plan/plan.js";
+import { runPlanInProcess, type InProcessResult } from "../../src/runtime/exec/run-inprocess.js";
+import { tensorError } from "../../src/runtime/exec/verify.js";
+
+type Pair = [what: string, reference: ArrayLike<number>, actual: ArrayLike<number>, ofNoisy: (n: InProcessResult) => ArrayLike<number>];
+
+/**
+ * What of `actual` (a plan's one training step) differs from `reference` (one device's)
+ * beyond rounding: empty when it trains as one device does. `noisy` gives the one step of
+ * the single-device plan on perturbed weights (see perturb); it is asked only when needed.
+ */
+export async function beyondRounding(actual: InProcessResult, reference: InProcessResult, noisy: () => Promise<InProcessResult>): Promise<string[]> {
+  // Every gradient the runs report: the trainable params' (a frozen buffer's is never summed).
+  const pairs: Pair[] = [
+    ["loss", reference.losses, actual.losses, (n) => n.losses],
+    ...[...reference.grads].map(([p, g]): Pair => [`gradient of ${p}`, g, actual.grads.get(p)!, (n) => n.grads.get(p)!]),
+    ...[...reference.params].map(([p, w]): Pair => [`weight ${p}`, w, actual.params.get(p)!, (n) => n.params.get(p)!]),
+  ];
+  const fixed = (r: ArrayLike<number>, got: ArrayLike<number>) => {
+    const e = tensorError(r, got);
+    return { e, allowed: Math.max(1e-4 * (e.rel > 0 ? e.abs / e.rel : 0), 1e-6) };
+  };
+  // Within par verify's fixed tolerance everywhere: no noise to measure (the common case;
+  // it saves a third training step).
+  if (pairs.every(([, r, got]) => { const { e, allowed } = fixed(r, got); return e.abs <= allowed; })) return [];
+  const noise = await noisy();
+  const bad: string[] = [];
+  for (const [what, r, got, ofNoisy] of pairs) {
+    const { e, allowed } = fixed(r, got);
+    const n = tensorError(r, ofNoisy(noise));
+    if (!(e.abs <= Math.max(allowed, 10 * n.abs))) bad.push(`${what}: off by ${e.abs.toExponential(2)} (${e.rel.toExponential(2)} relative), rounding noise ${n.abs.toExponential(2)}`);
+  }
+  return bad;
+}
+
+/** `w` with every element scaled by 1 + 1e-7·u, u ∈ [−1, 1) from a hash: a rounding-level perturbation. */
+export function perturb(weights: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  return new Map([...weights].map(([id, w], j) => [id, w.map((x, i) => x * (1 + 1e-7 * ((Math.imul(i + 1, 2654435761) ^ Math.imul(j + 1, 40503)) / 2 ** 31)))]));
+}
+
+/** A plan's initial weights (its seeded or given init), by param tensor. */
+export async function initialWeights(plan: Plan, tf: TF): Promise<Map<string, Float32Array>> {
+  return (await runPlanInProcess(plan, tf, { steps: 0 })).params;
+}
+
+/** `make` run once, when first asked. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
