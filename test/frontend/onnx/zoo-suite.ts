@@ -67,22 +67,6 @@ export const EXPECTED_FAILURES: Partial<Record<ZooModel, readonly string[]>> = {
   // 34 models import.
 };
 
-/**
- * Models whose searched 2-device plan trains differently from one device on the wasm
- * backend, beyond rounding noise, though the same plans agree on the cpu backend (checked
- * once: ten minutes there). Inception v3 at batch 2, every op data parallel: since the
- * batch statistics are summed within an ulp of exact (norm.ts channelSum; before, wasm's
- * float32 Sum made the loss differ by 1.5e-4 and Mixed_7b's gradients by 33 %), what
- * remains is the one rounding each all-reduced statistic adds (3 ulps in the first batch
- * norm's output), which the 94 batch norms grow to 1e-4 by Mixed_7b; one gradient ends
- * beyond ten times the noise that weights perturbed by 1e-7 measure. Every forward kernel
- * call on wasm agrees with the cpu backend on its inputs. The test fails when it passes,
- * so the list stays honest.
- */
-const WASM_MISMATCHES: Partial<Record<ZooModel, string>> = {
-  inception_v3: "Mixed_7a_branch3x3_1_conv's gradient off by 3.2e-2 (16 % relative), 12.6 times the measured rounding noise",
-};
-
 interface Entry {
   file: string;
   parameters: number;
@@ -240,7 +224,7 @@ function zooModelTests(name: ZooModel, zoo: () => Manifest): void {
       }
     }, 300_000);
 
-    it(WASM_MISMATCHES[name] ? `compiles under a searched strategy on p100x16; on wasm, a searched 2-device plan does NOT yet train as one device (${WASM_MISMATCHES[name]})` : "compiles under a searched strategy on p100x16, and a searched 2-device plan trains as one device", async () => {
+    it("compiles under a searched strategy on p100x16, and a searched 2-device plan trains as one device", async () => {
       // wasm (XNNPACK) trains these models several times faster than the cpu backend.
       const tf = await useBackend("wasm");
       const e = zoo().models[name];
@@ -264,8 +248,7 @@ function zooModelTests(name: ZooModel, zoo: () => Manifest): void {
       const options = { seed: 1, optimizer: { kind: "sgd" as const, learningRate: 0.01 }, weightsCapBytes: Infinity };
       const single = (w: ReadonlyMap<string, Float32Array>) => lower(g, singleDeviceStrategy(g), meshOf(1), { ...options, weights: w });
       const bad = await verifyWithinRounding(lower(g, s2, pair, { ...options, weights }), single(weights), () => single(perturb(weights)), tf);
-      if (WASM_MISMATCHES[name]) expect(bad.length, `${name} now trains on 2 devices as on one: remove it from WASM_MISMATCHES`).toBeGreaterThan(0);
-      else expect(bad).toEqual([]);
+      expect(bad).toEqual([]);
     }, 900_000);
   });
 }
