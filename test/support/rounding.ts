@@ -8,7 +8,9 @@
 // single-device run, on weights so perturbed, measures each tensor's rounding noise, and
 // the plan may differ from the reference by the larger of 1e-4 relative and ten times
 // that noise. A sharding bug (a wrong region, a missing all-reduce) is off by O(1), far
-// above either.
+// above either. Noise is not smooth: a ReLU input near 0 flips under one perturbation and
+// not another (ResNet-101, R3D-18), so a tensor beyond ten times the first run's noise
+// gets a second perturbed run, and the larger noise counts.
 import type { TF } from "../../src/ops/contract.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { runPlanInProcess, type InProcessResult } from "../../src/runtime/exec/run-inprocess.js";
@@ -18,10 +20,11 @@ type Pair = [what: string, reference: ArrayLike<number>, actual: ArrayLike<numbe
 
 /**
  * What of `actual` (a plan's one training step) differs from `reference` (one device's)
- * beyond rounding: empty when it trains as one device does. `noisy` gives the one step of
- * the single-device plan on perturbed weights (see perturb); it is asked only when needed.
+ * beyond rounding: empty when it trains as one device does. `noisy(v)` gives the one step
+ * of the single-device plan on weights perturbed with variant v (see perturb); variants
+ * 0 and 1 are asked only when needed.
  */
-export async function beyondRounding(actual: InProcessResult, reference: InProcessResult, noisy: () => Promise<InProcessResult>): Promise<string[]> {
+export async function beyondRounding(actual: InProcessResult, reference: InProcessResult, noisy: (variant: number) => Promise<InProcessResult>): Promise<string[]> {
   // Every gradient the runs report: the trainable params' (a frozen buffer's is never summed).
   const pairs: Pair[] = [
     ["loss", reference.losses, actual.losses, (n) => n.losses],
@@ -35,19 +38,26 @@ export async function beyondRounding(actual: InProcessResult, reference: InProce
   // Within par verify's fixed tolerance everywhere: no noise to measure (the common case;
   // it saves a third training step).
   if (pairs.every(([, r, got]) => { const { e, allowed } = fixed(r, got); return e.abs <= allowed; })) return [];
-  const noise = await noisy();
-  const bad: string[] = [];
-  for (const [what, r, got, ofNoisy] of pairs) {
-    const { e, allowed } = fixed(r, got);
-    const n = tensorError(r, ofNoisy(noise));
-    if (!(e.abs <= Math.max(allowed, 10 * n.abs))) bad.push(`${what}: off by ${e.abs.toExponential(2)} (${e.rel.toExponential(2)} relative), rounding noise ${n.abs.toExponential(2)}`);
+  const noise = new Map<Pair, number>();
+  const beyond = (pair: Pair) => {
+    const { e, allowed } = fixed(pair[1], pair[2]);
+    return !(e.abs <= Math.max(allowed, 10 * (noise.get(pair) ?? 0)));
+  };
+  let left = pairs.filter(beyond);
+  for (let variant = 0; variant < 2 && left.length > 0; variant++) {
+    const run = await noisy(variant);
+    for (const pair of left) noise.set(pair, Math.max(noise.get(pair) ?? 0, tensorError(pair[1], pair[3](run)).abs));
+    left = left.filter(beyond);
   }
-  return bad;
+  return left.map((pair) => {
+    const e = tensorError(pair[1], pair[2]);
+    return `${pair[0]}: off by ${e.abs.toExponential(2)} (${e.rel.toExponential(2)} relative), rounding noise ${noise.get(pair)!.toExponential(2)}`;
+  });
 }
 
-/** `w` with every element scaled by 1 + 1e-7·u, u ∈ [−1, 1) from a hash: a rounding-level perturbation. */
-export function perturb(weights: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
-  return new Map([...weights].map(([id, w], j) => [id, w.map((x, i) => x * (1 + 1e-7 * ((Math.imul(i + 1, 2654435761) ^ Math.imul(j + 1, 40503)) / 2 ** 31)))]));
+/** `w` with every element scaled by 1 + 1e-7·u, u ∈ [−1, 1) from a hash of (variant, tensor, element): a rounding-level perturbation. */
+export function perturb(weights: ReadonlyMap<string, Float32Array>, variant = 0): Map<string, Float32Array> {
+  return new Map([...weights].map(([id, w], j) => [id, w.map((x, i) => x * (1 + 1e-7 * ((Math.imul(i + 1, 2654435761) ^ Math.imul(j + 1 + 7919 * variant, 40503)) / 2 ** 31)))]));
 }
 
 /** A plan's initial weights (its seeded or given init), by param tensor. */
@@ -55,8 +65,8 @@ export async function initialWeights(plan: Plan, tf: TF): Promise<Map<string, Fl
   return (await runPlanInProcess(plan, tf, { steps: 0 })).params;
 }
 
-/** `make` run once, when first asked. */
-export function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => (made ??= make());
+/** `make(v)` run once per v, when first asked. */
+export function memo<T>(make: (v: number) => Promise<T>): (v: number) => Promise<T> {
+  const made = new Map<number, Promise<T>>();
+  return (v) => made.get(v) ?? made.set(v, make(v)).get(v)!;
 }
