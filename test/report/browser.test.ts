@@ -28,8 +28,8 @@ interface Loaded {
 }
 
 describe("par report in chromium", () => {
-  it.runIf(!present && required)("chromium is installed in CI", () => {
-    expect.fail(`${CHROMIUM} is missing: CI installs it (scripts/apt-install.sh chromium); the report's browser test must not skip there`);
+  it("chromium is installed where the pages must be tested (CI)", () => {
+    if (required) expect(present, `${CHROMIUM} is missing: CI installs it (scripts/apt-install.sh chromium); the report's browser test must not skip there`).toBe(true);
   });
 
   describe.skipIf(!present)("pages", () => {

@@ -52,8 +52,8 @@ export type ZooModel = (typeof ZOO_MODELS)[number];
 
 /** The models whose checks each zoo test file runs, balanced by their cost (the heaviest apart). */
 export const ZOO_SHARES: readonly (readonly ZooModel[])[] = [
-  ["inception_v3", "resnet18", "vgg11", "mobilenet_v2", "efficientnet_b0", "regnet_x_400mf", "convnext", "mlp", "lstm_tagger", "fcn", "r3d", "googlenet", "mobilenet_v3_small", "vit", "gru", "unet", "efficientnet_v2"],
-  ["densenet", "vgg11_bn", "alexnet", "lenet5", "shufflenet_v2_x0_5", "mnasnet0_5", "regnet_y_400mf", "gpt", "deeplabv3", "lraspp", "squeezenet1_1", "mobilenet_v3_large", "swin", "conv1d", "bert", "resnext", "maxvit"],
+  ["inception_v3", "resnet18", "vgg11", "mobilenet_v2", "efficientnet_b0", "regnet_x_400mf", "convnext", "mlp", "lstm_tagger", "fcn", "googlenet", "mobilenet_v3_small", "vit", "gru", "unet", "efficientnet_v2"],
+  ["densenet", "vgg11_bn", "alexnet", "lenet5", "shufflenet_v2_x0_5", "mnasnet0_5", "regnet_y_400mf", "gpt", "deeplabv3", "lraspp", "squeezenet1_1", "mobilenet_v3_large", "swin", "conv1d", "bert", "resnext", "maxvit", "r3d"],
 ];
 
 /**
