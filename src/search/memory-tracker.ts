@@ -22,23 +22,26 @@ import type { OpConfig } from "../ir/strategy.js";
 import { LayoutCache } from "../layout/cache.js";
 import { holders, type Held } from "../layout/placement.js";
 
-interface Entry {
-  device: number;
-  key: string;
-  bytes: number;
-}
-
-/** What one op holds: its own pieces as (device, bytes) pairs, and pieces it may share with other ops. */
+/**
+ * What one op holds: its own pieces as (device, bytes) pairs, and pieces it may share with
+ * other ops as parallel lists of "device#key" and bytes (flat lists: the search derives
+ * thousands per iteration at 64 devices, and objects per piece were most of its garbage).
+ */
 interface Holding {
   own: number[];
-  shared: Entry[];
+  sharedKeys: string[];
+  sharedBytes: number[];
 }
+
+/** The device of a shared piece's "device#key". */
+const deviceOf = (k: string): number => parseInt(k, 10);
 
 export class MemoryTracker {
   /** Bytes per device (the peak of one training iteration). */
   readonly totals: Float64Array;
   readonly capacity: Float64Array;
-  private readonly refs: Map<string, number>[];
+  /** Holders per shared piece, by "device#key". */
+  private readonly refs = new Map<string, number>();
   private readonly entries = new Map<string, Holding>();
   private readonly holders = new Map<string, Held[]>();
   private readonly layouts: LayoutCache;
@@ -50,7 +53,6 @@ export class MemoryTracker {
     const n = mesh.devices.length;
     this.totals = new Float64Array(n);
     this.capacity = Float64Array.from(mesh.devices, (d) => d.spec.memoryBytes);
-    this.refs = Array.from({ length: n }, () => new Map<string, number>());
     this.stateFactor = optimizerStateFactor(optimizer);
     this.layouts = LayoutCache.of(graph);
     for (const op of graph.topoOrder()) {
@@ -99,7 +101,7 @@ export class MemoryTracker {
     if (!h) return 0;
     let b = 0;
     for (let i = 1; i < h.own.length; i += 2) b += h.own[i];
-    for (const e of h.shared) b += e.bytes / this.refs[e.device].get(e.key)!;
+    h.sharedKeys.forEach((k, i) => (b += h.sharedBytes[i] / this.refs.get(k)!));
     return b;
   }
 
@@ -107,25 +109,23 @@ export class MemoryTracker {
     const h = this.entries.get(opName);
     if (!h) return;
     for (let i = 0; i < h.own.length; i += 2) this.totals[h.own[i]] -= h.own[i + 1];
-    for (const e of h.shared) {
-      const m = this.refs[e.device];
-      const r = m.get(e.key)! - 1;
+    h.sharedKeys.forEach((k, i) => {
+      const r = this.refs.get(k)! - 1;
       if (r === 0) {
-        m.delete(e.key);
-        this.totals[e.device] -= e.bytes;
-      } else m.set(e.key, r);
-    }
+        this.refs.delete(k);
+        this.totals[deviceOf(k)] -= h.sharedBytes[i];
+      } else this.refs.set(k, r);
+    });
     this.entries.delete(opName);
   }
 
   private charge(opName: string, h: Holding): void {
     for (let i = 0; i < h.own.length; i += 2) this.totals[h.own[i]] += h.own[i + 1];
-    for (const e of h.shared) {
-      const m = this.refs[e.device];
-      const r = m.get(e.key) ?? 0;
-      if (r === 0) this.totals[e.device] += e.bytes;
-      m.set(e.key, r + 1);
-    }
+    h.sharedKeys.forEach((k, i) => {
+      const r = this.refs.get(k) ?? 0;
+      if (r === 0) this.totals[deviceOf(k)] += h.sharedBytes[i];
+      this.refs.set(k, r + 1);
+    });
     this.entries.set(opName, h);
   }
 
@@ -142,13 +142,15 @@ export class MemoryTracker {
     const L = this.layouts.layout(op, cfg.degrees);
     const red = L.reductionDims;
     const own: number[] = [];
-    const shared: Entry[] = [];
+    const sharedKeys: string[] = [];
+    const sharedBytes: number[] = [];
     const seen = new Set<string>();
     const push = (device: number, key: string, bytes: number): void => {
       const k = `${device}#${key}`;
       if (seen.has(k)) return;
       seen.add(k);
-      shared.push({ device, key, bytes });
+      sharedKeys.push(k);
+      sharedBytes.push(bytes);
     };
     // Two tasks on one device may hold the same weight or output piece (peakMemory counts
     // it once): only then do own pieces need keys to tell.
@@ -190,6 +192,6 @@ export class MemoryTracker {
         }
       });
     }
-    return { own, shared };
+    return { own, sharedKeys, sharedBytes };
   }
 }
