@@ -19,7 +19,7 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, OpEntry, ParamSpec, TF } from "./contract.js";
-import { fmtShape } from "./common.js";
+import { fmtShape, iter } from "./common.js";
 import { divisors } from "../core/integers.js";
 
 /** Indices of the iteration dims. */
@@ -64,7 +64,6 @@ export const attention: OpEntry = {
     }
     const hd = d / heads;
     const useBias = attrs.bias as boolean;
-    const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
     const full: AxisMap = { kind: "full" };
     const headCols: AxisMap = { kind: "block", dim: HEADS, blockSize: hd };
     // torch nn.MultiheadAttention: xavier-uniform in_proj over the packed [3d, d] weight

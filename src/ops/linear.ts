@@ -4,7 +4,7 @@
 
 import type { OpEntry } from "./contract.js";
 import { checkInputs } from "./attrs.js";
-import { activationDimNames, fmtShape, product } from "./common.js";
+import { activationDimNames, fmtShape, iter, product } from "./common.js";
 import type { AxisMap, OpSignature, ParallelDim } from "./contract.js";
 
 /** The parts of a signature that do not depend on the op's name, shared by equal calls (never mutated; frozen). */
@@ -22,7 +22,6 @@ function sharedParts(lead: number[], k: number, m: number, useBias: boolean): Sh
     { name: "in_channel", cls: "reduction", size: k },
   ];
   const L = lead.length;
-  const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
   const bound = 1 / Math.sqrt(k);
   parts = deepFreeze({
     params: [

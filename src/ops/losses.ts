@@ -3,7 +3,7 @@
 
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, OpEntry } from "./contract.js";
-import { activationDimNames, fmtShape, product } from "./common.js";
+import { activationDimNames, fmtShape, iter, product } from "./common.js";
 
 export const softmaxCrossEntropy: OpEntry = {
   name: "softmax_cross_entropy",
@@ -26,7 +26,6 @@ export const softmaxCrossEntropy: OpEntry = {
     }
     const classes = logits.shape[logits.shape.length - 1];
     const names = activationDimNames(lead.length + 1).slice(0, lead.length);
-    const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
     return {
       outputs: [{ dtype: logits.dtype, shape: [], dims: [] }],
       params: [],

@@ -15,9 +15,7 @@ import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AxisMap, InferContext, OpEntry, ParallelDim, TF } from "./contract.js";
 import type { TensorType } from "../core/tensor.js";
-import { activationDimNames, fmtShape, identityMaps, product } from "./common.js";
-
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
+import { activationDimNames, fmtShape, identityMaps, iter, product } from "./common.js";
 
 /** Dim names of a channel-first activation: [N, C, L], [N, C, H, W], [N, C, D, H, W]. */
 function channelFirstNames(rank: number): string[] {

@@ -19,10 +19,8 @@ import type { Tensor, Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import { autodiffBackward } from "./autodiff.js";
 import type { Attrs, AxisMap, BackwardArgs, Gradients, InferContext, OpEntry, ParallelDim, ShardContext, TF } from "./contract.js";
-import { fmtShape, product } from "./common.js";
+import { fmtShape, iter, product } from "./common.js";
 import { channelsFirst, dilateAxis, fromThreeSpatial, checkSpatialRank, paddedChannelsLast, spatialNames, spatialValues, toThreeSpatial, unpadToInput, valuesOf, windowMap, type WindowMap } from "./windows.js";
-
-const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
 
 /** `stride` defaults to the kernel (PyTorch); an empty list stands for that default. */
 function strideOf(stride: number[], kernel: number[]): number[] {

@@ -18,7 +18,7 @@
 import type { Tensor } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AttrSpec, Attrs, AxisMap, OpEntry, ParallelDim, TF } from "./contract.js";
-import { fmtShape } from "./common.js";
+import { fmtShape, iter } from "./common.js";
 
 /** The recurrent state: h, and c for an LSTM. */
 interface State {
@@ -181,7 +181,6 @@ function recurrentEntry(cell: Cell): OpEntry {
         return undefined;
       }
       const sequences = attrs.return_sequences as boolean;
-      const iter = (dim: number): AxisMap => ({ kind: "iter", dim });
       const full: AxisMap = { kind: "full" };
       // With return_sequences = false no output axis addresses time, so `length` is left out
       // of the space: a space dim that no output maps to would read as a partial-sum reduction.
