@@ -22,7 +22,7 @@
 import type { Tensor, Tensor4D, Tensor5D } from "@tensorflow/tfjs-core";
 import { checkInputs } from "./attrs.js";
 import type { AttrSpec, AxisMap, BackwardArgs, ForwardArgs, Gradients, OpEntry, OpSignature, ParallelDim, ShardContext, TF } from "./contract.js";
-import { fmtShape, iter, product } from "./common.js";
+import { fmtShape, FULL, iter, product } from "./common.js";
 import { channelsFirst, channelsLast, cropToRegion, dilateAxis, everyNth, uncropFromRegion, checkSpatialRank, spatialNames, spatialValues, valuesOf, windowMap, windowOut } from "./windows.js";
 
 /**
@@ -242,7 +242,7 @@ function convEntry(n: number): OpEntry {
       // window over the channel axis when each group has one output channel (depthwise
       // with multiplier 1, the common case); otherwise the channel dim stays whole.
       const channelSplittable = groups === 1 || perOut === 1;
-      const channelMap: AxisMap = groups === 1 ? iter(inDim) : perOut === 1 ? (cin === 1 ? iter(1) : windowMap(1, C, cin, cin, 0, 1)) : { kind: "full" };
+      const channelMap: AxisMap = groups === 1 ? iter(inDim) : perOut === 1 ? (cin === 1 ? iter(1) : windowMap(1, C, cin, cin, 0, 1)) : FULL;
       const space: ParallelDim[] = [
         { name: "sample", cls: "sample", size: N },
         { name: "channel", cls: "parameter", size: out, splittable: channelSplittable },
@@ -259,7 +259,6 @@ function convEntry(n: number): OpEntry {
         return r ? r[1] - r[0] + 1 : 0;
       });
       const macs = 2 * product(taps);
-      const full: AxisMap = { kind: "full" };
       return {
         outputs: [{ dtype: x.dtype, shape: [N, out, ...outSpatial], dims: [x.dims[0], `${ctx.opName}.out`, ...names.map((a) => `${ctx.opName}.${a[0]}`)] }],
         params: [
@@ -269,7 +268,7 @@ function convEntry(n: number): OpEntry {
         space,
         // The window maps pad only before; windowPadding pads what runs off the end (end pads).
         inputMaps: [[iter(0), channelMap, ...spatial.map((size, a) => windowMap(a + 2, size, k[a], s[a], p[a], d[a]))]],
-        paramMaps: [[iter(1), iter(inDim), ...k.map(() => full)], ...(useBias ? [[iter(1)]] : [])],
+        paramMaps: [[iter(1), iter(inDim), ...k.map(() => FULL)], ...(useBias ? [[iter(1)]] : [])],
         outputMaps: [Array.from({ length: rank }, (_, i) => iter(i))],
         // 2·∏(live taps) FLOPs per (output element, input channel); backward = dX + dW, twice that.
         // Linear in every extent, so shards sum to the whole (halos cost transfers, not FLOPs).
@@ -603,7 +602,6 @@ function transposeEntry(n: number): OpEntry {
       const kinds = spatial.map((_, a) => transposeAxis(g, a));
       const grouped = groups > 1;
       const cg = C / groups;
-      const full: AxisMap = { kind: "full" };
       const inDim = rank;
       const space: ParallelDim[] = [
         { name: "sample", cls: "sample", size: N },
@@ -614,7 +612,7 @@ function transposeEntry(n: number): OpEntry {
       ];
       const spatialIn = spatial.map((size, a): AxisMap => {
         if (kinds[a] === "window") return { kind: "window", dim: a + 2, stride: 1, dilation: g.d[a], kernel: g.k[a], padLo: (g.k[a] - 1) * g.d[a] - g.pb[a], size };
-        return kinds[a] === "block" ? iter(a + 2) : full;
+        return kinds[a] === "block" ? iter(a + 2) : FULL;
       });
       const spatialOut = spatial.map((_, a): AxisMap => (kinds[a] === "block" ? { kind: "block", dim: a + 2, blockSize: g.s[a] } : iter(a + 2)));
       const useBias = attrs.bias as boolean;
@@ -630,8 +628,8 @@ function transposeEntry(n: number): OpEntry {
           ...(useBias ? [{ name: "bias", shape: [out], dims: ["out"], init: { kind: "uniform" as const, bound } }] : []),
         ],
         space,
-        inputMaps: [[iter(0), grouped ? full : iter(inDim), ...spatialIn]],
-        paramMaps: [[grouped ? full : iter(inDim), grouped ? full : iter(1), ...g.k.map(() => full)], ...(useBias ? [[iter(1)]] : [])],
+        inputMaps: [[iter(0), grouped ? FULL : iter(inDim), ...spatialIn]],
+        paramMaps: [[grouped ? FULL : iter(inDim), grouped ? FULL : iter(1), ...g.k.map(() => FULL)], ...(useBias ? [[iter(1)]] : [])],
         outputMaps: [[iter(0), iter(1), ...spatialOut]],
         flops: (e) => ({ forward: 2 * perUnit * product(e), backward: 4 * perUnit * product(e) }),
       };

@@ -1,13 +1,13 @@
 // The runtime's diagnostic codes, each provoked through the public API: the device
 // executor on corrupted plans (PAR5050–PAR5054), backend selection (PAR5100) and the
 // worker runner's preflight and startup checks (PAR5104–PAR5106).
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
 import { singleDeviceStrategy } from "../../src/codegen/lower.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { ParError } from "../../src/core/diagnostics.js";
+import { nativeTfjsInstalled } from "../../src/core/local-memory.js";
 import type { Graph } from "../../src/ir/graph.js";
 import type { Strategy } from "../../src/ir/strategy.js";
 import type { TF } from "../../src/ops/contract.js";
@@ -152,21 +152,8 @@ describe("device executor codes (PAR5050–PAR5054)", () => {
   });
 });
 
-function nativeInstalled(): boolean {
-  const require = createRequire(import.meta.url);
-  for (const pkg of ["@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu"]) {
-    try {
-      require.resolve(pkg);
-      return true;
-    } catch {
-      /* not installed */
-    }
-  }
-  return false;
-}
-
 describe("backend codes", () => {
-  it.skipIf(nativeInstalled())("PAR5100: backend `tensorflow` without tfjs-node", async () => {
+  it.skipIf(nativeTfjsInstalled())("PAR5100: backend `tensorflow` without tfjs-node", async () => {
     const e = await codeOf(() => initBackend("tensorflow"));
     expect(e.code).toBe("PAR5100");
     expect(e.message).toContain("tfjs-node");

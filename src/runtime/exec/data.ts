@@ -12,9 +12,10 @@ import type { Region } from "../../core/region.js";
 import type { PlanTensor } from "../../plan/plan.js";
 import { hashKey, mix32, strHash, symmetric } from "./hash.js";
 import { forEachGlobal, type BufferData } from "./regions.js";
+import { DATASET_BATCHES } from "../../plan/memory.js";
 
-/** Batches in the synthetic dataset before it repeats (see `synthesize`). */
-export const DATASET_BATCHES = 2;
+/** Batches in the synthetic dataset before it repeats (see `synthesize`): one count for the data and the memory account. */
+export { DATASET_BATCHES };
 
 const FLOAT = 0;
 const CLASS_WEIGHT = 1;
